@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * What code running inside a guest of the hosted platform can use: its
+ * vCPUs, its SMC instruction and its own memory. Implemented by src/host.
+ *
+ * A guest's RAM is addressed by IPA. Pages allocated with tg_alloc_pages()
+ * are contiguous in IPA (and so in the guest's view, tg_ipa_ptr()), while
+ * their machine pages are scattered by the p2m.
+ */
+#ifndef TEEGATE_GUEST_H
+#define TEEGATE_GUEST_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct tg_vcpu;
+
+/* Trap to the hypervisor with an SMC: a0..a7 in and out. */
+void tg_smc(struct tg_vcpu *vcpu, uint64_t regs[8]);
+
+/* Pointer to the guest's own page at @ipa (any offset inside it), or NULL
+ * when that page is not this guest's RAM. */
+void *tg_ipa_ptr(struct tg_vcpu *vcpu, uint64_t ipa);
+
+/* Allocate @count pages contiguous in IPA from the guest's free RAM; the
+ * first IPA goes to @ipa. Return 0 or -1 (out of guest memory). */
+int tg_alloc_pages(struct tg_vcpu *vcpu, uint32_t count, uint64_t *ipa);
+void tg_free_pages(struct tg_vcpu *vcpu, uint64_t ipa, uint32_t count);
+
+/* Give pages back to the hypervisor (balloon). They leave the guest at
+ * once; a page still pinned by the mediator is not handed to anyone else
+ * until it is unpinned. Return 0 or -1. */
+int tg_balloon_out(struct tg_vcpu *vcpu, uint64_t ipa, uint32_t count);
+
+/* Run @fn(vcpu, arg) on another vCPU of the same guest. Return the new
+ * vCPU's index or -1. tg_vcpu_join() waits for it. */
+int tg_vcpu_spawn(struct tg_vcpu *vcpu, void (*fn)(struct tg_vcpu *, void *),
+		  void *arg);
+int tg_vcpu_join(struct tg_vcpu *vcpu, int index);
+
+/* The vCPU the calling thread runs on (NULL outside a guest). */
+struct tg_vcpu *tg_vcpu_self(void);
+uint32_t tg_vcpu_index(const struct tg_vcpu *vcpu);
+
+/* Wait for the TEE notification interrupt: 1 when it was raised (and is
+ * now acknowledged), 0 on timeout. */
+int tg_notif_wait(struct tg_vcpu *vcpu, uint32_t timeout_ms);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TEEGATE_GUEST_H */

@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * teegate mediator: the entry points a hypervisor calls.
+ *
+ * Life cycle:
+ *   tg_mediator_create()   once, probes the TEE over port->smc()
+ *   tg_domain_create()     per guest, before its first SMC (VM_CREATED)
+ *   tg_handle_smc()        on every guest SMC trap
+ *   tg_domain_destroy()    after the guest's vCPUs stopped; call until it
+ *                          stops returning TG_AGAIN (ends with VM_DESTROYED)
+ *   tg_mediator_destroy()  when every domain is gone
+ *
+ * Client ids are OP-TEE's: 1..65535 (OP-TEE truncates a7 to 16 bits; 0 is
+ * the hypervisor). Xen uses domain_id + 1.
+ */
+#ifndef TEEGATE_MEDIATOR_H
+#define TEEGATE_MEDIATOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <teegate/port.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct tg_mediator;
+
+/**
+ * struct tg_limits - per-domain resource limits. A guest at a limit gets
+ * the error OP-TEE itself would give; other guests are not affected.
+ * A zero field means "use the default" (TG_DEFAULT_*).
+ */
+struct tg_limits {
+	uint32_t max_calls;         /* concurrent std calls (incl. suspended) */
+	uint32_t max_shm_bufs;      /* registered shared-memory buffers */
+	uint32_t max_pages_per_buf; /* pages of one memref or buffer */
+	uint32_t max_pinned_pages;  /* all pins of the domain together */
+	uint32_t max_rpc_bufs;      /* RPC buffers (RPC ALLOC and SHM_ALLOC) */
+	uint32_t max_sessions;      /* open sessions */
+};
+
+/* Defaults: 16 MiB buffers must fit (media pipelines), with slack. */
+#define TG_DEFAULT_MAX_CALLS 0u /* 0 = the TEE's thread count */
+#define TG_DEFAULT_MAX_SHM_BUFS 64u
+#define TG_DEFAULT_MAX_PAGES_PER_BUF 16385u  /* 64 MiB + 1 page */
+#define TG_DEFAULT_MAX_PINNED_PAGES 65536u   /* 256 MiB */
+#define TG_DEFAULT_MAX_RPC_BUFS 32u
+#define TG_DEFAULT_MAX_SESSIONS 128u
+
+struct tg_config {
+	uint32_t max_domains;   /* 0 = 64 */
+	struct tg_limits limits; /* defaults for tg_domain_create(.., NULL) */
+	/* Pages unpinned per tg_domain_destroy() step; 0 = 1024. */
+	uint32_t destroy_step_pages;
+};
+
+/* What the probe learnt about the TEE. */
+struct tg_tee_info {
+	uint32_t api_uid[4];
+	uint32_t api_rev_major, api_rev_minor;
+	uint32_t os_uuid[4];
+	uint32_t os_rev_major, os_rev_minor, os_build_id;
+	uint32_t thread_count;
+	uint32_t sec_caps;        /* as the TEE reported them */
+	uint32_t guest_caps;      /* what guests are shown */
+	uint32_t max_notif_value;
+	uint32_t rpc_param_count;
+	bool virtualization;
+};
+
+/* Kinds of guest calls, for statistics. */
+enum tg_call_kind {
+	TG_KIND_FAST_FORWARDED = 0, /* fast call forwarded to the TEE */
+	TG_KIND_FAST_EMULATED,      /* answered by the mediator */
+	TG_KIND_STD_CALL,           /* CALL_WITH_ARG / _RPC_ARG / _REGD_ARG */
+	TG_KIND_RPC_RETURN,         /* RETURN_FROM_RPC */
+	TG_KIND_RPC_TO_GUEST,       /* RPCs handed to the guest */
+	TG_KIND_REFUSED,            /* refused, see refusals */
+	TG_KIND_COUNT
+};
+
+/* Why a call was refused (one counter each). */
+enum tg_refusal {
+	TG_REFUSE_UNKNOWN_FUNCTION = 0, /* id not in the whitelist */
+	TG_REFUSE_HYP_ONLY,             /* VM_CREATED / VM_DESTROYED */
+	TG_REFUSE_WHOLE_TEE,            /* boot, static SHM, L2CC, protmem */
+	TG_REFUSE_BAD_CAPS,             /* unknown normal-world capability */
+	TG_REFUSE_BAD_ADDR,             /* argument address not usable */
+	TG_REFUSE_BAD_PARAM,            /* malformed parameter */
+	TG_REFUSE_BAD_CMD,              /* unknown or forbidden message cmd */
+	TG_REFUSE_BAD_COOKIE,           /* shm cookie not this guest's */
+	TG_REFUSE_BAD_SESSION,          /* session not this guest's */
+	TG_REFUSE_BAD_THREAD,           /* resume of a thread not waiting */
+	TG_REFUSE_BAD_RPC_ANSWER,       /* malformed RPC answer */
+	TG_REFUSE_BUF_BUSY,             /* unregister of a buffer in use */
+	TG_REFUSE_LIMIT_CALLS,
+	TG_REFUSE_LIMIT_BUFS,
+	TG_REFUSE_LIMIT_PAGES,
+	TG_REFUSE_LIMIT_RPC_BUFS,
+	TG_REFUSE_LIMIT_SESSIONS,
+	TG_REFUSE_NO_MEMORY,            /* the port could not allocate */
+	TG_REFUSE_DYING,                /* domain is being destroyed */
+	TG_REFUSE_COUNT
+};
+
+struct tg_domain_stats {
+	uint64_t calls[TG_KIND_COUNT];
+	uint64_t refused[TG_REFUSE_COUNT];
+	uint32_t calls_in_flight;   /* std calls not yet completed */
+	uint32_t calls_suspended;   /* of which waiting in an RPC */
+	uint32_t shm_bufs;          /* registered buffers */
+	uint32_t rpc_bufs;          /* RPC buffers held for the TEE */
+	uint32_t sessions;          /* open sessions */
+	uint64_t pinned_pages;      /* pins held for this domain */
+	uint64_t shadow_pages;      /* mediator shm pages held for it */
+};
+
+/**
+ * tg_mediator_create() - probe the TEE and create a mediator.
+ * @port: copied; must stay valid until tg_mediator_destroy().
+ * @cfg:  NULL for defaults.
+ *
+ * Return: TG_OK; TG_ENOTEE when no TEE answers or it is not OP-TEE (wrong
+ * CALLS_UID or API revision); TG_ENOTSUP when OP-TEE lacks dynamic shared
+ * memory; TG_EINVAL for a bad port or config; TG_ENOMEM.
+ */
+int tg_mediator_create(const struct tg_port *port, const struct tg_config *cfg,
+		       struct tg_mediator **out);
+
+/** tg_mediator_destroy() - free it; every domain must be destroyed. */
+int tg_mediator_destroy(struct tg_mediator *med);
+
+const struct tg_tee_info *tg_mediator_tee_info(const struct tg_mediator *med);
+
+/**
+ * tg_domain_create() - announce a guest to the TEE (VM_CREATED).
+ * @limits: NULL for the mediator's defaults; zero fields take defaults.
+ *
+ * Return: TG_OK; TG_EINVAL for id 0 or > 0xFFFF; TG_EEXIST for an id that
+ * is already live (OP-TEE itself does not check this); TG_ELIMIT when the
+ * domain table is full or, without TEE virtualization support, a domain
+ * already exists; TG_EPROTO when the TEE refuses VM_CREATED; TG_ENOMEM.
+ */
+int tg_domain_create(struct tg_mediator *med, uint32_t client_id,
+		     const struct tg_limits *limits);
+
+/**
+ * tg_handle_smc() - handle one guest SMC.
+ * @regs: a0..a7 as the guest left them; on return, what the guest sees.
+ *
+ * Return: true when the id is a TEE call (owner 50..63) and @regs holds the
+ * answer; false when it is not a TEE call (PSCI, hypervisor calls...) and
+ * @regs is untouched. Calls from an unknown client id are answered with
+ * ENOTAVAIL, as OP-TEE would.
+ */
+bool tg_handle_smc(struct tg_mediator *med, uint32_t client_id, uint32_t vcpu,
+		   uint64_t regs[8]);
+
+/**
+ * tg_domain_destroy() - tear a domain down in bounded steps.
+ *
+ * Call after the guest's vCPUs are stopped. Each call does a bounded amount
+ * of work (at most one SMC and destroy_step_pages unpins) and returns
+ * TG_AGAIN until done. Calls suspended in an RPC are driven to completion
+ * with error answers, sessions are closed, buffers unregistered and
+ * unpinned, shadows freed, and VM_DESTROYED is issued last.
+ * Return: TG_OK when gone, TG_AGAIN, or TG_ENOENT.
+ */
+int tg_domain_destroy(struct tg_mediator *med, uint32_t client_id);
+
+/** tg_domain_stats() - a consistent-enough snapshot of a domain's stats. */
+int tg_domain_stats(struct tg_mediator *med, uint32_t client_id,
+		    struct tg_domain_stats *out);
+
+/**
+ * tg_tee_notif_irq() - the TEE raised its async-notification interrupt.
+ * The mediator raises the guest notification interrupt in every domain
+ * that enabled async notifications; each guest then asks the TEE for its
+ * own pending values (the TEE answers per client id).
+ */
+void tg_tee_notif_irq(struct tg_mediator *med);
+
+const char *tg_strerror(int status);
+const char *tg_refusal_name(enum tg_refusal r);
+const char *tg_call_kind_name(enum tg_call_kind k);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TEEGATE_MEDIATOR_H */

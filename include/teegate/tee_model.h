@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The OP-TEE model: an embedded secure world that behaves, at the SMC ABI,
+ * like OP-TEE built with CFG_NS_VIRTUALIZATION=y (see docs/optee-abi.md).
+ *
+ * The model reaches normal-world memory only through struct tg_sw_mem, so
+ * that the platform can check every machine address it touches on behalf
+ * of a client (the isolation oracle).
+ */
+#ifndef TEEGATE_TEE_MODEL_H
+#define TEEGATE_TEE_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct tg_model;
+
+/* How the secure world reaches normal-world (NS) memory. */
+struct tg_sw_mem {
+	void *ctx;
+	/*
+	 * map() - a pointer to [pa, pa + len) of NS memory, accessed on
+	 * behalf of @client_id, or NULL when any byte is not NS RAM. The
+	 * range never crosses a 4 KiB page (the model maps page by page).
+	 * The platform checks ownership here (isolation oracle).
+	 */
+	void *(*map)(void *ctx, uint32_t client_id, uint64_t pa, uint32_t len,
+		     bool write);
+	/* notif_irq() - raise the TEE's async-notification interrupt. */
+	void (*notif_irq)(void *ctx);
+};
+
+struct tg_model_config {
+	uint32_t threads;          /* OP-TEE threads; 0 = 2 (QEMU build) */
+	bool no_virtualization;    /* behave like OP-TEE without it */
+	uint32_t max_guests;       /* CFG_VIRT_GUEST_COUNT; 0 = 16 */
+	/* Random injection, in percent per eligible point (0 = off). */
+	uint32_t inject_foreign_intr_pct;
+	uint32_t inject_rpc_pct;   /* extra GET_TIME RPCs */
+	uint64_t seed;
+	/* Reserved SHM pool (contiguous TMEM allowed only inside it). */
+	uint64_t reserved_shm_base, reserved_shm_size;
+};
+
+int tg_model_create(const struct tg_model_config *cfg,
+		    const struct tg_sw_mem *mem, struct tg_model **out);
+void tg_model_destroy(struct tg_model *m);
+
+/* Issue one SMC: @regs is a0..a7 in and out. Thread-safe. */
+void tg_model_smc(struct tg_model *m, uint64_t regs[8]);
+
+/* Threads currently held (running or suspended in an RPC) by a client;
+ * client_id == UINT32_MAX counts every client. */
+uint32_t tg_model_threads_held(struct tg_model *m, uint32_t client_id);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TEEGATE_TEE_MODEL_H */
