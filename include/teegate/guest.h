@@ -49,6 +49,47 @@ uint32_t tg_vcpu_index(const struct tg_vcpu *vcpu);
  * now acknowledged), 0 on timeout. */
 int tg_notif_wait(struct tg_vcpu *vcpu, uint32_t timeout_ms);
 
+/*
+ * Counters a guest publishes to the hypervisor (the demo's live table).
+ * This page is ordinary shared memory between the guest process and the
+ * hypervisor, not guest RAM: the TEE never sees it. The guest writes it,
+ * the hypervisor only reads it (and treats every value as hostile).
+ *
+ * Latency histogram: bucket i counts calls whose latency in ns lies in
+ * [2^(i/4), 2^((i+1)/4)), i.e. four buckets per octave, up to ~2^32 ns.
+ */
+#define TG_LAT_BUCKETS 128
+struct tg_guest_counters {
+	uint64_t calls;            /* TEE operations completed */
+	uint64_t errors;           /* operations that failed unexpectedly */
+	uint64_t verified;         /* results checked and correct */
+	uint64_t mismatches;       /* results checked and WRONG */
+	uint64_t attacks_refused;  /* hostile attempts refused as expected */
+	uint64_t attacks_passed;   /* hostile attempts NOT refused (a bug) */
+	uint64_t notifications;    /* async notifications received */
+	uint64_t lat_hist[TG_LAT_BUCKETS];
+	uint32_t sessions;         /* sessions the guest believes are open */
+	uint32_t phase;            /* free for the workload: what it is doing */
+};
+
+/* The calling guest's counters page (never NULL inside a guest). */
+struct tg_guest_counters *tg_guest_counters(struct tg_vcpu *vcpu);
+
+/* Bucket index for a latency in ns (see struct tg_guest_counters). */
+static inline unsigned int tg_lat_bucket(uint64_t ns)
+{
+	unsigned int octave = 0, quarter;
+	uint64_t v = ns ? ns : 1;
+
+	while (v >> (octave + 1))
+		octave++;
+	/* two bits below the leading one give the quarter octave */
+	quarter = octave >= 2 ? (unsigned int)((v >> (octave - 2)) & 3u)
+			      : (unsigned int)((v << (2 - octave)) & 3u);
+	octave = octave * 4 + quarter;
+	return octave < TG_LAT_BUCKETS ? octave : TG_LAT_BUCKETS - 1;
+}
+
 #ifdef __cplusplus
 }
 #endif
