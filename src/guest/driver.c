@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Guest OP-TEE driver: probe, fast calls, the RPC shm cache, teardown, and
+ * the registry that gives every vCPU of a guest the same driver.
+ *
+ * The probe follows Linux's OP-TEE SMC driver: CALLS_UID and revision,
+ * EXCHANGE_CAPABILITIES (DYNAMIC_SHM required), GET_THREAD_COUNT, drain
+ * then ENABLE_SHM_CACHE, and async notifications when offered.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "optee_private.h"
+
+/* Fast-call retries while the TEE answers EBUSY (shm cache). */
+#define SHM_CACHE_BUSY_RETRIES 1000u
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct tg_optee *registry;
+
+struct tg_vcpu *drv_vcpu(struct tg_optee *drv)
+{
+	struct tg_vcpu *self = tg_vcpu_self();
+
+	return self ? self : drv->vcpu;
+}
+
+void drv_smc(struct tg_optee *drv, uint64_t regs[8])
+{
+	tg_smc(drv_vcpu(drv), regs);
+}
+
+static void fast_call(struct tg_optee *drv, uint32_t fn, uint64_t a1,
+		      uint64_t regs[8])
+{
+	memset(regs, 0, 8 * sizeof(regs[0]));
+	regs[0] = fn;
+	regs[1] = a1;
+	drv_smc(drv, regs);
+}
+
+static void sleep_ms(uint32_t ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000,
+			       .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * DISABLE_SHM_CACHE: the TEE hands back, one per call, the RPC argument
+ * buffers it kept; free each until ENOTAVAIL. EBUSY (a thread still uses
+ * its buffer) is retried after a short sleep.
+ */
+static void shm_cache_disable(struct tg_optee *drv)
+{
+	uint32_t busy = 0, rounds = 0;
+	struct tg_optee_shm *shm;
+	uint64_t regs[8];
+
+	while (rounds++ < 100000u) {
+		fast_call(drv, OPTEE_SMC_DISABLE_SHM_CACHE, 0, regs);
+		if ((uint32_t)regs[0] == OPTEE_SMC_RETURN_EBUSY) {
+			if (++busy > SHM_CACHE_BUSY_RETRIES)
+				break;
+			sleep_ms(1);
+			continue;
+		}
+		if ((uint32_t)regs[0] != OPTEE_SMC_RETURN_OK)
+			break; /* ENOTAVAIL: empty (or anything else: give up) */
+		shm = shm_unlink_cookie(drv, reg_pair_to_64(regs[1], regs[2]),
+					SHM_KIND_RPC_ALLOC);
+		if (shm) {
+			shm_release_pages(drv, shm);
+			STAT_INC(drv, shm_cache_freed);
+		}
+	}
+}
+
+static bool shm_cache_enable(struct tg_optee *drv)
+{
+	uint64_t regs[8];
+	uint32_t i;
+
+	for (i = 0; i < SHM_CACHE_BUSY_RETRIES; i++) {
+		fast_call(drv, OPTEE_SMC_ENABLE_SHM_CACHE, 0, regs);
+		if ((uint32_t)regs[0] == OPTEE_SMC_RETURN_OK)
+			return true;
+		if ((uint32_t)regs[0] != OPTEE_SMC_RETURN_EBUSY)
+			return false;
+		sleep_ms(1);
+	}
+	return false;
+}
+
+static int probe_tee(struct tg_optee *drv)
+{
+	uint64_t regs[8];
+	uint32_t nsec_caps;
+
+	fast_call(drv, OPTEE_SMC_CALLS_UID, 0, regs);
+	if ((uint32_t)regs[0] != OPTEE_MSG_UID_0 ||
+	    (uint32_t)regs[1] != OPTEE_MSG_UID_1 ||
+	    (uint32_t)regs[2] != OPTEE_MSG_UID_2 ||
+	    (uint32_t)regs[3] != OPTEE_MSG_UID_3)
+		return TG_ENOTEE;
+
+	fast_call(drv, OPTEE_SMC_CALLS_REVISION, 0, regs);
+	if ((uint32_t)regs[0] != OPTEE_MSG_REVISION_MAJOR)
+		return TG_ENOTEE;
+	drv->info.rev_major = (uint32_t)regs[0];
+	drv->info.rev_minor = (uint32_t)regs[1];
+
+	nsec_caps = drv->cfg.uniprocessor ? OPTEE_SMC_NSEC_CAP_UNIPROCESSOR : 0;
+	fast_call(drv, OPTEE_SMC_EXCHANGE_CAPABILITIES, nsec_caps, regs);
+	if ((uint32_t)regs[0] != OPTEE_SMC_RETURN_OK)
+		return TG_ENOTSUP;
+	drv->info.sec_caps = (uint32_t)regs[1];
+	if (!(drv->info.sec_caps & OPTEE_SMC_SEC_CAP_DYNAMIC_SHM))
+		return TG_ENOTSUP;
+	if (drv->info.sec_caps & OPTEE_SMC_SEC_CAP_ASYNC_NOTIF)
+		drv->info.max_notif_value = (uint32_t)regs[2];
+	if (drv->info.sec_caps & OPTEE_SMC_SEC_CAP_RPC_ARG) {
+		drv->info.rpc_param_count = (uint32_t)regs[3] & 0xFFu;
+		/* The driver's RPC handlers use at most 4 parameters; a
+		 * count the TEE cannot mean makes us not use the RPC arg. */
+		if (drv->info.rpc_param_count < 2 ||
+		    drv->info.rpc_param_count > OPTEE_MSG_RPC_NUM_PARAMS * 8)
+			drv->info.rpc_param_count = 0;
+	}
+
+	fast_call(drv, OPTEE_SMC_GET_THREAD_COUNT, 0, regs);
+	if ((uint32_t)regs[0] == OPTEE_SMC_RETURN_OK && regs[1] < 65536)
+		drv->info.thread_count = (uint32_t)regs[1];
+	return TG_OK;
+}
+
+static void choose_call_form(struct tg_optee *drv)
+{
+	enum tg_optee_call_form f = drv->cfg.call_form;
+
+	if (f == TG_OPTEE_FORM_DEFAULT)
+		f = drv->info.rpc_param_count ? TG_OPTEE_FORM_REGD_ARG :
+						TG_OPTEE_FORM_ARG;
+	if (f != TG_OPTEE_FORM_ARG && !drv->info.rpc_param_count)
+		f = TG_OPTEE_FORM_ARG;
+	drv->info.call_form = f;
+}
+
+static void drv_free(struct tg_optee *drv)
+{
+	pthread_mutex_destroy(&drv->lock);
+	pthread_mutex_destroy(&drv->cq_lock);
+	pthread_cond_destroy(&drv->cq_cond);
+	pthread_mutex_destroy(&drv->notif_lock);
+	pthread_cond_destroy(&drv->notif_cond);
+	free(drv->ta_dir);
+	free(drv);
+}
+
+static void registry_add(struct tg_optee *drv)
+{
+	pthread_mutex_lock(&registry_lock);
+	drv->reg_next = registry;
+	registry = drv;
+	drv->registered = true;
+	pthread_mutex_unlock(&registry_lock);
+}
+
+static void registry_del(struct tg_optee *drv)
+{
+	struct tg_optee **pp;
+
+	pthread_mutex_lock(&registry_lock);
+	for (pp = &registry; *pp; pp = &(*pp)->reg_next) {
+		if (*pp == drv) {
+			*pp = drv->reg_next;
+			break;
+		}
+	}
+	drv->registered = false;
+	pthread_mutex_unlock(&registry_lock);
+}
+
+int tg_optee_probe(struct tg_vcpu *vcpu, const struct tg_optee_config *cfg,
+		   struct tg_optee **out)
+{
+	struct tg_optee *drv;
+	uint64_t regs[8];
+	int rc;
+
+	if (!vcpu || !out)
+		return TG_EINVAL;
+	drv = calloc(1, sizeof(*drv));
+	if (!drv)
+		return TG_ENOMEM;
+	if (cfg)
+		drv->cfg = *cfg;
+	if (drv->cfg.ta_dir) {
+		drv->ta_dir = strdup(drv->cfg.ta_dir);
+		if (!drv->ta_dir) {
+			free(drv);
+			return TG_ENOMEM;
+		}
+	}
+	drv->cfg.ta_dir = drv->ta_dir;
+	drv->vcpu = vcpu;
+	drv->notif_vcpu = -1;
+	drv->guest_key = tg_guest_counters(vcpu);
+	drv->refs = 1;
+	pthread_mutex_init(&drv->lock, NULL);
+	pthread_mutex_init(&drv->cq_lock, NULL);
+	pthread_cond_init(&drv->cq_cond, NULL);
+	pthread_mutex_init(&drv->notif_lock, NULL);
+	pthread_cond_init(&drv->notif_cond, NULL);
+
+	rc = probe_tee(drv);
+	if (rc) {
+		drv_free(drv);
+		return rc;
+	}
+	choose_call_form(drv);
+
+	/* Like Linux: drain a cache left by a previous driver, then enable. */
+	if (!drv->cfg.no_shm_cache) {
+		shm_cache_disable(drv);
+		drv->info.shm_cache = shm_cache_enable(drv);
+	}
+
+	if ((drv->info.sec_caps & OPTEE_SMC_SEC_CAP_ASYNC_NOTIF) &&
+	    !drv->cfg.no_async_notif) {
+		fast_call(drv, OPTEE_SMC_ENABLE_ASYNC_NOTIF, 0, regs);
+		if ((uint32_t)regs[0] == OPTEE_SMC_RETURN_OK &&
+		    notif_start(drv) == TG_OK)
+			drv->info.async_notif = true;
+	}
+	registry_add(drv);
+	*out = drv;
+	return TG_OK;
+}
+
+void tg_optee_remove(struct tg_optee *drv)
+{
+	struct tg_optee_shm *s;
+
+	if (!drv)
+		return;
+	registry_del(drv);
+	if (drv->info.async_notif) {
+		struct optee_msg_arg msg;
+		uint32_t smc_ret;
+
+		memset(&msg, 0, sizeof(msg));
+		msg.cmd = OPTEE_MSG_CMD_STOP_ASYNC_NOTIF;
+		std_call(drv, TG_OPTEE_FORM_DEFAULT, &msg, &smc_ret);
+	}
+	notif_stop(drv);
+	if (drv->info.shm_cache)
+		shm_cache_disable(drv);
+	arg_cache_free(drv);
+	shm_free_all(drv);
+	while (drv->page_pool_len)
+		guest_pages_free(drv, drv->page_pool[--drv->page_pool_len], 1);
+	/* Client shms still alive are the clients' leak; detach them. */
+	while ((s = drv->shms)) {
+		drv->shms = s->next;
+		s->next = NULL;
+	}
+	drv_free(drv);
+}
+
+const struct tg_optee_info *tg_optee_info(const struct tg_optee *drv)
+{
+	return drv ? &drv->info : NULL;
+}
+
+void tg_optee_get_stats(struct tg_optee *drv, struct tg_optee_stats *out)
+{
+	const uint64_t *src = (const uint64_t *)&drv->stats;
+	uint64_t *dst = (uint64_t *)out;
+	size_t i;
+
+	for (i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}
+
+struct tg_vcpu *tg_optee_vcpu(const struct tg_optee *drv)
+{
+	return drv ? drv->vcpu : NULL;
+}
+
+/* A guest is known by its counters page: the same for all its vCPUs. */
+struct tg_optee *tg_optee_lookup(struct tg_vcpu *vcpu)
+{
+	const void *key;
+	struct tg_optee *d;
+
+	if (!vcpu)
+		return NULL;
+	key = tg_guest_counters(vcpu);
+	pthread_mutex_lock(&registry_lock);
+	for (d = registry; d; d = d->reg_next)
+		if (d->guest_key == key)
+			break;
+	pthread_mutex_unlock(&registry_lock);
+	return d;
+}
+
+int tg_optee_get(struct tg_vcpu *vcpu, struct tg_optee **out)
+{
+	const void *key;
+	struct tg_optee *d;
+
+	if (!vcpu || !out)
+		return TG_EINVAL;
+	key = tg_guest_counters(vcpu);
+	pthread_mutex_lock(&registry_lock);
+	for (d = registry; d; d = d->reg_next) {
+		if (d->guest_key == key) {
+			d->refs++;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&registry_lock);
+	if (d) {
+		*out = d;
+		return TG_OK;
+	}
+	/* Two first users may race here; the loser's driver is still valid. */
+	return tg_optee_probe(vcpu, NULL, out);
+}
+
+void tg_optee_put(struct tg_optee *drv)
+{
+	bool last;
+
+	if (!drv)
+		return;
+	pthread_mutex_lock(&registry_lock);
+	last = --drv->refs == 0;
+	pthread_mutex_unlock(&registry_lock);
+	if (last)
+		tg_optee_remove(drv);
+}
