@@ -1,0 +1,240 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# run-tests.sh - everything `make test` runs. Exits non-zero on any failure.
+#
+# usage: tools/run-tests.sh [STAGE...]
+#
+# Stages (all by default, in this order):
+#   build     normal build (build/, RelWithDebInfo) + every CTest test
+#   coverage  build-coverage/ with -DTEEGATE_COVERAGE=ON, the "core" tests,
+#             gcovr line coverage of src/core + src/optee (must be >= 90%)
+#   budget    print the callgrind budget table the build stage produced
+#   asan      build-asan/ with -DTEEGATE_SANITIZE=ON, every test but "budget"
+#   tsan      build-tsan/ with -DTEEGATE_TSAN=ON, the "concurrency" tests
+#
+# Each stage prints one header and one result line; full output goes to
+# build-logs/STAGE.log and its tail is shown when the stage fails. The last
+# line is "N passed, N failed": every CTest test of every stage counts as
+# one check, and so does each gate that is not a test (a build, the
+# coverage threshold, the presence of the budget table).
+#
+# Environment: JOBS (default 2), COVERAGE_MIN (default 90).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$PWD
+jobs=${JOBS:-2}
+coverage_min=${COVERAGE_MIN:-90}
+logs=$root/build-logs
+mkdir -p "$logs"
+
+all_stages=(build coverage budget asan tsan)
+if [[ $# -gt 0 ]]; then
+	stages=("$@")
+	for s in "${stages[@]}"; do
+		if [[ " ${all_stages[*]} " != *" $s "* ]]; then
+			echo "usage: $0 [${all_stages[*]}]" >&2
+			exit 2
+		fi
+	done
+else
+	stages=("${all_stages[@]}")
+fi
+
+passed=0
+failed=0
+skipped=0
+summary=()
+start_all=$SECONDS
+
+# ---- helpers ----------------------------------------------------------------
+
+stage_begin() {
+	stage=$1
+	stage_log=$logs/$1.log
+	stage_start=$SECONDS
+	: >"$stage_log"
+	rm -f "$logs/$1.ctest.log"
+	printf '==> %-9s %s\n' "$1" "$2"
+}
+
+stage_end() {
+	local result=$1 detail=$2
+	local took=$((SECONDS - stage_start))
+	printf '    %-9s %s (%dm%02ds)%s\n' "$stage" "$result" $((took / 60)) \
+		$((took % 60)) "${detail:+: $detail}"
+	summary+=("$(printf '%-9s %-5s %4ds  %s' "$stage" "$result" "$took" "$detail")")
+	if [[ $result != FAIL ]]; then
+		return
+	fi
+	if [[ -s $logs/$stage.ctest.log ]]; then
+		# The failing tests' own output, without the progress lines.
+		echo "    --- failed tests ($logs/$stage.ctest.log) ---"
+		grep -v -E '^ +Start +[0-9]+:|Test +#[0-9]+: .* Passed|^$' \
+			"$logs/$stage.ctest.log" | tail -n 80 | sed 's/^/    | /'
+	else
+		echo "    --- last lines of $stage_log ---"
+		tail -n 40 "$stage_log" | sed 's/^/    | /'
+	fi
+}
+
+# run CMD... : append its output to the stage log; returns its status.
+run() {
+	echo "+ $*" >>"$stage_log"
+	"$@" >>"$stage_log" 2>&1
+}
+
+# configure_build DIR CMAKE_ARGS... : one check (pass or fail).
+configure_build() {
+	local dir=$1
+	shift
+	if run cmake -S "$root" -B "$dir" "$@" &&
+		run cmake --build "$dir" -j "$jobs"; then
+		passed=$((passed + 1))
+		return 0
+	fi
+	failed=$((failed + 1))
+	return 1
+}
+
+# run_ctest DIR CTEST_ARGS... : counts every test; sets ct_detail.
+run_ctest() {
+	local dir=$1 out=$logs/$stage.ctest.log status total nfail nskip
+	shift
+	set +e
+	(cd "$dir" && ctest --output-on-failure --no-tests=error -j "$jobs" "$@") \
+		>"$out" 2>&1
+	status=$?
+	set -e
+	cat "$out" >>"$stage_log"
+	total=$(sed -n 's/.* tests failed out of \([0-9]*\).*/\1/p' "$out" | tail -n 1)
+	nfail=$(sed -n 's/.*, \([0-9]*\) tests failed out of.*/\1/p' "$out" | tail -n 1)
+	nskip=$(grep -c '(Skipped)' "$out" || true)
+	if [[ -z "$total" ]]; then
+		# No summary: no tests matched, or ctest itself failed.
+		failed=$((failed + 1))
+		ct_detail="no tests ran ($*)"
+		return 1
+	fi
+	passed=$((passed + total - nfail - nskip))
+	failed=$((failed + nfail))
+	skipped=$((skipped + nskip))
+	ct_detail="$((total - nfail - nskip))/$total tests passed"
+	[[ $nskip -eq 0 ]] || ct_detail+=", $nskip skipped"
+	[[ $status -eq 0 && $nfail -eq 0 ]]
+}
+
+# ---- stages -------------------------------------------------------------------
+
+stage_build() {
+	stage_begin build "normal build (build/, RelWithDebInfo) + all tests"
+	if ! configure_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
+		stage_end FAIL "build failed"
+		return
+	fi
+	rm -f build/bench/budget.txt
+	if run_ctest build; then
+		stage_end PASS "$ct_detail"
+	else
+		stage_end FAIL "$ct_detail"
+	fi
+}
+
+stage_coverage() {
+	local dir=build-coverage summary_out pct
+	stage_begin coverage "coverage of src/core + src/optee by the core tests (>= ${coverage_min}%)"
+	if ! configure_build $dir -DCMAKE_BUILD_TYPE=Debug -DTEEGATE_COVERAGE=ON; then
+		stage_end FAIL "build failed"
+		return
+	fi
+	find $dir -name '*.gcda' -delete
+	if ! run_ctest $dir -L core; then
+		stage_end FAIL "$ct_detail"
+		return
+	fi
+	summary_out=$(mktemp)
+	if ! gcovr --root "$root" --filter 'src/core/' --filter 'src/optee/' \
+		--exclude '.*_test\.c$' --print-summary \
+		--txt "$logs/coverage.txt" $dir >"$summary_out" 2>>"$stage_log"; then
+		cat "$summary_out" >>"$stage_log"
+		rm -f "$summary_out"
+		failed=$((failed + 1))
+		stage_end FAIL "gcovr failed"
+		return
+	fi
+	cat "$summary_out" >>"$stage_log"
+	pct=$(sed -n 's/^lines: \([0-9.]*\)%.*/\1/p' "$summary_out")
+	rm -f "$summary_out"
+	if [[ -z "$pct" ]]; then
+		failed=$((failed + 1))
+		stage_end FAIL "no line coverage figure from gcovr"
+	elif awk -v p="$pct" -v m="$coverage_min" 'BEGIN { exit !(p >= m) }'; then
+		passed=$((passed + 1))
+		stage_end PASS "line coverage ${pct}% (report: build-logs/coverage.txt); $ct_detail"
+	else
+		failed=$((failed + 1))
+		stage_end FAIL "line coverage ${pct}% < ${coverage_min}% (report: build-logs/coverage.txt)"
+	fi
+}
+
+stage_budget() {
+	local table=build/bench/budget.txt
+	stage_begin budget "callgrind instruction budgets (from the build stage)"
+	if [[ ! -s $table ]]; then
+		echo "no $table: the budget test did not run" >>"$stage_log"
+		failed=$((failed + 1))
+		stage_end FAIL "no budget table (is tg_budget built and the budget test run?)"
+		return
+	fi
+	sed 's/^/    /' "$table"
+	if grep -q '| FAIL ' "$table"; then
+		stage_end FAIL "a budget is exceeded (counted in the build stage)"
+	else
+		stage_end PASS "table printed"
+	fi
+}
+
+stage_asan() {
+	stage_begin asan "ASan+UBSan build (build-asan/), all tests but budget"
+	if ! configure_build build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DTEEGATE_SANITIZE=ON; then
+		stage_end FAIL "build failed"
+		return
+	fi
+	if ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1} \
+		UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+		run_ctest build-asan -LE budget; then
+		stage_end PASS "$ct_detail"
+	else
+		stage_end FAIL "$ct_detail"
+	fi
+}
+
+stage_tsan() {
+	stage_begin tsan "TSan build (build-tsan/), concurrency tests"
+	if ! configure_build build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DTEEGATE_TSAN=ON; then
+		stage_end FAIL "build failed"
+		return
+	fi
+	if TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} \
+		run_ctest build-tsan -L concurrency; then
+		stage_end PASS "$ct_detail"
+	else
+		stage_end FAIL "$ct_detail"
+	fi
+}
+
+echo "teegate tests: $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(gcc --version | head -n 1), jobs $jobs, logs in build-logs/"
+for s in "${stages[@]}"; do
+	"stage_$s"
+done
+
+took=$((SECONDS - start_all))
+echo
+echo "Summary ($((took / 60))m$(printf '%02d' $((took % 60)))s):"
+printf '  %s\n' "${summary[@]}"
+[[ $skipped -eq 0 ]] || echo "  ($skipped tests skipped)"
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
