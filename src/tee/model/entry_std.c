@@ -1,0 +1,789 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Yielding (std) calls: the thread and RPC state machine.
+ *
+ * A std call takes a free thread for its whole life. The work it does is a
+ * chain of steps (t->work, t->step); a step either finishes the call or
+ * asks for an RPC, which suspends the thread until RETURN_FROM_RPC. The RPC
+ * argument buffer comes from the call (CALL_WITH_RPC_ARG, REGD_ARG), from
+ * the guest's cache (ENABLE_SHM_CACHE) or from RPC ALLOC; in the last case
+ * it is given back with RPC FREE when the call ends, unless the cache is
+ * enabled. thread_resume() lists every allowed transition; anything else
+ * answers ERESUME.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "model_internal.h"
+
+/* ---- Thread lifetime -------------------------------------------------- */
+
+static struct model_thread *thread_alloc(struct tg_model *m, struct guest *g,
+					 uint16_t client_id)
+{
+	for (uint32_t i = 0; i < m->num_threads; i++) {
+		struct model_thread *t = &m->threads[i];
+
+		if (t->state != THREAD_FREE || t->guest)
+			continue;
+		t->guest = g;
+		t->client_id = client_id;
+		return t;
+	}
+	return NULL;
+}
+
+/* Drop everything the call holds, without any RPC. */
+static void thread_release(struct model_thread *t)
+{
+	ta_params_release(t);
+	span_release(&t->arg_span);
+	span_release(&t->rpc_span);
+	span_release(&t->work_span);
+	if (t->arg_reg)
+		t->arg_reg->users--;
+	if (t->session && t->session->busy_in == t)
+		t->session->busy_in = NULL;
+	t->arg_reg = NULL;
+	t->session = NULL;
+	t->guest = NULL;
+	t->client_id = 0;
+	t->state = THREAD_FREE;
+	t->rpc_src = RPC_ARG_NONE;
+	t->rpc_cookie = 0;
+	t->work = NULL;
+	t->step = 0;
+	memset(t->scratch, 0, sizeof(t->scratch));
+	t->ta_ran = false;
+	t->rpc_injected = false;
+	t->injected_here = false;
+	t->fail_cmd_after_free = false;
+	t->ret = 0;
+	t->ret_origin = 0;
+}
+
+/**
+ * thread_abort() - forget a thread's call (its guest is being destroyed).
+ * An allocated RPC argument is not freed: the guest is gone.
+ */
+void thread_abort(struct tg_model *m, struct model_thread *t)
+{
+	(void)m;
+	thread_release(t);
+}
+
+/* ---- RPC returns to the normal world ---------------------------------- */
+
+static void rpc_return(struct model_thread *t, uint64_t regs[8],
+		       uint32_t func, uint64_t a1, uint64_t a2)
+{
+	regs[0] = OPTEE_SMC_RETURN_RPC_PREFIX | func;
+	regs[1] = a1;
+	regs[2] = a2;
+	regs[3] = t->index;
+	regs[4] = 0;
+	regs[5] = 0;
+	regs[6] = 0;
+}
+
+static void call_return(uint64_t regs[8], uint32_t a0)
+{
+	regs[0] = a0;
+	regs[1] = 0;
+	regs[2] = 0;
+	regs[3] = 0;
+}
+
+void rpc_prepare(struct model_thread *t, uint32_t cmd, uint32_t n)
+{
+	memset(&t->rpc, 0, sizeof(t->rpc));
+	t->rpc.cmd = cmd;
+	t->rpc.num_params = n;
+}
+
+/* Write t->rpc into the RPC argument buffer. */
+static bool rpc_write_arg(struct tg_model *m, struct model_thread *t)
+{
+	uint8_t buf[MODEL_RPC_ARG_SIZE];
+	struct optee_msg_arg hdr = {
+		.cmd = t->rpc.cmd,
+		.num_params = t->rpc.num_params,
+	};
+
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, &hdr, sizeof(hdr));
+	memcpy(buf + OPTEE_MSG_ARG_HDR_SIZE, t->rpc.params,
+	       sizeof(t->rpc.params));
+	return span_write(m, t->client_id, &t->rpc_span, 0, buf,
+			  OPTEE_MSG_GET_ARG_SIZE(t->rpc.num_params));
+}
+
+/*
+ * Read the normal world's answer. The normal world may have changed any
+ * field; only ret and the parameter slots we sent are taken, once.
+ */
+static void rpc_read_answer(struct tg_model *m, struct model_thread *t)
+{
+	uint8_t buf[MODEL_RPC_ARG_SIZE];
+	struct optee_msg_arg hdr;
+
+	if (!span_read(m, t->client_id, &t->rpc_span, 0, buf,
+		       OPTEE_MSG_GET_ARG_SIZE(t->rpc.num_params))) {
+		t->rpc.ret = TEEC_ERROR_COMMUNICATION;
+		return;
+	}
+	memcpy(&hdr, buf, sizeof(hdr));
+	t->rpc.ret = hdr.ret;
+	memcpy(t->rpc.params, buf + OPTEE_MSG_ARG_HDR_SIZE,
+	       t->rpc.num_params * OPTEE_MSG_PARAM_SIZE);
+}
+
+static bool rpc_arg_from_cache(struct model_thread *t)
+{
+	struct guest *g = t->guest;
+	struct cached_rpc_arg c;
+
+	if (!g->rpc_cache_len)
+		return false;
+	c = g->rpc_cache[--g->rpc_cache_len];
+	t->rpc_src = RPC_ARG_ALLOCATED;
+	t->rpc_cookie = c.cookie;
+	return span_contig(c.pa, MODEL_RPC_ARG_SIZE, &t->rpc_span);
+}
+
+/*
+ * Send t->rpc as RPC CMD. Return: true if the thread is now suspended,
+ * false if the command failed at once (t->rpc.ret is set).
+ */
+static bool rpc_send_cmd(struct tg_model *m, struct model_thread *t,
+			 uint64_t regs[8])
+{
+	uint64_t cookie;
+
+	if (t->rpc_src == RPC_ARG_NONE && !rpc_arg_from_cache(t)) {
+		t->state = THREAD_WAIT_ALLOC;
+		rpc_return(t, regs, OPTEE_SMC_RPC_FUNC_ALLOC,
+			   MODEL_RPC_ARG_SIZE, 0);
+		return true;
+	}
+	if (!rpc_write_arg(m, t)) {
+		t->rpc.ret = TEEC_ERROR_COMMUNICATION;
+		return false;
+	}
+	/* An RPC argument that came with the call is found without cookie. */
+	cookie = t->rpc_src == RPC_ARG_ALLOCATED ? t->rpc_cookie : 0;
+	t->state = THREAD_WAIT_CMD;
+	rpc_return(t, regs, OPTEE_SMC_RPC_FUNC_CMD, cookie >> 32,
+		   cookie & 0xFFFFFFFFu);
+	return true;
+}
+
+/* ---- Running and ending a call ---------------------------------------- */
+
+/*
+ * An injected RPC is invisible to the work: its answer (or failure) is
+ * dropped and the work's own last RPC is put back.
+ */
+static bool rpc_end_injected(struct model_thread *t)
+{
+	if (!t->rpc_injected)
+		return false;
+	t->rpc = t->saved_rpc;
+	t->rpc_injected = false;
+	return true;
+}
+
+static bool inject(struct tg_model *m, struct model_thread *t,
+		   uint64_t regs[8])
+{
+	struct guest *g = t->guest;
+
+	if (m->cfg.inject_foreign_intr_pct &&
+	    model_prng_pct(g) < m->cfg.inject_foreign_intr_pct) {
+		t->state = THREAD_WAIT_FOREIGN_INTR;
+		rpc_return(t, regs, OPTEE_SMC_RPC_FUNC_FOREIGN_INTR, 0, 0);
+		return true;
+	}
+	if (m->cfg.inject_rpc_pct &&
+	    model_prng_pct(g) < m->cfg.inject_rpc_pct) {
+		t->saved_rpc = t->rpc;
+		rpc_prepare(t, OPTEE_RPC_CMD_GET_TIME, 1);
+		t->rpc.params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_OUTPUT;
+		t->rpc_injected = true;
+		if (rpc_send_cmd(m, t, regs))
+			return true;
+		rpc_end_injected(t);
+		return false;
+	}
+	return false;
+}
+
+static void thread_exit(struct tg_model *m, struct model_thread *t,
+			uint64_t regs[8]);
+
+/*
+ * thread_run() - run the call's work from an injection point (call entry
+ * or any resume) until it suspends or ends. Each point may inject one
+ * FOREIGN_INTR or GET_TIME RPC before the work goes on.
+ */
+static void thread_run(struct tg_model *m, struct model_thread *t,
+		       uint64_t regs[8])
+{
+	for (;;) {
+		enum step_result res;
+
+		if (t->injected_here) {
+			t->injected_here = false;
+		} else if (inject(m, t, regs)) {
+			t->injected_here = true;
+			return;
+		}
+
+		res = t->work(m, t);
+		switch (res) {
+		case STEP_RPC_CMD:
+			if (rpc_send_cmd(m, t, regs))
+				return;
+			/* Failed at once: the next step sees rpc.ret. */
+			t->injected_here = true;
+			break;
+		case STEP_FOREIGN_INTR:
+			t->state = THREAD_WAIT_FOREIGN_INTR;
+			rpc_return(t, regs, OPTEE_SMC_RPC_FUNC_FOREIGN_INTR, 0,
+				   0);
+			return;
+		case STEP_DONE:
+		default:
+			thread_exit(m, t, regs);
+			return;
+		}
+	}
+}
+
+/* The call is over: write the argument back, then give back the RPC arg. */
+static void thread_exit(struct tg_model *m, struct model_thread *t,
+			uint64_t regs[8])
+{
+	struct guest *g = t->guest;
+
+	t->shadow->ret = t->ret;
+	t->shadow->ret_origin = t->ret_origin;
+	if (t->ta_ran)
+		msg_params_from_ta(t, t->msg_first);
+	/* A failed write-back is invisible to OP-TEE's caller as well. */
+	(void)span_write(m, t->client_id, &t->arg_span, 0, t->shadow,
+			 t->shadow_size);
+	ta_params_release(t);
+
+	if (t->rpc_src == RPC_ARG_ALLOCATED) {
+		if (g->shm_cache_enabled && g->rpc_cache_len < m->num_threads) {
+			struct cached_rpc_arg *c =
+				&g->rpc_cache[g->rpc_cache_len++];
+
+			c->pa = span_page(&t->rpc_span, 0);
+			c->cookie = t->rpc_cookie;
+		} else {
+			t->state = THREAD_WAIT_FREE_AT_EXIT;
+			rpc_return(t, regs, OPTEE_SMC_RPC_FUNC_FREE,
+				   t->rpc_cookie >> 32,
+				   t->rpc_cookie & 0xFFFFFFFFu);
+			return;
+		}
+	}
+	call_return(regs, OPTEE_SMC_RETURN_OK);
+	thread_release(t);
+}
+
+/* ---- Message dispatch -------------------------------------------------- */
+
+static enum step_result tee_done(struct model_thread *t, uint32_t ret)
+{
+	t->ret = ret;
+	t->ret_origin = TEEC_ORIGIN_TEE;
+	return STEP_DONE;
+}
+
+static struct session *session_find(struct guest *g, uint32_t id)
+{
+	for (struct session *s = g->sessions; s; s = s->next)
+		if (s->id == id)
+			return s;
+	return NULL;
+}
+
+void session_free_all(struct guest *g)
+{
+	while (g->sessions) {
+		struct session *s = g->sessions;
+
+		g->sessions = s->next;
+		free(s);
+	}
+}
+
+static enum step_result ta_invoke_step(struct tg_model *m,
+				       struct model_thread *t)
+{
+	return t->session->ta->invoke(m, t);
+}
+
+/*
+ * Opening a UUID that is no built-in TA: look for it the way OP-TEE does
+ * (shared memory, secure storage, the supplicant) and fail with
+ * ITEM_NOT_FOUND. scratch[0] = cookie of the SHM_ALLOC buffer, scratch[1]
+ * = final result.
+ */
+enum load_step {
+	LOAD_SHM_ALLOC,
+	LOAD_SHM_ALLOC_ANSWER,
+	LOAD_FS_DIRF,
+	LOAD_FS_DIRH,
+	LOAD_TA_QUERY,
+	LOAD_TA_ANSWER,
+	LOAD_SHM_FREE,
+	LOAD_END,
+};
+
+static bool load_take_shm(struct tg_model *m, struct model_thread *t)
+{
+	const struct optee_msg_param *p = &t->rpc.params[0];
+	uint64_t type = p->attr & OPTEE_MSG_ATTR_TYPE_MASK;
+	uint64_t size = p->u.tmem.size;
+	uint64_t pa = p->u.tmem.buf_ptr;
+
+	if (type != OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT ||
+	    (p->attr & ~OPTEE_MSG_ATTR_VALID_MASK) ||
+	    size < MODEL_PAGE_SIZE || size > MODEL_MAX_MEMREF_SIZE)
+		return false;
+	if (p->attr & OPTEE_MSG_ATTR_NONCONTIG)
+		return span_from_pagelist(m, t->client_id, pa, size,
+					  &t->work_span) == TEEC_SUCCESS;
+	if (!pa || (pa & MODEL_PAGE_MASK) ||
+	    !pa_range_is_ns(m, t->client_id, pa, size))
+		return false;
+	return span_contig(pa, size, &t->work_span);
+}
+
+static void load_fs_open(struct tg_model *m, struct model_thread *t,
+			 const char *name)
+{
+	uint64_t len = strlen(name) + 1;
+
+	(void)span_write(m, t->client_id, &t->work_span, 0, name, len);
+	rpc_prepare(t, OPTEE_RPC_CMD_FS, 3);
+	t->rpc.params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
+	t->rpc.params[0].u.value.a = 0; /* OPTEE_RPC_FS_OPEN */
+	t->rpc.params[1].attr = OPTEE_MSG_ATTR_TYPE_RMEM_INPUT;
+	t->rpc.params[1].u.rmem.offs = 0;
+	t->rpc.params[1].u.rmem.size = len;
+	t->rpc.params[1].u.rmem.shm_ref = t->scratch[0];
+	t->rpc.params[2].attr = OPTEE_MSG_ATTR_TYPE_VALUE_OUTPUT;
+}
+
+static enum step_result ta_load_step(struct tg_model *m,
+				     struct model_thread *t)
+{
+	switch (t->step) {
+	case LOAD_SHM_ALLOC:
+		rpc_prepare(t, OPTEE_RPC_CMD_SHM_ALLOC, 1);
+		t->rpc.params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
+		t->rpc.params[0].u.value.a = OPTEE_RPC_SHM_TYPE_APPL;
+		t->rpc.params[0].u.value.b = MODEL_PAGE_SIZE;
+		t->rpc.params[0].u.value.c = MODEL_PAGE_SIZE;
+		t->step = LOAD_SHM_ALLOC_ANSWER;
+		return STEP_RPC_CMD;
+	case LOAD_SHM_ALLOC_ANSWER:
+		if (t->rpc.ret != TEEC_SUCCESS)
+			return tee_done(t, TEEC_ERROR_OUT_OF_MEMORY);
+		t->scratch[0] = t->rpc.params[0].u.tmem.shm_ref;
+		if (!load_take_shm(m, t)) {
+			/* Give the unusable buffer back, then fail. */
+			t->scratch[1] = TEEC_ERROR_OUT_OF_MEMORY;
+			t->step = LOAD_SHM_FREE;
+			return ta_load_step(m, t);
+		}
+		t->step = LOAD_FS_DIRF;
+		return ta_load_step(m, t);
+	case LOAD_FS_DIRF:
+		load_fs_open(m, t, "dirf.db");
+		t->step = LOAD_FS_DIRH;
+		return STEP_RPC_CMD;
+	case LOAD_FS_DIRH:
+		load_fs_open(m, t, "dirh.db");
+		t->step = LOAD_TA_QUERY;
+		return STEP_RPC_CMD;
+	case LOAD_TA_QUERY:
+		rpc_prepare(t, OPTEE_RPC_CMD_LOAD_TA, 2);
+		t->rpc.params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
+		/* The UUID octets, as OPEN_SESSION carried them. */
+		t->rpc.params[0].u.value.a = t->shadow->params[0].u.value.a;
+		t->rpc.params[0].u.value.b = t->shadow->params[0].u.value.b;
+		/* NULL memref of size 0: ask for the image size. */
+		t->rpc.params[1].attr = OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT;
+		t->step = LOAD_TA_ANSWER;
+		return STEP_RPC_CMD;
+	case LOAD_TA_ANSWER:
+		/*
+		 * An image on offer cannot be verified by the model (it has
+		 * no signing key): OP-TEE would refuse it with SECURITY.
+		 */
+		if ((t->rpc.ret == TEEC_SUCCESS ||
+		     t->rpc.ret == TEEC_ERROR_SHORT_BUFFER) &&
+		    t->rpc.params[1].u.tmem.size)
+			t->scratch[1] = TEEC_ERROR_SECURITY;
+		else
+			t->scratch[1] = TEEC_ERROR_ITEM_NOT_FOUND;
+		t->step = LOAD_SHM_FREE;
+		return ta_load_step(m, t);
+	case LOAD_SHM_FREE:
+		rpc_prepare(t, OPTEE_RPC_CMD_SHM_FREE, 1);
+		t->rpc.params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
+		t->rpc.params[0].u.value.a = OPTEE_RPC_SHM_TYPE_APPL;
+		t->rpc.params[0].u.value.b = t->scratch[0];
+		t->step = LOAD_END;
+		return STEP_RPC_CMD;
+	case LOAD_END:
+	default:
+		span_release(&t->work_span);
+		return tee_done(t, (uint32_t)t->scratch[1]);
+	}
+}
+
+static enum step_result open_session(struct tg_model *m,
+				     struct model_thread *t)
+{
+	const uint64_t meta = OPTEE_MSG_ATTR_META |
+			      OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
+	struct optee_msg_arg *arg = t->shadow;
+	const struct ta_desc *ta;
+	struct session *s;
+	uint8_t uuid[16];
+	uint32_t res;
+
+	if (arg->num_params < 2 || arg->params[0].attr != meta ||
+	    arg->params[1].attr != meta)
+		return tee_done(t, TEEC_ERROR_BAD_PARAMETERS);
+	memcpy(uuid, &arg->params[0].u.value.a, 8);
+	memcpy(uuid + 8, &arg->params[0].u.value.b, 8);
+	res = msg_params_to_ta(m, t, 2, arg->num_params - 2);
+	if (res != TEEC_SUCCESS)
+		return tee_done(t, res);
+
+	ta = ta_find(uuid);
+	if (!ta) {
+		t->work = ta_load_step;
+		t->step = LOAD_SHM_ALLOC;
+		return ta_load_step(m, t);
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return tee_done(t, TEEC_ERROR_OUT_OF_MEMORY);
+	s->ta = ta;
+	do {
+		s->id = m->next_session_id++;
+	} while (!s->id);
+	s->next = t->guest->sessions;
+	t->guest->sessions = s;
+	arg->session = s->id;
+	/* The built-in TAs' open entry points accept any parameters. */
+	t->ta_ran = true;
+	t->msg_first = 2;
+	return ta_done(t, TEEC_SUCCESS);
+}
+
+static enum step_result invoke_command(struct tg_model *m,
+				       struct model_thread *t)
+{
+	struct session *s = session_find(t->guest, t->shadow->session);
+	uint32_t res;
+
+	if (!s)
+		return tee_done(t, TEEC_ERROR_BAD_PARAMETERS);
+	/* One command at a time per session (OP-TEE would wait). */
+	if (s->busy_in)
+		return tee_done(t, TEEC_ERROR_BUSY);
+	res = msg_params_to_ta(m, t, 0, t->shadow->num_params);
+	if (res != TEEC_SUCCESS)
+		return tee_done(t, res);
+	s->busy_in = t;
+	s->cancel_requested = false;
+	t->session = s;
+	t->ta_cmd = t->shadow->func;
+	t->ta_ran = true;
+	t->msg_first = 0;
+	t->work = ta_invoke_step;
+	t->step = 0;
+	return ta_invoke_step(m, t);
+}
+
+static enum step_result close_session(struct model_thread *t)
+{
+	struct session **pp;
+
+	for (pp = &t->guest->sessions; *pp; pp = &(*pp)->next) {
+		struct session *s = *pp;
+
+		if (s->id != t->shadow->session)
+			continue;
+		if (s->busy_in)
+			return tee_done(t, TEEC_ERROR_BUSY);
+		*pp = s->next;
+		free(s);
+		return tee_done(t, TEEC_SUCCESS);
+	}
+	return tee_done(t, TEEC_ERROR_BAD_PARAMETERS);
+}
+
+static enum step_result cancel(struct model_thread *t)
+{
+	struct session *s = session_find(t->guest, t->shadow->session);
+
+	if (!s)
+		return tee_done(t, TEEC_ERROR_BAD_PARAMETERS);
+	s->cancel_requested = true;
+	s->cancel_id = t->shadow->cancel_id;
+	return tee_done(t, TEEC_SUCCESS);
+}
+
+/* The first step of every message: what OP-TEE's entry_std does. */
+static enum step_result msg_dispatch(struct tg_model *m,
+				     struct model_thread *t)
+{
+	switch (t->shadow->cmd) {
+	case OPTEE_MSG_CMD_OPEN_SESSION:
+		return open_session(m, t);
+	case OPTEE_MSG_CMD_INVOKE_COMMAND:
+		return invoke_command(m, t);
+	case OPTEE_MSG_CMD_CLOSE_SESSION:
+		return close_session(t);
+	case OPTEE_MSG_CMD_CANCEL:
+		return cancel(t);
+	case OPTEE_MSG_CMD_REGISTER_SHM:
+		return tee_done(t, reg_shm_register(m, t));
+	case OPTEE_MSG_CMD_UNREGISTER_SHM:
+		return tee_done(t, reg_shm_unregister(t));
+	case OPTEE_MSG_CMD_DO_BOTTOM_HALF:
+		return tee_done(t, TEEC_SUCCESS);
+	case OPTEE_MSG_CMD_STOP_ASYNC_NOTIF:
+		t->guest->async_notif_enabled = false;
+		return tee_done(t, TEEC_SUCCESS);
+	default:
+		/* Refused before the call starts: see msg_cmd_known(). */
+		return tee_done(t, TEEC_ERROR_NOT_SUPPORTED);
+	}
+}
+
+static bool msg_cmd_known(uint32_t cmd)
+{
+	return cmd <= OPTEE_MSG_CMD_STOP_ASYNC_NOTIF;
+}
+
+/* ---- Call entry -------------------------------------------------------- */
+
+/* Read the argument header then the whole argument, once each. */
+static uint32_t fetch_arg(struct tg_model *m, struct model_thread *t,
+			  const struct ns_span *whole, bool with_rpc_arg)
+{
+	struct optee_msg_arg hdr;
+	uint32_t num, size, total;
+
+	if (!span_read(m, t->client_id, whole, 0, &hdr, sizeof(hdr)))
+		return OPTEE_SMC_RETURN_EBADADDR;
+	num = hdr.num_params;
+	if (num > OPTEE_MSG_MAX_NUM_PARAMS)
+		return OPTEE_SMC_RETURN_EBADADDR;
+	size = OPTEE_MSG_GET_ARG_SIZE(num);
+	total = size + (with_rpc_arg ? MODEL_RPC_ARG_SIZE : 0);
+	if (total > whole->size)
+		return OPTEE_SMC_RETURN_EBADADDR;
+	if (!span_sub(whole, 0, size, &t->arg_span) ||
+	    !span_read(m, t->client_id, &t->arg_span, 0, t->shadow, size))
+		return OPTEE_SMC_RETURN_EBADADDR;
+	t->shadow->num_params = num;
+	t->shadow_size = size;
+	if (with_rpc_arg) {
+		if (!span_sub(whole, size, MODEL_RPC_ARG_SIZE, &t->rpc_span))
+			return OPTEE_SMC_RETURN_EBADADDR;
+		t->rpc_src = RPC_ARG_FROM_CALL;
+	}
+	return OPTEE_SMC_RETURN_OK;
+}
+
+/*
+ * CALL_WITH_ARG / CALL_WITH_RPC_ARG: a1:a2 is the PA of the argument. It
+ * must be 4 KiB aligned and fit (with the RPC argument) in that page, or
+ * lie inside the reserved SHM pool.
+ */
+static uint32_t fetch_arg_by_pa(struct tg_model *m, struct model_thread *t,
+				uint64_t regs[8], bool with_rpc_arg)
+{
+	uint64_t pa = ((regs[1] & 0xFFFFFFFFu) << 32) | (regs[2] & 0xFFFFFFFFu);
+	struct ns_span whole;
+	uint64_t avail;
+	uint32_t res;
+
+	if (in_reserved_shm(m, pa, OPTEE_MSG_ARG_HDR_SIZE)) {
+		avail = m->cfg.reserved_shm_base + m->cfg.reserved_shm_size - pa;
+		if (avail > MODEL_PAGE_SIZE)
+			avail = MODEL_PAGE_SIZE;
+	} else if (pa & MODEL_PAGE_MASK) {
+		return OPTEE_SMC_RETURN_EBADADDR;
+	} else {
+		avail = MODEL_PAGE_SIZE;
+	}
+	if (!span_contig(pa, avail, &whole))
+		return OPTEE_SMC_RETURN_ENOMEM;
+	res = fetch_arg(m, t, &whole, with_rpc_arg);
+	span_release(&whole);
+	return res;
+}
+
+/*
+ * CALL_WITH_REGD_ARG: a1:a2 = cookie of a buffer this guest registered,
+ * a3 = offset of the argument in it; the RPC argument follows it.
+ */
+static uint32_t fetch_arg_regd(struct tg_model *m, struct model_thread *t,
+			       uint64_t regs[8])
+{
+	uint64_t cookie = ((regs[1] & 0xFFFFFFFFu) << 32) |
+			  (regs[2] & 0xFFFFFFFFu);
+	uint64_t offs = regs[3];
+	struct reg_shm *r = reg_shm_find(t->guest, cookie);
+	struct ns_span whole;
+	uint32_t res;
+
+	if (!r || offs >= r->span.size)
+		return OPTEE_SMC_RETURN_EBADADDR;
+	if (!span_sub(&r->span, offs, r->span.size - offs, &whole))
+		return OPTEE_SMC_RETURN_EBADADDR;
+	res = fetch_arg(m, t, &whole, true);
+	if (res == OPTEE_SMC_RETURN_OK) {
+		r->users++;
+		t->arg_reg = r;
+	}
+	return res;
+}
+
+/**
+ * std_call() - a new yielding call from client regs[7] (guest @g).
+ * @regs:	the normal world's registers: every value is untrusted.
+ */
+void std_call(struct tg_model *m, struct guest *g, uint64_t regs[8])
+{
+	uint32_t fid = (uint32_t)regs[0];
+	struct model_thread *t = thread_alloc(m, g, (uint16_t)regs[7]);
+	uint32_t res;
+
+	if (!t) {
+		call_return(regs, OPTEE_SMC_RETURN_ETHREAD_LIMIT);
+		return;
+	}
+	switch (fid) {
+	case OPTEE_SMC_CALL_WITH_ARG:
+		res = fetch_arg_by_pa(m, t, regs, false);
+		break;
+	case OPTEE_SMC_CALL_WITH_RPC_ARG:
+		res = fetch_arg_by_pa(m, t, regs, true);
+		break;
+	case OPTEE_SMC_CALL_WITH_REGD_ARG:
+		res = fetch_arg_regd(m, t, regs);
+		break;
+	default:
+		/* OP-TEE's std_smc_entry(): an id it does not route. */
+		res = OPTEE_SMC_RETURN_EBADCMD;
+		break;
+	}
+	if (res == OPTEE_SMC_RETURN_OK && !msg_cmd_known(t->shadow->cmd))
+		res = OPTEE_SMC_RETURN_EBADCMD;
+	if (res != OPTEE_SMC_RETURN_OK) {
+		thread_release(t);
+		call_return(regs, res);
+		return;
+	}
+	t->work = msg_dispatch;
+	t->step = 0;
+	thread_run(m, t, regs);
+}
+
+/* After RPC ALLOC: take the buffer, or refuse it with RPC FREE. */
+static void resume_alloc(struct tg_model *m, struct model_thread *t,
+			 uint64_t regs[8])
+{
+	uint64_t pa = ((regs[1] & 0xFFFFFFFFu) << 32) | (regs[2] & 0xFFFFFFFFu);
+	uint64_t cookie = ((regs[4] & 0xFFFFFFFFu) << 32) |
+			  (regs[5] & 0xFFFFFFFFu);
+
+	if (!pa)
+		goto cmd_failed;
+	if ((pa & MODEL_PAGE_MASK) ||
+	    !pa_range_is_ns(m, t->client_id, pa, MODEL_RPC_ARG_SIZE)) {
+		t->state = THREAD_WAIT_FREE_BAD_ARG;
+		rpc_return(t, regs, OPTEE_SMC_RPC_FUNC_FREE, cookie >> 32,
+			   cookie & 0xFFFFFFFFu);
+		return;
+	}
+	t->rpc_src = RPC_ARG_ALLOCATED;
+	t->rpc_cookie = cookie;
+	if (!span_contig(pa, MODEL_RPC_ARG_SIZE, &t->rpc_span))
+		goto cmd_failed;
+	if (rpc_send_cmd(m, t, regs))
+		return;
+	/* rpc_send_cmd() set rpc.ret */
+	rpc_end_injected(t);
+	thread_run(m, t, regs);
+	return;
+cmd_failed:
+	if (!rpc_end_injected(t))
+		t->rpc.ret = TEEC_ERROR_OUT_OF_MEMORY;
+	thread_run(m, t, regs);
+}
+
+/**
+ * std_return_from_rpc() - RETURN_FROM_RPC: a3 = thread id; the answer to
+ * the RPC is in a1, a2, a4, a5. A thread that is not suspended, or that
+ * another client holds, gets ERESUME (as OP-TEE answers).
+ */
+void std_return_from_rpc(struct tg_model *m, struct guest *g,
+			 uint64_t regs[8])
+{
+	uint64_t tid = regs[3] & 0xFFFFFFFFu;
+	struct model_thread *t;
+
+	if (tid >= m->num_threads) {
+		call_return(regs, OPTEE_SMC_RETURN_ERESUME);
+		return;
+	}
+	t = &m->threads[tid];
+	/* Without virtualization there is one guest and a7 is ignored. */
+	if (t->state == THREAD_FREE || t->guest != g) {
+		call_return(regs, OPTEE_SMC_RETURN_ERESUME);
+		return;
+	}
+
+	switch (t->state) {
+	case THREAD_WAIT_ALLOC:
+		resume_alloc(m, t, regs);
+		return;
+	case THREAD_WAIT_CMD:
+		rpc_read_answer(m, t);
+		rpc_end_injected(t);
+		thread_run(m, t, regs);
+		return;
+	case THREAD_WAIT_FOREIGN_INTR:
+		thread_run(m, t, regs);
+		return;
+	case THREAD_WAIT_FREE_BAD_ARG:
+		if (!rpc_end_injected(t))
+			t->rpc.ret = TEEC_ERROR_OUT_OF_MEMORY;
+		thread_run(m, t, regs);
+		return;
+	case THREAD_WAIT_FREE_AT_EXIT:
+		call_return(regs, OPTEE_SMC_RETURN_OK);
+		thread_release(t);
+		return;
+	case THREAD_FREE:
+	default:
+		call_return(regs, OPTEE_SMC_RETURN_ERESUME);
+		return;
+	}
+}

@@ -1,0 +1,469 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * The OP-TEE model: SMC entry, fast calls and the guest (partition) table.
+ *
+ * Behaves like OP-TEE 4.x built with CFG_NS_VIRTUALIZATION=y: a7 is the
+ * client id (16 bits), client 0 is the hypervisor, a guest exists between
+ * VM_CREATED and VM_DESTROYED. With cfg.no_virtualization there is a
+ * single partition and a7 is ignored.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <teegate/port.h>
+
+#include "model_internal.h"
+
+/* OP-TEE's hypervisor client id. */
+#define HYP_CLIENT_ID 0u
+/* CALLS_COUNT answers. */
+#define MODEL_CALLS_COUNT_VIRT 14u
+#define MODEL_CALLS_COUNT_NO_VIRT 12u
+
+/* ---- Deterministic per-guest PRNG (splitmix64) -------------------------- */
+
+static uint64_t splitmix64(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	return z ^ (z >> 31);
+}
+
+/*
+ * Each guest has its own stream, seeded from cfg.seed and its id, so that
+ * the injections a guest sees depend only on its own sequence of calls.
+ */
+uint32_t model_prng_pct(struct guest *g)
+{
+	return (uint32_t)(splitmix64(&g->prng_state) % 100u);
+}
+
+void model_tee_time(uint64_t *seconds, uint64_t *millis)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	*seconds = (uint64_t)ts.tv_sec;
+	*millis = (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* ---- Guests ------------------------------------------------------------ */
+
+struct guest *model_find_guest(struct tg_model *m, uint16_t client_id)
+{
+	if (m->cfg.no_virtualization)
+		return &m->guests[0];
+	for (uint32_t i = 0; i < m->max_guests; i++)
+		if (m->guests[i].live && m->guests[i].id == client_id)
+			return &m->guests[i];
+	return NULL;
+}
+
+/* Forget everything a partition holds: threads, sessions, buffers. */
+static void guest_clear(struct tg_model *m, struct guest *g)
+{
+	for (uint32_t i = 0; i < m->num_threads; i++)
+		if (m->threads[i].guest == g)
+			thread_abort(m, &m->threads[i]);
+	session_free_all(g);
+	reg_shm_free_all(g);
+	g->rpc_cache_len = 0;
+	g->shm_cache_enabled = false;
+	g->async_notif_enabled = false;
+	memset(g->notif_pending, 0, sizeof(g->notif_pending));
+}
+
+static void guest_init(struct tg_model *m, struct guest *g, uint16_t id)
+{
+	g->live = true;
+	g->id = id;
+	g->prng_state = m->cfg.seed ^ ((uint64_t)id * 0xD1B54A32D192ED03ull);
+}
+
+/*
+ * VM_CREATED: OP-TEE does not check for a duplicate id; it builds a new
+ * partition. The model does the same by clearing the old one. No free slot
+ * (CFG_VIRT_GUEST_COUNT reached): OP-TEE fails the partition allocation
+ * and answers ENOTAVAIL.
+ */
+static uint32_t vm_created(struct tg_model *m, uint16_t id)
+{
+	struct guest *g = model_find_guest(m, id);
+
+	if (id == HYP_CLIENT_ID)
+		return OPTEE_SMC_RETURN_ENOTAVAIL;
+	if (g) {
+		guest_clear(m, g);
+		guest_init(m, g, id);
+		return OPTEE_SMC_RETURN_OK;
+	}
+	for (uint32_t i = 0; i < m->max_guests; i++) {
+		if (!m->guests[i].live) {
+			guest_init(m, &m->guests[i], id);
+			return OPTEE_SMC_RETURN_OK;
+		}
+	}
+	return OPTEE_SMC_RETURN_ENOTAVAIL;
+}
+
+/* VM_DESTROYED: an unknown id is only logged by OP-TEE: OK. */
+static uint32_t vm_destroyed(struct tg_model *m, uint16_t id)
+{
+	struct guest *g = model_find_guest(m, id);
+
+	if (g && id != HYP_CLIENT_ID) {
+		guest_clear(m, g);
+		g->live = false;
+	}
+	return OPTEE_SMC_RETURN_OK;
+}
+
+/* ---- Async notifications ----------------------------------------------- */
+
+/*
+ * Make @value pending for @g and raise the notification interrupt (after
+ * the model lock is dropped). Like OP-TEE, a value sent before the guest
+ * enabled asynchronous notifications is dropped.
+ */
+void model_raise_async_notif(struct tg_model *m, struct guest *g,
+			     uint32_t value)
+{
+	if (!g->async_notif_enabled || value > MODEL_MAX_NOTIF_VALUE)
+		return;
+	g->notif_pending[value] = true;
+	m->notif_irq_pending = true;
+}
+
+static void get_async_notif_value(struct guest *g, uint64_t regs[8])
+{
+	uint32_t value = 0, flags = 0;
+
+	for (uint32_t v = 0; v <= MODEL_MAX_NOTIF_VALUE; v++) {
+		if (!g->notif_pending[v])
+			continue;
+		if (flags & OPTEE_SMC_ASYNC_NOTIF_VALUE_VALID) {
+			flags |= OPTEE_SMC_ASYNC_NOTIF_VALUE_PENDING;
+			break;
+		}
+		g->notif_pending[v] = false;
+		value = v;
+		flags |= OPTEE_SMC_ASYNC_NOTIF_VALUE_VALID;
+	}
+	regs[0] = OPTEE_SMC_RETURN_OK;
+	regs[1] = value;
+	regs[2] = flags;
+	regs[3] = 0;
+}
+
+/* ---- Fast calls -------------------------------------------------------- */
+
+static bool any_thread_busy(const struct tg_model *m)
+{
+	for (uint32_t i = 0; i < m->num_threads; i++)
+		if (m->threads[i].state != THREAD_FREE)
+			return true;
+	return false;
+}
+
+/*
+ * DISABLE_SHM_CACHE: one cached RPC argument cookie per call, then
+ * ENOTAVAIL. The cache is kept per guest so that one guest's buffers are
+ * never used for another guest's RPCs.
+ */
+static void disable_shm_cache(struct tg_model *m, struct guest *g,
+			      uint64_t regs[8])
+{
+	struct cached_rpc_arg c;
+
+	if (any_thread_busy(m)) {
+		regs[0] = OPTEE_SMC_RETURN_EBUSY;
+		return;
+	}
+	g->shm_cache_enabled = false;
+	if (!g->rpc_cache_len) {
+		regs[0] = OPTEE_SMC_RETURN_ENOTAVAIL;
+		return;
+	}
+	c = g->rpc_cache[--g->rpc_cache_len];
+	regs[0] = OPTEE_SMC_RETURN_OK;
+	regs[1] = c.cookie >> 32;
+	regs[2] = c.cookie & 0xFFFFFFFFu;
+}
+
+static uint32_t sec_caps(const struct tg_model *m)
+{
+	/* What the QEMU build answers: everything but UNREGISTERED_SHM. */
+	uint32_t caps = OPTEE_SMC_SEC_CAP_HAVE_RESERVED_SHM |
+			OPTEE_SMC_SEC_CAP_DYNAMIC_SHM |
+			OPTEE_SMC_SEC_CAP_VIRTUALIZATION |
+			OPTEE_SMC_SEC_CAP_MEMREF_NULL |
+			OPTEE_SMC_SEC_CAP_ASYNC_NOTIF |
+			OPTEE_SMC_SEC_CAP_RPC_ARG |
+			OPTEE_SMC_SEC_CAP_RPMB_PROBE;
+
+	if (m->cfg.no_virtualization)
+		caps &= ~OPTEE_SMC_SEC_CAP_VIRTUALIZATION;
+	return caps;
+}
+
+/*
+ * fast_call() - @g is the caller's partition, NULL for the hypervisor
+ * (client 0). Calls about a partition's own state need one.
+ */
+static void fast_call(struct tg_model *m, struct guest *g, uint16_t client,
+		      uint64_t regs[8])
+{
+	uint32_t fid = (uint32_t)regs[0];
+	bool virt = !m->cfg.no_virtualization;
+
+	switch (fid) {
+	case OPTEE_SMC_CALLS_COUNT:
+		regs[0] = virt ? MODEL_CALLS_COUNT_VIRT
+			       : MODEL_CALLS_COUNT_NO_VIRT;
+		break;
+	case OPTEE_SMC_CALLS_UID:
+		regs[0] = OPTEE_MSG_UID_0;
+		regs[1] = OPTEE_MSG_UID_1;
+		regs[2] = OPTEE_MSG_UID_2;
+		regs[3] = OPTEE_MSG_UID_3;
+		break;
+	case OPTEE_SMC_CALLS_REVISION:
+		regs[0] = OPTEE_MSG_REVISION_MAJOR;
+		regs[1] = OPTEE_MSG_REVISION_MINOR;
+		break;
+	case OPTEE_SMC_GET_OS_UUID:
+		regs[0] = OPTEE_MSG_OS_UUID_0;
+		regs[1] = OPTEE_MSG_OS_UUID_1;
+		regs[2] = OPTEE_MSG_OS_UUID_2;
+		regs[3] = OPTEE_MSG_OS_UUID_3;
+		break;
+	case OPTEE_SMC_GET_OS_REVISION:
+		regs[0] = MODEL_OS_REVISION_MAJOR;
+		regs[1] = MODEL_OS_REVISION_MINOR;
+		regs[2] = MODEL_OS_BUILD_ID;
+		break;
+	case OPTEE_SMC_GET_SHM_CONFIG:
+		if (!m->cfg.reserved_shm_size) {
+			regs[0] = OPTEE_SMC_RETURN_ENOTAVAIL;
+			break;
+		}
+		regs[0] = OPTEE_SMC_RETURN_OK;
+		regs[1] = m->cfg.reserved_shm_base;
+		regs[2] = m->cfg.reserved_shm_size;
+		regs[3] = OPTEE_SMC_SHM_CACHED;
+		break;
+	case OPTEE_SMC_EXCHANGE_CAPABILITIES:
+		if ((uint32_t)regs[1] & ~OPTEE_SMC_NSEC_CAP_UNIPROCESSOR) {
+			regs[0] = OPTEE_SMC_RETURN_ENOTAVAIL;
+			break;
+		}
+		regs[0] = OPTEE_SMC_RETURN_OK;
+		regs[1] = sec_caps(m);
+		regs[2] = MODEL_MAX_NOTIF_VALUE;
+		regs[3] = OPTEE_MSG_RPC_NUM_PARAMS;
+		break;
+	case OPTEE_SMC_DISABLE_SHM_CACHE:
+		if (!g)
+			regs[0] = OPTEE_SMC_RETURN_ENOTAVAIL;
+		else
+			disable_shm_cache(m, g, regs);
+		break;
+	case OPTEE_SMC_ENABLE_SHM_CACHE:
+		if (!g) {
+			regs[0] = OPTEE_SMC_RETURN_ENOTAVAIL;
+		} else if (any_thread_busy(m)) {
+			regs[0] = OPTEE_SMC_RETURN_EBUSY;
+		} else {
+			g->shm_cache_enabled = true;
+			regs[0] = OPTEE_SMC_RETURN_OK;
+		}
+		break;
+	case OPTEE_SMC_BOOT_SECONDARY:
+		regs[0] = client == HYP_CLIENT_ID ? OPTEE_SMC_RETURN_OK
+						  : OPTEE_SMC_RETURN_ENOTAVAIL;
+		break;
+	case OPTEE_SMC_VM_CREATED:
+	case OPTEE_SMC_VM_DESTROYED:
+		if (!virt)
+			regs[0] = OPTEE_SMC_RETURN_UNKNOWN_FUNCTION;
+		else if (client != HYP_CLIENT_ID)
+			regs[0] = OPTEE_SMC_RETURN_ENOTAVAIL;
+		else if (fid == OPTEE_SMC_VM_CREATED)
+			regs[0] = vm_created(m, (uint16_t)regs[1]);
+		else
+			regs[0] = vm_destroyed(m, (uint16_t)regs[1]);
+		break;
+	case OPTEE_SMC_GET_THREAD_COUNT:
+		regs[0] = OPTEE_SMC_RETURN_OK;
+		regs[1] = m->num_threads;
+		break;
+	case OPTEE_SMC_ENABLE_ASYNC_NOTIF:
+		if (!g) {
+			regs[0] = OPTEE_SMC_RETURN_ENOTAVAIL;
+		} else {
+			g->async_notif_enabled = true;
+			regs[0] = OPTEE_SMC_RETURN_OK;
+		}
+		break;
+	case OPTEE_SMC_GET_ASYNC_NOTIF_VALUE:
+		if (!g)
+			regs[0] = OPTEE_SMC_RETURN_ENOTAVAIL;
+		else
+			get_async_notif_value(g, regs);
+		break;
+	case OPTEE_SMC_GET_PROTMEM_CONFIG:
+		regs[0] = OPTEE_SMC_RETURN_ENOTAVAIL;
+		break;
+	case OPTEE_SMC_L2CC_MUTEX: /* ARM32 only: not on this arm64 model */
+	default:
+		regs[0] = OPTEE_SMC_RETURN_UNKNOWN_FUNCTION;
+		break;
+	}
+}
+
+/* ---- SMC entry --------------------------------------------------------- */
+
+/**
+ * tg_model_smc() - one SMC from the normal world. Every register is
+ * untrusted; a7 is taken as the client id (the hypervisor vouches for it).
+ */
+void tg_model_smc(struct tg_model *m, uint64_t regs[8])
+{
+	uint32_t fid = (uint32_t)regs[0];
+	uint16_t client = (uint16_t)regs[7];
+	bool virt = !m->cfg.no_virtualization;
+	struct guest *g;
+	bool raise_irq;
+
+	pthread_mutex_lock(&m->lock);
+	if (virt && client == HYP_CLIENT_ID)
+		g = NULL;
+	else
+		g = model_find_guest(m, client);
+
+	if (OPTEE_SMC_IS_FAST(fid)) {
+		if (virt && client != HYP_CLIENT_ID && !g)
+			regs[0] = OPTEE_SMC_RETURN_ENOTAVAIL;
+		else
+			fast_call(m, g, client, regs);
+	} else if (OPTEE_SMC_OWNER(fid) != OPTEE_SMC_OWNER_TRUSTED_OS ||
+		   OPTEE_SMC_IS_64(fid)) {
+		regs[0] = OPTEE_SMC_RETURN_UNKNOWN_FUNCTION;
+	} else if (!g) {
+		/* Unknown client, or the hypervisor itself. */
+		regs[0] = OPTEE_SMC_RETURN_ENOTAVAIL;
+	} else if (fid == OPTEE_SMC_CALL_RETURN_FROM_RPC) {
+		std_return_from_rpc(m, g, regs);
+	} else {
+		std_call(m, g, regs);
+	}
+	raise_irq = m->notif_irq_pending;
+	m->notif_irq_pending = false;
+	pthread_mutex_unlock(&m->lock);
+
+	if (raise_irq && m->mem.notif_irq)
+		m->mem.notif_irq(m->mem.ctx);
+}
+
+uint32_t tg_model_threads_held(struct tg_model *m, uint32_t client_id)
+{
+	uint32_t n = 0;
+
+	pthread_mutex_lock(&m->lock);
+	for (uint32_t i = 0; i < m->num_threads; i++) {
+		const struct model_thread *t = &m->threads[i];
+
+		if (t->state == THREAD_FREE)
+			continue;
+		if (client_id == UINT32_MAX || t->client_id == client_id)
+			n++;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return n;
+}
+
+/* ---- Life cycle -------------------------------------------------------- */
+
+static void model_free(struct tg_model *m)
+{
+	if (m->threads) {
+		for (uint32_t i = 0; i < m->num_threads; i++) {
+			thread_abort(m, &m->threads[i]);
+			free(m->threads[i].shadow);
+		}
+		free(m->threads);
+	}
+	if (m->guests) {
+		for (uint32_t i = 0; i < m->max_guests; i++) {
+			guest_clear(m, &m->guests[i]);
+			free(m->guests[i].rpc_cache);
+		}
+		free(m->guests);
+	}
+	free(m);
+}
+
+/**
+ * tg_model_create() - a new model with @cfg, reaching NS memory via @mem.
+ * Return: TG_OK, TG_EINVAL for a bad configuration, TG_ENOMEM.
+ */
+int tg_model_create(const struct tg_model_config *cfg,
+		    const struct tg_sw_mem *mem, struct tg_model **out)
+{
+	struct tg_model *m;
+
+	if (!cfg || !mem || !mem->map || !out)
+		return TG_EINVAL;
+	if (cfg->threads > MODEL_MAX_THREADS ||
+	    cfg->max_guests > MODEL_MAX_GUESTS ||
+	    cfg->inject_foreign_intr_pct > 100 || cfg->inject_rpc_pct > 100)
+		return TG_EINVAL;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return TG_ENOMEM;
+	m->cfg = *cfg;
+	m->mem = *mem;
+	m->num_threads = cfg->threads ? cfg->threads : MODEL_DEFAULT_THREADS;
+	m->max_guests = cfg->no_virtualization ? 1 :
+			cfg->max_guests ? cfg->max_guests :
+			MODEL_DEFAULT_GUESTS;
+	m->next_session_id = 1;
+
+	m->threads = calloc(m->num_threads, sizeof(*m->threads));
+	m->guests = calloc(m->max_guests, sizeof(*m->guests));
+	if (!m->threads || !m->guests)
+		goto nomem;
+	for (uint32_t i = 0; i < m->num_threads; i++) {
+		m->threads[i].index = i;
+		m->threads[i].shadow = calloc(1, MODEL_PAGE_SIZE);
+		if (!m->threads[i].shadow)
+			goto nomem;
+	}
+	for (uint32_t i = 0; i < m->max_guests; i++) {
+		m->guests[i].rpc_cache = calloc(m->num_threads,
+						sizeof(struct cached_rpc_arg));
+		if (!m->guests[i].rpc_cache)
+			goto nomem;
+	}
+	if (cfg->no_virtualization)
+		guest_init(m, &m->guests[0], 0);
+	if (pthread_mutex_init(&m->lock, NULL))
+		goto nomem;
+	*out = m;
+	return TG_OK;
+nomem:
+	model_free(m);
+	return TG_ENOMEM;
+}
+
+void tg_model_destroy(struct tg_model *m)
+{
+	if (!m)
+		return;
+	pthread_mutex_destroy(&m->lock);
+	model_free(m);
+}

@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Internal state of the OP-TEE model.
+ *
+ * One lock (struct tg_model.lock) protects everything below: tg_model_smc()
+ * takes it for the whole SMC. Nothing outside the model is called with the
+ * lock held except tg_sw_mem.map() and tg_sw_mem.notif_irq(), which are
+ * short and never call back into the model.
+ */
+#ifndef TEEGATE_MODEL_INTERNAL_H
+#define TEEGATE_MODEL_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <teegate/optee_abi.h>
+#include <teegate/tee_model.h>
+
+#define MODEL_PAGE_SIZE OPTEE_MSG_NONCONTIG_PAGE_SIZE
+#define MODEL_PAGE_SHIFT OPTEE_MSG_PAGE_SHIFT
+#define MODEL_PAGE_MASK ((uint64_t)OPTEE_MSG_PAGE_MASK)
+
+#define MODEL_DEFAULT_THREADS 2u
+#define MODEL_MAX_THREADS 64u
+#define MODEL_DEFAULT_GUESTS 16u
+#define MODEL_MAX_GUESTS 256u
+/* TEE_NUM_PARAMS: what a TA sees. */
+#define MODEL_TA_NUM_PARAMS 4u
+/* Largest memref the model accepts (bigbuf needs >= 16 MiB). */
+#define MODEL_MAX_MEMREF_SIZE (256ull << 20)
+/* Registered buffers per guest. */
+#define MODEL_MAX_REG_SHM 1024u
+/* Largest async notification value (EXCHANGE_CAPABILITIES a2). */
+#define MODEL_MAX_NOTIF_VALUE 0x42u
+/* RPC argument: header + 4 parameters. */
+#define MODEL_RPC_ARG_SIZE OPTEE_MSG_GET_ARG_SIZE(OPTEE_MSG_RPC_NUM_PARAMS)
+/* OP-TEE version the model reports (GET_OS_REVISION). */
+#define MODEL_OS_REVISION_MAJOR 4u
+#define MODEL_OS_REVISION_MINOR 10u
+#define MODEL_OS_BUILD_ID 0u
+
+/* TA-level parameter types (GlobalPlatform TEE_PARAM_TYPE_*). */
+enum ta_param_type {
+	TA_PARAM_NONE = 0,
+	TA_PARAM_VALUE_INPUT = 1,
+	TA_PARAM_VALUE_OUTPUT = 2,
+	TA_PARAM_VALUE_INOUT = 3,
+	TA_PARAM_MEMREF_INPUT = 5,
+	TA_PARAM_MEMREF_OUTPUT = 6,
+	TA_PARAM_MEMREF_INOUT = 7,
+};
+
+/*
+ * struct ns_span - a byte range of normal-world memory described by the
+ * pages that back it: byte i of the range is at byte (offs + i) of the
+ * virtual concatenation of the pages. Pages are checked to be 4 KiB aligned
+ * when the span is built; every access still goes through tg_sw_mem.map(),
+ * which may refuse (then the access fails).
+ *
+ * @pages:	page PAs, or NULL to use @inline_pages (small spans)
+ * @owned:	@pages was allocated for this span and is freed with it
+ */
+struct ns_span {
+	uint64_t *pages;
+	uint64_t inline_pages[2];
+	uint64_t npages;
+	uint64_t offs;
+	uint64_t size;
+	bool owned;
+};
+
+/*
+ * struct reg_shm - a buffer the normal world registered with REGISTER_SHM.
+ * @users counts threads currently using it (RMEM parameters, REGD_ARG);
+ * UNREGISTER_SHM refuses with BUSY while it is non-zero.
+ */
+struct reg_shm {
+	struct reg_shm *next;
+	uint64_t cookie;
+	struct ns_span span;
+	uint32_t users;
+};
+
+struct ta_desc;
+
+struct session {
+	struct session *next;
+	uint32_t id;
+	const struct ta_desc *ta;
+	struct model_thread *busy_in;	/* thread running a command */
+	bool cancel_requested;
+	uint32_t cancel_id;
+};
+
+/* A cached RPC argument buffer (ENABLE_SHM_CACHE). */
+struct cached_rpc_arg {
+	uint64_t pa;
+	uint64_t cookie;
+};
+
+/*
+ * struct guest - one client's partition: what OP-TEE keeps per guest with
+ * CFG_NS_VIRTUALIZATION. Without virtualization there is exactly one.
+ */
+struct guest {
+	bool live;
+	uint16_t id;
+	struct session *sessions;
+	struct reg_shm *shms;
+	uint32_t num_shms;
+	bool shm_cache_enabled;
+	struct cached_rpc_arg *rpc_cache; /* MODEL_MAX_THREADS entries */
+	uint32_t rpc_cache_len;
+	bool async_notif_enabled;
+	bool notif_pending[MODEL_MAX_NOTIF_VALUE + 1];
+	uint64_t prng_state;
+};
+
+/* Where a thread's RPC argument comes from. */
+enum rpc_arg_source {
+	RPC_ARG_NONE,		/* none yet: the first RPC CMD does RPC ALLOC */
+	RPC_ARG_ALLOCATED,	/* RPC ALLOC answered: freed with RPC FREE */
+	RPC_ARG_FROM_CALL,	/* CALL_WITH_RPC_ARG / CALL_WITH_REGD_ARG */
+};
+
+/*
+ * enum thread_state - the RPC state machine of one OP-TEE thread. A thread
+ * is either free or suspended waiting for RETURN_FROM_RPC after the RPC
+ * named by its state; see thread_resume() for the allowed transitions.
+ */
+enum thread_state {
+	THREAD_FREE = 0,
+	THREAD_WAIT_ALLOC,		/* RPC ALLOC of the RPC argument */
+	THREAD_WAIT_CMD,		/* RPC CMD */
+	THREAD_WAIT_FOREIGN_INTR,	/* RPC FOREIGN_INTR */
+	THREAD_WAIT_FREE_BAD_ARG,	/* RPC FREE of an unusable RPC arg */
+	THREAD_WAIT_FREE_AT_EXIT,	/* RPC FREE of the RPC arg at exit */
+};
+
+/* What a work step asks for. */
+enum step_result {
+	STEP_DONE,		/* finished: ret/ret_origin are set */
+	STEP_RPC_CMD,		/* send thread.rpc as an RPC CMD */
+	STEP_FOREIGN_INTR,	/* yield with RPC FOREIGN_INTR */
+};
+
+/* An RPC command: what the model sends and, after resume, the answer. */
+struct rpc_cmd {
+	uint32_t cmd;
+	uint32_t ret;
+	uint32_t num_params;
+	struct optee_msg_param params[OPTEE_MSG_RPC_NUM_PARAMS];
+};
+
+struct ta_param {
+	enum ta_param_type type;
+	struct optee_msg_param_value value;
+	/* memref: @mem.size is the size the TA reports back */
+	struct ns_span mem;
+	bool mem_is_null;
+	struct reg_shm *mem_reg;	/* RMEM: holds a user reference */
+	uint32_t msg_index;		/* index in the message */
+};
+
+struct model_thread;
+typedef enum step_result (*work_step_fn)(struct tg_model *m,
+					 struct model_thread *t);
+
+/*
+ * struct model_thread - one OP-TEE thread and the std call it carries.
+ * @shadow is the private copy of the normal world's optee_msg_arg, read
+ * once at entry and written back at exit.
+ */
+struct model_thread {
+	uint32_t index;
+	enum thread_state state;
+	uint16_t client_id;
+	struct guest *guest;
+
+	/* The call's argument and its location in NS memory. */
+	struct optee_msg_arg *shadow;	/* OPTEE_MSG_MAX_NUM_PARAMS params */
+	uint32_t shadow_size;
+	struct ns_span arg_span;
+	uint32_t msg_first;		/* first TA param in the message */
+	bool ta_ran;			/* outputs must be written back */
+	struct reg_shm *arg_reg;	/* CALL_WITH_REGD_ARG: held buffer */
+
+	/* RPC argument buffer. */
+	enum rpc_arg_source rpc_src;
+	uint64_t rpc_cookie;		/* RPC_ARG_ALLOCATED */
+	struct ns_span rpc_span;
+	bool rpc_arg_failed;		/* RPC ALLOC failed for this CMD */
+
+	/* The work in progress. */
+	work_step_fn work;
+	uint32_t step;
+	uint64_t scratch[4];
+	struct ns_span work_span;	/* a buffer a work step obtained */
+	struct session *session;
+	uint32_t ta_cmd;
+	struct ta_param params[MODEL_TA_NUM_PARAMS];
+	uint32_t num_ta_params;
+	uint32_t ret, ret_origin;
+	struct rpc_cmd rpc;
+	struct rpc_cmd saved_rpc;	/* the work's RPC during an injection */
+	bool rpc_injected;		/* current CMD is an injected one */
+	bool injected_here;		/* one injection per step point */
+	bool fail_cmd_after_free;	/* after THREAD_WAIT_FREE_BAD_ARG */
+};
+
+struct tg_model {
+	pthread_mutex_t lock;
+	struct tg_model_config cfg;
+	struct tg_sw_mem mem;
+	uint32_t num_threads;
+	uint32_t max_guests;
+	struct model_thread *threads;
+	struct guest *guests;		/* max_guests entries */
+	uint32_t next_session_id;
+	bool notif_irq_pending;		/* raise after dropping the lock */
+};
+
+/* ---- model.c ----------------------------------------------------------- */
+struct guest *model_find_guest(struct tg_model *m, uint16_t client_id);
+void model_raise_async_notif(struct tg_model *m, struct guest *g,
+			     uint32_t value);
+uint32_t model_prng_pct(struct guest *g);
+
+/* ---- ns_mem.c ---------------------------------------------------------- */
+uint64_t span_page(const struct ns_span *s, uint64_t i);
+void span_release(struct ns_span *s);
+bool span_read(struct tg_model *m, uint16_t client, const struct ns_span *s,
+	       uint64_t off, void *dst, uint64_t len);
+bool span_write(struct tg_model *m, uint16_t client, const struct ns_span *s,
+		uint64_t off, const void *src, uint64_t len);
+bool span_sub(const struct ns_span *s, uint64_t off, uint64_t size,
+	      struct ns_span *out);
+bool span_contig(uint64_t pa, uint64_t size, struct ns_span *out);
+uint32_t span_from_pagelist(struct tg_model *m, uint16_t client,
+			    uint64_t buf_ptr, uint64_t size,
+			    struct ns_span *out);
+bool pa_range_is_ns(struct tg_model *m, uint16_t client, uint64_t pa,
+		    uint64_t size);
+bool in_reserved_shm(const struct tg_model *m, uint64_t pa, uint64_t size);
+
+/* ---- msg_param.c ------------------------------------------------------- */
+uint32_t msg_params_to_ta(struct tg_model *m, struct model_thread *t,
+			  uint32_t first, uint32_t count);
+void msg_params_from_ta(struct model_thread *t, uint32_t first);
+void ta_params_release(struct model_thread *t);
+struct reg_shm *reg_shm_find(struct guest *g, uint64_t cookie);
+void reg_shm_free_all(struct guest *g);
+uint32_t reg_shm_register(struct tg_model *m, struct model_thread *t);
+uint32_t reg_shm_unregister(struct model_thread *t);
+
+/* ---- entry_std.c ------------------------------------------------------- */
+void std_call(struct tg_model *m, struct guest *g, uint64_t regs[8]);
+void std_return_from_rpc(struct tg_model *m, struct guest *g,
+			 uint64_t regs[8]);
+void thread_abort(struct tg_model *m, struct model_thread *t);
+void session_free_all(struct guest *g);
+
+/* ---- TAs (pta_*.c, ta_*.c) --------------------------------------------- */
+
+/*
+ * struct ta_desc - a TA built into the model (pseudo-TA or model TA).
+ * invoke() runs one step of command thread->ta_cmd on thread->params; it
+ * may return STEP_RPC_CMD / STEP_FOREIGN_INTR and is called again, with
+ * thread->step advanced by itself, after the normal world resumes.
+ */
+struct ta_desc {
+	const char *name;
+	uint8_t uuid[16];
+	enum step_result (*invoke)(struct tg_model *m, struct model_thread *t);
+};
+
+extern const struct ta_desc pta_invoke_tests;
+extern const struct ta_desc pta_stats;
+extern const struct ta_desc pta_device_enum;
+extern const struct ta_desc ta_bigbuf;
+extern const struct ta_desc ta_yield;
+extern const struct ta_desc ta_notify;
+
+const struct ta_desc *ta_find(const uint8_t uuid[16]);
+
+/* Helpers for TAs. */
+static inline uint32_t ta_param_types(const struct model_thread *t)
+{
+	uint32_t types = 0;
+
+	for (uint32_t i = 0; i < MODEL_TA_NUM_PARAMS; i++)
+		types |= (uint32_t)t->params[i].type << (i * 4);
+	return types;
+}
+
+#define TA_PARAM_TYPES(t0, t1, t2, t3)                                        \
+	((uint32_t)(t0) | ((uint32_t)(t1) << 4) | ((uint32_t)(t2) << 8) |     \
+	 ((uint32_t)(t3) << 12))
+
+static inline bool ta_param_is_memref(enum ta_param_type type)
+{
+	return type >= TA_PARAM_MEMREF_INPUT && type <= TA_PARAM_MEMREF_INOUT;
+}
+
+static inline enum step_result ta_done(struct model_thread *t, uint32_t ret)
+{
+	t->ret = ret;
+	t->ret_origin = TEEC_ORIGIN_TRUSTED_APP;
+	return STEP_DONE;
+}
+
+/* Prepare thread->rpc for a command with @n parameters, all NONE. */
+void rpc_prepare(struct model_thread *t, uint32_t cmd, uint32_t n);
+/* Copy a memref's content: the TAs' page-safe accessors. */
+bool ta_mem_read(struct tg_model *m, struct model_thread *t,
+		 const struct ta_param *p, uint64_t off, void *dst,
+		 uint64_t len);
+bool ta_mem_write(struct tg_model *m, struct model_thread *t,
+		  const struct ta_param *p, uint64_t off, const void *src,
+		  uint64_t len);
+/* Current TEE time (monotonic). */
+void model_tee_time(uint64_t *seconds, uint64_t *millis);
+
+#endif /* TEEGATE_MODEL_INTERNAL_H */

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * stats pseudo-TA (d96a5b40-e2c7-b1af-8794-1002a5d5c61b): ALLOC and
+ * GET_TIME, the latter fetching the normal world's time with RPC CMD
+ * GET_TIME exactly as OP-TEE does.
+ */
+#include <string.h>
+
+#include "model_internal.h"
+
+/* Allocator pools the model reports; pool id 0 means all of them. */
+#define STATS_POOL_ALL 0u
+#define STATS_RECORD_SIZE 64u
+
+struct stats_pool {
+	const char *desc;
+	uint32_t size;
+};
+
+static const struct stats_pool stats_pools[] = {
+	{ "Heap", 0x40000 },
+	{ "Public DDR", 0 },
+	{ "Secure DDR", 0x200000 },
+	{ "Nexus Heap", 0x40000 },
+};
+
+#define STATS_NUM_POOLS (sizeof(stats_pools) / sizeof(stats_pools[0]))
+
+/*
+ * One 64-byte record: desc[32], then u32 allocated, max_allocated, size,
+ * num_alloc_fail, biggest_alloc_fail, biggest_alloc_fail_used, 2 x pad.
+ */
+static void stats_record(const struct stats_pool *pool,
+			 uint8_t rec[STATS_RECORD_SIZE])
+{
+	uint32_t words[8] = { 0, 0, pool->size, 0, 0, 0, 0, 0 };
+
+	memset(rec, 0, STATS_RECORD_SIZE);
+	strncpy((char *)rec, pool->desc, 31);
+	memcpy(rec + 32, words, sizeof(words));
+}
+
+static uint32_t cmd_alloc(struct tg_model *m, struct model_thread *t)
+{
+	struct ta_param *out = &t->params[1];
+	uint64_t pool_id = t->params[0].value.a;
+	uint32_t first, count;
+	uint8_t rec[STATS_RECORD_SIZE];
+
+	if (ta_param_types(t) != TA_PARAM_TYPES(TA_PARAM_VALUE_INPUT,
+						TA_PARAM_MEMREF_OUTPUT, 0, 0))
+		return TEEC_ERROR_BAD_PARAMETERS;
+	if (pool_id == STATS_POOL_ALL) {
+		first = 0;
+		count = STATS_NUM_POOLS;
+	} else if (pool_id <= STATS_NUM_POOLS) {
+		first = (uint32_t)pool_id - 1;
+		count = 1;
+	} else {
+		return TEEC_ERROR_BAD_PARAMETERS;
+	}
+	if (out->mem.size < (uint64_t)count * STATS_RECORD_SIZE) {
+		out->mem.size = (uint64_t)count * STATS_RECORD_SIZE;
+		return TEEC_ERROR_SHORT_BUFFER;
+	}
+	for (uint32_t i = 0; i < count; i++) {
+		stats_record(&stats_pools[first + i], rec);
+		if (!ta_mem_write(m, t, out, (uint64_t)i * STATS_RECORD_SIZE,
+				  rec, STATS_RECORD_SIZE))
+			return TEEC_ERROR_BAD_PARAMETERS;
+	}
+	out->mem.size = (uint64_t)count * STATS_RECORD_SIZE;
+	return TEEC_SUCCESS;
+}
+
+/*
+ * GET_TIME, two steps: ask the normal world (RPC CMD GET_TIME: value.a =
+ * seconds, value.b = nanoseconds), then report it in param 0 as seconds
+ * and milliseconds and the TEE's own time in param 1.
+ */
+static enum step_result cmd_get_time(struct model_thread *t)
+{
+	uint64_t secs, millis;
+
+	if (t->step == 0) {
+		if (ta_param_types(t) !=
+		    TA_PARAM_TYPES(TA_PARAM_VALUE_OUTPUT,
+				   TA_PARAM_VALUE_OUTPUT, 0, 0))
+			return ta_done(t, TEEC_ERROR_BAD_PARAMETERS);
+		rpc_prepare(t, OPTEE_RPC_CMD_GET_TIME, 1);
+		t->rpc.params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_OUTPUT;
+		t->step = 1;
+		return STEP_RPC_CMD;
+	}
+	if (t->rpc.ret != TEEC_SUCCESS)
+		return ta_done(t, t->rpc.ret);
+	t->params[0].value.a = (uint32_t)t->rpc.params[0].u.value.a;
+	t->params[0].value.b =
+		(uint32_t)(t->rpc.params[0].u.value.b / 1000000u);
+	model_tee_time(&secs, &millis);
+	t->params[1].value.a = (uint32_t)secs;
+	t->params[1].value.b = (uint32_t)millis;
+	return ta_done(t, TEEC_SUCCESS);
+}
+
+static enum step_result stats_invoke(struct tg_model *m,
+				     struct model_thread *t)
+{
+	switch (t->ta_cmd) {
+	case PTA_STATS_CMD_ALLOC:
+		return ta_done(t, cmd_alloc(m, t));
+	case PTA_STATS_CMD_GET_TIME:
+		return cmd_get_time(t);
+	default:
+		return ta_done(t, TEEC_ERROR_BAD_PARAMETERS);
+	}
+}
+
+const struct ta_desc pta_stats = {
+	.name = "stats.pta",
+	.uuid = PTA_STATS_UUID,
+	.invoke = stats_invoke,
+};
