@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * The domain table: client id -> domain, without a lock on the per-call
+ * path.
+ *
+ * Slots live in one array allocated with the mediator and are never freed
+ * before it, so a reader may always touch a slot's atomic fields. A reader
+ * announces itself by incrementing @active and then re-checks the slot's
+ * state and id; a destroyer moves the state away from LIVE first and then
+ * waits for @active to drain. With sequentially consistent atomics on both
+ * sides, at least one of them sees the other, so no reader uses a domain
+ * whose memory is being freed.
+ */
+#include "internal.h"
+
+void tg_limits_defaults(struct tg_limits *l, uint32_t tee_threads);
+
+static uint32_t slot_hash(uint32_t client_id, uint32_t mask)
+{
+	return (client_id * 2654435761u >> 8) & mask;
+}
+
+/* Reference a slot whose state is one of @ok_mask (bit per state). */
+static struct tg_domain *slot_ref(struct tg_mediator *med, uint32_t client_id,
+				  uint32_t ok_mask)
+{
+	uint32_t mask = med->nslots - 1;
+	uint32_t i = slot_hash(client_id, mask);
+	uint32_t n, st;
+
+	for (n = 0; n < med->nslots; n++, i = (i + 1) & mask) {
+		struct tg_domain *d = &med->slots[i];
+
+		st = atomic_load(&d->state);
+		if (st == SLOT_EMPTY)
+			return NULL;
+		if (atomic_load_explicit(&d->client_id,
+					 memory_order_relaxed) != client_id)
+			continue;
+		if (!(ok_mask & (1u << st)))
+			continue;
+		atomic_fetch_add(&d->active, 1);
+		st = atomic_load(&d->state);
+		if ((ok_mask & (1u << st)) &&
+		    atomic_load(&d->client_id) == client_id)
+			return d;
+		atomic_fetch_sub(&d->active, 1);
+	}
+	return NULL;
+}
+
+struct tg_domain *domain_get(struct tg_mediator *med, uint32_t client_id)
+{
+	return slot_ref(med, client_id, 1u << SLOT_LIVE);
+}
+
+void domain_put(struct tg_domain *d)
+{
+	atomic_fetch_sub_explicit(&d->active, 1, memory_order_release);
+}
+
+/* Find any slot that holds @client_id (table lock held). */
+static struct tg_domain *slot_find_locked(struct tg_mediator *med,
+					  uint32_t client_id,
+					  struct tg_domain **free_slot)
+{
+	uint32_t mask = med->nslots - 1;
+	uint32_t i = slot_hash(client_id, mask);
+	uint32_t n, st;
+
+	if (free_slot)
+		*free_slot = NULL;
+	for (n = 0; n < med->nslots; n++, i = (i + 1) & mask) {
+		struct tg_domain *d = &med->slots[i];
+
+		st = atomic_load(&d->state);
+		if (st == SLOT_EMPTY || st == SLOT_TOMB) {
+			if (free_slot && !*free_slot)
+				*free_slot = d;
+			if (st == SLOT_EMPTY)
+				return NULL;
+			continue;
+		}
+		if (atomic_load(&d->client_id) == client_id)
+			return d;
+	}
+	return NULL;
+}
+
+static void vm_destroyed(struct tg_mediator *med, uint32_t client_id)
+{
+	uint64_t regs[8] = { OPTEE_SMC_VM_DESTROYED, client_id };
+
+	med->port.smc(med->port.ctx, regs);
+}
+
+int tg_domain_create(struct tg_mediator *med, uint32_t client_id,
+		     const struct tg_limits *limits)
+{
+	struct tg_domain *d, *slot;
+	uint64_t regs[8] = { 0 };
+	int rc;
+
+	if (!med || client_id == 0 || client_id > TG_MAX_CLIENT_ID)
+		return TG_EINVAL;
+
+	med->port.lock(med->port.ctx, med->table_lock);
+	d = slot_find_locked(med, client_id, &slot);
+	if (d) {
+		rc = TG_EEXIST;
+		goto out_unlock;
+	}
+	if (med->live_domains >= med->cfg.max_domains ||
+	    (!med->tee.virtualization && med->live_domains >= 1) || !slot) {
+		rc = TG_ELIMIT;
+		goto out_unlock;
+	}
+	/*
+	 * A reader still holding @active on a reused tombstone re-checks the
+	 * state and id after its increment and leaves; destroy waits for it.
+	 */
+	d = slot;
+	atomic_store(&d->client_id, client_id);
+	atomic_store(&d->state, SLOT_CREATING);
+	med->live_domains++;
+	med->port.unlock(med->port.ctx, med->table_lock);
+
+	d->med = med;
+	d->limits = limits ? *limits : med->cfg.limits;
+	tg_limits_defaults(&d->limits, med->tee.thread_count);
+	if (d->limits.max_pages_per_buf > d->limits.max_pinned_pages)
+		d->limits.max_pages_per_buf = d->limits.max_pinned_pages;
+	rc = optee_domain_init(d);
+	if (rc)
+		goto err_release;
+
+	if (med->tee.virtualization) {
+		regs[0] = OPTEE_SMC_VM_CREATED;
+		regs[1] = client_id;
+		regs[7] = 0; /* only the hypervisor may announce a guest */
+		med->port.smc(med->port.ctx, regs);
+		if ((uint32_t)regs[0] != OPTEE_SMC_RETURN_OK) {
+			tg_log(med, TG_LOG_ERROR, client_id,
+			       "TEE refused VM_CREATED", regs[0]);
+			rc = TG_EPROTO;
+			goto err_free;
+		}
+	}
+	atomic_store(&d->state, SLOT_LIVE);
+	tg_log(med, TG_LOG_INFO, client_id, "domain created", 0);
+	return TG_OK;
+
+err_free:
+	optee_domain_free(d);
+err_release:
+	med->port.lock(med->port.ctx, med->table_lock);
+	atomic_store(&d->state, SLOT_TOMB);
+	med->live_domains--;
+out_unlock:
+	med->port.unlock(med->port.ctx, med->table_lock);
+	return rc;
+}
+
+/*
+ * One bounded step of teardown. The OP-TEE part does at most one SMC and a
+ * bounded number of unpins per step; see optee_domain_destroy_step().
+ */
+static int destroy_step(struct tg_mediator *med, struct tg_domain *d)
+{
+	uint32_t st = atomic_load(&d->state);
+	int rc;
+
+	if (st == SLOT_LIVE) {
+		atomic_store(&d->state, SLOT_DYING);
+		st = SLOT_DYING;
+	}
+	if (st == SLOT_DYING) {
+		rc = optee_domain_destroy_step(d);
+		if (rc != TG_OK)
+			return rc;
+		atomic_store(&d->state, SLOT_FREEING);
+	}
+	/* Readers that raced with the state change must have left. */
+	if (atomic_load(&d->active))
+		return TG_AGAIN;
+	optee_domain_free(d);
+	med->port.lock(med->port.ctx, med->table_lock);
+	atomic_store(&d->state, SLOT_TOMB);
+	med->live_domains--;
+	med->port.unlock(med->port.ctx, med->table_lock);
+	tg_log(med, TG_LOG_INFO, dom_id(d), "domain destroyed", 0);
+	return TG_OK;
+}
+
+int tg_domain_destroy(struct tg_mediator *med, uint32_t client_id)
+{
+	struct tg_domain *d;
+	uint32_t st;
+	int rc;
+
+	if (!med || client_id == 0 || client_id > TG_MAX_CLIENT_ID)
+		return TG_EINVAL;
+	med->port.lock(med->port.ctx, med->table_lock);
+	d = slot_find_locked(med, client_id, NULL);
+	st = d ? atomic_load(&d->state) : SLOT_EMPTY;
+	med->port.unlock(med->port.ctx, med->table_lock);
+	if (!d || st == SLOT_CREATING)
+		return TG_ENOENT;
+	if (atomic_exchange(&d->destroy_busy, 1))
+		return TG_AGAIN; /* another thread is stepping it */
+	rc = destroy_step(med, d);
+	atomic_store(&d->destroy_busy, 0);
+	return rc;
+}
+
+int tg_domain_stats(struct tg_mediator *med, uint32_t client_id,
+		    struct tg_domain_stats *out)
+{
+	struct tg_domain *d;
+	unsigned int i;
+
+	if (!med || !out)
+		return TG_EINVAL;
+	d = slot_ref(med, client_id, (1u << SLOT_LIVE) | (1u << SLOT_DYING));
+	if (!d)
+		return TG_ENOENT;
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < TG_KIND_COUNT; i++)
+		out->calls[i] = atomic_load_explicit(&d->ctr.calls[i],
+						     memory_order_relaxed);
+	for (i = 0; i < TG_REFUSE_COUNT; i++)
+		out->refused[i] = atomic_load_explicit(&d->ctr.refused[i],
+						       memory_order_relaxed);
+	out->pinned_pages = atomic_load(&d->pinned_pages);
+	out->shadow_pages = atomic_load(&d->shadow_pages);
+	dom_lock(d);
+	out->calls_in_flight = d->calls_busy;
+	out->calls_suspended = d->calls_suspended;
+	out->shm_bufs = d->shm_count;
+	out->rpc_bufs = d->rpc_count;
+	out->sessions = d->session_count;
+	dom_unlock(d);
+	domain_put(d);
+	return TG_OK;
+}
+
+bool tg_handle_smc(struct tg_mediator *med, uint32_t client_id, uint32_t vcpu,
+		   uint64_t regs[8])
+{
+	uint32_t fid = (uint32_t)regs[0];
+	struct tg_domain *d;
+	bool handled;
+
+	/* Only the trusted-OS owner range (50..63) belongs to the TEE. */
+	if (OPTEE_SMC_OWNER(fid) < OPTEE_SMC_OWNER_TRUSTED_OS)
+		return false;
+	d = domain_get(med, client_id);
+	if (unlikely(!d)) {
+		/* What OP-TEE answers a client id it does not know. */
+		memset(regs, 0, 8 * sizeof(regs[0]));
+		regs[0] = OPTEE_SMC_RETURN_ENOTAVAIL;
+		return true;
+	}
+	handled = optee_handle_smc(d, vcpu, regs);
+	domain_put(d);
+	return handled;
+}
+
+void tg_tee_notif_irq(struct tg_mediator *med)
+{
+	uint32_t i;
+
+	if (!med || !med->port.raise_notif_irq)
+		return;
+	for (i = 0; i < med->nslots; i++) {
+		struct tg_domain *d = &med->slots[i];
+		uint32_t id = atomic_load(&d->client_id);
+
+		if (!id)
+			continue;
+		d = domain_get(med, id);
+		if (!d)
+			continue;
+		if (d->async_notif)
+			med->port.raise_notif_irq(med->port.ctx, id);
+		domain_put(d);
+	}
+}
+
+/* Used by the OP-TEE teardown as its last SMC. */
+void tg_domain_vm_destroyed(struct tg_domain *d);
+void tg_domain_vm_destroyed(struct tg_domain *d)
+{
+	if (d->med->tee.virtualization)
+		vm_destroyed(d->med, dom_id(d));
+}

@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Mediator core internals: the mediator, the domain table and the
+ * per-domain OP-TEE state. Freestanding: no libc but memcpy/memset/memcmp.
+ */
+#ifndef TEEGATE_CORE_INTERNAL_H
+#define TEEGATE_CORE_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <teegate/mediator.h>
+#include <teegate/optee_abi.h>
+#include <teegate/port.h>
+
+#define TG_MAX_CLIENT_ID 0xFFFFu
+#define TG_DEFAULT_MAX_DOMAINS 64u
+#define TG_DEFAULT_DESTROY_STEP_PAGES 1024u
+/* The RPC argument the mediator shadows has at most this many params. */
+#define TG_MAX_RPC_PARAMS 8u
+#define TG_SHM_HASH_BUCKETS 64u
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+/* ---- registered shared memory (REGISTER_SHM) ---------------------------- */
+
+enum shm_state {
+	SHM_REGISTERING,   /* REGISTER_SHM in flight: cookie reserved */
+	SHM_READY,         /* usable by RMEM params and REGD_ARG */
+	SHM_UNREGISTERING, /* UNREGISTER_SHM in flight */
+	SHM_ORPHANED,      /* TEE refused to drop it: unpin after VM_DESTROYED */
+};
+
+/**
+ * struct shm_buf - a guest buffer registered with the TEE.
+ * @cookie:    chosen by the guest; unique within the domain.
+ * @list:      the shadow page list given to the TEE; its entries are the
+ *             pinned PAs (511 per list page) and stay the record of what
+ *             to unpin.
+ * @guest_ipa: the guest's page IPAs, for CALL_WITH_REGD_ARG.
+ * @in_use:    in-flight calls referring to it (RMEM or REGD_ARG).
+ */
+struct shm_buf {
+	struct shm_buf *next;
+	uint64_t cookie;
+	enum shm_state state;
+	uint32_t in_use;
+	uint32_t npages;
+	uint32_t page_offset; /* offset of byte 0 in the first page */
+	uint64_t size;
+	uint64_t *list;      /* shadow page list (mediator shm) */
+	uint64_t list_pa;
+	uint32_t list_pages;
+	uint32_t unpinned;   /* destroy progress */
+	uint64_t *guest_ipa; /* npages entries (mediator-private) */
+};
+
+/* ---- RPC buffers ------------------------------------------------------- */
+
+enum rpc_buf_kind {
+	RPC_BUF_ARG, /* RPC ALLOC: holds RPC arguments; the TEE sees a shadow */
+	RPC_BUF_SHM, /* RPC CMD SHM_ALLOC: payload pages the TEE reads */
+};
+
+/**
+ * struct rpc_buf - a buffer the guest handed the TEE in an RPC answer.
+ * For RPC_BUF_ARG the guest page is pinned but the TEE only ever sees
+ * @shadow, so that the guest cannot change an RPC argument under the TEE.
+ */
+struct rpc_buf {
+	struct rpc_buf *next;
+	enum rpc_buf_kind kind;
+	uint64_t cookie;
+	uint64_t size;
+	uint32_t npages;
+	uint32_t page_offset;
+	uint64_t *list;      /* SHM: shadow page list, entries = pinned PAs */
+	uint64_t list_pa;
+	uint32_t list_pages;
+	uint64_t *guest_ipa; /* SHM: page IPAs (reverse translation) */
+	uint64_t arg_ipa;    /* ARG: the guest page */
+	uint64_t arg_pa;     /* ARG: its pinned PA */
+	void *shadow;        /* ARG: mediator page the TEE uses */
+	uint64_t shadow_pa;
+};
+
+/* ---- std calls ----------------------------------------------------------- */
+
+/*
+ * The call state machine. A call slot moves only along these edges
+ * (call_transition() refuses every other one):
+ *
+ *   FREE ──alloc──► RUNNING ──TEE returns an RPC──► SUSPENDED
+ *                     ▲  │                              │
+ *                     │  └──TEE completes──► FREE       │
+ *                     └────────guest RETURN_FROM_RPC────┘
+ *                          (or destroy's error answer)
+ */
+enum call_state {
+	CALL_FREE = 0,
+	CALL_RUNNING,
+	CALL_SUSPENDED,
+};
+
+enum call_entry {
+	ENTRY_ARG,      /* CALL_WITH_ARG */
+	ENTRY_RPC_ARG,  /* CALL_WITH_RPC_ARG */
+	ENTRY_REGD_ARG, /* CALL_WITH_REGD_ARG */
+	ENTRY_INTERNAL, /* issued by the mediator itself (teardown) */
+};
+
+/* A resource a call holds until it completes. */
+enum call_res_kind {
+	RES_TMEM, /* pinned pages + shadow page list of a NONCONTIG TMEM */
+	RES_RMEM, /* a reference on a registered buffer */
+};
+
+struct call_res {
+	struct call_res *next;
+	enum call_res_kind kind;
+	uint32_t npages;
+	uint64_t *list; /* RES_TMEM: shadow list, entries = pinned PAs */
+	uint32_t list_pages;
+	struct shm_buf *buf; /* RES_RMEM */
+};
+
+/**
+ * struct optee_call - one std call of a guest, from its first SMC until
+ * the TEE completes it. The shadow page holds the message (and the RPC
+ * argument for the RPC_ARG forms) that the TEE actually reads.
+ */
+struct optee_call {
+	enum call_state state;
+	enum call_entry entry;
+	uint32_t thread_id;   /* valid while SUSPENDED */
+	uint32_t rpc_func;    /* the RPC the TEE is waiting on */
+	uint64_t rpc_a1, rpc_a2; /* the TEE's a1, a2 of that RPC */
+	uint32_t vcpu;
+	uint32_t cmd;
+	uint32_t num_params;
+	uint32_t session;
+	uint64_t guest_arg_ipa; /* where outputs are copied back */
+	uint64_t guest_rpc_ipa; /* supplied RPC arg in the guest */
+	bool supplied_rpc;      /* RPC arg follows the message (RPC_ARG forms) */
+	struct shm_buf *regd_buf;
+	struct shm_buf *new_buf;    /* REGISTER/UNREGISTER_SHM target */
+	bool opening;               /* holds a reserved session slot */
+	struct optee_msg_arg *shadow; /* mediator shm page */
+	uint64_t shadow_pa;
+	struct rpc_buf *rpc_arg_buf; /* RPC arg for CMD via ALLOC'd buffer */
+	struct call_res *res;
+	uint8_t ptype[OPTEE_MSG_MAX_NUM_PARAMS]; /* validated param types */
+};
+
+/* ---- domains ------------------------------------------------------------- */
+
+enum slot_state {
+	SLOT_EMPTY = 0, /* never used: ends a probe sequence */
+	SLOT_CREATING,
+	SLOT_LIVE,
+	SLOT_DYING,     /* being destroyed: no new calls */
+	SLOT_FREEING,   /* destroyed, waiting for readers to leave */
+	SLOT_TOMB,      /* was used: probe sequences continue past it */
+};
+
+enum destroy_phase {
+	DESTROY_QUIESCE = 0,
+	DESTROY_CALLS,
+	DESTROY_SESSIONS,
+	DESTROY_BUFS,
+	DESTROY_RPC_BUFS,
+	DESTROY_VM,
+	DESTROY_ORPHANS,
+	DESTROY_FREE,
+};
+
+struct tg_counters {
+	_Atomic uint64_t calls[TG_KIND_COUNT];
+	_Atomic uint64_t refused[TG_REFUSE_COUNT];
+};
+
+struct tg_domain {
+	_Atomic uint32_t state;
+	_Atomic uint32_t client_id;
+	_Atomic uint32_t active; /* vCPUs inside tg_handle_smc() */
+	struct tg_mediator *med;
+	struct tg_lock *lock;    /* protects everything below */
+	struct tg_limits limits;
+	struct tg_counters ctr;
+	_Atomic uint64_t pinned_pages;
+	_Atomic uint64_t shadow_pages;
+	bool async_notif;
+
+	struct optee_call *calls; /* limits.max_calls slots */
+	uint32_t calls_busy;
+	uint32_t calls_suspended;
+
+	struct shm_buf *shm[TG_SHM_HASH_BUCKETS];
+	uint32_t shm_count;
+	struct shm_buf *dead_bufs; /* unregistered in teardown, to unpin */
+	struct rpc_buf *rpc_bufs;
+	uint32_t rpc_count;
+
+	uint32_t *sessions;
+	uint32_t session_count;
+	uint32_t sessions_reserved; /* OPEN_SESSION in flight */
+
+	enum destroy_phase destroy_phase;
+	uint32_t destroy_retries;
+	_Atomic uint32_t destroy_busy; /* one destroy step at a time */
+};
+
+struct tg_mediator {
+	struct tg_port port;
+	struct tg_config cfg;
+	struct tg_tee_info tee;
+	struct tg_lock *table_lock; /* domain create/destroy only */
+	struct tg_domain *slots;
+	uint32_t nslots;          /* power of two */
+	uint32_t live_domains;
+	uint32_t calls_count;     /* what CALLS_COUNT answers */
+};
+
+/* ---- helpers used across files -------------------------------------------- */
+
+static inline void ctr_call(struct tg_domain *d, enum tg_call_kind k)
+{
+	atomic_fetch_add_explicit(&d->ctr.calls[k], 1, memory_order_relaxed);
+}
+
+static inline void ctr_refuse(struct tg_domain *d, enum tg_refusal r)
+{
+	atomic_fetch_add_explicit(&d->ctr.refused[r], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&d->ctr.calls[TG_KIND_REFUSED], 1,
+				  memory_order_relaxed);
+}
+
+static inline void dom_lock(struct tg_domain *d)
+{
+	d->med->port.lock(d->med->port.ctx, d->lock);
+}
+
+static inline void dom_unlock(struct tg_domain *d)
+{
+	d->med->port.unlock(d->med->port.ctx, d->lock);
+}
+
+static inline uint32_t dom_id(struct tg_domain *d)
+{
+	return atomic_load_explicit(&d->client_id, memory_order_relaxed);
+}
+
+static inline uint64_t reg_pair(uint64_t hi, uint64_t lo)
+{
+	return ((hi & 0xFFFFFFFFu) << 32) | (lo & 0xFFFFFFFFu);
+}
+
+static inline void reg_pair_split(uint64_t v, uint64_t *hi, uint64_t *lo)
+{
+	*hi = v >> 32;
+	*lo = v & 0xFFFFFFFFu;
+}
+
+void tg_log(struct tg_mediator *med, enum tg_log_level lvl, uint32_t client,
+	    const char *msg, uint64_t value);
+void *tg_zalloc(struct tg_mediator *med, size_t size);
+void tg_free(struct tg_mediator *med, void *p, size_t size);
+
+/* src/optee: the OP-TEE mediator proper. */
+int optee_probe(struct tg_mediator *med);
+int optee_domain_init(struct tg_domain *d);
+void optee_domain_free(struct tg_domain *d);
+bool optee_handle_smc(struct tg_domain *d, uint32_t vcpu, uint64_t regs[8]);
+int optee_domain_destroy_step(struct tg_domain *d);
+uint32_t optee_calls_count(void);
+
+/* src/core/domain.c */
+struct tg_domain *domain_get(struct tg_mediator *med, uint32_t client_id);
+void domain_put(struct tg_domain *d);
+
+#endif /* TEEGATE_CORE_INTERNAL_H */

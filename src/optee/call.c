@@ -1,0 +1,671 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Std calls and the RPC state machine.
+ *
+ * A guest std call takes a call slot, its argument is copied once into the
+ * slot's shadow page (see msg.c), and the TEE is called with the shadow.
+ * When the TEE answers with an RPC the slot is SUSPENDED under the TEE's
+ * thread id; only the same domain's RETURN_FROM_RPC naming that thread id
+ * can resume it, once. Everything the guest answers is copied once and
+ * translated before the TEE sees it; the TEE never reads guest-writable
+ * memory except pinned data pages of memrefs.
+ */
+#include "optee.h"
+
+static void reply(uint64_t regs[8], uint32_t a0)
+{
+	regs[0] = a0;
+	regs[1] = regs[2] = regs[3] = 0;
+	regs[4] = regs[5] = regs[6] = regs[7] = 0;
+}
+
+/*
+ * The only legal edges of the call state machine; see enum call_state.
+ * Domain lock held.
+ */
+bool call_transition(struct tg_domain *d, struct optee_call *c,
+		     enum call_state to)
+{
+	bool ok;
+
+	switch (c->state) {
+	case CALL_FREE:
+		ok = to == CALL_RUNNING;
+		break;
+	case CALL_RUNNING:
+		ok = to == CALL_SUSPENDED || to == CALL_FREE;
+		break;
+	case CALL_SUSPENDED:
+		ok = to == CALL_RUNNING;
+		break;
+	default:
+		ok = false;
+		break;
+	}
+	if (!ok) {
+		tg_log(d->med, TG_LOG_ERROR, dom_id(d),
+		       "refused call state transition", c->state);
+		return false;
+	}
+	if (to == CALL_SUSPENDED)
+		d->calls_suspended++;
+	else if (c->state == CALL_SUSPENDED)
+		d->calls_suspended--;
+	c->state = to;
+	return true;
+}
+
+struct optee_call *call_alloc(struct tg_domain *d)
+{
+	struct optee_call *c = NULL;
+	uint32_t i;
+
+	dom_lock(d);
+	if (d->calls_busy < d->limits.max_calls) {
+		for (i = 0; i < d->limits.max_calls; i++) {
+			if (d->calls[i].state == CALL_FREE) {
+				c = &d->calls[i];
+				call_transition(d, c, CALL_RUNNING);
+				d->calls_busy++;
+				break;
+			}
+		}
+	}
+	dom_unlock(d);
+	return c;
+}
+
+/* Return a slot whose resources were released; keeps its shadow page. */
+void call_free(struct tg_domain *d, struct optee_call *c)
+{
+	c->res = NULL;
+	c->regd_buf = NULL;
+	c->new_buf = NULL;
+	c->opening = false;
+	c->guest_arg_ipa = 0;
+	c->guest_rpc_ipa = 0;
+	c->supplied_rpc = false;
+	dom_lock(d);
+	call_transition(d, c, CALL_FREE);
+	d->calls_busy--;
+	dom_unlock(d);
+}
+
+/*
+ * Locate the guest argument and copy it (header, then exactly num_params
+ * parameters as read the first time) into the shadow page.
+ */
+static int fetch_arg(struct tg_domain *d, struct optee_call *c,
+		     const uint64_t regs[8], struct msg_err *e)
+{
+	struct tg_port *port = &d->med->port;
+	uint32_t extra = c->entry == ENTRY_ARG ? 0 : rpc_arg_size(d->med);
+	uint64_t guest_ipa, room = TG_PAGE_SIZE;
+	uint32_t n;
+
+	if (c->entry == ENTRY_REGD_ARG) {
+		uint64_t cookie = reg_pair(regs[1], regs[2]);
+		uint64_t offs = regs[3] & 0xFFFFFFFFu, pos;
+		struct shm_buf *b;
+
+		dom_lock(d);
+		b = shm_find(d, cookie);
+		if (!b || b->state != SHM_READY) {
+			dom_unlock(d);
+			return msg_fail_a0(e, OPTEE_SMC_RETURN_EBADADDR,
+					   TG_REFUSE_BAD_COOKIE);
+		}
+		if ((offs & 7) || b->size < OPTEE_MSG_ARG_HDR_SIZE ||
+		    offs > b->size - OPTEE_MSG_ARG_HDR_SIZE) {
+			dom_unlock(d);
+			return msg_fail_a0(e, OPTEE_SMC_RETURN_EBADADDR,
+					   TG_REFUSE_BAD_ADDR);
+		}
+		pos = b->page_offset + offs;
+		guest_ipa = b->guest_ipa[pos >> TG_PAGE_SHIFT] +
+			    (pos & TG_PAGE_MASK);
+		room = TG_PAGE_SIZE - (pos & TG_PAGE_MASK);
+		if (room > b->size - offs)
+			room = b->size - offs;
+		b->in_use++;
+		c->regd_buf = b;
+		dom_unlock(d);
+	} else {
+		guest_ipa = reg_pair(regs[1], regs[2]);
+		if (guest_ipa & TG_PAGE_MASK)
+			return msg_fail_a0(e, OPTEE_SMC_RETURN_EBADADDR,
+					   TG_REFUSE_BAD_ADDR);
+	}
+
+	if (port->copy_from_guest(port->ctx, dom_id(d), c->shadow, guest_ipa,
+				  OPTEE_MSG_ARG_HDR_SIZE) != TG_OK)
+		return msg_fail_a0(e, OPTEE_SMC_RETURN_EBADADDR,
+				   TG_REFUSE_BAD_ADDR);
+	/* Read once; the guest may rewrite its copy from now on. */
+	n = c->shadow->num_params;
+	if (n > OPTEE_MSG_MAX_NUM_PARAMS || arg_size(n) + extra > room)
+		return msg_fail_a0(e, OPTEE_SMC_RETURN_EBADADDR,
+				   TG_REFUSE_BAD_ADDR);
+	if (n && port->copy_from_guest(port->ctx, dom_id(d), c->shadow->params,
+				       guest_ipa + OPTEE_MSG_ARG_HDR_SIZE,
+				       n * OPTEE_MSG_PARAM_SIZE) != TG_OK)
+		return msg_fail_a0(e, OPTEE_SMC_RETURN_EBADADDR,
+				   TG_REFUSE_BAD_ADDR);
+	c->num_params = n;
+	c->cmd = c->shadow->cmd;
+	c->session = c->shadow->session;
+	c->guest_arg_ipa = guest_ipa;
+	c->guest_rpc_ipa = extra ? guest_ipa + arg_size(n) : 0;
+	c->supplied_rpc = extra != 0;
+	return 0;
+}
+
+void std_call(struct tg_domain *d, uint32_t vcpu, uint64_t regs[8],
+	      enum call_entry entry)
+{
+	struct msg_err e = { 0 };
+	struct optee_call *c;
+	uint64_t tee[8];
+
+	c = call_alloc(d);
+	if (!c) {
+		ctr_refuse(d, TG_REFUSE_LIMIT_CALLS);
+		reply(regs, OPTEE_SMC_RETURN_ETHREAD_LIMIT);
+		return;
+	}
+	c->entry = entry;
+	c->vcpu = vcpu;
+	if (fetch_arg(d, c, regs, &e) || msg_prepare(d, c, &e)) {
+		ctr_refuse(d, e.why);
+		if (e.ret)
+			msg_copy_back_ret(d, c, e.ret, TEEC_ORIGIN_COMMS);
+		call_release_resources(d, c);
+		call_free(d, c);
+		reply(regs, e.a0);
+		return;
+	}
+	ctr_call(d, TG_KIND_STD_CALL);
+	tee[0] = entry == ENTRY_ARG ? OPTEE_SMC_CALL_WITH_ARG
+				    : OPTEE_SMC_CALL_WITH_RPC_ARG;
+	reg_pair_split(c->shadow_pa, &tee[1], &tee[2]);
+	tee[3] = OPTEE_SMC_SHM_CACHED;
+	tee[4] = tee[5] = tee[6] = 0;
+	tee[7] = dom_id(d);
+	call_run(d, c, tee, regs);
+}
+
+/* ---- RPCs from the TEE ------------------------------------------------- */
+
+/*
+ * The TEE's RPC argument for the current CMD: the region after the
+ * message in the shadow page for the RPC_ARG forms, otherwise the shadow
+ * of the RPC buffer the TEE names by cookie. @guest_ipa gets the guest's
+ * copy of it. NULL when the TEE names a buffer we do not know.
+ */
+static struct optee_msg_arg *rpc_locate(struct tg_domain *d,
+					struct optee_call *c,
+					uint64_t *guest_ipa)
+{
+	struct optee_msg_arg *arg = NULL;
+	struct rpc_buf *b;
+
+	if (c->supplied_rpc) {
+		*guest_ipa = c->guest_rpc_ipa;
+		return (struct optee_msg_arg *)((uint8_t *)c->shadow +
+						arg_size(c->num_params));
+	}
+	dom_lock(d);
+	b = rpc_buf_find(d, reg_pair(c->rpc_a1, c->rpc_a2));
+	if (b && b->kind == RPC_BUF_ARG) {
+		arg = b->shadow;
+		*guest_ipa = b->arg_ipa;
+	}
+	dom_unlock(d);
+	return arg;
+}
+
+static bool rpc_arg_sane(struct tg_domain *d, const struct optee_msg_arg *a)
+{
+	return a->num_params <= d->med->tee.rpc_param_count;
+}
+
+static void release_rpc_buf(struct tg_domain *d, uint64_t cookie,
+			    enum rpc_buf_kind kind)
+{
+	struct rpc_buf *b;
+
+	dom_lock(d);
+	b = rpc_buf_find(d, cookie);
+	if (b && b->kind == kind)
+		rpc_buf_unlink(d, b);
+	else
+		b = NULL;
+	dom_unlock(d);
+	if (b)
+		rpc_buf_release(d, b);
+}
+
+/* Bookkeeping for an RPC as it leaves the TEE, whoever answers it. */
+static void rpc_tee_side(struct tg_domain *d, struct optee_call *c)
+{
+	struct optee_msg_arg *s;
+	uint64_t gipa;
+
+	switch (c->rpc_func) {
+	case OPTEE_SMC_RPC_FUNC_FREE:
+		/* The TEE is done with this RPC argument buffer. */
+		release_rpc_buf(d, reg_pair(c->rpc_a1, c->rpc_a2), RPC_BUF_ARG);
+		break;
+	case OPTEE_SMC_RPC_FUNC_CMD:
+		s = rpc_locate(d, c, &gipa);
+		if (s && s->cmd == OPTEE_RPC_CMD_SHM_FREE &&
+		    s->num_params >= 1 && rpc_arg_sane(d, s))
+			release_rpc_buf(d, s->params[0].u.value.b, RPC_BUF_SHM);
+		break;
+	default:
+		break;
+	}
+}
+
+static void resume_regs(struct tg_domain *d, struct optee_call *c,
+			uint64_t tee[8])
+{
+	tee[0] = OPTEE_SMC_CALL_RETURN_FROM_RPC;
+	tee[1] = c->rpc_a1;
+	tee[2] = c->rpc_a2;
+	tee[3] = c->thread_id;
+	tee[4] = tee[5] = tee[6] = 0;
+	tee[7] = dom_id(d);
+}
+
+/*
+ * Hand a CMD to the guest: copy the TEE's RPC argument into the guest's
+ * RPC buffer. Memrefs the TEE names are registered-memory cookies of
+ * buffers the guest gave it (RPC SHM_ALLOC), which the guest knows; a
+ * machine address (contiguous TMEM) is never shown to a guest.
+ * Return: false when the mediator answered the TEE itself (@tee filled).
+ */
+static bool rpc_cmd_to_guest(struct tg_domain *d, struct optee_call *c,
+			     uint64_t guest[8], uint64_t tee[8])
+{
+	struct tg_port *port = &d->med->port;
+	struct optee_msg_arg *s;
+	uint64_t gipa = 0;
+	uint32_t i, n, type;
+
+	resume_regs(d, c, tee);
+	s = rpc_locate(d, c, &gipa);
+	if (!s) {
+		tg_log(d->med, TG_LOG_ERROR, dom_id(d),
+		       "RPC CMD names an unknown buffer", c->rpc_a2);
+		return false;
+	}
+	if (!rpc_arg_sane(d, s))
+		goto refuse;
+	n = s->num_params;
+	for (i = 0; i < n; i++) {
+		type = s->params[i].attr & OPTEE_MSG_ATTR_TYPE_MASK;
+		if (type >= OPTEE_MSG_ATTR_TYPE_TMEM_INPUT &&
+		    type <= OPTEE_MSG_ATTR_TYPE_TMEM_INOUT &&
+		    s->params[i].u.tmem.buf_ptr)
+			goto refuse;
+	}
+	if (port->copy_to_guest(port->ctx, dom_id(d), gipa, s, arg_size(n)) !=
+	    TG_OK)
+		goto refuse;
+	reply(guest, OPTEE_SMC_RETURN_RPC_CMD);
+	guest[1] = c->rpc_a1;
+	guest[2] = c->rpc_a2;
+	guest[3] = c->thread_id;
+	return true;
+refuse:
+	s->ret = TEEC_ERROR_BAD_PARAMETERS;
+	s->ret_origin = TEEC_ORIGIN_COMMS;
+	return false;
+}
+
+/* Return: true when the RPC goes to the guest (@guest filled). */
+static bool rpc_to_guest(struct tg_domain *d, struct optee_call *c,
+			 uint64_t guest[8], uint64_t tee[8])
+{
+	switch (c->rpc_func) {
+	case OPTEE_SMC_RPC_FUNC_ALLOC: {
+		bool full;
+
+		resume_regs(d, c, tee);
+		tee[1] = tee[2] = 0; /* "allocation failed" */
+		/* One page at most: a multi-page RPC buffer would need
+		 * contiguous machine pages the guest cannot promise. */
+		if (!c->rpc_a1 || c->rpc_a1 > TG_PAGE_SIZE)
+			return false;
+		dom_lock(d);
+		full = d->rpc_count >= d->limits.max_rpc_bufs;
+		dom_unlock(d);
+		if (full) {
+			ctr_refuse(d, TG_REFUSE_LIMIT_RPC_BUFS);
+			return false;
+		}
+		reply(guest, OPTEE_SMC_RETURN_RPC_ALLOC);
+		guest[1] = c->rpc_a1;
+		guest[3] = c->thread_id;
+		return true;
+	}
+	case OPTEE_SMC_RPC_FUNC_FREE:
+		reply(guest, OPTEE_SMC_RETURN_RPC_FREE);
+		guest[1] = c->rpc_a1;
+		guest[2] = c->rpc_a2;
+		guest[3] = c->thread_id;
+		return true;
+	case OPTEE_SMC_RPC_FUNC_FOREIGN_INTR:
+		reply(guest, OPTEE_SMC_RETURN_RPC_FOREIGN_INTR);
+		guest[3] = c->thread_id;
+		return true;
+	case OPTEE_SMC_RPC_FUNC_CMD:
+		return rpc_cmd_to_guest(d, c, guest, tee);
+	default:
+		tg_log(d->med, TG_LOG_WARN, dom_id(d), "unknown RPC from TEE",
+		       c->rpc_func);
+		resume_regs(d, c, tee);
+		return false;
+	}
+}
+
+static void call_complete(struct tg_domain *d, struct optee_call *c,
+			  uint32_t a0, uint64_t *guest)
+{
+	msg_complete(d, c, a0);
+	call_free(d, c);
+	if (guest)
+		reply(guest, a0);
+}
+
+/**
+ * call_run() - issue the prepared SMC in @tee and follow the call until it
+ * completes or needs the guest. With @guest NULL (teardown) every RPC
+ * suspends the call after one SMC, so each teardown step stays bounded.
+ */
+void call_run(struct tg_domain *d, struct optee_call *c, uint64_t tee[8],
+	      uint64_t *guest)
+{
+	struct tg_port *port = &d->med->port;
+	uint32_t a0;
+
+	for (;;) {
+		port->smc(port->ctx, tee);
+		a0 = (uint32_t)tee[0];
+		if (!OPTEE_SMC_RETURN_IS_RPC(a0)) {
+			call_complete(d, c, a0, guest);
+			return;
+		}
+		c->thread_id = (uint32_t)tee[3];
+		c->rpc_func = OPTEE_SMC_RPC_FUNC(a0);
+		c->rpc_a1 = tee[1] & 0xFFFFFFFFu;
+		c->rpc_a2 = tee[2] & 0xFFFFFFFFu;
+		rpc_tee_side(d, c);
+		if (!guest || rpc_to_guest(d, c, guest, tee)) {
+			dom_lock(d);
+			call_transition(d, c, CALL_SUSPENDED);
+			dom_unlock(d);
+			if (guest)
+				ctr_call(d, TG_KIND_RPC_TO_GUEST);
+			return;
+		}
+		/* answered by the mediator: @tee holds the resume */
+	}
+}
+
+/* ---- answers from the guest -------------------------------------------- */
+
+static void rpc_alloc_answer(struct tg_domain *d, struct optee_call *c,
+			     const uint64_t g[8], uint64_t tee[8])
+{
+	struct tg_port *port = &d->med->port;
+	uint64_t guest_ipa = reg_pair(g[1], g[2]);
+	uint64_t cookie = reg_pair(g[4], g[5]);
+	enum tg_refusal why = TG_REFUSE_BAD_RPC_ANSWER;
+	struct rpc_buf *b;
+	bool ok;
+
+	tee[1] = tee[2] = 0; /* "allocation failed" unless all goes well */
+	if (!guest_ipa)
+		return; /* the guest could not allocate */
+	if (guest_ipa & TG_PAGE_MASK)
+		goto refuse;
+	b = tg_zalloc(d->med, sizeof(*b));
+	if (!b) {
+		why = TG_REFUSE_NO_MEMORY;
+		goto refuse;
+	}
+	b->kind = RPC_BUF_ARG;
+	b->cookie = cookie;
+	b->size = c->rpc_a1;
+	b->arg_ipa = guest_ipa;
+	if (!pin_reserve(d, 1)) {
+		why = TG_REFUSE_LIMIT_PAGES;
+		goto err_free;
+	}
+	if (port->pin_pages(port->ctx, dom_id(d), &b->arg_ipa, &b->arg_pa,
+			    1) != TG_OK) {
+		pin_unreserve(d, 1);
+		goto err_free;
+	}
+	b->shadow = port->shm_alloc(port->ctx, 1, &b->shadow_pa);
+	if (!b->shadow) {
+		why = TG_REFUSE_NO_MEMORY;
+		goto err_release;
+	}
+	atomic_fetch_add(&d->shadow_pages, 1);
+	dom_lock(d);
+	ok = d->rpc_count < d->limits.max_rpc_bufs &&
+	     !rpc_cookie_taken(d, cookie);
+	if (ok)
+		rpc_buf_insert(d, b);
+	dom_unlock(d);
+	if (!ok) {
+		why = TG_REFUSE_BAD_COOKIE;
+		goto err_release;
+	}
+	reg_pair_split(b->shadow_pa, &tee[1], &tee[2]);
+	reg_pair_split(cookie, &tee[4], &tee[5]);
+	return;
+
+err_release:
+	rpc_buf_release(d, b); /* unpins, unreserves and frees */
+	ctr_refuse(d, why);
+	return;
+err_free:
+	tg_free(d->med, b, sizeof(*b));
+refuse:
+	ctr_refuse(d, why);
+}
+
+/* Translate the guest's answer to SHM_ALLOC into param 0 of @s. */
+static void rpc_shm_alloc_answer(struct tg_domain *d, struct optee_msg_arg *s,
+				 const struct optee_msg_param *g)
+{
+	struct tg_port *port = &d->med->port;
+	uint64_t want = s->params[0].u.value.b;
+	uint64_t attr = g->attr, size = g->u.tmem.size;
+	uint64_t cookie = g->u.tmem.shm_ref;
+	uint64_t offs = g->u.tmem.buf_ptr & TG_PAGE_MASK;
+	uint64_t guest_ipa = g->u.tmem.buf_ptr & ~TG_PAGE_MASK;
+	enum tg_refusal why = TG_REFUSE_BAD_RPC_ANSWER;
+	struct pagelist pl;
+	struct rpc_buf *b;
+	uint64_t np;
+	bool ok;
+
+	if (s->ret != TEEC_SUCCESS)
+		return; /* the guest failed it; the TEE sees its error */
+	if (s->num_params != 1 || size < want || !guest_ipa)
+		goto refuse;
+	if (attr == (OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT | OPTEE_MSG_ATTR_NONCONTIG))
+		np = pages_spanned(offs, size);
+	else if (attr == OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT && !offs &&
+		 size <= TG_PAGE_SIZE)
+		np = 1;
+	else
+		goto refuse;
+	if (!np || np > d->limits.max_pages_per_buf) {
+		why = np ? TG_REFUSE_LIMIT_PAGES : why;
+		goto refuse;
+	}
+	b = tg_zalloc(d->med, sizeof(*b));
+	if (!b) {
+		why = TG_REFUSE_NO_MEMORY;
+		goto refuse;
+	}
+	b->kind = RPC_BUF_SHM;
+	b->cookie = cookie;
+	b->size = size;
+	b->npages = (uint32_t)np;
+	b->page_offset = (uint32_t)offs;
+	if (!pin_reserve(d, np)) {
+		why = TG_REFUSE_LIMIT_PAGES;
+		goto err_free;
+	}
+	if (attr & OPTEE_MSG_ATTR_NONCONTIG) {
+		if (pagelist_shadow(d, guest_ipa, b->npages, NULL, &pl, &why)) {
+			pin_unreserve(d, np);
+			goto err_free;
+		}
+		b->list = pl.list;
+		b->list_pa = pl.list_pa;
+		b->list_pages = pl.list_pages;
+	} else if (port->pin_pages(port->ctx, dom_id(d), &guest_ipa,
+				   &b->arg_pa, 1) != TG_OK) {
+		pin_unreserve(d, np);
+		why = TG_REFUSE_BAD_ADDR;
+		goto err_free;
+	}
+	dom_lock(d);
+	ok = d->rpc_count < d->limits.max_rpc_bufs &&
+	     !rpc_cookie_taken(d, cookie);
+	if (ok)
+		rpc_buf_insert(d, b);
+	dom_unlock(d);
+	if (!ok) {
+		rpc_buf_release(d, b);
+		why = TG_REFUSE_LIMIT_RPC_BUFS;
+		goto refuse;
+	}
+	s->params[0].attr = attr;
+	s->params[0].u.tmem.buf_ptr = b->list ? b->list_pa | offs : b->arg_pa;
+	s->params[0].u.tmem.size = size;
+	s->params[0].u.tmem.shm_ref = cookie;
+	return;
+
+err_free:
+	tg_free(d->med, b, sizeof(*b));
+refuse:
+	ctr_refuse(d, why);
+	s->ret = why == TG_REFUSE_BAD_RPC_ANSWER || why == TG_REFUSE_BAD_ADDR ||
+			 why == TG_REFUSE_BAD_PARAM
+		 ? TEEC_ERROR_BAD_PARAMETERS
+		 : TEEC_ERROR_OUT_OF_MEMORY;
+	s->ret_origin = TEEC_ORIGIN_COMMS;
+}
+
+/*
+ * Take the guest's answer to a CMD: copy its RPC argument once, then move
+ * only output fields, chosen by the TEE's own parameter types, into the
+ * TEE's copy.
+ */
+static void rpc_cmd_answer(struct tg_domain *d, struct optee_call *c)
+{
+	struct tg_port *port = &d->med->port;
+	struct {
+		struct optee_msg_arg hdr;
+		struct optee_msg_param params[TG_MAX_RPC_PARAMS];
+	} g;
+	struct optee_msg_arg *s;
+	uint64_t gipa = 0;
+	uint32_t i, n, type;
+
+	s = rpc_locate(d, c, &gipa);
+	if (!s || !rpc_arg_sane(d, s))
+		return;
+	n = s->num_params;
+	if (port->copy_from_guest(port->ctx, dom_id(d), &g, gipa,
+				  arg_size(n)) != TG_OK) {
+		ctr_refuse(d, TG_REFUSE_BAD_RPC_ANSWER);
+		s->ret = TEEC_ERROR_COMMUNICATION;
+		s->ret_origin = TEEC_ORIGIN_COMMS;
+		return;
+	}
+	s->ret = g.hdr.ret;
+	s->ret_origin = g.hdr.ret_origin;
+	if (s->cmd == OPTEE_RPC_CMD_SHM_ALLOC) {
+		rpc_shm_alloc_answer(d, s, &g.params[0]);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		type = s->params[i].attr & OPTEE_MSG_ATTR_TYPE_MASK;
+		switch (type) {
+		case OPTEE_MSG_ATTR_TYPE_VALUE_OUTPUT:
+		case OPTEE_MSG_ATTR_TYPE_VALUE_INOUT:
+			s->params[i].u.value = g.params[i].u.value;
+			break;
+		case OPTEE_MSG_ATTR_TYPE_RMEM_OUTPUT:
+		case OPTEE_MSG_ATTR_TYPE_RMEM_INOUT:
+		case OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT:
+		case OPTEE_MSG_ATTR_TYPE_TMEM_INOUT:
+			s->params[i].u.rmem.size = g.params[i].u.rmem.size;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* Answer the RPC @c waits on with an error (teardown, bad answers). */
+void rpc_answer_error(struct tg_domain *d, struct optee_call *c,
+		      uint64_t tee[8])
+{
+	struct optee_msg_arg *s;
+	uint64_t gipa;
+
+	resume_regs(d, c, tee);
+	if (c->rpc_func == OPTEE_SMC_RPC_FUNC_ALLOC) {
+		tee[1] = tee[2] = 0;
+	} else if (c->rpc_func == OPTEE_SMC_RPC_FUNC_CMD) {
+		s = rpc_locate(d, c, &gipa);
+		if (s) {
+			s->ret = TEEC_ERROR_COMMUNICATION;
+			s->ret_origin = TEEC_ORIGIN_COMMS;
+		}
+	}
+}
+
+/* RETURN_FROM_RPC from the guest. */
+void rpc_return(struct tg_domain *d, uint64_t regs[8])
+{
+	uint32_t tid = (uint32_t)regs[3];
+	struct optee_call *c = NULL;
+	uint64_t tee[8];
+	uint32_t i;
+
+	dom_lock(d);
+	for (i = 0; i < d->limits.max_calls; i++) {
+		if (d->calls[i].state == CALL_SUSPENDED &&
+		    d->calls[i].thread_id == tid) {
+			c = &d->calls[i];
+			call_transition(d, c, CALL_RUNNING);
+			break;
+		}
+	}
+	dom_unlock(d);
+	if (!c) {
+		/* Not ours, not waiting, or already resumed: OP-TEE's answer. */
+		ctr_refuse(d, TG_REFUSE_BAD_THREAD);
+		reply(regs, OPTEE_SMC_RETURN_ERESUME);
+		return;
+	}
+	ctr_call(d, TG_KIND_RPC_RETURN);
+	resume_regs(d, c, tee);
+	if (c->rpc_func == OPTEE_SMC_RPC_FUNC_ALLOC)
+		rpc_alloc_answer(d, c, regs, tee);
+	else if (c->rpc_func == OPTEE_SMC_RPC_FUNC_CMD)
+		rpc_cmd_answer(d, c);
+	call_run(d, c, tee, regs);
+}

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Per-domain tables: registered shared memory (by cookie), RPC buffers and
+ * open sessions. Every function here expects the domain lock held, except
+ * the free and release functions, which act on an unlinked object.
+ */
+#include "optee.h"
+
+static uint32_t cookie_bucket(uint64_t cookie)
+{
+	uint64_t h = cookie * 0x9E3779B97F4A7C15ull;
+
+	return (uint32_t)(h >> 58) & (TG_SHM_HASH_BUCKETS - 1);
+}
+
+struct shm_buf *shm_find(struct tg_domain *d, uint64_t cookie)
+{
+	struct shm_buf *b;
+
+	for (b = d->shm[cookie_bucket(cookie)]; b; b = b->next)
+		if (b->cookie == cookie)
+			return b;
+	return NULL;
+}
+
+void shm_insert(struct tg_domain *d, struct shm_buf *b)
+{
+	uint32_t i = cookie_bucket(b->cookie);
+
+	b->next = d->shm[i];
+	d->shm[i] = b;
+	d->shm_count++;
+}
+
+void shm_unlink(struct tg_domain *d, struct shm_buf *b)
+{
+	struct shm_buf **pp = &d->shm[cookie_bucket(b->cookie)];
+
+	for (; *pp; pp = &(*pp)->next) {
+		if (*pp == b) {
+			*pp = b->next;
+			d->shm_count--;
+			return;
+		}
+	}
+}
+
+/* Free the bookkeeping of an unlinked buffer whose pages are unpinned. */
+void shm_buf_free(struct tg_domain *d, struct shm_buf *b)
+{
+	struct tg_mediator *med = d->med;
+
+	pagelist_free_list(d, b->list, b->list_pages);
+	tg_free(med, b->guest_ipa, sizeof(uint64_t) * b->npages);
+	tg_free(med, b, sizeof(*b));
+}
+
+struct rpc_buf *rpc_buf_find(struct tg_domain *d, uint64_t cookie)
+{
+	struct rpc_buf *b;
+
+	for (b = d->rpc_bufs; b; b = b->next)
+		if (b->cookie == cookie)
+			return b;
+	return NULL;
+}
+
+bool rpc_cookie_taken(struct tg_domain *d, uint64_t cookie)
+{
+	return rpc_buf_find(d, cookie) != NULL;
+}
+
+void rpc_buf_insert(struct tg_domain *d, struct rpc_buf *b)
+{
+	b->next = d->rpc_bufs;
+	d->rpc_bufs = b;
+	d->rpc_count++;
+}
+
+void rpc_buf_unlink(struct tg_domain *d, struct rpc_buf *b)
+{
+	struct rpc_buf **pp;
+
+	for (pp = &d->rpc_bufs; *pp; pp = &(*pp)->next) {
+		if (*pp == b) {
+			*pp = b->next;
+			d->rpc_count--;
+			return;
+		}
+	}
+}
+
+/* Unpin and free an unlinked RPC buffer. */
+void rpc_buf_release(struct tg_domain *d, struct rpc_buf *b)
+{
+	struct tg_mediator *med = d->med;
+	struct tg_port *port = &med->port;
+
+	if (b->list) {
+		pagelist_unpin(d, b->list, b->npages, 0, UINT32_MAX);
+		pin_unreserve(d, b->npages);
+		pagelist_free_list(d, b->list, b->list_pages);
+	} else if (b->arg_pa) {
+		port->unpin_pages(port->ctx, dom_id(d), &b->arg_pa, 1);
+		pin_unreserve(d, 1);
+	}
+	if (b->shadow) {
+		port->shm_free(port->ctx, b->shadow, 1);
+		atomic_fetch_sub(&d->shadow_pages, 1);
+	}
+	tg_free(med, b->guest_ipa, sizeof(uint64_t) * b->npages);
+	tg_free(med, b, sizeof(*b));
+}
+
+bool session_known(struct tg_domain *d, uint32_t session)
+{
+	uint32_t i;
+
+	for (i = 0; i < d->session_count; i++)
+		if (d->sessions[i] == session)
+			return true;
+	return false;
+}
+
+/* The caller reserved the slot (sessions_reserved) before the open. */
+void session_add(struct tg_domain *d, uint32_t session)
+{
+	if (session_known(d, session))
+		return;
+	if (d->session_count < d->limits.max_sessions)
+		d->sessions[d->session_count++] = session;
+}
+
+void session_remove(struct tg_domain *d, uint32_t session)
+{
+	uint32_t i;
+
+	for (i = 0; i < d->session_count; i++) {
+		if (d->sessions[i] == session) {
+			d->sessions[i] = d->sessions[--d->session_count];
+			return;
+		}
+	}
+}

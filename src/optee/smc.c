@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * The OP-TEE function-id whitelist, the fast calls, and the probe.
+ *
+ * Every function id OP-TEE defines appears in optee_fn_table with what the
+ * mediator does with it; docs/optee-ids.md is the same table in prose and
+ * the unit tests walk this table. Anything not listed is answered
+ * UNKNOWN_FUNCTION, so a TEE newer than the mediator cannot expose a new
+ * call to guests by accident.
+ */
+#include "optee.h"
+#include "optee_ids.h"
+
+const struct optee_fn optee_fn_table[] = {
+	{ OPTEE_SMC_CALLS_COUNT, "CALLS_COUNT", FN_EMULATE },
+	{ OPTEE_SMC_CALLS_UID, "CALLS_UID", FN_FORWARD },
+	{ OPTEE_SMC_CALLS_REVISION, "CALLS_REVISION", FN_FORWARD },
+	{ OPTEE_SMC_GET_OS_UUID, "GET_OS_UUID", FN_FORWARD },
+	{ OPTEE_SMC_GET_OS_REVISION, "GET_OS_REVISION", FN_FORWARD },
+	{ OPTEE_SMC_CALL_RETURN_FROM_RPC, "RETURN_FROM_RPC", FN_STD },
+	{ OPTEE_SMC_CALL_WITH_ARG, "CALL_WITH_ARG", FN_STD },
+	{ OPTEE_SMC_GET_SHM_CONFIG, "GET_SHM_CONFIG", FN_REFUSE_WHOLE_TEE },
+	{ OPTEE_SMC_L2CC_MUTEX, "L2CC_MUTEX", FN_REFUSE_WHOLE_TEE },
+	{ OPTEE_SMC_EXCHANGE_CAPABILITIES, "EXCHANGE_CAPABILITIES", FN_EMULATE },
+	{ OPTEE_SMC_DISABLE_SHM_CACHE, "DISABLE_SHM_CACHE", FN_EMULATE },
+	{ OPTEE_SMC_ENABLE_SHM_CACHE, "ENABLE_SHM_CACHE", FN_EMULATE },
+	{ OPTEE_SMC_BOOT_SECONDARY, "BOOT_SECONDARY", FN_REFUSE_WHOLE_TEE },
+	{ OPTEE_SMC_VM_CREATED, "VM_CREATED", FN_REFUSE_HYP_ONLY },
+	{ OPTEE_SMC_VM_DESTROYED, "VM_DESTROYED", FN_REFUSE_HYP_ONLY },
+	{ OPTEE_SMC_GET_THREAD_COUNT, "GET_THREAD_COUNT", FN_EMULATE },
+	{ OPTEE_SMC_ENABLE_ASYNC_NOTIF, "ENABLE_ASYNC_NOTIF", FN_FORWARD },
+	{ OPTEE_SMC_GET_ASYNC_NOTIF_VALUE, "GET_ASYNC_NOTIF_VALUE", FN_FORWARD },
+	{ OPTEE_SMC_CALL_WITH_RPC_ARG, "CALL_WITH_RPC_ARG", FN_STD },
+	{ OPTEE_SMC_CALL_WITH_REGD_ARG, "CALL_WITH_REGD_ARG", FN_STD },
+	{ OPTEE_SMC_GET_PROTMEM_CONFIG, "GET_PROTMEM_CONFIG",
+	  FN_REFUSE_WHOLE_TEE },
+};
+const unsigned int optee_fn_table_len =
+	sizeof(optee_fn_table) / sizeof(optee_fn_table[0]);
+
+/* CALLS_COUNT: the ids a guest may actually use through the mediator. */
+uint32_t optee_calls_count(void)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < optee_fn_table_len; i++)
+		if (optee_fn_table[i].cls == FN_FORWARD ||
+		    optee_fn_table[i].cls == FN_EMULATE ||
+		    optee_fn_table[i].cls == FN_STD)
+			n++;
+	return n;
+}
+
+static void answer(uint64_t regs[8], uint64_t a0, uint64_t a1, uint64_t a2,
+		   uint64_t a3)
+{
+	regs[0] = a0;
+	regs[1] = a1;
+	regs[2] = a2;
+	regs[3] = a3;
+	regs[4] = regs[5] = regs[6] = regs[7] = 0;
+}
+
+static void refuse(struct tg_domain *d, uint64_t regs[8], uint32_t a0,
+		   enum tg_refusal why)
+{
+	ctr_refuse(d, why);
+	answer(regs, a0, 0, 0, 0);
+}
+
+/*
+ * Forward a fast call that takes no guest argument: the TEE gets fresh
+ * registers with the guest's client id in a7, never the guest's own a1..a7.
+ */
+static void fast_forward(struct tg_domain *d, uint32_t fid, uint64_t regs[8])
+{
+	struct tg_port *port = &d->med->port;
+	uint64_t r[8] = { fid, 0, 0, 0, 0, 0, 0, dom_id(d) };
+
+	port->smc(port->ctx, r);
+	answer(regs, r[0], r[1], r[2], r[3]);
+	ctr_call(d, TG_KIND_FAST_FORWARDED);
+}
+
+static void exchange_caps(struct tg_domain *d, uint64_t regs[8])
+{
+	const struct tg_tee_info *tee = &d->med->tee;
+	uint64_t nsec_caps = regs[1] & 0xFFFFFFFFu;
+
+	/* Like OP-TEE: any normal-world capability but UNIPROCESSOR is
+	 * refused. The answer comes from the probe, so one guest's
+	 * capabilities never change the TEE's state for another. */
+	if (nsec_caps & ~(uint64_t)OPTEE_SMC_NSEC_CAP_UNIPROCESSOR) {
+		refuse(d, regs, OPTEE_SMC_RETURN_ENOTAVAIL, TG_REFUSE_BAD_CAPS);
+		return;
+	}
+	answer(regs, OPTEE_SMC_RETURN_OK, tee->guest_caps,
+	       (tee->guest_caps & OPTEE_SMC_SEC_CAP_ASYNC_NOTIF)
+		       ? tee->max_notif_value
+		       : 0,
+	       tee->rpc_param_count);
+	ctr_call(d, TG_KIND_FAST_EMULATED);
+}
+
+static void async_notif(struct tg_domain *d, uint32_t fid, uint64_t regs[8])
+{
+	if (!(d->med->tee.guest_caps & OPTEE_SMC_SEC_CAP_ASYNC_NOTIF)) {
+		refuse(d, regs, OPTEE_SMC_RETURN_UNKNOWN_FUNCTION,
+		       TG_REFUSE_UNKNOWN_FUNCTION);
+		return;
+	}
+	fast_forward(d, fid, regs);
+	if (fid == OPTEE_SMC_ENABLE_ASYNC_NOTIF &&
+	    (uint32_t)regs[0] == OPTEE_SMC_RETURN_OK)
+		d->async_notif = true;
+}
+
+static void emulate(struct tg_domain *d, uint32_t fid, uint64_t regs[8])
+{
+	uint32_t threads = d->med->tee.thread_count;
+
+	switch (fid) {
+	case OPTEE_SMC_CALLS_COUNT:
+		answer(regs, d->med->calls_count, 0, 0, 0);
+		break;
+	case OPTEE_SMC_GET_THREAD_COUNT:
+		/* What this guest can use at once. */
+		if (threads > d->limits.max_calls)
+			threads = d->limits.max_calls;
+		answer(regs, OPTEE_SMC_RETURN_OK, threads, 0, 0);
+		break;
+	case OPTEE_SMC_ENABLE_SHM_CACHE:
+		/* The TEE's RPC-argument cache is global state shared by
+		 * every guest; it stays off and each guest's request is
+		 * granted without effect. */
+		answer(regs, OPTEE_SMC_RETURN_OK, 0, 0, 0);
+		break;
+	case OPTEE_SMC_DISABLE_SHM_CACHE:
+		/* Nothing is ever cached for a guest: "no more entries". */
+		answer(regs, OPTEE_SMC_RETURN_ENOTAVAIL, 0, 0, 0);
+		break;
+	}
+	ctr_call(d, TG_KIND_FAST_EMULATED);
+}
+
+bool optee_handle_smc(struct tg_domain *d, uint32_t vcpu, uint64_t regs[8])
+{
+	uint32_t fid = (uint32_t)regs[0];
+	bool rpc_arg = d->med->tee.guest_caps & OPTEE_SMC_SEC_CAP_RPC_ARG;
+
+	switch (fid) {
+	case OPTEE_SMC_CALLS_UID:
+	case OPTEE_SMC_CALLS_REVISION:
+	case OPTEE_SMC_GET_OS_UUID:
+	case OPTEE_SMC_GET_OS_REVISION:
+		fast_forward(d, fid, regs);
+		break;
+	case OPTEE_SMC_CALL_WITH_ARG:
+		std_call(d, vcpu, regs, ENTRY_ARG);
+		break;
+	case OPTEE_SMC_CALL_RETURN_FROM_RPC:
+		rpc_return(d, regs);
+		break;
+	case OPTEE_SMC_CALL_WITH_RPC_ARG:
+	case OPTEE_SMC_CALL_WITH_REGD_ARG:
+		if (!rpc_arg)
+			goto unknown;
+		std_call(d, vcpu, regs,
+			 fid == OPTEE_SMC_CALL_WITH_RPC_ARG ? ENTRY_RPC_ARG
+							    : ENTRY_REGD_ARG);
+		break;
+	case OPTEE_SMC_CALLS_COUNT:
+	case OPTEE_SMC_GET_THREAD_COUNT:
+	case OPTEE_SMC_ENABLE_SHM_CACHE:
+	case OPTEE_SMC_DISABLE_SHM_CACHE:
+		emulate(d, fid, regs);
+		break;
+	case OPTEE_SMC_EXCHANGE_CAPABILITIES:
+		exchange_caps(d, regs);
+		break;
+	case OPTEE_SMC_ENABLE_ASYNC_NOTIF:
+	case OPTEE_SMC_GET_ASYNC_NOTIF_VALUE:
+		async_notif(d, fid, regs);
+		break;
+	case OPTEE_SMC_VM_CREATED:
+	case OPTEE_SMC_VM_DESTROYED:
+		refuse(d, regs, OPTEE_SMC_RETURN_UNKNOWN_FUNCTION,
+		       TG_REFUSE_HYP_ONLY);
+		break;
+	case OPTEE_SMC_GET_SHM_CONFIG:
+	case OPTEE_SMC_L2CC_MUTEX:
+	case OPTEE_SMC_BOOT_SECONDARY:
+	case OPTEE_SMC_GET_PROTMEM_CONFIG:
+		refuse(d, regs, OPTEE_SMC_RETURN_UNKNOWN_FUNCTION,
+		       TG_REFUSE_WHOLE_TEE);
+		break;
+	default:
+	unknown:
+		/* Includes every SMC64 id and other trusted-OS owners. */
+		refuse(d, regs, OPTEE_SMC_RETURN_UNKNOWN_FUNCTION,
+		       TG_REFUSE_UNKNOWN_FUNCTION);
+		break;
+	}
+	return true;
+}
+
+/* ---- probe ------------------------------------------------------------- */
+
+static void probe_call(struct tg_mediator *med, uint32_t fid, uint64_t a1,
+		       uint64_t r[8])
+{
+	memset(r, 0, 8 * sizeof(r[0]));
+	r[0] = fid;
+	r[1] = a1;
+	med->port.smc(med->port.ctx, r); /* a7 = 0: the hypervisor */
+}
+
+int optee_probe(struct tg_mediator *med)
+{
+	struct tg_tee_info *t = &med->tee;
+	uint32_t keep;
+	uint64_t r[8];
+
+	probe_call(med, OPTEE_SMC_CALLS_UID, 0, r);
+	t->api_uid[0] = (uint32_t)r[0];
+	t->api_uid[1] = (uint32_t)r[1];
+	t->api_uid[2] = (uint32_t)r[2];
+	t->api_uid[3] = (uint32_t)r[3];
+	if (t->api_uid[0] != OPTEE_MSG_UID_0 ||
+	    t->api_uid[1] != OPTEE_MSG_UID_1 ||
+	    t->api_uid[2] != OPTEE_MSG_UID_2 ||
+	    t->api_uid[3] != OPTEE_MSG_UID_3) {
+		tg_log(med, TG_LOG_ERROR, 0,
+		       "no OP-TEE answered: CALLS_UID a0 is", r[0]);
+		return TG_ENOTEE;
+	}
+	probe_call(med, OPTEE_SMC_CALLS_REVISION, 0, r);
+	t->api_rev_major = (uint32_t)r[0];
+	t->api_rev_minor = (uint32_t)r[1];
+	if (t->api_rev_major != OPTEE_MSG_REVISION_MAJOR) {
+		tg_log(med, TG_LOG_ERROR, 0, "unsupported OP-TEE API revision",
+		       r[0]);
+		return TG_ENOTEE;
+	}
+	probe_call(med, OPTEE_SMC_GET_OS_UUID, 0, r);
+	t->os_uuid[0] = (uint32_t)r[0];
+	t->os_uuid[1] = (uint32_t)r[1];
+	t->os_uuid[2] = (uint32_t)r[2];
+	t->os_uuid[3] = (uint32_t)r[3];
+	probe_call(med, OPTEE_SMC_GET_OS_REVISION, 0, r);
+	t->os_rev_major = (uint32_t)r[0];
+	t->os_rev_minor = (uint32_t)r[1];
+	t->os_build_id = (uint32_t)r[2];
+
+	probe_call(med, OPTEE_SMC_EXCHANGE_CAPABILITIES, 0, r);
+	if ((uint32_t)r[0] != OPTEE_SMC_RETURN_OK) {
+		tg_log(med, TG_LOG_ERROR, 0, "EXCHANGE_CAPABILITIES failed",
+		       r[0]);
+		return TG_EPROTO;
+	}
+	t->sec_caps = (uint32_t)r[1];
+	t->max_notif_value = (uint32_t)r[2];
+	t->rpc_param_count = (uint32_t)(r[3] & 0xFF);
+	t->virtualization = t->sec_caps & OPTEE_SMC_SEC_CAP_VIRTUALIZATION;
+	if (!(t->sec_caps & OPTEE_SMC_SEC_CAP_DYNAMIC_SHM)) {
+		tg_log(med, TG_LOG_ERROR, 0,
+		       "OP-TEE lacks dynamic shared memory", t->sec_caps);
+		return TG_ENOTSUP;
+	}
+
+	probe_call(med, OPTEE_SMC_GET_THREAD_COUNT, 0, r);
+	t->thread_count = (uint32_t)r[0] == OPTEE_SMC_RETURN_OK
+				  ? (uint32_t)r[1]
+				  : 1;
+	if (!t->thread_count)
+		t->thread_count = 1;
+
+	/* What guests are shown: only what the mediator translates. */
+	keep = OPTEE_SMC_SEC_CAP_DYNAMIC_SHM | OPTEE_SMC_SEC_CAP_MEMREF_NULL;
+	if (t->rpc_param_count >= 1 && t->rpc_param_count <= TG_MAX_RPC_PARAMS)
+		keep |= OPTEE_SMC_SEC_CAP_RPC_ARG;
+	else
+		t->rpc_param_count = OPTEE_MSG_RPC_NUM_PARAMS;
+	if (med->port.raise_notif_irq)
+		keep |= OPTEE_SMC_SEC_CAP_ASYNC_NOTIF;
+	t->guest_caps = t->sec_caps & keep;
+	tg_log(med, TG_LOG_INFO, 0, "OP-TEE found, threads",
+	       t->thread_count);
+	return TG_OK;
+}
+
+/* ---- per-domain state ---------------------------------------------------- */
+
+int optee_domain_init(struct tg_domain *d)
+{
+	struct tg_mediator *med = d->med;
+	struct tg_port *port = &med->port;
+	uint32_t i;
+
+	d->lock = port->lock_create(port->ctx);
+	d->calls = tg_zalloc(med, sizeof(*d->calls) * d->limits.max_calls);
+	d->sessions = tg_zalloc(med,
+				sizeof(*d->sessions) * d->limits.max_sessions);
+	if (!d->lock || !d->calls || !d->sessions)
+		goto err;
+	/* One shadow page per call slot, so a call never allocates it. */
+	for (i = 0; i < d->limits.max_calls; i++) {
+		d->calls[i].shadow = port->shm_alloc(port->ctx, 1,
+						     &d->calls[i].shadow_pa);
+		if (!d->calls[i].shadow)
+			goto err;
+		atomic_fetch_add(&d->shadow_pages, 1);
+	}
+	return TG_OK;
+err:
+	optee_domain_free(d);
+	return TG_ENOMEM;
+}
+
+void optee_domain_free(struct tg_domain *d)
+{
+	struct tg_mediator *med = d->med;
+	struct tg_port *port = &med->port;
+	uint32_t i;
+
+	if (d->calls) {
+		for (i = 0; i < d->limits.max_calls; i++) {
+			if (!d->calls[i].shadow)
+				continue;
+			port->shm_free(port->ctx, d->calls[i].shadow, 1);
+			atomic_fetch_sub(&d->shadow_pages, 1);
+		}
+		tg_free(med, d->calls, sizeof(*d->calls) * d->limits.max_calls);
+	}
+	tg_free(med, d->sessions,
+		sizeof(*d->sessions) * d->limits.max_sessions);
+	if (d->lock)
+		port->lock_destroy(port->ctx, d->lock);
+	d->calls = NULL;
+	d->sessions = NULL;
+	d->lock = NULL;
+	d->calls_busy = d->calls_suspended = 0;
+	d->session_count = d->sessions_reserved = 0;
+	d->shm_count = d->rpc_count = 0;
+	d->rpc_bufs = NULL;
+	memset(d->shm, 0, sizeof(d->shm));
+	memset(&d->ctr, 0, sizeof(d->ctr));
+	d->async_notif = false;
+	d->destroy_phase = DESTROY_QUIESCE;
+	d->destroy_retries = 0;
+	atomic_store(&d->pinned_pages, 0);
+	atomic_store(&d->shadow_pages, 0);
+}
