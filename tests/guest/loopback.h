@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Loopback guest environment for the guest-side tests: a test-only
+ * implementation of include/teegate/guest.h that talks to the OP-TEE model
+ * directly, without hypervisor or mediator.
+ *
+ * Each guest's RAM is one malloc'd region, with IPA == PA (guest n at
+ * 0x40000000 + n * 1 GiB); tg_smc() stamps a7 with the guest's client id
+ * and calls tg_model_smc(). The model's memory accesses are checked against
+ * the calling client's RAM (a small isolation oracle: lb_violations()).
+ */
+#ifndef TG_TESTS_GUEST_LOOPBACK_H
+#define TG_TESTS_GUEST_LOOPBACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <teegate/guest.h>
+#include <teegate/tee_model.h>
+
+struct lb_guest;
+
+/* Create the model (cfg NULL = defaults) and the environment. */
+int lb_env_init(const struct tg_model_config *cfg);
+void lb_env_fini(void);
+struct tg_model *lb_model(void);
+/* Model accesses outside the calling client's RAM so far. */
+uint64_t lb_violations(void);
+
+/* A guest with @ram_mib MiB of RAM, announced with VM_CREATED. */
+struct lb_guest *lb_guest_create(uint32_t client_id, uint32_t ram_mib);
+void lb_guest_destroy(struct lb_guest *g);
+/* Make the calling thread vCPU 0 of @g (NULL: leave any guest). */
+struct tg_vcpu *lb_guest_enter(struct lb_guest *g);
+struct tg_vcpu *lb_guest_vcpu0(struct lb_guest *g);
+uint64_t lb_guest_ram_base(struct lb_guest *g);
+uint64_t lb_guest_ram_size(struct lb_guest *g);
+/* Pages currently allocated by the guest (leak checks). */
+uint32_t lb_guest_pages_used(struct lb_guest *g);
+
+#endif
