@@ -397,3 +397,36 @@ uint32_t nw_count(const struct nw *nw, int ev)
 		n += nw->events[i] == ev;
 	return n;
 }
+
+struct optee_msg_arg *invoke_arg(uint32_t session, uint32_t func, uint32_t n,
+				 uint64_t *pa)
+{
+	struct optee_msg_arg *a = arg_new(n, pa);
+
+	a->cmd = OPTEE_MSG_CMD_INVOKE_COMMAND;
+	a->session = session;
+	a->func = func;
+	return a;
+}
+
+uint32_t open_ok(struct tg_model *m, struct nw *nw, const uint8_t *uuid)
+{
+	uint32_t session = 0;
+
+	assert_int_equal(open_session(m, nw, uuid, &session, NULL),
+			 TEEC_SUCCESS);
+	assert_int_not_equal(session, 0);
+	return session;
+}
+
+struct regs start_yield(struct tg_model *m, struct nw *nw, uint32_t session,
+			uint32_t n)
+{
+	uint64_t pa;
+	struct optee_msg_arg *a = invoke_arg(session, 0, 1, &pa);
+
+	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INOUT;
+	a->params[0].u.value.a = n;
+	return smc(m, nw->client, OPTEE_SMC_CALL_WITH_ARG, pa >> 32,
+		   pa & 0xFFFFFFFFu, 0);
+}

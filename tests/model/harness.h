@@ -120,3 +120,15 @@ bool nw_saw_sequence(const struct nw *nw, const int *seq, uint32_t n);
 uint32_t nw_count(const struct nw *nw, int ev);
 
 #endif /* TEEGATE_MODEL_HARNESS_H */
+
+#ifndef TEEGATE_MODEL_HARNESS_INVOKE
+#define TEEGATE_MODEL_HARNESS_INVOKE
+/* An INVOKE_COMMAND argument with @n params (filled by the caller). */
+struct optee_msg_arg *invoke_arg(uint32_t session, uint32_t func, uint32_t n,
+				 uint64_t *pa);
+/* Open @uuid and assert success; returns the session id. */
+uint32_t open_ok(struct tg_model *m, struct nw *nw, const uint8_t *uuid);
+/* Start an INVOKE of yield(N) and stop at its first RPC: returns regs. */
+struct regs start_yield(struct tg_model *m, struct nw *nw, uint32_t session,
+			uint32_t n);
+#endif
