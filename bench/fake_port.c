@@ -13,6 +13,7 @@
 
 #include <stdalign.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <teegate/optee_abi.h>
@@ -159,27 +160,61 @@ static void fake_unpin_pages(void *ctx, uint32_t client_id, const uint64_t *pa,
 	}
 }
 
-static int fake_copy_from_guest(void *ctx, uint32_t client_id, void *dst,
-				uint64_t guest_ipa, uint32_t len)
+/*
+ * Whole range in the guest's RAM window, then page by page; a range
+ * within one page (the common case: a header, a parameter array) takes
+ * one translation.
+ */
+static inline uint8_t *guest_range(uint32_t client_id, uint64_t guest_ipa,
+				   uint32_t len, uint32_t *in_page)
 {
-	uint8_t *d = dst;
+	uint64_t off = guest_ipa - FAKE_GUEST_IPA_BASE;
 
-	(void)ctx;
-	if (client_id != FAKE_CLIENT_ID)
-		return TG_EFAULT;
+	if (client_id != FAKE_CLIENT_ID || off >= GUEST_BYTES ||
+	    len > GUEST_BYTES - off)
+		return NULL;
+	*in_page = TG_PAGE_SIZE - (uint32_t)(off & TG_PAGE_MASK);
+	return machine +
+	       ((uint64_t)p2m[off >> TG_PAGE_SHIFT] << TG_PAGE_SHIFT) +
+	       (off & TG_PAGE_MASK);
+}
+
+/* A range that crosses pages: one translation per page. */
+static __attribute__((noinline)) int
+copy_pages(uint32_t client_id, uint64_t guest_ipa, uint8_t *buf, uint32_t len,
+	   bool to_guest)
+{
 	while (len) {
-		uint32_t in_page = TG_PAGE_SIZE - (uint32_t)(guest_ipa & TG_PAGE_MASK);
-		uint32_t chunk = len < in_page ? len : in_page;
-		int ok;
-		uint8_t *page = guest_page(guest_ipa, &ok);
+		uint32_t chunk;
+		uint8_t *g = guest_range(client_id, guest_ipa, len, &chunk);
 
-		if (!ok)
+		if (!g)
 			return TG_EFAULT;
-		copy_bytes(d, page + (guest_ipa & TG_PAGE_MASK), chunk);
-		d += chunk;
+		if (chunk > len)
+			chunk = len;
+		if (to_guest)
+			copy_bytes(g, buf, chunk);
+		else
+			copy_bytes(buf, g, chunk);
+		buf += chunk;
 		guest_ipa += chunk;
 		len -= chunk;
 	}
+	return TG_OK;
+}
+
+static int fake_copy_from_guest(void *ctx, uint32_t client_id, void *dst,
+				uint64_t guest_ipa, uint32_t len)
+{
+	uint32_t chunk;
+	uint8_t *src = guest_range(client_id, guest_ipa, len, &chunk);
+
+	(void)ctx;
+	if (!src)
+		return TG_EFAULT;
+	if (len > chunk)
+		return copy_pages(client_id, guest_ipa, dst, len, false);
+	copy_bytes(dst, src, len);
 	return TG_OK;
 }
 
@@ -187,24 +222,16 @@ static int fake_copy_to_guest(void *ctx, uint32_t client_id,
 			      uint64_t guest_ipa, const void *src,
 			      uint32_t len)
 {
-	const uint8_t *s = src;
+	uint32_t chunk;
+	uint8_t *dst = guest_range(client_id, guest_ipa, len, &chunk);
 
 	(void)ctx;
-	if (client_id != FAKE_CLIENT_ID)
+	if (!dst)
 		return TG_EFAULT;
-	while (len) {
-		uint32_t in_page = TG_PAGE_SIZE - (uint32_t)(guest_ipa & TG_PAGE_MASK);
-		uint32_t chunk = len < in_page ? len : in_page;
-		int ok;
-		uint8_t *page = guest_page(guest_ipa, &ok);
-
-		if (!ok)
-			return TG_EFAULT;
-		copy_bytes(page + (guest_ipa & TG_PAGE_MASK), s, chunk);
-		s += chunk;
-		guest_ipa += chunk;
-		len -= chunk;
-	}
+	if (len > chunk)
+		return copy_pages(client_id, guest_ipa, (uint8_t *)src, len,
+				  true);
+	copy_bytes(dst, src, len);
 	return TG_OK;
 }
 

@@ -4,6 +4,12 @@
 # budget.sh - instruction budgets of tg_handle_smc(), measured with callgrind.
 #
 # usage: tools/budget.sh [--out FILE] [--keep DIR] [--only NAME[,NAME..]] TG_BUDGET
+#        tools/budget.sh --profile NAME TG_BUDGET
+#
+# --profile NAME prints, for one scenario, the self cost per iteration of
+# every function called inside tg_handle_smc() (same N2 - N1 difference),
+# to see where a budget goes. It counts every entry of the iteration
+# (e.g. both REGISTER and UNREGISTER in register_4096).
 #
 # For every scenario that `TG_BUDGET --list` prints, run
 #
@@ -28,11 +34,13 @@ set -euo pipefail
 out=
 keep=
 only=
+profile=
 while [[ $# -gt 1 ]]; do
 	case "$1" in
 	--out) out=$2; shift 2 ;;
 	--keep) keep=$2; shift 2 ;;
 	--only) only=$2; shift 2 ;;
+	--profile) profile=$2; shift 2 ;;
 	*) break ;;
 	esac
 done
@@ -93,6 +101,38 @@ measure() {
 	fi
 	arc_cost "$f"
 }
+
+# self_costs FILE -> "function instructions" lines, self cost.
+self_costs() {
+	callgrind_annotate --inclusive=no --threshold=100 --auto=no "$1" |
+		awk '/^-+$/ { sep++; next }
+		sep >= 3 && $0 ~ /^ *[0-9,]+ / {
+			v = $1; gsub(",", "", v)
+			fn = $0; sub(/^ *[0-9,]+ +(\([ 0-9.]+%\) +)?/, "", fn)
+			sub(/ \[.*$/, "", fn); sub(/^.*\//, "", fn)
+			cost[fn] += v
+		}
+		END { for (f in cost) print f, cost[f] }'
+}
+
+if [[ -n "$profile" ]]; then
+	line=$("$bin" --list | awk -F'\t' -v n="$profile" '$1 == n')
+	if [[ -z "$line" ]]; then
+		echo "budget: no scenario '$profile'" >&2
+		exit 2
+	fi
+	IFS=$'\t' read -r name divisor budget xen n1 n2 title <<<"$line"
+	measure "$name" "$n1" >/dev/null
+	measure "$name" "$n2" >/dev/null
+	echo "Self instructions per iteration of '$title' ($name), inside tg_handle_smc:"
+	join -a 2 -e 0 -o 0,1.2,2.2 \
+		<(self_costs "$work/callgrind.$name.$n1.out" | sort) \
+		<(self_costs "$work/callgrind.$name.$n2.out" | sort) |
+		awk -v n1="$n1" -v n2="$n2" '{ d = ($3 - $2) / (n2 - n1); t += d
+			if (d > 0) printf "%12.1f  %s\n", d, $1 }
+			END { printf "%12.1f  TOTAL\n", t }' | sort -rn
+	exit 0
+fi
 
 build_type=$("$bin" --list | sed -n 's/^# build type: //p')
 rows=()

@@ -44,7 +44,7 @@ done
 # registers (EL2 code must not touch the guest's FP state).
 cflags=(-std=c11 -O2 -ffreestanding -nostdlib -fno-builtin
 	-mno-outline-atomics -mgeneral-regs-only
-	-I"$root/include" -I"$root/src"
+	-I"$root/include" -I"$root/src" -I"$root/src/core" -I"$root/src/optee"
 	-Wall -Wextra -Werror)
 allowed=(memcpy memset memcmp)
 
