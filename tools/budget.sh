@@ -89,6 +89,15 @@ arc_cost() {
 		END { if (found) print tir, tn; else print "none" }'
 }
 
+# human NUMBER -> 12,345 or 12,345.6 (no ".0")
+human() {
+	awk -v x="$1" 'BEGIN {
+		s = sprintf("%.1f", x); sub(/\.0$/, "", s)
+		n = split(s, p, "."); i = p[1]; o = ""
+		while (length(i) > 3) { o = "," substr(i, length(i) - 2) o; i = substr(i, 1, length(i) - 3) }
+		printf "%s%s%s", i, o, (n > 1 ? "." p[2] : "") }'
+}
+
 # measure NAME N -> "instructions calls"
 measure() {
 	local name=$1 n=$2 f="$work/callgrind.$1.$2.out"
@@ -161,9 +170,9 @@ while IFS=$'\t' read -r name divisor budget xen n1 n2 title; do
 		'BEGIN { printf "%.1f", (b - a) / (n2 - n1) }')
 	unit=$(awk -v c="$cost" -v d="$divisor" 'BEGIN { printf "%.1f", c / d }')
 	if [[ "$divisor" -gt 1 ]]; then
-		shown="$unit (${cost%.*}/call)"
+		shown="$(human "$unit") ($(human "$cost")/call)"
 	else
-		shown=$cost
+		shown=$(human "$cost")
 	fi
 	if [[ "$budget" -eq 0 ]]; then
 		result=report
