@@ -38,14 +38,14 @@ static int page_get(struct tg_optee *drv, uint64_t *ipa, void **va)
 	if (drv->page_pool_len) {
 		*ipa = drv->page_pool[--drv->page_pool_len];
 		pthread_mutex_unlock(&drv->lock);
-		*va = tg_ipa_ptr(drv_vcpu(drv), *ipa);
+		*va = tg_ipa_ptr(tgg_drv_vcpu(drv), *ipa);
 		if (!*va)
 			return TG_ENOMEM;
 		memset(*va, 0, PAGE_SIZE);
 		return TG_OK;
 	}
 	pthread_mutex_unlock(&drv->lock);
-	return guest_pages_alloc(drv, 1, ipa, va);
+	return tgg_guest_pages_alloc(drv, 1, ipa, va);
 }
 
 static void page_put(struct tg_optee *drv, uint64_t ipa)
@@ -57,7 +57,7 @@ static void page_put(struct tg_optee *drv, uint64_t ipa)
 	}
 	pthread_mutex_unlock(&drv->lock);
 	if (ipa)
-		guest_pages_free(drv, ipa, 1);
+		tgg_guest_pages_free(drv, ipa, 1);
 }
 
 /* Add one registered page of argument slots to the cache (lock not held). */
@@ -70,11 +70,11 @@ static int arg_cache_grow(struct tg_optee *drv)
 	slot_size = OPTEE_MSG_GET_ARG_SIZE(ARG_CACHE_MAX_PARAMS) + rpc_arg_size(drv);
 	slot_size = (slot_size + 63u) & ~63u;
 	cp = calloc(1, sizeof(*cp));
-	shm = shm_new_pages(drv, PAGE_SIZE, SHM_KIND_ARG_CACHE);
+	shm = tgg_shm_new_pages(drv, PAGE_SIZE, SHM_KIND_ARG_CACHE);
 	if (!cp || !shm)
 		goto fail;
 	/* Registered with a plain call: the cache cannot lend itself a slot. */
-	if (shm_register(drv, shm, drv->info.rpc_param_count ?
+	if (tgg_shm_register(drv, shm, drv->info.rpc_param_count ?
 			 TG_OPTEE_FORM_RPC_ARG : TG_OPTEE_FORM_ARG, NULL))
 		goto fail;
 	cp->shm = shm;
@@ -89,7 +89,7 @@ static int arg_cache_grow(struct tg_optee *drv)
 	return TG_OK;
 fail:
 	if (shm)
-		shm_release_pages(drv, shm);
+		tgg_shm_release_pages(drv, shm);
 	free(cp);
 	return TG_ENOMEM;
 }
@@ -118,7 +118,7 @@ static bool arg_cache_take(struct tg_optee *drv, struct arg_buf *ab)
 }
 
 /* Give the pages of the argument cache back (UNREGISTER_SHM each). */
-void arg_cache_free(struct tg_optee *drv)
+void tgg_arg_cache_free(struct tg_optee *drv)
 {
 	struct arg_cache_page *cp;
 
@@ -186,7 +186,7 @@ static void arg_buf_put(struct tg_optee *drv, struct arg_buf *ab)
 }
 
 /* A std call finished: a TEE thread may be free, wake the call queue. */
-void cq_completed(struct tg_optee *drv)
+void tgg_cq_completed(struct tg_optee *drv)
 {
 	pthread_mutex_lock(&drv->cq_lock);
 	drv->cq_gen++;
@@ -245,12 +245,12 @@ static void set_call_regs(const struct arg_buf *ab, uint64_t regs[8])
 }
 
 /**
- * std_call() - issue the message @msg (header + msg->num_params params, in
+ * tgg_std_call() - issue the message @msg (header + msg->num_params params, in
  * caller memory) as a std call, serve the RPCs, retry on ETHREAD_LIMIT.
  * On TG_OK the answer (header and parameters) is in @msg; *@smc_ret is a0
  * of the final SMC. A final a0 other than OK gives TG_EPROTO.
  */
-int std_call(struct tg_optee *drv, enum tg_optee_call_form form,
+int tgg_std_call(struct tg_optee *drv, enum tg_optee_call_form form,
 	     struct optee_msg_arg *msg, uint32_t *smc_ret)
 {
 	uint32_t n = msg->num_params;
@@ -269,7 +269,7 @@ int std_call(struct tg_optee *drv, enum tg_optee_call_form form,
 		ab.rpc_arg->num_params = drv->info.rpc_param_count;
 
 	ctx.drv = drv;
-	ctx.vcpu = drv_vcpu(drv);
+	ctx.vcpu = tgg_drv_vcpu(drv);
 	ctx.rpc_arg = ab.rpc_arg;
 	ctx.rpc_arg_params = ab.rpc_arg ? drv->info.rpc_param_count : 0;
 	STAT_INC(drv, std_calls);
@@ -282,7 +282,7 @@ int std_call(struct tg_optee *drv, enum tg_optee_call_form form,
 		tg_smc(ctx.vcpu, regs);
 		a0 = (uint32_t)regs[0];
 		while (OPTEE_SMC_RETURN_IS_RPC(a0)) {
-			rpc_handle(&ctx, regs);
+			tgg_rpc_handle(&ctx, regs);
 			tg_smc(ctx.vcpu, regs);
 			a0 = (uint32_t)regs[0];
 		}
@@ -291,7 +291,7 @@ int std_call(struct tg_optee *drv, enum tg_optee_call_form form,
 		STAT_INC(drv, thread_limit_waits);
 		cq_wait(drv, gen, &backoff_ms);
 	}
-	cq_completed(drv);
+	tgg_cq_completed(drv);
 
 	if (smc_ret)
 		*smc_ret = a0;
@@ -309,7 +309,7 @@ int tg_optee_raw_call_form(struct tg_optee *drv, enum tg_optee_call_form form,
 {
 	if (!drv || !arg)
 		return TG_EINVAL;
-	return std_call(drv, form, arg, smc_ret);
+	return tgg_std_call(drv, form, arg, smc_ret);
 }
 
 int tg_optee_raw_call(struct tg_optee *drv, struct optee_msg_arg *arg,
@@ -339,7 +339,7 @@ static void tmp_lists_free(struct tg_optee *drv, struct tmp_lists *tl)
 	uint32_t i;
 
 	for (i = 0; i < tl->n; i++)
-		pagelist_free(drv, tl->ipa[i], tl->pages[i]);
+		tgg_pagelist_free(drv, tl->ipa[i], tl->pages[i]);
 	tl->n = 0;
 }
 
@@ -390,7 +390,7 @@ static int param_to_msg(struct tg_optee *drv, const struct tg_optee_param *p,
 	}
 	if (tl->n >= MSG_MAX_PARAMS)
 		return TG_EINVAL;
-	if (pagelist_build(drv, shm->ipa + p->u.memref.offs, p->u.memref.size,
+	if (tgg_pagelist_build(drv, shm->ipa + p->u.memref.offs, p->u.memref.size,
 			   &tl->ipa[tl->n], &tl->pages[tl->n]))
 		return TG_ENOMEM;
 	mp->attr = (OPTEE_MSG_ATTR_TYPE_TMEM_INPUT + dir) | OPTEE_MSG_ATTR_NONCONTIG;
@@ -441,7 +441,7 @@ static int session_msg(struct tg_optee *drv, struct msg_buf *m, uint32_t meta,
 		}
 	}
 	m->hdr.num_params = meta + num_params;
-	rc = std_call(drv, TG_OPTEE_FORM_DEFAULT, &m->hdr, &smc_ret);
+	rc = tgg_std_call(drv, TG_OPTEE_FORM_DEFAULT, &m->hdr, &smc_ret);
 	tmp_lists_free(drv, &tl);
 	res->smc_ret = smc_ret;
 	if (rc) {

@@ -19,16 +19,16 @@
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct tg_optee *registry;
 
-struct tg_vcpu *drv_vcpu(struct tg_optee *drv)
+struct tg_vcpu *tgg_drv_vcpu(struct tg_optee *drv)
 {
 	struct tg_vcpu *self = tg_vcpu_self();
 
 	return self ? self : drv->vcpu;
 }
 
-void drv_smc(struct tg_optee *drv, uint64_t regs[8])
+void tgg_drv_smc(struct tg_optee *drv, uint64_t regs[8])
 {
-	tg_smc(drv_vcpu(drv), regs);
+	tg_smc(tgg_drv_vcpu(drv), regs);
 }
 
 static void fast_call(struct tg_optee *drv, uint32_t fn, uint64_t a1,
@@ -37,7 +37,7 @@ static void fast_call(struct tg_optee *drv, uint32_t fn, uint64_t a1,
 	memset(regs, 0, 8 * sizeof(regs[0]));
 	regs[0] = fn;
 	regs[1] = a1;
-	drv_smc(drv, regs);
+	tgg_drv_smc(drv, regs);
 }
 
 static void sleep_ms(uint32_t ms)
@@ -69,10 +69,10 @@ static void shm_cache_disable(struct tg_optee *drv)
 		}
 		if ((uint32_t)regs[0] != OPTEE_SMC_RETURN_OK)
 			break; /* ENOTAVAIL: empty (or anything else: give up) */
-		shm = shm_unlink_cookie(drv, reg_pair_to_64(regs[1], regs[2]),
+		shm = tgg_shm_unlink_cookie(drv, reg_pair_to_64(regs[1], regs[2]),
 					SHM_KIND_RPC_ALLOC);
 		if (shm) {
-			shm_release_pages(drv, shm);
+			tgg_shm_release_pages(drv, shm);
 			STAT_INC(drv, shm_cache_freed);
 		}
 	}
@@ -232,7 +232,7 @@ int tg_optee_probe(struct tg_vcpu *vcpu, const struct tg_optee_config *cfg,
 	    !drv->cfg.no_async_notif) {
 		fast_call(drv, OPTEE_SMC_ENABLE_ASYNC_NOTIF, 0, regs);
 		if ((uint32_t)regs[0] == OPTEE_SMC_RETURN_OK &&
-		    notif_start(drv) == TG_OK)
+		    tgg_notif_start(drv) == TG_OK)
 			drv->info.async_notif = true;
 	}
 	registry_add(drv);
@@ -253,15 +253,15 @@ void tg_optee_remove(struct tg_optee *drv)
 
 		memset(&msg, 0, sizeof(msg));
 		msg.cmd = OPTEE_MSG_CMD_STOP_ASYNC_NOTIF;
-		std_call(drv, TG_OPTEE_FORM_DEFAULT, &msg, &smc_ret);
+		tgg_std_call(drv, TG_OPTEE_FORM_DEFAULT, &msg, &smc_ret);
 	}
-	notif_stop(drv);
+	tgg_notif_stop(drv);
 	if (drv->info.shm_cache)
 		shm_cache_disable(drv);
-	arg_cache_free(drv);
-	shm_free_all(drv);
+	tgg_arg_cache_free(drv);
+	tgg_shm_free_all(drv);
 	while (drv->page_pool_len)
-		guest_pages_free(drv, drv->page_pool[--drv->page_pool_len], 1);
+		tgg_guest_pages_free(drv, drv->page_pool[--drv->page_pool_len], 1);
 	/* Client shms still alive are the clients' leak; detach them. */
 	while ((s = drv->shms)) {
 		drv->shms = s->next;

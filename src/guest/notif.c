@@ -56,11 +56,11 @@ static void entry_put(struct tg_optee *drv, struct notif_entry *e)
 }
 
 /**
- * notif_wait() - sleep until @key is sent. @timeout_ms 0 = no timeout.
+ * tgg_notif_wait() - sleep until @key is sent. @timeout_ms 0 = no timeout.
  * Return: TG_OK when sent, TG_AGAIN on timeout, TG_EBUSY when the driver
  * is going away, TG_ENOMEM.
  */
-int notif_wait(struct tg_optee *drv, uint32_t key, uint32_t timeout_ms)
+int tgg_notif_wait(struct tg_optee *drv, uint32_t key, uint32_t timeout_ms)
 {
 	struct notif_entry *e;
 	struct timespec ts;
@@ -81,7 +81,7 @@ int notif_wait(struct tg_optee *drv, uint32_t key, uint32_t timeout_ms)
 	}
 	e->waiters++;
 	while (!e->pending) {
-		if (drv->notif_stop) {
+		if (drv->stopping) {
 			rc = TG_EBUSY;
 			break;
 		}
@@ -109,8 +109,8 @@ int notif_wait(struct tg_optee *drv, uint32_t key, uint32_t timeout_ms)
 	return rc;
 }
 
-/* notif_send() - wake a waiter of @key (or the next one to wait). */
-int notif_send(struct tg_optee *drv, uint32_t key)
+/* tgg_notif_send() - wake a waiter of @key (or the next one to wait). */
+int tgg_notif_send(struct tg_optee *drv, uint32_t key)
 {
 	struct notif_entry *e;
 
@@ -130,7 +130,7 @@ static bool notif_stopping(struct tg_optee *drv)
 	bool stop;
 
 	pthread_mutex_lock(&drv->notif_lock);
-	stop = drv->notif_stop;
+	stop = drv->stopping;
 	pthread_mutex_unlock(&drv->notif_lock);
 	return stop;
 }
@@ -143,7 +143,7 @@ static void do_bottom_half(struct tg_optee *drv)
 	memset(&msg, 0, sizeof(msg));
 	msg.cmd = OPTEE_MSG_CMD_DO_BOTTOM_HALF;
 	STAT_INC(drv, bottom_halves);
-	std_call(drv, TG_OPTEE_FORM_DEFAULT, &msg, &smc_ret);
+	tgg_std_call(drv, TG_OPTEE_FORM_DEFAULT, &msg, &smc_ret);
 }
 
 /* Drain the TEE's pending values after one interrupt. */
@@ -167,7 +167,7 @@ static void notif_drain(struct tg_optee *drv, struct tg_vcpu *vcpu)
 		if (value == OPTEE_SMC_ASYNC_NOTIF_VALUE_DO_BOTTOM_HALF)
 			bottom_half = true;
 		else
-			notif_send(drv, value);
+			tgg_notif_send(drv, value);
 		if (!(regs[2] & OPTEE_SMC_ASYNC_NOTIF_VALUE_PENDING))
 			break;
 	}
@@ -187,7 +187,7 @@ static void notif_vcpu_main(struct tg_vcpu *vcpu, void *arg)
 }
 
 /* Start the notification vCPU (async notifications were enabled). */
-int notif_start(struct tg_optee *drv)
+int tgg_notif_start(struct tg_optee *drv)
 {
 	int idx = tg_vcpu_spawn(drv->vcpu, notif_vcpu_main, drv);
 
@@ -198,12 +198,12 @@ int notif_start(struct tg_optee *drv)
 }
 
 /* Stop waiters and the notification vCPU. */
-void notif_stop(struct tg_optee *drv)
+void tgg_notif_stop(struct tg_optee *drv)
 {
 	struct notif_entry *e, **pp;
 
 	pthread_mutex_lock(&drv->notif_lock);
-	drv->notif_stop = true;
+	drv->stopping = true;
 	pthread_cond_broadcast(&drv->notif_cond);
 	pthread_mutex_unlock(&drv->notif_lock);
 	if (drv->notif_vcpu >= 0) {

@@ -81,7 +81,7 @@ struct tg_optee {
 	pthread_mutex_t notif_lock;
 	pthread_cond_t notif_cond;
 	struct notif_entry *notif;
-	bool notif_stop;
+	bool stopping;
 	int notif_vcpu;                 /* spawned vCPU index, -1 if none */
 
 	struct tg_optee_stats stats;    /* updated with atomics */
@@ -116,42 +116,42 @@ static inline void reg_pair_from_64(uint64_t *hi, uint64_t *lo, uint64_t v)
 }
 
 /* driver.c */
-struct tg_vcpu *drv_vcpu(struct tg_optee *drv);
-void drv_smc(struct tg_optee *drv, uint64_t regs[8]);
+struct tg_vcpu *tgg_drv_vcpu(struct tg_optee *drv);
+void tgg_drv_smc(struct tg_optee *drv, uint64_t regs[8]);
 
 /* shm.c */
-int guest_pages_alloc(struct tg_optee *drv, uint32_t count, uint64_t *ipa,
+int tgg_guest_pages_alloc(struct tg_optee *drv, uint32_t count, uint64_t *ipa,
 		      void **va);
-void guest_pages_free(struct tg_optee *drv, uint64_t ipa, uint32_t count);
-int pagelist_build(struct tg_optee *drv, uint64_t data_ipa, size_t size,
+void tgg_guest_pages_free(struct tg_optee *drv, uint64_t ipa, uint32_t count);
+int tgg_pagelist_build(struct tg_optee *drv, uint64_t data_ipa, size_t size,
 		   uint64_t *list_ipa, uint32_t *list_pages);
-void pagelist_free(struct tg_optee *drv, uint64_t list_ipa,
+void tgg_pagelist_free(struct tg_optee *drv, uint64_t list_ipa,
 		   uint32_t list_pages);
-struct tg_optee_shm *shm_new_pages(struct tg_optee *drv, size_t size,
+struct tg_optee_shm *tgg_shm_new_pages(struct tg_optee *drv, size_t size,
 				   uint32_t kind);
-void shm_link(struct tg_optee *drv, struct tg_optee_shm *shm);
-struct tg_optee_shm *shm_unlink_cookie(struct tg_optee *drv, uint64_t cookie,
+void tgg_shm_link(struct tg_optee *drv, struct tg_optee_shm *shm);
+struct tg_optee_shm *tgg_shm_unlink_cookie(struct tg_optee *drv, uint64_t cookie,
 				       uint32_t kind);
-struct tg_optee_shm *shm_find_cookie(struct tg_optee *drv, uint64_t cookie,
+struct tg_optee_shm *tgg_shm_find_cookie(struct tg_optee *drv, uint64_t cookie,
 				     uint32_t kind);
-void shm_release_pages(struct tg_optee *drv, struct tg_optee_shm *shm);
-int shm_register(struct tg_optee *drv, struct tg_optee_shm *shm,
+void tgg_shm_release_pages(struct tg_optee *drv, struct tg_optee_shm *shm);
+int tgg_shm_register(struct tg_optee *drv, struct tg_optee_shm *shm,
 		 enum tg_optee_call_form form, uint32_t *tee_ret);
-void shm_free_all(struct tg_optee *drv);
+void tgg_shm_free_all(struct tg_optee *drv);
 
 /* call.c */
-int std_call(struct tg_optee *drv, enum tg_optee_call_form form,
+int tgg_std_call(struct tg_optee *drv, enum tg_optee_call_form form,
 	     struct optee_msg_arg *msg, uint32_t *smc_ret);
-void cq_completed(struct tg_optee *drv);
-void arg_cache_free(struct tg_optee *drv);
+void tgg_cq_completed(struct tg_optee *drv);
+void tgg_arg_cache_free(struct tg_optee *drv);
 
 /* rpc.c */
-void rpc_handle(struct call_ctx *ctx, uint64_t regs[8]);
+void tgg_rpc_handle(struct call_ctx *ctx, uint64_t regs[8]);
 
 /* notif.c */
-int notif_wait(struct tg_optee *drv, uint32_t key, uint32_t timeout_ms);
-int notif_send(struct tg_optee *drv, uint32_t key);
-int notif_start(struct tg_optee *drv);
-void notif_stop(struct tg_optee *drv);
+int tgg_notif_wait(struct tg_optee *drv, uint32_t key, uint32_t timeout_ms);
+int tgg_notif_send(struct tg_optee *drv, uint32_t key);
+int tgg_notif_start(struct tg_optee *drv);
+void tgg_notif_stop(struct tg_optee *drv);
 
 #endif /* TG_GUEST_OPTEE_PRIVATE_H */

@@ -40,12 +40,12 @@ static void rpc_alloc(struct call_ctx *ctx, uint64_t regs[8])
 	struct tg_optee_shm *shm = NULL;
 
 	if (tee_size && tee_size <= RPC_ALLOC_MAX)
-		shm = shm_new_pages(drv, (size_t)tee_size, SHM_KIND_RPC_ALLOC);
+		shm = tgg_shm_new_pages(drv, (size_t)tee_size, SHM_KIND_RPC_ALLOC);
 	if (!shm) {
 		regs[1] = regs[2] = regs[4] = regs[5] = 0;
 		return;
 	}
-	shm_link(drv, shm);
+	tgg_shm_link(drv, shm);
 	reg_pair_from_64(&regs[1], &regs[2], shm->ipa);
 	reg_pair_from_64(&regs[4], &regs[5], shm->cookie);
 }
@@ -55,9 +55,9 @@ static void rpc_free(struct call_ctx *ctx, uint64_t regs[8])
 	uint64_t tee_cookie = reg_pair_to_64(regs[1], regs[2]);
 	struct tg_optee_shm *shm;
 
-	shm = shm_unlink_cookie(ctx->drv, tee_cookie, SHM_KIND_RPC_ALLOC);
+	shm = tgg_shm_unlink_cookie(ctx->drv, tee_cookie, SHM_KIND_RPC_ALLOC);
 	if (shm)
-		shm_release_pages(ctx->drv, shm);
+		tgg_shm_release_pages(ctx->drv, shm);
 	else
 		STAT_INC(ctx->drv, rpc_bad);
 }
@@ -102,19 +102,19 @@ static void cmd_shm_alloc(struct call_ctx *ctx, struct rpc_snapshot *s)
 		s->hdr.ret = TEEC_ERROR_OUT_OF_MEMORY;
 		return;
 	}
-	shm = shm_new_pages(drv, (size_t)tee_size, SHM_KIND_RPC_SHM);
+	shm = tgg_shm_new_pages(drv, (size_t)tee_size, SHM_KIND_RPC_SHM);
 	if (!shm) {
 		s->hdr.ret = TEEC_ERROR_OUT_OF_MEMORY;
 		return;
 	}
 	/* The list stays until SHM_FREE: the TEE may map it at any time. */
-	if (pagelist_build(drv, shm->ipa, shm->size, &shm->list_ipa,
+	if (tgg_pagelist_build(drv, shm->ipa, shm->size, &shm->list_ipa,
 			   &shm->list_pages)) {
-		shm_release_pages(drv, shm);
+		tgg_shm_release_pages(drv, shm);
 		s->hdr.ret = TEEC_ERROR_OUT_OF_MEMORY;
 		return;
 	}
-	shm_link(drv, shm);
+	tgg_shm_link(drv, shm);
 	memset(&s->p[0], 0, sizeof(s->p[0]));
 	s->p[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT | OPTEE_MSG_ATTR_NONCONTIG;
 	s->p[0].u.tmem.buf_ptr = shm->list_ipa | (shm->ipa & PAGE_MASK_LOW);
@@ -132,12 +132,12 @@ static void cmd_shm_free(struct call_ctx *ctx, struct rpc_snapshot *s)
 		s->hdr.ret = TEEC_ERROR_BAD_PARAMETERS;
 		return;
 	}
-	shm = shm_unlink_cookie(ctx->drv, s->p[0].u.value.b, SHM_KIND_RPC_SHM);
+	shm = tgg_shm_unlink_cookie(ctx->drv, s->p[0].u.value.b, SHM_KIND_RPC_SHM);
 	if (!shm) {
 		s->hdr.ret = TEEC_ERROR_BAD_PARAMETERS;
 		return;
 	}
-	shm_release_pages(ctx->drv, shm);
+	tgg_shm_release_pages(ctx->drv, shm);
 	s->hdr.ret = TEEC_SUCCESS;
 }
 
@@ -159,7 +159,7 @@ static void cmd_notification(struct call_ctx *ctx, struct rpc_snapshot *s)
 	}
 	switch (s->p[0].u.value.a) {
 	case OPTEE_RPC_NOTIFICATION_WAIT:
-		rc = notif_wait(drv, (uint32_t)key,
+		rc = tgg_notif_wait(drv, (uint32_t)key,
 				(uint32_t)(s->p[0].u.value.c > UINT32_MAX ?
 					   UINT32_MAX : s->p[0].u.value.c));
 		s->hdr.ret = rc == TG_OK ? TEEC_SUCCESS :
@@ -167,7 +167,7 @@ static void cmd_notification(struct call_ctx *ctx, struct rpc_snapshot *s)
 					      TEEC_ERROR_BAD_STATE;
 		break;
 	case OPTEE_RPC_NOTIFICATION_SEND:
-		rc = notif_send(drv, (uint32_t)key);
+		rc = tgg_notif_send(drv, (uint32_t)key);
 		s->hdr.ret = rc ? TEEC_ERROR_BAD_PARAMETERS : TEEC_SUCCESS;
 		break;
 	default:
@@ -196,7 +196,7 @@ static uint8_t *rpc_tmem_ptr(struct call_ctx *ctx,
 	struct tg_optee_shm *shm;
 	uint64_t offs = 0;
 
-	shm = shm_find_cookie(ctx->drv, p->u.tmem.shm_ref, SHM_KIND_RPC_SHM);
+	shm = tgg_shm_find_cookie(ctx->drv, p->u.tmem.shm_ref, SHM_KIND_RPC_SHM);
 	if (!shm)
 		return NULL;
 	if (p->u.tmem.buf_ptr >= shm->ipa &&
@@ -284,7 +284,7 @@ static struct optee_msg_arg *rpc_cmd_arg(struct call_ctx *ctx, uint64_t regs[8],
 		*capacity = ctx->rpc_arg_params;
 		return ctx->rpc_arg;
 	}
-	shm = shm_find_cookie(ctx->drv, reg_pair_to_64(regs[1], regs[2]),
+	shm = tgg_shm_find_cookie(ctx->drv, reg_pair_to_64(regs[1], regs[2]),
 			      SHM_KIND_RPC_ALLOC);
 	if (!shm || shm->size < OPTEE_MSG_ARG_HDR_SIZE)
 		return NULL;
@@ -351,11 +351,11 @@ static void rpc_cmd(struct call_ctx *ctx, uint64_t regs[8])
 }
 
 /**
- * rpc_handle() - serve one RPC in @regs (an RPC return of a std call) and
+ * tgg_rpc_handle() - serve one RPC in @regs (an RPC return of a std call) and
  * turn @regs into the RETURN_FROM_RPC that resumes it. a3 (the TEE thread
  * id) and the other resume words are echoed unchanged.
  */
-void rpc_handle(struct call_ctx *ctx, uint64_t regs[8])
+void tgg_rpc_handle(struct call_ctx *ctx, uint64_t regs[8])
 {
 	uint32_t func = OPTEE_SMC_RPC_FUNC(regs[0]);
 

@@ -12,10 +12,10 @@
 
 #include "optee_private.h"
 
-int guest_pages_alloc(struct tg_optee *drv, uint32_t count, uint64_t *ipa,
+int tgg_guest_pages_alloc(struct tg_optee *drv, uint32_t count, uint64_t *ipa,
 		      void **va)
 {
-	struct tg_vcpu *vcpu = drv_vcpu(drv);
+	struct tg_vcpu *vcpu = tgg_drv_vcpu(drv);
 	uint64_t first;
 	uint32_t i;
 	uint8_t *p;
@@ -42,19 +42,19 @@ int guest_pages_alloc(struct tg_optee *drv, uint32_t count, uint64_t *ipa,
 	return TG_OK;
 }
 
-void guest_pages_free(struct tg_optee *drv, uint64_t ipa, uint32_t count)
+void tgg_guest_pages_free(struct tg_optee *drv, uint64_t ipa, uint32_t count)
 {
 	if (count)
-		tg_free_pages(drv_vcpu(drv), ipa, count);
+		tg_free_pages(tgg_drv_vcpu(drv), ipa, count);
 }
 
 /**
- * pagelist_build() - describe [data_ipa, data_ipa + size) as a NONCONTIG
+ * tgg_pagelist_build() - describe [data_ipa, data_ipa + size) as a NONCONTIG
  * page list: list pages of 511 data page IPAs, the next list page's IPA at
  * byte 4088 (0 in the last one). The caller puts
  * list_ipa | (data_ipa & 0xFFF) in buf_ptr.
  */
-int pagelist_build(struct tg_optee *drv, uint64_t data_ipa, size_t size,
+int tgg_pagelist_build(struct tg_optee *drv, uint64_t data_ipa, size_t size,
 		   uint64_t *list_ipa, uint32_t *list_pages)
 {
 	uint64_t first_page = data_ipa & ~PAGE_MASK_LOW;
@@ -67,7 +67,7 @@ int pagelist_build(struct tg_optee *drv, uint64_t data_ipa, size_t size,
 
 	if (nlist > UINT32_MAX / 2)
 		return TG_ENOMEM;
-	if (guest_pages_alloc(drv, (uint32_t)nlist, &base, (void **)&va))
+	if (tgg_guest_pages_alloc(drv, (uint32_t)nlist, &base, (void **)&va))
 		return TG_ENOMEM;
 	for (i = 0; i < ndata; i++) {
 		uint64_t *list = (uint64_t *)(void *)(va + (i / OPTEE_MSG_PAGELIST_ENTRIES) * PAGE_SIZE);
@@ -84,13 +84,13 @@ int pagelist_build(struct tg_optee *drv, uint64_t data_ipa, size_t size,
 	return TG_OK;
 }
 
-void pagelist_free(struct tg_optee *drv, uint64_t list_ipa, uint32_t list_pages)
+void tgg_pagelist_free(struct tg_optee *drv, uint64_t list_ipa, uint32_t list_pages)
 {
-	guest_pages_free(drv, list_ipa, list_pages);
+	tgg_guest_pages_free(drv, list_ipa, list_pages);
 }
 
 /* A new shm over freshly allocated, zeroed pages; no cookie yet. */
-struct tg_optee_shm *shm_new_pages(struct tg_optee *drv, size_t size,
+struct tg_optee_shm *tgg_shm_new_pages(struct tg_optee *drv, size_t size,
 				   uint32_t kind)
 {
 	struct tg_optee_shm *shm;
@@ -101,7 +101,7 @@ struct tg_optee_shm *shm_new_pages(struct tg_optee *drv, size_t size,
 	shm = calloc(1, sizeof(*shm));
 	if (!shm)
 		return NULL;
-	if (guest_pages_alloc(drv, (uint32_t)npages, &shm->ipa, &shm->va)) {
+	if (tgg_guest_pages_alloc(drv, (uint32_t)npages, &shm->ipa, &shm->va)) {
 		free(shm);
 		return NULL;
 	}
@@ -114,7 +114,7 @@ struct tg_optee_shm *shm_new_pages(struct tg_optee *drv, size_t size,
 }
 
 /* Give @shm a fresh cookie and put it in the table. */
-void shm_link(struct tg_optee *drv, struct tg_optee_shm *shm)
+void tgg_shm_link(struct tg_optee *drv, struct tg_optee_shm *shm)
 {
 	pthread_mutex_lock(&drv->lock);
 	shm->cookie = ++drv->next_cookie;
@@ -123,7 +123,7 @@ void shm_link(struct tg_optee *drv, struct tg_optee_shm *shm)
 	pthread_mutex_unlock(&drv->lock);
 }
 
-struct tg_optee_shm *shm_find_cookie(struct tg_optee *drv, uint64_t cookie,
+struct tg_optee_shm *tgg_shm_find_cookie(struct tg_optee *drv, uint64_t cookie,
 				     uint32_t kind)
 {
 	struct tg_optee_shm *s;
@@ -139,7 +139,7 @@ struct tg_optee_shm *shm_find_cookie(struct tg_optee *drv, uint64_t cookie,
 }
 
 /* Take the shm with @cookie of @kind out of the table (NULL if none). */
-struct tg_optee_shm *shm_unlink_cookie(struct tg_optee *drv, uint64_t cookie,
+struct tg_optee_shm *tgg_shm_unlink_cookie(struct tg_optee *drv, uint64_t cookie,
 				       uint32_t kind)
 {
 	struct tg_optee_shm **pp, *s = NULL;
@@ -160,21 +160,21 @@ struct tg_optee_shm *shm_unlink_cookie(struct tg_optee *drv, uint64_t cookie,
 }
 
 /* Free the pages and page list of an unlinked shm, and the shm. */
-void shm_release_pages(struct tg_optee *drv, struct tg_optee_shm *shm)
+void tgg_shm_release_pages(struct tg_optee *drv, struct tg_optee_shm *shm)
 {
 	if (shm->list_pages)
-		pagelist_free(drv, shm->list_ipa, shm->list_pages);
+		tgg_pagelist_free(drv, shm->list_ipa, shm->list_pages);
 	if (shm->alloc_pages)
-		guest_pages_free(drv, shm->alloc_ipa, shm->alloc_pages);
+		tgg_guest_pages_free(drv, shm->alloc_ipa, shm->alloc_pages);
 	free(shm);
 }
 
 /**
- * shm_register() - REGISTER_SHM @shm with a fresh cookie: one parameter,
+ * tgg_shm_register() - REGISTER_SHM @shm with a fresh cookie: one parameter,
  * attr TMEM_OUTPUT|NONCONTIG (what OP-TEE checks), a page list of the
  * buffer, shm_ref = cookie. The page list is only needed during the call.
  */
-int shm_register(struct tg_optee *drv, struct tg_optee_shm *shm,
+int tgg_shm_register(struct tg_optee *drv, struct tg_optee_shm *shm,
 		 enum tg_optee_call_form form, uint32_t *tee_ret)
 {
 	struct {
@@ -185,9 +185,9 @@ int shm_register(struct tg_optee *drv, struct tg_optee_shm *shm,
 	uint32_t list_pages, smc_ret = 0;
 	int rc;
 
-	if (pagelist_build(drv, shm->ipa, shm->size, &list_ipa, &list_pages))
+	if (tgg_pagelist_build(drv, shm->ipa, shm->size, &list_ipa, &list_pages))
 		return TG_ENOMEM;
-	shm_link(drv, shm);
+	tgg_shm_link(drv, shm);
 	memset(&m, 0, sizeof(m));
 	m.hdr.cmd = OPTEE_MSG_CMD_REGISTER_SHM;
 	m.hdr.num_params = 1;
@@ -195,12 +195,12 @@ int shm_register(struct tg_optee *drv, struct tg_optee_shm *shm,
 	m.p[0].u.tmem.buf_ptr = list_ipa | (shm->ipa & PAGE_MASK_LOW);
 	m.p[0].u.tmem.size = shm->size;
 	m.p[0].u.tmem.shm_ref = shm->cookie;
-	rc = std_call(drv, form, &m.hdr, &smc_ret);
-	pagelist_free(drv, list_ipa, list_pages);
+	rc = tgg_std_call(drv, form, &m.hdr, &smc_ret);
+	tgg_pagelist_free(drv, list_ipa, list_pages);
 	if (tee_ret)
 		*tee_ret = rc ? TEEC_ERROR_COMMUNICATION : m.hdr.ret;
 	if (rc || m.hdr.ret != TEEC_SUCCESS) {
-		shm_unlink_cookie(drv, shm->cookie, shm->kind);
+		tgg_shm_unlink_cookie(drv, shm->cookie, shm->kind);
 		shm->cookie = 0;
 		return rc == TG_ENOMEM ? TG_ENOMEM : TG_EPROTO;
 	}
@@ -221,7 +221,7 @@ static int shm_unregister(struct tg_optee *drv, struct tg_optee_shm *shm)
 	m.hdr.num_params = 1;
 	m.p[0].attr = OPTEE_MSG_ATTR_TYPE_RMEM_INPUT;
 	m.p[0].u.rmem.shm_ref = shm->cookie;
-	rc = std_call(drv, drv->info.call_form == TG_OPTEE_FORM_REGD_ARG &&
+	rc = tgg_std_call(drv, drv->info.call_form == TG_OPTEE_FORM_REGD_ARG &&
 				   shm->kind == SHM_KIND_ARG_CACHE ?
 			   TG_OPTEE_FORM_ARG : drv->info.call_form,
 		      &m.hdr, &smc_ret);
@@ -241,14 +241,14 @@ int tg_optee_shm_alloc(struct tg_optee *drv, size_t size, bool reg,
 
 	if (!drv || !out)
 		return TG_EINVAL;
-	shm = shm_new_pages(drv, size ? size : 1, SHM_KIND_CLIENT);
+	shm = tgg_shm_new_pages(drv, size ? size : 1, SHM_KIND_CLIENT);
 	if (!shm)
 		return TG_ENOMEM;
 	shm->size = size ? size : 1;
 	if (reg) {
-		rc = shm_register(drv, shm, drv->info.call_form, tee_ret);
+		rc = tgg_shm_register(drv, shm, drv->info.call_form, tee_ret);
 		if (rc) {
-			shm_release_pages(drv, shm);
+			tgg_shm_release_pages(drv, shm);
 			return rc;
 		}
 	}
@@ -275,7 +275,7 @@ int tg_optee_shm_register_buf(struct tg_optee *drv, void *buf, size_t size,
 	shm->size = size;
 	shm->kind = SHM_KIND_CLIENT;
 	shm->drv = drv;
-	rc = shm_register(drv, shm, drv->info.call_form, tee_ret);
+	rc = tgg_shm_register(drv, shm, drv->info.call_form, tee_ret);
 	if (rc) {
 		free(shm);
 		return rc;
@@ -296,9 +296,9 @@ int tg_optee_shm_free(struct tg_optee_shm *shm)
 
 		if (rc == TG_EBUSY)
 			return rc;
-		shm_unlink_cookie(drv, shm->cookie, shm->kind);
+		tgg_shm_unlink_cookie(drv, shm->cookie, shm->kind);
 	}
-	shm_release_pages(drv, shm);
+	tgg_shm_release_pages(drv, shm);
 	return TG_OK;
 }
 
@@ -346,7 +346,7 @@ void *tg_optee_mem_alloc(struct tg_optee *drv, size_t size)
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
-	if (guest_pages_alloc(drv, (uint32_t)npages, &r->ipa, &r->va)) {
+	if (tgg_guest_pages_alloc(drv, (uint32_t)npages, &r->ipa, &r->va)) {
 		free(r);
 		return NULL;
 	}
@@ -374,14 +374,14 @@ void tg_optee_mem_free(struct tg_optee *drv, void *p)
 	}
 	pthread_mutex_unlock(&drv->lock);
 	if (r) {
-		guest_pages_free(drv, r->ipa, r->npages);
+		tgg_guest_pages_free(drv, r->ipa, r->npages);
 		free(r);
 	}
 }
 
 /* At teardown: free RPC allocations the TEE never freed, and regions.
  * Client shms are the clients' to free. */
-void shm_free_all(struct tg_optee *drv)
+void tgg_shm_free_all(struct tg_optee *drv)
 {
 	struct tg_optee_shm **pp = &drv->shms, *s;
 	struct mem_region *r;
@@ -391,7 +391,7 @@ void shm_free_all(struct tg_optee *drv)
 		if (s->kind == SHM_KIND_RPC_ALLOC || s->kind == SHM_KIND_RPC_SHM) {
 			*pp = s->next;
 			pthread_mutex_unlock(&drv->lock);
-			shm_release_pages(drv, s);
+			tgg_shm_release_pages(drv, s);
 			pthread_mutex_lock(&drv->lock);
 		} else {
 			pp = &s->next;
@@ -399,7 +399,7 @@ void shm_free_all(struct tg_optee *drv)
 	}
 	while ((r = drv->regions)) {
 		drv->regions = r->next;
-		guest_pages_free(drv, r->ipa, r->npages);
+		tgg_guest_pages_free(drv, r->ipa, r->npages);
 		free(r);
 	}
 	pthread_mutex_unlock(&drv->lock);

@@ -12,6 +12,8 @@
 #include <teegate/tee_client_api.h>
 #include <teegate/workload.h>
 
+#include "model_tas.h" /* UUIDs of the model's own TAs (optional TAs) */
+
 static const TEEC_UUID invoke_tests_uuid = {
 	0xd96a5b40, 0xc3e5, 0x21e3,
 	{ 0x87, 0x94, 0x10, 0x02, 0xa5, 0xd5, 0xc6, 0x1b } };
@@ -30,10 +32,27 @@ struct wl {
 	const struct tg_workload_opts *opts;
 	uint64_t rng;
 	TEEC_Context ctx;
-	uint8_t *big;            /* big buffer (guest pages), or NULL */
-	size_t big_size;
+	size_t big_size;         /* 0: no big-buffer step */
+	int have_bigbuf;         /* bigbuf TA: -1 unknown, 0 no, 1 yes */
+	int have_notify;         /* notify TA, same */
+	uint32_t notif_base;     /* notification values of this vCPU */
 	int failed;
 };
+
+static const uint8_t bigbuf_octets[16] = MODEL_TA_BIGBUF_UUID;
+static const uint8_t notify_octets[16] = MODEL_TA_NOTIFY_UUID;
+
+static TEEC_UUID uuid_from_octets(const uint8_t o[16])
+{
+	TEEC_UUID u;
+
+	u.timeLow = (uint32_t)o[0] << 24 | (uint32_t)o[1] << 16 |
+		    (uint32_t)o[2] << 8 | o[3];
+	u.timeMid = (uint16_t)(o[4] << 8 | o[5]);
+	u.timeHiAndVersion = (uint16_t)(o[6] << 8 | o[7]);
+	memcpy(u.clockSeqAndNode, o + 8, 8);
+	return u;
+}
 
 static uint64_t now_ns(void)
 {
@@ -330,6 +349,127 @@ static void step_bigbuf(struct wl *w, TEEC_Session *s)
 	TEEC_ReleaseSharedMemory(&shm);
 }
 
+/*
+ * Optional TA: open it once to learn whether the TEE has it (the model
+ * does, real OP-TEE does not). Return 1 and an open session, or 0.
+ */
+static int open_optional(struct wl *w, TEEC_Session *s, const uint8_t o[16],
+			 int *have)
+{
+	TEEC_UUID u = uuid_from_octets(o);
+	uint32_t origin;
+	uint64_t t0;
+	TEEC_Result r;
+
+	if (*have == 0)
+		return 0;
+	t0 = now_ns();
+	r = TEEC_OpenSession(&w->ctx, s, &u, TEEC_LOGIN_PUBLIC, NULL, NULL,
+			     &origin);
+	done_call(w, t0);
+	if (r != TEEC_SUCCESS) {
+		if (*have == 1)
+			fail(w, "open optional TA", r, origin);
+		*have = 0;
+		return 0;
+	}
+	*have = 1;
+	__atomic_fetch_add(&w->c->sessions, 1, __ATOMIC_RELAXED);
+	return 1;
+}
+
+/* bigbuf XOR over the big buffer: out[i] = in[i] ^ 0x5A, sum and size. */
+static void step_bigbuf_xor(struct wl *w, TEEC_Session *s)
+{
+	TEEC_SharedMemory in, out;
+	TEEC_Operation op;
+	uint32_t origin, sum = 0;
+	const uint8_t *pi, *po;
+	TEEC_Result r;
+	size_t i;
+	int ok;
+
+	memset(&in, 0, sizeof(in));
+	memset(&out, 0, sizeof(out));
+	in.size = out.size = w->big_size;
+	in.flags = TEEC_MEM_INPUT;
+	out.flags = TEEC_MEM_OUTPUT;
+	r = TEEC_AllocateSharedMemory(&w->ctx, &in);
+	if (r != TEEC_SUCCESS) {
+		fail(w, "bigbuf allocate", r, TEEC_ORIGIN_API);
+		return;
+	}
+	r = TEEC_AllocateSharedMemory(&w->ctx, &out);
+	if (r != TEEC_SUCCESS) {
+		fail(w, "bigbuf allocate", r, TEEC_ORIGIN_API);
+		TEEC_ReleaseSharedMemory(&in);
+		return;
+	}
+	fill(w, in.buffer, in.size);
+	pi = in.buffer;
+	for (i = 0; i < in.size; i++)
+		sum += pi[i];
+	memset(&op, 0, sizeof(op));
+	op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_WHOLE, TEEC_MEMREF_WHOLE,
+					 TEEC_VALUE_OUTPUT, TEEC_NONE);
+	op.params[0].memref.parent = &in;
+	op.params[1].memref.parent = &out;
+	r = invoke(w, s, MODEL_TA_BIGBUF_CMD_XOR, &op, &origin);
+	if (r != TEEC_SUCCESS) {
+		fail(w, "bigbuf xor", r, origin);
+	} else {
+		po = out.buffer;
+		ok = op.params[1].memref.size == in.size &&
+		     op.params[2].value.a == sum &&
+		     op.params[2].value.b == (uint32_t)in.size;
+		for (i = 0; ok && i < in.size; i++)
+			ok = po[i] == (uint8_t)(pi[i] ^ MODEL_TA_BIGBUF_XOR_BYTE);
+		check(w, "bigbuf xor", ok);
+	}
+	TEEC_ReleaseSharedMemory(&out);
+	TEEC_ReleaseSharedMemory(&in);
+}
+
+static TEEC_Result notify_cmd(struct wl *w, TEEC_Session *s, uint32_t cmd,
+			      uint32_t value)
+{
+	TEEC_Operation op;
+	uint32_t origin;
+
+	memset(&op, 0, sizeof(op));
+	op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT, TEEC_NONE,
+					 TEEC_NONE, TEEC_NONE);
+	op.params[0].value.a = value;
+	return invoke(w, s, cmd, &op, &origin);
+}
+
+/*
+ * Notifications through the notify TA: SEND then WAIT (RPC NOTIFICATION
+ * both ways), and, with async notifications on, ASYNC then WAIT (the
+ * value comes back through the notification vCPU). Each vCPU of the
+ * workload uses its own values, so that one never eats another's.
+ */
+static void step_notify(struct wl *w)
+{
+	uint32_t v = w->notif_base + (uint32_t)(rnd(w) % 0x20);
+	TEEC_Session s;
+	TEEC_Result r;
+
+	if (!open_optional(w, &s, notify_octets, &w->have_notify))
+		return;
+	r = notify_cmd(w, &s, MODEL_TA_NOTIFY_CMD_SEND, v);
+	if (r == TEEC_SUCCESS)
+		r = notify_cmd(w, &s, MODEL_TA_NOTIFY_CMD_WAIT, v);
+	check(w, "notification send/wait", r == TEEC_SUCCESS);
+	if (tg_optee_info(w->ctx.drv)->async_notif) {
+		r = notify_cmd(w, &s, MODEL_TA_NOTIFY_CMD_ASYNC, v);
+		if (r == TEEC_SUCCESS)
+			r = notify_cmd(w, &s, MODEL_TA_NOTIFY_CMD_WAIT, v);
+		check(w, "async notification", r == TEEC_SUCCESS);
+	}
+	close_session(w, &s);
+}
+
 /* stats GET_TIME: the REE time comes back from our RPC GET_TIME answer. */
 static void step_get_time(struct wl *w)
 {
@@ -389,9 +529,19 @@ static void one_round(struct wl *w)
 	step_register_shm(w, &s, true);
 	step_register_shm(w, &s, false);
 	step_temp_memref(w, &s);
-	if (w->big_size)
-		step_bigbuf(w, &s);
+	if (w->big_size) {
+		TEEC_Session bs;
+
+		if (open_optional(w, &bs, bigbuf_octets, &w->have_bigbuf)) {
+			step_bigbuf_xor(w, &bs);
+			close_session(w, &bs);
+		} else {
+			step_bigbuf(w, &s);
+		}
+	}
 	close_session(w, &s);
+	if (!(w->opts->flags & TG_WL_NO_NOTIF))
+		step_notify(w);
 	if (!(w->opts->flags & TG_WL_NO_RPC)) {
 		step_get_time(w);
 		step_absent_ta(w);
@@ -449,7 +599,10 @@ int tg_workload_mixed(struct tg_vcpu *vcpu, const struct tg_workload_opts *opts)
 	w0.opts = opts;
 	w0.rng = opts->seed * 2 + 1;
 	w0.big_size = (opts->flags & TG_WL_NO_BIGBUF) ? 0 : (size_t)mib << 20;
+	w0.have_bigbuf = w0.have_notify = -1;
+	w0.notif_base = 1;
 	w1 = w0;
+	w1.notif_base = 0x21;
 	w1.rng = opts->seed * 2 + 0x9E3779B97F4A7C15ull;
 	w1.big_size = 0; /* one big buffer per guest is enough */
 	if (!(opts->flags & TG_WL_NO_SPAWN))
