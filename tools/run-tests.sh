@@ -73,7 +73,7 @@ stage_end() {
 		echo "    --- failed tests ($logs/$stage.ctest.log) ---"
 		grep -v -E '^ +Start +[0-9]+:|Test +#[0-9]+: .* Passed|^$' \
 			"$logs/$stage.ctest.log" | tail -n 80 | sed 's/^/    | /'
-	else
+	elif [[ -s $stage_log ]]; then
 		echo "    --- last lines of $stage_log ---"
 		tail -n 40 "$stage_log" | sed 's/^/    | /'
 	fi
