@@ -45,6 +45,7 @@ fi
 passed=0
 failed=0
 skipped=0
+ct_failed=0
 summary=()
 start_all=$SECONDS
 
@@ -56,6 +57,7 @@ stage_begin() {
 	stage_start=$SECONDS
 	: >"$stage_log"
 	rm -f "$logs/$1.ctest.log"
+	ct_failed=0
 	printf '==> %-9s %s\n' "$1" "$2"
 }
 
@@ -68,7 +70,7 @@ stage_end() {
 	if [[ $result != FAIL ]]; then
 		return
 	fi
-	if [[ -s $logs/$stage.ctest.log ]]; then
+	if [[ $ct_failed -eq 1 && -s $logs/$stage.ctest.log ]]; then
 		# The failing tests' own output, without the progress lines.
 		echo "    --- failed tests ($logs/$stage.ctest.log) ---"
 		grep -v -E '^ +Start +[0-9]+:|Test +#[0-9]+: .* Passed|^$' \
@@ -115,6 +117,7 @@ run_ctest() {
 		# No summary: no tests matched, or ctest itself failed.
 		failed=$((failed + 1))
 		ct_detail="no tests ran ($*)"
+		ct_failed=1
 		return 1
 	fi
 	passed=$((passed + total - nfail - nskip))
@@ -122,7 +125,11 @@ run_ctest() {
 	skipped=$((skipped + nskip))
 	ct_detail="$((total - nfail - nskip))/$total tests passed"
 	[[ $nskip -eq 0 ]] || ct_detail+=", $nskip skipped"
-	[[ $status -eq 0 && $nfail -eq 0 ]]
+	if [[ $status -eq 0 && $nfail -eq 0 ]]; then
+		return 0
+	fi
+	ct_failed=1
+	return 1
 }
 
 # ---- stages -------------------------------------------------------------------
@@ -174,6 +181,7 @@ stage_coverage() {
 		stage_end PASS "line coverage ${pct}% (report: build-logs/coverage.txt); $ct_detail"
 	else
 		failed=$((failed + 1))
+		cat "$logs/coverage.txt" >>"$stage_log"
 		stage_end FAIL "line coverage ${pct}% < ${coverage_min}% (report: build-logs/coverage.txt)"
 	fi
 }
