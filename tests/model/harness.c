@@ -168,6 +168,7 @@ static void nw_cmd(struct nw *nw, struct optee_msg_arg *arg)
 	case OPTEE_RPC_CMD_SHM_ALLOC: {
 		struct ncbuf *b = &shm_bufs[shm_buf_next++ % 4];
 
+		memcpy(nw->shm_alloc_params, p, sizeof(nw->shm_alloc_params));
 		if (nw->shm_alloc_ret) {
 			arg->ret = nw->shm_alloc_ret;
 			break;
@@ -188,6 +189,7 @@ static void nw_cmd(struct nw *nw, struct optee_msg_arg *arg)
 		arg->ret = TEEC_ERROR_ITEM_NOT_FOUND;
 		break;
 	case OPTEE_RPC_CMD_LOAD_TA:
+		memcpy(nw->load_ta_params, p, sizeof(nw->load_ta_params));
 		arg->ret = nw->load_ta_ret;
 		if (nw->load_ta_size)
 			p[1].u.tmem.size = nw->load_ta_size;

@@ -67,6 +67,8 @@ struct nw {
 	uint32_t num_freed;
 	struct optee_msg_param last_cmd_params[4];
 	uint32_t last_cmd_num_params;
+	struct optee_msg_param load_ta_params[4]; /* as sent by the model */
+	struct optee_msg_param shm_alloc_params[4];
 	uint32_t allocs_outstanding;
 	uint32_t max_resumes;		/* give up after this many RPCs */
 };
