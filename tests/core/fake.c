@@ -316,10 +316,10 @@ bool fake_step_ok(struct fake *f, struct fake_thread *t, uint64_t regs[8])
 				p->u.value.c = 0x3333;
 			} else if (type == OPTEE_MSG_ATTR_TYPE_VALUE_INOUT) {
 				p->u.value.a = p->u.value.a + p->u.value.b;
-			} else if ((type == OPTEE_MSG_ATTR_TYPE_TMEM_INOUT ||
-				    type == OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT) &&
-				   p->u.tmem.buf_ptr) {
-				if (!walk_noncontig(f, t->client, p, true))
+			} else if (type == OPTEE_MSG_ATTR_TYPE_TMEM_INOUT ||
+				   type == OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT) {
+				if (p->u.tmem.buf_ptr &&
+				    !walk_noncontig(f, t->client, p, true))
 					arg->ret = TEEC_ERROR_BAD_PARAMETERS;
 				p->u.tmem.size = p->u.tmem.size / 2;
 			} else if (type == OPTEE_MSG_ATTR_TYPE_TMEM_INPUT &&
