@@ -390,20 +390,18 @@ uint32_t tg_model_threads_held(struct tg_model *m, uint32_t client_id)
 
 static void model_free(struct tg_model *m)
 {
-	if (m->threads) {
-		for (uint32_t i = 0; i < m->num_threads; i++) {
-			thread_abort(m, &m->threads[i]);
-			free(m->threads[i].shadow);
-		}
-		free(m->threads);
-	}
-	if (m->guests) {
-		for (uint32_t i = 0; i < m->max_guests; i++) {
+	/* Threads first: they hold references into the guests' buffers. */
+	for (uint32_t i = 0; m->threads && i < m->num_threads; i++)
+		thread_abort(m, &m->threads[i]);
+	for (uint32_t i = 0; m->guests && i < m->max_guests; i++) {
+		if (m->threads)
 			guest_clear(m, &m->guests[i]);
-			free(m->guests[i].rpc_cache);
-		}
-		free(m->guests);
+		free(m->guests[i].rpc_cache);
 	}
+	for (uint32_t i = 0; m->threads && i < m->num_threads; i++)
+		free(m->threads[i].shadow);
+	free(m->threads);
+	free(m->guests);
 	free(m);
 }
 
