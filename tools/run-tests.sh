@@ -71,13 +71,17 @@ stage_end() {
 		return
 	fi
 	if [[ $ct_failed -eq 1 && -s $logs/$stage.ctest.log ]]; then
-		# The failing tests' own output, without the progress lines.
+		# Which tests failed, then the end of their own output.
 		echo "    --- failed tests ($logs/$stage.ctest.log) ---"
-		grep -v -E '^ +Start +[0-9]+:|Test +#[0-9]+: .* Passed|^$' \
-			"$logs/$stage.ctest.log" | tail -n 80 | sed 's/^/    | /'
+		sed -n '/The following tests FAILED:/,$p' "$logs/$stage.ctest.log" |
+			grep -v '^Errors while running CTest' | sed 's/^/    | /' || true
+		echo "    --- end of their output ---"
+		sed '/^[0-9]*% tests passed/,$d' "$logs/$stage.ctest.log" |
+			grep -v -E '^ +Start +[0-9]+:|Test +#[0-9]+: .* Passed|^$' |
+			tail -n 50 | sed 's/^/    | /' || true
 	elif [[ -s $stage_log ]]; then
 		echo "    --- last lines of $stage_log ---"
-		tail -n 40 "$stage_log" | sed 's/^/    | /'
+		tail -n 40 "$stage_log" | sed 's/^/    | /' || true
 	fi
 }
 
