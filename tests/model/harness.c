@@ -23,23 +23,24 @@ static void *fake_map(void *ctx, uint32_t client_id, uint64_t pa,
 	struct fake_ram *r = ctx;
 
 	if ((pa & (PAGE - 1)) + len > PAGE)
-		r->cross_page_maps++;
+		__atomic_fetch_add(&r->cross_page_maps, 1, __ATOMIC_RELAXED);
 	if (pa < RAM_BASE || len > RAM_SIZE || pa - RAM_BASE > RAM_SIZE - len) {
-		r->bad_maps++;
+		__atomic_fetch_add(&r->bad_maps, 1, __ATOMIC_RELAXED);
 		return NULL;
 	}
 	if (r->fenced_pa && (pa & ~(PAGE - 1)) == r->fenced_pa &&
 	    client_id != r->fenced_owner)
 		return NULL;
-	r->maps++;
+	__atomic_fetch_add(&r->maps, 1, __ATOMIC_RELAXED);
 	if (write)
-		r->writes++;
+		__atomic_fetch_add(&r->writes, 1, __ATOMIC_RELAXED);
 	return r->bytes + (pa - RAM_BASE);
 }
 
 static void fake_notif_irq(void *ctx)
 {
-	((struct fake_ram *)ctx)->notif_irqs++;
+	__atomic_fetch_add(&((struct fake_ram *)ctx)->notif_irqs, 1,
+			   __ATOMIC_RELAXED);
 }
 
 void ram_reset(void)
@@ -62,10 +63,10 @@ void ram_reset(void)
 
 uint64_t page_alloc(void)
 {
-	uint64_t pa = ram.next_page;
+	uint64_t pa = __atomic_fetch_add(&ram.next_page, PAGE,
+					 __ATOMIC_RELAXED);
 
 	assert_true(pa + PAGE <= RAM_BASE + RAM_SIZE);
-	ram.next_page += PAGE;
 	return pa;
 }
 
@@ -142,15 +143,15 @@ static uint64_t pair(uint64_t hi, uint64_t lo)
 }
 
 /* The RPC argument of CALL_WITH_RPC_ARG / REGD_ARG (cookie 0). */
-static uint64_t nw_rpc_arg_pa;
+static _Thread_local uint64_t nw_rpc_arg_pa;
 
 void nw_set_rpc_arg(uint64_t pa)
 {
 	nw_rpc_arg_pa = pa;
 }
 
-static struct ncbuf shm_bufs[4];
-static uint32_t shm_buf_next;
+static _Thread_local struct ncbuf shm_bufs[4];
+static _Thread_local uint32_t shm_buf_next;
 
 static void nw_cmd(struct nw *nw, struct optee_msg_arg *arg)
 {
