@@ -426,7 +426,13 @@ static void rpc_alloc_answer(struct tg_domain *d, struct optee_call *c,
 	struct rpc_buf *b;
 	bool ok;
 
-	tee[1] = tee[2] = 0; /* "allocation failed" unless all goes well */
+	/*
+	 * "Allocation failed" unless all goes well. The guest's cookie goes
+	 * back even then: OP-TEE answers a failed ALLOC with an RPC FREE of
+	 * that cookie, which lets the guest reclaim its page.
+	 */
+	tee[1] = tee[2] = 0;
+	reg_pair_split(cookie, &tee[4], &tee[5]);
 	if (!guest_ipa)
 		return; /* the guest could not allocate */
 	if (guest_ipa & TG_PAGE_MASK)
@@ -466,7 +472,6 @@ static void rpc_alloc_answer(struct tg_domain *d, struct optee_call *c,
 		goto err_release;
 	}
 	reg_pair_split(b->shadow_pa, &tee[1], &tee[2]);
-	reg_pair_split(cookie, &tee[4], &tee[5]);
 	return;
 
 err_release:
