@@ -5,6 +5,11 @@
 #
 # usage: tools/budget.sh [--out FILE] [--keep DIR] [--only NAME[,NAME..]] TG_BUDGET
 #        tools/budget.sh --profile NAME TG_BUDGET
+#        tools/budget.sh --smoke TG_BUDGET
+#
+# --smoke runs every scenario natively (no valgrind) for a few iterations
+# and only checks that each completes: the CTest test budget_smoke, which
+# also runs under the sanitizers.
 #
 # --profile NAME prints, for one scenario, the self cost per iteration of
 # every function called inside tg_handle_smc() (same N2 - N1 difference),
@@ -35,12 +40,14 @@ out=
 keep=
 only=
 profile=
+smoke=
 while [[ $# -gt 1 ]]; do
 	case "$1" in
 	--out) out=$2; shift 2 ;;
 	--keep) keep=$2; shift 2 ;;
 	--only) only=$2; shift 2 ;;
 	--profile) profile=$2; shift 2 ;;
+	--smoke) smoke=1; shift ;;
 	*) break ;;
 	esac
 done
@@ -49,6 +56,20 @@ if [[ $# -ne 1 || "$1" == -* ]]; then
 	exit 2
 fi
 bin=$1
+
+if [[ -n "$smoke" ]]; then
+	status=0
+	while IFS=$'\t' read -r name _; do
+		[[ "$name" == \#* || -z "$name" ]] && continue
+		if "$bin" "$name" 3; then
+			echo "budget smoke: $name ok"
+		else
+			echo "budget smoke: $name FAILED"
+			status=1
+		fi
+	done < <("$bin" --list)
+	exit $status
+fi
 
 for tool in valgrind callgrind_annotate; do
 	if ! command -v "$tool" >/dev/null; then
