@@ -158,6 +158,7 @@ static void nw_cmd(struct nw *nw, struct optee_msg_arg *arg)
 	struct optee_msg_param *p = arg->params;
 
 	nw_event(nw, EV_CMD_BASE + (int)arg->cmd);
+	nw->last_cmd_initial_ret = arg->ret;
 	nw->last_cmd_num_params = arg->num_params;
 	memcpy(nw->last_cmd_params, p, sizeof(nw->last_cmd_params));
 	switch (arg->cmd) {
@@ -175,10 +176,12 @@ static void nw_cmd(struct nw *nw, struct optee_msg_arg *arg)
 			break;
 		}
 		ncbuf_new(b, p[0].u.value.b, 0);
+		if (nw->shm_alloc_bad_list)
+			((uint64_t *)pa_ptr(b->buf_ptr))[0] |= 0x10;
 		p[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT |
 			    OPTEE_MSG_ATTR_NONCONTIG;
 		p[0].u.tmem.buf_ptr = b->buf_ptr;
-		p[0].u.tmem.size = b->size;
+		p[0].u.tmem.size = nw->shm_alloc_too_small ? 16 : b->size;
 		p[0].u.tmem.shm_ref = SHM_COOKIE_TAG | b->data_pages[0];
 		arg->ret = TEEC_SUCCESS;
 		break;
@@ -217,7 +220,10 @@ void nw_answer_one(struct tg_model *m, struct nw *nw, struct regs *r)
 
 		nw_event(nw, EV_ALLOC);
 		nw->last_alloc_size = r->a[1];
-		if (!nw->fail_alloc) {
+		if (nw->fail_alloc_with_cookie) {
+			cookie = COOKIE_TAG | 0x1000;
+			nw->allocs_outstanding++;
+		} else if (!nw->fail_alloc) {
 			pa = page_alloc();
 			cookie = COOKIE_TAG | pa;
 			if (nw->misaligned_alloc)

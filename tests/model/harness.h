@@ -57,6 +57,10 @@ struct nw {
 	bool fail_alloc;		/* RPC ALLOC answers PA 0 */
 	bool misaligned_alloc;		/* RPC ALLOC answers PA + 8 */
 	uint32_t shm_alloc_ret;		/* RPC CMD SHM_ALLOC ret */
+	bool shm_alloc_too_small;	/* answer 16 bytes */
+	bool shm_alloc_bad_list;	/* answer a misaligned page entry */
+	bool fail_alloc_with_cookie;	/* RPC ALLOC: PA 0 but a cookie */
+	uint32_t last_cmd_initial_ret;	/* ret as the model wrote it */
 	uint32_t load_ta_ret;		/* RPC CMD LOAD_TA ret */
 	uint64_t load_ta_size;		/* size answered with LOAD_TA */
 	uint32_t notif_ret;

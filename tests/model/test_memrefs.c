@@ -303,7 +303,7 @@ static void rmem_with_unknown_cookie_is_bad_parameters(void **state)
 	assert_int_equal(a->ret_origin, TEEC_ORIGIN_TEE);
 }
 
-static void rmem_beyond_buffer_is_bad_parameters(void **state)
+static void rmem_beyond_buffer_is_security_error(void **state)
 {
 	uint64_t pa;
 	struct optee_msg_arg *a;
@@ -316,10 +316,11 @@ static void rmem_beyond_buffer_is_bad_parameters(void **state)
 	a->params[0].u.rmem.shm_ref = 1;
 	a->params[0].u.rmem.offs = 100;
 	a->params[0].u.rmem.size = PAGE - 99;
-	assert_int_equal(run(pa, a), TEEC_ERROR_BAD_PARAMETERS);
+	assert_int_equal(run(pa, a), TEEC_ERROR_SECURITY);
+	assert_int_equal(a->ret_origin, TEEC_ORIGIN_TEE);
 }
 
-static void rmem_offset_wrapping_around_is_bad_parameters(void **state)
+static void rmem_offset_wrapping_around_is_security_error(void **state)
 {
 	uint64_t pa;
 	struct optee_msg_arg *a;
@@ -332,7 +333,7 @@ static void rmem_offset_wrapping_around_is_bad_parameters(void **state)
 	a->params[0].u.rmem.shm_ref = 1;
 	a->params[0].u.rmem.offs = UINT64_MAX - 10;
 	a->params[0].u.rmem.size = 20;
-	assert_int_equal(run(pa, a), TEEC_ERROR_BAD_PARAMETERS);
+	assert_int_equal(run(pa, a), TEEC_ERROR_SECURITY);
 }
 
 static void other_guests_cookie_is_bad_parameters(void **state)
@@ -434,18 +435,47 @@ static void unregistered_buffer_is_gone(void **state)
 	assert_int_equal(run(pa, a), TEEC_ERROR_BAD_PARAMETERS);
 }
 
-static void unregister_needs_rmem_input(void **state)
+static void unregister_needs_exactly_one_param(void **state)
 {
 	uint64_t pa;
-	struct optee_msg_arg *a = arg_new(1, &pa);
+	struct optee_msg_arg *a = arg_new(2, &pa);
 
 	(void)state;
 	ncbuf_new(&buf, PAGE, 0);
 	assert_int_equal(register_shm(m, &nw, &buf, 3), TEEC_SUCCESS);
 	a->cmd = OPTEE_MSG_CMD_UNREGISTER_SHM;
-	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
+	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_RMEM_INPUT;
 	a->params[0].u.rmem.shm_ref = 3;
 	assert_int_equal(run(pa, a), TEEC_ERROR_BAD_PARAMETERS);
+	/* OP-TEE does not look at the attr of the one parameter. */
+	a->num_params = 1;
+	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
+	assert_int_equal(run(pa, a), TEEC_SUCCESS);
+}
+
+static void arg_in_reserved_pool_must_be_8_byte_aligned(void **state)
+{
+	uint64_t pa = RAM_BASE + PAGE + 0x104;
+
+	(void)state;
+	assert_int_equal(smc(m, GUEST, OPTEE_SMC_CALL_WITH_ARG, 0, pa, 0).a[0],
+			 OPTEE_SMC_RETURN_EBADADDR);
+}
+
+static void null_memref_with_noncontig_flag_is_null(void **state)
+{
+	uint64_t pa;
+	struct optee_msg_arg *a = invoke_arg(session,
+					     PTA_INVOKE_TESTS_CMD_MEMREF_NULL,
+					     1, &pa);
+
+	(void)state;
+	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_INOUT |
+			    OPTEE_MSG_ATTR_NONCONTIG;
+	a->params[0].u.tmem.size = 100;
+	assert_int_equal(run(pa, a), TEEC_SUCCESS);
+	/* The TA saw (and reports) size 0. */
+	assert_int_equal(a->params[0].u.tmem.size, 0);
 }
 
 /* The arg of a suspended CALL_WITH_REGD_ARG lives in the buffer. */
@@ -562,8 +592,8 @@ int main(void)
 		T(noncontig_on_value_is_bad_parameters),
 		T(rmem_in_registered_buffer_works),
 		T(rmem_with_unknown_cookie_is_bad_parameters),
-		T(rmem_beyond_buffer_is_bad_parameters),
-		T(rmem_offset_wrapping_around_is_bad_parameters),
+		T(rmem_beyond_buffer_is_security_error),
+		T(rmem_offset_wrapping_around_is_security_error),
 		T(other_guests_cookie_is_bad_parameters),
 		T(register_needs_exactly_tmem_output_noncontig),
 		T(register_needs_exactly_one_param),
@@ -571,7 +601,9 @@ int main(void)
 		T(register_with_bad_page_list_is_bad_parameters),
 		T(unregister_of_unknown_cookie_is_item_not_found),
 		T(unregistered_buffer_is_gone),
-		T(unregister_needs_rmem_input),
+		T(unregister_needs_exactly_one_param),
+		T(arg_in_reserved_pool_must_be_8_byte_aligned),
+		T(null_memref_with_noncontig_flag_is_null),
 		T(regd_arg_runs_a_message_in_a_registered_buffer),
 		T(regd_arg_with_unknown_cookie_is_ebadaddr),
 		T(regd_arg_not_fitting_buffer_is_ebadaddr),

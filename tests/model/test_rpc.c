@@ -201,6 +201,81 @@ static void shm_alloc_asks_for_one_appl_page(void **state)
 	assert_int_equal(nw.shm_alloc_params[0].u.value.b, 4096);
 }
 
+static void rpc_arg_is_handed_out_with_ret_generic(void **state)
+{
+	(void)state;
+	open_session(m, &nw, missing_uuid, NULL, NULL);
+	assert_int_equal(nw.last_cmd_initial_ret, TEEC_ERROR_GENERIC);
+}
+
+static void too_small_shm_alloc_answer_fails_without_shm_free(void **state)
+{
+	const int seq[] = { EV_ALLOC, CMD(OPTEE_RPC_CMD_SHM_ALLOC), EV_FREE };
+
+	(void)state;
+	nw.shm_alloc_too_small = true;
+	assert_int_equal(open_session(m, &nw, missing_uuid, NULL, NULL),
+			 TEEC_ERROR_OUT_OF_MEMORY);
+	assert_true(nw_saw_sequence(&nw, seq, 3));
+}
+
+static void unmappable_shm_alloc_answer_is_given_back(void **state)
+{
+	const int seq[] = { EV_ALLOC, CMD(OPTEE_RPC_CMD_SHM_ALLOC),
+			    CMD(OPTEE_RPC_CMD_SHM_FREE), EV_FREE };
+
+	(void)state;
+	nw.shm_alloc_bad_list = true;
+	assert_int_equal(open_session(m, &nw, missing_uuid, NULL, NULL),
+			 TEEC_ERROR_OUT_OF_MEMORY);
+	assert_true(nw_saw_sequence(&nw, seq, 4));
+}
+
+static void failed_rpc_alloc_with_cookie_is_freed(void **state)
+{
+	uint32_t s = open_ok(m, &nw, stats_uuid);
+	uint64_t pa;
+	struct optee_msg_arg *a = get_time_arg(s, &pa);
+	const int seq[] = { EV_ALLOC, EV_FREE };
+
+	(void)state;
+	nw.fail_alloc_with_cookie = true;
+	assert_int_equal(call_arg(m, &nw, pa), OPTEE_SMC_RETURN_OK);
+	assert_int_equal(a->ret, TEEC_ERROR_OUT_OF_MEMORY);
+	assert_true(nw_saw_sequence(&nw, seq, 2));
+}
+
+static void shm_cache_stays_on_until_drained(void **state)
+{
+	uint32_t s1 = open_ok(m, &nw, yield_uuid);
+	uint32_t s2 = open_ok(m, &nw, stats_uuid);
+	struct regs r1, r2;
+	uint64_t pa;
+	struct optee_msg_arg *a;
+
+	(void)state;
+	assert_int_equal(fast(m, GUEST, OPTEE_SMC_ENABLE_SHM_CACHE, 0).a[0],
+			 OPTEE_SMC_RETURN_OK);
+	/* A call runs while another thread is suspended in yield. */
+	r1 = start_yield(m, &nw, s1, 1);
+	a = get_time_arg(s2, &pa);
+	r2 = smc(m, GUEST, OPTEE_SMC_CALL_WITH_ARG, 0, pa, 0);
+	assert_int_equal(r2.a[0], OPTEE_SMC_RETURN_RPC_ALLOC);
+	assert_int_equal(nw_finish(m, &nw, &r2), OPTEE_SMC_RETURN_OK);
+	assert_int_equal(a->ret, TEEC_SUCCESS);
+	assert_int_equal(nw_finish(m, &nw, &r1), OPTEE_SMC_RETURN_OK);
+	assert_int_equal(nw_count(&nw, EV_FREE), 0);
+	/* One cached arg: one cookie, then ENOTAVAIL. */
+	assert_int_equal(fast(m, GUEST, OPTEE_SMC_DISABLE_SHM_CACHE, 0).a[0],
+			 OPTEE_SMC_RETURN_OK);
+	assert_int_equal(fast(m, GUEST, OPTEE_SMC_DISABLE_SHM_CACHE, 0).a[0],
+			 OPTEE_SMC_RETURN_ENOTAVAIL);
+	/* Now disabled: the next RPC arg is freed at the end. */
+	a = get_time_arg(s2, &pa);
+	assert_int_equal(call_arg(m, &nw, pa), OPTEE_SMC_RETURN_OK);
+	assert_int_equal(nw_count(&nw, EV_FREE), 1);
+}
+
 static void failed_shm_alloc_fails_open_with_out_of_memory(void **state)
 {
 	const int seq[] = { EV_ALLOC, CMD(OPTEE_RPC_CMD_SHM_ALLOC), EV_FREE };
@@ -483,6 +558,11 @@ int main(void)
 		T(open_of_missing_ta_drives_the_load_sequence),
 		T(load_ta_carries_the_uuid_and_a_null_image_memref),
 		T(shm_alloc_asks_for_one_appl_page),
+		T(rpc_arg_is_handed_out_with_ret_generic),
+		T(too_small_shm_alloc_answer_fails_without_shm_free),
+		T(unmappable_shm_alloc_answer_is_given_back),
+		T(failed_rpc_alloc_with_cookie_is_freed),
+		T(shm_cache_stays_on_until_drained),
 		T(failed_shm_alloc_fails_open_with_out_of_memory),
 		T(offered_ta_image_is_refused_with_security),
 		T(failed_rpc_alloc_fails_the_command),

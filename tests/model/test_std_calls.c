@@ -203,6 +203,38 @@ static void open_session_needs_exact_meta_attrs(void **state)
 	assert_int_equal(a->ret_origin, TEEC_ORIGIN_TEE);
 }
 
+static void open_session_with_unknown_login_is_bad_parameters(void **state)
+{
+	uint64_t pa;
+	struct optee_msg_arg *a = arg_new(2, &pa);
+	const uint64_t meta = OPTEE_MSG_ATTR_META |
+			      OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
+
+	(void)state;
+	a->cmd = OPTEE_MSG_CMD_OPEN_SESSION;
+	a->params[0].attr = meta;
+	a->params[1].attr = meta;
+	memcpy(&a->params[0].u.value.a, invoke_tests, 16);
+	a->params[1].u.value.c = 3;
+	assert_int_equal(call_arg(m, &nw, pa), OPTEE_SMC_RETURN_OK);
+	assert_int_equal(a->ret, TEEC_ERROR_BAD_PARAMETERS);
+	assert_int_equal(a->session, 0);
+}
+
+static void close_session_with_params_is_bad_parameters(void **state)
+{
+	uint32_t s = open_ok(m, &nw, invoke_tests);
+	uint64_t pa;
+	struct optee_msg_arg *a = arg_new(1, &pa);
+
+	(void)state;
+	a->cmd = OPTEE_MSG_CMD_CLOSE_SESSION;
+	a->session = s;
+	assert_int_equal(call_arg(m, &nw, pa), OPTEE_SMC_RETURN_OK);
+	assert_int_equal(a->ret, TEEC_ERROR_BAD_PARAMETERS);
+	assert_int_equal(close_session(m, &nw, s), TEEC_SUCCESS);
+}
+
 static void open_session_returns_a_session_id(void **state)
 {
 	uint32_t s1 = open_ok(m, &nw, invoke_tests);
@@ -415,6 +447,8 @@ int main(void)
 		T(unknown_param_type_is_bad_parameters),
 		T(more_than_four_ta_params_is_bad_parameters),
 		T(open_session_needs_exact_meta_attrs),
+		T(open_session_with_unknown_login_is_bad_parameters),
+		T(close_session_with_params_is_bad_parameters),
 		T(open_session_returns_a_session_id),
 		T(close_session_of_unknown_id_is_bad_parameters),
 		T(closed_session_cannot_be_invoked),

@@ -173,10 +173,33 @@ static void memref_null_refuses_a_real_buffer(void **state)
 	ncbuf_new(&in_buf, 16, 0);
 	set_tmem(&a->params[0], OPTEE_MSG_ATTR_TYPE_TMEM_INOUT, &in_buf, 16);
 	assert_int_equal(run(pa, a), TEEC_ERROR_BAD_PARAMETERS);
-	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_INOUT;
-	a->params[0].u.tmem.buf_ptr = 0;
-	a->params[0].u.tmem.size = 8;
+}
+
+static void memref_null_needs_it_at_index_0(void **state)
+{
+	uint32_t s = open_ok(m, &nw, invoke_tests);
+	uint64_t pa;
+	struct optee_msg_arg *a = invoke_arg(s,
+					     PTA_INVOKE_TESTS_CMD_MEMREF_NULL,
+					     2, &pa);
+
+	(void)state;
+	a->params[1].attr = OPTEE_MSG_ATTR_TYPE_TMEM_INOUT;
 	assert_int_equal(run(pa, a), TEEC_ERROR_BAD_PARAMETERS);
+}
+
+static void null_memref_is_seen_with_size_0(void **state)
+{
+	uint32_t s = open_ok(m, &nw, invoke_tests);
+	uint64_t pa;
+	struct optee_msg_arg *a = invoke_arg(s,
+					     PTA_INVOKE_TESTS_CMD_MEMREF_NULL,
+					     1, &pa);
+
+	(void)state;
+	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_INOUT;
+	a->params[0].u.tmem.size = 8;
+	assert_int_equal(run(pa, a), TEEC_SUCCESS);
 }
 
 static void aes_perf_transforms_input_into_output(void **state)
@@ -247,9 +270,11 @@ static void stats_alloc_of_all_pools_fills_64_byte_records(void **state)
 
 	(void)state;
 	assert_int_equal(run(pa, a), TEEC_SUCCESS);
-	assert_int_equal(a->params[1].u.tmem.size, 4 * 64);
+	assert_int_equal(a->params[1].u.tmem.size, 5 * 64);
 	assert_string_equal((char *)ncbuf_byte(&out_buf, 0), "Heap");
-	assert_string_equal((char *)ncbuf_byte(&out_buf, 64), "Public DDR");
+	assert_string_equal((char *)ncbuf_byte(&out_buf, 128),
+			    "Physical TA memory");
+	assert_string_equal((char *)ncbuf_byte(&out_buf, 192), "KHeap");
 }
 
 static void stats_alloc_short_buffer_reports_needed_size(void **state)
@@ -260,7 +285,44 @@ static void stats_alloc_short_buffer_reports_needed_size(void **state)
 
 	(void)state;
 	assert_int_equal(run(pa, a), TEEC_ERROR_SHORT_BUFFER);
-	assert_int_equal(a->params[1].u.tmem.size, 256);
+	assert_int_equal(a->params[1].u.tmem.size, 320);
+}
+
+static void stats_alloc_of_one_pool_fills_one_record(void **state)
+{
+	uint32_t s = open_ok(m, &nw, stats_uuid);
+	uint64_t pa;
+	struct optee_msg_arg *a = stats_alloc_arg(s, 4, 64, &pa);
+
+	(void)state;
+	assert_int_equal(run(pa, a), TEEC_SUCCESS);
+	assert_int_equal(a->params[1].u.tmem.size, 64);
+	assert_string_equal((char *)ncbuf_byte(&out_buf, 0), "KHeap");
+}
+
+static void stats_pager_reports_zero_counters(void **state)
+{
+	uint32_t s = open_ok(m, &nw, stats_uuid);
+	uint64_t pa;
+	struct optee_msg_arg *a = invoke_arg(s, 0, 3, &pa);
+
+	(void)state;
+	for (int i = 0; i < 3; i++)
+		set_value(&a->params[i], OPTEE_MSG_ATTR_TYPE_VALUE_OUTPUT, 9,
+			  9);
+	assert_int_equal(run(pa, a), TEEC_SUCCESS);
+	assert_int_equal(a->params[2].u.value.b, 0);
+}
+
+static void stats_unknown_cmd_is_bad_parameters(void **state)
+{
+	uint32_t s = open_ok(m, &nw, stats_uuid);
+	uint64_t pa;
+	struct optee_msg_arg *a = invoke_arg(s, 99, 0, &pa);
+
+	(void)state;
+	assert_int_equal(run(pa, a), TEEC_ERROR_BAD_PARAMETERS);
+	assert_int_equal(a->ret_origin, TEEC_ORIGIN_TRUSTED_APP);
 }
 
 static void stats_alloc_of_unknown_pool_is_bad_parameters(void **state)
@@ -306,24 +368,42 @@ static void stats_get_time_reports_nw_and_tee_time(void **state)
 
 /* ---- device enumeration ------------------------------------------------- */
 
-static void device_lists_are_empty(void **state)
+static struct optee_msg_arg *device_arg(uint32_t cmd, uint64_t size,
+					uint64_t *pa)
 {
 	uint32_t s = open_ok(m, &nw, device_enum);
+	struct optee_msg_arg *a = invoke_arg(s, cmd, 1, pa);
 
-	(void)state;
 	ncbuf_new(&out_buf, 64, 0);
-	for (uint32_t cmd = 0; cmd <= 2; cmd++) {
-		uint64_t pa;
-		struct optee_msg_arg *a = invoke_arg(s, cmd, 1, &pa);
-
-		set_tmem(&a->params[0], OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT,
-			 &out_buf, 64);
-		assert_int_equal(run(pa, a), TEEC_SUCCESS);
-		assert_int_equal(a->params[0].u.tmem.size, 0);
-	}
+	memset(ncbuf_byte(&out_buf, 0), 0xEE, 64);
+	set_tmem(&a->params[0], OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT, &out_buf,
+		 size);
+	return a;
 }
 
-static void device_list_into_null_buffer_succeeds(void **state)
+static void get_devices_lists_the_invoke_tests_pta(void **state)
+{
+	uint64_t pa;
+	struct optee_msg_arg *a = device_arg(0, 64, &pa);
+
+	(void)state;
+	assert_int_equal(run(pa, a), TEEC_SUCCESS);
+	assert_int_equal(a->params[0].u.tmem.size, 16);
+	assert_memory_equal(ncbuf_byte(&out_buf, 0), invoke_tests, 16);
+}
+
+static void get_devices_short_buffer_reports_needed_size(void **state)
+{
+	uint64_t pa;
+	struct optee_msg_arg *a = device_arg(0, 8, &pa);
+
+	(void)state;
+	assert_int_equal(run(pa, a), TEEC_ERROR_SHORT_BUFFER);
+	assert_int_equal(a->params[0].u.tmem.size, 16);
+	assert_int_equal(*ncbuf_byte(&out_buf, 0), 0xEE);
+}
+
+static void get_devices_into_null_buffer_is_short_buffer(void **state)
 {
 	uint32_t s = open_ok(m, &nw, device_enum);
 	uint64_t pa;
@@ -331,7 +411,29 @@ static void device_list_into_null_buffer_succeeds(void **state)
 
 	(void)state;
 	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT;
-	assert_int_equal(run(pa, a), TEEC_SUCCESS);
+	assert_int_equal(run(pa, a), TEEC_ERROR_SHORT_BUFFER);
+	assert_int_equal(a->params[0].u.tmem.size, 16);
+}
+
+static void supplicant_and_rpmb_device_lists_are_empty(void **state)
+{
+	for (uint32_t cmd = 1; cmd <= 2; cmd++) {
+		uint64_t pa;
+		struct optee_msg_arg *a = device_arg(cmd, 64, &pa);
+
+		(void)state;
+		assert_int_equal(run(pa, a), TEEC_SUCCESS);
+		assert_int_equal(a->params[0].u.tmem.size, 0);
+	}
+}
+
+static void device_enum_unknown_cmd_is_not_implemented(void **state)
+{
+	uint64_t pa;
+	struct optee_msg_arg *a = device_arg(3, 64, &pa);
+
+	(void)state;
+	assert_int_equal(run(pa, a), TEEC_ERROR_NOT_IMPLEMENTED);
 }
 
 static void device_enum_needs_one_memref_output(void **state)
@@ -474,16 +576,24 @@ int main(void)
 		T(params_other_combination_is_bad_parameters_from_ta),
 		T(memref_null_accepts_a_null_inout),
 		T(memref_null_refuses_a_real_buffer),
+		T(memref_null_needs_it_at_index_0),
+		T(null_memref_is_seen_with_size_0),
 		T(aes_perf_transforms_input_into_output),
 		T(aes_perf_short_output_reports_needed_size),
 		T(invoke_tests_unknown_cmd_is_bad_parameters),
 		T(stats_alloc_of_all_pools_fills_64_byte_records),
 		T(stats_alloc_short_buffer_reports_needed_size),
+		T(stats_alloc_of_one_pool_fills_one_record),
+		T(stats_pager_reports_zero_counters),
+		T(stats_unknown_cmd_is_bad_parameters),
 		T(stats_alloc_of_unknown_pool_is_bad_parameters),
 		T(stats_get_time_needs_two_value_outputs),
 		T(stats_get_time_reports_nw_and_tee_time),
-		T(device_lists_are_empty),
-		T(device_list_into_null_buffer_succeeds),
+		T(get_devices_lists_the_invoke_tests_pta),
+		T(get_devices_short_buffer_reports_needed_size),
+		T(get_devices_into_null_buffer_is_short_buffer),
+		T(supplicant_and_rpmb_device_lists_are_empty),
+		T(device_enum_unknown_cmd_is_not_implemented),
 		T(device_enum_needs_one_memref_output),
 		T(bigbuf_xors_16_mib_and_sums_input),
 		T(bigbuf_accepts_registered_memory),

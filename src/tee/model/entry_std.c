@@ -105,8 +105,10 @@ void rpc_prepare(struct model_thread *t, uint32_t cmd, uint32_t n)
 static bool rpc_write_arg(struct tg_model *m, struct model_thread *t)
 {
 	uint8_t buf[MODEL_RPC_ARG_SIZE];
+	/* ret is GENERIC in case the normal world does not answer. */
 	struct optee_msg_arg hdr = {
 		.cmd = t->rpc.cmd,
+		.ret = TEEC_ERROR_GENERIC,
 		.num_params = t->rpc.num_params,
 	};
 
@@ -130,10 +132,12 @@ static void rpc_read_answer(struct tg_model *m, struct model_thread *t)
 	if (!span_read(m, t->client_id, &t->rpc_span, 0, buf,
 		       OPTEE_MSG_GET_ARG_SIZE(t->rpc.num_params))) {
 		t->rpc.ret = TEEC_ERROR_COMMUNICATION;
+		t->rpc.answer_num_params = 0;
 		return;
 	}
 	memcpy(&hdr, buf, sizeof(hdr));
 	t->rpc.ret = hdr.ret;
+	t->rpc.answer_num_params = hdr.num_params;
 	memcpy(t->rpc.params, buf + OPTEE_MSG_ARG_HDR_SIZE,
 	       t->rpc.num_params * OPTEE_MSG_PARAM_SIZE);
 }
@@ -275,7 +279,8 @@ static void thread_exit(struct tg_model *m, struct model_thread *t,
 			 t->shadow_size);
 	ta_params_release(t);
 
-	if (t->rpc_src == RPC_ARG_ALLOCATED) {
+	/* OP-TEE frees the RPC argument only when it has a cookie. */
+	if (t->rpc_src == RPC_ARG_ALLOCATED && t->rpc_cookie) {
 		if (g->shm_cache_enabled && g->rpc_cache_len < m->num_threads) {
 			struct cached_rpc_arg *c =
 				&g->rpc_cache[g->rpc_cache_len++];
@@ -344,24 +349,33 @@ enum load_step {
 	LOAD_END,
 };
 
-static bool load_take_shm(struct tg_model *m, struct model_thread *t)
+/*
+ * Check the answer to SHM_ALLOC the way OP-TEE does. Return: 0 usable
+ * (t->work_span describes it), -1 refused without more ado, 1 refused
+ * after OP-TEE would have tried to map it (it then sends SHM_FREE).
+ */
+static int load_take_shm(struct tg_model *m, struct model_thread *t)
 {
 	const struct optee_msg_param *p = &t->rpc.params[0];
-	uint64_t type = p->attr & OPTEE_MSG_ATTR_TYPE_MASK;
+	const uint64_t tmem_out = OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT;
 	uint64_t size = p->u.tmem.size;
 	uint64_t pa = p->u.tmem.buf_ptr;
 
-	if (type != OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT ||
-	    (p->attr & ~OPTEE_MSG_ATTR_VALID_MASK) ||
-	    size < MODEL_PAGE_SIZE || size > MODEL_MAX_MEMREF_SIZE)
-		return false;
+	if (t->rpc.ret != TEEC_SUCCESS || t->rpc.answer_num_params != 1 ||
+	    (p->attr != tmem_out &&
+	     p->attr != (tmem_out | OPTEE_MSG_ATTR_NONCONTIG)) ||
+	    size < MODEL_PAGE_SIZE)
+		return -1;
 	if (p->attr & OPTEE_MSG_ATTR_NONCONTIG)
 		return span_from_pagelist(m, t->client_id, pa, size,
-					  &t->work_span) == TEEC_SUCCESS;
-	if (!pa || (pa & MODEL_PAGE_MASK) ||
+					  &t->work_span) == TEEC_SUCCESS ? 0 : 1;
+	/* Contiguous: the reserved pool, or a single page. */
+	if (in_reserved_shm(m, pa, size))
+		return span_contig(pa, size, &t->work_span) ? 0 : 1;
+	if (!pa || (pa & MODEL_PAGE_MASK) || size > MODEL_PAGE_SIZE ||
 	    !pa_range_is_ns(m, t->client_id, pa, size))
-		return false;
-	return span_contig(pa, size, &t->work_span);
+		return 1;
+	return span_contig(pa, size, &t->work_span) ? 0 : 1;
 }
 
 static void load_fs_open(struct tg_model *m, struct model_thread *t,
@@ -389,21 +403,23 @@ static enum step_result ta_load_step(struct tg_model *m,
 		t->rpc.params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
 		t->rpc.params[0].u.value.a = OPTEE_RPC_SHM_TYPE_APPL;
 		t->rpc.params[0].u.value.b = MODEL_PAGE_SIZE;
-		t->rpc.params[0].u.value.c = MODEL_PAGE_SIZE;
+		t->rpc.params[0].u.value.c = 8; /* alignment */
 		t->step = LOAD_SHM_ALLOC_ANSWER;
 		return STEP_RPC_CMD;
 	case LOAD_SHM_ALLOC_ANSWER:
-		if (t->rpc.ret != TEEC_SUCCESS)
-			return tee_done(t, TEEC_ERROR_OUT_OF_MEMORY);
 		t->scratch[0] = t->rpc.params[0].u.tmem.shm_ref;
-		if (!load_take_shm(m, t)) {
+		switch (load_take_shm(m, t)) {
+		case 0:
+			t->step = LOAD_FS_DIRF;
+			return ta_load_step(m, t);
+		case 1:
 			/* Give the unusable buffer back, then fail. */
 			t->scratch[1] = TEEC_ERROR_OUT_OF_MEMORY;
 			t->step = LOAD_SHM_FREE;
 			return ta_load_step(m, t);
+		default:
+			return tee_done(t, TEEC_ERROR_OUT_OF_MEMORY);
 		}
-		t->step = LOAD_FS_DIRF;
-		return ta_load_step(m, t);
 	case LOAD_FS_DIRF:
 		load_fs_open(m, t, "dirf.db");
 		t->step = LOAD_FS_DIRH;
@@ -449,6 +465,22 @@ static enum step_result ta_load_step(struct tg_model *m,
 	}
 }
 
+static bool login_known(uint64_t login)
+{
+	switch (login) {
+	case OPTEE_MSG_LOGIN_PUBLIC:
+	case OPTEE_MSG_LOGIN_USER:
+	case OPTEE_MSG_LOGIN_GROUP:
+	case OPTEE_MSG_LOGIN_APPLICATION:
+	case OPTEE_MSG_LOGIN_APPLICATION_USER:
+	case OPTEE_MSG_LOGIN_APPLICATION_GROUP:
+	case OPTEE_MSG_LOGIN_REE_KERNEL:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static enum step_result open_session(struct tg_model *m,
 				     struct model_thread *t)
 {
@@ -462,6 +494,8 @@ static enum step_result open_session(struct tg_model *m,
 
 	if (arg->num_params < 2 || arg->params[0].attr != meta ||
 	    arg->params[1].attr != meta)
+		return tee_done(t, TEEC_ERROR_BAD_PARAMETERS);
+	if (!login_known(arg->params[1].u.value.c))
 		return tee_done(t, TEEC_ERROR_BAD_PARAMETERS);
 	memcpy(uuid, &arg->params[0].u.value.a, 8);
 	memcpy(uuid + 8, &arg->params[0].u.value.b, 8);
@@ -494,17 +528,18 @@ static enum step_result open_session(struct tg_model *m,
 static enum step_result invoke_command(struct tg_model *m,
 				       struct model_thread *t)
 {
-	struct session *s = session_find(t->guest, t->shadow->session);
-	uint32_t res;
+	uint32_t res = msg_params_to_ta(m, t, 0, t->shadow->num_params);
+	struct session *s;
 
+	/* Parameters are checked before the session, as in OP-TEE. */
+	if (res != TEEC_SUCCESS)
+		return tee_done(t, res);
+	s = session_find(t->guest, t->shadow->session);
 	if (!s)
 		return tee_done(t, TEEC_ERROR_BAD_PARAMETERS);
 	/* One command at a time per session (OP-TEE would wait). */
 	if (s->busy_in)
 		return tee_done(t, TEEC_ERROR_BUSY);
-	res = msg_params_to_ta(m, t, 0, t->shadow->num_params);
-	if (res != TEEC_SUCCESS)
-		return tee_done(t, res);
 	s->busy_in = t;
 	s->cancel_requested = false;
 	t->session = s;
@@ -520,6 +555,8 @@ static enum step_result close_session(struct model_thread *t)
 {
 	struct session **pp;
 
+	if (t->shadow->num_params)
+		return tee_done(t, TEEC_ERROR_BAD_PARAMETERS);
 	for (pp = &t->guest->sessions; *pp; pp = &(*pp)->next) {
 		struct session *s = *pp;
 
@@ -538,7 +575,7 @@ static enum step_result cancel(struct model_thread *t)
 {
 	struct session *s = session_find(t->guest, t->shadow->session);
 
-	if (!s)
+	if (t->shadow->num_params || !s)
 		return tee_done(t, TEEC_ERROR_BAD_PARAMETERS);
 	s->cancel_requested = true;
 	s->cancel_id = t->shadow->cancel_id;
@@ -612,7 +649,7 @@ static uint32_t fetch_arg(struct tg_model *m, struct model_thread *t,
 /*
  * CALL_WITH_ARG / CALL_WITH_RPC_ARG: a1:a2 is the PA of the argument. It
  * must be 4 KiB aligned and fit (with the RPC argument) in that page, or
- * lie inside the reserved SHM pool.
+ * lie inside the reserved SHM pool (8-byte aligned there).
  */
 static uint32_t fetch_arg_by_pa(struct tg_model *m, struct model_thread *t,
 				uint64_t regs[8], bool with_rpc_arg)
@@ -623,6 +660,8 @@ static uint32_t fetch_arg_by_pa(struct tg_model *m, struct model_thread *t,
 	uint32_t res;
 
 	if (in_reserved_shm(m, pa, OPTEE_MSG_ARG_HDR_SIZE)) {
+		if (pa & 7)
+			return OPTEE_SMC_RETURN_EBADADDR;
 		avail = m->cfg.reserved_shm_base + m->cfg.reserved_shm_size - pa;
 		if (avail > MODEL_PAGE_SIZE)
 			avail = MODEL_PAGE_SIZE;
@@ -705,7 +744,26 @@ void std_call(struct tg_model *m, struct guest *g, uint64_t regs[8])
 	thread_run(m, t, regs);
 }
 
-/* After RPC ALLOC: take the buffer, or refuse it with RPC FREE. */
+/*
+ * Whether an RPC ALLOC answer is usable as RPC argument: in the reserved
+ * pool (8-byte aligned), or a whole page of dynamic shared memory.
+ */
+static bool rpc_alloc_usable(struct tg_model *m, struct model_thread *t,
+			     uint64_t pa)
+{
+	if (!pa || (pa & 7))
+		return false;
+	if (in_reserved_shm(m, pa, MODEL_RPC_ARG_SIZE))
+		return true;
+	return !(pa & MODEL_PAGE_MASK) &&
+	       pa_range_is_ns(m, t->client_id, pa, MODEL_RPC_ARG_SIZE);
+}
+
+/*
+ * After RPC ALLOC: take the buffer, or refuse it with RPC FREE (only if
+ * the normal world gave a cookie, like OP-TEE); the command that needed
+ * the argument then fails with OUT_OF_MEMORY.
+ */
 static void resume_alloc(struct tg_model *m, struct model_thread *t,
 			 uint64_t regs[8])
 {
@@ -713,28 +771,25 @@ static void resume_alloc(struct tg_model *m, struct model_thread *t,
 	uint64_t cookie = ((regs[4] & 0xFFFFFFFFu) << 32) |
 			  (regs[5] & 0xFFFFFFFFu);
 
-	if (!pa)
-		goto cmd_failed;
-	if ((pa & MODEL_PAGE_MASK) ||
-	    !pa_range_is_ns(m, t->client_id, pa, MODEL_RPC_ARG_SIZE)) {
-		t->state = THREAD_WAIT_FREE_BAD_ARG;
-		rpc_return(t, regs, OPTEE_SMC_RPC_FUNC_FREE, cookie >> 32,
-			   cookie & 0xFFFFFFFFu);
+	if (!rpc_alloc_usable(m, t, pa) ||
+	    !span_contig(pa, MODEL_RPC_ARG_SIZE, &t->rpc_span)) {
+		if (cookie) {
+			t->state = THREAD_WAIT_FREE_BAD_ARG;
+			rpc_return(t, regs, OPTEE_SMC_RPC_FUNC_FREE,
+				   cookie >> 32, cookie & 0xFFFFFFFFu);
+			return;
+		}
+		if (!rpc_end_injected(t))
+			t->rpc.ret = TEEC_ERROR_OUT_OF_MEMORY;
+		thread_run(m, t, regs);
 		return;
 	}
 	t->rpc_src = RPC_ARG_ALLOCATED;
 	t->rpc_cookie = cookie;
-	if (!span_contig(pa, MODEL_RPC_ARG_SIZE, &t->rpc_span))
-		goto cmd_failed;
 	if (rpc_send_cmd(m, t, regs))
 		return;
 	/* rpc_send_cmd() set rpc.ret */
 	rpc_end_injected(t);
-	thread_run(m, t, regs);
-	return;
-cmd_failed:
-	if (!rpc_end_injected(t))
-		t->rpc.ret = TEEC_ERROR_OUT_OF_MEMORY;
 	thread_run(m, t, regs);
 }
 

@@ -183,8 +183,9 @@ static void disable_shm_cache(struct tg_model *m, struct guest *g,
 		regs[0] = OPTEE_SMC_RETURN_EBUSY;
 		return;
 	}
-	g->shm_cache_enabled = false;
+	/* Like OP-TEE, the cache stays on until it has been drained. */
 	if (!g->rpc_cache_len) {
+		g->shm_cache_enabled = false;
 		regs[0] = OPTEE_SMC_RETURN_ENOTAVAIL;
 		return;
 	}

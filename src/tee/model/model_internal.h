@@ -151,6 +151,7 @@ struct rpc_cmd {
 	uint32_t cmd;
 	uint32_t ret;
 	uint32_t num_params;
+	uint32_t answer_num_params;	/* num_params the normal world left */
 	struct optee_msg_param params[OPTEE_MSG_RPC_NUM_PARAMS];
 };
 

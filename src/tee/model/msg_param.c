@@ -38,14 +38,15 @@ static uint32_t tmem_to_span(struct tg_model *m, struct model_thread *t,
 	uint64_t buf_ptr = mp->u.tmem.buf_ptr;
 	uint64_t size = mp->u.tmem.size;
 
+	/* A NULL memref, whatever the flags: the TA sees size 0. */
+	if (!buf_ptr) {
+		p->mem_is_null = true;
+		p->mem.size = 0;
+		return TEEC_SUCCESS;
+	}
 	if (mp->attr & OPTEE_MSG_ATTR_NONCONTIG)
 		return span_from_pagelist(m, t->client_id, buf_ptr, size,
 					  &p->mem);
-	if (!buf_ptr) {
-		p->mem_is_null = true;
-		p->mem.size = size;
-		return TEEC_SUCCESS;
-	}
 	if (!in_reserved_shm(m, buf_ptr, size))
 		return TEEC_ERROR_BAD_PARAMETERS;
 	if (!span_contig(buf_ptr, size, &p->mem))
@@ -53,7 +54,11 @@ static uint32_t tmem_to_span(struct tg_model *m, struct model_thread *t,
 	return TEEC_SUCCESS;
 }
 
-/* A registered memref: a window of a buffer of this guest. */
+/*
+ * A registered memref: a window of a buffer of this guest. An unknown
+ * cookie is BAD_PARAMETERS, a window outside the buffer SECURITY (as
+ * OP-TEE answers).
+ */
 static uint32_t rmem_to_span(struct model_thread *t,
 			     const struct optee_msg_param *mp,
 			     struct ta_param *p)
@@ -63,7 +68,7 @@ static uint32_t rmem_to_span(struct model_thread *t,
 	if (!r)
 		return TEEC_ERROR_BAD_PARAMETERS;
 	if (!span_sub(&r->span, mp->u.rmem.offs, mp->u.rmem.size, &p->mem))
-		return TEEC_ERROR_BAD_PARAMETERS;
+		return TEEC_ERROR_SECURITY;
 	r->users++;
 	p->mem_reg = r;
 	return TEEC_SUCCESS;
@@ -208,17 +213,17 @@ uint32_t reg_shm_register(struct tg_model *m, struct model_thread *t)
 }
 
 /**
- * reg_shm_unregister() - OPTEE_MSG_CMD_UNREGISTER_SHM: one RMEM_INPUT
- * parameter whose shm_ref is the cookie. ITEM_NOT_FOUND for an unknown
- * cookie, BUSY while a call uses the buffer.
+ * reg_shm_unregister() - OPTEE_MSG_CMD_UNREGISTER_SHM: one parameter whose
+ * rmem.shm_ref is the cookie (OP-TEE does not look at its attr; Linux sends
+ * RMEM_INPUT). ITEM_NOT_FOUND for an unknown cookie, BUSY while a call
+ * uses the buffer.
  */
 uint32_t reg_shm_unregister(struct model_thread *t)
 {
 	const struct optee_msg_param *mp = &t->shadow->params[0];
 	struct reg_shm **pp;
 
-	if (t->shadow->num_params != 1 ||
-	    mp->attr != OPTEE_MSG_ATTR_TYPE_RMEM_INPUT)
+	if (t->shadow->num_params != 1)
 		return TEEC_ERROR_BAD_PARAMETERS;
 	for (pp = &t->guest->shms; *pp; pp = &(*pp)->next) {
 		struct reg_shm *r = *pp;

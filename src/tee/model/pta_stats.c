@@ -8,6 +8,10 @@
 
 #include "model_internal.h"
 
+/* Commands besides ALLOC and GET_TIME (pta_stats.h of OP-TEE). */
+#define STATS_CMD_PAGER_STATS 0u
+#define STATS_CMD_MEMLEAK_STATS 2u
+#define STATS_CMD_TA_STATS 3u
 /* Allocator pools the model reports; pool id 0 means all of them. */
 #define STATS_POOL_ALL 0u
 #define STATS_RECORD_SIZE 64u
@@ -17,11 +21,13 @@ struct stats_pool {
 	uint32_t size;
 };
 
+/* The pools of OP-TEE 4.x with virtualization, in pool-id order (1..5). */
 static const struct stats_pool stats_pools[] = {
 	{ "Heap", 0x40000 },
-	{ "Public DDR", 0 },
-	{ "Secure DDR", 0x200000 },
-	{ "Nexus Heap", 0x40000 },
+	{ "Public DDR (deprecated)", 0 },
+	{ "Physical TA memory", 0x200000 },
+	{ "KHeap", 0x40000 },
+	{ "RPMB secure storage (no data)", 0 },
 };
 
 #define STATS_NUM_POOLS (sizeof(stats_pools) / sizeof(stats_pools[0]))
@@ -36,7 +42,7 @@ static void stats_record(const struct stats_pool *pool,
 	uint32_t words[8] = { 0, 0, pool->size, 0, 0, 0, 0, 0 };
 
 	memset(rec, 0, STATS_RECORD_SIZE);
-	strncpy((char *)rec, pool->desc, 31);
+	memcpy(rec, pool->desc, strnlen(pool->desc, 31));
 	memcpy(rec + 32, words, sizeof(words));
 }
 
@@ -103,10 +109,36 @@ static enum step_result cmd_get_time(struct model_thread *t)
 	return ta_done(t, TEEC_SUCCESS);
 }
 
+/* No pager in this build: all counters are zero. */
+static uint32_t cmd_pager(struct model_thread *t)
+{
+	if (ta_param_types(t) != TA_PARAM_TYPES(TA_PARAM_VALUE_OUTPUT,
+						TA_PARAM_VALUE_OUTPUT,
+						TA_PARAM_VALUE_OUTPUT, 0))
+		return TEEC_ERROR_BAD_PARAMETERS;
+	for (uint32_t i = 0; i < 3; i++) {
+		t->params[i].value.a = 0;
+		t->params[i].value.b = 0;
+	}
+	return TEEC_SUCCESS;
+}
+
 static enum step_result stats_invoke(struct tg_model *m,
 				     struct model_thread *t)
 {
 	switch (t->ta_cmd) {
+	case STATS_CMD_PAGER_STATS:
+		return ta_done(t, cmd_pager(t));
+	case STATS_CMD_MEMLEAK_STATS:
+		return ta_done(t, ta_param_types(t) ? TEEC_ERROR_BAD_PARAMETERS
+						    : TEEC_SUCCESS);
+	case STATS_CMD_TA_STATS:
+		/* Built without CFG_TA_STATS. */
+		return ta_done(t, ta_param_types(t) ==
+					  TA_PARAM_TYPES(TA_PARAM_MEMREF_OUTPUT,
+							 0, 0, 0)
+					  ? TEEC_ERROR_NOT_SUPPORTED
+					  : TEEC_ERROR_BAD_PARAMETERS);
 	case PTA_STATS_CMD_ALLOC:
 		return ta_done(t, cmd_alloc(m, t));
 	case PTA_STATS_CMD_GET_TIME:
