@@ -17,8 +17,8 @@ struct fake_ram ram;
 #define COOKIE_TAG 0xC0DE000000000000ull
 #define SHM_COOKIE_TAG 0x5A00000000000000ull
 
-static void *fake_map(void *ctx, uint32_t client_id, uint64_t pa,
-		      uint32_t len, bool write)
+static void *fake_map(void *ctx, uint32_t client_id, uint64_t pa, uint32_t len,
+		      bool write)
 {
 	struct fake_ram *r = ctx;
 
@@ -63,8 +63,8 @@ void ram_reset(void)
 
 uint64_t page_alloc(void)
 {
-	uint64_t pa = __atomic_fetch_add(&ram.next_page, PAGE,
-					 __ATOMIC_RELAXED);
+	uint64_t pa =
+		__atomic_fetch_add(&ram.next_page, PAGE, __ATOMIC_RELAXED);
 
 	assert_true(pa + PAGE <= RAM_BASE + RAM_SIZE);
 	return pa;
@@ -115,8 +115,7 @@ struct regs smc(struct tg_model *m, uint32_t client, uint64_t a0, uint64_t a1,
 	return r;
 }
 
-struct regs fast(struct tg_model *m, uint32_t client, uint64_t a0,
-		 uint64_t a1)
+struct regs fast(struct tg_model *m, uint32_t client, uint64_t a0, uint64_t a1)
 {
 	return smc(m, client, a0, a1, 0, 0);
 }
@@ -335,8 +334,8 @@ uint32_t open_session(struct tg_model *m, struct nw *nw, const uint8_t *uuid,
 {
 	uint64_t pa;
 	struct optee_msg_arg *a = arg_new(2, &pa);
-	const uint64_t meta = OPTEE_MSG_ATTR_META |
-			      OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
+	const uint64_t meta =
+		OPTEE_MSG_ATTR_META | OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
 
 	a->cmd = OPTEE_MSG_CMD_OPEN_SESSION;
 	a->params[0].attr = meta;
@@ -370,8 +369,8 @@ uint32_t register_shm(struct tg_model *m, struct nw *nw, struct ncbuf *b,
 	struct optee_msg_arg *a = arg_new(1, &pa);
 
 	a->cmd = OPTEE_MSG_CMD_REGISTER_SHM;
-	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT |
-			    OPTEE_MSG_ATTR_NONCONTIG;
+	a->params[0].attr =
+		OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT | OPTEE_MSG_ATTR_NONCONTIG;
 	a->params[0].u.tmem.buf_ptr = b->buf_ptr;
 	a->params[0].u.tmem.size = b->size;
 	a->params[0].u.tmem.shm_ref = cookie;

@@ -22,9 +22,9 @@
 
 struct fake_ram {
 	uint8_t *bytes;
-	uint64_t next_page;	/* bump allocator */
-	uint64_t maps;		/* successful map() calls */
-	uint64_t bad_maps;	/* map() outside RAM (refused) */
+	uint64_t next_page;	  /* bump allocator */
+	uint64_t maps;		  /* successful map() calls */
+	uint64_t bad_maps;	  /* map() outside RAM (refused) */
 	uint64_t cross_page_maps; /* map() crossing a page: must stay 0 */
 	uint64_t writes;
 	uint32_t notif_irqs;
@@ -54,19 +54,19 @@ struct nw {
 	int events[MAX_EVENTS];
 	uint32_t num_events;
 	/* Answers to give. */
-	bool fail_alloc;		/* RPC ALLOC answers PA 0 */
-	bool misaligned_alloc;		/* RPC ALLOC answers PA + 8 */
-	uint32_t shm_alloc_ret;		/* RPC CMD SHM_ALLOC ret */
-	bool shm_alloc_too_small;	/* answer 16 bytes */
-	bool shm_alloc_bad_list;	/* answer a misaligned page entry */
-	bool fail_alloc_with_cookie;	/* RPC ALLOC: PA 0 but a cookie */
-	uint32_t last_cmd_initial_ret;	/* ret as the model wrote it */
-	uint32_t load_ta_ret;		/* RPC CMD LOAD_TA ret */
-	uint64_t load_ta_size;		/* size answered with LOAD_TA */
+	bool fail_alloc;	       /* RPC ALLOC answers PA 0 */
+	bool misaligned_alloc;	       /* RPC ALLOC answers PA + 8 */
+	uint32_t shm_alloc_ret;	       /* RPC CMD SHM_ALLOC ret */
+	bool shm_alloc_too_small;      /* answer 16 bytes */
+	bool shm_alloc_bad_list;       /* answer a misaligned page entry */
+	bool fail_alloc_with_cookie;   /* RPC ALLOC: PA 0 but a cookie */
+	uint32_t last_cmd_initial_ret; /* ret as the model wrote it */
+	uint32_t load_ta_ret;	       /* RPC CMD LOAD_TA ret */
+	uint64_t load_ta_size;	       /* size answered with LOAD_TA */
 	uint32_t notif_ret;
 	uint64_t time_secs, time_nsecs;
-	uint64_t last_cmd_cookie;	/* a1:a2 of the last RPC CMD */
-	uint64_t last_alloc_size;	/* a1 of the last RPC ALLOC */
+	uint64_t last_cmd_cookie; /* a1:a2 of the last RPC CMD */
+	uint64_t last_alloc_size; /* a1 of the last RPC ALLOC */
 	uint64_t freed_cookies[64];
 	uint32_t num_freed;
 	struct optee_msg_param last_cmd_params[4];
@@ -74,7 +74,7 @@ struct nw {
 	struct optee_msg_param load_ta_params[4]; /* as sent by the model */
 	struct optee_msg_param shm_alloc_params[4];
 	uint32_t allocs_outstanding;
-	uint32_t max_resumes;		/* give up after this many RPCs */
+	uint32_t max_resumes; /* give up after this many RPCs */
 };
 
 struct tg_model *model_new(const struct tg_model_config *cfg);
@@ -87,8 +87,7 @@ void *pa_ptr(uint64_t pa);
 
 struct regs smc(struct tg_model *m, uint32_t client, uint64_t a0, uint64_t a1,
 		uint64_t a2, uint64_t a3);
-struct regs fast(struct tg_model *m, uint32_t client, uint64_t a0,
-		 uint64_t a1);
+struct regs fast(struct tg_model *m, uint32_t client, uint64_t a0, uint64_t a1);
 
 void nw_init(struct nw *nw, uint32_t client);
 /* Answer RPCs until the call ends; returns the final a0. */
@@ -103,7 +102,7 @@ uint32_t call_arg(struct tg_model *m, struct nw *nw, uint64_t pa);
 
 /* A NONCONTIG buffer of @size bytes at offset @offs in scattered pages. */
 struct ncbuf {
-	uint64_t buf_ptr;	/* list PA | offs */
+	uint64_t buf_ptr; /* list PA | offs */
 	uint64_t size;
 	uint64_t data_pages[8192];
 	uint32_t npages;

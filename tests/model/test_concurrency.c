@@ -48,8 +48,8 @@ static uint32_t open_retrying(struct nw *nw, const uint8_t *uuid)
 {
 	uint64_t pa;
 	struct optee_msg_arg *a = arg_new(2, &pa);
-	const uint64_t meta = OPTEE_MSG_ATTR_META |
-			      OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
+	const uint64_t meta =
+		OPTEE_MSG_ATTR_META | OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
 
 	a->cmd = OPTEE_MSG_CMD_OPEN_SESSION;
 	a->params[0].attr = meta;

@@ -91,8 +91,8 @@ static void os_revision_is_4_10(void **state)
 
 static void only_low_32_bits_of_a0_count(void **state)
 {
-	struct regs r = fast(m, GUEST, 0xFFFFFFFF00000000ull |
-				       OPTEE_SMC_GET_OS_REVISION, 0);
+	struct regs r = fast(
+		m, GUEST, 0xFFFFFFFF00000000ull | OPTEE_SMC_GET_OS_REVISION, 0);
 
 	(void)state;
 	assert_int_equal(r.a[0], 4);
@@ -121,16 +121,17 @@ static void exchange_capabilities_accepts_uniprocessor(void **state)
 {
 	(void)state;
 	assert_int_equal(fast(m, GUEST, OPTEE_SMC_EXCHANGE_CAPABILITIES,
-			      OPTEE_SMC_NSEC_CAP_UNIPROCESSOR).a[0],
+			      OPTEE_SMC_NSEC_CAP_UNIPROCESSOR)
+				 .a[0],
 			 OPTEE_SMC_RETURN_OK);
 }
 
 static void exchange_capabilities_refuses_other_nw_bits(void **state)
 {
 	(void)state;
-	assert_int_equal(fast(m, GUEST, OPTEE_SMC_EXCHANGE_CAPABILITIES, 2)
-				 .a[0],
-			 OPTEE_SMC_RETURN_ENOTAVAIL);
+	assert_int_equal(
+		fast(m, GUEST, OPTEE_SMC_EXCHANGE_CAPABILITIES, 2).a[0],
+		OPTEE_SMC_RETURN_ENOTAVAIL);
 }
 
 static void capabilities_lack_virtualization_without_it(void **state)
@@ -159,8 +160,7 @@ static void thread_count_follows_config(void **state)
 	(void)state;
 	model_free_all(m);
 	m = model_new(&cfg);
-	assert_int_equal(fast(m, GUEST, OPTEE_SMC_GET_THREAD_COUNT, 0).a[1],
-			 5);
+	assert_int_equal(fast(m, GUEST, OPTEE_SMC_GET_THREAD_COUNT, 0).a[1], 5);
 }
 
 static void shm_config_is_not_available_without_pool(void **state)
@@ -221,9 +221,11 @@ static void unknown_fast_id_is_unknown_function(void **state)
 static void smc64_variant_is_unknown_function(void **state)
 {
 	(void)state;
-	assert_int_equal((uint32_t)fast(m, GUEST, OPTEE_SMC_GET_THREAD_COUNT |
-						   OPTEE_SMC_64, 0).a[0],
-			 OPTEE_SMC_RETURN_UNKNOWN_FUNCTION);
+	assert_int_equal(
+		(uint32_t)fast(m, GUEST,
+			       OPTEE_SMC_GET_THREAD_COUNT | OPTEE_SMC_64, 0)
+			.a[0],
+		OPTEE_SMC_RETURN_UNKNOWN_FUNCTION);
 }
 
 static void shm_cache_enable_then_disable_with_nothing_cached(void **state)

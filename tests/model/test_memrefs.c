@@ -50,8 +50,8 @@ static int teardown(void **state)
 /* PARAMS with one MEMREF_INOUT: byte 0 becomes the sum of all bytes. */
 static struct optee_msg_arg *sum_arg(uint64_t *pa)
 {
-	struct optee_msg_arg *a = invoke_arg(session,
-					     PTA_INVOKE_TESTS_CMD_PARAMS, 1, pa);
+	struct optee_msg_arg *a =
+		invoke_arg(session, PTA_INVOKE_TESTS_CMD_PARAMS, 1, pa);
 
 	return a;
 }
@@ -74,8 +74,8 @@ static void noncontig_tmem_is_read_across_scattered_pages(void **state)
 		*ncbuf_byte(&buf, i) = (uint8_t)(i * 7);
 		expect = (uint8_t)(expect + (uint8_t)(i * 7));
 	}
-	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_INOUT |
-			    OPTEE_MSG_ATTR_NONCONTIG;
+	a->params[0].attr =
+		OPTEE_MSG_ATTR_TYPE_TMEM_INOUT | OPTEE_MSG_ATTR_NONCONTIG;
 	a->params[0].u.tmem.buf_ptr = buf.buf_ptr;
 	a->params[0].u.tmem.size = buf.size;
 	assert_int_equal(run(pa, a), TEEC_SUCCESS);
@@ -93,8 +93,8 @@ static void page_list_spanning_two_list_pages_is_followed(void **state)
 	ncbuf_new(&buf, size, 0);
 	*ncbuf_byte(&buf, size - 1) = 5;
 	*ncbuf_byte(&buf, 0) = 1;
-	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_INOUT |
-			    OPTEE_MSG_ATTR_NONCONTIG;
+	a->params[0].attr =
+		OPTEE_MSG_ATTR_TYPE_TMEM_INOUT | OPTEE_MSG_ATTR_NONCONTIG;
 	a->params[0].u.tmem.buf_ptr = buf.buf_ptr;
 	a->params[0].u.tmem.size = size;
 	assert_int_equal(run(pa, a), TEEC_SUCCESS);
@@ -111,8 +111,8 @@ static void misaligned_page_entry_is_bad_parameters(void **state)
 	ncbuf_new(&buf, 2 * PAGE, 0);
 	list = pa_ptr(buf.buf_ptr & ~(PAGE - 1));
 	list[1] += 16;
-	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_INOUT |
-			    OPTEE_MSG_ATTR_NONCONTIG;
+	a->params[0].attr =
+		OPTEE_MSG_ATTR_TYPE_TMEM_INOUT | OPTEE_MSG_ATTR_NONCONTIG;
 	a->params[0].u.tmem.buf_ptr = buf.buf_ptr;
 	a->params[0].u.tmem.size = buf.size;
 	assert_int_equal(run(pa, a), TEEC_ERROR_BAD_PARAMETERS);
@@ -129,8 +129,8 @@ static void page_outside_ns_ram_is_bad_parameters(void **state)
 	ncbuf_new(&buf, 2 * PAGE, 0);
 	list = pa_ptr(buf.buf_ptr & ~(PAGE - 1));
 	list[1] = 0x80000000ull; /* secure or device memory */
-	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_INOUT |
-			    OPTEE_MSG_ATTR_NONCONTIG;
+	a->params[0].attr =
+		OPTEE_MSG_ATTR_TYPE_TMEM_INOUT | OPTEE_MSG_ATTR_NONCONTIG;
 	a->params[0].u.tmem.buf_ptr = buf.buf_ptr;
 	a->params[0].u.tmem.size = buf.size;
 	assert_int_equal(run(pa, a), TEEC_ERROR_BAD_PARAMETERS);
@@ -146,8 +146,8 @@ static void other_clients_page_is_bad_parameters(void **state)
 	ncbuf_new(&buf, 2 * PAGE, 0);
 	ram.fenced_pa = buf.data_pages[1];
 	ram.fenced_owner = 2;
-	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_INOUT |
-			    OPTEE_MSG_ATTR_NONCONTIG;
+	a->params[0].attr =
+		OPTEE_MSG_ATTR_TYPE_TMEM_INOUT | OPTEE_MSG_ATTR_NONCONTIG;
 	a->params[0].u.tmem.buf_ptr = buf.buf_ptr;
 	a->params[0].u.tmem.size = buf.size;
 	assert_int_equal(run(pa, a), TEEC_ERROR_BAD_PARAMETERS);
@@ -163,8 +163,8 @@ static void misaligned_next_list_pointer_is_bad_parameters(void **state)
 	ncbuf_new(&buf, 600 * PAGE, 0);
 	list = pa_ptr(buf.buf_ptr & ~(PAGE - 1));
 	list[511] += 8;
-	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_INOUT |
-			    OPTEE_MSG_ATTR_NONCONTIG;
+	a->params[0].attr =
+		OPTEE_MSG_ATTR_TYPE_TMEM_INOUT | OPTEE_MSG_ATTR_NONCONTIG;
 	a->params[0].u.tmem.buf_ptr = buf.buf_ptr;
 	a->params[0].u.tmem.size = buf.size;
 	assert_int_equal(run(pa, a), TEEC_ERROR_BAD_PARAMETERS);
@@ -177,8 +177,8 @@ static void huge_noncontig_size_is_bad_parameters(void **state)
 
 	(void)state;
 	ncbuf_new(&buf, PAGE, 0);
-	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_INOUT |
-			    OPTEE_MSG_ATTR_NONCONTIG;
+	a->params[0].attr =
+		OPTEE_MSG_ATTR_TYPE_TMEM_INOUT | OPTEE_MSG_ATTR_NONCONTIG;
 	a->params[0].u.tmem.buf_ptr = buf.buf_ptr;
 	a->params[0].u.tmem.size = 1ull << 40;
 	assert_int_equal(run(pa, a), TEEC_ERROR_BAD_PARAMETERS);
@@ -191,8 +191,8 @@ static void wrapping_noncontig_size_is_bad_parameters(void **state)
 
 	(void)state;
 	ncbuf_new(&buf, PAGE, 0);
-	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_INOUT |
-			    OPTEE_MSG_ATTR_NONCONTIG;
+	a->params[0].attr =
+		OPTEE_MSG_ATTR_TYPE_TMEM_INOUT | OPTEE_MSG_ATTR_NONCONTIG;
 	a->params[0].u.tmem.buf_ptr = buf.buf_ptr | 0xFFF;
 	a->params[0].u.tmem.size = UINT64_MAX - 0x800;
 	assert_int_equal(run(pa, a), TEEC_ERROR_BAD_PARAMETERS);
@@ -261,8 +261,8 @@ static void noncontig_on_value_is_bad_parameters(void **state)
 	struct optee_msg_arg *a = sum_arg(&pa);
 
 	(void)state;
-	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INOUT |
-			    OPTEE_MSG_ATTR_NONCONTIG;
+	a->params[0].attr =
+		OPTEE_MSG_ATTR_TYPE_VALUE_INOUT | OPTEE_MSG_ATTR_NONCONTIG;
 	assert_int_equal(run(pa, a), TEEC_ERROR_BAD_PARAMETERS);
 }
 
@@ -366,8 +366,8 @@ static void register_needs_exactly_tmem_output_noncontig(void **state)
 	(void)state;
 	ncbuf_new(&buf, PAGE, 0);
 	a->cmd = OPTEE_MSG_CMD_REGISTER_SHM;
-	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_INPUT |
-			    OPTEE_MSG_ATTR_NONCONTIG;
+	a->params[0].attr =
+		OPTEE_MSG_ATTR_TYPE_TMEM_INPUT | OPTEE_MSG_ATTR_NONCONTIG;
 	a->params[0].u.tmem.buf_ptr = buf.buf_ptr;
 	a->params[0].u.tmem.size = buf.size;
 	a->params[0].u.tmem.shm_ref = 9;
@@ -384,8 +384,8 @@ static void register_needs_exactly_one_param(void **state)
 	(void)state;
 	ncbuf_new(&buf, PAGE, 0);
 	a->cmd = OPTEE_MSG_CMD_REGISTER_SHM;
-	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT |
-			    OPTEE_MSG_ATTR_NONCONTIG;
+	a->params[0].attr =
+		OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT | OPTEE_MSG_ATTR_NONCONTIG;
 	a->params[0].u.tmem.buf_ptr = buf.buf_ptr;
 	a->params[0].u.tmem.size = buf.size;
 	assert_int_equal(run(pa, a), TEEC_ERROR_BAD_PARAMETERS);
@@ -465,13 +465,12 @@ static void arg_in_reserved_pool_must_be_8_byte_aligned(void **state)
 static void null_memref_with_noncontig_flag_is_null(void **state)
 {
 	uint64_t pa;
-	struct optee_msg_arg *a = invoke_arg(session,
-					     PTA_INVOKE_TESTS_CMD_MEMREF_NULL,
-					     1, &pa);
+	struct optee_msg_arg *a =
+		invoke_arg(session, PTA_INVOKE_TESTS_CMD_MEMREF_NULL, 1, &pa);
 
 	(void)state;
-	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_INOUT |
-			    OPTEE_MSG_ATTR_NONCONTIG;
+	a->params[0].attr =
+		OPTEE_MSG_ATTR_TYPE_TMEM_INOUT | OPTEE_MSG_ATTR_NONCONTIG;
 	a->params[0].u.tmem.size = 100;
 	assert_int_equal(run(pa, a), TEEC_SUCCESS);
 	/* The TA saw (and reports) size 0. */
@@ -479,8 +478,7 @@ static void null_memref_with_noncontig_flag_is_null(void **state)
 }
 
 /* The arg of a suspended CALL_WITH_REGD_ARG lives in the buffer. */
-static struct regs start_regd_yield(uint64_t cookie, uint64_t offs,
-				    uint32_t s)
+static struct regs start_regd_yield(uint64_t cookie, uint64_t offs, uint32_t s)
 {
 	struct optee_msg_arg *a;
 
@@ -517,9 +515,9 @@ static void regd_arg_runs_a_message_in_a_registered_buffer(void **state)
 static void regd_arg_with_unknown_cookie_is_ebadaddr(void **state)
 {
 	(void)state;
-	assert_int_equal(smc(m, GUEST, OPTEE_SMC_CALL_WITH_REGD_ARG, 0, 0x4242,
-			     0).a[0],
-			 OPTEE_SMC_RETURN_EBADADDR);
+	assert_int_equal(
+		smc(m, GUEST, OPTEE_SMC_CALL_WITH_REGD_ARG, 0, 0x4242, 0).a[0],
+		OPTEE_SMC_RETURN_EBADADDR);
 }
 
 static void regd_arg_not_fitting_buffer_is_ebadaddr(void **state)
@@ -564,8 +562,8 @@ static void memref_output_size_is_written_back(void **state)
 	a = invoke_arg(s, PTA_STATS_CMD_ALLOC, 2, &pa);
 	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
 	a->params[0].u.value.a = 1;
-	a->params[1].attr = OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT |
-			    OPTEE_MSG_ATTR_NONCONTIG;
+	a->params[1].attr =
+		OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT | OPTEE_MSG_ATTR_NONCONTIG;
 	a->params[1].u.tmem.buf_ptr = buf.buf_ptr;
 	a->params[1].u.tmem.size = PAGE;
 	assert_int_equal(run(pa, a), TEEC_SUCCESS);

@@ -20,7 +20,7 @@ static struct nw nw;
 static const uint8_t stats_uuid[16] = PTA_STATS_UUID;
 static const uint8_t yield_uuid[16] = MODEL_TA_YIELD_UUID;
 static const uint8_t notify_uuid[16] = MODEL_TA_NOTIFY_UUID;
-static const uint8_t missing_uuid[16] = { 1, 2, 3, 4, 5, 6, 7, 8,
+static const uint8_t missing_uuid[16] = { 1, 2,	 3,  4,	 5,  6,	 7,  8,
 					  9, 10, 11, 12, 13, 14, 15, 16 };
 
 #define CMD(c) (EV_CMD_BASE + (int)(c))
@@ -412,9 +412,8 @@ static void async_notif_is_per_guest(void **state)
 	notify(s, MODEL_TA_NOTIFY_CMD_ASYNC, 9);
 	assert_int_equal(fast(m, 2, OPTEE_SMC_GET_ASYNC_NOTIF_VALUE, 0).a[2],
 			 0);
-	assert_int_equal(fast(m, GUEST, OPTEE_SMC_GET_ASYNC_NOTIF_VALUE, 0)
-				 .a[1],
-			 9);
+	assert_int_equal(
+		fast(m, GUEST, OPTEE_SMC_GET_ASYNC_NOTIF_VALUE, 0).a[1], 9);
 }
 
 static void async_notif_is_dropped_until_enabled(void **state)
@@ -424,9 +423,8 @@ static void async_notif_is_dropped_until_enabled(void **state)
 	(void)state;
 	assert_int_equal(notify(s, MODEL_TA_NOTIFY_CMD_ASYNC, 5), TEEC_SUCCESS);
 	assert_int_equal(ram.notif_irqs, 0);
-	assert_int_equal(fast(m, GUEST, OPTEE_SMC_GET_ASYNC_NOTIF_VALUE, 0)
-				 .a[2],
-			 0);
+	assert_int_equal(
+		fast(m, GUEST, OPTEE_SMC_GET_ASYNC_NOTIF_VALUE, 0).a[2], 0);
 }
 
 static void notification_send_is_an_rpc_cmd(void **state)

@@ -45,8 +45,8 @@ static void call_with_arg_runs_a_message(void **state)
 {
 	uint32_t s = open_ok(m, &nw, invoke_tests);
 	uint64_t pa;
-	struct optee_msg_arg *a = invoke_arg(s, PTA_INVOKE_TESTS_CMD_TRACE, 0,
-					     &pa);
+	struct optee_msg_arg *a =
+		invoke_arg(s, PTA_INVOKE_TESTS_CMD_TRACE, 0, &pa);
 
 	(void)state;
 	assert_int_equal(call_arg(m, &nw, pa), OPTEE_SMC_RETURN_OK);
@@ -138,8 +138,8 @@ static void invalid_attr_bits_are_bad_parameters_from_tee(void **state)
 {
 	uint32_t s = open_ok(m, &nw, invoke_tests);
 	uint64_t pa;
-	struct optee_msg_arg *a = invoke_arg(s, PTA_INVOKE_TESTS_CMD_PARAMS, 1,
-					     &pa);
+	struct optee_msg_arg *a =
+		invoke_arg(s, PTA_INVOKE_TESTS_CMD_PARAMS, 1, &pa);
 
 	(void)state;
 	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INOUT | (1ull << 20);
@@ -152,12 +152,12 @@ static void meta_outside_open_session_is_bad_parameters(void **state)
 {
 	uint32_t s = open_ok(m, &nw, invoke_tests);
 	uint64_t pa;
-	struct optee_msg_arg *a = invoke_arg(s, PTA_INVOKE_TESTS_CMD_PARAMS, 1,
-					     &pa);
+	struct optee_msg_arg *a =
+		invoke_arg(s, PTA_INVOKE_TESTS_CMD_PARAMS, 1, &pa);
 
 	(void)state;
-	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INOUT |
-			    OPTEE_MSG_ATTR_META;
+	a->params[0].attr =
+		OPTEE_MSG_ATTR_TYPE_VALUE_INOUT | OPTEE_MSG_ATTR_META;
 	assert_int_equal(call_arg(m, &nw, pa), OPTEE_SMC_RETURN_OK);
 	assert_int_equal(a->ret, TEEC_ERROR_BAD_PARAMETERS);
 }
@@ -166,8 +166,8 @@ static void unknown_param_type_is_bad_parameters(void **state)
 {
 	uint32_t s = open_ok(m, &nw, invoke_tests);
 	uint64_t pa;
-	struct optee_msg_arg *a = invoke_arg(s, PTA_INVOKE_TESTS_CMD_TRACE, 1,
-					     &pa);
+	struct optee_msg_arg *a =
+		invoke_arg(s, PTA_INVOKE_TESTS_CMD_TRACE, 1, &pa);
 
 	(void)state;
 	a->params[0].attr = 4;
@@ -179,8 +179,8 @@ static void more_than_four_ta_params_is_bad_parameters(void **state)
 {
 	uint32_t s = open_ok(m, &nw, invoke_tests);
 	uint64_t pa;
-	struct optee_msg_arg *a = invoke_arg(s, PTA_INVOKE_TESTS_CMD_TRACE, 5,
-					     &pa);
+	struct optee_msg_arg *a =
+		invoke_arg(s, PTA_INVOKE_TESTS_CMD_TRACE, 5, &pa);
 
 	(void)state;
 	assert_int_equal(call_arg(m, &nw, pa), OPTEE_SMC_RETURN_OK);
@@ -195,8 +195,8 @@ static void open_session_needs_exact_meta_attrs(void **state)
 	(void)state;
 	a->cmd = OPTEE_MSG_CMD_OPEN_SESSION;
 	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
-	a->params[1].attr = OPTEE_MSG_ATTR_META |
-			    OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
+	a->params[1].attr =
+		OPTEE_MSG_ATTR_META | OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
 	memcpy(&a->params[0].u.value.a, invoke_tests, 16);
 	assert_int_equal(call_arg(m, &nw, pa), OPTEE_SMC_RETURN_OK);
 	assert_int_equal(a->ret, TEEC_ERROR_BAD_PARAMETERS);
@@ -207,8 +207,8 @@ static void open_session_with_unknown_login_is_bad_parameters(void **state)
 {
 	uint64_t pa;
 	struct optee_msg_arg *a = arg_new(2, &pa);
-	const uint64_t meta = OPTEE_MSG_ATTR_META |
-			      OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
+	const uint64_t meta =
+		OPTEE_MSG_ATTR_META | OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
 
 	(void)state;
 	a->cmd = OPTEE_MSG_CMD_OPEN_SESSION;
@@ -367,12 +367,12 @@ static void ethread_limit_comes_before_ebadaddr(void **state)
 static void resume_of_free_thread_is_eresume(void **state)
 {
 	(void)state;
-	assert_int_equal(smc(m, GUEST, OPTEE_SMC_CALL_RETURN_FROM_RPC, 0, 0, 0)
-				 .a[0],
-			 OPTEE_SMC_RETURN_ERESUME);
-	assert_int_equal(smc(m, GUEST, OPTEE_SMC_CALL_RETURN_FROM_RPC, 0, 0,
-			     1000).a[0],
-			 OPTEE_SMC_RETURN_ERESUME);
+	assert_int_equal(
+		smc(m, GUEST, OPTEE_SMC_CALL_RETURN_FROM_RPC, 0, 0, 0).a[0],
+		OPTEE_SMC_RETURN_ERESUME);
+	assert_int_equal(
+		smc(m, GUEST, OPTEE_SMC_CALL_RETURN_FROM_RPC, 0, 0, 1000).a[0],
+		OPTEE_SMC_RETURN_ERESUME);
 }
 
 static void resume_of_other_guests_thread_is_eresume(void **state)
@@ -383,9 +383,9 @@ static void resume_of_other_guests_thread_is_eresume(void **state)
 	(void)state;
 	assert_int_equal(fast(m, 0, OPTEE_SMC_VM_CREATED, 2).a[0],
 			 OPTEE_SMC_RETURN_OK);
-	assert_int_equal(smc(m, 2, OPTEE_SMC_CALL_RETURN_FROM_RPC, 0, 0,
-			     r.a[3]).a[0],
-			 OPTEE_SMC_RETURN_ERESUME);
+	assert_int_equal(
+		smc(m, 2, OPTEE_SMC_CALL_RETURN_FROM_RPC, 0, 0, r.a[3]).a[0],
+		OPTEE_SMC_RETURN_ERESUME);
 	assert_int_equal(nw_finish(m, &nw, &r), OPTEE_SMC_RETURN_OK);
 }
 
@@ -405,9 +405,10 @@ static void vm_destroyed_frees_threads_sessions_and_buffers(void **state)
 	assert_int_equal(tg_model_threads_held(m, UINT32_MAX), 0);
 	assert_int_equal(fast(m, 0, OPTEE_SMC_VM_CREATED, GUEST).a[0],
 			 OPTEE_SMC_RETURN_OK);
-	assert_int_equal(smc(m, GUEST, OPTEE_SMC_CALL_RETURN_FROM_RPC, 0, 0,
-			     r.a[3]).a[0],
-			 OPTEE_SMC_RETURN_ERESUME);
+	assert_int_equal(
+		smc(m, GUEST, OPTEE_SMC_CALL_RETURN_FROM_RPC, 0, 0, r.a[3])
+			.a[0],
+		OPTEE_SMC_RETURN_ERESUME);
 	assert_int_equal(close_session(m, &nw, s), TEEC_ERROR_BAD_PARAMETERS);
 	assert_int_equal(unregister_shm(m, &nw, 0x77),
 			 TEEC_ERROR_ITEM_NOT_FOUND);

@@ -48,8 +48,8 @@ static void set_value(struct optee_msg_param *p, uint64_t attr, uint64_t a,
 	p->u.value.b = b;
 }
 
-static void set_tmem(struct optee_msg_param *p, uint64_t type,
-		     struct ncbuf *b, uint64_t size)
+static void set_tmem(struct optee_msg_param *p, uint64_t type, struct ncbuf *b,
+		     uint64_t size)
 {
 	p->attr = type | OPTEE_MSG_ATTR_NONCONTIG;
 	p->u.tmem.buf_ptr = b->buf_ptr;
@@ -79,8 +79,8 @@ static void trace_succeeds_whatever_the_params(void **state)
 {
 	uint32_t s = open_ok(m, &nw, invoke_tests);
 	uint64_t pa;
-	struct optee_msg_arg *a = invoke_arg(s, PTA_INVOKE_TESTS_CMD_TRACE, 2,
-					     &pa);
+	struct optee_msg_arg *a =
+		invoke_arg(s, PTA_INVOKE_TESTS_CMD_TRACE, 2, &pa);
 
 	(void)state;
 	set_value(&a->params[1], OPTEE_MSG_ATTR_TYPE_VALUE_INPUT, 1, 2);
@@ -91,8 +91,8 @@ static void params_value_inout_gets_a_plus_b(void **state)
 {
 	uint32_t s = open_ok(m, &nw, invoke_tests);
 	uint64_t pa;
-	struct optee_msg_arg *a = invoke_arg(s, PTA_INVOKE_TESTS_CMD_PARAMS, 4,
-					     &pa);
+	struct optee_msg_arg *a =
+		invoke_arg(s, PTA_INVOKE_TESTS_CMD_PARAMS, 4, &pa);
 
 	(void)state;
 	set_value(&a->params[2], OPTEE_MSG_ATTR_TYPE_VALUE_INOUT, 40, 2);
@@ -105,8 +105,8 @@ static void params_three_inputs_sum_into_the_output(void **state)
 {
 	uint32_t s = open_ok(m, &nw, invoke_tests);
 	uint64_t pa;
-	struct optee_msg_arg *a = invoke_arg(s, PTA_INVOKE_TESTS_CMD_PARAMS, 4,
-					     &pa);
+	struct optee_msg_arg *a =
+		invoke_arg(s, PTA_INVOKE_TESTS_CMD_PARAMS, 4, &pa);
 
 	(void)state;
 	set_value(&a->params[0], OPTEE_MSG_ATTR_TYPE_VALUE_INPUT, 1, 10);
@@ -122,8 +122,8 @@ static void params_memref_inout_gets_byte_sum_in_byte_0(void **state)
 {
 	uint32_t s = open_ok(m, &nw, invoke_tests);
 	uint64_t pa;
-	struct optee_msg_arg *a = invoke_arg(s, PTA_INVOKE_TESTS_CMD_PARAMS, 2,
-					     &pa);
+	struct optee_msg_arg *a =
+		invoke_arg(s, PTA_INVOKE_TESTS_CMD_PARAMS, 2, &pa);
 
 	(void)state;
 	ncbuf_new(&in_buf, 300, 4000);
@@ -138,8 +138,8 @@ static void params_other_combination_is_bad_parameters_from_ta(void **state)
 {
 	uint32_t s = open_ok(m, &nw, invoke_tests);
 	uint64_t pa;
-	struct optee_msg_arg *a = invoke_arg(s, PTA_INVOKE_TESTS_CMD_PARAMS, 2,
-					     &pa);
+	struct optee_msg_arg *a =
+		invoke_arg(s, PTA_INVOKE_TESTS_CMD_PARAMS, 2, &pa);
 
 	(void)state;
 	set_value(&a->params[0], OPTEE_MSG_ATTR_TYPE_VALUE_INOUT, 1, 1);
@@ -152,9 +152,8 @@ static void memref_null_accepts_a_null_inout(void **state)
 {
 	uint32_t s = open_ok(m, &nw, invoke_tests);
 	uint64_t pa;
-	struct optee_msg_arg *a = invoke_arg(s,
-					     PTA_INVOKE_TESTS_CMD_MEMREF_NULL,
-					     1, &pa);
+	struct optee_msg_arg *a =
+		invoke_arg(s, PTA_INVOKE_TESTS_CMD_MEMREF_NULL, 1, &pa);
 
 	(void)state;
 	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_INOUT;
@@ -165,9 +164,8 @@ static void memref_null_refuses_a_real_buffer(void **state)
 {
 	uint32_t s = open_ok(m, &nw, invoke_tests);
 	uint64_t pa;
-	struct optee_msg_arg *a = invoke_arg(s,
-					     PTA_INVOKE_TESTS_CMD_MEMREF_NULL,
-					     1, &pa);
+	struct optee_msg_arg *a =
+		invoke_arg(s, PTA_INVOKE_TESTS_CMD_MEMREF_NULL, 1, &pa);
 
 	(void)state;
 	ncbuf_new(&in_buf, 16, 0);
@@ -179,9 +177,8 @@ static void memref_null_needs_it_at_index_0(void **state)
 {
 	uint32_t s = open_ok(m, &nw, invoke_tests);
 	uint64_t pa;
-	struct optee_msg_arg *a = invoke_arg(s,
-					     PTA_INVOKE_TESTS_CMD_MEMREF_NULL,
-					     2, &pa);
+	struct optee_msg_arg *a =
+		invoke_arg(s, PTA_INVOKE_TESTS_CMD_MEMREF_NULL, 2, &pa);
 
 	(void)state;
 	a->params[1].attr = OPTEE_MSG_ATTR_TYPE_TMEM_INOUT;
@@ -192,9 +189,8 @@ static void null_memref_is_seen_with_size_0(void **state)
 {
 	uint32_t s = open_ok(m, &nw, invoke_tests);
 	uint64_t pa;
-	struct optee_msg_arg *a = invoke_arg(s,
-					     PTA_INVOKE_TESTS_CMD_MEMREF_NULL,
-					     1, &pa);
+	struct optee_msg_arg *a =
+		invoke_arg(s, PTA_INVOKE_TESTS_CMD_MEMREF_NULL, 1, &pa);
 
 	(void)state;
 	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_INOUT;
@@ -206,8 +202,8 @@ static void aes_perf_transforms_input_into_output(void **state)
 {
 	uint32_t s = open_ok(m, &nw, invoke_tests);
 	uint64_t pa;
-	struct optee_msg_arg *a = invoke_arg(s, PTA_INVOKE_TESTS_CMD_AES_PERF,
-					     4, &pa);
+	struct optee_msg_arg *a =
+		invoke_arg(s, PTA_INVOKE_TESTS_CMD_AES_PERF, 4, &pa);
 
 	(void)state;
 	ncbuf_new(&in_buf, 5000, 0);
@@ -225,15 +221,14 @@ static void aes_perf_short_output_reports_needed_size(void **state)
 {
 	uint32_t s = open_ok(m, &nw, invoke_tests);
 	uint64_t pa;
-	struct optee_msg_arg *a = invoke_arg(s, PTA_INVOKE_TESTS_CMD_AES_PERF,
-					     4, &pa);
+	struct optee_msg_arg *a =
+		invoke_arg(s, PTA_INVOKE_TESTS_CMD_AES_PERF, 4, &pa);
 
 	(void)state;
 	ncbuf_new(&in_buf, 5000, 0);
 	ncbuf_new(&out_buf, 100, 0);
 	set_tmem(&a->params[2], OPTEE_MSG_ATTR_TYPE_TMEM_INPUT, &in_buf, 5000);
-	set_tmem(&a->params[3], OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT, &out_buf,
-		 100);
+	set_tmem(&a->params[3], OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT, &out_buf, 100);
 	assert_int_equal(run(pa, a), TEEC_ERROR_SHORT_BUFFER);
 	assert_int_equal(a->params[3].u.tmem.size, 5000);
 }
@@ -339,8 +334,7 @@ static void stats_get_time_needs_two_value_outputs(void **state)
 {
 	uint32_t s = open_ok(m, &nw, stats_uuid);
 	uint64_t pa;
-	struct optee_msg_arg *a = invoke_arg(s, PTA_STATS_CMD_GET_TIME, 1,
-					     &pa);
+	struct optee_msg_arg *a = invoke_arg(s, PTA_STATS_CMD_GET_TIME, 1, &pa);
 
 	(void)state;
 	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_OUTPUT;
@@ -352,8 +346,7 @@ static void stats_get_time_reports_nw_and_tee_time(void **state)
 {
 	uint32_t s = open_ok(m, &nw, stats_uuid);
 	uint64_t pa;
-	struct optee_msg_arg *a = invoke_arg(s, PTA_STATS_CMD_GET_TIME, 2,
-					     &pa);
+	struct optee_msg_arg *a = invoke_arg(s, PTA_STATS_CMD_GET_TIME, 2, &pa);
 
 	(void)state;
 	nw.time_secs = 7;
@@ -454,8 +447,8 @@ static void bigbuf_xors_16_mib_and_sums_input(void **state)
 	const uint64_t size = 16ull << 20;
 	uint32_t s = open_ok(m, &nw, bigbuf_uuid);
 	uint64_t pa;
-	struct optee_msg_arg *a = invoke_arg(s, MODEL_TA_BIGBUF_CMD_XOR, 3,
-					     &pa);
+	struct optee_msg_arg *a =
+		invoke_arg(s, MODEL_TA_BIGBUF_CMD_XOR, 3, &pa);
 	uint32_t sum = 0;
 
 	(void)state;
@@ -509,8 +502,8 @@ static void bigbuf_short_output_reports_needed_size(void **state)
 {
 	uint32_t s = open_ok(m, &nw, bigbuf_uuid);
 	uint64_t pa;
-	struct optee_msg_arg *a = invoke_arg(s, MODEL_TA_BIGBUF_CMD_XOR, 3,
-					     &pa);
+	struct optee_msg_arg *a =
+		invoke_arg(s, MODEL_TA_BIGBUF_CMD_XOR, 3, &pa);
 
 	(void)state;
 	ncbuf_new(&in_buf, 2 * PAGE, 0);
@@ -528,8 +521,8 @@ static void bigbuf_wrong_param_types_are_bad_parameters(void **state)
 {
 	uint32_t s = open_ok(m, &nw, bigbuf_uuid);
 	uint64_t pa;
-	struct optee_msg_arg *a = invoke_arg(s, MODEL_TA_BIGBUF_CMD_XOR, 1,
-					     &pa);
+	struct optee_msg_arg *a =
+		invoke_arg(s, MODEL_TA_BIGBUF_CMD_XOR, 1, &pa);
 
 	(void)state;
 	set_value(&a->params[0], OPTEE_MSG_ATTR_TYPE_VALUE_INPUT, 0, 0);
@@ -555,8 +548,8 @@ static void notify_value_above_max_is_bad_parameters(void **state)
 {
 	uint32_t s = open_ok(m, &nw, notify_uuid);
 	uint64_t pa;
-	struct optee_msg_arg *a = invoke_arg(s, MODEL_TA_NOTIFY_CMD_ASYNC, 1,
-					     &pa);
+	struct optee_msg_arg *a =
+		invoke_arg(s, MODEL_TA_NOTIFY_CMD_ASYNC, 1, &pa);
 
 	(void)state;
 	set_value(&a->params[0], OPTEE_MSG_ATTR_TYPE_VALUE_INPUT, 0x43, 0);

@@ -74,8 +74,8 @@ void thread_abort(struct tg_model *m, struct model_thread *t)
 
 /* ---- RPC returns to the normal world ---------------------------------- */
 
-static void rpc_return(struct model_thread *t, uint64_t regs[8],
-		       uint32_t func, uint64_t a1, uint64_t a2)
+static void rpc_return(struct model_thread *t, uint64_t regs[8], uint32_t func,
+		       uint64_t a1, uint64_t a2)
 {
 	regs[0] = OPTEE_SMC_RETURN_RPC_PREFIX | func;
 	regs[1] = a1;
@@ -197,8 +197,7 @@ static bool rpc_end_injected(struct model_thread *t)
 	return true;
 }
 
-static bool inject(struct tg_model *m, struct model_thread *t,
-		   uint64_t regs[8])
+static bool inject(struct tg_model *m, struct model_thread *t, uint64_t regs[8])
 {
 	struct guest *g = t->guest;
 
@@ -368,7 +367,9 @@ static int load_take_shm(struct tg_model *m, struct model_thread *t)
 		return -1;
 	if (p->attr & OPTEE_MSG_ATTR_NONCONTIG)
 		return span_from_pagelist(m, t->client_id, pa, size,
-					  &t->work_span) == TEEC_SUCCESS ? 0 : 1;
+					  &t->work_span) == TEEC_SUCCESS
+			       ? 0
+			       : 1;
 	/* Contiguous: the reserved pool, or a single page. */
 	if (in_reserved_shm(m, pa, size))
 		return span_contig(pa, size, &t->work_span) ? 0 : 1;
@@ -394,8 +395,7 @@ static void load_fs_open(struct tg_model *m, struct model_thread *t,
 	t->rpc.params[2].attr = OPTEE_MSG_ATTR_TYPE_VALUE_OUTPUT;
 }
 
-static enum step_result ta_load_step(struct tg_model *m,
-				     struct model_thread *t)
+static enum step_result ta_load_step(struct tg_model *m, struct model_thread *t)
 {
 	switch (t->step) {
 	case LOAD_SHM_ALLOC:
@@ -481,11 +481,10 @@ static bool login_known(uint64_t login)
 	}
 }
 
-static enum step_result open_session(struct tg_model *m,
-				     struct model_thread *t)
+static enum step_result open_session(struct tg_model *m, struct model_thread *t)
 {
-	const uint64_t meta = OPTEE_MSG_ATTR_META |
-			      OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
+	const uint64_t meta =
+		OPTEE_MSG_ATTR_META | OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
 	struct optee_msg_arg *arg = t->shadow;
 	const struct ta_desc *ta;
 	struct session *s;
@@ -583,8 +582,7 @@ static enum step_result cancel(struct model_thread *t)
 }
 
 /* The first step of every message: what OP-TEE's entry_std does. */
-static enum step_result msg_dispatch(struct tg_model *m,
-				     struct model_thread *t)
+static enum step_result msg_dispatch(struct tg_model *m, struct model_thread *t)
 {
 	switch (t->shadow->cmd) {
 	case OPTEE_MSG_CMD_OPEN_SESSION:
@@ -662,7 +660,8 @@ static uint32_t fetch_arg_by_pa(struct tg_model *m, struct model_thread *t,
 	if (in_reserved_shm(m, pa, OPTEE_MSG_ARG_HDR_SIZE)) {
 		if (pa & 7)
 			return OPTEE_SMC_RETURN_EBADADDR;
-		avail = m->cfg.reserved_shm_base + m->cfg.reserved_shm_size - pa;
+		avail = m->cfg.reserved_shm_base + m->cfg.reserved_shm_size -
+			pa;
 		if (avail > MODEL_PAGE_SIZE)
 			avail = MODEL_PAGE_SIZE;
 	} else if (pa & MODEL_PAGE_MASK) {
@@ -684,8 +683,8 @@ static uint32_t fetch_arg_by_pa(struct tg_model *m, struct model_thread *t,
 static uint32_t fetch_arg_regd(struct tg_model *m, struct model_thread *t,
 			       uint64_t regs[8])
 {
-	uint64_t cookie = ((regs[1] & 0xFFFFFFFFu) << 32) |
-			  (regs[2] & 0xFFFFFFFFu);
+	uint64_t cookie =
+		((regs[1] & 0xFFFFFFFFu) << 32) | (regs[2] & 0xFFFFFFFFu);
 	uint64_t offs = regs[3];
 	struct reg_shm *r = reg_shm_find(t->guest, cookie);
 	struct ns_span whole;
@@ -768,8 +767,8 @@ static void resume_alloc(struct tg_model *m, struct model_thread *t,
 			 uint64_t regs[8])
 {
 	uint64_t pa = ((regs[1] & 0xFFFFFFFFu) << 32) | (regs[2] & 0xFFFFFFFFu);
-	uint64_t cookie = ((regs[4] & 0xFFFFFFFFu) << 32) |
-			  (regs[5] & 0xFFFFFFFFu);
+	uint64_t cookie =
+		((regs[4] & 0xFFFFFFFFu) << 32) | (regs[5] & 0xFFFFFFFFu);
 
 	if (!rpc_alloc_usable(m, t, pa) ||
 	    !span_contig(pa, MODEL_RPC_ARG_SIZE, &t->rpc_span)) {
@@ -798,8 +797,7 @@ static void resume_alloc(struct tg_model *m, struct model_thread *t,
  * the RPC is in a1, a2, a4, a5. A thread that is not suspended, or that
  * another client holds, gets ERESUME (as OP-TEE answers).
  */
-void std_return_from_rpc(struct tg_model *m, struct guest *g,
-			 uint64_t regs[8])
+void std_return_from_rpc(struct tg_model *m, struct guest *g, uint64_t regs[8])
 {
 	uint64_t tid = regs[3] & 0xFFFFFFFFu;
 	struct model_thread *t;

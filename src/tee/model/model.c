@@ -198,13 +198,12 @@ static void disable_shm_cache(struct tg_model *m, struct guest *g,
 static uint32_t sec_caps(const struct tg_model *m)
 {
 	/* What the QEMU build answers: everything but UNREGISTERED_SHM. */
-	uint32_t caps = OPTEE_SMC_SEC_CAP_HAVE_RESERVED_SHM |
-			OPTEE_SMC_SEC_CAP_DYNAMIC_SHM |
-			OPTEE_SMC_SEC_CAP_VIRTUALIZATION |
-			OPTEE_SMC_SEC_CAP_MEMREF_NULL |
-			OPTEE_SMC_SEC_CAP_ASYNC_NOTIF |
-			OPTEE_SMC_SEC_CAP_RPC_ARG |
-			OPTEE_SMC_SEC_CAP_RPMB_PROBE;
+	uint32_t caps =
+		OPTEE_SMC_SEC_CAP_HAVE_RESERVED_SHM |
+		OPTEE_SMC_SEC_CAP_DYNAMIC_SHM |
+		OPTEE_SMC_SEC_CAP_VIRTUALIZATION |
+		OPTEE_SMC_SEC_CAP_MEMREF_NULL | OPTEE_SMC_SEC_CAP_ASYNC_NOTIF |
+		OPTEE_SMC_SEC_CAP_RPC_ARG | OPTEE_SMC_SEC_CAP_RPMB_PROBE;
 
 	if (m->cfg.no_virtualization)
 		caps &= ~OPTEE_SMC_SEC_CAP_VIRTUALIZATION;
@@ -427,9 +426,9 @@ int tg_model_create(const struct tg_model_config *cfg,
 	m->cfg = *cfg;
 	m->mem = *mem;
 	m->num_threads = cfg->threads ? cfg->threads : MODEL_DEFAULT_THREADS;
-	m->max_guests = cfg->no_virtualization ? 1 :
-			cfg->max_guests ? cfg->max_guests :
-			MODEL_DEFAULT_GUESTS;
+	m->max_guests = cfg->no_virtualization ? 1
+			: cfg->max_guests      ? cfg->max_guests
+					       : MODEL_DEFAULT_GUESTS;
 	m->next_session_id = 1;
 
 	m->threads = calloc(m->num_threads, sizeof(*m->threads));
@@ -443,8 +442,8 @@ int tg_model_create(const struct tg_model_config *cfg,
 			goto nomem;
 	}
 	for (uint32_t i = 0; i < m->max_guests; i++) {
-		m->guests[i].rpc_cache = calloc(m->num_threads,
-						sizeof(struct cached_rpc_arg));
+		m->guests[i].rpc_cache =
+			calloc(m->num_threads, sizeof(struct cached_rpc_arg));
 		if (!m->guests[i].rpc_cache)
 			goto nomem;
 	}

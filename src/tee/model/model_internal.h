@@ -89,7 +89,7 @@ struct session {
 	struct session *next;
 	uint32_t id;
 	const struct ta_desc *ta;
-	struct model_thread *busy_in;	/* thread running a command */
+	struct model_thread *busy_in; /* thread running a command */
 	bool cancel_requested;
 	uint32_t cancel_id;
 };
@@ -120,9 +120,9 @@ struct guest {
 
 /* Where a thread's RPC argument comes from. */
 enum rpc_arg_source {
-	RPC_ARG_NONE,		/* none yet: the first RPC CMD does RPC ALLOC */
-	RPC_ARG_ALLOCATED,	/* RPC ALLOC answered: freed with RPC FREE */
-	RPC_ARG_FROM_CALL,	/* CALL_WITH_RPC_ARG / CALL_WITH_REGD_ARG */
+	RPC_ARG_NONE,	   /* none yet: the first RPC CMD does RPC ALLOC */
+	RPC_ARG_ALLOCATED, /* RPC ALLOC answered: freed with RPC FREE */
+	RPC_ARG_FROM_CALL, /* CALL_WITH_RPC_ARG / CALL_WITH_REGD_ARG */
 };
 
 /*
@@ -132,18 +132,18 @@ enum rpc_arg_source {
  */
 enum thread_state {
 	THREAD_FREE = 0,
-	THREAD_WAIT_ALLOC,		/* RPC ALLOC of the RPC argument */
-	THREAD_WAIT_CMD,		/* RPC CMD */
-	THREAD_WAIT_FOREIGN_INTR,	/* RPC FOREIGN_INTR */
-	THREAD_WAIT_FREE_BAD_ARG,	/* RPC FREE of an unusable RPC arg */
-	THREAD_WAIT_FREE_AT_EXIT,	/* RPC FREE of the RPC arg at exit */
+	THREAD_WAIT_ALLOC,	  /* RPC ALLOC of the RPC argument */
+	THREAD_WAIT_CMD,	  /* RPC CMD */
+	THREAD_WAIT_FOREIGN_INTR, /* RPC FOREIGN_INTR */
+	THREAD_WAIT_FREE_BAD_ARG, /* RPC FREE of an unusable RPC arg */
+	THREAD_WAIT_FREE_AT_EXIT, /* RPC FREE of the RPC arg at exit */
 };
 
 /* What a work step asks for. */
 enum step_result {
-	STEP_DONE,		/* finished: ret/ret_origin are set */
-	STEP_RPC_CMD,		/* send thread.rpc as an RPC CMD */
-	STEP_FOREIGN_INTR,	/* yield with RPC FOREIGN_INTR */
+	STEP_DONE,	   /* finished: ret/ret_origin are set */
+	STEP_RPC_CMD,	   /* send thread.rpc as an RPC CMD */
+	STEP_FOREIGN_INTR, /* yield with RPC FOREIGN_INTR */
 };
 
 /* An RPC command: what the model sends and, after resume, the answer. */
@@ -151,7 +151,7 @@ struct rpc_cmd {
 	uint32_t cmd;
 	uint32_t ret;
 	uint32_t num_params;
-	uint32_t answer_num_params;	/* num_params the normal world left */
+	uint32_t answer_num_params; /* num_params the normal world left */
 	struct optee_msg_param params[OPTEE_MSG_RPC_NUM_PARAMS];
 };
 
@@ -161,8 +161,8 @@ struct ta_param {
 	/* memref: @mem.size is the size the TA reports back */
 	struct ns_span mem;
 	bool mem_is_null;
-	struct reg_shm *mem_reg;	/* RMEM: holds a user reference */
-	uint32_t msg_index;		/* index in the message */
+	struct reg_shm *mem_reg; /* RMEM: holds a user reference */
+	uint32_t msg_index;	 /* index in the message */
 };
 
 struct model_thread;
@@ -181,34 +181,34 @@ struct model_thread {
 	struct guest *guest;
 
 	/* The call's argument and its location in NS memory. */
-	struct optee_msg_arg *shadow;	/* OPTEE_MSG_MAX_NUM_PARAMS params */
+	struct optee_msg_arg *shadow; /* OPTEE_MSG_MAX_NUM_PARAMS params */
 	uint32_t shadow_size;
 	struct ns_span arg_span;
-	uint32_t msg_first;		/* first TA param in the message */
-	bool ta_ran;			/* outputs must be written back */
-	struct reg_shm *arg_reg;	/* CALL_WITH_REGD_ARG: held buffer */
+	uint32_t msg_first;	 /* first TA param in the message */
+	bool ta_ran;		 /* outputs must be written back */
+	struct reg_shm *arg_reg; /* CALL_WITH_REGD_ARG: held buffer */
 
 	/* RPC argument buffer. */
 	enum rpc_arg_source rpc_src;
-	uint64_t rpc_cookie;		/* RPC_ARG_ALLOCATED */
+	uint64_t rpc_cookie; /* RPC_ARG_ALLOCATED */
 	struct ns_span rpc_span;
-	bool rpc_arg_failed;		/* RPC ALLOC failed for this CMD */
+	bool rpc_arg_failed; /* RPC ALLOC failed for this CMD */
 
 	/* The work in progress. */
 	work_step_fn work;
 	uint32_t step;
 	uint64_t scratch[4];
-	struct ns_span work_span;	/* a buffer a work step obtained */
+	struct ns_span work_span; /* a buffer a work step obtained */
 	struct session *session;
 	uint32_t ta_cmd;
 	struct ta_param params[MODEL_TA_NUM_PARAMS];
 	uint32_t num_ta_params;
 	uint32_t ret, ret_origin;
 	struct rpc_cmd rpc;
-	struct rpc_cmd saved_rpc;	/* the work's RPC during an injection */
-	bool rpc_injected;		/* current CMD is an injected one */
-	bool injected_here;		/* one injection per step point */
-	bool fail_cmd_after_free;	/* after THREAD_WAIT_FREE_BAD_ARG */
+	struct rpc_cmd saved_rpc; /* the work's RPC during an injection */
+	bool rpc_injected;	  /* current CMD is an injected one */
+	bool injected_here;	  /* one injection per step point */
+	bool fail_cmd_after_free; /* after THREAD_WAIT_FREE_BAD_ARG */
 };
 
 struct tg_model {
@@ -218,9 +218,9 @@ struct tg_model {
 	uint32_t num_threads;
 	uint32_t max_guests;
 	struct model_thread *threads;
-	struct guest *guests;		/* max_guests entries */
+	struct guest *guests; /* max_guests entries */
 	uint32_t next_session_id;
-	bool notif_irq_pending;		/* raise after dropping the lock */
+	bool notif_irq_pending; /* raise after dropping the lock */
 };
 
 /* ---- model.c ----------------------------------------------------------- */
@@ -258,8 +258,7 @@ uint32_t reg_shm_unregister(struct model_thread *t);
 
 /* ---- entry_std.c ------------------------------------------------------- */
 void std_call(struct tg_model *m, struct guest *g, uint64_t regs[8]);
-void std_return_from_rpc(struct tg_model *m, struct guest *g,
-			 uint64_t regs[8]);
+void std_return_from_rpc(struct tg_model *m, struct guest *g, uint64_t regs[8]);
 void thread_abort(struct tg_model *m, struct model_thread *t);
 void session_free_all(struct guest *g);
 
@@ -296,8 +295,8 @@ static inline uint32_t ta_param_types(const struct model_thread *t)
 	return types;
 }
 
-#define TA_PARAM_TYPES(t0, t1, t2, t3)                                        \
-	((uint32_t)(t0) | ((uint32_t)(t1) << 4) | ((uint32_t)(t2) << 8) |     \
+#define TA_PARAM_TYPES(t0, t1, t2, t3)                                    \
+	((uint32_t)(t0) | ((uint32_t)(t1) << 4) | ((uint32_t)(t2) << 8) | \
 	 ((uint32_t)(t3) << 12))
 
 static inline bool ta_param_is_memref(enum ta_param_type type)

@@ -62,14 +62,14 @@ const struct ta_desc ta_bigbuf = {
 /* ---- yield ------------------------------------------------------------- */
 
 /* t->step counts the FOREIGN_INTR returns done so far. */
-static enum step_result yield_invoke(struct tg_model *m,
-				     struct model_thread *t)
+static enum step_result yield_invoke(struct tg_model *m, struct model_thread *t)
 {
 	struct ta_param *p = &t->params[0];
 
 	(void)m;
 	if (t->ta_cmd != MODEL_TA_YIELD_CMD_YIELD ||
-	    ta_param_types(t) != TA_PARAM_TYPES(TA_PARAM_VALUE_INOUT, 0, 0, 0) ||
+	    ta_param_types(t) !=
+		    TA_PARAM_TYPES(TA_PARAM_VALUE_INOUT, 0, 0, 0) ||
 	    p->value.a > MODEL_TA_YIELD_MAX)
 		return ta_done(t, TEEC_ERROR_BAD_PARAMETERS);
 	if (t->session->cancel_requested)
@@ -97,7 +97,8 @@ static enum step_result notify_invoke(struct tg_model *m,
 
 	if (t->step == 1)
 		return ta_done(t, t->rpc.ret);
-	if (ta_param_types(t) != TA_PARAM_TYPES(TA_PARAM_VALUE_INPUT, 0, 0, 0) ||
+	if (ta_param_types(t) !=
+		    TA_PARAM_TYPES(TA_PARAM_VALUE_INPUT, 0, 0, 0) ||
 	    value > MODEL_MAX_NOTIF_VALUE)
 		return ta_done(t, TEEC_ERROR_BAD_PARAMETERS);
 

@@ -16,9 +16,11 @@
  * when too small); value.a = 32-bit sum of the input bytes, value.b = the
  * input size (low 32 bits).
  */
-#define MODEL_TA_BIGBUF_UUID                                                   \
-	{ 0x74, 0x67, 0x62, 0x6d, 0x00, 0x01, 0x40, 0x00,                       \
-	  0x80, 0x00, 0x74, 0x65, 0x65, 0x67, 0x61, 0x74 }
+#define MODEL_TA_BIGBUF_UUID                                                \
+	{                                                                   \
+		0x74, 0x67, 0x62, 0x6d, 0x00, 0x01, 0x40, 0x00, 0x80, 0x00, \
+			0x74, 0x65, 0x65, 0x67, 0x61, 0x74                  \
+	}
 #define MODEL_TA_BIGBUF_CMD_XOR 0u
 #define MODEL_TA_BIGBUF_XOR_BYTE 0x5Au
 
@@ -29,9 +31,11 @@
  * FOREIGN_INTR, then sets value.b = N. A CANCEL of the session while it
  * yields ends it with TEEC_ERROR_CANCEL.
  */
-#define MODEL_TA_YIELD_UUID                                                    \
-	{ 0x74, 0x67, 0x62, 0x6d, 0x00, 0x02, 0x40, 0x00,                       \
-	  0x80, 0x00, 0x74, 0x65, 0x65, 0x67, 0x61, 0x74 }
+#define MODEL_TA_YIELD_UUID                                                 \
+	{                                                                   \
+		0x74, 0x67, 0x62, 0x6d, 0x00, 0x02, 0x40, 0x00, 0x80, 0x00, \
+			0x74, 0x65, 0x65, 0x67, 0x61, 0x74                  \
+	}
 #define MODEL_TA_YIELD_CMD_YIELD 0u
 #define MODEL_TA_YIELD_MAX 1000000u
 
@@ -46,9 +50,11 @@
  * cmd 2 WAIT: RPC CMD NOTIFICATION (value.a = WAIT, value.b = value).
  * The RPC's ret is the command's result.
  */
-#define MODEL_TA_NOTIFY_UUID                                                   \
-	{ 0x74, 0x67, 0x62, 0x6d, 0x00, 0x03, 0x40, 0x00,                       \
-	  0x80, 0x00, 0x74, 0x65, 0x65, 0x67, 0x61, 0x74 }
+#define MODEL_TA_NOTIFY_UUID                                                \
+	{                                                                   \
+		0x74, 0x67, 0x62, 0x6d, 0x00, 0x03, 0x40, 0x00, 0x80, 0x00, \
+			0x74, 0x65, 0x65, 0x67, 0x61, 0x74                  \
+	}
 #define MODEL_TA_NOTIFY_CMD_ASYNC 0u
 #define MODEL_TA_NOTIFY_CMD_SEND 1u
 #define MODEL_TA_NOTIFY_CMD_WAIT 2u

@@ -92,7 +92,8 @@ uint32_t msg_params_to_ta(struct tg_model *m, struct model_thread *t,
 		return TEEC_ERROR_BAD_PARAMETERS;
 
 	for (uint32_t i = 0; i < count && res == TEEC_SUCCESS; i++) {
-		const struct optee_msg_param *mp = &t->shadow->params[first + i];
+		const struct optee_msg_param *mp =
+			&t->shadow->params[first + i];
 		struct ta_param *p = &t->params[i];
 		uint64_t attr = mp->attr;
 		uint32_t type = (uint32_t)(attr & OPTEE_MSG_ATTR_TYPE_MASK);

@@ -27,8 +27,8 @@ void span_release(struct ns_span *s)
 
 /* Map the piece of @s at @off that lies in one page, at most @len bytes. */
 static void *span_map_piece(struct tg_model *m, uint16_t client,
-			    const struct ns_span *s, uint64_t off,
-			    uint64_t len, bool write, uint32_t *piece)
+			    const struct ns_span *s, uint64_t off, uint64_t len,
+			    bool write, uint32_t *piece)
 {
 	uint64_t pos = s->offs + off;
 	uint64_t page = pos >> MODEL_PAGE_SHIFT;
@@ -62,8 +62,8 @@ bool span_read(struct tg_model *m, uint16_t client, const struct ns_span *s,
 		return false;
 	while (len) {
 		uint32_t piece;
-		const void *src = span_map_piece(m, client, s, off, len, false,
-						 &piece);
+		const void *src =
+			span_map_piece(m, client, s, off, len, false, &piece);
 
 		if (!src)
 			return false;
@@ -88,8 +88,8 @@ bool span_write(struct tg_model *m, uint16_t client, const struct ns_span *s,
 		return false;
 	while (len) {
 		uint32_t piece;
-		void *dst = span_map_piece(m, client, s, off, len, true,
-					   &piece);
+		void *dst =
+			span_map_piece(m, client, s, off, len, true, &piece);
 
 		if (!dst)
 			return false;
@@ -126,8 +126,8 @@ bool span_contig(uint64_t pa, uint64_t size, struct ns_span *out)
 	memset(out, 0, sizeof(*out));
 	out->offs = pa & MODEL_PAGE_MASK;
 	out->size = size;
-	out->npages = size ? ((out->offs + size - 1) >> MODEL_PAGE_SHIFT) + 1
-			   : 1;
+	out->npages =
+		size ? ((out->offs + size - 1) >> MODEL_PAGE_SHIFT) + 1 : 1;
 	if (out->npages > 2) {
 		out->pages = calloc(out->npages, sizeof(*out->pages));
 		if (!out->pages)
@@ -210,8 +210,8 @@ uint32_t span_from_pagelist(struct tg_model *m, uint16_t client,
 
 		if (list_pa & MODEL_PAGE_MASK)
 			goto bad;
-		list = m->mem.map(m->mem.ctx, client, list_pa,
-				  MODEL_PAGE_SIZE, false);
+		list = m->mem.map(m->mem.ctx, client, list_pa, MODEL_PAGE_SIZE,
+				  false);
 		if (!list)
 			goto bad;
 		if (n > OPTEE_MSG_PAGELIST_ENTRIES)

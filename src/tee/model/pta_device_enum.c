@@ -56,8 +56,8 @@ static enum step_result device_enum_invoke(struct tg_model *m,
 	if (ta_param_types(t) !=
 	    TA_PARAM_TYPES(TA_PARAM_MEMREF_OUTPUT, 0, 0, 0))
 		return ta_done(t, TEEC_ERROR_BAD_PARAMETERS);
-	return ta_done(t, fill_uuid_list(m, t, &t->params[0], bus_devices,
-					 count));
+	return ta_done(t,
+		       fill_uuid_list(m, t, &t->params[0], bus_devices, count));
 }
 
 const struct ta_desc pta_device_enum = {

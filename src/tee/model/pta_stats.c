@@ -53,8 +53,8 @@ static uint32_t cmd_alloc(struct tg_model *m, struct model_thread *t)
 	uint32_t first, count;
 	uint8_t rec[STATS_RECORD_SIZE];
 
-	if (ta_param_types(t) != TA_PARAM_TYPES(TA_PARAM_VALUE_INPUT,
-						TA_PARAM_MEMREF_OUTPUT, 0, 0))
+	if (ta_param_types(t) !=
+	    TA_PARAM_TYPES(TA_PARAM_VALUE_INPUT, TA_PARAM_MEMREF_OUTPUT, 0, 0))
 		return TEEC_ERROR_BAD_PARAMETERS;
 	if (pool_id == STATS_POOL_ALL) {
 		first = 0;
@@ -89,9 +89,9 @@ static enum step_result cmd_get_time(struct model_thread *t)
 	uint64_t secs, millis;
 
 	if (t->step == 0) {
-		if (ta_param_types(t) !=
-		    TA_PARAM_TYPES(TA_PARAM_VALUE_OUTPUT,
-				   TA_PARAM_VALUE_OUTPUT, 0, 0))
+		if (ta_param_types(t) != TA_PARAM_TYPES(TA_PARAM_VALUE_OUTPUT,
+							TA_PARAM_VALUE_OUTPUT,
+							0, 0))
 			return ta_done(t, TEEC_ERROR_BAD_PARAMETERS);
 		rpc_prepare(t, OPTEE_RPC_CMD_GET_TIME, 1);
 		t->rpc.params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_OUTPUT;
@@ -123,8 +123,7 @@ static uint32_t cmd_pager(struct model_thread *t)
 	return TEEC_SUCCESS;
 }
 
-static enum step_result stats_invoke(struct tg_model *m,
-				     struct model_thread *t)
+static enum step_result stats_invoke(struct tg_model *m, struct model_thread *t)
 {
 	switch (t->ta_cmd) {
 	case STATS_CMD_PAGER_STATS:
@@ -134,11 +133,12 @@ static enum step_result stats_invoke(struct tg_model *m,
 						    : TEEC_SUCCESS);
 	case STATS_CMD_TA_STATS:
 		/* Built without CFG_TA_STATS. */
-		return ta_done(t, ta_param_types(t) ==
-					  TA_PARAM_TYPES(TA_PARAM_MEMREF_OUTPUT,
-							 0, 0, 0)
-					  ? TEEC_ERROR_NOT_SUPPORTED
-					  : TEEC_ERROR_BAD_PARAMETERS);
+		return ta_done(
+			t, ta_param_types(t) == TA_PARAM_TYPES(
+							TA_PARAM_MEMREF_OUTPUT,
+							0, 0, 0)
+				   ? TEEC_ERROR_NOT_SUPPORTED
+				   : TEEC_ERROR_BAD_PARAMETERS);
 	case PTA_STATS_CMD_ALLOC:
 		return ta_done(t, cmd_alloc(m, t));
 	case PTA_STATS_CMD_GET_TIME:
