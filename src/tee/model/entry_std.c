@@ -8,8 +8,8 @@
  * argument buffer comes from the call (CALL_WITH_RPC_ARG, REGD_ARG), from
  * the guest's cache (ENABLE_SHM_CACHE) or from RPC ALLOC; in the last case
  * it is given back with RPC FREE when the call ends, unless the cache is
- * enabled. thread_resume() lists every allowed transition; anything else
- * answers ERESUME.
+ * enabled. std_return_from_rpc() lists every allowed transition; anything
+ * else answers ERESUME.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +24,7 @@ static struct model_thread *thread_alloc(struct tg_model *m, struct guest *g,
 	for (uint32_t i = 0; i < m->num_threads; i++) {
 		struct model_thread *t = &m->threads[i];
 
-		if (t->state != THREAD_FREE || t->guest)
+		if (t->state != THREAD_FREE)
 			continue;
 		t->guest = g;
 		t->client_id = client_id;
@@ -57,7 +57,6 @@ static void thread_release(struct model_thread *t)
 	t->ta_ran = false;
 	t->rpc_injected = false;
 	t->injected_here = false;
-	t->fail_cmd_after_free = false;
 	t->ret = 0;
 	t->ret_origin = 0;
 }

@@ -208,7 +208,6 @@ struct model_thread {
 	struct rpc_cmd saved_rpc; /* the work's RPC during an injection */
 	bool rpc_injected;	  /* current CMD is an injected one */
 	bool injected_here;	  /* one injection per step point */
-	bool fail_cmd_after_free; /* after THREAD_WAIT_FREE_BAD_ARG */
 };
 
 struct tg_model {
