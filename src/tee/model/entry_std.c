@@ -8,7 +8,7 @@
  * argument buffer comes from the call (CALL_WITH_RPC_ARG, REGD_ARG), from
  * the guest's cache (ENABLE_SHM_CACHE) or from RPC ALLOC; in the last case
  * it is given back with RPC FREE when the call ends, unless the cache is
- * enabled. std_return_from_rpc() lists every allowed transition; anything
+ * enabled. tgm_std_return_from_rpc() lists every allowed transition; anything
  * else answers ERESUME.
  */
 #include <stdlib.h>
@@ -36,10 +36,10 @@ static struct model_thread *thread_alloc(struct tg_model *m, struct guest *g,
 /* Drop everything the call holds, without any RPC. */
 static void thread_release(struct model_thread *t)
 {
-	ta_params_release(t);
-	span_release(&t->arg_span);
-	span_release(&t->rpc_span);
-	span_release(&t->work_span);
+	tgm_ta_params_release(t);
+	tgm_span_release(&t->arg_span);
+	tgm_span_release(&t->rpc_span);
+	tgm_span_release(&t->work_span);
 	if (t->arg_reg)
 		t->arg_reg->users--;
 	if (t->session && t->session->busy_in == t)
@@ -62,10 +62,10 @@ static void thread_release(struct model_thread *t)
 }
 
 /**
- * thread_abort() - forget a thread's call (its guest is being destroyed).
+ * tgm_thread_abort() - forget a thread's call (its guest is being destroyed).
  * An allocated RPC argument is not freed: the guest is gone.
  */
-void thread_abort(struct tg_model *m, struct model_thread *t)
+void tgm_thread_abort(struct tg_model *m, struct model_thread *t)
 {
 	(void)m;
 	thread_release(t);
@@ -93,7 +93,7 @@ static void call_return(uint64_t regs[8], uint32_t a0)
 	regs[3] = 0;
 }
 
-void rpc_prepare(struct model_thread *t, uint32_t cmd, uint32_t n)
+void tgm_rpc_prepare(struct model_thread *t, uint32_t cmd, uint32_t n)
 {
 	memset(&t->rpc, 0, sizeof(t->rpc));
 	t->rpc.cmd = cmd;
@@ -115,8 +115,8 @@ static bool rpc_write_arg(struct tg_model *m, struct model_thread *t)
 	memcpy(buf, &hdr, sizeof(hdr));
 	memcpy(buf + OPTEE_MSG_ARG_HDR_SIZE, t->rpc.params,
 	       sizeof(t->rpc.params));
-	return span_write(m, t->client_id, &t->rpc_span, 0, buf,
-			  OPTEE_MSG_GET_ARG_SIZE(t->rpc.num_params));
+	return tgm_span_write(m, t->client_id, &t->rpc_span, 0, buf,
+			      OPTEE_MSG_GET_ARG_SIZE(t->rpc.num_params));
 }
 
 /*
@@ -128,8 +128,8 @@ static void rpc_read_answer(struct tg_model *m, struct model_thread *t)
 	uint8_t buf[MODEL_RPC_ARG_SIZE];
 	struct optee_msg_arg hdr;
 
-	if (!span_read(m, t->client_id, &t->rpc_span, 0, buf,
-		       OPTEE_MSG_GET_ARG_SIZE(t->rpc.num_params))) {
+	if (!tgm_span_read(m, t->client_id, &t->rpc_span, 0, buf,
+			   OPTEE_MSG_GET_ARG_SIZE(t->rpc.num_params))) {
 		t->rpc.ret = TEEC_ERROR_COMMUNICATION;
 		t->rpc.answer_num_params = 0;
 		return;
@@ -151,7 +151,7 @@ static bool rpc_arg_from_cache(struct model_thread *t)
 	c = g->rpc_cache[--g->rpc_cache_len];
 	t->rpc_src = RPC_ARG_ALLOCATED;
 	t->rpc_cookie = c.cookie;
-	return span_contig(c.pa, MODEL_RPC_ARG_SIZE, &t->rpc_span);
+	return tgm_span_contig(c.pa, MODEL_RPC_ARG_SIZE, &t->rpc_span);
 }
 
 /*
@@ -201,15 +201,14 @@ static bool inject(struct tg_model *m, struct model_thread *t, uint64_t regs[8])
 	struct guest *g = t->guest;
 
 	if (m->cfg.inject_foreign_intr_pct &&
-	    model_prng_pct(g) < m->cfg.inject_foreign_intr_pct) {
+	    tgm_prng_pct(g) < m->cfg.inject_foreign_intr_pct) {
 		t->state = THREAD_WAIT_FOREIGN_INTR;
 		rpc_return(t, regs, OPTEE_SMC_RPC_FUNC_FOREIGN_INTR, 0, 0);
 		return true;
 	}
-	if (m->cfg.inject_rpc_pct &&
-	    model_prng_pct(g) < m->cfg.inject_rpc_pct) {
+	if (m->cfg.inject_rpc_pct && tgm_prng_pct(g) < m->cfg.inject_rpc_pct) {
 		t->saved_rpc = t->rpc;
-		rpc_prepare(t, OPTEE_RPC_CMD_GET_TIME, 1);
+		tgm_rpc_prepare(t, OPTEE_RPC_CMD_GET_TIME, 1);
 		t->rpc.params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_OUTPUT;
 		t->rpc_injected = true;
 		if (rpc_send_cmd(m, t, regs))
@@ -271,11 +270,11 @@ static void thread_exit(struct tg_model *m, struct model_thread *t,
 	t->shadow->ret = t->ret;
 	t->shadow->ret_origin = t->ret_origin;
 	if (t->ta_ran)
-		msg_params_from_ta(t, t->msg_first);
+		tgm_msg_params_from_ta(t, t->msg_first);
 	/* A failed write-back is invisible to OP-TEE's caller as well. */
-	(void)span_write(m, t->client_id, &t->arg_span, 0, t->shadow,
-			 t->shadow_size);
-	ta_params_release(t);
+	(void)tgm_span_write(m, t->client_id, &t->arg_span, 0, t->shadow,
+			     t->shadow_size);
+	tgm_ta_params_release(t);
 
 	/* OP-TEE frees the RPC argument only when it has a cookie. */
 	if (t->rpc_src == RPC_ARG_ALLOCATED && t->rpc_cookie) {
@@ -283,7 +282,7 @@ static void thread_exit(struct tg_model *m, struct model_thread *t,
 			struct cached_rpc_arg *c =
 				&g->rpc_cache[g->rpc_cache_len++];
 
-			c->pa = span_page(&t->rpc_span, 0);
+			c->pa = tgm_span_page(&t->rpc_span, 0);
 			c->cookie = t->rpc_cookie;
 		} else {
 			t->state = THREAD_WAIT_FREE_AT_EXIT;
@@ -314,7 +313,7 @@ static struct session *session_find(struct guest *g, uint32_t id)
 	return NULL;
 }
 
-void session_free_all(struct guest *g)
+void tgm_session_free_all(struct guest *g)
 {
 	while (g->sessions) {
 		struct session *s = g->sessions;
@@ -365,17 +364,17 @@ static int load_take_shm(struct tg_model *m, struct model_thread *t)
 	    size < MODEL_PAGE_SIZE)
 		return -1;
 	if (p->attr & OPTEE_MSG_ATTR_NONCONTIG)
-		return span_from_pagelist(m, t->client_id, pa, size,
-					  &t->work_span) == TEEC_SUCCESS
+		return tgm_span_from_pagelist(m, t->client_id, pa, size,
+					      &t->work_span) == TEEC_SUCCESS
 			       ? 0
 			       : 1;
 	/* Contiguous: the reserved pool, or a single page. */
-	if (in_reserved_shm(m, pa, size))
-		return span_contig(pa, size, &t->work_span) ? 0 : 1;
+	if (tgm_in_reserved_shm(m, pa, size))
+		return tgm_span_contig(pa, size, &t->work_span) ? 0 : 1;
 	if (!pa || (pa & MODEL_PAGE_MASK) || size > MODEL_PAGE_SIZE ||
-	    !pa_range_is_ns(m, t->client_id, pa, size))
+	    !tgm_pa_range_is_ns(m, t->client_id, pa, size))
 		return 1;
-	return span_contig(pa, size, &t->work_span) ? 0 : 1;
+	return tgm_span_contig(pa, size, &t->work_span) ? 0 : 1;
 }
 
 static void load_fs_open(struct tg_model *m, struct model_thread *t,
@@ -383,8 +382,8 @@ static void load_fs_open(struct tg_model *m, struct model_thread *t,
 {
 	uint64_t len = strlen(name) + 1;
 
-	(void)span_write(m, t->client_id, &t->work_span, 0, name, len);
-	rpc_prepare(t, OPTEE_RPC_CMD_FS, 3);
+	(void)tgm_span_write(m, t->client_id, &t->work_span, 0, name, len);
+	tgm_rpc_prepare(t, OPTEE_RPC_CMD_FS, 3);
 	t->rpc.params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
 	t->rpc.params[0].u.value.a = 0; /* OPTEE_RPC_FS_OPEN */
 	t->rpc.params[1].attr = OPTEE_MSG_ATTR_TYPE_RMEM_INPUT;
@@ -398,7 +397,7 @@ static enum step_result ta_load_step(struct tg_model *m, struct model_thread *t)
 {
 	switch (t->step) {
 	case LOAD_SHM_ALLOC:
-		rpc_prepare(t, OPTEE_RPC_CMD_SHM_ALLOC, 1);
+		tgm_rpc_prepare(t, OPTEE_RPC_CMD_SHM_ALLOC, 1);
 		t->rpc.params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
 		t->rpc.params[0].u.value.a = OPTEE_RPC_SHM_TYPE_APPL;
 		t->rpc.params[0].u.value.b = MODEL_PAGE_SIZE;
@@ -428,7 +427,7 @@ static enum step_result ta_load_step(struct tg_model *m, struct model_thread *t)
 		t->step = LOAD_TA_QUERY;
 		return STEP_RPC_CMD;
 	case LOAD_TA_QUERY:
-		rpc_prepare(t, OPTEE_RPC_CMD_LOAD_TA, 2);
+		tgm_rpc_prepare(t, OPTEE_RPC_CMD_LOAD_TA, 2);
 		t->rpc.params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
 		/* The UUID octets, as OPEN_SESSION carried them. */
 		t->rpc.params[0].u.value.a = t->shadow->params[0].u.value.a;
@@ -451,7 +450,7 @@ static enum step_result ta_load_step(struct tg_model *m, struct model_thread *t)
 		t->step = LOAD_SHM_FREE;
 		return ta_load_step(m, t);
 	case LOAD_SHM_FREE:
-		rpc_prepare(t, OPTEE_RPC_CMD_SHM_FREE, 1);
+		tgm_rpc_prepare(t, OPTEE_RPC_CMD_SHM_FREE, 1);
 		t->rpc.params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
 		t->rpc.params[0].u.value.a = OPTEE_RPC_SHM_TYPE_APPL;
 		t->rpc.params[0].u.value.b = t->scratch[0];
@@ -459,7 +458,7 @@ static enum step_result ta_load_step(struct tg_model *m, struct model_thread *t)
 		return STEP_RPC_CMD;
 	case LOAD_END:
 	default:
-		span_release(&t->work_span);
+		tgm_span_release(&t->work_span);
 		return tee_done(t, (uint32_t)t->scratch[1]);
 	}
 }
@@ -497,11 +496,11 @@ static enum step_result open_session(struct tg_model *m, struct model_thread *t)
 		return tee_done(t, TEEC_ERROR_BAD_PARAMETERS);
 	memcpy(uuid, &arg->params[0].u.value.a, 8);
 	memcpy(uuid + 8, &arg->params[0].u.value.b, 8);
-	res = msg_params_to_ta(m, t, 2, arg->num_params - 2);
+	res = tgm_msg_params_to_ta(m, t, 2, arg->num_params - 2);
 	if (res != TEEC_SUCCESS)
 		return tee_done(t, res);
 
-	ta = ta_find(uuid);
+	ta = tgm_ta_find(uuid);
 	if (!ta) {
 		t->work = ta_load_step;
 		t->step = LOAD_SHM_ALLOC;
@@ -526,7 +525,7 @@ static enum step_result open_session(struct tg_model *m, struct model_thread *t)
 static enum step_result invoke_command(struct tg_model *m,
 				       struct model_thread *t)
 {
-	uint32_t res = msg_params_to_ta(m, t, 0, t->shadow->num_params);
+	uint32_t res = tgm_msg_params_to_ta(m, t, 0, t->shadow->num_params);
 	struct session *s;
 
 	/* Parameters are checked before the session, as in OP-TEE. */
@@ -593,9 +592,9 @@ static enum step_result msg_dispatch(struct tg_model *m, struct model_thread *t)
 	case OPTEE_MSG_CMD_CANCEL:
 		return cancel(t);
 	case OPTEE_MSG_CMD_REGISTER_SHM:
-		return tee_done(t, reg_shm_register(m, t));
+		return tee_done(t, tgm_reg_shm_register(m, t));
 	case OPTEE_MSG_CMD_UNREGISTER_SHM:
-		return tee_done(t, reg_shm_unregister(t));
+		return tee_done(t, tgm_reg_shm_unregister(t));
 	case OPTEE_MSG_CMD_DO_BOTTOM_HALF:
 		return tee_done(t, TEEC_SUCCESS);
 	case OPTEE_MSG_CMD_STOP_ASYNC_NOTIF:
@@ -621,7 +620,7 @@ static uint32_t fetch_arg(struct tg_model *m, struct model_thread *t,
 	struct optee_msg_arg hdr;
 	uint32_t num, size, total;
 
-	if (!span_read(m, t->client_id, whole, 0, &hdr, sizeof(hdr)))
+	if (!tgm_span_read(m, t->client_id, whole, 0, &hdr, sizeof(hdr)))
 		return OPTEE_SMC_RETURN_EBADADDR;
 	num = hdr.num_params;
 	if (num > OPTEE_MSG_MAX_NUM_PARAMS)
@@ -630,13 +629,14 @@ static uint32_t fetch_arg(struct tg_model *m, struct model_thread *t,
 	total = size + (with_rpc_arg ? MODEL_RPC_ARG_SIZE : 0);
 	if (total > whole->size)
 		return OPTEE_SMC_RETURN_EBADADDR;
-	if (!span_sub(whole, 0, size, &t->arg_span) ||
-	    !span_read(m, t->client_id, &t->arg_span, 0, t->shadow, size))
+	if (!tgm_span_sub(whole, 0, size, &t->arg_span) ||
+	    !tgm_span_read(m, t->client_id, &t->arg_span, 0, t->shadow, size))
 		return OPTEE_SMC_RETURN_EBADADDR;
 	t->shadow->num_params = num;
 	t->shadow_size = size;
 	if (with_rpc_arg) {
-		if (!span_sub(whole, size, MODEL_RPC_ARG_SIZE, &t->rpc_span))
+		if (!tgm_span_sub(whole, size, MODEL_RPC_ARG_SIZE,
+				  &t->rpc_span))
 			return OPTEE_SMC_RETURN_EBADADDR;
 		t->rpc_src = RPC_ARG_FROM_CALL;
 	}
@@ -656,7 +656,7 @@ static uint32_t fetch_arg_by_pa(struct tg_model *m, struct model_thread *t,
 	uint64_t avail;
 	uint32_t res;
 
-	if (in_reserved_shm(m, pa, OPTEE_MSG_ARG_HDR_SIZE)) {
+	if (tgm_in_reserved_shm(m, pa, OPTEE_MSG_ARG_HDR_SIZE)) {
 		if (pa & 7)
 			return OPTEE_SMC_RETURN_EBADADDR;
 		avail = m->cfg.reserved_shm_base + m->cfg.reserved_shm_size -
@@ -668,10 +668,10 @@ static uint32_t fetch_arg_by_pa(struct tg_model *m, struct model_thread *t,
 	} else {
 		avail = MODEL_PAGE_SIZE;
 	}
-	if (!span_contig(pa, avail, &whole))
+	if (!tgm_span_contig(pa, avail, &whole))
 		return OPTEE_SMC_RETURN_ENOMEM;
 	res = fetch_arg(m, t, &whole, with_rpc_arg);
-	span_release(&whole);
+	tgm_span_release(&whole);
 	return res;
 }
 
@@ -685,13 +685,13 @@ static uint32_t fetch_arg_regd(struct tg_model *m, struct model_thread *t,
 	uint64_t cookie =
 		((regs[1] & 0xFFFFFFFFu) << 32) | (regs[2] & 0xFFFFFFFFu);
 	uint64_t offs = regs[3];
-	struct reg_shm *r = reg_shm_find(t->guest, cookie);
+	struct reg_shm *r = tgm_reg_shm_find(t->guest, cookie);
 	struct ns_span whole;
 	uint32_t res;
 
 	if (!r || offs >= r->span.size)
 		return OPTEE_SMC_RETURN_EBADADDR;
-	if (!span_sub(&r->span, offs, r->span.size - offs, &whole))
+	if (!tgm_span_sub(&r->span, offs, r->span.size - offs, &whole))
 		return OPTEE_SMC_RETURN_EBADADDR;
 	res = fetch_arg(m, t, &whole, true);
 	if (res == OPTEE_SMC_RETURN_OK) {
@@ -702,10 +702,10 @@ static uint32_t fetch_arg_regd(struct tg_model *m, struct model_thread *t,
 }
 
 /**
- * std_call() - a new yielding call from client regs[7] (guest @g).
+ * tgm_std_call() - a new yielding call from client regs[7] (guest @g).
  * @regs:	the normal world's registers: every value is untrusted.
  */
-void std_call(struct tg_model *m, struct guest *g, uint64_t regs[8])
+void tgm_std_call(struct tg_model *m, struct guest *g, uint64_t regs[8])
 {
 	uint32_t fid = (uint32_t)regs[0];
 	struct model_thread *t = thread_alloc(m, g, (uint16_t)regs[7]);
@@ -751,10 +751,10 @@ static bool rpc_alloc_usable(struct tg_model *m, struct model_thread *t,
 {
 	if (!pa || (pa & 7))
 		return false;
-	if (in_reserved_shm(m, pa, MODEL_RPC_ARG_SIZE))
+	if (tgm_in_reserved_shm(m, pa, MODEL_RPC_ARG_SIZE))
 		return true;
 	return !(pa & MODEL_PAGE_MASK) &&
-	       pa_range_is_ns(m, t->client_id, pa, MODEL_RPC_ARG_SIZE);
+	       tgm_pa_range_is_ns(m, t->client_id, pa, MODEL_RPC_ARG_SIZE);
 }
 
 /*
@@ -770,7 +770,7 @@ static void resume_alloc(struct tg_model *m, struct model_thread *t,
 		((regs[4] & 0xFFFFFFFFu) << 32) | (regs[5] & 0xFFFFFFFFu);
 
 	if (!rpc_alloc_usable(m, t, pa) ||
-	    !span_contig(pa, MODEL_RPC_ARG_SIZE, &t->rpc_span)) {
+	    !tgm_span_contig(pa, MODEL_RPC_ARG_SIZE, &t->rpc_span)) {
 		if (cookie) {
 			t->state = THREAD_WAIT_FREE_BAD_ARG;
 			rpc_return(t, regs, OPTEE_SMC_RPC_FUNC_FREE,
@@ -792,11 +792,12 @@ static void resume_alloc(struct tg_model *m, struct model_thread *t,
 }
 
 /**
- * std_return_from_rpc() - RETURN_FROM_RPC: a3 = thread id; the answer to
+ * tgm_std_return_from_rpc() - RETURN_FROM_RPC: a3 = thread id; the answer to
  * the RPC is in a1, a2, a4, a5. A thread that is not suspended, or that
  * another client holds, gets ERESUME (as OP-TEE answers).
  */
-void std_return_from_rpc(struct tg_model *m, struct guest *g, uint64_t regs[8])
+void tgm_std_return_from_rpc(struct tg_model *m, struct guest *g,
+			     uint64_t regs[8])
 {
 	uint64_t tid = regs[3] & 0xFFFFFFFFu;
 	struct model_thread *t;

@@ -37,12 +37,12 @@ static uint64_t splitmix64(uint64_t *state)
  * Each guest has its own stream, seeded from cfg.seed and its id, so that
  * the injections a guest sees depend only on its own sequence of calls.
  */
-uint32_t model_prng_pct(struct guest *g)
+uint32_t tgm_prng_pct(struct guest *g)
 {
 	return (uint32_t)(splitmix64(&g->prng_state) % 100u);
 }
 
-void model_tee_time(uint64_t *seconds, uint64_t *millis)
+void tgm_tee_time(uint64_t *seconds, uint64_t *millis)
 {
 	struct timespec ts;
 
@@ -53,7 +53,7 @@ void model_tee_time(uint64_t *seconds, uint64_t *millis)
 
 /* ---- Guests ------------------------------------------------------------ */
 
-struct guest *model_find_guest(struct tg_model *m, uint16_t client_id)
+struct guest *tgm_find_guest(struct tg_model *m, uint16_t client_id)
 {
 	if (m->cfg.no_virtualization)
 		return &m->guests[0];
@@ -68,9 +68,9 @@ static void guest_clear(struct tg_model *m, struct guest *g)
 {
 	for (uint32_t i = 0; i < m->num_threads; i++)
 		if (m->threads[i].guest == g)
-			thread_abort(m, &m->threads[i]);
-	session_free_all(g);
-	reg_shm_free_all(g);
+			tgm_thread_abort(m, &m->threads[i]);
+	tgm_session_free_all(g);
+	tgm_reg_shm_free_all(g);
 	g->rpc_cache_len = 0;
 	g->shm_cache_enabled = false;
 	g->async_notif_enabled = false;
@@ -92,7 +92,7 @@ static void guest_init(struct tg_model *m, struct guest *g, uint16_t id)
  */
 static uint32_t vm_created(struct tg_model *m, uint16_t id)
 {
-	struct guest *g = model_find_guest(m, id);
+	struct guest *g = tgm_find_guest(m, id);
 
 	if (id == HYP_CLIENT_ID)
 		return OPTEE_SMC_RETURN_ENOTAVAIL;
@@ -113,7 +113,7 @@ static uint32_t vm_created(struct tg_model *m, uint16_t id)
 /* VM_DESTROYED: an unknown id is only logged by OP-TEE: OK. */
 static uint32_t vm_destroyed(struct tg_model *m, uint16_t id)
 {
-	struct guest *g = model_find_guest(m, id);
+	struct guest *g = tgm_find_guest(m, id);
 
 	if (g && id != HYP_CLIENT_ID) {
 		guest_clear(m, g);
@@ -129,8 +129,7 @@ static uint32_t vm_destroyed(struct tg_model *m, uint16_t id)
  * the model lock is dropped). Like OP-TEE, a value sent before the guest
  * enabled asynchronous notifications is dropped.
  */
-void model_raise_async_notif(struct tg_model *m, struct guest *g,
-			     uint32_t value)
+void tgm_raise_async_notif(struct tg_model *m, struct guest *g, uint32_t value)
 {
 	if (!g->async_notif_enabled || value > MODEL_MAX_NOTIF_VALUE)
 		return;
@@ -343,7 +342,7 @@ void tg_model_smc(struct tg_model *m, uint64_t regs[8])
 	if (virt && client == HYP_CLIENT_ID)
 		g = NULL;
 	else
-		g = model_find_guest(m, client);
+		g = tgm_find_guest(m, client);
 
 	if (OPTEE_SMC_IS_FAST(fid)) {
 		if (virt && client != HYP_CLIENT_ID && !g)
@@ -357,9 +356,9 @@ void tg_model_smc(struct tg_model *m, uint64_t regs[8])
 		/* Unknown client, or the hypervisor itself. */
 		regs[0] = OPTEE_SMC_RETURN_ENOTAVAIL;
 	} else if (fid == OPTEE_SMC_CALL_RETURN_FROM_RPC) {
-		std_return_from_rpc(m, g, regs);
+		tgm_std_return_from_rpc(m, g, regs);
 	} else {
-		std_call(m, g, regs);
+		tgm_std_call(m, g, regs);
 	}
 	raise_irq = m->notif_irq_pending;
 	m->notif_irq_pending = false;
@@ -392,7 +391,7 @@ static void model_free(struct tg_model *m)
 {
 	/* Threads first: they hold references into the guests' buffers. */
 	for (uint32_t i = 0; m->threads && i < m->num_threads; i++)
-		thread_abort(m, &m->threads[i]);
+		tgm_thread_abort(m, &m->threads[i]);
 	for (uint32_t i = 0; m->guests && i < m->max_guests; i++) {
 		if (m->threads)
 			guest_clear(m, &m->guests[i]);

@@ -6,6 +6,10 @@
  * takes it for the whole SMC. Nothing outside the model is called with the
  * lock held except tg_sw_mem.map() and tg_sw_mem.notif_irq(), which are
  * short and never call back into the model.
+ *
+ * Every symbol the model's objects export besides the tg_model_* API
+ * starts with tgm_, so that the model links with the mediator (which has
+ * its own std_call() and friends) into one program.
  */
 #ifndef TEEGATE_MODEL_INTERNAL_H
 #define TEEGATE_MODEL_INTERNAL_H
@@ -223,43 +227,44 @@ struct tg_model {
 };
 
 /* ---- model.c ----------------------------------------------------------- */
-struct guest *model_find_guest(struct tg_model *m, uint16_t client_id);
-void model_raise_async_notif(struct tg_model *m, struct guest *g,
-			     uint32_t value);
-uint32_t model_prng_pct(struct guest *g);
+struct guest *tgm_find_guest(struct tg_model *m, uint16_t client_id);
+void tgm_raise_async_notif(struct tg_model *m, struct guest *g, uint32_t value);
+uint32_t tgm_prng_pct(struct guest *g);
 
 /* ---- ns_mem.c ---------------------------------------------------------- */
-uint64_t span_page(const struct ns_span *s, uint64_t i);
-void span_release(struct ns_span *s);
-bool span_read(struct tg_model *m, uint16_t client, const struct ns_span *s,
-	       uint64_t off, void *dst, uint64_t len);
-bool span_write(struct tg_model *m, uint16_t client, const struct ns_span *s,
-		uint64_t off, const void *src, uint64_t len);
-bool span_sub(const struct ns_span *s, uint64_t off, uint64_t size,
-	      struct ns_span *out);
-bool span_contig(uint64_t pa, uint64_t size, struct ns_span *out);
-uint32_t span_from_pagelist(struct tg_model *m, uint16_t client,
-			    uint64_t buf_ptr, uint64_t size,
-			    struct ns_span *out);
-bool pa_range_is_ns(struct tg_model *m, uint16_t client, uint64_t pa,
-		    uint64_t size);
-bool in_reserved_shm(const struct tg_model *m, uint64_t pa, uint64_t size);
+uint64_t tgm_span_page(const struct ns_span *s, uint64_t i);
+void tgm_span_release(struct ns_span *s);
+bool tgm_span_read(struct tg_model *m, uint16_t client, const struct ns_span *s,
+		   uint64_t off, void *dst, uint64_t len);
+bool tgm_span_write(struct tg_model *m, uint16_t client,
+		    const struct ns_span *s, uint64_t off, const void *src,
+		    uint64_t len);
+bool tgm_span_sub(const struct ns_span *s, uint64_t off, uint64_t size,
+		  struct ns_span *out);
+bool tgm_span_contig(uint64_t pa, uint64_t size, struct ns_span *out);
+uint32_t tgm_span_from_pagelist(struct tg_model *m, uint16_t client,
+				uint64_t buf_ptr, uint64_t size,
+				struct ns_span *out);
+bool tgm_pa_range_is_ns(struct tg_model *m, uint16_t client, uint64_t pa,
+			uint64_t size);
+bool tgm_in_reserved_shm(const struct tg_model *m, uint64_t pa, uint64_t size);
 
 /* ---- msg_param.c ------------------------------------------------------- */
-uint32_t msg_params_to_ta(struct tg_model *m, struct model_thread *t,
-			  uint32_t first, uint32_t count);
-void msg_params_from_ta(struct model_thread *t, uint32_t first);
-void ta_params_release(struct model_thread *t);
-struct reg_shm *reg_shm_find(struct guest *g, uint64_t cookie);
-void reg_shm_free_all(struct guest *g);
-uint32_t reg_shm_register(struct tg_model *m, struct model_thread *t);
-uint32_t reg_shm_unregister(struct model_thread *t);
+uint32_t tgm_msg_params_to_ta(struct tg_model *m, struct model_thread *t,
+			      uint32_t first, uint32_t count);
+void tgm_msg_params_from_ta(struct model_thread *t, uint32_t first);
+void tgm_ta_params_release(struct model_thread *t);
+struct reg_shm *tgm_reg_shm_find(struct guest *g, uint64_t cookie);
+void tgm_reg_shm_free_all(struct guest *g);
+uint32_t tgm_reg_shm_register(struct tg_model *m, struct model_thread *t);
+uint32_t tgm_reg_shm_unregister(struct model_thread *t);
 
 /* ---- entry_std.c ------------------------------------------------------- */
-void std_call(struct tg_model *m, struct guest *g, uint64_t regs[8]);
-void std_return_from_rpc(struct tg_model *m, struct guest *g, uint64_t regs[8]);
-void thread_abort(struct tg_model *m, struct model_thread *t);
-void session_free_all(struct guest *g);
+void tgm_std_call(struct tg_model *m, struct guest *g, uint64_t regs[8]);
+void tgm_std_return_from_rpc(struct tg_model *m, struct guest *g,
+			     uint64_t regs[8]);
+void tgm_thread_abort(struct tg_model *m, struct model_thread *t);
+void tgm_session_free_all(struct guest *g);
 
 /* ---- TAs (pta_*.c, ta_*.c) --------------------------------------------- */
 
@@ -275,14 +280,14 @@ struct ta_desc {
 	enum step_result (*invoke)(struct tg_model *m, struct model_thread *t);
 };
 
-extern const struct ta_desc pta_invoke_tests;
-extern const struct ta_desc pta_stats;
-extern const struct ta_desc pta_device_enum;
-extern const struct ta_desc ta_bigbuf;
-extern const struct ta_desc ta_yield;
-extern const struct ta_desc ta_notify;
+extern const struct ta_desc tgm_pta_invoke_tests;
+extern const struct ta_desc tgm_pta_stats;
+extern const struct ta_desc tgm_pta_device_enum;
+extern const struct ta_desc tgm_ta_bigbuf;
+extern const struct ta_desc tgm_ta_yield;
+extern const struct ta_desc tgm_ta_notify;
 
-const struct ta_desc *ta_find(const uint8_t uuid[16]);
+const struct ta_desc *tgm_ta_find(const uint8_t uuid[16]);
 
 /* Helpers for TAs. */
 static inline uint32_t ta_param_types(const struct model_thread *t)
@@ -311,15 +316,15 @@ static inline enum step_result ta_done(struct model_thread *t, uint32_t ret)
 }
 
 /* Prepare thread->rpc for a command with @n parameters, all NONE. */
-void rpc_prepare(struct model_thread *t, uint32_t cmd, uint32_t n);
+void tgm_rpc_prepare(struct model_thread *t, uint32_t cmd, uint32_t n);
 /* Copy a memref's content: the TAs' page-safe accessors. */
-bool ta_mem_read(struct tg_model *m, struct model_thread *t,
-		 const struct ta_param *p, uint64_t off, void *dst,
-		 uint64_t len);
-bool ta_mem_write(struct tg_model *m, struct model_thread *t,
-		  const struct ta_param *p, uint64_t off, const void *src,
-		  uint64_t len);
+bool tgm_ta_mem_read(struct tg_model *m, struct model_thread *t,
+		     const struct ta_param *p, uint64_t off, void *dst,
+		     uint64_t len);
+bool tgm_ta_mem_write(struct tg_model *m, struct model_thread *t,
+		      const struct ta_param *p, uint64_t off, const void *src,
+		      uint64_t len);
 /* Current TEE time (monotonic). */
-void model_tee_time(uint64_t *seconds, uint64_t *millis);
+void tgm_tee_time(uint64_t *seconds, uint64_t *millis);
 
 #endif /* TEEGATE_MODEL_INTERNAL_H */

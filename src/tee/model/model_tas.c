@@ -30,13 +30,13 @@ static uint32_t bigbuf_xor(struct tg_model *m, struct model_thread *t)
 
 		if (n > BOUNCE_SIZE)
 			n = BOUNCE_SIZE;
-		if (!ta_mem_read(m, t, in, off, buf, n))
+		if (!tgm_ta_mem_read(m, t, in, off, buf, n))
 			return TEEC_ERROR_BAD_PARAMETERS;
 		for (uint64_t i = 0; i < n; i++) {
 			sum += buf[i];
 			buf[i] ^= MODEL_TA_BIGBUF_XOR_BYTE;
 		}
-		if (!ta_mem_write(m, t, out, off, buf, n))
+		if (!tgm_ta_mem_write(m, t, out, off, buf, n))
 			return TEEC_ERROR_BAD_PARAMETERS;
 	}
 	out->mem.size = size;
@@ -53,7 +53,7 @@ static enum step_result bigbuf_invoke(struct tg_model *m,
 	return ta_done(t, bigbuf_xor(m, t));
 }
 
-const struct ta_desc ta_bigbuf = {
+const struct ta_desc tgm_ta_bigbuf = {
 	.name = "bigbuf",
 	.uuid = MODEL_TA_BIGBUF_UUID,
 	.invoke = bigbuf_invoke,
@@ -82,7 +82,7 @@ static enum step_result yield_invoke(struct tg_model *m, struct model_thread *t)
 	return ta_done(t, TEEC_SUCCESS);
 }
 
-const struct ta_desc ta_yield = {
+const struct ta_desc tgm_ta_yield = {
 	.name = "yield",
 	.uuid = MODEL_TA_YIELD_UUID,
 	.invoke = yield_invoke,
@@ -104,11 +104,11 @@ static enum step_result notify_invoke(struct tg_model *m,
 
 	switch (t->ta_cmd) {
 	case MODEL_TA_NOTIFY_CMD_ASYNC:
-		model_raise_async_notif(m, t->guest, (uint32_t)value);
+		tgm_raise_async_notif(m, t->guest, (uint32_t)value);
 		return ta_done(t, TEEC_SUCCESS);
 	case MODEL_TA_NOTIFY_CMD_SEND:
 	case MODEL_TA_NOTIFY_CMD_WAIT:
-		rpc_prepare(t, OPTEE_RPC_CMD_NOTIFICATION, 1);
+		tgm_rpc_prepare(t, OPTEE_RPC_CMD_NOTIFICATION, 1);
 		t->rpc.params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
 		t->rpc.params[0].u.value.a =
 			t->ta_cmd == MODEL_TA_NOTIFY_CMD_SEND
@@ -122,7 +122,7 @@ static enum step_result notify_invoke(struct tg_model *m,
 	}
 }
 
-const struct ta_desc ta_notify = {
+const struct ta_desc tgm_ta_notify = {
 	.name = "notify",
 	.uuid = MODEL_TA_NOTIFY_UUID,
 	.invoke = notify_invoke,

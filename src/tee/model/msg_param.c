@@ -10,7 +10,7 @@
 
 #include "model_internal.h"
 
-struct reg_shm *reg_shm_find(struct guest *g, uint64_t cookie)
+struct reg_shm *tgm_reg_shm_find(struct guest *g, uint64_t cookie)
 {
 	for (struct reg_shm *r = g->shms; r; r = r->next)
 		if (r->cookie == cookie)
@@ -18,13 +18,13 @@ struct reg_shm *reg_shm_find(struct guest *g, uint64_t cookie)
 	return NULL;
 }
 
-void reg_shm_free_all(struct guest *g)
+void tgm_reg_shm_free_all(struct guest *g)
 {
 	while (g->shms) {
 		struct reg_shm *r = g->shms;
 
 		g->shms = r->next;
-		span_release(&r->span);
+		tgm_span_release(&r->span);
 		free(r);
 	}
 	g->num_shms = 0;
@@ -45,11 +45,11 @@ static uint32_t tmem_to_span(struct tg_model *m, struct model_thread *t,
 		return TEEC_SUCCESS;
 	}
 	if (mp->attr & OPTEE_MSG_ATTR_NONCONTIG)
-		return span_from_pagelist(m, t->client_id, buf_ptr, size,
-					  &p->mem);
-	if (!in_reserved_shm(m, buf_ptr, size))
+		return tgm_span_from_pagelist(m, t->client_id, buf_ptr, size,
+					      &p->mem);
+	if (!tgm_in_reserved_shm(m, buf_ptr, size))
 		return TEEC_ERROR_BAD_PARAMETERS;
-	if (!span_contig(buf_ptr, size, &p->mem))
+	if (!tgm_span_contig(buf_ptr, size, &p->mem))
 		return TEEC_ERROR_OUT_OF_MEMORY;
 	return TEEC_SUCCESS;
 }
@@ -63,11 +63,11 @@ static uint32_t rmem_to_span(struct model_thread *t,
 			     const struct optee_msg_param *mp,
 			     struct ta_param *p)
 {
-	struct reg_shm *r = reg_shm_find(t->guest, mp->u.rmem.shm_ref);
+	struct reg_shm *r = tgm_reg_shm_find(t->guest, mp->u.rmem.shm_ref);
 
 	if (!r)
 		return TEEC_ERROR_BAD_PARAMETERS;
-	if (!span_sub(&r->span, mp->u.rmem.offs, mp->u.rmem.size, &p->mem))
+	if (!tgm_span_sub(&r->span, mp->u.rmem.offs, mp->u.rmem.size, &p->mem))
 		return TEEC_ERROR_SECURITY;
 	r->users++;
 	p->mem_reg = r;
@@ -75,14 +75,14 @@ static uint32_t rmem_to_span(struct model_thread *t,
 }
 
 /**
- * msg_params_to_ta() - translate shadow params [first, first + count) into
+ * tgm_msg_params_to_ta() - translate shadow params [first, first + count) into
  * t->params. The shadow is private, but every memory reference in it is a
  * normal-world address: page lists are read and checked here.
  *
  * Return: TEEC_SUCCESS or the error OP-TEE gives (origin TEE).
  */
-uint32_t msg_params_to_ta(struct tg_model *m, struct model_thread *t,
-			  uint32_t first, uint32_t count)
+uint32_t tgm_msg_params_to_ta(struct tg_model *m, struct model_thread *t,
+			      uint32_t first, uint32_t count)
 {
 	uint32_t res = TEEC_SUCCESS;
 
@@ -140,8 +140,8 @@ uint32_t msg_params_to_ta(struct tg_model *m, struct model_thread *t,
 	return res;
 }
 
-/* msg_params_from_ta() - write the TA's outputs into the shadow. */
-void msg_params_from_ta(struct model_thread *t, uint32_t first)
+/* tgm_msg_params_from_ta() - write the TA's outputs into the shadow. */
+void tgm_msg_params_from_ta(struct model_thread *t, uint32_t first)
 {
 	for (uint32_t i = 0; i < t->num_ta_params; i++) {
 		struct optee_msg_param *mp = &t->shadow->params[first + i];
@@ -164,26 +164,26 @@ void msg_params_from_ta(struct model_thread *t, uint32_t first)
 	}
 }
 
-void ta_params_release(struct model_thread *t)
+void tgm_ta_params_release(struct model_thread *t)
 {
 	for (uint32_t i = 0; i < MODEL_TA_NUM_PARAMS; i++) {
 		struct ta_param *p = &t->params[i];
 
 		if (p->mem_reg)
 			p->mem_reg->users--;
-		span_release(&p->mem);
+		tgm_span_release(&p->mem);
 		memset(p, 0, sizeof(*p));
 	}
 	t->num_ta_params = 0;
 }
 
 /**
- * reg_shm_register() - OPTEE_MSG_CMD_REGISTER_SHM: exactly one parameter
+ * tgm_reg_shm_register() - OPTEE_MSG_CMD_REGISTER_SHM: exactly one parameter
  * with attr TMEM_OUTPUT|NONCONTIG (what OP-TEE checks), shm_ref = the
  * cookie the normal world chose. Duplicate cookies are refused (OP-TEE
  * does not check; the model does, so lookups stay unambiguous).
  */
-uint32_t reg_shm_register(struct tg_model *m, struct model_thread *t)
+uint32_t tgm_reg_shm_register(struct tg_model *m, struct model_thread *t)
 {
 	const struct optee_msg_param *mp = &t->shadow->params[0];
 	struct reg_shm *r;
@@ -193,15 +193,15 @@ uint32_t reg_shm_register(struct tg_model *m, struct model_thread *t)
 	    mp->attr != (OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT |
 			 OPTEE_MSG_ATTR_NONCONTIG))
 		return TEEC_ERROR_BAD_PARAMETERS;
-	if (reg_shm_find(t->guest, mp->u.tmem.shm_ref))
+	if (tgm_reg_shm_find(t->guest, mp->u.tmem.shm_ref))
 		return TEEC_ERROR_BAD_PARAMETERS;
 	if (t->guest->num_shms >= MODEL_MAX_REG_SHM)
 		return TEEC_ERROR_OUT_OF_MEMORY;
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return TEEC_ERROR_OUT_OF_MEMORY;
-	res = span_from_pagelist(m, t->client_id, mp->u.tmem.buf_ptr,
-				 mp->u.tmem.size, &r->span);
+	res = tgm_span_from_pagelist(m, t->client_id, mp->u.tmem.buf_ptr,
+				     mp->u.tmem.size, &r->span);
 	if (res != TEEC_SUCCESS) {
 		free(r);
 		return res;
@@ -214,12 +214,12 @@ uint32_t reg_shm_register(struct tg_model *m, struct model_thread *t)
 }
 
 /**
- * reg_shm_unregister() - OPTEE_MSG_CMD_UNREGISTER_SHM: one parameter whose
+ * tgm_reg_shm_unregister() - OPTEE_MSG_CMD_UNREGISTER_SHM: one parameter whose
  * rmem.shm_ref is the cookie (OP-TEE does not look at its attr; Linux sends
  * RMEM_INPUT). ITEM_NOT_FOUND for an unknown cookie, BUSY while a call
  * uses the buffer.
  */
-uint32_t reg_shm_unregister(struct model_thread *t)
+uint32_t tgm_reg_shm_unregister(struct model_thread *t)
 {
 	const struct optee_msg_param *mp = &t->shadow->params[0];
 	struct reg_shm **pp;
@@ -234,7 +234,7 @@ uint32_t reg_shm_unregister(struct model_thread *t)
 		if (r->users)
 			return TEEC_ERROR_BUSY;
 		*pp = r->next;
-		span_release(&r->span);
+		tgm_span_release(&r->span);
 		free(r);
 		t->guest->num_shms--;
 		return TEEC_SUCCESS;

@@ -13,12 +13,12 @@
 
 #include "model_internal.h"
 
-uint64_t span_page(const struct ns_span *s, uint64_t i)
+uint64_t tgm_span_page(const struct ns_span *s, uint64_t i)
 {
 	return s->pages ? s->pages[i] : s->inline_pages[i];
 }
 
-void span_release(struct ns_span *s)
+void tgm_span_release(struct ns_span *s)
 {
 	if (s->owned)
 		free(s->pages);
@@ -40,7 +40,7 @@ static void *span_map_piece(struct tg_model *m, uint16_t client,
 	if (n > len)
 		n = len;
 	*piece = (uint32_t)n;
-	return m->mem.map(m->mem.ctx, client, span_page(s, page) + in_page,
+	return m->mem.map(m->mem.ctx, client, tgm_span_page(s, page) + in_page,
 			  (uint32_t)n, write);
 }
 
@@ -50,11 +50,11 @@ static bool span_range_ok(const struct ns_span *s, uint64_t off, uint64_t len)
 }
 
 /**
- * span_read() - copy @len bytes at @off of the span into private memory.
+ * tgm_span_read() - copy @len bytes at @off of the span into private memory.
  * Return: false if the range is outside the span or a page is refused.
  */
-bool span_read(struct tg_model *m, uint16_t client, const struct ns_span *s,
-	       uint64_t off, void *dst, uint64_t len)
+bool tgm_span_read(struct tg_model *m, uint16_t client, const struct ns_span *s,
+		   uint64_t off, void *dst, uint64_t len)
 {
 	uint8_t *out = dst;
 
@@ -76,11 +76,12 @@ bool span_read(struct tg_model *m, uint16_t client, const struct ns_span *s,
 }
 
 /**
- * span_write() - copy @len bytes of private memory to @off of the span.
+ * tgm_span_write() - copy @len bytes of private memory to @off of the span.
  * Return: false if the range is outside the span or a page is refused.
  */
-bool span_write(struct tg_model *m, uint16_t client, const struct ns_span *s,
-		uint64_t off, const void *src, uint64_t len)
+bool tgm_span_write(struct tg_model *m, uint16_t client,
+		    const struct ns_span *s, uint64_t off, const void *src,
+		    uint64_t len)
 {
 	const uint8_t *in = src;
 
@@ -101,9 +102,9 @@ bool span_write(struct tg_model *m, uint16_t client, const struct ns_span *s,
 	return true;
 }
 
-/* span_sub() - @out = [off, off + size) of @s, sharing its pages. */
-bool span_sub(const struct ns_span *s, uint64_t off, uint64_t size,
-	      struct ns_span *out)
+/* tgm_span_sub() - @out = [off, off + size) of @s, sharing its pages. */
+bool tgm_span_sub(const struct ns_span *s, uint64_t off, uint64_t size,
+		  struct ns_span *out)
 {
 	if (!span_range_ok(s, off, size))
 		return false;
@@ -115,11 +116,11 @@ bool span_sub(const struct ns_span *s, uint64_t off, uint64_t size,
 }
 
 /*
- * span_contig() - a span over physically contiguous memory (the reserved
+ * tgm_span_contig() - a span over physically contiguous memory (the reserved
  * pool, a single-page RPC buffer, an argument page).
  * Return: false if the page array cannot be allocated.
  */
-bool span_contig(uint64_t pa, uint64_t size, struct ns_span *out)
+bool tgm_span_contig(uint64_t pa, uint64_t size, struct ns_span *out)
 {
 	uint64_t base = pa & ~MODEL_PAGE_MASK;
 
@@ -142,9 +143,9 @@ bool span_contig(uint64_t pa, uint64_t size, struct ns_span *out)
 	return true;
 }
 
-/* pa_range_is_ns() - whether every page of [pa, pa + size) maps. */
-bool pa_range_is_ns(struct tg_model *m, uint16_t client, uint64_t pa,
-		    uint64_t size)
+/* tgm_pa_range_is_ns() - whether every page of [pa, pa + size) maps. */
+bool tgm_pa_range_is_ns(struct tg_model *m, uint16_t client, uint64_t pa,
+			uint64_t size)
 {
 	uint64_t end;
 
@@ -162,7 +163,7 @@ bool pa_range_is_ns(struct tg_model *m, uint16_t client, uint64_t pa,
 	return true;
 }
 
-bool in_reserved_shm(const struct tg_model *m, uint64_t pa, uint64_t size)
+bool tgm_in_reserved_shm(const struct tg_model *m, uint64_t pa, uint64_t size)
 {
 	uint64_t base = m->cfg.reserved_shm_base;
 	uint64_t pool = m->cfg.reserved_shm_size;
@@ -173,7 +174,7 @@ bool in_reserved_shm(const struct tg_model *m, uint64_t pa, uint64_t size)
 }
 
 /**
- * span_from_pagelist() - build a span from a NONCONTIG memory reference.
+ * tgm_span_from_pagelist() - build a span from a NONCONTIG memory reference.
  * @buf_ptr:	normal-world value: PA of the first page-list page, with the
  *		offset of the data in the first data page in bits 11:0
  * @size:	normal-world value: size of the data
@@ -186,9 +187,9 @@ bool in_reserved_shm(const struct tg_model *m, uint64_t pa, uint64_t size)
  * Return: TEEC_SUCCESS, TEEC_ERROR_BAD_PARAMETERS or
  * TEEC_ERROR_OUT_OF_MEMORY.
  */
-uint32_t span_from_pagelist(struct tg_model *m, uint16_t client,
-			    uint64_t buf_ptr, uint64_t size,
-			    struct ns_span *out)
+uint32_t tgm_span_from_pagelist(struct tg_model *m, uint16_t client,
+				uint64_t buf_ptr, uint64_t size,
+				struct ns_span *out)
 {
 	uint64_t offs = buf_ptr & MODEL_PAGE_MASK;
 	uint64_t list_pa = buf_ptr & ~MODEL_PAGE_MASK;

@@ -30,7 +30,8 @@ static uint32_t fill_uuid_list(struct tg_model *m, struct model_thread *t,
 
 		if (pos + DEVICE_UUID_SIZE > room)
 			break;
-		if (!ta_mem_write(m, t, out, pos, uuids[i], DEVICE_UUID_SIZE))
+		if (!tgm_ta_mem_write(m, t, out, pos, uuids[i],
+				      DEVICE_UUID_SIZE))
 			return TEEC_ERROR_BAD_PARAMETERS;
 	}
 	out->mem.size = needed;
@@ -60,7 +61,7 @@ static enum step_result device_enum_invoke(struct tg_model *m,
 		       fill_uuid_list(m, t, &t->params[0], bus_devices, count));
 }
 
-const struct ta_desc pta_device_enum = {
+const struct ta_desc tgm_pta_device_enum = {
 	.name = "device.pta",
 	.uuid = PTA_DEVICE_ENUM_UUID,
 	.invoke = device_enum_invoke,

@@ -38,12 +38,12 @@ static uint32_t memref_byte_sum(struct tg_model *m, struct model_thread *t,
 
 		if (n > BOUNCE_SIZE)
 			n = BOUNCE_SIZE;
-		if (!ta_mem_read(m, t, p, off, buf, n))
+		if (!tgm_ta_mem_read(m, t, p, off, buf, n))
 			return TEEC_ERROR_BAD_PARAMETERS;
 		for (uint64_t i = 0; i < n; i++)
 			sum = (uint8_t)(sum + buf[i]);
 	}
-	if (!ta_mem_write(m, t, p, 0, &sum, 1))
+	if (!tgm_ta_mem_write(m, t, p, 0, &sum, 1))
 		return TEEC_ERROR_BAD_PARAMETERS;
 	return TEEC_SUCCESS;
 }
@@ -125,11 +125,11 @@ static uint32_t cmd_aes_perf(struct tg_model *m, struct model_thread *t)
 
 		if (n > BOUNCE_SIZE)
 			n = BOUNCE_SIZE;
-		if (!ta_mem_read(m, t, in, off, buf, n))
+		if (!tgm_ta_mem_read(m, t, in, off, buf, n))
 			return TEEC_ERROR_BAD_PARAMETERS;
 		for (uint64_t i = 0; i < n; i++)
 			buf[i] ^= AES_PERF_STANDIN_KEY;
-		if (!ta_mem_write(m, t, out, off, buf, n))
+		if (!tgm_ta_mem_write(m, t, out, off, buf, n))
 			return TEEC_ERROR_BAD_PARAMETERS;
 	}
 	out->mem.size = size;
@@ -153,7 +153,7 @@ static enum step_result invoke_tests_invoke(struct tg_model *m,
 	}
 }
 
-const struct ta_desc pta_invoke_tests = {
+const struct ta_desc tgm_pta_invoke_tests = {
 	.name = "invoke_tests.pta",
 	.uuid = PTA_INVOKE_TESTS_UUID,
 	.invoke = invoke_tests_invoke,

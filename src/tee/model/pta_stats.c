@@ -71,8 +71,9 @@ static uint32_t cmd_alloc(struct tg_model *m, struct model_thread *t)
 	}
 	for (uint32_t i = 0; i < count; i++) {
 		stats_record(&stats_pools[first + i], rec);
-		if (!ta_mem_write(m, t, out, (uint64_t)i * STATS_RECORD_SIZE,
-				  rec, STATS_RECORD_SIZE))
+		if (!tgm_ta_mem_write(m, t, out,
+				      (uint64_t)i * STATS_RECORD_SIZE, rec,
+				      STATS_RECORD_SIZE))
 			return TEEC_ERROR_BAD_PARAMETERS;
 	}
 	out->mem.size = (uint64_t)count * STATS_RECORD_SIZE;
@@ -93,7 +94,7 @@ static enum step_result cmd_get_time(struct model_thread *t)
 							TA_PARAM_VALUE_OUTPUT,
 							0, 0))
 			return ta_done(t, TEEC_ERROR_BAD_PARAMETERS);
-		rpc_prepare(t, OPTEE_RPC_CMD_GET_TIME, 1);
+		tgm_rpc_prepare(t, OPTEE_RPC_CMD_GET_TIME, 1);
 		t->rpc.params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_OUTPUT;
 		t->step = 1;
 		return STEP_RPC_CMD;
@@ -103,7 +104,7 @@ static enum step_result cmd_get_time(struct model_thread *t)
 	t->params[0].value.a = (uint32_t)t->rpc.params[0].u.value.a;
 	t->params[0].value.b =
 		(uint32_t)(t->rpc.params[0].u.value.b / 1000000u);
-	model_tee_time(&secs, &millis);
+	tgm_tee_time(&secs, &millis);
 	t->params[1].value.a = (uint32_t)secs;
 	t->params[1].value.b = (uint32_t)millis;
 	return ta_done(t, TEEC_SUCCESS);
@@ -148,7 +149,7 @@ static enum step_result stats_invoke(struct tg_model *m, struct model_thread *t)
 	}
 }
 
-const struct ta_desc pta_stats = {
+const struct ta_desc tgm_pta_stats = {
 	.name = "stats.pta",
 	.uuid = PTA_STATS_UUID,
 	.invoke = stats_invoke,

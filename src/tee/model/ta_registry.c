@@ -8,11 +8,11 @@
 #include "model_internal.h"
 
 static const struct ta_desc *const builtin_tas[] = {
-	&pta_invoke_tests, &pta_stats, &pta_device_enum,
-	&ta_bigbuf,	   &ta_yield,  &ta_notify,
+	&tgm_pta_invoke_tests, &tgm_pta_stats, &tgm_pta_device_enum,
+	&tgm_ta_bigbuf,	       &tgm_ta_yield,  &tgm_ta_notify,
 };
 
-const struct ta_desc *ta_find(const uint8_t uuid[16])
+const struct ta_desc *tgm_ta_find(const uint8_t uuid[16])
 {
 	for (size_t i = 0; i < sizeof(builtin_tas) / sizeof(builtin_tas[0]);
 	     i++)
@@ -21,20 +21,20 @@ const struct ta_desc *ta_find(const uint8_t uuid[16])
 	return NULL;
 }
 
-bool ta_mem_read(struct tg_model *m, struct model_thread *t,
-		 const struct ta_param *p, uint64_t off, void *dst,
-		 uint64_t len)
+bool tgm_ta_mem_read(struct tg_model *m, struct model_thread *t,
+		     const struct ta_param *p, uint64_t off, void *dst,
+		     uint64_t len)
 {
 	if (p->mem_is_null)
 		return !len && !off;
-	return span_read(m, t->client_id, &p->mem, off, dst, len);
+	return tgm_span_read(m, t->client_id, &p->mem, off, dst, len);
 }
 
-bool ta_mem_write(struct tg_model *m, struct model_thread *t,
-		  const struct ta_param *p, uint64_t off, const void *src,
-		  uint64_t len)
+bool tgm_ta_mem_write(struct tg_model *m, struct model_thread *t,
+		      const struct ta_param *p, uint64_t off, const void *src,
+		      uint64_t len)
 {
 	if (p->mem_is_null)
 		return !len && !off;
-	return span_write(m, t->client_id, &p->mem, off, src, len);
+	return tgm_span_write(m, t->client_id, &p->mem, off, src, len);
 }
