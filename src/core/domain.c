@@ -15,11 +15,6 @@
 
 void tg_limits_defaults(struct tg_limits *l, uint32_t tee_threads);
 
-static uint32_t slot_hash(uint32_t client_id, uint32_t mask)
-{
-	return (client_id * 2654435761u >> 8) & mask;
-}
-
 /* Reference a slot whose state is one of @ok_mask (bit per state). */
 static struct tg_domain *slot_ref(struct tg_mediator *med, uint32_t client_id,
 				  uint32_t ok_mask)
@@ -49,14 +44,11 @@ static struct tg_domain *slot_ref(struct tg_mediator *med, uint32_t client_id,
 	return NULL;
 }
 
-struct tg_domain *domain_get(struct tg_mediator *med, uint32_t client_id)
+struct tg_domain *domain_get_slow(struct tg_mediator *med, uint32_t client_id)
 {
+	if (client_id == 0 || client_id > TG_MAX_CLIENT_ID)
+		return NULL;
 	return slot_ref(med, client_id, 1u << SLOT_LIVE);
-}
-
-void domain_put(struct tg_domain *d)
-{
-	atomic_fetch_sub_explicit(&d->active, 1, memory_order_release);
 }
 
 /* Find any slot that holds @client_id (table lock held). */
@@ -128,6 +120,8 @@ int tg_domain_create(struct tg_mediator *med, uint32_t client_id,
 	d->med = med;
 	d->limits = limits ? *limits : med->cfg.limits;
 	tg_limits_defaults(&d->limits, med->tee.thread_count);
+	if (d->limits.max_calls > TG_MAX_CALLS_PER_DOMAIN)
+		d->limits.max_calls = TG_MAX_CALLS_PER_DOMAIN;
 	if (d->limits.max_pages_per_buf > d->limits.max_pinned_pages)
 		d->limits.max_pages_per_buf = d->limits.max_pinned_pages;
 	rc = optee_domain_init(d);
@@ -233,37 +227,18 @@ int tg_domain_stats(struct tg_mediator *med, uint32_t client_id,
 						       memory_order_relaxed);
 	out->pinned_pages = atomic_load(&d->pinned_pages);
 	out->shadow_pages = atomic_load(&d->shadow_pages);
+	out->calls_in_flight = atomic_load(&d->calls_busy);
+	/* Counted here rather than on every RPC round trip. */
+	for (i = 0; i < d->limits.max_calls; i++)
+		out->calls_suspended += atomic_load(&d->calls[i].state) ==
+					CALL_SUSPENDED;
 	dom_lock(d);
-	out->calls_in_flight = d->calls_busy;
-	out->calls_suspended = d->calls_suspended;
 	out->shm_bufs = d->shm_count;
 	out->rpc_bufs = d->rpc_count;
 	out->sessions = d->session_count;
 	dom_unlock(d);
 	domain_put(d);
 	return TG_OK;
-}
-
-bool tg_handle_smc(struct tg_mediator *med, uint32_t client_id, uint32_t vcpu,
-		   uint64_t regs[8])
-{
-	uint32_t fid = (uint32_t)regs[0];
-	struct tg_domain *d;
-	bool handled;
-
-	/* Only the trusted-OS owner range (50..63) belongs to the TEE. */
-	if (OPTEE_SMC_OWNER(fid) < OPTEE_SMC_OWNER_TRUSTED_OS)
-		return false;
-	d = domain_get(med, client_id);
-	if (unlikely(!d)) {
-		/* What OP-TEE answers a client id it does not know. */
-		memset(regs, 0, 8 * sizeof(regs[0]));
-		regs[0] = OPTEE_SMC_RETURN_ENOTAVAIL;
-		return true;
-	}
-	handled = optee_handle_smc(d, vcpu, regs);
-	domain_put(d);
-	return handled;
 }
 
 void tg_tee_notif_irq(struct tg_mediator *med)

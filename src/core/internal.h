@@ -22,6 +22,8 @@
 /* The RPC argument the mediator shadows has at most this many params. */
 #define TG_MAX_RPC_PARAMS 8u
 #define TG_SHM_HASH_BUCKETS 64u
+/* Call slots per domain: the slot index must fit a resume handle's byte. */
+#define TG_MAX_CALLS_PER_DOMAIN 255u
 
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -91,6 +93,16 @@ struct rpc_buf {
 /* ---- std calls ----------------------------------------------------------- */
 
 /*
+ * How a malformed call is answered: in a0 (SMC return code), or with
+ * a0 = OK and the TEEC error in the message's ret.
+ */
+struct msg_err {
+	uint32_t a0;
+	uint32_t ret; /* 0 when the error is in a0 */
+	enum tg_refusal why;
+};
+
+/*
  * The call state machine. A call slot moves only along these edges
  * (call_transition() refuses every other one):
  *
@@ -134,9 +146,19 @@ struct call_res {
  * argument for the RPC_ARG forms) that the TEE actually reads.
  */
 struct optee_call {
-	enum call_state state;
+	_Atomic uint32_t state; /* enum call_state, moved by call_transition() */
 	enum call_entry entry;
-	uint32_t thread_id;   /* valid while SUSPENDED */
+	uint64_t tee[8];      /* registers of the next SMC to the TEE */
+	struct msg_err err;   /* how a refused call is answered */
+	uint32_t tee_thread;  /* OP-TEE's thread id, never shown to guests */
+	/*
+	 * What the guest sees in a3 while the call waits on an RPC: the slot
+	 * index in bits 7:0 and a generation above, new at each suspension.
+	 * OP-TEE's thread ids are global, so showing them would tell a guest
+	 * which threads other guests use.
+	 */
+	_Atomic uint32_t resume_handle;
+	uint32_t index;
 	uint32_t rpc_func;    /* the RPC the TEE is waiting on */
 	uint64_t rpc_a1, rpc_a2; /* the TEE's a1, a2 of that RPC */
 	uint32_t vcpu;
@@ -154,6 +176,8 @@ struct optee_call {
 	struct rpc_buf *rpc_arg_buf; /* RPC arg for CMD via ALLOC'd buffer */
 	struct call_res *res;
 	uint8_t ptype[OPTEE_MSG_MAX_NUM_PARAMS]; /* validated param types */
+	uint8_t out_idx[OPTEE_MSG_MAX_NUM_PARAMS]; /* output params */
+	uint32_t nout;
 };
 
 /* ---- domains ------------------------------------------------------------- */
@@ -196,8 +220,7 @@ struct tg_domain {
 	bool async_notif;
 
 	struct optee_call *calls; /* limits.max_calls slots */
-	uint32_t calls_busy;
-	uint32_t calls_suspended;
+	_Atomic uint32_t calls_busy;
 
 	struct shm_buf *shm[TG_SHM_HASH_BUCKETS];
 	uint32_t shm_count;
@@ -205,7 +228,13 @@ struct tg_domain {
 	struct rpc_buf *rpc_bufs;
 	uint32_t rpc_count;
 
-	uint32_t *sessions;
+	/*
+	 * Open sessions: written under the lock, read without it (0 marks a
+	 * free entry; OP-TEE never hands out session 0). Entries at and
+	 * above session_hwm are all 0.
+	 */
+	_Atomic uint32_t *sessions;
+	_Atomic uint32_t session_hwm;
 	uint32_t session_count;
 	uint32_t sessions_reserved; /* OPEN_SESSION in flight */
 
@@ -274,12 +303,42 @@ void tg_free(struct tg_mediator *med, void *p, size_t size);
 int optee_probe(struct tg_mediator *med);
 int optee_domain_init(struct tg_domain *d);
 void optee_domain_free(struct tg_domain *d);
-bool optee_handle_smc(struct tg_domain *d, uint32_t vcpu, uint64_t regs[8]);
 int optee_domain_destroy_step(struct tg_domain *d);
 uint32_t optee_calls_count(void);
 
 /* src/core/domain.c */
-struct tg_domain *domain_get(struct tg_mediator *med, uint32_t client_id);
-void domain_put(struct tg_domain *d);
+struct tg_domain *domain_get_slow(struct tg_mediator *med, uint32_t client_id);
+
+static inline uint32_t slot_hash(uint32_t client_id, uint32_t mask)
+{
+	return (client_id * 2654435761u >> 8) & mask;
+}
+
+/*
+ * domain_get() - reference the LIVE domain of @client_id, or NULL.
+ * The fast path is the first probe; see domain.c for the protocol.
+ */
+static inline struct tg_domain *domain_get(struct tg_mediator *med,
+					   uint32_t client_id)
+{
+	struct tg_domain *d =
+		&med->slots[slot_hash(client_id, med->nslots - 1)];
+
+	if (likely(atomic_load_explicit(&d->client_id, memory_order_relaxed) ==
+		   client_id &&
+		   atomic_load(&d->state) == SLOT_LIVE)) {
+		atomic_fetch_add(&d->active, 1);
+		if (likely(atomic_load(&d->state) == SLOT_LIVE &&
+			   atomic_load(&d->client_id) == client_id))
+			return d;
+		atomic_fetch_sub(&d->active, 1);
+	}
+	return domain_get_slow(med, client_id);
+}
+
+static inline void domain_put(struct tg_domain *d)
+{
+	atomic_fetch_sub_explicit(&d->active, 1, memory_order_release);
+}
 
 #endif /* TEEGATE_CORE_INTERNAL_H */

@@ -20,75 +20,72 @@ static void reply(uint64_t regs[8], uint32_t a0)
 }
 
 /*
- * The only legal edges of the call state machine; see enum call_state.
- * Domain lock held.
+ * Take a free call slot. @calls_busy reserves one first, so a free slot
+ * exists while we scan: a slot is marked FREE before its reservation is
+ * dropped.
  */
-bool call_transition(struct tg_domain *d, struct optee_call *c,
-		     enum call_state to)
+inline struct optee_call *call_alloc(struct tg_domain *d)
 {
-	bool ok;
+	uint32_t i, max = d->limits.max_calls;
 
-	switch (c->state) {
-	case CALL_FREE:
-		ok = to == CALL_RUNNING;
-		break;
-	case CALL_RUNNING:
-		ok = to == CALL_SUSPENDED || to == CALL_FREE;
-		break;
-	case CALL_SUSPENDED:
-		ok = to == CALL_RUNNING;
-		break;
-	default:
-		ok = false;
-		break;
+	if (atomic_fetch_add(&d->calls_busy, 1) >= max) {
+		atomic_fetch_sub(&d->calls_busy, 1);
+		return NULL;
 	}
-	if (!ok) {
-		tg_log(d->med, TG_LOG_ERROR, dom_id(d),
-		       "refused call state transition", c->state);
-		return false;
-	}
-	if (to == CALL_SUSPENDED)
-		d->calls_suspended++;
-	else if (c->state == CALL_SUSPENDED)
-		d->calls_suspended--;
-	c->state = to;
-	return true;
-}
+	for (;;) {
+		for (i = 0; i < max; i++) {
+			struct optee_call *c = &d->calls[i];
 
-struct optee_call *call_alloc(struct tg_domain *d)
-{
-	struct optee_call *c = NULL;
-	uint32_t i;
-
-	dom_lock(d);
-	if (d->calls_busy < d->limits.max_calls) {
-		for (i = 0; i < d->limits.max_calls; i++) {
-			if (d->calls[i].state == CALL_FREE) {
-				c = &d->calls[i];
-				call_transition(d, c, CALL_RUNNING);
-				d->calls_busy++;
-				break;
-			}
+			if (atomic_load_explicit(&c->state,
+						 memory_order_relaxed) ==
+				    CALL_FREE &&
+			    call_transition(d, c, CALL_FREE, CALL_RUNNING))
+				return c;
 		}
 	}
-	dom_unlock(d);
-	return c;
 }
 
-/* Return a slot whose resources were released; keeps its shadow page. */
-void call_free(struct tg_domain *d, struct optee_call *c)
+/*
+ * Return a slot whose resources were released (call_release_resources()
+ * left res, regd_buf, new_buf and opening clear); keeps its shadow page.
+ * Every other field is set afresh by whoever takes the slot next.
+ */
+inline void call_free(struct tg_domain *d, struct optee_call *c)
 {
-	c->res = NULL;
-	c->regd_buf = NULL;
-	c->new_buf = NULL;
-	c->opening = false;
-	c->guest_arg_ipa = 0;
-	c->guest_rpc_ipa = 0;
-	c->supplied_rpc = false;
-	dom_lock(d);
-	call_transition(d, c, CALL_FREE);
-	d->calls_busy--;
-	dom_unlock(d);
+	call_transition(d, c, CALL_RUNNING, CALL_FREE);
+	atomic_fetch_sub(&d->calls_busy, 1);
+}
+
+/*
+ * Claim a call suspended in an RPC: the one whose resume handle the guest
+ * gave back, or any with @any (teardown). The compare-and-swap makes the
+ * claim exclusive, so a call is resumed at most once however many vCPUs
+ * race. A handle from another domain, a stale generation or a call that
+ * is not waiting does not match.
+ */
+struct optee_call *call_claim_suspended(struct tg_domain *d, bool any,
+					uint32_t resume_handle)
+{
+	struct optee_call *c;
+	uint32_t i;
+
+	if (!any) {
+		i = resume_handle & 0xFFu;
+		if (i >= d->limits.max_calls)
+			return NULL;
+		c = &d->calls[i];
+		if (atomic_load(&c->resume_handle) != resume_handle ||
+		    !call_transition(d, c, CALL_SUSPENDED, CALL_RUNNING))
+			return NULL;
+		return c;
+	}
+	for (i = 0; i < d->limits.max_calls; i++) {
+		c = &d->calls[i];
+		if (atomic_load(&c->state) == CALL_SUSPENDED &&
+		    call_transition(d, c, CALL_SUSPENDED, CALL_RUNNING))
+			return c;
+	}
+	return NULL;
 }
 
 /*
@@ -101,8 +98,9 @@ static int fetch_arg(struct tg_domain *d, struct optee_call *c,
 	struct tg_port *port = &d->med->port;
 	uint32_t extra = c->entry == ENTRY_ARG ? 0 : rpc_arg_size(d->med);
 	uint64_t guest_ipa, room = TG_PAGE_SIZE;
-	uint32_t n;
+	uint32_t n, have;
 
+	c->guest_arg_ipa = 0; /* nothing to copy back to until located */
 	if (c->entry == ENTRY_REGD_ARG) {
 		uint64_t cookie = reg_pair(regs[1], regs[2]);
 		uint64_t offs = regs[3] & 0xFFFFFFFFu, pos;
@@ -137,8 +135,16 @@ static int fetch_arg(struct tg_domain *d, struct optee_call *c,
 					   TG_REFUSE_BAD_ADDR);
 	}
 
+	/*
+	 * One port round trip for the common message: the header and up to
+	 * ARG_PREFETCH_PARAMS parameters, never past the page or buffer.
+	 * Bytes beyond num_params are never looked at again.
+	 */
+	have = arg_size(ARG_PREFETCH_PARAMS);
+	if (have > room)
+		have = (uint32_t)room & ~(OPTEE_MSG_PARAM_SIZE - 1);
 	if (port->copy_from_guest(port->ctx, dom_id(d), c->shadow, guest_ipa,
-				  OPTEE_MSG_ARG_HDR_SIZE) != TG_OK)
+				  have) != TG_OK)
 		return msg_fail_a0(e, OPTEE_SMC_RETURN_EBADADDR,
 				   TG_REFUSE_BAD_ADDR);
 	/* Read once; the guest may rewrite its copy from now on. */
@@ -146,9 +152,10 @@ static int fetch_arg(struct tg_domain *d, struct optee_call *c,
 	if (n > OPTEE_MSG_MAX_NUM_PARAMS || arg_size(n) + extra > room)
 		return msg_fail_a0(e, OPTEE_SMC_RETURN_EBADADDR,
 				   TG_REFUSE_BAD_ADDR);
-	if (n && port->copy_from_guest(port->ctx, dom_id(d), c->shadow->params,
-				       guest_ipa + OPTEE_MSG_ARG_HDR_SIZE,
-				       n * OPTEE_MSG_PARAM_SIZE) != TG_OK)
+	if (arg_size(n) > have &&
+	    port->copy_from_guest(port->ctx, dom_id(d),
+				  (uint8_t *)c->shadow + have, guest_ipa + have,
+				  arg_size(n) - have) != TG_OK)
 		return msg_fail_a0(e, OPTEE_SMC_RETURN_EBADADDR,
 				   TG_REFUSE_BAD_ADDR);
 	c->num_params = n;
@@ -160,12 +167,38 @@ static int fetch_arg(struct tg_domain *d, struct optee_call *c,
 	return 0;
 }
 
+/*
+ * Copy, validate and translate the guest's message into @c's shadow.
+ * On failure, answer the guest and free @c. Return: true when ready.
+ */
+static __attribute__((cold, noinline)) void
+std_call_refuse(struct tg_domain *d, struct optee_call *c, uint64_t regs[8])
+{
+	ctr_refuse(d, c->err.why);
+	if (c->err.ret)
+		msg_copy_back_ret(d, c, c->err.ret, TEEC_ORIGIN_COMMS);
+	call_release_resources(d, c);
+	call_free(d, c);
+	reply(regs, c->err.a0);
+}
+
+static inline bool std_call_prepare(struct tg_domain *d, struct optee_call *c,
+				    uint64_t regs[8])
+{
+	/* The error record lives in the slot: no local escapes, so the
+	 * call into the TEE below can be a tail call. */
+	if (likely(!fetch_arg(d, c, regs, &c->err) &&
+		   !msg_prepare(d, c, &c->err)))
+		return true;
+	std_call_refuse(d, c, regs);
+	return false;
+}
+
 void std_call(struct tg_domain *d, uint32_t vcpu, uint64_t regs[8],
 	      enum call_entry entry)
 {
-	struct msg_err e = { 0 };
 	struct optee_call *c;
-	uint64_t tee[8];
+	uint64_t *tee;
 
 	c = call_alloc(d);
 	if (!c) {
@@ -175,16 +208,10 @@ void std_call(struct tg_domain *d, uint32_t vcpu, uint64_t regs[8],
 	}
 	c->entry = entry;
 	c->vcpu = vcpu;
-	if (fetch_arg(d, c, regs, &e) || msg_prepare(d, c, &e)) {
-		ctr_refuse(d, e.why);
-		if (e.ret)
-			msg_copy_back_ret(d, c, e.ret, TEEC_ORIGIN_COMMS);
-		call_release_resources(d, c);
-		call_free(d, c);
-		reply(regs, e.a0);
+	if (!std_call_prepare(d, c, regs))
 		return;
-	}
 	ctr_call(d, TG_KIND_STD_CALL);
+	tee = c->tee;
 	tee[0] = entry == ENTRY_ARG ? OPTEE_SMC_CALL_WITH_ARG
 				    : OPTEE_SMC_CALL_WITH_RPC_ARG;
 	reg_pair_split(c->shadow_pa, &tee[1], &tee[2]);
@@ -246,7 +273,7 @@ static void release_rpc_buf(struct tg_domain *d, uint64_t cookie,
 }
 
 /* Bookkeeping for an RPC as it leaves the TEE, whoever answers it. */
-static void rpc_tee_side(struct tg_domain *d, struct optee_call *c)
+static __attribute__((cold, noinline)) void rpc_tee_side(struct tg_domain *d, struct optee_call *c)
 {
 	struct optee_msg_arg *s;
 	uint64_t gipa;
@@ -267,13 +294,18 @@ static void rpc_tee_side(struct tg_domain *d, struct optee_call *c)
 	}
 }
 
+static uint32_t resume_handle(struct optee_call *c)
+{
+	return atomic_load_explicit(&c->resume_handle, memory_order_relaxed);
+}
+
 static void resume_regs(struct tg_domain *d, struct optee_call *c,
 			uint64_t tee[8])
 {
 	tee[0] = OPTEE_SMC_CALL_RETURN_FROM_RPC;
 	tee[1] = c->rpc_a1;
 	tee[2] = c->rpc_a2;
-	tee[3] = c->thread_id;
+	tee[3] = c->tee_thread;
 	tee[4] = tee[5] = tee[6] = 0;
 	tee[7] = dom_id(d);
 }
@@ -285,7 +317,7 @@ static void resume_regs(struct tg_domain *d, struct optee_call *c,
  * machine address (contiguous TMEM) is never shown to a guest.
  * Return: false when the mediator answered the TEE itself (@tee filled).
  */
-static bool rpc_cmd_to_guest(struct tg_domain *d, struct optee_call *c,
+static __attribute__((cold, noinline)) bool rpc_cmd_to_guest(struct tg_domain *d, struct optee_call *c,
 			     uint64_t guest[8], uint64_t tee[8])
 {
 	struct tg_port *port = &d->med->port;
@@ -316,7 +348,7 @@ static bool rpc_cmd_to_guest(struct tg_domain *d, struct optee_call *c,
 	reply(guest, OPTEE_SMC_RETURN_RPC_CMD);
 	guest[1] = c->rpc_a1;
 	guest[2] = c->rpc_a2;
-	guest[3] = c->thread_id;
+	guest[3] = resume_handle(c);
 	return true;
 refuse:
 	s->ret = TEEC_ERROR_BAD_PARAMETERS;
@@ -347,18 +379,18 @@ static bool rpc_to_guest(struct tg_domain *d, struct optee_call *c,
 		}
 		reply(guest, OPTEE_SMC_RETURN_RPC_ALLOC);
 		guest[1] = c->rpc_a1;
-		guest[3] = c->thread_id;
+		guest[3] = resume_handle(c);
 		return true;
 	}
 	case OPTEE_SMC_RPC_FUNC_FREE:
 		reply(guest, OPTEE_SMC_RETURN_RPC_FREE);
 		guest[1] = c->rpc_a1;
 		guest[2] = c->rpc_a2;
-		guest[3] = c->thread_id;
+		guest[3] = resume_handle(c);
 		return true;
 	case OPTEE_SMC_RPC_FUNC_FOREIGN_INTR:
 		reply(guest, OPTEE_SMC_RETURN_RPC_FOREIGN_INTR);
-		guest[3] = c->thread_id;
+		guest[3] = resume_handle(c);
 		return true;
 	case OPTEE_SMC_RPC_FUNC_CMD:
 		return rpc_cmd_to_guest(d, c, guest, tee);
@@ -379,6 +411,37 @@ static void call_complete(struct tg_domain *d, struct optee_call *c,
 		reply(guest, a0);
 }
 
+/*
+ * The TEE answered an RPC: record it and hand it to the guest, or answer
+ * it here. Return: true when the call is now suspended, false when @tee
+ * holds the mediator's own answer to resume with.
+ */
+static inline bool call_rpc(struct tg_domain *d, struct optee_call *c,
+			    uint64_t tee[8], uint64_t *guest)
+{
+	uint32_t a0 = (uint32_t)tee[0];
+
+	c->tee_thread = (uint32_t)tee[3];
+	/* A new handle per suspension: old ones stop matching. */
+	atomic_store_explicit(&c->resume_handle,
+			      (atomic_load_explicit(&c->resume_handle,
+						    memory_order_relaxed) +
+			       0x100u) | c->index,
+			      memory_order_relaxed);
+	c->rpc_func = OPTEE_SMC_RPC_FUNC(a0);
+	c->rpc_a1 = tee[1] & 0xFFFFFFFFu;
+	c->rpc_a2 = tee[2] & 0xFFFFFFFFu;
+	if (c->rpc_func == OPTEE_SMC_RPC_FUNC_FREE ||
+	    c->rpc_func == OPTEE_SMC_RPC_FUNC_CMD)
+		rpc_tee_side(d, c);
+	if (guest && !rpc_to_guest(d, c, guest, tee))
+		return false;
+	call_transition(d, c, CALL_RUNNING, CALL_SUSPENDED);
+	if (guest)
+		ctr_call(d, TG_KIND_RPC_TO_GUEST);
+	return true;
+}
+
 /**
  * call_run() - issue the prepared SMC in @tee and follow the call until it
  * completes or needs the guest. With @guest NULL (teardown) every RPC
@@ -388,35 +451,22 @@ void call_run(struct tg_domain *d, struct optee_call *c, uint64_t tee[8],
 	      uint64_t *guest)
 {
 	struct tg_port *port = &d->med->port;
-	uint32_t a0;
 
 	for (;;) {
 		port->smc(port->ctx, tee);
-		a0 = (uint32_t)tee[0];
-		if (!OPTEE_SMC_RETURN_IS_RPC(a0)) {
-			call_complete(d, c, a0, guest);
+		if (likely(!OPTEE_SMC_RETURN_IS_RPC(tee[0]))) {
+			call_complete(d, c, (uint32_t)tee[0], guest);
 			return;
 		}
-		c->thread_id = (uint32_t)tee[3];
-		c->rpc_func = OPTEE_SMC_RPC_FUNC(a0);
-		c->rpc_a1 = tee[1] & 0xFFFFFFFFu;
-		c->rpc_a2 = tee[2] & 0xFFFFFFFFu;
-		rpc_tee_side(d, c);
-		if (!guest || rpc_to_guest(d, c, guest, tee)) {
-			dom_lock(d);
-			call_transition(d, c, CALL_SUSPENDED);
-			dom_unlock(d);
-			if (guest)
-				ctr_call(d, TG_KIND_RPC_TO_GUEST);
+		if (call_rpc(d, c, tee, guest))
 			return;
-		}
 		/* answered by the mediator: @tee holds the resume */
 	}
 }
 
 /* ---- answers from the guest -------------------------------------------- */
 
-static void rpc_alloc_answer(struct tg_domain *d, struct optee_call *c,
+static __attribute__((cold, noinline)) void rpc_alloc_answer(struct tg_domain *d, struct optee_call *c,
 			     const uint64_t g[8], uint64_t tee[8])
 {
 	struct tg_port *port = &d->med->port;
@@ -576,7 +626,7 @@ refuse:
  * only output fields, chosen by the TEE's own parameter types, into the
  * TEE's copy.
  */
-static void rpc_cmd_answer(struct tg_domain *d, struct optee_call *c)
+static __attribute__((cold, noinline)) void rpc_cmd_answer(struct tg_domain *d, struct optee_call *c)
 {
 	struct tg_port *port = &d->med->port;
 	struct {
@@ -645,21 +695,9 @@ void rpc_answer_error(struct tg_domain *d, struct optee_call *c,
 /* RETURN_FROM_RPC from the guest. */
 void rpc_return(struct tg_domain *d, uint64_t regs[8])
 {
-	uint32_t tid = (uint32_t)regs[3];
-	struct optee_call *c = NULL;
-	uint64_t tee[8];
-	uint32_t i;
+	struct optee_call *c = call_claim_suspended(d, false, (uint32_t)regs[3]);
+	uint64_t *tee;
 
-	dom_lock(d);
-	for (i = 0; i < d->limits.max_calls; i++) {
-		if (d->calls[i].state == CALL_SUSPENDED &&
-		    d->calls[i].thread_id == tid) {
-			c = &d->calls[i];
-			call_transition(d, c, CALL_RUNNING);
-			break;
-		}
-	}
-	dom_unlock(d);
 	if (!c) {
 		/* Not ours, not waiting, or already resumed: OP-TEE's answer. */
 		ctr_refuse(d, TG_REFUSE_BAD_THREAD);
@@ -667,6 +705,7 @@ void rpc_return(struct tg_domain *d, uint64_t regs[8])
 		return;
 	}
 	ctr_call(d, TG_KIND_RPC_RETURN);
+	tee = c->tee;
 	resume_regs(d, c, tee);
 	if (c->rpc_func == OPTEE_SMC_RPC_FUNC_ALLOC)
 		rpc_alloc_answer(d, c, regs, tee);

@@ -30,12 +30,6 @@ static bool is_tmem(uint32_t t)
 	       t <= OPTEE_MSG_ATTR_TYPE_TMEM_INOUT;
 }
 
-static bool is_output(uint32_t t)
-{
-	/* OUTPUT and INOUT of every kind have bit 1 set. */
-	return (is_value(t) || is_rmem(t) || is_tmem(t)) && (t & 2u);
-}
-
 static uint32_t refusal_to_teec(enum tg_refusal why)
 {
 	switch (why) {
@@ -277,14 +271,9 @@ static int prepare_unregister(struct tg_domain *d, struct optee_call *c,
 static int check_session(struct tg_domain *d, struct optee_call *c,
 			 bool zero_ok, struct msg_err *e)
 {
-	bool known;
-
 	if (zero_ok && c->session == 0)
 		return 0;
-	dom_lock(d);
-	known = session_known(d, c->session);
-	dom_unlock(d);
-	if (!known)
+	if (!session_known(d, c->session))
 		return msg_fail_ret(e, TEEC_ERROR_BAD_PARAMETERS,
 				    TG_REFUSE_BAD_SESSION);
 	return 0;
@@ -317,39 +306,67 @@ static int reserve_session(struct tg_domain *d, struct optee_call *c,
  */
 int msg_prepare(struct tg_domain *d, struct optee_call *c, struct msg_err *e)
 {
-	uint32_t i;
+	struct optee_msg_param *params;
+	uint32_t i, n, first = 0, nout = 0;
 	int rc;
 
-	switch (c->cmd) {
-	case OPTEE_MSG_CMD_OPEN_SESSION:
-		rc = reserve_session(d, c, e);
-		break;
-	case OPTEE_MSG_CMD_INVOKE_COMMAND:
-	case OPTEE_MSG_CMD_CLOSE_SESSION:
+	c->nout = 0;
+	if (likely(c->cmd == OPTEE_MSG_CMD_INVOKE_COMMAND)) {
 		rc = check_session(d, c, false, e);
-		break;
-	case OPTEE_MSG_CMD_CANCEL:
-		rc = check_session(d, c, true, e);
-		break;
-	case OPTEE_MSG_CMD_REGISTER_SHM:
-		return prepare_register(d, c, e);
-	case OPTEE_MSG_CMD_UNREGISTER_SHM:
-		return prepare_unregister(d, c, e);
-	case OPTEE_MSG_CMD_DO_BOTTOM_HALF:
-	case OPTEE_MSG_CMD_STOP_ASYNC_NOTIF:
-		rc = 0;
-		break;
-	default:
-		/* Unknown and protected-memory commands: what OP-TEE
-		 * answers an unknown command. */
-		return msg_fail_a0(e, OPTEE_SMC_RETURN_EBADCMD,
-				   TG_REFUSE_BAD_CMD);
+	} else {
+		switch (c->cmd) {
+		case OPTEE_MSG_CMD_OPEN_SESSION:
+			rc = reserve_session(d, c, e);
+			/* params 0 and 1: the META pair, checked in full */
+			for (first = 0; !rc && first < 2; first++)
+				rc = prepare_param(d, c, first, e);
+			break;
+		case OPTEE_MSG_CMD_CLOSE_SESSION:
+			rc = check_session(d, c, false, e);
+			break;
+		case OPTEE_MSG_CMD_CANCEL:
+			rc = check_session(d, c, true, e);
+			break;
+		case OPTEE_MSG_CMD_REGISTER_SHM:
+			return prepare_register(d, c, e);
+		case OPTEE_MSG_CMD_UNREGISTER_SHM:
+			return prepare_unregister(d, c, e);
+		case OPTEE_MSG_CMD_DO_BOTTOM_HALF:
+		case OPTEE_MSG_CMD_STOP_ASYNC_NOTIF:
+			rc = 0;
+			break;
+		default:
+			/* Unknown and protected-memory commands: what OP-TEE
+			 * answers an unknown command. */
+			return msg_fail_a0(e, OPTEE_SMC_RETURN_EBADCMD,
+					   TG_REFUSE_BAD_CMD);
+		}
 	}
 	if (rc)
 		return rc;
-	for (i = 0; i < c->num_params; i++)
-		if (prepare_param(d, c, i, e))
+	/* Locals: the byte stores below may alias anything in @c. */
+	params = c->shadow->params;
+	n = c->num_params;
+	for (i = first; i < n; i++) {
+		uint64_t attr = params[i].attr;
+
+		/* Fast path: NONE and VALUE_* without flags need no work. */
+		if (likely(attr <= OPTEE_MSG_ATTR_TYPE_VALUE_INOUT)) {
+			if (attr & 2u) {
+				c->ptype[i] = (uint8_t)attr;
+				c->out_idx[nout++] = (uint8_t)i;
+			}
+			continue;
+		}
+		if (prepare_param(d, c, i, e)) {
+			c->nout = nout;
 			return -1;
+		}
+		/* Every validated OUTPUT or INOUT type has bit 1 set. */
+		if (c->ptype[i] & 2u)
+			c->out_idx[nout++] = (uint8_t)i;
+	}
+	c->nout = nout;
 	return 0;
 }
 
@@ -376,7 +393,7 @@ static void copy_back(struct tg_domain *d, struct optee_call *c)
 {
 	const struct optee_msg_arg *s = c->shadow;
 	uint64_t base = c->guest_arg_ipa;
-	uint32_t i, t;
+	uint32_t i, n, t;
 
 	copy_out(d, base + 20, &s->ret, 8); /* ret, ret_origin */
 	if (c->cmd == OPTEE_MSG_CMD_OPEN_SESSION)
@@ -384,10 +401,9 @@ static void copy_back(struct tg_domain *d, struct optee_call *c)
 	if (c->cmd == OPTEE_MSG_CMD_REGISTER_SHM ||
 	    c->cmd == OPTEE_MSG_CMD_UNREGISTER_SHM)
 		return;
-	for (i = 0; i < c->num_params; i++) {
+	for (n = 0; n < c->nout; n++) {
+		i = c->out_idx[n];
 		t = c->ptype[i];
-		if (!is_output(t))
-			continue;
 		if (is_value(t))
 			copy_out(d, base + 32 + 32u * i + 8,
 				 &s->params[i].u.value, 24);
@@ -404,62 +420,73 @@ static void unpin_buf(struct tg_domain *d, struct shm_buf *b)
 	shm_buf_free(d, b);
 }
 
-/**
- * msg_complete() - the TEE completed the call with @a0: copy results back
- * and commit the bookkeeping (sessions, registered buffers).
- */
-void msg_complete(struct tg_domain *d, struct optee_call *c, uint32_t a0)
+/* Commit sessions and registered buffers after a successful SMC. */
+static __attribute__((noinline)) void msg_commit(struct tg_domain *d,
+						  struct optee_call *c)
 {
 	const struct optee_msg_arg *s = c->shadow;
 	struct shm_buf *b = c->new_buf;
-	bool ok = a0 == OPTEE_SMC_RETURN_OK && s->ret == TEEC_SUCCESS;
+	bool ok = s->ret == TEEC_SUCCESS;
 
-	if (a0 == OPTEE_SMC_RETURN_OK) {
-		dom_lock(d);
-		switch (c->cmd) {
-		case OPTEE_MSG_CMD_OPEN_SESSION:
-			if (ok)
-				session_add(d, s->session);
-			break;
-		case OPTEE_MSG_CMD_CLOSE_SESSION:
-			/* Closed for the client whatever the TEE says. */
-			session_remove(d, c->session);
-			break;
-		case OPTEE_MSG_CMD_REGISTER_SHM:
-			if (ok && b) {
-				b->state = SHM_READY;
-				c->new_buf = NULL;
-			}
-			break;
-		case OPTEE_MSG_CMD_UNREGISTER_SHM:
-			if (ok && b) {
-				shm_unlink(d, b);
-				c->new_buf = NULL;
-			} else {
-				b = NULL;
-			}
-			break;
-		default:
-			break;
+	dom_lock(d);
+	switch (c->cmd) {
+	case OPTEE_MSG_CMD_OPEN_SESSION:
+		if (ok)
+			session_add(d, s->session);
+		break;
+	case OPTEE_MSG_CMD_CLOSE_SESSION:
+		/* Closed for the client whatever the TEE says. */
+		session_remove(d, c->session);
+		break;
+	case OPTEE_MSG_CMD_REGISTER_SHM:
+		if (ok && b) {
+			b->state = SHM_READY;
+			c->new_buf = NULL;
 		}
-		dom_unlock(d);
-		if (c->cmd == OPTEE_MSG_CMD_UNREGISTER_SHM && b) {
-			if (c->entry == ENTRY_INTERNAL) {
-				/* teardown unpins it in bounded steps */
-				b->next = d->dead_bufs;
-				d->dead_bufs = b;
-			} else {
-				unpin_buf(d, b);
-			}
+		break;
+	case OPTEE_MSG_CMD_UNREGISTER_SHM:
+		if (ok && b) {
+			shm_unlink(d, b);
+			c->new_buf = NULL;
+		} else {
+			b = NULL;
 		}
-		if (c->guest_arg_ipa)
-			copy_back(d, c);
+		break;
+	default:
+		break;
 	}
+	dom_unlock(d);
+	if (c->cmd == OPTEE_MSG_CMD_UNREGISTER_SHM && b) {
+		if (c->entry == ENTRY_INTERNAL) {
+			/* teardown unpins it in bounded steps */
+			b->next = d->dead_bufs;
+			d->dead_bufs = b;
+		} else {
+			unpin_buf(d, b);
+		}
+	}
+}
+
+/**
+ * msg_complete() - the TEE completed the call with @a0: commit the
+ * bookkeeping, copy results back and drop the call's references.
+ */
+void msg_complete(struct tg_domain *d, struct optee_call *c, uint32_t a0)
+{
+	if (a0 != OPTEE_SMC_RETURN_OK) {
+		call_release_resources(d, c);
+		return;
+	}
+	if (c->cmd != OPTEE_MSG_CMD_INVOKE_COMMAND &&
+	    c->cmd != OPTEE_MSG_CMD_CANCEL)
+		msg_commit(d, c);
+	if (c->guest_arg_ipa)
+		copy_back(d, c);
 	call_release_resources(d, c);
 }
 
 /* Drop everything a finished (or refused) call holds. */
-void call_release_resources(struct tg_domain *d, struct optee_call *c)
+void call_release_slow(struct tg_domain *d, struct optee_call *c)
 {
 	struct call_res *r = c->res, *next;
 	struct shm_buf *b = c->new_buf;
@@ -479,6 +506,8 @@ void call_release_resources(struct tg_domain *d, struct optee_call *c)
 		tg_free(d->med, r, sizeof(*r));
 	}
 	c->res = NULL;
+	if (!c->regd_buf && !c->opening && !b)
+		return;
 
 	dom_lock(d);
 	if (c->regd_buf)

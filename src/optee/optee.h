@@ -14,13 +14,6 @@
 
 #include "../core/internal.h"
 
-/* How a malformed call is answered: in a0, or in the message's ret. */
-struct msg_err {
-	uint32_t a0;     /* SMC return code (OK when the error is in ret) */
-	uint32_t ret;    /* TEEC error for the message, 0 if none */
-	enum tg_refusal why;
-};
-
 static inline int msg_fail_a0(struct msg_err *e, uint32_t a0,
 			      enum tg_refusal why)
 {
@@ -43,6 +36,9 @@ static inline uint32_t arg_size(uint32_t num_params)
 {
 	return OPTEE_MSG_GET_ARG_SIZE(num_params);
 }
+
+/* Parameters fetched with the header in the first copy (see fetch_arg). */
+#define ARG_PREFETCH_PARAMS 4u
 
 static inline uint32_t rpc_arg_size(const struct tg_mediator *med)
 {
@@ -95,9 +91,24 @@ bool rpc_cookie_taken(struct tg_domain *d, uint64_t cookie);
 void rpc_buf_insert(struct tg_domain *d, struct rpc_buf *b);
 void rpc_buf_unlink(struct tg_domain *d, struct rpc_buf *b);
 void rpc_buf_release(struct tg_domain *d, struct rpc_buf *b);
-bool session_known(struct tg_domain *d, uint32_t session);
+
+/* Lock-free: OP-TEE still checks sessions; this check is defence in depth
+ * and a race with a close only lets the TEE refuse the call itself. */
+static inline bool session_known(struct tg_domain *d, uint32_t session)
+{
+	uint32_t i, hwm = atomic_load(&d->session_hwm);
+
+	if (!session)
+		return false;
+	for (i = 0; i < hwm; i++)
+		if (atomic_load_explicit(&d->sessions[i],
+					 memory_order_relaxed) == session)
+			return true;
+	return false;
+}
 void session_add(struct tg_domain *d, uint32_t session);
 void session_remove(struct tg_domain *d, uint32_t session);
+uint32_t session_any(struct tg_domain *d);
 
 /* ---- msg.c --------------------------------------------------------------- */
 
@@ -105,7 +116,14 @@ int msg_prepare(struct tg_domain *d, struct optee_call *c, struct msg_err *e);
 void msg_complete(struct tg_domain *d, struct optee_call *c, uint32_t a0);
 void msg_copy_back_ret(struct tg_domain *d, struct optee_call *c,
 		       uint32_t ret, uint32_t origin);
-void call_release_resources(struct tg_domain *d, struct optee_call *c);
+void call_release_slow(struct tg_domain *d, struct optee_call *c);
+
+static inline void call_release_resources(struct tg_domain *d,
+					  struct optee_call *c)
+{
+	if (c->res || c->regd_buf || c->opening || c->new_buf)
+		call_release_slow(d, c);
+}
 
 /* ---- call.c -------------------------------------------------------------- */
 
@@ -114,8 +132,34 @@ void std_call(struct tg_domain *d, uint32_t vcpu, uint64_t regs[8],
 void rpc_return(struct tg_domain *d, uint64_t regs[8]);
 struct optee_call *call_alloc(struct tg_domain *d);
 void call_free(struct tg_domain *d, struct optee_call *c);
-bool call_transition(struct tg_domain *d, struct optee_call *c,
-		     enum call_state to);
+
+/* The only legal edges of the call state machine (enum call_state). */
+static inline bool call_edge_ok(uint32_t from, uint32_t to)
+{
+	return (from == CALL_FREE && to == CALL_RUNNING) ||
+	       (from == CALL_RUNNING &&
+		(to == CALL_SUSPENDED || to == CALL_FREE)) ||
+	       (from == CALL_SUSPENDED && to == CALL_RUNNING);
+}
+
+/*
+ * call_transition() - move @c from @from to @to, atomically. Fails when
+ * the edge is not in the state machine or when @c is not in @from any
+ * more (another vCPU won the race, e.g. a double resume). Fields written
+ * before a successful transition are visible to whoever wins the next.
+ */
+static inline bool call_transition(struct tg_domain *d, struct optee_call *c,
+				   uint32_t from, uint32_t to)
+{
+	uint32_t expected = from;
+
+	(void)d;
+	return call_edge_ok(from, to) &&
+	       atomic_compare_exchange_strong(&c->state, &expected, to);
+}
+
+struct optee_call *call_claim_suspended(struct tg_domain *d, bool any,
+					uint32_t resume_handle);
 void call_run(struct tg_domain *d, struct optee_call *c, uint64_t tee[8],
 	      uint64_t *guest);
 void rpc_answer_error(struct tg_domain *d, struct optee_call *c,

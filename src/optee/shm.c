@@ -112,33 +112,45 @@ void rpc_buf_release(struct tg_domain *d, struct rpc_buf *b)
 	tg_free(med, b, sizeof(*b));
 }
 
-bool session_known(struct tg_domain *d, uint32_t session)
-{
-	uint32_t i;
-
-	for (i = 0; i < d->session_count; i++)
-		if (d->sessions[i] == session)
-			return true;
-	return false;
-}
-
-/* The caller reserved the slot (sessions_reserved) before the open. */
+/* Lock held. The caller reserved room (sessions_reserved) before the open. */
 void session_add(struct tg_domain *d, uint32_t session)
 {
-	if (session_known(d, session))
+	uint32_t i, hwm = atomic_load(&d->session_hwm);
+
+	if (!session || session_known(d, session))
 		return;
-	if (d->session_count < d->limits.max_sessions)
-		d->sessions[d->session_count++] = session;
+	for (i = 0; i < hwm; i++)
+		if (!atomic_load(&d->sessions[i]))
+			break;
+	if (i == d->limits.max_sessions)
+		return;
+	atomic_store(&d->sessions[i], session);
+	if (i == hwm)
+		atomic_store(&d->session_hwm, hwm + 1);
+	d->session_count++;
 }
 
+/* Lock held. */
 void session_remove(struct tg_domain *d, uint32_t session)
 {
-	uint32_t i;
+	uint32_t i, hwm = atomic_load(&d->session_hwm);
 
-	for (i = 0; i < d->session_count; i++) {
-		if (d->sessions[i] == session) {
-			d->sessions[i] = d->sessions[--d->session_count];
-			return;
+	for (i = 0; i < hwm; i++) {
+		if (atomic_load(&d->sessions[i]) == session) {
+			atomic_store(&d->sessions[i], 0);
+			d->session_count--;
+			break;
 		}
 	}
+	while (hwm && !atomic_load(&d->sessions[hwm - 1]))
+		hwm--;
+	atomic_store(&d->session_hwm, hwm);
+}
+
+/* Lock held: any open session, 0 if none. */
+uint32_t session_any(struct tg_domain *d)
+{
+	uint32_t hwm = atomic_load(&d->session_hwm);
+
+	return hwm ? atomic_load(&d->sessions[hwm - 1]) : 0;
 }

@@ -75,10 +75,13 @@ static void refuse(struct tg_domain *d, uint64_t regs[8], uint32_t a0,
 static void fast_forward(struct tg_domain *d, uint32_t fid, uint64_t regs[8])
 {
 	struct tg_port *port = &d->med->port;
-	uint64_t r[8] = { fid, 0, 0, 0, 0, 0, 0, dom_id(d) };
 
-	port->smc(port->ctx, r);
-	answer(regs, r[0], r[1], r[2], r[3]);
+	regs[0] = fid;
+	regs[1] = regs[2] = regs[3] = 0;
+	regs[4] = regs[5] = regs[6] = 0;
+	regs[7] = dom_id(d);
+	port->smc(port->ctx, regs);
+	regs[4] = regs[5] = regs[6] = regs[7] = 0;
 	ctr_call(d, TG_KIND_FAST_FORWARDED);
 }
 
@@ -143,7 +146,8 @@ static void emulate(struct tg_domain *d, uint32_t fid, uint64_t regs[8])
 	ctr_call(d, TG_KIND_FAST_EMULATED);
 }
 
-bool optee_handle_smc(struct tg_domain *d, uint32_t vcpu, uint64_t regs[8])
+static inline void optee_handle_smc(struct tg_domain *d, uint32_t vcpu,
+				    uint64_t regs[8])
 {
 	uint32_t fid = (uint32_t)regs[0];
 	bool rpc_arg = d->med->tee.guest_caps & OPTEE_SMC_SEC_CAP_RPC_ARG;
@@ -201,6 +205,26 @@ bool optee_handle_smc(struct tg_domain *d, uint32_t vcpu, uint64_t regs[8])
 		       TG_REFUSE_UNKNOWN_FUNCTION);
 		break;
 	}
+}
+
+bool tg_handle_smc(struct tg_mediator *med, uint32_t client_id, uint32_t vcpu,
+		   uint64_t regs[8])
+{
+	uint32_t fid = (uint32_t)regs[0];
+	struct tg_domain *d;
+
+	/* Only the trusted-OS owner range (50..63) belongs to the TEE. */
+	if (OPTEE_SMC_OWNER(fid) < OPTEE_SMC_OWNER_TRUSTED_OS)
+		return false;
+	d = domain_get(med, client_id);
+	if (unlikely(!d)) {
+		/* What OP-TEE answers a client id it does not know. */
+		memset(regs, 0, 8 * sizeof(regs[0]));
+		regs[0] = OPTEE_SMC_RETURN_ENOTAVAIL;
+		return true;
+	}
+	optee_handle_smc(d, vcpu, regs);
+	domain_put(d);
 	return true;
 }
 
@@ -305,6 +329,8 @@ int optee_domain_init(struct tg_domain *d)
 		goto err;
 	/* One shadow page per call slot, so a call never allocates it. */
 	for (i = 0; i < d->limits.max_calls; i++) {
+		d->calls[i].index = i;
+		atomic_store(&d->calls[i].resume_handle, i);
 		d->calls[i].shadow = port->shm_alloc(port->ctx, 1,
 						     &d->calls[i].shadow_pa);
 		if (!d->calls[i].shadow)
@@ -339,8 +365,10 @@ void optee_domain_free(struct tg_domain *d)
 	d->calls = NULL;
 	d->sessions = NULL;
 	d->lock = NULL;
-	d->calls_busy = d->calls_suspended = 0;
+	atomic_store(&d->calls_busy, 0);
 	d->session_count = d->sessions_reserved = 0;
+	atomic_store(&d->session_hwm, 0);
+	d->dead_bufs = NULL;
 	d->shm_count = d->rpc_count = 0;
 	d->rpc_bufs = NULL;
 	memset(d->shm, 0, sizeof(d->shm));

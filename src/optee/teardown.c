@@ -22,34 +22,19 @@
 /* Give up on a session or buffer the TEE keeps refusing to release. */
 #define TEARDOWN_MAX_RETRIES 1000u
 
-static struct optee_call *first_suspended(struct tg_domain *d)
-{
-	struct optee_call *c = NULL;
-	uint32_t i;
-
-	dom_lock(d);
-	for (i = 0; i < d->limits.max_calls; i++) {
-		if (d->calls[i].state == CALL_SUSPENDED) {
-			c = &d->calls[i];
-			call_transition(d, c, CALL_RUNNING);
-			break;
-		}
-	}
-	dom_unlock(d);
-	return c;
-}
-
 /* Issue a mediator-originated std call on the guest's behalf. */
 static int internal_call(struct tg_domain *d, uint32_t cmd, uint32_t session,
 			 struct shm_buf *b)
 {
 	struct optee_call *c = call_alloc(d);
 	struct optee_msg_arg *s;
-	uint64_t tee[8];
+	uint64_t *tee;
 
 	if (!c)
 		return TG_AGAIN;
 	c->entry = ENTRY_INTERNAL;
+	c->guest_arg_ipa = 0; /* no guest to copy results back to */
+	c->guest_rpc_ipa = 0;
 	c->supplied_rpc = d->med->tee.guest_caps & OPTEE_SMC_SEC_CAP_RPC_ARG;
 	c->cmd = cmd;
 	c->session = session;
@@ -65,6 +50,7 @@ static int internal_call(struct tg_domain *d, uint32_t cmd, uint32_t session,
 		c->ptype[0] = OPTEE_MSG_ATTR_TYPE_RMEM_INPUT;
 		c->new_buf = b;
 	}
+	tee = c->tee;
 	tee[0] = c->supplied_rpc ? OPTEE_SMC_CALL_WITH_RPC_ARG
 				 : OPTEE_SMC_CALL_WITH_ARG;
 	reg_pair_split(c->shadow_pa, &tee[1], &tee[2]);
@@ -84,12 +70,12 @@ static int close_one_session(struct tg_domain *d)
 		dom_unlock(d);
 		return TG_OK;
 	}
-	session = d->sessions[d->session_count - 1];
+	session = session_any(d);
 	if (++d->destroy_retries > TEARDOWN_MAX_RETRIES) {
 		/* The TEE keeps failing the close: VM_DESTROYED frees it. */
 		tg_log(d->med, TG_LOG_WARN, dom_id(d),
 		       "teardown: TEE would not close session", session);
-		d->session_count--;
+		session_remove(d, session);
 		d->destroy_retries = 0;
 		dom_unlock(d);
 		return TG_AGAIN;
@@ -192,13 +178,12 @@ static int unpin_orphans(struct tg_domain *d)
 int optee_domain_destroy_step(struct tg_domain *d)
 {
 	struct optee_call *c;
-	uint64_t tee[8];
 
 	/* Teardown's own calls may be suspended in any phase. */
-	c = first_suspended(d);
+	c = call_claim_suspended(d, true, 0);
 	if (c) {
-		rpc_answer_error(d, c, tee);
-		call_run(d, c, tee, NULL);
+		rpc_answer_error(d, c, c->tee);
+		call_run(d, c, c->tee, NULL);
 		return TG_AGAIN;
 	}
 	switch (d->destroy_phase) {
