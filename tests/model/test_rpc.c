@@ -90,6 +90,34 @@ static void rpc_arg_of_call_with_rpc_arg_is_used_without_alloc(void **state)
 	assert_int_equal(a->params[0].u.value.a, 1234);
 }
 
+static void rpc_arg_of_call_with_regd_arg_is_used_without_alloc(void **state)
+{
+	static struct ncbuf b;
+	uint32_t s = open_ok(m, &nw, stats_uuid);
+	const int seq[] = { CMD(OPTEE_RPC_CMD_GET_TIME) };
+	struct optee_msg_arg *a;
+	struct regs r;
+
+	(void)state;
+	ncbuf_new(&b, PAGE, 0);
+	assert_int_equal(register_shm(m, &nw, &b, 0x99), TEEC_SUCCESS);
+	nw_init(&nw, GUEST);
+	a = (void *)ncbuf_byte(&b, 0x100);
+	a->cmd = OPTEE_MSG_CMD_INVOKE_COMMAND;
+	a->func = PTA_STATS_CMD_GET_TIME;
+	a->session = s;
+	a->num_params = 2;
+	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_OUTPUT;
+	a->params[1].attr = OPTEE_MSG_ATTR_TYPE_VALUE_OUTPUT;
+	nw_set_rpc_arg(b.data_pages[0] + 0x100 + OPTEE_MSG_GET_ARG_SIZE(2));
+	r = smc(m, GUEST, OPTEE_SMC_CALL_WITH_REGD_ARG, 0, 0x99, 0x100);
+	assert_int_equal(nw_finish(m, &nw, &r), OPTEE_SMC_RETURN_OK);
+	assert_int_equal(a->ret, TEEC_SUCCESS);
+	assert_true(nw_saw_sequence(&nw, seq, 1));
+	assert_int_equal(nw.last_cmd_cookie, 0);
+	assert_int_equal(a->params[0].u.value.a, 1234);
+}
+
 static void shm_cache_keeps_the_rpc_arg_across_calls(void **state)
 {
 	uint32_t s = open_ok(m, &nw, stats_uuid);
@@ -550,6 +578,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(stats_get_time_does_alloc_cmd_free),
 		T(rpc_arg_of_call_with_rpc_arg_is_used_without_alloc),
+		T(rpc_arg_of_call_with_regd_arg_is_used_without_alloc),
 		T(shm_cache_keeps_the_rpc_arg_across_calls),
 		T(shm_cache_is_per_guest),
 		T(shm_cache_calls_are_ebusy_while_a_thread_is_busy),
