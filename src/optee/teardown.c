@@ -164,8 +164,7 @@ static int unpin_orphans(struct tg_domain *d)
 		       "teardown: leaving buffer pinned, TEE holds it",
 		       b->cookie);
 		shm_unlink(d, b);
-		b->list = NULL; /* keep the list: it records live pins */
-		shm_buf_free(d, b);
+		shm_buf_free(d, b); /* the shadow list, not the pins */
 		return TG_AGAIN;
 	}
 	if (unpin_slice(d, b)) {

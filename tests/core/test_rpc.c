@@ -723,6 +723,112 @@ static void destroy_without_virtualization_closes_and_unregisters(void **s)
 	fake_destroy(f);
 }
 
+
+/* A TEE that refuses UNREGISTER_SHM and runs an RPC inside CLOSE_SESSION. */
+static bool tee_stubborn_teardown(struct fake *f, struct fake_thread *t,
+				  uint64_t regs[8])
+{
+	struct optee_msg_arg *rpc = t->rpc_arg;
+
+	if (t->arg->cmd == OPTEE_MSG_CMD_UNREGISTER_SHM) {
+		t->arg->ret = TEEC_ERROR_BUSY;
+		regs[0] = OPTEE_SMC_RETURN_OK;
+		return true;
+	}
+	if (t->arg->cmd == OPTEE_MSG_CMD_CLOSE_SESSION && rpc) {
+		switch (t->step) {
+		case 0: /* an RPC the teardown has to answer with an error */
+			memset(rpc, 0, OPTEE_MSG_GET_ARG_SIZE(1));
+			rpc->cmd = OPTEE_RPC_CMD_FS;
+			rpc->num_params = 1;
+			rpc->params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INOUT;
+			fake_rpc(regs, OPTEE_SMC_RPC_FUNC_CMD, 0, 0);
+			return false;
+		case 1:
+			t->scratch[0] = rpc->ret;
+			fake_rpc(regs, OPTEE_SMC_RPC_FUNC_ALLOC, 160, 0);
+			return false;
+		case 2: /* the teardown failed the ALLOC */
+			f->test_ctx = (void *)(uintptr_t)(t->alloc_pa == 0 &&
+				t->scratch[0] == TEEC_ERROR_COMMUNICATION);
+			fake_rpc(regs, OPTEE_SMC_RPC_FUNC_FOREIGN_INTR, 0, 0);
+			return false;
+		default:
+			break;
+		}
+	}
+	return fake_step_ok(f, t, regs);
+}
+
+static void teardown_answers_rpcs_and_orphans_refused_buffers(void **s)
+{
+	struct env *e = *s;
+	uint32_t i;
+
+	assert_int_equal(register_shm(e, G1, 0x42, 0, 3, 0, 3 * PAGE),
+			 TEEC_SUCCESS);
+	open_session(e, G1);
+	e->f->std_fn = tee_stubborn_teardown;
+	assert_true(fake_destroy_domain(e->med, G1) > 1000);
+	e->f->std_fn = NULL;
+	/* the RPCs inside CLOSE_SESSION got error answers */
+	assert_int_equal((uintptr_t)e->f->test_ctx, 1);
+	/* the buffer was unpinned only after VM_DESTROYED */
+	assert_int_equal(e->f->vm_destroyed[G1], 1);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(
+			e->f->pins[(fake_ipa_to_pa(e->f, G1, DATA_IPA + i * PAGE) -
+				    FAKE_PA_BASE) / PAGE],
+			0);
+}
+
+/* A TEE that never closes a session. */
+static bool tee_never_closes(struct fake *f, struct fake_thread *t,
+			     uint64_t regs[8])
+{
+	(void)f;
+	(void)t;
+	regs[0] = OPTEE_SMC_RETURN_EBUSY;
+	return true;
+}
+
+static void teardown_gives_up_on_a_session_the_tee_keeps(void **s)
+{
+	struct env *e = *s;
+
+	open_session(e, G1);
+	e->f->std_fn = tee_never_closes;
+	assert_true(fake_destroy_domain(e->med, G1) > 1000);
+	e->f->std_fn = NULL;
+	assert_int_equal(e->f->vm_destroyed[G1], 1);
+}
+
+static void teardown_without_virtualization_keeps_refused_buffer_pinned(
+	void **s)
+{
+	struct fake *f = fake_create();
+	struct tg_mediator *med;
+	struct env e;
+
+	(void)s;
+	f->caps &= ~OPTEE_SMC_SEC_CAP_VIRTUALIZATION;
+	fake_add_guest(f, G1, G1_PAGES);
+	assert_int_equal(tg_mediator_create(&f->port, NULL, &med), TG_OK);
+	assert_int_equal(tg_domain_create(med, G1, NULL), TG_OK);
+	e.f = f;
+	e.med = med;
+	assert_int_equal(register_shm(&e, G1, 0x42, 0, 2, 0, 2 * PAGE),
+			 TEEC_SUCCESS);
+	f->std_fn = tee_stubborn_teardown;
+	assert_true(fake_destroy_domain(med, G1) > 1000);
+	/* No VM_DESTROYED to make the TEE forget them: safety first. */
+	assert_int_equal(fake_pinned_total(f), 2);
+	assert_int_equal(tg_mediator_destroy(med), TG_OK);
+	assert_int_equal(f->shm_pages_live, 0);
+	assert_int_equal(f->allocs_live, 0);
+	fake_destroy(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -748,6 +854,10 @@ int main(void)
 		cmocka_unit_test(destroy_steps_are_bounded),
 		T(calls_of_a_dying_domain_are_refused),
 		cmocka_unit_test(destroy_without_virtualization_closes_and_unregisters),
+		T(teardown_answers_rpcs_and_orphans_refused_buffers),
+		T(teardown_gives_up_on_a_session_the_tee_keeps),
+		cmocka_unit_test(
+			teardown_without_virtualization_keeps_refused_buffer_pinned),
 #undef T
 	};
 

@@ -1,0 +1,640 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Guest life cycle on the hypervisor side: pages and p2m, mediator domain,
+ * shared trap pages, handler threads, the guest process (forked or
+ * exec'd) or its threads, and the teardown that gives everything back.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <teegate/optee_abi.h>
+
+#include "internal.h"
+
+#define DESTROY_MAX_STEPS 1000000u
+
+static size_t shared_len(const struct tg_guest *g)
+{
+	return (size_t)TG_SHARED_PAGES(g->nvcpus) * TG_PAGE_SIZE;
+}
+
+static size_t p2m_len(const struct tg_guest *g)
+{
+	return (size_t)g->npages * sizeof(uint64_t);
+}
+
+/* Direct mode: the platform announces guests to the TEE itself. */
+static int direct_vm_call(struct tg_machine *m, uint32_t fid, uint32_t cid)
+{
+	uint64_t regs[8] = { fid, cid };
+
+	m->backend_smc(m->backend_ctx, regs);
+	return regs[0] == OPTEE_SMC_RETURN_OK ? TG_OK : TG_EPROTO;
+}
+
+/* Caller holds m->lock. An id with quarantined pages is not reused: the
+ * oracle would count those pages as the new guest's. */
+static bool client_id_free(struct tg_machine *m, uint32_t cid)
+{
+	uint32_t i;
+
+	for (i = 0; i < TG_HOST_MAX_GUESTS; i++)
+		if (m->guests[i] && m->guests[i]->client_id == cid &&
+		    m->guests[i]->state != TG_GUEST_DESTROYED)
+			return false;
+	return !atomic_load(&m->by_client[cid]) &&
+	       !tg_pages_client_has_leftovers(m, cid);
+}
+
+/* Give back the pages of a torn-down guest; pinned ones are quarantined. */
+static void release_pages(struct tg_guest *g)
+{
+	struct tg_machine *m = g->m;
+	uint32_t i;
+
+	if (!g->p2m)
+		return;
+	pthread_rwlock_wrlock(&g->p2m_lock);
+	pthread_mutex_lock(&m->lock);
+	for (i = 0; i < g->npages; i++) {
+		uint64_t pa = atomic_exchange(&g->p2m[i], 0);
+
+		if (pa)
+			tg_pages_release_locked(m, tg_pa_to_pfn(m, pa));
+	}
+	pthread_mutex_unlock(&m->lock);
+	pthread_rwlock_unlock(&g->p2m_lock);
+}
+
+static void guest_free(struct tg_guest *g)
+{
+	struct tg_machine *m = g->m;
+	uint32_t i;
+
+	pthread_mutex_lock(&m->lock);
+	for (i = 0; i < TG_HOST_MAX_GUESTS; i++)
+		if (m->guests[i] == g)
+			m->guests[i] = NULL;
+	pthread_mutex_unlock(&m->lock);
+	if (g->thread_view) {
+		munmap(g->thread_view,
+		       ((size_t)g->npages + 256u) * TG_PAGE_SIZE);
+		atomic_fetch_sub(&m->thread_view_pages,
+				 g->thread_view_pages);
+	}
+	if (g->rt) {
+		free(g->rt->page_state);
+		free(g->rt);
+	}
+	if (g->shared)
+		munmap(g->shared, shared_len(g));
+	if (g->shared_fd >= 0)
+		close(g->shared_fd);
+	if (g->p2m)
+		munmap((void *)g->p2m, p2m_len(g));
+	pthread_rwlock_destroy(&g->p2m_lock);
+	free(g);
+}
+
+/*
+ * Everything but the guest's execution: id, pages, p2m, shared pages,
+ * mediator domain, handlers. On failure nothing is left behind.
+ */
+static int guest_create(struct tg_machine *m, const struct tg_guest_config *cfg,
+			struct tg_guest **out)
+{
+	struct tg_guest_config def = { 0 };
+	struct tg_guest *g;
+	uint32_t slot, cid;
+	int ret;
+
+	if (!cfg)
+		cfg = &def;
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return TG_ENOMEM;
+	g->m = m;
+	g->shared_fd = -1;
+	g->mode = cfg->mode;
+	g->nvcpus = cfg->vcpus ? cfg->vcpus : TG_HOST_DEFAULT_VCPUS;
+	g->npages = cfg->ram_pages ? cfg->ram_pages
+				   : TG_HOST_DEFAULT_GUEST_PAGES;
+	g->no_lockdown = cfg->no_lockdown;
+	pthread_rwlock_init(&g->p2m_lock, NULL);
+	if (g->mode != TG_GUEST_PROCESS && g->mode != TG_GUEST_THREAD) {
+		free(g);
+		return TG_EINVAL;
+	}
+	if (g->nvcpus > TG_HOST_MAX_VCPUS ||
+	    (g->mode == TG_GUEST_PROCESS &&
+	     g->npages > TG_HOST_MAX_PROCESS_PAGES) ||
+	    g->npages > (1u << 20) || cfg->client_id > 0xFFFFu) {
+		free(g);
+		return cfg->client_id > 0xFFFFu ? TG_EINVAL : TG_ELIMIT;
+	}
+
+	/* Reserve a slot and a client id. */
+	pthread_mutex_lock(&m->lock);
+	for (slot = 0; slot < TG_HOST_MAX_GUESTS && m->guests[slot]; slot++)
+		;
+	if (slot == TG_HOST_MAX_GUESTS) {
+		pthread_mutex_unlock(&m->lock);
+		free(g);
+		return TG_ELIMIT;
+	}
+	if (cfg->client_id) {
+		cid = cfg->client_id;
+		if (!client_id_free(m, cid)) {
+			pthread_mutex_unlock(&m->lock);
+			free(g);
+			return TG_EEXIST;
+		}
+	} else {
+		for (cid = 1; cid <= 0xFFFFu && !client_id_free(m, cid); cid++)
+			;
+		if (cid > 0xFFFFu) {
+			pthread_mutex_unlock(&m->lock);
+			free(g);
+			return TG_ELIMIT;
+		}
+	}
+	g->client_id = cid;
+	m->guests[slot] = g;
+	/* Claim the id now so that a concurrent start cannot take it; the
+	 * port ignores the guest until its pages exist (p2m empty). */
+	pthread_mutex_unlock(&m->lock);
+	snprintf(g->name, sizeof(g->name), "%s",
+		 cfg->name ? cfg->name : "guest");
+
+	g->p2m = mmap(NULL, p2m_len(g), PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (g->p2m == MAP_FAILED) {
+		g->p2m = NULL;
+		ret = TG_ENOMEM;
+		goto fail;
+	}
+	madvise((void *)g->p2m, p2m_len(g), MADV_WIPEONFORK);
+	ret = tg_pages_alloc_scattered(m, cid, g->npages,
+				       TG_HOST_GUEST_IPA_BASE, g->p2m);
+	if (ret)
+		goto fail_nopages;
+
+	g->shared_fd = memfd_create("teegate-guest", MFD_CLOEXEC);
+	if (g->shared_fd < 0 ||
+	    ftruncate(g->shared_fd, (off_t)shared_len(g)) < 0) {
+		ret = TG_ENOMEM;
+		goto fail;
+	}
+	g->shared = mmap(NULL, shared_len(g), PROT_READ | PROT_WRITE,
+			 MAP_SHARED, g->shared_fd, 0);
+	if (g->shared == MAP_FAILED) {
+		g->shared = NULL;
+		ret = TG_ENOMEM;
+		goto fail;
+	}
+	g->counters = (const struct tg_guest_counters *)g->shared;
+	g->ctl = (struct tg_guest_ctl *)((uint8_t *)g->shared +
+					 TG_SHARED_CTL_PAGE * TG_PAGE_SIZE);
+
+	atomic_store(&m->by_client[cid], g);
+	if (m->med)
+		ret = tg_domain_create(m->med, cid, cfg->limits);
+	else
+		ret = direct_vm_call(m, OPTEE_SMC_VM_CREATED, cid);
+	if (ret) {
+		atomic_store(&m->by_client[cid], NULL);
+		goto fail;
+	}
+	g->has_domain = true;
+	ret = tg_handlers_start(g);
+	if (ret)
+		goto fail_domain;
+	*out = g;
+	return TG_OK;
+
+fail_domain:
+	if (m->med)
+		while (tg_domain_destroy(m->med, cid) == TG_AGAIN)
+			;
+	else
+		direct_vm_call(m, OPTEE_SMC_VM_DESTROYED, cid);
+	atomic_store(&m->by_client[cid], NULL);
+fail:
+	release_pages(g);
+fail_nopages:
+	guest_free(g);
+	tg_host_log(m, TG_LOG_WARN, "guest start failed: %s", tg_strerror(ret));
+	return ret;
+}
+
+static struct tg_boot_info *boot_info_build(struct tg_guest *g, size_t *len)
+{
+	struct tg_boot_info *b;
+	uint32_t i;
+
+	*len = sizeof(*b) + (size_t)g->npages * sizeof(uint64_t);
+	b = calloc(1, *len);
+	if (!b)
+		return NULL;
+	b->magic = TG_BOOT_MAGIC;
+	b->client_id = g->client_id;
+	b->nvcpus = g->nvcpus;
+	b->npages = g->npages;
+	b->spin_ns = g->m->spin_ns;
+	b->ram_base = g->m->ram_base;
+	b->ipa_base = TG_HOST_GUEST_IPA_BASE;
+	b->lockdown = !g->no_lockdown;
+	for (i = 0; i < g->npages; i++)
+		b->pa[i] = atomic_load(&g->p2m[i]);
+	return b;
+}
+
+/* A guest starts with default signal dispositions and nothing blocked:
+ * the caller's handlers (a test framework's, say) are not the guest's. */
+static void reset_signals(void)
+{
+	struct sigaction sa = { .sa_handler = SIG_DFL };
+	sigset_t none;
+	int sig;
+
+	for (sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* The forked child: build the guest, shed the hypervisor, run @fn. */
+static void __attribute__((noreturn))
+child_main(struct tg_guest *g, const struct tg_boot_info *boot, pid_t parent,
+	   void (*fn)(struct tg_vcpu *, void *), void *arg)
+{
+	struct tg_guest_rt *rt;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(126);
+	reset_signals();
+	rt = malloc(sizeof(*rt));
+	if (!rt || tg_rt_init(rt, boot, g->shared) ||
+	    tg_rt_map_view(rt, boot, g->m->mem.fd))
+		_exit(125);
+	if (tg_scrub_shared_mappings(rt->view,
+				     ((size_t)rt->npages + 256u) * TG_PAGE_SIZE,
+				     g->shared, shared_len(g)))
+		_exit(124);
+	syscall(SYS_close_range, 3u, ~0u, 0u);
+	if (boot->lockdown && tg_lockdown())
+		_exit(123);
+	tg_rt_run_vcpu0(rt, fn, arg);
+}
+
+static int start_thread_mode(struct tg_guest *g,
+			     void (*fn)(struct tg_vcpu *, void *), void *arg)
+{
+	struct tg_boot_info *boot;
+	size_t len;
+	int ret;
+
+	g->thread_view = mmap(NULL, ((size_t)g->npages + 256u) * TG_PAGE_SIZE,
+			      PROT_NONE,
+			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
+			      0);
+	if (g->thread_view == MAP_FAILED) {
+		g->thread_view = NULL;
+		return TG_ENOMEM;
+	}
+	boot = boot_info_build(g, &len);
+	g->rt = malloc(sizeof(*g->rt));
+	if (!boot || !g->rt || tg_rt_init(g->rt, boot, g->shared)) {
+		free(boot);
+		return TG_ENOMEM;
+	}
+	free(boot);
+	g->rt->thread_mode = true;
+	g->rt->hyp = g;
+	ret = tg_rt_thread_start(g->rt, fn, arg);
+	return ret;
+}
+
+static void guest_abort(struct tg_guest *g)
+{
+	g->state = TG_GUEST_EXITED;
+	tg_guest_wait(g, NULL);
+	tg_guest_release(g);
+}
+
+int tg_guest_start(struct tg_machine *m, const struct tg_guest_config *cfg,
+		   void (*fn)(struct tg_vcpu *vcpu0, void *arg), void *arg,
+		   struct tg_guest **out)
+{
+	struct tg_boot_info *boot;
+	struct tg_guest *g;
+	pid_t parent = getpid(), pid;
+	size_t len;
+	int ret;
+
+	if (!m || !fn || !out)
+		return TG_EINVAL;
+	ret = guest_create(m, cfg, &g);
+	if (ret)
+		return ret;
+	if (g->mode == TG_GUEST_THREAD) {
+		ret = start_thread_mode(g, fn, arg);
+		if (ret) {
+			guest_abort(g);
+			return ret;
+		}
+		*out = g;
+		return TG_OK;
+	}
+	boot = boot_info_build(g, &len);
+	if (!boot) {
+		guest_abort(g);
+		return TG_ENOMEM;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0)
+		child_main(g, boot, parent, fn, arg);
+	free(boot);
+	if (pid < 0) {
+		guest_abort(g);
+		return TG_ENOMEM;
+	}
+	g->pid = pid;
+	*out = g;
+	return TG_OK;
+}
+
+static int fd_with_contents(const char *name, const void *data, size_t len)
+{
+	int fd = memfd_create(name, MFD_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (write(fd, data, len) != (ssize_t)len) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int tg_guest_start_exec(struct tg_machine *m,
+			const struct tg_guest_config *cfg, const char *path,
+			char *const argv[], struct tg_guest **out)
+{
+	char *const def_argv[] = { (char *)path, NULL };
+	struct tg_guest_config c = { 0 };
+	struct tg_boot_info *boot;
+	struct tg_guest *g;
+	pid_t parent = getpid(), pid;
+	size_t len;
+	int boot_fd, ret;
+
+	if (!m || !path || !out)
+		return TG_EINVAL;
+	if (cfg)
+		c = *cfg;
+	c.mode = TG_GUEST_PROCESS;
+	ret = guest_create(m, &c, &g);
+	if (ret)
+		return ret;
+	boot = boot_info_build(g, &len);
+	boot_fd = boot ? fd_with_contents("teegate-boot", boot, len) : -1;
+	free(boot);
+	if (boot_fd < 0) {
+		guest_abort(g);
+		return TG_ENOMEM;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		int hi[3], i;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(126);
+		reset_signals();
+		hi[0] = fcntl(m->mem.fd, F_DUPFD_CLOEXEC, 100);
+		hi[1] = fcntl(boot_fd, F_DUPFD_CLOEXEC, 100);
+		hi[2] = fcntl(g->shared_fd, F_DUPFD_CLOEXEC, 100);
+		for (i = 0; i < 3; i++)
+			if (hi[i] < 0 || dup2(hi[i], 3 + i) != 3 + i)
+				_exit(125);
+		syscall(SYS_close_range, 6u, ~0u, 0u);
+		setenv("TEEGATE_GUEST_BOOT", "3,4,5", 1);
+		execv(path, argv ? argv : def_argv);
+		_exit(127);
+	}
+	close(boot_fd);
+	if (pid < 0) {
+		guest_abort(g);
+		return TG_ENOMEM;
+	}
+	g->pid = pid;
+	*out = g;
+	return TG_OK;
+}
+
+int tg_guest_kill(struct tg_guest *g)
+{
+	if (!g)
+		return TG_EINVAL;
+	if (g->state != TG_GUEST_RUNNING)
+		return TG_OK;
+	if (g->mode == TG_GUEST_PROCESS) {
+		if (g->pid > 0)
+			kill(g->pid, SIGKILL);
+		return TG_OK;
+	}
+	atomic_store(&g->ctl->killed, 1);
+	tg_futex_wake(&g->ctl->notif_pending, 1 << 30);
+	return TG_OK;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Wait for the guest's execution to end; TG_AGAIN on timeout. */
+static int wait_exec(struct tg_guest *g, int timeout_ms)
+{
+	int waited = 0, st;
+	pid_t r;
+
+	if (g->mode == TG_GUEST_PROCESS) {
+		for (;;) {
+			r = waitpid(g->pid, &st,
+				    timeout_ms < 0 ? 0 : WNOHANG);
+			if (r == g->pid) {
+				g->wstatus = st;
+				return TG_OK;
+			}
+			if (r < 0 && errno != EINTR) {
+				g->wstatus = 0;
+				return TG_OK; /* reaped elsewhere */
+			}
+			if (timeout_ms >= 0 && waited >= timeout_ms)
+				return TG_AGAIN;
+			if (r == 0) {
+				sleep_ms(2);
+				waited += 2;
+			}
+		}
+	}
+	while (g->rt && g->rt->vcpus[0].state == TG_VCPU_RUNNING &&
+	       !atomic_load(&g->ctl->killed)) {
+		if (timeout_ms >= 0 && waited >= timeout_ms)
+			return TG_AGAIN;
+		sleep_ms(2);
+		waited += 2;
+	}
+	if (g->rt)
+		tg_rt_thread_join_all(g->rt);
+	g->wstatus = 0;
+	return TG_OK;
+}
+
+int tg_guest_wait_timeout(struct tg_guest *g, int timeout_ms, int *wstatus)
+{
+	struct tg_machine *m;
+	uint32_t steps = 0;
+	int ret = TG_OK;
+
+	if (!g)
+		return TG_EINVAL;
+	m = g->m;
+	if (g->state == TG_GUEST_RUNNING) {
+		ret = wait_exec(g, timeout_ms);
+		if (ret)
+			return ret;
+		g->state = TG_GUEST_EXITED;
+	} else if (g->state == TG_GUEST_EXITED && g->pid > 0 &&
+		   g->wstatus == 0) {
+		/* aborted start: the child may exist */
+		kill(g->pid, SIGKILL);
+		waitpid(g->pid, &g->wstatus, 0);
+	}
+	if (g->state == TG_GUEST_EXITED) {
+		tg_handlers_stop(g);
+		if (g->has_domain && m->med) {
+			int r;
+
+			while ((r = tg_domain_destroy(m->med, g->client_id)) ==
+				       TG_AGAIN &&
+			       ++steps < DESTROY_MAX_STEPS)
+				;
+			if (r != TG_OK && r != TG_ENOENT) {
+				tg_host_log(m, TG_LOG_ERROR,
+					    "client %u: domain destroy: %s",
+					    g->client_id, tg_strerror(r));
+				ret = TG_EBUSY;
+			}
+		} else if (g->has_domain) {
+			direct_vm_call(m, OPTEE_SMC_VM_DESTROYED,
+				       g->client_id);
+		}
+		g->has_domain = false;
+		atomic_store(&m->by_client[g->client_id], NULL);
+		release_pages(g);
+		g->state = TG_GUEST_DESTROYED;
+	}
+	if (wstatus)
+		*wstatus = g->wstatus;
+	return ret;
+}
+
+int tg_guest_wait(struct tg_guest *g, int *wstatus)
+{
+	return tg_guest_wait_timeout(g, -1, wstatus);
+}
+
+void tg_guest_release(struct tg_guest *g)
+{
+	if (!g)
+		return;
+	if (g->state != TG_GUEST_DESTROYED) {
+		tg_guest_kill(g);
+		tg_guest_wait(g, NULL);
+	}
+	guest_free(g);
+}
+
+uint32_t tg_guest_client_id(const struct tg_guest *g)
+{
+	return g->client_id;
+}
+
+pid_t tg_guest_pid(const struct tg_guest *g)
+{
+	return g->pid;
+}
+
+uint64_t tg_guest_ipa_to_pa(struct tg_guest *g, uint64_t guest_ipa)
+{
+	uint64_t idx, pa;
+
+	if (guest_ipa < TG_HOST_GUEST_IPA_BASE)
+		return 0;
+	idx = (guest_ipa - TG_HOST_GUEST_IPA_BASE) >> TG_PAGE_SHIFT;
+	if (idx >= g->npages || !g->p2m)
+		return 0;
+	pa = atomic_load(&g->p2m[idx]);
+	return pa ? pa + (guest_ipa & TG_PAGE_MASK) : 0;
+}
+
+int tg_guest_stats(struct tg_guest *g, struct tg_guest_stats *out)
+{
+	struct tg_machine *m;
+	uint64_t pfn;
+	uint32_t i;
+
+	if (!g || !out)
+		return TG_EINVAL;
+	m = g->m;
+	memset(out, 0, sizeof(*out));
+	out->client_id = g->client_id;
+	out->state = g->state;
+	out->pid = g->pid;
+	memcpy(out->name, g->name, sizeof(out->name));
+	if (g->has_domain && m->med &&
+	    tg_domain_stats(m->med, g->client_id, &out->domain) == TG_OK)
+		out->has_domain = true;
+	for (i = 0; i < g->npages; i++)
+		if (atomic_load_explicit(&g->p2m[i], memory_order_relaxed))
+			out->pages_owned++;
+	pthread_mutex_lock(&m->lock);
+	for (pfn = 0; pfn < m->npages; pfn++) {
+		const struct tg_page_meta *p = &m->pages[pfn];
+
+		if (atomic_load_explicit(&p->owner, memory_order_relaxed) !=
+		    g->client_id)
+			continue;
+		if (p->pins) {
+			out->pages_pinned++;
+			out->pins += p->pins;
+		}
+		if (p->flags & TG_PAGE_BALLOONED)
+			out->pages_quarantined++;
+	}
+	pthread_mutex_unlock(&m->lock);
+	out->traps = atomic_load(&g->traps);
+	/* Guest-written page: a plain copy, values untrusted. */
+	memcpy(&out->counters, (const void *)g->counters,
+	       sizeof(out->counters));
+	return TG_OK;
+}

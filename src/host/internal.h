@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Private structures of the hosted platform. Nothing here is seen by
+ * guests except struct tg_trap_slot and struct tg_guest_ctl, which live in
+ * memory shared with the guest process and are therefore hostile input to
+ * the hypervisor: it reads their fields once and validates them.
+ */
+#ifndef TG_HOST_INTERNAL_H
+#define TG_HOST_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <teegate/guest.h>
+#include <teegate/host.h>
+#include <teegate/mediator.h>
+#include <teegate/port.h>
+#include <teegate/tee_model.h>
+
+/*
+ * Until the mediator library links (TG_HAVE_MEDIATOR), the platform builds
+ * without it: only TG_MEDIATION_DIRECT works and m->med stays NULL.
+ */
+#ifndef TG_HAVE_MEDIATOR
+#define tg_handle_smc(med, cid, vcpu, regs) ((void)(med), (void)(vcpu), false)
+#define tg_domain_create(med, cid, lim) ((void)(med), (void)(lim), TG_ENOTSUP)
+#define tg_domain_destroy(med, cid) ((void)(med), TG_OK)
+#define tg_domain_stats(med, cid, out) ((void)(med), TG_ENOENT)
+#define tg_tee_notif_irq(med) ((void)(med))
+#define tg_strerror(status) tg_host_strerror(status)
+#endif
+const char *tg_host_strerror(int status);
+
+/* ---- memory shared between a guest and the hypervisor ---------------- */
+
+enum tg_conduit {
+	TG_CONDUIT_SMC = 0,
+	TG_CONDUIT_HVC = 1,
+};
+
+/**
+ * struct tg_trap_slot - one vCPU's trap mailbox, one page, shared with the
+ * guest process. The guest owns @req, @conduit and @regs until it publishes
+ * a new @req; the hypervisor owns @rsp. Every field is guest-writable at
+ * any time, so the handler snapshots @conduit and @regs once.
+ */
+struct tg_trap_slot {
+	_Atomic uint32_t req;            /* guest: request sequence (futex) */
+	_Atomic uint32_t hyp_sleeping;   /* hypervisor waits on @req */
+	uint32_t pad0[14];
+	_Atomic uint32_t rsp;            /* hypervisor: answered sequence */
+	_Atomic uint32_t guest_sleeping; /* guest waits on @rsp */
+	uint32_t conduit;
+	uint32_t pad1;
+	uint64_t regs[8];
+};
+
+/**
+ * struct tg_guest_ctl - the guest's control page, shared: written by the
+ * hypervisor (notification, kill), acknowledged by the guest.
+ */
+struct tg_guest_ctl {
+	_Atomic uint32_t notif_pending; /* futex: 1 = interrupt raised */
+	_Atomic uint32_t killed;        /* thread mode: stop at next trap */
+};
+
+/* Layout of the shared pages: counters, ctl, then one slot per vCPU. */
+#define TG_SHARED_COUNTERS_PAGE 0u
+#define TG_SHARED_CTL_PAGE 1u
+#define TG_SHARED_SLOT_PAGE(v) (2u + (v))
+#define TG_SHARED_PAGES(nvcpus) (2u + (nvcpus))
+
+/**
+ * struct tg_boot_info - what a guest process needs to build itself: in a
+ * memfd for exec'd guests, in memory for forked ones. Written by the
+ * hypervisor; an exec'd loader checks it before use.
+ */
+#define TG_BOOT_MAGIC 0x74656567617465ull /* "teegate" */
+struct tg_boot_info {
+	uint64_t magic;
+	uint32_t client_id;
+	uint32_t nvcpus;
+	uint32_t npages;
+	uint32_t spin_ns;
+	uint64_t ram_base;   /* PA of byte 0 of the memory fd */
+	uint64_t ipa_base;
+	uint32_t lockdown;
+	uint32_t pad;
+	uint64_t pa[];       /* npages machine addresses */
+};
+
+/* ---- guest runtime (guest side of guest.h) ---------------------------- */
+
+enum tg_vcpu_state {
+	TG_VCPU_FREE = 0,
+	TG_VCPU_RUNNING,
+	TG_VCPU_DONE,
+};
+
+struct tg_guest_rt;
+
+struct tg_vcpu {
+	struct tg_guest_rt *rt;
+	uint32_t index;
+	struct tg_trap_slot *slot;
+	uint32_t seq;
+	uint32_t spin_ns;       /* adaptive spin budget */
+	enum tg_vcpu_state state;
+	pthread_t thread;
+	void (*fn)(struct tg_vcpu *, void *);
+	void *arg;
+};
+
+/* Guest-local page states (the guest's own allocator). */
+enum tg_rt_page {
+	TG_RT_PAGE_FREE = 0,
+	TG_RT_PAGE_USED,
+	TG_RT_PAGE_USED_VIEW, /* thread mode: mapped into the view */
+	TG_RT_PAGE_GONE,      /* ballooned out */
+};
+
+struct tg_guest_rt {
+	uint32_t client_id;
+	uint32_t nvcpus;
+	uint32_t npages;
+	uint32_t spin_ns;
+	uint64_t ipa_base;
+	uint8_t *view;                /* npages pages, contiguous by IPA */
+	void *shared;                 /* TG_SHARED_PAGES(nvcpus) pages */
+	struct tg_guest_counters *counters;
+	struct tg_guest_ctl *ctl;
+	pthread_mutex_t lock;         /* allocator and vCPU table */
+	uint8_t *page_state;          /* enum tg_rt_page per page */
+	uint32_t alloc_hint;
+	bool thread_mode;
+	struct tg_guest *hyp;         /* thread mode only */
+	struct tg_vcpu vcpus[TG_HOST_MAX_VCPUS];
+};
+
+/* ---- hypervisor side --------------------------------------------------- */
+
+/* struct tg_page_meta - one machine page. Protected by machine->lock,
+ * except @owner which the oracle reads without it. */
+#define TG_PAGE_BALLOONED 1u /* left its owner's p2m, waits for last unpin */
+struct tg_page_meta {
+	_Atomic uint32_t owner;
+	uint32_t pins;
+	uint32_t flags;
+	uint32_t pool_idx; /* position in machine->free_pool when free */
+};
+
+struct tg_handler {
+	struct tg_guest *g;
+	uint32_t vcpu;
+	pthread_t thread;
+	bool started;
+	uint32_t spin_ns;
+};
+
+struct tg_guest {
+	struct tg_machine *m;
+	uint32_t client_id;
+	char name[32];
+	enum tg_guest_mode mode;
+	enum tg_guest_state state;
+	uint32_t nvcpus;
+	uint32_t npages;
+	bool has_domain;
+	bool no_lockdown;
+	pid_t pid;
+	int wstatus;
+
+	/* p2m: PA of IPA page i, 0 = none. Written under p2m_lock (write),
+	 * read under it (read) by the port, so that a page cannot leave the
+	 * guest while the mediator copies into it. */
+	pthread_rwlock_t p2m_lock;
+	_Atomic uint64_t *p2m;
+
+	int shared_fd;
+	void *shared;               /* hypervisor's mapping, read-only use */
+	struct tg_guest_ctl *ctl;
+	const struct tg_guest_counters *counters;
+
+	atomic_bool stop;           /* handlers: leave */
+	struct tg_handler handlers[TG_HOST_MAX_VCPUS];
+	_Atomic uint64_t traps;
+
+	/* thread mode */
+	struct tg_guest_rt *rt;
+	uint8_t *thread_view;
+	uint32_t thread_view_pages; /* pages mapped in the view */
+};
+
+struct tg_mem_backing {
+	int fd;
+	uint64_t size;
+	bool punch_holes;  /* give freed pages back to the kernel */
+	char path[64];     /* what /proc/<pid>/maps names it ("memfd:...") */
+};
+
+struct tg_machine {
+	struct tg_machine_config cfg;
+	struct tg_mem_region reserved[TG_HOST_MAX_RESERVED];
+	uint32_t nreserved;
+	uint64_t ram_base, ram_size, npages;
+	struct tg_mem_backing mem;
+	uint8_t *ram;               /* MAP_SHARED mapping of all of RAM */
+
+	pthread_mutex_t lock;       /* page metadata, free pool, guests */
+	struct tg_page_meta *pages;
+	uint32_t *free_pool;        /* page frame numbers */
+	uint64_t nfree;
+	uint64_t rng;
+
+	struct tg_guest *guests[TG_HOST_MAX_GUESTS];
+	_Atomic(struct tg_guest *) *by_client; /* 0x10000 entries */
+	_Atomic uint32_t thread_view_pages;
+
+	_Atomic uint64_t violations;
+	struct tg_sw_mem sw_mem;
+	struct tg_port port;
+	struct tg_mediator *med;
+	struct tg_model *model;
+	void (*backend_smc)(void *ctx, uint64_t regs[8]);
+	void *backend_ctx;
+	int log_level;
+	uint32_t spin_ns;
+};
+
+/* memory.c */
+int tg_mem_open(struct tg_machine *m);
+void tg_mem_close(struct tg_machine *m);
+void tg_mem_discard(struct tg_machine *m, uint64_t pfn, uint64_t count);
+
+/* pages.c */
+int tg_pages_init(struct tg_machine *m);
+void tg_pages_fini(struct tg_machine *m);
+int tg_pages_alloc_scattered(struct tg_machine *m, uint32_t owner,
+			     uint32_t count, uint64_t ipa_base,
+			     _Atomic uint64_t *pa_out);
+void tg_pages_release_locked(struct tg_machine *m, uint64_t pfn);
+int tg_pages_alloc_contig(struct tg_machine *m, uint32_t owner,
+			  uint32_t count, uint64_t *pa);
+void tg_pages_free_contig(struct tg_machine *m, uint64_t pa, uint32_t count);
+bool tg_pages_client_has_leftovers(struct tg_machine *m, uint32_t client_id);
+static inline uint64_t tg_pa_to_pfn(const struct tg_machine *m, uint64_t pa)
+{
+	return (pa - m->ram_base) >> TG_PAGE_SHIFT;
+}
+static inline bool tg_pa_is_ram(const struct tg_machine *m, uint64_t pa)
+{
+	return pa >= m->ram_base && pa - m->ram_base < m->ram_size;
+}
+
+/* port.c */
+void tg_port_init(struct tg_machine *m);
+void tg_host_log(struct tg_machine *m, enum tg_log_level level,
+		 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void tg_guest_raise_notif(struct tg_guest *g);
+struct tg_guest *tg_guest_by_client(struct tg_machine *m, uint32_t client_id);
+
+/* oracle.c */
+void tg_oracle_init(struct tg_machine *m);
+
+/* null_tee.c */
+void tg_null_tee_smc(void *ctx, uint64_t regs[8]);
+
+/* trap.c */
+void tg_trap_guest(struct tg_vcpu *vcpu, uint32_t conduit, uint64_t regs[8]);
+int tg_handlers_start(struct tg_guest *g);
+void tg_handlers_stop(struct tg_guest *g);
+void tg_futex_wake(_Atomic uint32_t *word, int n);
+int tg_futex_wait(_Atomic uint32_t *word, uint32_t expected, int timeout_ms);
+uint64_t tg_now_ns(void);
+
+/* hypercall.c */
+void tg_hyp_dispatch(struct tg_guest *g, uint32_t vcpu, uint32_t conduit,
+		     uint64_t regs[8]);
+
+/* balloon.c */
+int tg_balloon(struct tg_guest *g, uint64_t guest_ipa, uint64_t guest_count);
+
+/* guest_rt.c */
+int tg_rt_init(struct tg_guest_rt *rt, const struct tg_boot_info *boot,
+	       void *shared);
+int tg_rt_map_view(struct tg_guest_rt *rt, const struct tg_boot_info *boot,
+		   int mem_fd);
+void tg_rt_run_vcpu0(struct tg_guest_rt *rt, void (*fn)(struct tg_vcpu *,
+							 void *),
+		     void *arg) __attribute__((noreturn));
+int tg_rt_thread_start(struct tg_guest_rt *rt,
+		       void (*fn)(struct tg_vcpu *, void *), void *arg);
+void tg_rt_thread_join_all(struct tg_guest_rt *rt);
+
+/* lockdown.c */
+int tg_lockdown(void);
+int tg_scrub_shared_mappings(const void *keep1, size_t len1,
+			     const void *keep2, size_t len2);
+
+#endif /* TG_HOST_INTERNAL_H */

@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Traps: a vCPU's SMC/HVC goes through its slot (a page shared between the
+ * guest process and the hypervisor) to that vCPU's handler thread.
+ *
+ * Each waiting side spins for an adaptive budget (at most the machine's
+ * spin_ns, 20 us by default) with a pause instruction, the first 2 us
+ * alone and then with sched_yield() between rounds, then sleeps on a
+ * futex. The budget halves every time a
+ * wait ends up sleeping and grows again when spinning pays, so that with
+ * more runnable threads than cores the sides quickly stop burning the CPU
+ * the other side needs.
+ *
+ * Sleeping uses the Dekker pattern: set "I sleep", re-check the word, then
+ * FUTEX_WAIT on the value seen; the other side stores the word, then reads
+ * the flag and wakes. Both orders use seq_cst atomics.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define SPIN_MIN_NS 10000u
+#define SPIN_CHECK_EVERY 32u
+#define SPIN_SOLO_NS 2000u /* pure spinning before yielding */
+#define HANDLER_SLEEP_MS 200
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ volatile("yield" ::: "memory");
+#endif
+}
+
+uint64_t tg_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void tg_futex_wake(_Atomic uint32_t *word, int n)
+{
+	/* shared futex: the word may live in memory shared across processes */
+	syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE, n, NULL, NULL, 0);
+}
+
+int tg_futex_wait(_Atomic uint32_t *word, uint32_t expected, int timeout_ms)
+{
+	struct timespec ts, *tsp = NULL;
+
+	if (timeout_ms >= 0) {
+		ts.tv_sec = timeout_ms / 1000;
+		ts.tv_nsec = (long)(timeout_ms % 1000) * 1000000L;
+		tsp = &ts;
+	}
+	if (syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT, expected, tsp,
+		    NULL, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * Spin until *word != old or the budget runs out. Return true when it
+ * changed. Adapts *budget.
+ */
+static bool spin_until_changed(_Atomic uint32_t *word, uint32_t old,
+			       uint32_t *budget, uint32_t max)
+{
+	uint64_t start = 0, elapsed;
+	uint32_t n;
+
+	if (*budget == 0)
+		return atomic_load(word) != old;
+	for (n = 1;; n++) {
+		if (atomic_load_explicit(word, memory_order_acquire) != old) {
+			if (*budget < max)
+				*budget = *budget * 2 > max ? max
+							    : *budget * 2;
+			return true;
+		}
+		cpu_relax();
+		if (n % SPIN_CHECK_EVERY)
+			continue;
+		if (!start) {
+			start = tg_now_ns();
+			continue;
+		}
+		elapsed = tg_now_ns() - start;
+		if (elapsed > *budget)
+			break;
+		/* The other side may need this core: let it run. */
+		if (elapsed > SPIN_SOLO_NS)
+			sched_yield();
+	}
+	*budget = *budget / 2 < SPIN_MIN_NS ? SPIN_MIN_NS : *budget / 2;
+	return false;
+}
+
+/**
+ * tg_trap_guest() - guest side: post @regs on the vCPU's slot and wait for
+ * the answer.
+ */
+void tg_trap_guest(struct tg_vcpu *vcpu, uint32_t conduit, uint64_t regs[8])
+{
+	struct tg_trap_slot *s = vcpu->slot;
+	uint32_t seq = ++vcpu->seq;
+	uint32_t max = vcpu->rt->spin_ns;
+	uint32_t cur;
+
+	memcpy(s->regs, regs, sizeof(s->regs));
+	s->conduit = conduit;
+	atomic_store(&s->req, seq);
+	if (atomic_load(&s->hyp_sleeping))
+		tg_futex_wake(&s->req, 1);
+
+	if (!spin_until_changed(&s->rsp, seq - 1, &vcpu->spin_ns, max)) {
+		for (;;) {
+			atomic_store(&s->guest_sleeping, 1);
+			cur = atomic_load(&s->rsp);
+			if (cur == seq)
+				break;
+			tg_futex_wait(&s->rsp, cur, 100);
+			if (vcpu->rt->thread_mode &&
+			    atomic_load(&vcpu->rt->ctl->killed))
+				break;
+		}
+		atomic_store(&s->guest_sleeping, 0);
+	}
+	atomic_thread_fence(memory_order_acquire);
+	memcpy(regs, s->regs, sizeof(s->regs));
+}
+
+static void *handler_main(void *arg)
+{
+	struct tg_handler *h = arg;
+	struct tg_guest *g = h->g;
+	struct tg_trap_slot *s = (struct tg_trap_slot *)(
+		(uint8_t *)g->shared +
+		(size_t)TG_SHARED_SLOT_PAGE(h->vcpu) * TG_PAGE_SIZE);
+	uint32_t max = g->m->spin_ns;
+	uint32_t last = atomic_load(&s->req);
+	uint64_t regs[8];
+
+	h->spin_ns = max;
+	for (;;) {
+		uint32_t guest_seq, conduit;
+
+		if (!spin_until_changed(&s->req, last, &h->spin_ns, max)) {
+			while (!atomic_load(&g->stop)) {
+				atomic_store(&s->hyp_sleeping, 1);
+				if (atomic_load(&s->req) != last)
+					break;
+				tg_futex_wait(&s->req, last, HANDLER_SLEEP_MS);
+				if (atomic_load(&s->req) != last)
+					break;
+			}
+			atomic_store(&s->hyp_sleeping, 0);
+		}
+		if (atomic_load(&g->stop))
+			break;
+		/* Guest-written: snapshot once, then work on the copy. */
+		guest_seq = atomic_load_explicit(&s->req, memory_order_acquire);
+		if (guest_seq == last)
+			continue;
+		last = guest_seq;
+		conduit = *(volatile uint32_t *)&s->conduit;
+		memcpy(regs, (const void *)s->regs, sizeof(regs));
+
+		tg_hyp_dispatch(g, h->vcpu, conduit, regs);
+		atomic_fetch_add_explicit(&g->traps, 1, memory_order_relaxed);
+
+		memcpy(s->regs, regs, sizeof(regs));
+		atomic_store(&s->rsp, guest_seq);
+		if (atomic_load(&s->guest_sleeping))
+			tg_futex_wake(&s->rsp, 1);
+	}
+	return NULL;
+}
+
+int tg_handlers_start(struct tg_guest *g)
+{
+	uint32_t v;
+
+	atomic_store(&g->stop, false);
+	for (v = 0; v < g->nvcpus; v++) {
+		struct tg_handler *h = &g->handlers[v];
+
+		h->g = g;
+		h->vcpu = v;
+		if (pthread_create(&h->thread, NULL, handler_main, h)) {
+			tg_handlers_stop(g);
+			return TG_ENOMEM;
+		}
+		h->started = true;
+	}
+	return TG_OK;
+}
+
+/*
+ * Stop every handler. A handler in the middle of a call finishes it (the
+ * mediator never waits on the guest); one that sleeps is woken. Nothing
+ * here depends on the guest process being alive.
+ */
+void tg_handlers_stop(struct tg_guest *g)
+{
+	uint32_t v;
+
+	atomic_store(&g->stop, true);
+	for (v = 0; v < g->nvcpus; v++) {
+		struct tg_handler *h = &g->handlers[v];
+		struct tg_trap_slot *s = (struct tg_trap_slot *)(
+			(uint8_t *)g->shared +
+			(size_t)TG_SHARED_SLOT_PAGE(v) * TG_PAGE_SIZE);
+
+		if (!h->started)
+			continue;
+		tg_futex_wake(&s->req, 1 << 30);
+	}
+	for (v = 0; v < g->nvcpus; v++) {
+		struct tg_handler *h = &g->handlers[v];
+
+		if (!h->started)
+			continue;
+		pthread_join(h->thread, NULL);
+		h->started = false;
+	}
+}

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Mediator creation (the TEE probe), domain creation rules, statistics
+ * and destruction edge cases.
+ */
+#include "common.h"
+
+static int create_with(struct fake *f, const struct tg_config *cfg,
+		       struct tg_mediator **med)
+{
+	return tg_mediator_create(&f->port, cfg, med);
+}
+
+static void probe_reads_uid_revision_threads_and_caps(void **state)
+{
+	struct env *e = *state;
+	const struct tg_tee_info *t = tg_mediator_tee_info(e->med);
+
+	assert_int_equal(t->api_uid[0], OPTEE_MSG_UID_0);
+	assert_int_equal(t->api_rev_major, 2);
+	assert_int_equal(t->os_uuid[0], OPTEE_MSG_OS_UUID_0);
+	assert_int_equal(t->os_rev_major, 4);
+	assert_int_equal(t->os_rev_minor, 10);
+	assert_int_equal(t->thread_count, 4);
+	assert_true(t->virtualization);
+	assert_int_equal(t->rpc_param_count, 4);
+	assert_false(t->guest_caps & OPTEE_SMC_SEC_CAP_HAVE_RESERVED_SHM);
+	assert_null(tg_mediator_tee_info(NULL));
+}
+
+static void absent_tee_is_enotee(void **state)
+{
+	struct fake *f = fake_create();
+	struct tg_mediator *med = (void *)1;
+
+	(void)state;
+	f->no_answer = true;
+	assert_int_equal(create_with(f, NULL, &med), TG_ENOTEE);
+	assert_null(med);
+	assert_int_equal(f->allocs_live, 0);
+	fake_destroy(f);
+}
+
+static void tee_that_is_not_optee_is_enotee(void **state)
+{
+	struct fake *f = fake_create();
+	struct tg_mediator *med;
+
+	(void)state;
+	f->not_optee = true;
+	assert_int_equal(create_with(f, NULL, &med), TG_ENOTEE);
+	f->not_optee = false;
+	f->revision_major = 3;
+	assert_int_equal(create_with(f, NULL, &med), TG_ENOTEE);
+	assert_int_equal(f->allocs_live, 0);
+	fake_destroy(f);
+}
+
+static void tee_without_dynamic_shm_is_enotsup(void **state)
+{
+	struct fake *f = fake_create();
+	struct tg_mediator *med;
+
+	(void)state;
+	f->caps &= ~OPTEE_SMC_SEC_CAP_DYNAMIC_SHM;
+	assert_int_equal(create_with(f, NULL, &med), TG_ENOTSUP);
+	assert_int_equal(f->allocs_live, 0);
+	fake_destroy(f);
+}
+
+static void incomplete_port_or_config_is_einval(void **state)
+{
+	struct fake *f = fake_create();
+	struct tg_config cfg = { .max_domains = 0x10000 };
+	struct tg_mediator *med;
+	struct tg_port p = f->port;
+
+	(void)state;
+	assert_int_equal(tg_mediator_create(NULL, NULL, &med), TG_EINVAL);
+	assert_int_equal(tg_mediator_create(&f->port, NULL, NULL), TG_EINVAL);
+	p.smc = NULL;
+	assert_int_equal(tg_mediator_create(&p, NULL, &med), TG_EINVAL);
+	assert_int_equal(create_with(f, &cfg, &med), TG_EINVAL);
+	f->fail_alloc = true;
+	assert_int_equal(create_with(f, NULL, &med), TG_ENOMEM);
+	assert_int_equal(tg_mediator_destroy(NULL), TG_EINVAL);
+	fake_destroy(f);
+}
+
+static void domain_id_zero_and_too_large_are_refused(void **state)
+{
+	struct env *e = *state;
+
+	assert_int_equal(tg_domain_create(e->med, 0, NULL), TG_EINVAL);
+	assert_int_equal(tg_domain_create(e->med, 0x10000, NULL), TG_EINVAL);
+	assert_int_equal(tg_domain_create(NULL, 3, NULL), TG_EINVAL);
+	assert_int_equal(tg_domain_destroy(e->med, 0), TG_EINVAL);
+}
+
+static void duplicate_domain_is_refused_without_a_second_vm_created(void **s)
+{
+	struct env *e = *s;
+
+	assert_int_equal(e->f->vm_created[G1], 1);
+	assert_int_equal(tg_domain_create(e->med, G1, NULL), TG_EEXIST);
+	assert_int_equal(e->f->vm_created[G1], 1);
+}
+
+static void vm_created_comes_from_the_hypervisor(void **state)
+{
+	struct env *e = *state;
+
+	/* the fake TEE refuses VM_CREATED unless a7 == 0 */
+	assert_int_equal(e->f->vm_created[G1], 1);
+	assert_int_equal(e->f->vm_created[G2], 1);
+}
+
+static void refused_vm_created_is_eproto_and_frees_the_slot(void **state)
+{
+	struct env *e = *state;
+
+	e->f->vm_created_answer = OPTEE_SMC_RETURN_ENOTAVAIL;
+	assert_int_equal(tg_domain_create(e->med, 3, NULL), TG_EPROTO);
+	e->f->vm_created_answer = 0;
+	assert_int_equal(tg_domain_create(e->med, 3, NULL), TG_OK);
+	assert_true(fake_destroy_domain(e->med, 3) >= 0);
+}
+
+static void domain_table_limit_is_elimit(void **state)
+{
+	struct tg_config cfg = { .max_domains = 2 };
+	struct env *e = env_new(&cfg, true);
+
+	(void)state;
+	assert_int_equal(tg_domain_create(e->med, 3, NULL), TG_ELIMIT);
+	assert_true(fake_destroy_domain(e->med, G2) >= 0);
+	assert_int_equal(tg_domain_create(e->med, 3, NULL), TG_OK);
+	env_teardown((void **)&e);
+}
+
+static void slots_are_reused_after_destroy(void **state)
+{
+	struct tg_config cfg = { .max_domains = 2 };
+	struct env *e = env_new(&cfg, false);
+	uint32_t round;
+	uint64_t r[8];
+
+	(void)state;
+	for (round = 0; round < 50; round++) {
+		uint32_t id = 1 + round % 7;
+
+		assert_int_equal(tg_domain_create(e->med, id, NULL), TG_OK);
+		set_regs(r, OPTEE_SMC_CALLS_UID, 0, 0, 0);
+		tg_handle_smc(e->med, id, 0, r);
+		assert_int_equal(r[0], OPTEE_MSG_UID_0);
+		assert_true(fake_destroy_domain(e->med, id) >= 0);
+		tg_handle_smc(e->med, id, 0, r);
+		assert_int_equal(r[0], OPTEE_SMC_RETURN_ENOTAVAIL);
+	}
+	env_teardown((void **)&e);
+}
+
+static void mediator_destroy_with_live_domains_is_ebusy(void **state)
+{
+	struct env *e = *state;
+
+	assert_int_equal(tg_mediator_destroy(e->med), TG_EBUSY);
+}
+
+static void stats_of_unknown_domain_is_enoent(void **state)
+{
+	struct env *e = *state;
+	struct tg_domain_stats st;
+
+	assert_int_equal(tg_domain_stats(e->med, 7, &st), TG_ENOENT);
+	assert_int_equal(tg_domain_stats(e->med, G1, NULL), TG_EINVAL);
+	assert_int_equal(tg_domain_destroy(e->med, 7), TG_ENOENT);
+}
+
+static void stats_count_calls_and_refusals(void **state)
+{
+	struct env *e = *state;
+	struct tg_domain_stats st;
+	uint64_t r[8];
+
+	set_regs(r, OPTEE_SMC_CALLS_UID, 0, 0, 0);
+	tg_handle_smc(e->med, G1, 0, r);
+	set_regs(r, OPTEE_SMC_CALLS_COUNT, 0, 0, 0);
+	tg_handle_smc(e->med, G1, 0, r);
+	set_regs(r, OPTEE_SMC_VM_CREATED, 5, 0, 0);
+	tg_handle_smc(e->med, G1, 0, r);
+	open_session(e, G1);
+	st = stats(e, G1);
+	assert_int_equal(st.calls[TG_KIND_FAST_FORWARDED], 1);
+	assert_int_equal(st.calls[TG_KIND_FAST_EMULATED], 1);
+	assert_int_equal(st.calls[TG_KIND_STD_CALL], 1);
+	assert_int_equal(st.calls[TG_KIND_REFUSED], 1);
+	assert_int_equal(st.refused[TG_REFUSE_HYP_ONLY], 1);
+	assert_int_equal(st.sessions, 1);
+	assert_int_equal(st.calls_in_flight, 0);
+	assert_int_equal(st.shadow_pages, 4); /* one per call slot */
+	/* G2 is untouched */
+	assert_int_equal(stats(e, G2).calls[TG_KIND_FAST_FORWARDED], 0);
+}
+
+static void limits_take_defaults_and_are_clamped(void **state)
+{
+	struct tg_limits lim = { .max_calls = 1000, .max_pinned_pages = 8,
+				 .max_pages_per_buf = 100 };
+	struct env *e = *state;
+	uint64_t r[8];
+
+	assert_int_equal(tg_domain_create(e->med, 3, &lim), TG_OK);
+	set_regs(r, OPTEE_SMC_GET_THREAD_COUNT, 0, 0, 0);
+	tg_handle_smc(e->med, 3, 0, r);
+	assert_int_equal(r[1], 4); /* the TEE's threads, not 1000 */
+	assert_true(fake_destroy_domain(e->med, 3) >= 0);
+}
+
+static void destroy_of_unknown_or_repeated_domain(void **state)
+{
+	struct env *e = *state;
+
+	assert_true(fake_destroy_domain(e->med, G1) >= 0);
+	assert_int_equal(e->f->vm_destroyed[G1], 1);
+	assert_int_equal(tg_domain_destroy(e->med, G1), TG_ENOENT);
+	assert_int_equal(e->f->vm_destroyed[G1], 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, env_setup, env_teardown)
+		T(probe_reads_uid_revision_threads_and_caps),
+		cmocka_unit_test(absent_tee_is_enotee),
+		cmocka_unit_test(tee_that_is_not_optee_is_enotee),
+		cmocka_unit_test(tee_without_dynamic_shm_is_enotsup),
+		cmocka_unit_test(incomplete_port_or_config_is_einval),
+		T(domain_id_zero_and_too_large_are_refused),
+		T(duplicate_domain_is_refused_without_a_second_vm_created),
+		T(vm_created_comes_from_the_hypervisor),
+		T(refused_vm_created_is_eproto_and_frees_the_slot),
+		cmocka_unit_test(domain_table_limit_is_elimit),
+		cmocka_unit_test(slots_are_reused_after_destroy),
+		T(mediator_destroy_with_live_domains_is_ebusy),
+		T(stats_of_unknown_domain_is_enoent),
+		T(stats_count_calls_and_refusals),
+		T(limits_take_defaults_and_are_clamped),
+		T(destroy_of_unknown_or_repeated_domain),
+#undef T
+	};
+
+	return cmocka_run_group_tests_name("core_lifecycle", tests, NULL, NULL);
+}
