@@ -17,6 +17,8 @@
 #define SHM_CACHE_BUSY_RETRIES 1000u
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Serializes tg_optee_get(): one driver per guest, never two. */
+static pthread_mutex_t get_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct tg_optee *registry;
 
 struct tg_vcpu *tgg_drv_vcpu(struct tg_optee *drv)
@@ -209,6 +211,15 @@ int tg_optee_probe(struct tg_vcpu *vcpu, const struct tg_optee_config *cfg,
 	drv->notif_vcpu = -1;
 	drv->guest_key = tg_guest_counters(vcpu);
 	drv->refs = 1;
+	{
+		struct timespec ts;
+
+		/* Cookies of a previous driver of this guest may still be
+		 * registered with the TEE: start somewhere else. */
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		drv->next_cookie = ((uint64_t)(ts.tv_nsec & 0xFFFF) << 32) |
+				   ((uint64_t)(ts.tv_sec & 0xFF) << 48);
+	}
 	pthread_mutex_init(&drv->lock, NULL);
 	pthread_mutex_init(&drv->cq_lock, NULL);
 	pthread_cond_init(&drv->cq_cond, NULL);
@@ -312,9 +323,12 @@ int tg_optee_get(struct tg_vcpu *vcpu, struct tg_optee **out)
 	const void *key;
 	struct tg_optee *d;
 
+	int rc = TG_OK;
+
 	if (!vcpu || !out)
 		return TG_EINVAL;
 	key = tg_guest_counters(vcpu);
+	pthread_mutex_lock(&get_lock);
 	pthread_mutex_lock(&registry_lock);
 	for (d = registry; d; d = d->reg_next) {
 		if (d->guest_key == key) {
@@ -323,12 +337,16 @@ int tg_optee_get(struct tg_vcpu *vcpu, struct tg_optee **out)
 		}
 	}
 	pthread_mutex_unlock(&registry_lock);
-	if (d) {
+	/*
+	 * Two drivers in one guest would both take the async notifications
+	 * and choose colliding cookies: probe under get_lock.
+	 */
+	if (!d)
+		rc = tg_optee_probe(vcpu, NULL, &d);
+	pthread_mutex_unlock(&get_lock);
+	if (!rc)
 		*out = d;
-		return TG_OK;
-	}
-	/* Two first users may race here; the loser's driver is still valid. */
-	return tg_optee_probe(vcpu, NULL, out);
+	return rc;
 }
 
 void tg_optee_put(struct tg_optee *drv)

@@ -16,6 +16,8 @@
 #include <teegate/optee_guest.h>
 #include <teegate/workload.h>
 
+#include "model_tas.h" /* the model's yield TA, when the TEE has it */
+
 #define PG 4096u
 #define A0(code) { TG_EXPECT_A0, (code), 0 }
 #define MSG(code) { TG_EXPECT_MSG, (code), TEEC_ORIGIN_COMMS }
@@ -98,6 +100,7 @@ struct hctx {
 	struct tg_optee *drv;
 	uint32_t session;        /* invoke-tests session */
 	uint32_t stats_session;  /* stats PTA session */
+	uint32_t yield_session;  /* the model's yield TA, or 0 */
 	uint64_t arg_ipa;        /* a page for messages */
 	struct optee_msg_arg *arg;
 	uint64_t data_ipa;       /* a data page */
@@ -108,6 +111,7 @@ struct hctx {
 
 static const uint8_t invoke_tests_uuid[16] = PTA_INVOKE_TESTS_UUID;
 static const uint8_t stats_uuid[16] = PTA_STATS_UUID;
+static const uint8_t yield_uuid[16] = MODEL_TA_YIELD_UUID;
 
 #define LIST_PAGES 40u
 /* An IPA that is no guest RAM on any platform of ours (below 1 GiB). */
@@ -239,14 +243,27 @@ static void exhaust_bufs(struct hctx *h, uint64_t pages, uint32_t max,
 		unregister_cookie(h, base + i);
 }
 
-/* Suspend std calls (stats GET_TIME needs an RPC) until refused. */
+/*
+ * Suspend std calls in RPCs until refused. Each call gets its own session
+ * (a session runs one command at a time), opened beforehand: once the
+ * threads are taken, the driver itself could not open one.
+ */
+#define EXHAUST_MAX 16u
+
 static void exhaust_calls(struct hctx *h, struct outcome *o)
 {
-	uint64_t saved[64][8], ipa[64];
-	uint32_t n, i;
+	uint64_t saved[EXHAUST_MAX][8], ipa[EXHAUST_MAX];
+	uint32_t sess[EXHAUST_MAX], nsess = 0, n, i;
+	const uint8_t *uuid = h->yield_session ? yield_uuid : stats_uuid;
+	struct tg_optee_result res;
 
 	memset(o, 0, sizeof(*o));
-	for (n = 0; n < 64; n++) {
+	while (nsess < EXHAUST_MAX &&
+	       !tg_optee_open_session(h->drv, uuid, 0, NULL, 0, NULL, 0,
+				      &sess[nsess], &res) &&
+	       res.ret == TEEC_SUCCESS)
+		nsess++;
+	for (n = 0; n < nsess; n++) {
 		struct optee_msg_arg *a;
 		uint64_t *regs = saved[n];
 
@@ -255,11 +272,19 @@ static void exhaust_calls(struct hctx *h, struct outcome *o)
 		a = tg_ipa_ptr(h->vcpu, ipa[n]);
 		memset(a, 0, PG);
 		a->cmd = OPTEE_MSG_CMD_INVOKE_COMMAND;
-		a->session = h->stats_session;
-		a->func = PTA_STATS_CMD_GET_TIME;
-		a->num_params = 2;
-		a->params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_OUTPUT;
-		a->params[1].attr = OPTEE_MSG_ATTR_TYPE_VALUE_OUTPUT;
+		a->session = sess[n];
+		if (h->yield_session) {
+			/* Yields with FOREIGN_INTR at once: a sure suspension. */
+			a->func = MODEL_TA_YIELD_CMD_YIELD;
+			a->num_params = 1;
+			a->params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INOUT;
+			a->params[0].u.value.a = 2;
+		} else {
+			a->func = PTA_STATS_CMD_GET_TIME;
+			a->num_params = 2;
+			a->params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_OUTPUT;
+			a->params[1].attr = OPTEE_MSG_ATTR_TYPE_VALUE_OUTPUT;
+		}
 		memset(regs, 0, 8 * sizeof(regs[0]));
 		regs[0] = OPTEE_SMC_CALL_WITH_ARG;
 		regs[1] = ipa[n] >> 32;
@@ -267,6 +292,11 @@ static void exhaust_calls(struct hctx *h, struct outcome *o)
 		tg_smc(h->vcpu, regs);
 		o->a0 = (uint32_t)regs[0];
 		if (!OPTEE_SMC_RETURN_IS_RPC(regs[0])) {
+			if (o->a0 == OPTEE_SMC_RETURN_OK) {
+				o->msg = true;
+				o->ret = a->ret;
+				o->origin = a->ret_origin;
+			}
 			tg_free_pages(h->vcpu, ipa[n], 1);
 			break; /* refused (or finished without an RPC) */
 		}
@@ -275,6 +305,8 @@ static void exhaust_calls(struct hctx *h, struct outcome *o)
 		raw_finish(h, saved[i]);
 		tg_free_pages(h->vcpu, ipa[i], 1);
 	}
+	for (i = 0; i < nsess; i++)
+		tg_optee_close_session(h->drv, sess[i], NULL);
 }
 
 /* ---- TOCTOU: a second vCPU scribbles while the first calls ------------- */
@@ -503,12 +535,18 @@ static int setup(struct hctx *h)
 				  &h->stats_session, &res) ||
 	    res.ret != TEEC_SUCCESS)
 		return -1;
+	if (tg_optee_open_session(h->drv, yield_uuid, 0, NULL, 0, NULL, 0,
+				  &h->yield_session, &res) ||
+	    res.ret != TEEC_SUCCESS)
+		h->yield_session = 0;
 	return 0;
 }
 
 static void teardown(struct hctx *h)
 {
 	if (h->drv) {
+		if (h->yield_session)
+			tg_optee_close_session(h->drv, h->yield_session, NULL);
 		if (h->stats_session)
 			tg_optee_close_session(h->drv, h->stats_session, NULL);
 		if (h->session)
