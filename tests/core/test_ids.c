@@ -3,6 +3,8 @@
  * The function-id table: every OP-TEE id, SMC64 variants, unknown ids in
  * every owner range, forged a7, capabilities, and the emulated calls.
  */
+#include <stdio.h>
+
 #include "common.h"
 #include "optee_ids.h"
 
@@ -334,12 +336,45 @@ static void names_are_defined(void **state)
 	assert_string_equal(tg_strerror(-99), "unknown error");
 }
 
+
+/* docs/optee-ids.md must say what the code does, row by row. */
+static void every_row_of_docs_optee_ids_md_matches_the_code(void **state)
+{
+	static const char *const cls_name[] = {
+		[FN_FORWARD] = "forward",
+		[FN_EMULATE] = "emulate",
+		[FN_STD] = "std",
+		[FN_REFUSE_HYP_ONLY] = "refuse-hyp",
+		[FN_REFUSE_WHOLE_TEE] = "refuse-tee",
+	};
+	FILE *doc = fopen(TG_SOURCE_DIR "/docs/optee-ids.md", "r");
+	char line[1024], name[64], cls[32];
+	unsigned int rows = 0, i, id;
+
+	(void)state;
+	assert_non_null(doc);
+	while (fgets(line, sizeof(line), doc)) {
+		if (sscanf(line, "| 0x%x | %63s | %31s |", &id, name, cls) != 3)
+			continue;
+		for (i = 0; i < optee_fn_table_len; i++)
+			if (optee_fn_table[i].id == id)
+				break;
+		assert_true(i < optee_fn_table_len);
+		assert_string_equal(optee_fn_table[i].name, name);
+		assert_string_equal(cls_name[optee_fn_table[i].cls], cls);
+		rows++;
+	}
+	fclose(doc);
+	assert_int_equal(rows, optee_fn_table_len);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, env_setup, env_teardown)
 		T(every_id_in_the_table_has_its_documented_effect),
 		T(table_lists_every_optee_id_exactly_once),
+		cmocka_unit_test(every_row_of_docs_optee_ids_md_matches_the_code),
 		T(calls_uid_is_forwarded_with_guest_client_id),
 		T(forged_a7_on_std_call_is_replaced),
 		T(calls_count_is_the_mediators_own),
