@@ -54,7 +54,8 @@ int tg_workload_mixed(struct tg_vcpu *vcpu, const struct tg_workload_opts *opts)
 /* What a hostile attempt must get for it to count as refused. */
 enum tg_attack_expect_kind {
 	TG_EXPECT_A0,        /* a0 == code */
-	TG_EXPECT_MSG,       /* a0 == OK, msg ret == code, origin == origin */
+	TG_EXPECT_MSG,       /* a0 == OK, msg ret == code, and origin ==
+			      * origin unless origin is 0 (any) */
 	TG_EXPECT_CLEAN,     /* any well-formed answer; the guest survives */
 };
 

@@ -274,7 +274,9 @@ TEEC_Result TEEC_OpenSession(TEEC_Context *context, TEEC_Session *session,
 	if (operation) {
 		cancel_id = operation->cancel_id = new_cancel_id();
 		operation->session = session;
+		/* A cancel during the open names session 0. */
 		session->ctx = context;
+		session->session_id = 0;
 		__atomic_store_n(&operation->started, 1, __ATOMIC_RELEASE);
 	}
 	tg_optee_open_session(context->drv, uuid, connectionMethod, NULL,

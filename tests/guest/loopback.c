@@ -10,6 +10,9 @@
 #include <time.h>
 
 #include <teegate/optee_abi.h>
+#ifdef TG_HAVE_MEDIATOR
+#include <teegate/mediator.h>
+#endif
 
 #include "loopback.h"
 
@@ -34,7 +37,8 @@ struct lb_guest {
 	uint8_t *ram;
 	uint8_t *page_used;          /* one byte per page */
 	uint32_t npages, pages_used;
-	pthread_mutex_t lock;        /* pages and vCPUs */
+	pthread_mutex_t lock;        /* pages, pins and vCPUs */
+	uint32_t *pins;              /* mediated: pin count per page */
 	struct tg_vcpu vcpus[LB_MAX_VCPUS];
 	struct tg_guest_counters counters;
 	/* TEE notification interrupt */
@@ -43,11 +47,20 @@ struct lb_guest {
 	bool irq;
 };
 
+/* Mediated mode: the mediator's shadow memory, at its own PAs. */
+#define LB_SHM_BASE 0x20000000ull
+#define LB_SHM_PAGES 4096u
+
 static struct {
 	struct tg_model *model;
 	pthread_mutex_t lock;
 	struct lb_guest *guests[LB_MAX_GUESTS];
 	uint64_t violations;
+#ifdef TG_HAVE_MEDIATOR
+	struct tg_mediator *med;
+	uint8_t *shm;
+	uint8_t shm_used[LB_SHM_PAGES];
+#endif
 } env = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static __thread struct tg_vcpu *self_vcpu;
@@ -70,6 +83,12 @@ static void *lb_map(void *ctx, uint32_t client_id, uint64_t pa, uint32_t len,
 
 	(void)ctx;
 	(void)write;
+#ifdef TG_HAVE_MEDIATOR
+	if (env.med && pa >= LB_SHM_BASE &&
+	    pa - LB_SHM_BASE < (uint64_t)LB_SHM_PAGES * LB_PAGE &&
+	    len <= (uint64_t)LB_SHM_PAGES * LB_PAGE - (pa - LB_SHM_BASE))
+		return env.shm + (pa - LB_SHM_BASE);
+#endif
 	pthread_mutex_lock(&env.lock);
 	g = guest_of_client(client_id);
 	pthread_mutex_unlock(&env.lock);
@@ -91,21 +110,31 @@ static void *lb_map(void *ctx, uint32_t client_id, uint64_t pa, uint32_t len,
 	return g->ram + (pa - g->base);
 }
 
+static void raise_guest_irq(struct lb_guest *g)
+{
+	pthread_mutex_lock(&g->irq_lock);
+	g->irq = true;
+	pthread_cond_broadcast(&g->irq_cond);
+	pthread_mutex_unlock(&g->irq_lock);
+}
+
 static void lb_notif_irq(void *ctx)
 {
 	uint32_t i;
 
 	(void)ctx;
+#ifdef TG_HAVE_MEDIATOR
+	if (env.med) {
+		tg_tee_notif_irq(env.med);
+		return;
+	}
+#endif
 	/* The interrupt has no client id: every guest's handler looks. */
 	for (i = 0; i < LB_MAX_GUESTS; i++) {
 		struct lb_guest *g = env.guests[i];
 
-		if (!g)
-			continue;
-		pthread_mutex_lock(&g->irq_lock);
-		g->irq = true;
-		pthread_cond_broadcast(&g->irq_cond);
-		pthread_mutex_unlock(&g->irq_lock);
+		if (g)
+			raise_guest_irq(g);
 	}
 }
 
@@ -126,6 +155,14 @@ int lb_env_init(const struct tg_model_config *cfg)
 
 void lb_env_fini(void)
 {
+#ifdef TG_HAVE_MEDIATOR
+	if (env.med) {
+		tg_mediator_destroy(env.med);
+		env.med = NULL;
+		free(env.shm);
+		env.shm = NULL;
+	}
+#endif
 	tg_model_destroy(env.model);
 	env.model = NULL;
 }
@@ -179,18 +216,34 @@ struct lb_guest *lb_guest_create(uint32_t client_id, uint32_t ram_mib)
 	pthread_cond_init(&g->irq_cond, NULL);
 	g->vcpus[0].g = g;
 	g->vcpus[0].used = true;
-	hyp_smc(OPTEE_SMC_VM_CREATED, client_id, regs);
-	if ((uint32_t)regs[0] != OPTEE_SMC_RETURN_OK &&
-	    (uint32_t)regs[0] != OPTEE_SMC_RETURN_UNKNOWN_FUNCTION)
+	g->pins = calloc(g->npages, sizeof(*g->pins));
+	if (!g->pins)
 		goto fail;
+	/* Visible to the port before the mediator's first call for it. */
 	pthread_mutex_lock(&env.lock);
 	env.guests[slot] = g;
 	pthread_mutex_unlock(&env.lock);
+#ifdef TG_HAVE_MEDIATOR
+	if (env.med) {
+		if (tg_domain_create(env.med, client_id, NULL) != TG_OK)
+			goto unlink;
+		return g;
+	}
+#endif
+	hyp_smc(OPTEE_SMC_VM_CREATED, client_id, regs);
+	if ((uint32_t)regs[0] != OPTEE_SMC_RETURN_OK &&
+	    (uint32_t)regs[0] != OPTEE_SMC_RETURN_UNKNOWN_FUNCTION)
+		goto unlink;
 	return g;
+unlink:
+	pthread_mutex_lock(&env.lock);
+	env.guests[slot] = NULL;
+	pthread_mutex_unlock(&env.lock);
 fail:
 	if (g) {
 		free(g->ram);
 		free(g->page_used);
+		free(g->pins);
 		free(g);
 	}
 	return NULL;
@@ -206,7 +259,13 @@ void lb_guest_destroy(struct lb_guest *g)
 	for (i = 1; i < LB_MAX_VCPUS; i++)
 		if (g->vcpus[i].used && g->vcpus[i].joinable)
 			pthread_join(g->vcpus[i].thread, NULL);
-	hyp_smc(OPTEE_SMC_VM_DESTROYED, g->client_id, regs);
+#ifdef TG_HAVE_MEDIATOR
+	if (env.med) {
+		while (tg_domain_destroy(env.med, g->client_id) == TG_AGAIN)
+			;
+	} else
+#endif
+		hyp_smc(OPTEE_SMC_VM_DESTROYED, g->client_id, regs);
 	pthread_mutex_lock(&env.lock);
 	for (i = 0; i < LB_MAX_GUESTS; i++)
 		if (env.guests[i] == g)
@@ -216,6 +275,7 @@ void lb_guest_destroy(struct lb_guest *g)
 		self_vcpu = NULL;
 	free(g->ram);
 	free(g->page_used);
+	free(g->pins);
 	free(g);
 }
 
@@ -254,6 +314,16 @@ uint32_t lb_guest_pages_used(struct lb_guest *g)
 
 void tg_smc(struct tg_vcpu *vcpu, uint64_t regs[8])
 {
+#ifdef TG_HAVE_MEDIATOR
+	if (env.med) {
+		/* The trap: a7 is whatever the guest left; the mediator
+		 * stamps the client id itself. */
+		if (!tg_handle_smc(env.med, vcpu->g->client_id, vcpu->index,
+				   regs))
+			regs[0] = OPTEE_SMC_RETURN_UNKNOWN_FUNCTION;
+		return;
+	}
+#endif
 	regs[7] = vcpu->g->client_id;
 	tg_model_smc(env.model, regs);
 }
@@ -407,3 +477,238 @@ struct tg_guest_counters *tg_guest_counters(struct tg_vcpu *vcpu)
 {
 	return &vcpu->g->counters;
 }
+
+/* ---- mediated mode: a port over the loopback's memory -------------------- */
+
+#ifdef TG_HAVE_MEDIATOR
+struct tg_lock {
+	pthread_mutex_t m;
+};
+
+static struct lb_guest *port_guest(uint32_t client_id)
+{
+	struct lb_guest *g;
+
+	pthread_mutex_lock(&env.lock);
+	g = guest_of_client(client_id);
+	pthread_mutex_unlock(&env.lock);
+	return g;
+}
+
+static int port_pin(void *ctx, uint32_t client_id, const uint64_t *guest_ipa,
+		    uint64_t *pa, uint32_t count)
+{
+	struct lb_guest *g = port_guest(client_id);
+	uint32_t i;
+
+	(void)ctx;
+	if (!g)
+		return TG_EFAULT;
+	for (i = 0; i < count; i++)
+		if ((guest_ipa[i] & (LB_PAGE - 1)) || guest_ipa[i] < g->base ||
+		    guest_ipa[i] - g->base >= g->size)
+			return TG_EFAULT;
+	pthread_mutex_lock(&g->lock);
+	for (i = 0; i < count; i++) {
+		g->pins[(guest_ipa[i] - g->base) / LB_PAGE]++;
+		pa[i] = guest_ipa[i]; /* IPA == PA in the loopback */
+	}
+	pthread_mutex_unlock(&g->lock);
+	return TG_OK;
+}
+
+static void port_unpin(void *ctx, uint32_t client_id, const uint64_t *pa,
+		       uint32_t count)
+{
+	struct lb_guest *g = port_guest(client_id);
+	uint32_t i;
+
+	(void)ctx;
+	if (!g)
+		return;
+	pthread_mutex_lock(&g->lock);
+	for (i = 0; i < count; i++) {
+		uint64_t page = (pa[i] - g->base) / LB_PAGE;
+
+		if (pa[i] < g->base || page >= g->npages || !g->pins[page])
+			abort(); /* unpin of a page never pinned */
+		g->pins[page]--;
+	}
+	pthread_mutex_unlock(&g->lock);
+}
+
+static int port_copy(uint32_t client_id, uint64_t ipa, uint32_t len,
+		     uint8_t **p)
+{
+	struct lb_guest *g = port_guest(client_id);
+
+	if (!g || ipa < g->base || ipa - g->base >= g->size ||
+	    len > g->size - (ipa - g->base))
+		return TG_EFAULT;
+	*p = g->ram + (ipa - g->base);
+	return TG_OK;
+}
+
+static int port_copy_from(void *ctx, uint32_t client_id, void *dst,
+			  uint64_t guest_ipa, uint32_t len)
+{
+	uint8_t *p;
+
+	(void)ctx;
+	if (port_copy(client_id, guest_ipa, len, &p))
+		return TG_EFAULT;
+	memcpy(dst, p, len);
+	return TG_OK;
+}
+
+static int port_copy_to(void *ctx, uint32_t client_id, uint64_t guest_ipa,
+			const void *src, uint32_t len)
+{
+	uint8_t *p;
+
+	(void)ctx;
+	if (port_copy(client_id, guest_ipa, len, &p))
+		return TG_EFAULT;
+	memcpy(p, src, len);
+	return TG_OK;
+}
+
+static void *port_alloc(void *ctx, size_t size)
+{
+	(void)ctx;
+	return calloc(1, size);
+}
+
+static void port_free(void *ctx, void *ptr, size_t size)
+{
+	(void)ctx;
+	(void)size;
+	free(ptr);
+}
+
+static void *port_shm_alloc(void *ctx, uint32_t npages, uint64_t *pa)
+{
+	uint32_t i, run = 0;
+
+	(void)ctx;
+	pthread_mutex_lock(&env.lock);
+	for (i = 0; i < LB_SHM_PAGES && npages; i++) {
+		run = env.shm_used[i] ? 0 : run + 1;
+		if (run == npages) {
+			uint32_t first = i + 1 - npages;
+
+			memset(env.shm_used + first, 1, npages);
+			pthread_mutex_unlock(&env.lock);
+			*pa = LB_SHM_BASE + (uint64_t)first * LB_PAGE;
+			memset(env.shm + (size_t)first * LB_PAGE, 0,
+			       (size_t)npages * LB_PAGE);
+			return env.shm + (size_t)first * LB_PAGE;
+		}
+	}
+	pthread_mutex_unlock(&env.lock);
+	return NULL;
+}
+
+static void port_shm_free(void *ctx, void *va, uint32_t npages)
+{
+	size_t first = (size_t)((uint8_t *)va - env.shm) / LB_PAGE;
+
+	(void)ctx;
+	pthread_mutex_lock(&env.lock);
+	memset(env.shm_used + first, 0, npages);
+	pthread_mutex_unlock(&env.lock);
+}
+
+static void port_smc(void *ctx, uint64_t regs[8])
+{
+	(void)ctx;
+	tg_model_smc(env.model, regs);
+}
+
+static struct tg_lock *port_lock_create(void *ctx)
+{
+	struct tg_lock *l = calloc(1, sizeof(*l));
+
+	(void)ctx;
+	if (l)
+		pthread_mutex_init(&l->m, NULL);
+	return l;
+}
+
+static void port_lock_destroy(void *ctx, struct tg_lock *l)
+{
+	(void)ctx;
+	pthread_mutex_destroy(&l->m);
+	free(l);
+}
+
+static void port_lock(void *ctx, struct tg_lock *l)
+{
+	(void)ctx;
+	pthread_mutex_lock(&l->m);
+}
+
+static void port_unlock(void *ctx, struct tg_lock *l)
+{
+	(void)ctx;
+	pthread_mutex_unlock(&l->m);
+}
+
+static void port_raise_notif(void *ctx, uint32_t client_id)
+{
+	struct lb_guest *g = port_guest(client_id);
+
+	(void)ctx;
+	if (g)
+		raise_guest_irq(g);
+}
+
+static const struct tg_port lb_port = {
+	.pin_pages = port_pin,
+	.unpin_pages = port_unpin,
+	.copy_from_guest = port_copy_from,
+	.copy_to_guest = port_copy_to,
+	.alloc = port_alloc,
+	.free = port_free,
+	.shm_alloc = port_shm_alloc,
+	.shm_free = port_shm_free,
+	.smc = port_smc,
+	.lock_create = port_lock_create,
+	.lock_destroy = port_lock_destroy,
+	.lock = port_lock,
+	.unlock = port_unlock,
+	.raise_notif_irq = port_raise_notif,
+};
+
+int lb_env_init_mediated(const struct tg_model_config *cfg)
+{
+	int rc;
+
+	env.shm = aligned_alloc(LB_PAGE, (size_t)LB_SHM_PAGES * LB_PAGE);
+	if (!env.shm)
+		return -1;
+	memset(env.shm_used, 0, sizeof(env.shm_used));
+	rc = lb_env_init(cfg);
+	if (rc)
+		return rc;
+	rc = tg_mediator_create(&lb_port, NULL, &env.med);
+	return rc == TG_OK ? 0 : -1;
+}
+
+struct tg_mediator *lb_mediator(void)
+{
+	return env.med;
+}
+
+uint64_t lb_guest_pins(struct lb_guest *g)
+{
+	uint64_t n = 0;
+	uint32_t i;
+
+	pthread_mutex_lock(&g->lock);
+	for (i = 0; i < g->npages; i++)
+		n += g->pins[i];
+	pthread_mutex_unlock(&g->lock);
+	return n;
+}
+#endif

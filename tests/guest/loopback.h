@@ -27,6 +27,16 @@ struct tg_model *lb_model(void);
 /* Model accesses outside the calling client's RAM so far. */
 uint64_t lb_violations(void);
 
+/*
+ * The same, with the teegate mediator between the guests and the model
+ * (only when the mediator library is built: TG_HAVE_MEDIATOR). The port
+ * pins guest pages (IPA == PA) and serves shadow memory from its own pool.
+ */
+int lb_env_init_mediated(const struct tg_model_config *cfg);
+struct tg_mediator *lb_mediator(void);
+/* Pins the mediator holds on the guest's pages (mediated mode). */
+uint64_t lb_guest_pins(struct lb_guest *g);
+
 /* A guest with @ram_mib MiB of RAM, announced with VM_CREATED. */
 struct lb_guest *lb_guest_create(uint32_t client_id, uint32_t ram_mib);
 void lb_guest_destroy(struct lb_guest *g);
