@@ -33,24 +33,24 @@ struct tg_mediator;
  * A zero field means "use the default" (TG_DEFAULT_*).
  */
 struct tg_limits {
-	uint32_t max_calls;         /* concurrent std calls (incl. suspended) */
-	uint32_t max_shm_bufs;      /* registered shared-memory buffers */
+	uint32_t max_calls;	    /* concurrent std calls (incl. suspended) */
+	uint32_t max_shm_bufs;	    /* registered shared-memory buffers */
 	uint32_t max_pages_per_buf; /* pages of one memref or buffer */
 	uint32_t max_pinned_pages;  /* all pins of the domain together */
-	uint32_t max_rpc_bufs;      /* RPC buffers (RPC ALLOC and SHM_ALLOC) */
-	uint32_t max_sessions;      /* open sessions */
+	uint32_t max_rpc_bufs;	    /* RPC buffers (RPC ALLOC and SHM_ALLOC) */
+	uint32_t max_sessions;	    /* open sessions */
 };
 
 /* Defaults: 16 MiB buffers must fit (media pipelines), with slack. */
 #define TG_DEFAULT_MAX_CALLS 0u /* 0 = the TEE's thread count */
 #define TG_DEFAULT_MAX_SHM_BUFS 64u
-#define TG_DEFAULT_MAX_PAGES_PER_BUF 16385u  /* 64 MiB + 1 page */
-#define TG_DEFAULT_MAX_PINNED_PAGES 65536u   /* 256 MiB */
+#define TG_DEFAULT_MAX_PAGES_PER_BUF 16385u /* 64 MiB + 1 page */
+#define TG_DEFAULT_MAX_PINNED_PAGES 65536u  /* 256 MiB */
 #define TG_DEFAULT_MAX_RPC_BUFS 32u
 #define TG_DEFAULT_MAX_SESSIONS 128u
 
 struct tg_config {
-	uint32_t max_domains;   /* 0 = 64 */
+	uint32_t max_domains;	 /* 0 = 64 */
 	struct tg_limits limits; /* defaults for tg_domain_create(.., NULL) */
 	/* Pages unpinned per tg_domain_destroy() step; 0 = 1024. */
 	uint32_t destroy_step_pages;
@@ -63,8 +63,8 @@ struct tg_tee_info {
 	uint32_t os_uuid[4];
 	uint32_t os_rev_major, os_rev_minor, os_build_id;
 	uint32_t thread_count;
-	uint32_t sec_caps;        /* as the TEE reported them */
-	uint32_t guest_caps;      /* what guests are shown */
+	uint32_t sec_caps;   /* as the TEE reported them */
+	uint32_t guest_caps; /* what guests are shown */
 	uint32_t max_notif_value;
 	uint32_t rpc_param_count;
 	bool virtualization;
@@ -73,48 +73,48 @@ struct tg_tee_info {
 /* Kinds of guest calls, for statistics. */
 enum tg_call_kind {
 	TG_KIND_FAST_FORWARDED = 0, /* fast call forwarded to the TEE */
-	TG_KIND_FAST_EMULATED,      /* answered by the mediator */
-	TG_KIND_STD_CALL,           /* CALL_WITH_ARG / _RPC_ARG / _REGD_ARG */
-	TG_KIND_RPC_RETURN,         /* RETURN_FROM_RPC */
-	TG_KIND_RPC_TO_GUEST,       /* RPCs handed to the guest */
-	TG_KIND_REFUSED,            /* refused, see refusals */
+	TG_KIND_FAST_EMULATED,	    /* answered by the mediator */
+	TG_KIND_STD_CALL,	    /* CALL_WITH_ARG / _RPC_ARG / _REGD_ARG */
+	TG_KIND_RPC_RETURN,	    /* RETURN_FROM_RPC */
+	TG_KIND_RPC_TO_GUEST,	    /* RPCs handed to the guest */
+	TG_KIND_REFUSED,	    /* refused, see refusals */
 	TG_KIND_COUNT
 };
 
 /* Why a call was refused (one counter each). */
 enum tg_refusal {
 	TG_REFUSE_UNKNOWN_FUNCTION = 0, /* id not in the whitelist */
-	TG_REFUSE_HYP_ONLY,             /* VM_CREATED / VM_DESTROYED */
-	TG_REFUSE_WHOLE_TEE,            /* boot, static SHM, L2CC, protmem */
-	TG_REFUSE_BAD_CAPS,             /* unknown normal-world capability */
-	TG_REFUSE_BAD_ADDR,             /* argument address not usable */
-	TG_REFUSE_BAD_PARAM,            /* malformed parameter */
-	TG_REFUSE_BAD_CMD,              /* unknown or forbidden message cmd */
-	TG_REFUSE_BAD_COOKIE,           /* shm cookie not this guest's */
-	TG_REFUSE_BAD_SESSION,          /* session not this guest's */
-	TG_REFUSE_BAD_THREAD,           /* resume of a thread not waiting */
-	TG_REFUSE_BAD_RPC_ANSWER,       /* malformed RPC answer */
-	TG_REFUSE_BUF_BUSY,             /* unregister of a buffer in use */
+	TG_REFUSE_HYP_ONLY,		/* VM_CREATED / VM_DESTROYED */
+	TG_REFUSE_WHOLE_TEE,		/* boot, static SHM, L2CC, protmem */
+	TG_REFUSE_BAD_CAPS,		/* unknown normal-world capability */
+	TG_REFUSE_BAD_ADDR,		/* argument address not usable */
+	TG_REFUSE_BAD_PARAM,		/* malformed parameter */
+	TG_REFUSE_BAD_CMD,		/* unknown or forbidden message cmd */
+	TG_REFUSE_BAD_COOKIE,		/* shm cookie not this guest's */
+	TG_REFUSE_BAD_SESSION,		/* session not this guest's */
+	TG_REFUSE_BAD_THREAD,		/* resume of a thread not waiting */
+	TG_REFUSE_BAD_RPC_ANSWER,	/* malformed RPC answer */
+	TG_REFUSE_BUF_BUSY,		/* unregister of a buffer in use */
 	TG_REFUSE_LIMIT_CALLS,
 	TG_REFUSE_LIMIT_BUFS,
 	TG_REFUSE_LIMIT_PAGES,
 	TG_REFUSE_LIMIT_RPC_BUFS,
 	TG_REFUSE_LIMIT_SESSIONS,
-	TG_REFUSE_NO_MEMORY,            /* the port could not allocate */
-	TG_REFUSE_DYING,                /* domain is being destroyed */
+	TG_REFUSE_NO_MEMORY, /* the port could not allocate */
+	TG_REFUSE_DYING,     /* domain is being destroyed */
 	TG_REFUSE_COUNT
 };
 
 struct tg_domain_stats {
 	uint64_t calls[TG_KIND_COUNT];
 	uint64_t refused[TG_REFUSE_COUNT];
-	uint32_t calls_in_flight;   /* std calls not yet completed */
-	uint32_t calls_suspended;   /* of which waiting in an RPC */
-	uint32_t shm_bufs;          /* registered buffers */
-	uint32_t rpc_bufs;          /* RPC buffers held for the TEE */
-	uint32_t sessions;          /* open sessions */
-	uint64_t pinned_pages;      /* pins held for this domain */
-	uint64_t shadow_pages;      /* mediator shm pages held for it */
+	uint32_t calls_in_flight; /* std calls not yet completed */
+	uint32_t calls_suspended; /* of which waiting in an RPC */
+	uint32_t shm_bufs;	  /* registered buffers */
+	uint32_t rpc_bufs;	  /* RPC buffers held for the TEE */
+	uint32_t sessions;	  /* open sessions */
+	uint64_t pinned_pages;	  /* pins held for this domain */
+	uint64_t shadow_pages;	  /* mediator shm pages held for it */
 };
 
 /**

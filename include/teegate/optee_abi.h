@@ -22,9 +22,10 @@
 #define OPTEE_SMC_OWNER_TRUSTED_OS 50u
 #define OPTEE_SMC_OWNER_TRUSTED_OS_END 63u
 
-#define OPTEE_SMC_OWNER(id) (((id) >> OPTEE_SMC_OWNER_SHIFT) & OPTEE_SMC_OWNER_MASK)
-#define OPTEE_SMC_IS_FAST(id) (((id) & OPTEE_SMC_FAST_CALL) != 0)
-#define OPTEE_SMC_IS_64(id) (((id) & OPTEE_SMC_64) != 0)
+#define OPTEE_SMC_OWNER(id) \
+	(((id) >> OPTEE_SMC_OWNER_SHIFT) & OPTEE_SMC_OWNER_MASK)
+#define OPTEE_SMC_IS_FAST(id) (((id)&OPTEE_SMC_FAST_CALL) != 0)
+#define OPTEE_SMC_IS_64(id) (((id)&OPTEE_SMC_64) != 0)
 
 #define OPTEE_SMC_FAST(n) (0xB2000000u + (n))
 #define OPTEE_SMC_STD(n) (0x32000000u + (n))
@@ -80,9 +81,9 @@
 /* RPC returns: a0 = 0xFFFF0000 | func, a3 = OP-TEE thread id. */
 #define OPTEE_SMC_RETURN_RPC_PREFIX 0xFFFF0000u
 #define OPTEE_SMC_RETURN_RPC_PREFIX_MASK 0xFFFF0000u
-#define OPTEE_SMC_RETURN_IS_RPC(a0)                                            \
-	((((uint32_t)(a0)) & OPTEE_SMC_RETURN_RPC_PREFIX_MASK) ==                \
-		 OPTEE_SMC_RETURN_RPC_PREFIX &&                                \
+#define OPTEE_SMC_RETURN_IS_RPC(a0)                               \
+	((((uint32_t)(a0)) & OPTEE_SMC_RETURN_RPC_PREFIX_MASK) == \
+		 OPTEE_SMC_RETURN_RPC_PREFIX &&                   \
 	 ((uint32_t)(a0)) != OPTEE_SMC_RETURN_UNKNOWN_FUNCTION)
 #define OPTEE_SMC_RPC_FUNC(a0) (((uint32_t)(a0)) & 0xFFFFu)
 #define OPTEE_SMC_RPC_FUNC_ALLOC 0u
@@ -167,7 +168,7 @@ struct optee_msg_arg {
 
 #define OPTEE_MSG_ARG_HDR_SIZE 32u
 #define OPTEE_MSG_PARAM_SIZE 32u
-#define OPTEE_MSG_GET_ARG_SIZE(n)                                              \
+#define OPTEE_MSG_GET_ARG_SIZE(n) \
 	(OPTEE_MSG_ARG_HDR_SIZE + OPTEE_MSG_PARAM_SIZE * (uint32_t)(n))
 /* At most 127 parameters: the argument must fit in one 4 KiB page. */
 #define OPTEE_MSG_MAX_NUM_PARAMS 127u
@@ -191,9 +192,9 @@ struct optee_msg_arg {
 #define OPTEE_MSG_ATTR_CACHE_SHIFT 16
 #define OPTEE_MSG_ATTR_CACHE_MASK 0x7u
 /* Every attr bit that may legally be set; anything else is an error. */
-#define OPTEE_MSG_ATTR_VALID_MASK                                              \
-	(OPTEE_MSG_ATTR_TYPE_MASK | OPTEE_MSG_ATTR_META |                       \
-	 OPTEE_MSG_ATTR_NONCONTIG |                                            \
+#define OPTEE_MSG_ATTR_VALID_MASK                         \
+	(OPTEE_MSG_ATTR_TYPE_MASK | OPTEE_MSG_ATTR_META | \
+	 OPTEE_MSG_ATTR_NONCONTIG |                       \
 	 ((uint64_t)OPTEE_MSG_ATTR_CACHE_MASK << OPTEE_MSG_ATTR_CACHE_SHIFT))
 
 /* Page lists for NONCONTIG memrefs. */
@@ -281,25 +282,31 @@ struct optee_msg_arg {
 /* ---- Pseudo-TAs present in OP-TEE's QEMU build ------------------------- */
 
 /* invoke-tests PTA d96a5b40-c3e5-21e3-8794-1002a5d5c61b */
-#define PTA_INVOKE_TESTS_UUID                                                  \
-	{ 0xd9, 0x6a, 0x5b, 0x40, 0xc3, 0xe5, 0x21, 0xe3,                       \
-	  0x87, 0x94, 0x10, 0x02, 0xa5, 0xd5, 0xc6, 0x1b }
+#define PTA_INVOKE_TESTS_UUID                                               \
+	{                                                                   \
+		0xd9, 0x6a, 0x5b, 0x40, 0xc3, 0xe5, 0x21, 0xe3, 0x87, 0x94, \
+			0x10, 0x02, 0xa5, 0xd5, 0xc6, 0x1b                  \
+	}
 #define PTA_INVOKE_TESTS_CMD_TRACE 0u
 #define PTA_INVOKE_TESTS_CMD_PARAMS 1u
 #define PTA_INVOKE_TESTS_CMD_AES_PERF 9u
 #define PTA_INVOKE_TESTS_CMD_MEMREF_NULL 10u
 
 /* stats PTA d96a5b40-e2c7-b1af-8794-1002a5d5c61b */
-#define PTA_STATS_UUID                                                         \
-	{ 0xd9, 0x6a, 0x5b, 0x40, 0xe2, 0xc7, 0xb1, 0xaf,                       \
-	  0x87, 0x94, 0x10, 0x02, 0xa5, 0xd5, 0xc6, 0x1b }
+#define PTA_STATS_UUID                                                      \
+	{                                                                   \
+		0xd9, 0x6a, 0x5b, 0x40, 0xe2, 0xc7, 0xb1, 0xaf, 0x87, 0x94, \
+			0x10, 0x02, 0xa5, 0xd5, 0xc6, 0x1b                  \
+	}
 #define PTA_STATS_CMD_ALLOC 1u
 #define PTA_STATS_CMD_GET_TIME 4u
 
 /* device-enumeration PTA 7011a688-ddde-4053-a5a9-7b3c4ddf13b8 */
-#define PTA_DEVICE_ENUM_UUID                                                   \
-	{ 0x70, 0x11, 0xa6, 0x88, 0xdd, 0xde, 0x40, 0x53,                       \
-	  0xa5, 0xa9, 0x7b, 0x3c, 0x4d, 0xdf, 0x13, 0xb8 }
+#define PTA_DEVICE_ENUM_UUID                                                \
+	{                                                                   \
+		0x70, 0x11, 0xa6, 0x88, 0xdd, 0xde, 0x40, 0x53, 0xa5, 0xa9, \
+			0x7b, 0x3c, 0x4d, 0xdf, 0x13, 0xb8                  \
+	}
 #define PTA_DEVICE_ENUM_CMD_GET_DEVICES 0u
 #define PTA_DEVICE_ENUM_CMD_GET_DEVICES_SUPP 1u
 #define PTA_DEVICE_ENUM_CMD_GET_DEVICES_RPMB 2u

@@ -35,17 +35,17 @@ extern "C" {
 /* Status codes shared by the port and the mediator API. */
 enum tg_status {
 	TG_OK = 0,
-	TG_AGAIN = 1,       /* resumable operation: call again */
-	TG_EINVAL = -1,     /* bad argument from the caller */
-	TG_ENOMEM = -2,     /* allocation failed */
-	TG_EFAULT = -3,     /* address not owned by the domain, or not RAM */
-	TG_EEXIST = -4,     /* already exists (duplicate client id, cookie) */
-	TG_ENOENT = -5,     /* no such domain */
-	TG_ENOTSUP = -6,    /* TEE lacks a required feature */
-	TG_EBUSY = -7,      /* resource in use */
-	TG_ENOTEE = -8,     /* no TEE answered, or not OP-TEE */
-	TG_ELIMIT = -9,     /* a configured limit was reached */
-	TG_EPROTO = -10,    /* the TEE answered something unexpected */
+	TG_AGAIN = 1,	 /* resumable operation: call again */
+	TG_EINVAL = -1,	 /* bad argument from the caller */
+	TG_ENOMEM = -2,	 /* allocation failed */
+	TG_EFAULT = -3,	 /* address not owned by the domain, or not RAM */
+	TG_EEXIST = -4,	 /* already exists (duplicate client id, cookie) */
+	TG_ENOENT = -5,	 /* no such domain */
+	TG_ENOTSUP = -6, /* TEE lacks a required feature */
+	TG_EBUSY = -7,	 /* resource in use */
+	TG_ENOTEE = -8,	 /* no TEE answered, or not OP-TEE */
+	TG_ELIMIT = -9,	 /* a configured limit was reached */
+	TG_EPROTO = -10, /* the TEE answered something unexpected */
 };
 
 enum tg_log_level {

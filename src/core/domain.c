@@ -29,8 +29,8 @@ static struct tg_domain *slot_ref(struct tg_mediator *med, uint32_t client_id,
 		st = atomic_load(&d->state);
 		if (st == SLOT_EMPTY)
 			return NULL;
-		if (atomic_load_explicit(&d->client_id,
-					 memory_order_relaxed) != client_id)
+		if (atomic_load_explicit(&d->client_id, memory_order_relaxed) !=
+		    client_id)
 			continue;
 		if (!(ok_mask & (1u << st)))
 			continue;
@@ -230,8 +230,8 @@ int tg_domain_stats(struct tg_mediator *med, uint32_t client_id,
 	out->calls_in_flight = atomic_load(&d->calls_busy);
 	/* Counted here rather than on every RPC round trip. */
 	for (i = 0; i < d->limits.max_calls; i++)
-		out->calls_suspended += atomic_load(&d->calls[i].state) ==
-					CALL_SUSPENDED;
+		out->calls_suspended +=
+			atomic_load(&d->calls[i].state) == CALL_SUSPENDED;
 	dom_lock(d);
 	out->shm_bufs = d->shm_count;
 	out->rpc_bufs = d->rpc_count;

@@ -32,9 +32,9 @@
 
 enum shm_state {
 	SHM_REGISTERING,   /* REGISTER_SHM in flight: cookie reserved */
-	SHM_READY,         /* usable by RMEM params and REGD_ARG */
+	SHM_READY,	   /* usable by RMEM params and REGD_ARG */
 	SHM_UNREGISTERING, /* UNREGISTER_SHM in flight */
-	SHM_ORPHANED,      /* TEE refused to drop it: unpin after VM_DESTROYED */
+	SHM_ORPHANED, /* TEE refused to drop it: unpin after VM_DESTROYED */
 };
 
 /**
@@ -54,7 +54,7 @@ struct shm_buf {
 	uint32_t npages;
 	uint32_t page_offset; /* offset of byte 0 in the first page */
 	uint64_t size;
-	uint64_t *list;      /* shadow page list (mediator shm) */
+	uint64_t *list; /* shadow page list (mediator shm) */
 	uint64_t list_pa;
 	uint32_t list_pages;
 	uint32_t unpinned;   /* destroy progress */
@@ -80,13 +80,13 @@ struct rpc_buf {
 	uint64_t size;
 	uint32_t npages;
 	uint32_t page_offset;
-	uint64_t *list;      /* SHM: shadow page list, entries = pinned PAs */
+	uint64_t *list; /* SHM: shadow page list, entries = pinned PAs */
 	uint64_t list_pa;
 	uint32_t list_pages;
 	uint64_t *guest_ipa; /* SHM: page IPAs (reverse translation) */
 	uint64_t arg_ipa;    /* ARG: the guest page */
 	uint64_t arg_pa;     /* ARG: its pinned PA */
-	void *shadow;        /* ARG: mediator page the TEE uses */
+	void *shadow;	     /* ARG: mediator page the TEE uses */
 	uint64_t shadow_pa;
 };
 
@@ -119,8 +119,8 @@ enum call_state {
 };
 
 enum call_entry {
-	ENTRY_ARG,      /* CALL_WITH_ARG */
-	ENTRY_RPC_ARG,  /* CALL_WITH_RPC_ARG */
+	ENTRY_ARG,	/* CALL_WITH_ARG */
+	ENTRY_RPC_ARG,	/* CALL_WITH_RPC_ARG */
 	ENTRY_REGD_ARG, /* CALL_WITH_REGD_ARG */
 	ENTRY_INTERNAL, /* issued by the mediator itself (teardown) */
 };
@@ -146,11 +146,12 @@ struct call_res {
  * argument for the RPC_ARG forms) that the TEE actually reads.
  */
 struct optee_call {
-	_Atomic uint32_t state; /* enum call_state, moved by call_transition() */
+	_Atomic uint32_t
+		state; /* enum call_state, moved by call_transition() */
 	enum call_entry entry;
-	uint64_t tee[8];      /* registers of the next SMC to the TEE */
-	struct msg_err err;   /* how a refused call is answered */
-	uint32_t tee_thread;  /* OP-TEE's thread id, never shown to guests */
+	uint64_t tee[8];     /* registers of the next SMC to the TEE */
+	struct msg_err err;  /* how a refused call is answered */
+	uint32_t tee_thread; /* OP-TEE's thread id, never shown to guests */
 	/*
 	 * What the guest sees in a3 while the call waits on an RPC: the slot
 	 * index in bits 7:0 and a generation above, new at each suspension.
@@ -159,7 +160,7 @@ struct optee_call {
 	 */
 	_Atomic uint32_t resume_handle;
 	uint32_t index;
-	uint32_t rpc_func;    /* the RPC the TEE is waiting on */
+	uint32_t rpc_func;	 /* the RPC the TEE is waiting on */
 	uint64_t rpc_a1, rpc_a2; /* the TEE's a1, a2 of that RPC */
 	uint32_t vcpu;
 	uint32_t cmd;
@@ -167,15 +168,15 @@ struct optee_call {
 	uint32_t session;
 	uint64_t guest_arg_ipa; /* where outputs are copied back */
 	uint64_t guest_rpc_ipa; /* supplied RPC arg in the guest */
-	bool supplied_rpc;      /* RPC arg follows the message (RPC_ARG forms) */
+	bool supplied_rpc; /* RPC arg follows the message (RPC_ARG forms) */
 	struct shm_buf *regd_buf;
-	struct shm_buf *new_buf;    /* REGISTER/UNREGISTER_SHM target */
-	bool opening;               /* holds a reserved session slot */
+	struct shm_buf *new_buf;      /* REGISTER/UNREGISTER_SHM target */
+	bool opening;		      /* holds a reserved session slot */
 	struct optee_msg_arg *shadow; /* mediator shm page */
 	uint64_t shadow_pa;
 	struct rpc_buf *rpc_arg_buf; /* RPC arg for CMD via ALLOC'd buffer */
 	struct call_res *res;
-	uint8_t ptype[OPTEE_MSG_MAX_NUM_PARAMS]; /* validated param types */
+	uint8_t ptype[OPTEE_MSG_MAX_NUM_PARAMS];   /* validated param types */
 	uint8_t out_idx[OPTEE_MSG_MAX_NUM_PARAMS]; /* output params */
 	uint32_t nout;
 };
@@ -186,9 +187,9 @@ enum slot_state {
 	SLOT_EMPTY = 0, /* never used: ends a probe sequence */
 	SLOT_CREATING,
 	SLOT_LIVE,
-	SLOT_DYING,     /* being destroyed: no new calls */
-	SLOT_FREEING,   /* destroyed, waiting for readers to leave */
-	SLOT_TOMB,      /* was used: probe sequences continue past it */
+	SLOT_DYING,   /* being destroyed: no new calls */
+	SLOT_FREEING, /* destroyed, waiting for readers to leave */
+	SLOT_TOMB,    /* was used: probe sequences continue past it */
 };
 
 enum destroy_phase {
@@ -212,7 +213,7 @@ struct tg_domain {
 	_Atomic uint32_t client_id;
 	_Atomic uint32_t active; /* vCPUs inside tg_handle_smc() */
 	struct tg_mediator *med;
-	struct tg_lock *lock;    /* protects everything below */
+	struct tg_lock *lock; /* protects everything below */
 	struct tg_limits limits;
 	struct tg_counters ctr;
 	_Atomic uint64_t pinned_pages;
@@ -249,9 +250,9 @@ struct tg_mediator {
 	struct tg_tee_info tee;
 	struct tg_lock *table_lock; /* domain create/destroy only */
 	struct tg_domain *slots;
-	uint32_t nslots;          /* power of two */
+	uint32_t nslots; /* power of two */
 	uint32_t live_domains;
-	uint32_t calls_count;     /* what CALLS_COUNT answers */
+	uint32_t calls_count; /* what CALLS_COUNT answers */
 };
 
 /* ---- helpers used across files -------------------------------------------- */
@@ -325,7 +326,7 @@ static inline struct tg_domain *domain_get(struct tg_mediator *med,
 		&med->slots[slot_hash(client_id, med->nslots - 1)];
 
 	if (likely(atomic_load_explicit(&d->client_id, memory_order_relaxed) ==
-		   client_id &&
+			   client_id &&
 		   atomic_load(&d->state) == SLOT_LIVE)) {
 		atomic_fetch_add(&d->active, 1);
 		if (likely(atomic_load(&d->state) == SLOT_LIVE &&

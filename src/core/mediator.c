@@ -75,7 +75,7 @@ int tg_mediator_create(const struct tg_port *port, const struct tg_config *cfg,
 	if (!port_complete(port))
 		return TG_EINVAL;
 	max_domains = cfg && cfg->max_domains ? cfg->max_domains
-					       : TG_DEFAULT_MAX_DOMAINS;
+					      : TG_DEFAULT_MAX_DOMAINS;
 	if (max_domains > TG_MAX_CLIENT_ID)
 		return TG_EINVAL;
 

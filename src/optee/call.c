@@ -4,11 +4,11 @@
  *
  * A guest std call takes a call slot, its argument is copied once into the
  * slot's shadow page (see msg.c), and the TEE is called with the shadow.
- * When the TEE answers with an RPC the slot is SUSPENDED under the TEE's
- * thread id; only the same domain's RETURN_FROM_RPC naming that thread id
- * can resume it, once. Everything the guest answers is copied once and
- * translated before the TEE sees it; the TEE never reads guest-writable
- * memory except pinned data pages of memrefs.
+ * When the TEE answers with an RPC the slot is SUSPENDED and the guest
+ * gets a resume handle for it; only the same domain's RETURN_FROM_RPC with
+ * that handle can resume it, once. Everything the guest answers is copied
+ * once and translated before the TEE sees it; the TEE never reads
+ * guest-writable memory except pinned data pages of memrefs.
  */
 #include "optee.h"
 
@@ -113,13 +113,14 @@ static int fetch_arg(struct tg_domain *d, struct optee_call *c,
 			return msg_fail_a0(e, OPTEE_SMC_RETURN_EBADADDR,
 					   TG_REFUSE_BAD_COOKIE);
 		}
-		if ((offs & 7) || b->size < OPTEE_MSG_ARG_HDR_SIZE ||
+		pos = b->page_offset + offs;
+		/* OP-TEE wants the message itself 8-byte aligned. */
+		if ((pos & 7) || b->size < OPTEE_MSG_ARG_HDR_SIZE ||
 		    offs > b->size - OPTEE_MSG_ARG_HDR_SIZE) {
 			dom_unlock(d);
 			return msg_fail_a0(e, OPTEE_SMC_RETURN_EBADADDR,
 					   TG_REFUSE_BAD_ADDR);
 		}
-		pos = b->page_offset + offs;
 		guest_ipa = b->guest_ipa[pos >> TG_PAGE_SHIFT] +
 			    (pos & TG_PAGE_MASK);
 		room = TG_PAGE_SIZE - (pos & TG_PAGE_MASK);
@@ -140,6 +141,9 @@ static int fetch_arg(struct tg_domain *d, struct optee_call *c,
 	 * ARG_PREFETCH_PARAMS parameters, never past the page or buffer.
 	 * Bytes beyond num_params are never looked at again.
 	 */
+	if (room < arg_size(0) + extra)
+		return msg_fail_a0(e, OPTEE_SMC_RETURN_EBADADDR,
+				   TG_REFUSE_BAD_ADDR);
 	have = arg_size(ARG_PREFETCH_PARAMS);
 	if (have > room)
 		have = (uint32_t)room & ~(OPTEE_MSG_PARAM_SIZE - 1);
@@ -167,21 +171,24 @@ static int fetch_arg(struct tg_domain *d, struct optee_call *c,
 	return 0;
 }
 
-/*
- * Copy, validate and translate the guest's message into @c's shadow.
- * On failure, answer the guest and free @c. Return: true when ready.
- */
+/* Answer a refused std call and free its slot. */
 static __attribute__((cold, noinline)) void
 std_call_refuse(struct tg_domain *d, struct optee_call *c, uint64_t regs[8])
 {
+	uint32_t a0 = c->err.a0;
+
 	ctr_refuse(d, c->err.why);
 	if (c->err.ret)
 		msg_copy_back_ret(d, c, c->err.ret, TEEC_ORIGIN_COMMS);
 	call_release_resources(d, c);
-	call_free(d, c);
-	reply(regs, c->err.a0);
+	call_free(d, c); /* @c may belong to another vCPU from here on */
+	reply(regs, a0);
 }
 
+/*
+ * Copy, validate and translate the guest's message into @c's shadow.
+ * On failure, answer the guest and free @c. Return: true when ready.
+ */
 static inline bool std_call_prepare(struct tg_domain *d, struct optee_call *c,
 				    uint64_t regs[8])
 {
@@ -229,9 +236,8 @@ void std_call(struct tg_domain *d, uint32_t vcpu, uint64_t regs[8],
  * of the RPC buffer the TEE names by cookie. @guest_ipa gets the guest's
  * copy of it. NULL when the TEE names a buffer we do not know.
  */
-static struct optee_msg_arg *rpc_locate(struct tg_domain *d,
-					struct optee_call *c,
-					uint64_t *guest_ipa)
+static struct optee_msg_arg *
+rpc_locate(struct tg_domain *d, struct optee_call *c, uint64_t *guest_ipa)
 {
 	struct optee_msg_arg *arg = NULL;
 	struct rpc_buf *b;
@@ -273,7 +279,8 @@ static void release_rpc_buf(struct tg_domain *d, uint64_t cookie,
 }
 
 /* Bookkeeping for an RPC as it leaves the TEE, whoever answers it. */
-static __attribute__((cold, noinline)) void rpc_tee_side(struct tg_domain *d, struct optee_call *c)
+static __attribute__((cold, noinline)) void rpc_tee_side(struct tg_domain *d,
+							 struct optee_call *c)
 {
 	struct optee_msg_arg *s;
 	uint64_t gipa;
@@ -317,8 +324,9 @@ static void resume_regs(struct tg_domain *d, struct optee_call *c,
  * machine address (contiguous TMEM) is never shown to a guest.
  * Return: false when the mediator answered the TEE itself (@tee filled).
  */
-static __attribute__((cold, noinline)) bool rpc_cmd_to_guest(struct tg_domain *d, struct optee_call *c,
-			     uint64_t guest[8], uint64_t tee[8])
+static __attribute__((cold, noinline)) bool
+rpc_cmd_to_guest(struct tg_domain *d, struct optee_call *c, uint64_t guest[8],
+		 uint64_t tee[8])
 {
 	struct tg_port *port = &d->med->port;
 	struct optee_msg_arg *s;
@@ -395,10 +403,15 @@ static bool rpc_to_guest(struct tg_domain *d, struct optee_call *c,
 	case OPTEE_SMC_RPC_FUNC_CMD:
 		return rpc_cmd_to_guest(d, c, guest, tee);
 	default:
+		/*
+		 * Unknown to us: the guest sees a preemption and resumes, so
+		 * a TEE repeating it can never keep us looping here.
+		 */
 		tg_log(d->med, TG_LOG_WARN, dom_id(d), "unknown RPC from TEE",
 		       c->rpc_func);
-		resume_regs(d, c, tee);
-		return false;
+		reply(guest, OPTEE_SMC_RETURN_RPC_FOREIGN_INTR);
+		guest[3] = resume_handle(c);
+		return true;
 	}
 }
 
@@ -423,11 +436,12 @@ static inline bool call_rpc(struct tg_domain *d, struct optee_call *c,
 
 	c->tee_thread = (uint32_t)tee[3];
 	/* A new handle per suspension: old ones stop matching. */
-	atomic_store_explicit(&c->resume_handle,
-			      (atomic_load_explicit(&c->resume_handle,
-						    memory_order_relaxed) +
-			       0x100u) | c->index,
-			      memory_order_relaxed);
+	atomic_store_explicit(
+		&c->resume_handle,
+		(atomic_load_explicit(&c->resume_handle, memory_order_relaxed) +
+		 0x100u) |
+			c->index,
+		memory_order_relaxed);
 	c->rpc_func = OPTEE_SMC_RPC_FUNC(a0);
 	c->rpc_a1 = tee[1] & 0xFFFFFFFFu;
 	c->rpc_a2 = tee[2] & 0xFFFFFFFFu;
@@ -466,8 +480,9 @@ void call_run(struct tg_domain *d, struct optee_call *c, uint64_t tee[8],
 
 /* ---- answers from the guest -------------------------------------------- */
 
-static __attribute__((cold, noinline)) void rpc_alloc_answer(struct tg_domain *d, struct optee_call *c,
-			     const uint64_t g[8], uint64_t tee[8])
+static __attribute__((cold, noinline)) void
+rpc_alloc_answer(struct tg_domain *d, struct optee_call *c, const uint64_t g[8],
+		 uint64_t tee[8])
 {
 	struct tg_port *port = &d->med->port;
 	uint64_t guest_ipa = reg_pair(g[1], g[2]);
@@ -500,8 +515,8 @@ static __attribute__((cold, noinline)) void rpc_alloc_answer(struct tg_domain *d
 		why = TG_REFUSE_LIMIT_PAGES;
 		goto err_free;
 	}
-	if (port->pin_pages(port->ctx, dom_id(d), &b->arg_ipa, &b->arg_pa,
-			    1) != TG_OK) {
+	if (port->pin_pages(port->ctx, dom_id(d), &b->arg_ipa, &b->arg_pa, 1) !=
+	    TG_OK) {
 		pin_unreserve(d, 1);
 		goto err_free;
 	}
@@ -554,7 +569,8 @@ static void rpc_shm_alloc_answer(struct tg_domain *d, struct optee_msg_arg *s,
 		return; /* the guest failed it; the TEE sees its error */
 	if (s->num_params != 1 || size < want || !guest_ipa)
 		goto refuse;
-	if (attr == (OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT | OPTEE_MSG_ATTR_NONCONTIG))
+	if (attr ==
+	    (OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT | OPTEE_MSG_ATTR_NONCONTIG))
 		np = pages_spanned(offs, size);
 	else if (attr == OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT && !offs &&
 		 size <= TG_PAGE_SIZE)
@@ -587,8 +603,8 @@ static void rpc_shm_alloc_answer(struct tg_domain *d, struct optee_msg_arg *s,
 		b->list = pl.list;
 		b->list_pa = pl.list_pa;
 		b->list_pages = pl.list_pages;
-	} else if (port->pin_pages(port->ctx, dom_id(d), &guest_ipa,
-				   &b->arg_pa, 1) != TG_OK) {
+	} else if (port->pin_pages(port->ctx, dom_id(d), &guest_ipa, &b->arg_pa,
+				   1) != TG_OK) {
 		pin_unreserve(d, np);
 		why = TG_REFUSE_BAD_ADDR;
 		goto err_free;
@@ -615,9 +631,9 @@ err_free:
 refuse:
 	ctr_refuse(d, why);
 	s->ret = why == TG_REFUSE_BAD_RPC_ANSWER || why == TG_REFUSE_BAD_ADDR ||
-			 why == TG_REFUSE_BAD_PARAM
-		 ? TEEC_ERROR_BAD_PARAMETERS
-		 : TEEC_ERROR_OUT_OF_MEMORY;
+				 why == TG_REFUSE_BAD_PARAM
+			 ? TEEC_ERROR_BAD_PARAMETERS
+			 : TEEC_ERROR_OUT_OF_MEMORY;
 	s->ret_origin = TEEC_ORIGIN_COMMS;
 }
 
@@ -626,7 +642,8 @@ refuse:
  * only output fields, chosen by the TEE's own parameter types, into the
  * TEE's copy.
  */
-static __attribute__((cold, noinline)) void rpc_cmd_answer(struct tg_domain *d, struct optee_call *c)
+static __attribute__((cold, noinline)) void rpc_cmd_answer(struct tg_domain *d,
+							   struct optee_call *c)
 {
 	struct tg_port *port = &d->med->port;
 	struct {
@@ -695,7 +712,8 @@ void rpc_answer_error(struct tg_domain *d, struct optee_call *c,
 /* RETURN_FROM_RPC from the guest. */
 void rpc_return(struct tg_domain *d, uint64_t regs[8])
 {
-	struct optee_call *c = call_claim_suspended(d, false, (uint32_t)regs[3]);
+	struct optee_call *c =
+		call_claim_suspended(d, false, (uint32_t)regs[3]);
 	uint64_t *tee;
 
 	if (!c) {

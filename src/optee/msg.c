@@ -10,7 +10,7 @@
  */
 #include "optee.h"
 
-#define TYPE(a) ((uint32_t)((a) & OPTEE_MSG_ATTR_TYPE_MASK))
+#define TYPE(a) ((uint32_t)((a)&OPTEE_MSG_ATTR_TYPE_MASK))
 
 static bool is_value(uint32_t t)
 {
@@ -66,8 +66,7 @@ static int reserve_span(struct tg_domain *d, uint64_t buf_ptr, uint64_t size,
 }
 
 static int prepare_tmem_noncontig(struct tg_domain *d, struct optee_call *c,
-				  struct optee_msg_param *p,
-				  struct msg_err *e)
+				  struct optee_msg_param *p, struct msg_err *e)
 {
 	uint64_t buf_ptr = p->u.tmem.buf_ptr, np;
 	enum tg_refusal why;
@@ -82,8 +81,8 @@ static int prepare_tmem_noncontig(struct tg_domain *d, struct optee_call *c,
 		return msg_fail_ret(e, TEEC_ERROR_OUT_OF_MEMORY,
 				    TG_REFUSE_NO_MEMORY);
 	}
-	if (pagelist_shadow(d, buf_ptr & ~TG_PAGE_MASK, (uint32_t)np, NULL,
-			    &pl, &why)) {
+	if (pagelist_shadow(d, buf_ptr & ~TG_PAGE_MASK, (uint32_t)np, NULL, &pl,
+			    &why)) {
 		tg_free(d->med, r, sizeof(*r));
 		pin_unreserve(d, np);
 		return msg_fail_ret(e, refusal_to_teec(why), why);
@@ -130,8 +129,8 @@ static int prepare_rmem(struct tg_domain *d, struct optee_call *c,
 	return 0;
 }
 
-static int prepare_param(struct tg_domain *d, struct optee_call *c,
-			 uint32_t i, struct msg_err *e)
+static int prepare_param(struct tg_domain *d, struct optee_call *c, uint32_t i,
+			 struct msg_err *e)
 {
 	struct optee_msg_param *p = &c->shadow->params[i];
 	uint64_t attr = p->attr;
@@ -142,8 +141,8 @@ static int prepare_param(struct tg_domain *d, struct optee_call *c,
 		goto bad;
 	if (c->cmd == OPTEE_MSG_CMD_OPEN_SESSION && i < 2) {
 		/* The TA UUID and the login: exactly META | VALUE_INPUT. */
-		if (attr != (OPTEE_MSG_ATTR_META |
-			     OPTEE_MSG_ATTR_TYPE_VALUE_INPUT))
+		if (attr !=
+		    (OPTEE_MSG_ATTR_META | OPTEE_MSG_ATTR_TYPE_VALUE_INPUT))
 			goto bad;
 		c->ptype[i] = (uint8_t)type;
 		return 0;
@@ -183,9 +182,8 @@ static int prepare_register(struct tg_domain *d, struct optee_call *c,
 	struct shm_buf *b;
 	bool ok;
 
-	if (c->num_params != 1 ||
-	    p->attr != (OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT |
-			OPTEE_MSG_ATTR_NONCONTIG))
+	if (c->num_params != 1 || p->attr != (OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT |
+					      OPTEE_MSG_ATTR_NONCONTIG))
 		return msg_fail_ret(e, TEEC_ERROR_BAD_PARAMETERS,
 				    TG_REFUSE_BAD_PARAM);
 	if (reserve_span(d, buf_ptr, p->u.tmem.size, &np, e))
@@ -219,8 +217,8 @@ static int prepare_register(struct tg_domain *d, struct optee_call *c,
 	if (!ok)
 		goto err_free;
 
-	if (pagelist_shadow(d, buf_ptr & ~TG_PAGE_MASK, b->npages,
-			    b->guest_ipa, &pl, &why)) {
+	if (pagelist_shadow(d, buf_ptr & ~TG_PAGE_MASK, b->npages, b->guest_ipa,
+			    &pl, &why)) {
 		dom_lock(d);
 		shm_unlink(d, b);
 		dom_unlock(d);
@@ -379,8 +377,8 @@ static void copy_out(struct tg_domain *d, uint64_t guest_ipa, const void *src,
 	(void)port->copy_to_guest(port->ctx, dom_id(d), guest_ipa, src, len);
 }
 
-void msg_copy_back_ret(struct tg_domain *d, struct optee_call *c,
-		       uint32_t ret, uint32_t origin)
+void msg_copy_back_ret(struct tg_domain *d, struct optee_call *c, uint32_t ret,
+		       uint32_t origin)
 {
 	uint32_t v[2] = { ret, origin };
 
@@ -422,7 +420,7 @@ static void unpin_buf(struct tg_domain *d, struct shm_buf *b)
 
 /* Commit sessions and registered buffers after a successful SMC. */
 static __attribute__((noinline)) void msg_commit(struct tg_domain *d,
-						  struct optee_call *c)
+						 struct optee_call *c)
 {
 	const struct optee_msg_arg *s = c->shadow;
 	struct shm_buf *b = c->new_buf;

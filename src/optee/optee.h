@@ -114,8 +114,8 @@ uint32_t session_any(struct tg_domain *d);
 
 int msg_prepare(struct tg_domain *d, struct optee_call *c, struct msg_err *e);
 void msg_complete(struct tg_domain *d, struct optee_call *c, uint32_t a0);
-void msg_copy_back_ret(struct tg_domain *d, struct optee_call *c,
-		       uint32_t ret, uint32_t origin);
+void msg_copy_back_ret(struct tg_domain *d, struct optee_call *c, uint32_t ret,
+		       uint32_t origin);
 void call_release_slow(struct tg_domain *d, struct optee_call *c);
 
 static inline void call_release_resources(struct tg_domain *d,

@@ -9,9 +9,9 @@
 #include <stdint.h>
 
 enum optee_fn_class {
-	FN_FORWARD,          /* forwarded with the guest's client id in a7 */
-	FN_EMULATE,          /* answered by the mediator */
-	FN_STD,              /* std call: shadowed and translated */
+	FN_FORWARD,	     /* forwarded with the guest's client id in a7 */
+	FN_EMULATE,	     /* answered by the mediator */
+	FN_STD,		     /* std call: shadowed and translated */
 	FN_REFUSE_HYP_ONLY,  /* hypervisor-only: UNKNOWN_FUNCTION */
 	FN_REFUSE_WHOLE_TEE, /* acts on the whole TEE: UNKNOWN_FUNCTION */
 };

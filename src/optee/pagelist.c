@@ -143,7 +143,8 @@ int pagelist_shadow(struct tg_domain *d, uint64_t guest_list_ipa,
 		}
 		if (more) {
 			guest_ipa = page[ENTRIES];
-			page[ENTRIES] = list_pa + (uint64_t)(lp + 1) * TG_PAGE_SIZE;
+			page[ENTRIES] =
+				list_pa + (uint64_t)(lp + 1) * TG_PAGE_SIZE;
 		} else {
 			page[ENTRIES] = 0;
 		}

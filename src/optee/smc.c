@@ -21,7 +21,8 @@ const struct optee_fn optee_fn_table[] = {
 	{ OPTEE_SMC_CALL_WITH_ARG, "CALL_WITH_ARG", FN_STD },
 	{ OPTEE_SMC_GET_SHM_CONFIG, "GET_SHM_CONFIG", FN_REFUSE_WHOLE_TEE },
 	{ OPTEE_SMC_L2CC_MUTEX, "L2CC_MUTEX", FN_REFUSE_WHOLE_TEE },
-	{ OPTEE_SMC_EXCHANGE_CAPABILITIES, "EXCHANGE_CAPABILITIES", FN_EMULATE },
+	{ OPTEE_SMC_EXCHANGE_CAPABILITIES, "EXCHANGE_CAPABILITIES",
+	  FN_EMULATE },
 	{ OPTEE_SMC_DISABLE_SHM_CACHE, "DISABLE_SHM_CACHE", FN_EMULATE },
 	{ OPTEE_SMC_ENABLE_SHM_CACHE, "ENABLE_SHM_CACHE", FN_EMULATE },
 	{ OPTEE_SMC_BOOT_SECONDARY, "BOOT_SECONDARY", FN_REFUSE_WHOLE_TEE },
@@ -29,7 +30,8 @@ const struct optee_fn optee_fn_table[] = {
 	{ OPTEE_SMC_VM_DESTROYED, "VM_DESTROYED", FN_REFUSE_HYP_ONLY },
 	{ OPTEE_SMC_GET_THREAD_COUNT, "GET_THREAD_COUNT", FN_EMULATE },
 	{ OPTEE_SMC_ENABLE_ASYNC_NOTIF, "ENABLE_ASYNC_NOTIF", FN_FORWARD },
-	{ OPTEE_SMC_GET_ASYNC_NOTIF_VALUE, "GET_ASYNC_NOTIF_VALUE", FN_FORWARD },
+	{ OPTEE_SMC_GET_ASYNC_NOTIF_VALUE, "GET_ASYNC_NOTIF_VALUE",
+	  FN_FORWARD },
 	{ OPTEE_SMC_CALL_WITH_RPC_ARG, "CALL_WITH_RPC_ARG", FN_STD },
 	{ OPTEE_SMC_CALL_WITH_REGD_ARG, "CALL_WITH_REGD_ARG", FN_STD },
 	{ OPTEE_SMC_GET_PROTMEM_CONFIG, "GET_PROTMEM_CONFIG",
@@ -199,7 +201,7 @@ static inline void optee_handle_smc(struct tg_domain *d, uint32_t vcpu,
 		       TG_REFUSE_WHOLE_TEE);
 		break;
 	default:
-	unknown:
+unknown:
 		/* Includes every SMC64 id and other trusted-OS owners. */
 		refuse(d, regs, OPTEE_SMC_RETURN_UNKNOWN_FUNCTION,
 		       TG_REFUSE_UNKNOWN_FUNCTION);
@@ -293,9 +295,8 @@ int optee_probe(struct tg_mediator *med)
 	}
 
 	probe_call(med, OPTEE_SMC_GET_THREAD_COUNT, 0, r);
-	t->thread_count = (uint32_t)r[0] == OPTEE_SMC_RETURN_OK
-				  ? (uint32_t)r[1]
-				  : 1;
+	t->thread_count =
+		(uint32_t)r[0] == OPTEE_SMC_RETURN_OK ? (uint32_t)r[1] : 1;
 	if (!t->thread_count)
 		t->thread_count = 1;
 
@@ -308,8 +309,7 @@ int optee_probe(struct tg_mediator *med)
 	if (med->port.raise_notif_irq)
 		keep |= OPTEE_SMC_SEC_CAP_ASYNC_NOTIF;
 	t->guest_caps = t->sec_caps & keep;
-	tg_log(med, TG_LOG_INFO, 0, "OP-TEE found, threads",
-	       t->thread_count);
+	tg_log(med, TG_LOG_INFO, 0, "OP-TEE found, threads", t->thread_count);
 	return TG_OK;
 }
 
@@ -323,16 +323,16 @@ int optee_domain_init(struct tg_domain *d)
 
 	d->lock = port->lock_create(port->ctx);
 	d->calls = tg_zalloc(med, sizeof(*d->calls) * d->limits.max_calls);
-	d->sessions = tg_zalloc(med,
-				sizeof(*d->sessions) * d->limits.max_sessions);
+	d->sessions =
+		tg_zalloc(med, sizeof(*d->sessions) * d->limits.max_sessions);
 	if (!d->lock || !d->calls || !d->sessions)
 		goto err;
 	/* One shadow page per call slot, so a call never allocates it. */
 	for (i = 0; i < d->limits.max_calls; i++) {
 		d->calls[i].index = i;
 		atomic_store(&d->calls[i].resume_handle, i);
-		d->calls[i].shadow = port->shm_alloc(port->ctx, 1,
-						     &d->calls[i].shadow_pa);
+		d->calls[i].shadow =
+			port->shm_alloc(port->ctx, 1, &d->calls[i].shadow_pa);
 		if (!d->calls[i].shadow)
 			goto err;
 		atomic_fetch_add(&d->shadow_pages, 1);

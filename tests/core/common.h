@@ -107,12 +107,14 @@ static inline struct tg_domain_stats stats(struct env *e, uint32_t client)
 /* Open a session through the mediator; returns the session id. */
 static inline uint32_t open_session(struct env *e, uint32_t client)
 {
-	struct optee_msg_arg *a = fake_msg(e->f, client, ARG_IPA,
-					   OPTEE_MSG_CMD_OPEN_SESSION, 2);
+	struct optee_msg_arg *a =
+		fake_msg(e->f, client, ARG_IPA, OPTEE_MSG_CMD_OPEN_SESSION, 2);
 	uint64_t r[8];
 
-	a->params[0].attr = OPTEE_MSG_ATTR_META | OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
-	a->params[1].attr = OPTEE_MSG_ATTR_META | OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
+	a->params[0].attr =
+		OPTEE_MSG_ATTR_META | OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
+	a->params[1].attr =
+		OPTEE_MSG_ATTR_META | OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
 	assert_int_equal(call_arg(e, client, ARG_IPA, r), OPTEE_SMC_RETURN_OK);
 	assert_int_equal(a->ret, TEEC_SUCCESS);
 	return a->session;
@@ -124,16 +126,15 @@ static inline uint32_t register_shm(struct env *e, uint32_t client,
 				    uint32_t npages, uint32_t offset,
 				    uint64_t size)
 {
-	struct optee_msg_arg *a = fake_msg(e->f, client, ARG_IPA,
-					   OPTEE_MSG_CMD_REGISTER_SHM, 1);
+	struct optee_msg_arg *a =
+		fake_msg(e->f, client, ARG_IPA, OPTEE_MSG_CMD_REGISTER_SHM, 1);
 	uint64_t r[8];
 
-	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT |
-			    OPTEE_MSG_ATTR_NONCONTIG;
-	a->params[0].u.tmem.buf_ptr =
-		fake_pagelist(e->f, client, LIST_IPA,
-			      DATA_IPA + (uint64_t)first_page * PAGE, npages,
-			      offset);
+	a->params[0].attr =
+		OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT | OPTEE_MSG_ATTR_NONCONTIG;
+	a->params[0].u.tmem.buf_ptr = fake_pagelist(
+		e->f, client, LIST_IPA, DATA_IPA + (uint64_t)first_page * PAGE,
+		npages, offset);
 	a->params[0].u.tmem.size = size;
 	a->params[0].u.tmem.shm_ref = cookie;
 	assert_int_equal(call_arg(e, client, ARG_IPA, r), OPTEE_SMC_RETURN_OK);

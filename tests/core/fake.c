@@ -87,7 +87,8 @@ static int port_pin(void *ctx, uint32_t client, const uint64_t *ipa,
 	pthread_mutex_lock(&f->big_lock);
 	for (i = 0; i < count; i++) {
 		uint64_t in = ipa[i];
-		uint64_t p = (in & (PAGE - 1)) ? 0 : fake_ipa_to_pa(f, client, in);
+		uint64_t p =
+			(in & (PAGE - 1)) ? 0 : fake_ipa_to_pa(f, client, in);
 
 		if (!p || f->owner[pa_page(p)] != client) {
 			for (j = 0; j < i; j++)
@@ -425,8 +426,10 @@ static void tee_std(struct fake *f, uint64_t regs[8], uint32_t client)
 	}
 	t->with_rpc_arg = fid == OPTEE_SMC_CALL_WITH_RPC_ARG;
 	if (t->with_rpc_arg)
-		t->rpc_arg = (struct optee_msg_arg *)((uint8_t *)t->arg +
-			OPTEE_MSG_GET_ARG_SIZE(t->arg->num_params));
+		t->rpc_arg =
+			(struct optee_msg_arg *)((uint8_t *)t->arg +
+						 OPTEE_MSG_GET_ARG_SIZE(
+							 t->arg->num_params));
 	t->fn = f->std_fn ? f->std_fn : fake_step_ok;
 	run_thread(f, t, regs);
 }
@@ -451,7 +454,8 @@ static void tee_smc(void *ctx, uint64_t regs[8])
 	if (OPTEE_SMC_IS_FAST(fid))
 		memcpy(f->last_fast, regs, sizeof(f->last_fast));
 	if (OPTEE_SMC_IS_FAST(fid) && fid != OPTEE_SMC_VM_CREATED &&
-	    fid != OPTEE_SMC_VM_DESTROYED && client && !client_live(f, client)) {
+	    fid != OPTEE_SMC_VM_DESTROYED && client &&
+	    !client_live(f, client)) {
 		regs[0] = OPTEE_SMC_RETURN_ENOTAVAIL;
 		pthread_mutex_unlock(&f->big_lock);
 		return;
@@ -531,7 +535,8 @@ static void port_smc(void *ctx, uint64_t regs[8])
 	struct fake *f = ctx;
 	uint32_t fid = (uint32_t)regs[0];
 
-	if (fid == OPTEE_SMC_CALL_WITH_ARG || fid == OPTEE_SMC_CALL_WITH_RPC_ARG ||
+	if (fid == OPTEE_SMC_CALL_WITH_ARG ||
+	    fid == OPTEE_SMC_CALL_WITH_RPC_ARG ||
 	    fid == OPTEE_SMC_CALL_RETURN_FROM_RPC) {
 		pthread_mutex_lock(&f->big_lock);
 		f->smc_log[f->smc_count % 64] = fid;
@@ -560,8 +565,9 @@ struct fake *fake_create(void)
 	f->next_free_page = MEDIATOR_POOL_PAGES;
 	f->caps = OPTEE_SMC_SEC_CAP_DYNAMIC_SHM |
 		  OPTEE_SMC_SEC_CAP_VIRTUALIZATION |
-		  OPTEE_SMC_SEC_CAP_MEMREF_NULL | OPTEE_SMC_SEC_CAP_ASYNC_NOTIF |
-		  OPTEE_SMC_SEC_CAP_RPC_ARG | OPTEE_SMC_SEC_CAP_RPMB_PROBE |
+		  OPTEE_SMC_SEC_CAP_MEMREF_NULL |
+		  OPTEE_SMC_SEC_CAP_ASYNC_NOTIF | OPTEE_SMC_SEC_CAP_RPC_ARG |
+		  OPTEE_SMC_SEC_CAP_RPMB_PROBE |
 		  OPTEE_SMC_SEC_CAP_HAVE_RESERVED_SHM;
 	f->threads = 4;
 	f->revision_major = 2;
@@ -615,8 +621,8 @@ void fake_add_guest(struct fake *f, uint32_t client, uint32_t npages)
 	g->p2m = calloc(npages, sizeof(uint64_t));
 	/* Scatter: a stride coprime with npages, so no run is contiguous. */
 	for (i = 0; i < npages; i++) {
-		uint32_t pg = start + (uint32_t)(((uint64_t)i * 7919u + 13u) %
-						 npages);
+		uint32_t pg = start +
+			      (uint32_t)(((uint64_t)i * 7919u + 13u) % npages);
 
 		g->p2m[i] = FAKE_PA_BASE + (uint64_t)pg * PAGE;
 		f->owner[pg] = client;

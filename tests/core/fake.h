@@ -44,8 +44,8 @@ struct fake_thread {
 	uint32_t step;
 	uint64_t arg_pa;
 	bool with_rpc_arg;
-	struct optee_msg_arg *arg;     /* the message the TEE got */
-	struct optee_msg_arg *rpc_arg; /* supplied RPC arg or NULL */
+	struct optee_msg_arg *arg;	 /* the message the TEE got */
+	struct optee_msg_arg *rpc_arg;	 /* supplied RPC arg or NULL */
 	uint64_t alloc_pa, alloc_cookie; /* last RPC ALLOC answer */
 	fake_step_fn fn;
 	uint64_t scratch[8];

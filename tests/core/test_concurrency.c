@@ -81,9 +81,11 @@ static void many_vcpus_of_two_domains_call_at_once(void **state)
 	e->f->std_fn = tee_yield_once;
 	w[0].session = 0;
 	for (i = 0; i < 8; i++) {
-		w[i] = (struct worker){ .e = e, .client = i % 2 ? G2 : G1,
+		w[i] = (struct worker){ .e = e,
+					.client = i % 2 ? G2 : G1,
 					.vcpu = i,
-					.arg_ipa = ARG_IPA + (uint64_t)i * PAGE };
+					.arg_ipa =
+						ARG_IPA + (uint64_t)i * PAGE };
 	}
 	e->f->std_fn = NULL;
 	w[0].session = open_session(e, G1);
@@ -144,7 +146,9 @@ static void racing_resumes_of_one_call_resume_it_once(void **state)
 		assert_int_equal(r[0], OPTEE_SMC_RETURN_RPC_FOREIGN_INTR);
 		atomic_store(&go, 0);
 		for (i = 0; i < 4; i++) {
-			rc[i] = (struct racer){ .e = e, .handle = r[3], .go = &go };
+			rc[i] = (struct racer){ .e = e,
+						.handle = r[3],
+						.go = &go };
 			pthread_create(&th[i], NULL, resume_racer, &rc[i]);
 		}
 		atomic_store(&go, 1);

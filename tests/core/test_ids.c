@@ -8,8 +8,8 @@
 #include "common.h"
 #include "optee_ids.h"
 
-static uint64_t fast(struct env *e, uint32_t client, uint64_t fid,
-		     uint64_t a1, uint64_t r[8])
+static uint64_t fast(struct env *e, uint32_t client, uint64_t fid, uint64_t a1,
+		     uint64_t r[8])
 {
 	set_regs(r, fid, a1, 0, 0);
 	assert_true(tg_handle_smc(e->med, client, 0, r));
@@ -34,25 +34,31 @@ static void every_id_in_the_table_has_its_documented_effect(void **state)
 		switch (fn->cls) {
 		case FN_FORWARD:
 			assert_int_equal(after.calls[TG_KIND_FAST_FORWARDED],
-					 before.calls[TG_KIND_FAST_FORWARDED] + 1);
+					 before.calls[TG_KIND_FAST_FORWARDED] +
+						 1);
 			assert_int_equal(e->f->smc_count, smcs + 1);
 			assert_int_equal(e->f->last_fast[7], G1);
 			break;
 		case FN_EMULATE:
 			assert_int_equal(after.calls[TG_KIND_FAST_EMULATED],
-					 before.calls[TG_KIND_FAST_EMULATED] + 1);
+					 before.calls[TG_KIND_FAST_EMULATED] +
+						 1);
 			assert_int_equal(e->f->smc_count, smcs);
 			break;
 		case FN_REFUSE_HYP_ONLY:
-			assert_int_equal(r[0], OPTEE_SMC_RETURN_UNKNOWN_FUNCTION);
+			assert_int_equal(r[0],
+					 OPTEE_SMC_RETURN_UNKNOWN_FUNCTION);
 			assert_int_equal(after.refused[TG_REFUSE_HYP_ONLY],
-					 before.refused[TG_REFUSE_HYP_ONLY] + 1);
+					 before.refused[TG_REFUSE_HYP_ONLY] +
+						 1);
 			assert_int_equal(e->f->smc_count, smcs);
 			break;
 		case FN_REFUSE_WHOLE_TEE:
-			assert_int_equal(r[0], OPTEE_SMC_RETURN_UNKNOWN_FUNCTION);
+			assert_int_equal(r[0],
+					 OPTEE_SMC_RETURN_UNKNOWN_FUNCTION);
 			assert_int_equal(after.refused[TG_REFUSE_WHOLE_TEE],
-					 before.refused[TG_REFUSE_WHOLE_TEE] + 1);
+					 before.refused[TG_REFUSE_WHOLE_TEE] +
+						 1);
 			assert_int_equal(e->f->smc_count, smcs);
 			break;
 		default:
@@ -64,16 +70,16 @@ static void every_id_in_the_table_has_its_documented_effect(void **state)
 static void table_lists_every_optee_id_exactly_once(void **state)
 {
 	static const uint32_t ids[] = {
-		OPTEE_SMC_CALLS_COUNT, OPTEE_SMC_CALLS_UID,
-		OPTEE_SMC_CALLS_REVISION, OPTEE_SMC_GET_OS_UUID,
-		OPTEE_SMC_GET_OS_REVISION, OPTEE_SMC_CALL_RETURN_FROM_RPC,
-		OPTEE_SMC_CALL_WITH_ARG, OPTEE_SMC_GET_SHM_CONFIG,
-		OPTEE_SMC_L2CC_MUTEX, OPTEE_SMC_EXCHANGE_CAPABILITIES,
-		OPTEE_SMC_DISABLE_SHM_CACHE, OPTEE_SMC_ENABLE_SHM_CACHE,
-		OPTEE_SMC_BOOT_SECONDARY, OPTEE_SMC_VM_CREATED,
-		OPTEE_SMC_VM_DESTROYED, OPTEE_SMC_GET_THREAD_COUNT,
+		OPTEE_SMC_CALLS_COUNT,	      OPTEE_SMC_CALLS_UID,
+		OPTEE_SMC_CALLS_REVISION,     OPTEE_SMC_GET_OS_UUID,
+		OPTEE_SMC_GET_OS_REVISION,    OPTEE_SMC_CALL_RETURN_FROM_RPC,
+		OPTEE_SMC_CALL_WITH_ARG,      OPTEE_SMC_GET_SHM_CONFIG,
+		OPTEE_SMC_L2CC_MUTEX,	      OPTEE_SMC_EXCHANGE_CAPABILITIES,
+		OPTEE_SMC_DISABLE_SHM_CACHE,  OPTEE_SMC_ENABLE_SHM_CACHE,
+		OPTEE_SMC_BOOT_SECONDARY,     OPTEE_SMC_VM_CREATED,
+		OPTEE_SMC_VM_DESTROYED,	      OPTEE_SMC_GET_THREAD_COUNT,
 		OPTEE_SMC_ENABLE_ASYNC_NOTIF, OPTEE_SMC_GET_ASYNC_NOTIF_VALUE,
-		OPTEE_SMC_CALL_WITH_RPC_ARG, OPTEE_SMC_CALL_WITH_REGD_ARG,
+		OPTEE_SMC_CALL_WITH_RPC_ARG,  OPTEE_SMC_CALL_WITH_REGD_ARG,
 		OPTEE_SMC_GET_PROTMEM_CONFIG,
 	};
 	unsigned int i, j, hits;
@@ -157,9 +163,11 @@ static void unknown_ids_in_every_trusted_os_owner_are_refused(void **state)
 			if (owner == 63 && fn >= 0xFF00)
 				continue;
 			fast(e, G1, fast_id, 0, r);
-			assert_int_equal(r[0], OPTEE_SMC_RETURN_UNKNOWN_FUNCTION);
+			assert_int_equal(r[0],
+					 OPTEE_SMC_RETURN_UNKNOWN_FUNCTION);
 			fast(e, G1, std_id, 0, r);
-			assert_int_equal(r[0], OPTEE_SMC_RETURN_UNKNOWN_FUNCTION);
+			assert_int_equal(r[0],
+					 OPTEE_SMC_RETURN_UNKNOWN_FUNCTION);
 		}
 	}
 	assert_true(stats(e, G1).refused[TG_REFUSE_UNKNOWN_FUNCTION] > 100);
@@ -229,9 +237,9 @@ static void unknown_normal_world_caps_are_refused(void **state)
 
 	assert_int_equal(fast(e, G1, OPTEE_SMC_EXCHANGE_CAPABILITIES, 2, r),
 			 OPTEE_SMC_RETURN_ENOTAVAIL);
-	assert_int_equal(fast(e, G1, OPTEE_SMC_EXCHANGE_CAPABILITIES,
-			      1ull << 40, r),
-			 OPTEE_SMC_RETURN_OK); /* SMC32: a1 is 32 bits */
+	assert_int_equal(
+		fast(e, G1, OPTEE_SMC_EXCHANGE_CAPABILITIES, 1ull << 40, r),
+		OPTEE_SMC_RETURN_OK); /* SMC32: a1 is 32 bits */
 	assert_int_equal(stats(e, G1).refused[TG_REFUSE_BAD_CAPS], 1);
 }
 
@@ -336,7 +344,6 @@ static void names_are_defined(void **state)
 	assert_string_equal(tg_strerror(-99), "unknown error");
 }
 
-
 /* docs/optee-ids.md must say what the code does, row by row. */
 static void every_row_of_docs_optee_ids_md_matches_the_code(void **state)
 {
@@ -374,7 +381,8 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, env_setup, env_teardown)
 		T(every_id_in_the_table_has_its_documented_effect),
 		T(table_lists_every_optee_id_exactly_once),
-		cmocka_unit_test(every_row_of_docs_optee_ids_md_matches_the_code),
+		cmocka_unit_test(
+			every_row_of_docs_optee_ids_md_matches_the_code),
 		T(calls_uid_is_forwarded_with_guest_client_id),
 		T(forged_a7_on_std_call_is_replaced),
 		T(calls_count_is_the_mediators_own),

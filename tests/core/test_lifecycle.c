@@ -205,7 +205,8 @@ static void stats_count_calls_and_refusals(void **state)
 
 static void limits_take_defaults_and_are_clamped(void **state)
 {
-	struct tg_limits lim = { .max_calls = 1000, .max_pinned_pages = 8,
+	struct tg_limits lim = { .max_calls = 1000,
+				 .max_pinned_pages = 8,
 				 .max_pages_per_buf = 100 };
 	struct env *e = *state;
 	uint64_t r[8];

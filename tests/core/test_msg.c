@@ -85,8 +85,8 @@ static uint32_t tmem_call(struct env *e, uint32_t npages, uint32_t offset,
 	struct optee_msg_arg *a = invoke_msg(e, G1, open_session(e, G1), 1);
 	uint64_t r[8];
 
-	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_INOUT |
-			    OPTEE_MSG_ATTR_NONCONTIG;
+	a->params[0].attr =
+		OPTEE_MSG_ATTR_TYPE_TMEM_INOUT | OPTEE_MSG_ATTR_NONCONTIG;
 	a->params[0].u.tmem.buf_ptr =
 		fake_pagelist(e->f, G1, LIST_IPA, DATA_IPA, npages, offset);
 	a->params[0].u.tmem.size = size;
@@ -136,8 +136,7 @@ static void noncontig_tmem_of_4097_pages(void **state)
 	struct env *e = *state;
 
 	/* 16 MiB at an offset: 4097 pages, 9 list pages. */
-	assert_int_equal(tmem_call(e, 4097, 100, 4096ull * PAGE),
-			 TEEC_SUCCESS);
+	assert_int_equal(tmem_call(e, 4097, 100, 4096ull * PAGE), TEEC_SUCCESS);
 	check_pages_marked(e, 4097);
 	assert_int_equal(stats(e, G1).pinned_pages, 0);
 }
@@ -171,8 +170,10 @@ static void tmem_over_page_limit_is_out_of_memory(void **state)
 {
 	struct env *e = *state;
 
-	assert_int_equal(tmem_call(e, 1, 0, (uint64_t)TG_DEFAULT_MAX_PAGES_PER_BUF * PAGE + 1),
-			 TEEC_ERROR_OUT_OF_MEMORY);
+	assert_int_equal(
+		tmem_call(e, 1, 0,
+			  (uint64_t)TG_DEFAULT_MAX_PAGES_PER_BUF * PAGE + 1),
+		TEEC_ERROR_OUT_OF_MEMORY);
 	assert_int_equal(stats(e, G1).refused[TG_REFUSE_LIMIT_PAGES], 1);
 	assert_int_equal(stats(e, G1).pinned_pages, 0);
 }
@@ -186,7 +187,8 @@ static void tmem_list_with_foreign_page_is_refused(void **state)
 	fake_pagelist(e->f, G1, LIST_IPA, DATA_IPA, 3, 0);
 	(void)list;
 	{
-		struct optee_msg_arg *a = invoke_msg(e, G1, open_session(e, G1), 1);
+		struct optee_msg_arg *a =
+			invoke_msg(e, G1, open_session(e, G1), 1);
 		uint64_t r[8];
 
 		a->params[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_INPUT |
@@ -196,7 +198,8 @@ static void tmem_list_with_foreign_page_is_refused(void **state)
 		a->params[0].u.tmem.size = 3 * PAGE;
 		/* page 2 is outside the guest's RAM */
 		list[2] = FAKE_IPA_BASE + (uint64_t)(G1_PAGES + 5) * PAGE;
-		assert_int_equal(call_arg(e, G1, ARG_IPA, r), OPTEE_SMC_RETURN_OK);
+		assert_int_equal(call_arg(e, G1, ARG_IPA, r),
+				 OPTEE_SMC_RETURN_OK);
 		ret = a->ret;
 	}
 	assert_int_equal(ret, TEEC_ERROR_BAD_PARAMETERS);
@@ -210,8 +213,8 @@ static void tmem_list_with_unaligned_entry_is_refused(void **state)
 	struct optee_msg_arg *a = invoke_msg(e, G1, open_session(e, G1), 1);
 	uint64_t *list = fake_guest_ptr(e->f, G1, LIST_IPA);
 
-	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_INPUT |
-			    OPTEE_MSG_ATTR_NONCONTIG;
+	a->params[0].attr =
+		OPTEE_MSG_ATTR_TYPE_TMEM_INPUT | OPTEE_MSG_ATTR_NONCONTIG;
 	a->params[0].u.tmem.buf_ptr =
 		fake_pagelist(e->f, G1, LIST_IPA, DATA_IPA, 2, 0);
 	a->params[0].u.tmem.size = 2 * PAGE;
@@ -224,8 +227,8 @@ static void tmem_list_in_foreign_memory_is_refused(void **state)
 	struct env *e = *state;
 	struct optee_msg_arg *a = invoke_msg(e, G1, open_session(e, G1), 1);
 
-	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_INPUT |
-			    OPTEE_MSG_ATTR_NONCONTIG;
+	a->params[0].attr =
+		OPTEE_MSG_ATTR_TYPE_TMEM_INPUT | OPTEE_MSG_ATTR_NONCONTIG;
 	/* list page far outside the guest */
 	a->params[0].u.tmem.buf_ptr = FAKE_IPA_BASE + 0x40000000ull;
 	a->params[0].u.tmem.size = PAGE;
@@ -244,8 +247,8 @@ static void tmem_list_next_pointer_loop_is_bounded(void **state)
 	for (k = 0; k < 511; k++)
 		list[k] = DATA_IPA + (uint64_t)k * PAGE;
 	list[511] = LIST_IPA;
-	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_INOUT |
-			    OPTEE_MSG_ATTR_NONCONTIG;
+	a->params[0].attr =
+		OPTEE_MSG_ATTR_TYPE_TMEM_INOUT | OPTEE_MSG_ATTR_NONCONTIG;
 	a->params[0].u.tmem.buf_ptr = LIST_IPA;
 	a->params[0].u.tmem.size = 2000ull * PAGE;
 	assert_int_equal(call_arg(e, G1, ARG_IPA, r), OPTEE_SMC_RETURN_OK);
@@ -261,8 +264,8 @@ static void tmem_next_pointer_into_foreign_memory_is_refused(void **state)
 	struct optee_msg_arg *a = invoke_msg(e, G1, open_session(e, G1), 1);
 	uint64_t *list = fake_guest_ptr(e->f, G1, LIST_IPA);
 
-	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_INPUT |
-			    OPTEE_MSG_ATTR_NONCONTIG;
+	a->params[0].attr =
+		OPTEE_MSG_ATTR_TYPE_TMEM_INPUT | OPTEE_MSG_ATTR_NONCONTIG;
 	a->params[0].u.tmem.buf_ptr =
 		fake_pagelist(e->f, G1, LIST_IPA, DATA_IPA, 600, 0);
 	a->params[0].u.tmem.size = 600ull * PAGE;
@@ -277,8 +280,8 @@ static void other_guests_page_in_list_is_refused(void **state)
 	struct optee_msg_arg *a = invoke_msg(e, G1, open_session(e, G1), 1);
 	uint64_t *list = fake_guest_ptr(e->f, G1, LIST_IPA);
 
-	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_INPUT |
-			    OPTEE_MSG_ATTR_NONCONTIG;
+	a->params[0].attr =
+		OPTEE_MSG_ATTR_TYPE_TMEM_INPUT | OPTEE_MSG_ATTR_NONCONTIG;
 	a->params[0].u.tmem.buf_ptr =
 		fake_pagelist(e->f, G1, LIST_IPA, DATA_IPA, 1, 0);
 	a->params[0].u.tmem.size = PAGE;
@@ -389,18 +392,18 @@ static void duplicate_cookie_registration_is_refused(void **state)
 static void register_with_wrong_attr_is_refused(void **state)
 {
 	struct env *e = *state;
-	struct optee_msg_arg *a = fake_msg(e->f, G1, ARG_IPA,
-					   OPTEE_MSG_CMD_REGISTER_SHM, 1);
+	struct optee_msg_arg *a =
+		fake_msg(e->f, G1, ARG_IPA, OPTEE_MSG_CMD_REGISTER_SHM, 1);
 
-	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_INPUT |
-			    OPTEE_MSG_ATTR_NONCONTIG;
+	a->params[0].attr =
+		OPTEE_MSG_ATTR_TYPE_TMEM_INPUT | OPTEE_MSG_ATTR_NONCONTIG;
 	a->params[0].u.tmem.buf_ptr =
 		fake_pagelist(e->f, G1, LIST_IPA, DATA_IPA, 1, 0);
 	a->params[0].u.tmem.size = PAGE;
 	expect_param_refused(e, G1, TG_REFUSE_BAD_PARAM);
 	a->num_params = 2;
-	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT |
-			    OPTEE_MSG_ATTR_NONCONTIG;
+	a->params[0].attr =
+		OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT | OPTEE_MSG_ATTR_NONCONTIG;
 	expect_param_refused(e, G1, TG_REFUSE_BAD_PARAM);
 }
 
@@ -453,11 +456,11 @@ static void reserved_attr_bits_are_refused(void **state)
 	expect_param_refused(e, G1, TG_REFUSE_BAD_PARAM);
 	a->params[0].attr = 4; /* a type that does not exist */
 	expect_param_refused(e, G1, TG_REFUSE_BAD_PARAM);
-	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INPUT |
-			    OPTEE_MSG_ATTR_NONCONTIG;
+	a->params[0].attr =
+		OPTEE_MSG_ATTR_TYPE_VALUE_INPUT | OPTEE_MSG_ATTR_NONCONTIG;
 	expect_param_refused(e, G1, TG_REFUSE_BAD_PARAM);
-	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_RMEM_INPUT |
-			    OPTEE_MSG_ATTR_NONCONTIG;
+	a->params[0].attr =
+		OPTEE_MSG_ATTR_TYPE_RMEM_INPUT | OPTEE_MSG_ATTR_NONCONTIG;
 	expect_param_refused(e, G1, TG_REFUSE_BAD_PARAM);
 	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_NONE | OPTEE_MSG_ATTR_NONCONTIG;
 	expect_param_refused(e, G1, TG_REFUSE_BAD_PARAM);
@@ -479,24 +482,28 @@ static void meta_outside_open_session_is_refused(void **state)
 	struct env *e = *state;
 	struct optee_msg_arg *a = invoke_msg(e, G1, open_session(e, G1), 1);
 
-	a->params[0].attr = OPTEE_MSG_ATTR_META | OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
+	a->params[0].attr =
+		OPTEE_MSG_ATTR_META | OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
 	expect_param_refused(e, G1, TG_REFUSE_BAD_PARAM);
 }
 
 static void open_session_needs_two_meta_params(void **state)
 {
 	struct env *e = *state;
-	struct optee_msg_arg *a = fake_msg(e->f, G1, ARG_IPA,
-					   OPTEE_MSG_CMD_OPEN_SESSION, 2);
+	struct optee_msg_arg *a =
+		fake_msg(e->f, G1, ARG_IPA, OPTEE_MSG_CMD_OPEN_SESSION, 2);
 
-	a->params[0].attr = OPTEE_MSG_ATTR_META | OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
+	a->params[0].attr =
+		OPTEE_MSG_ATTR_META | OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
 	a->params[1].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
 	expect_param_refused(e, G1, TG_REFUSE_BAD_PARAM);
 	a->num_params = 1;
 	expect_param_refused(e, G1, TG_REFUSE_BAD_PARAM);
 	a->num_params = 3;
-	a->params[1].attr = OPTEE_MSG_ATTR_META | OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
-	a->params[2].attr = OPTEE_MSG_ATTR_META | OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
+	a->params[1].attr =
+		OPTEE_MSG_ATTR_META | OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
+	a->params[2].attr =
+		OPTEE_MSG_ATTR_META | OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
 	expect_param_refused(e, G1, TG_REFUSE_BAD_PARAM);
 	assert_int_equal(stats(e, G1).sessions, 0);
 }
@@ -520,14 +527,16 @@ static void unknown_and_protmem_cmds_get_ebadcmd(void **state)
 static void too_many_params_is_ebadaddr(void **state)
 {
 	struct env *e = *state;
-	struct optee_msg_arg *a = fake_msg(e->f, G1, ARG_IPA,
-					   OPTEE_MSG_CMD_INVOKE_COMMAND, 0);
+	struct optee_msg_arg *a =
+		fake_msg(e->f, G1, ARG_IPA, OPTEE_MSG_CMD_INVOKE_COMMAND, 0);
 	uint64_t r[8];
 
 	a->num_params = 128;
-	assert_int_equal(call_arg(e, G1, ARG_IPA, r), OPTEE_SMC_RETURN_EBADADDR);
+	assert_int_equal(call_arg(e, G1, ARG_IPA, r),
+			 OPTEE_SMC_RETURN_EBADADDR);
 	a->num_params = 0xFFFFFFFFu;
-	assert_int_equal(call_arg(e, G1, ARG_IPA, r), OPTEE_SMC_RETURN_EBADADDR);
+	assert_int_equal(call_arg(e, G1, ARG_IPA, r),
+			 OPTEE_SMC_RETURN_EBADADDR);
 }
 
 static void max_params_fits_one_page(void **state)
@@ -628,8 +637,10 @@ static void session_limit_gives_out_of_memory(void **state)
 	open_session(e, G1);
 	open_session(e, G1);
 	a = fake_msg(e->f, G1, ARG_IPA, OPTEE_MSG_CMD_OPEN_SESSION, 2);
-	a->params[0].attr = OPTEE_MSG_ATTR_META | OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
-	a->params[1].attr = OPTEE_MSG_ATTR_META | OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
+	a->params[0].attr =
+		OPTEE_MSG_ATTR_META | OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
+	a->params[1].attr =
+		OPTEE_MSG_ATTR_META | OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
 	assert_int_equal(call_arg(e, G1, ARG_IPA, r), OPTEE_SMC_RETURN_OK);
 	assert_int_equal(a->ret, TEEC_ERROR_OUT_OF_MEMORY);
 	assert_int_equal(stats(e, G1).refused[TG_REFUSE_LIMIT_SESSIONS], 1);
@@ -647,7 +658,8 @@ static void pinned_page_limit_gives_out_of_memory(void **state)
 	assert_int_equal(register_shm(e, G1, 2, 8, 3, 0, 3 * PAGE),
 			 TEEC_ERROR_OUT_OF_MEMORY);
 	assert_int_equal(stats(e, G1).pinned_pages, 8);
-	assert_int_equal(tmem_call(e, 3, 0, 3 * PAGE), TEEC_ERROR_OUT_OF_MEMORY);
+	assert_int_equal(tmem_call(e, 3, 0, 3 * PAGE),
+			 TEEC_ERROR_OUT_OF_MEMORY);
 	assert_int_equal(tmem_call(e, 2, 0, 2 * PAGE), TEEC_SUCCESS);
 }
 
@@ -671,8 +683,8 @@ static void guest_rewriting_arg_during_call_changes_nothing(void **state)
 	struct optee_msg_arg *a = invoke_msg(e, G1, open_session(e, G1), 1);
 	uint64_t r[8];
 
-	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_INOUT |
-			    OPTEE_MSG_ATTR_NONCONTIG;
+	a->params[0].attr =
+		OPTEE_MSG_ATTR_TYPE_TMEM_INOUT | OPTEE_MSG_ATTR_NONCONTIG;
 	a->params[0].u.tmem.buf_ptr =
 		fake_pagelist(e->f, G1, LIST_IPA, DATA_IPA, 2, 0);
 	a->params[0].u.tmem.size = 2 * PAGE;
@@ -760,7 +772,8 @@ static void port_allocation_failure_is_a_clean_error(void **state)
 
 	(void)s;
 	e->f->fail_shm_alloc = true;
-	assert_int_equal(tmem_call(e, 2, 0, 2 * PAGE), TEEC_ERROR_OUT_OF_MEMORY);
+	assert_int_equal(tmem_call(e, 2, 0, 2 * PAGE),
+			 TEEC_ERROR_OUT_OF_MEMORY);
 	assert_int_equal(register_shm(e, G1, 3, 0, 1, 0, PAGE),
 			 TEEC_ERROR_OUT_OF_MEMORY);
 	e->f->fail_shm_alloc = false;

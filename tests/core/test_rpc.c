@@ -113,7 +113,8 @@ static bool tee_shm_alloc_cycle(struct fake *f, struct fake_thread *t,
 			return true;
 		}
 		/* The TEE gets a NONCONTIG list of pinned machine pages. */
-		list = fake_tee_ptr(f, t->client, p->u.tmem.buf_ptr & ~0xFFFull);
+		list = fake_tee_ptr(f, t->client,
+				    p->u.tmem.buf_ptr & ~0xFFFull);
 		data = list ? fake_tee_ptr(f, t->client, list[2]) : NULL;
 		if (!data) {
 			t->arg->ret = TEEC_ERROR_SECURITY;
@@ -162,15 +163,16 @@ static bool tee_cmd_with_tmem_pa(struct fake *f, struct fake_thread *t,
 /* ---- the guest side --------------------------------------------------------- */
 
 struct gdrv {
-	uint64_t alloc_ipa;     /* answer to ALLOC (0 = fail) */
+	uint64_t alloc_ipa; /* answer to ALLOC (0 = fail) */
 	uint64_t alloc_cookie;
-	uint64_t rpc_ipa;       /* supplied RPC arg, 0 = use the ALLOC page */
+	uint64_t rpc_ipa; /* supplied RPC arg, 0 = use the ALLOC page */
 	uint32_t allocs, frees, foreign, cmds;
 	uint32_t last_cmd;
 	uint64_t last_free_cookie;
-	void (*on_cmd)(struct env *e, struct gdrv *g, struct optee_msg_arg *rpc);
+	void (*on_cmd)(struct env *e, struct gdrv *g,
+		       struct optee_msg_arg *rpc);
 	uint32_t client;
-	uint64_t shm_list_ipa;  /* SHM_ALLOC answer */
+	uint64_t shm_list_ipa; /* SHM_ALLOC answer */
 	uint32_t shm_attr_override;
 };
 
@@ -191,14 +193,15 @@ static void answer_cmd(struct env *e, struct gdrv *g, struct optee_msg_arg *rpc)
 	case OPTEE_RPC_CMD_SHM_ALLOC: {
 		uint64_t size = rpc->params[0].u.value.b;
 
-		rpc->params[0].attr = g->shm_attr_override
-					      ? g->shm_attr_override
-					      : OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT |
-							OPTEE_MSG_ATTR_NONCONTIG;
+		rpc->params[0].attr =
+			g->shm_attr_override ? g->shm_attr_override
+					     : OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT |
+						       OPTEE_MSG_ATTR_NONCONTIG;
 		rpc->params[0].u.tmem.buf_ptr =
-			g->shm_list_ipa ? g->shm_list_ipa
-					: fake_pagelist(e->f, g->client, LIST_IPA,
-							DATA_IPA, 3, 0);
+			g->shm_list_ipa
+				? g->shm_list_ipa
+				: fake_pagelist(e->f, g->client, LIST_IPA,
+						DATA_IPA, 3, 0);
 		rpc->params[0].u.tmem.size = size;
 		rpc->params[0].u.tmem.shm_ref = 0x5555;
 		rpc->ret = TEEC_SUCCESS;
@@ -306,8 +309,8 @@ static void alloc_answered_with_foreign_page_fails_cleanly(void **state)
 {
 	struct env *e = *state;
 	struct optee_msg_arg *a = invoke_msg(e, G1, 1);
-	struct gdrv g = { .alloc_ipa = fake_ipa_to_pa(e->f, G2, ARG_IPA) &
-				       ~0xFFFull,
+	struct gdrv g = { .alloc_ipa =
+				  fake_ipa_to_pa(e->f, G2, ARG_IPA) & ~0xFFFull,
 			  .alloc_cookie = 9 };
 	uint64_t r[8];
 
@@ -412,8 +415,9 @@ static void shm_alloc_answer_is_pinned_and_freed(void **state)
 	assert_int_equal(a->params[0].u.value.a, 0x5555);
 	/* while the TEE used them, the three pages were pinned */
 	assert_int_equal(a->params[0].u.value.b, 3);
-	assert_int_equal(*(uint8_t *)fake_guest_ptr(e->f, G1, DATA_IPA + 2 * PAGE),
-			 0xCD);
+	assert_int_equal(
+		*(uint8_t *)fake_guest_ptr(e->f, G1, DATA_IPA + 2 * PAGE),
+		0xCD);
 	assert_int_equal(stats(e, G1).rpc_bufs, 0);
 	assert_int_equal(stats(e, G1).pinned_pages, 0);
 	assert_int_equal(g.last_cmd, OPTEE_RPC_CMD_SHM_FREE);
@@ -461,7 +465,8 @@ static void shm_alloc_answered_with_wrong_attr_fails(void **state)
 	struct env *e = *state;
 	struct optee_msg_arg *a = invoke_msg(e, G1, 1);
 	struct gdrv g = { .rpc_ipa = ARG_IPA + OPTEE_MSG_GET_ARG_SIZE(1),
-			  .shm_attr_override = OPTEE_MSG_ATTR_TYPE_RMEM_OUTPUT };
+			  .shm_attr_override =
+				  OPTEE_MSG_ATTR_TYPE_RMEM_OUTPUT };
 	uint64_t r[8];
 
 	e->f->std_fn = tee_shm_alloc_cycle;
@@ -552,9 +557,8 @@ static void unregister_while_call_uses_buffer_is_busy(void **s)
 	assert_int_equal(r[0], OPTEE_SMC_RETURN_RPC_FOREIGN_INTR);
 	e->f->std_fn = NULL;
 	{
-		struct optee_msg_arg *u = fake_msg(e->f, G1, ARG2_IPA,
-						   OPTEE_MSG_CMD_UNREGISTER_SHM,
-						   1);
+		struct optee_msg_arg *u = fake_msg(
+			e->f, G1, ARG2_IPA, OPTEE_MSG_CMD_UNREGISTER_SHM, 1);
 		uint64_t r2[8];
 
 		u->params[0].attr = OPTEE_MSG_ATTR_TYPE_RMEM_INPUT;
@@ -648,9 +652,11 @@ static void destroy_drives_suspended_calls_and_ends_with_vm_destroyed(void **s)
 	/* and G1's pages are all unpinned */
 	for (i = 0; i < G1_PAGES; i++)
 		assert_int_equal(
-			e->f->pins[(fake_ipa_to_pa(e->f, G1, FAKE_IPA_BASE +
-							 (uint64_t)i * PAGE) -
-				    FAKE_PA_BASE) / PAGE],
+			e->f->pins[(fake_ipa_to_pa(e->f, G1,
+						   FAKE_IPA_BASE +
+							   (uint64_t)i * PAGE) -
+				    FAKE_PA_BASE) /
+				   PAGE],
 			0);
 	assert_int_equal(tg_domain_destroy(e->med, G1), TG_ENOENT);
 }
@@ -723,7 +729,6 @@ static void destroy_without_virtualization_closes_and_unregisters(void **s)
 	fake_destroy(f);
 }
 
-
 /* A TEE that refuses UNREGISTER_SHM and runs an RPC inside CLOSE_SESSION. */
 static bool tee_stubborn_teardown(struct fake *f, struct fake_thread *t,
 				  uint64_t regs[8])
@@ -749,8 +754,10 @@ static bool tee_stubborn_teardown(struct fake *f, struct fake_thread *t,
 			fake_rpc(regs, OPTEE_SMC_RPC_FUNC_ALLOC, 160, 0);
 			return false;
 		case 2: /* the teardown failed the ALLOC */
-			f->test_ctx = (void *)(uintptr_t)(t->alloc_pa == 0 &&
-				t->scratch[0] == TEEC_ERROR_COMMUNICATION);
+			f->test_ctx =
+				(void *)(uintptr_t)(t->alloc_pa == 0 &&
+						    t->scratch[0] ==
+							    TEEC_ERROR_COMMUNICATION);
 			fake_rpc(regs, OPTEE_SMC_RPC_FUNC_FOREIGN_INTR, 0, 0);
 			return false;
 		default:
@@ -777,8 +784,10 @@ static void teardown_answers_rpcs_and_orphans_refused_buffers(void **s)
 	assert_int_equal(e->f->vm_destroyed[G1], 1);
 	for (i = 0; i < 3; i++)
 		assert_int_equal(
-			e->f->pins[(fake_ipa_to_pa(e->f, G1, DATA_IPA + i * PAGE) -
-				    FAKE_PA_BASE) / PAGE],
+			e->f->pins[(fake_ipa_to_pa(e->f, G1,
+						   DATA_IPA + i * PAGE) -
+				    FAKE_PA_BASE) /
+				   PAGE],
 			0);
 }
 
@@ -803,8 +812,8 @@ static void teardown_gives_up_on_a_session_the_tee_keeps(void **s)
 	assert_int_equal(e->f->vm_destroyed[G1], 1);
 }
 
-static void teardown_without_virtualization_keeps_refused_buffer_pinned(
-	void **s)
+static void
+teardown_without_virtualization_keeps_refused_buffer_pinned(void **s)
 {
 	struct fake *f = fake_create();
 	struct tg_mediator *med;
@@ -853,7 +862,8 @@ int main(void)
 		T(destroy_drives_suspended_calls_and_ends_with_vm_destroyed),
 		cmocka_unit_test(destroy_steps_are_bounded),
 		T(calls_of_a_dying_domain_are_refused),
-		cmocka_unit_test(destroy_without_virtualization_closes_and_unregisters),
+		cmocka_unit_test(
+			destroy_without_virtualization_closes_and_unregisters),
 		T(teardown_answers_rpcs_and_orphans_refused_buffers),
 		T(teardown_gives_up_on_a_session_the_tee_keeps),
 		cmocka_unit_test(
