@@ -251,7 +251,8 @@ void tg_tee_notif_irq(struct tg_mediator *med)
 		struct tg_domain *d = &med->slots[i];
 		uint32_t id = atomic_load(&d->client_id);
 
-		if (!id)
+		/* A tombstone may still hold the id of a live domain. */
+		if (!id || atomic_load(&d->state) != SLOT_LIVE)
 			continue;
 		d = domain_get(med, id);
 		if (!d)
