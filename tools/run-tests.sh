@@ -91,17 +91,30 @@ run() {
 	"$@" >>"$stage_log" 2>&1
 }
 
-# configure_build DIR CMAKE_ARGS... : one check (pass or fail).
+# configure_build DIR CMAKE_ARGS... : one check (pass or fail). A failed
+# build keeps going (make -k) so that the tests of every target that did
+# build can still run; build_ok tells the stage whether it is worth it.
 configure_build() {
 	local dir=$1
 	shift
-	if run cmake -S "$root" -B "$dir" "$@" &&
-		run cmake --build "$dir" -j "$jobs"; then
+	build_ok=0
+	if ! run cmake -S "$root" -B "$dir" "$@"; then
+		failed=$((failed + 1))
+		return 1
+	fi
+	build_ok=1
+	if run cmake --build "$dir" -j "$jobs" -- -k; then
 		passed=$((passed + 1))
 		return 0
 	fi
 	failed=$((failed + 1))
 	return 1
+}
+
+# build_failure_detail: the first compiler or linker errors of the stage.
+build_failure_detail() {
+	grep -m 3 -E 'error:|Error [0-9]|undefined reference' "$stage_log" |
+		sed 's/^/    ! /' || true
 }
 
 # run_ctest DIR CTEST_ARGS... : counts every test; sets ct_detail.
@@ -140,13 +153,30 @@ run_ctest() {
 
 stage_build() {
 	stage_begin build "normal build (build/, RelWithDebInfo) + all tests"
-	if ! configure_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
-		stage_end FAIL "build failed"
-		return
-	fi
 	rm -f build/bench/budget.txt
-	if run_ctest build; then
+	build_tests build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+}
+
+# build_tests DIR CMAKE_ARGS... [-- CTEST_ARGS...]: build, then run the
+# tests even after a partial build failure; one result line.
+build_tests() {
+	local dir=$1 cm=() ct=() built=1
+	shift
+	while [[ $# -gt 0 && $1 != -- ]]; do cm+=("$1"); shift; done
+	[[ $# -gt 0 ]] && shift
+	ct=("$@")
+	if ! configure_build "$dir" "${cm[@]}"; then
+		built=0
+		build_failure_detail
+		if [[ $build_ok -eq 0 ]]; then
+			stage_end FAIL "cmake configure failed"
+			return
+		fi
+	fi
+	if run_ctest "$dir" "${ct[@]}" && [[ $built -eq 1 ]]; then
 		stage_end PASS "$ct_detail"
+	elif [[ $built -eq 0 ]]; then
+		stage_end FAIL "build failed; $ct_detail"
 	else
 		stage_end FAIL "$ct_detail"
 	fi
@@ -156,6 +186,7 @@ stage_coverage() {
 	local dir=build-coverage summary_out pct
 	stage_begin coverage "coverage of src/core + src/optee by the core tests (>= ${coverage_min}%)"
 	if ! configure_build $dir -DCMAKE_BUILD_TYPE=Debug -DTEEGATE_COVERAGE=ON; then
+		build_failure_detail
 		stage_end FAIL "build failed"
 		return
 	fi
@@ -209,33 +240,17 @@ stage_budget() {
 
 stage_asan() {
 	stage_begin asan "ASan+UBSan build (build-asan/), all tests but budget"
-	if ! configure_build build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-		-DTEEGATE_SANITIZE=ON; then
-		stage_end FAIL "build failed"
-		return
-	fi
-	if ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1} \
-		UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
-		run_ctest build-asan -LE budget; then
-		stage_end PASS "$ct_detail"
-	else
-		stage_end FAIL "$ct_detail"
-	fi
+	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1} \
+	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+		build_tests build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DTEEGATE_SANITIZE=ON -- -LE budget
 }
 
 stage_tsan() {
 	stage_begin tsan "TSan build (build-tsan/), concurrency tests"
-	if ! configure_build build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-		-DTEEGATE_TSAN=ON; then
-		stage_end FAIL "build failed"
-		return
-	fi
-	if TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} \
-		run_ctest build-tsan -L concurrency; then
-		stage_end PASS "$ct_detail"
-	else
-		stage_end FAIL "$ct_detail"
-	fi
+	TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} \
+		build_tests build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DTEEGATE_TSAN=ON -- -L concurrency
 }
 
 echo "teegate tests: $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(gcc --version | head -n 1), jobs $jobs, logs in build-logs/"
