@@ -561,7 +561,7 @@ static int run(struct wl *w)
 		return -1;
 	}
 	do {
-		w->c->phase = rounds;
+		__atomic_store_n(&w->c->phase, rounds, __ATOMIC_RELAXED);
 		one_round(w);
 		rounds++;
 		if (o->max_rounds && rounds >= o->max_rounds)
