@@ -22,6 +22,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sched.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,9 +161,14 @@ static int install_filter(void)
  */
 int tg_lockdown(void)
 {
+	pid_t parent = getppid();
+
 	if (geteuid() == 0) {
 		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
 		    setresuid(65534, 65534, 65534))
+			return -1;
+		/* a credential change clears the parent-death signal */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
 			return -1;
 	}
 	return install_filter();

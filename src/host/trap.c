@@ -149,7 +149,9 @@ static void *handler_main(void *arg)
 		(uint8_t *)g->shared +
 		(size_t)TG_SHARED_SLOT_PAGE(h->vcpu) * TG_PAGE_SIZE);
 	uint32_t max = g->m->spin_ns;
-	uint32_t last = atomic_load(&s->req);
+	/* The last request answered, not the last seen: the guest may post
+	 * its first request before this thread runs. */
+	uint32_t last = atomic_load(&s->rsp);
 	uint64_t regs[8];
 
 	h->spin_ns = max;

@@ -1,0 +1,425 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The hosted platform: a hypervisor that lives in a Linux process.
+ *
+ * Machine memory is one shared file (a memfd by default) with a physical
+ * address map; guests own pages of it through a deliberately scattered p2m
+ * (IPA -> PA). By default each guest is a separate process whose only
+ * mappings of machine memory are its own pages, so the MMU enforces guest
+ * isolation the way stage 2 does on Arm. A guest's vCPUs are threads; an SMC
+ * is a trap through a per-vCPU shared slot to a hypervisor handler thread,
+ * which calls the mediator (tg_handle_smc()) and, through the port, the
+ * secure-world backend (the OP-TEE model).
+ *
+ * Life cycle (hypervisor side):
+ *
+ *   tg_machine_create()      memory, page pool, backend, mediator
+ *   tg_guest_start()         pages + p2m, tg_domain_create(), start vCPU 0
+ *   tg_guest_wait()          reap, tg_domain_destroy() to the end, free pages
+ *   tg_guest_release()       forget the handle (optional; destroy does it)
+ *   tg_machine_destroy()     kills and reaps what is left
+ *
+ * Guest code uses include/teegate/guest.h, implemented by the same library
+ * (guest_rt.c): the same calls work in all three guest modes.
+ *
+ * Limits (deliberate, checked, reported as TG_ELIMIT):
+ *  - TG_HOST_MAX_GUESTS live guests, TG_HOST_MAX_VCPUS vCPUs per guest.
+ *  - Process mode: the scattered p2m costs one VMA per guest page in the
+ *    guest process, and Linux allows vm.max_map_count (65530) VMAs, so a
+ *    process-mode guest has at most TG_HOST_MAX_PROCESS_PAGES pages.
+ *  - Thread mode: guest pages are NOT mapped per page in the hypervisor
+ *    process. tg_ipa_ptr() translates through the p2m into the hypervisor's
+ *    one mapping of machine memory (valid up to the end of that page only);
+ *    pages handed out by tg_alloc_pages() are additionally mapped into a
+ *    contiguous per-guest view so that multi-page buffers work. The view
+ *    costs one VMA per allocated page, capped machine-wide at
+ *    TG_HOST_MAX_THREAD_VIEW_PAGES pages; past the cap tg_alloc_pages() of
+ *    more than one page fails.
+ */
+#ifndef TEEGATE_HOST_H
+#define TEEGATE_HOST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <teegate/guest.h>
+#include <teegate/mediator.h>
+#include <teegate/port.h>
+#include <teegate/tee_model.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct tg_machine;
+struct tg_guest;
+
+#define TG_HOST_DEFAULT_RAM_BASE 0x40000000ull /* QEMU virt */
+#define TG_HOST_DEFAULT_RAM_SIZE (1ull << 30)  /* 1 GiB, sparse */
+#define TG_HOST_DEFAULT_GUEST_PAGES 4096u      /* 16 MiB per guest */
+#define TG_HOST_DEFAULT_VCPUS 2u
+#define TG_HOST_GUEST_IPA_BASE 0x40000000ull   /* guests see RAM here too */
+#define TG_HOST_MAX_GUESTS 64u
+#define TG_HOST_MAX_VCPUS 32u
+#define TG_HOST_MAX_PROCESS_PAGES 60000u
+#define TG_HOST_MAX_THREAD_VIEW_PAGES 16384u
+#define TG_HOST_MAX_RESERVED 16u
+
+/* Page owners in the owner map (client ids are 1..0xFFFF). */
+#define TG_OWNER_FREE 0u
+#define TG_OWNER_MEDIATOR 0x10000u
+#define TG_OWNER_RESERVED 0x10001u
+
+/**
+ * struct tg_mem_region - a range of machine physical addresses.
+ */
+struct tg_mem_region {
+	uint64_t base;
+	uint64_t size;
+	const char *name;
+};
+
+/**
+ * enum tg_backing_kind - what holds machine memory.
+ * @TG_BACKING_MEMFD: an anonymous memfd of @ram_size (sparse), the default.
+ * @TG_BACKING_FILE:  an existing file, e.g. QEMU's RAM file
+ *                    (memory-backend-file,share=on): byte 0 of the file is
+ *                    @ram_base. The file must be at least @ram_size long.
+ */
+enum tg_backing_kind {
+	TG_BACKING_MEMFD = 0,
+	TG_BACKING_FILE,
+};
+
+/**
+ * enum tg_tee_backend - the secure world behind the mediator.
+ * @TG_TEE_MODEL: the embedded OP-TEE model (teegate_model), the default.
+ * @TG_TEE_NULL:  a stub that answers the identification calls
+ *                (CALLS_UID, CALLS_REVISION, GET_OS_UUID, VM_CREATED,
+ *                VM_DESTROYED) and UNKNOWN_FUNCTION to everything else.
+ *                Measures the trap path alone; the mediator refuses it
+ *                (no dynamic SHM), so use it with TG_MEDIATION_DIRECT.
+ */
+enum tg_tee_backend {
+	TG_TEE_MODEL = 0,
+	TG_TEE_NULL,
+};
+
+/**
+ * enum tg_mediation - who handles a guest's TEE calls.
+ * @TG_MEDIATION_INLINE: the mediator, in the hypervisor process, on the
+ *                       trapping vCPU's handler thread (design option a).
+ * @TG_MEDIATION_DIRECT: no mediator: the platform sets a7 to the client
+ *                       id and passes the call to the backend unchanged
+ *                       (guest IPAs reach the TEE as if they were PAs; the
+ *                       oracle will count that). The benchmark floor. The
+ *                       platform itself issues VM_CREATED/VM_DESTROYED.
+ */
+enum tg_mediation {
+	TG_MEDIATION_INLINE = 0,
+	TG_MEDIATION_DIRECT,
+};
+
+/**
+ * struct tg_machine_config - how to build a machine. Zero means default.
+ * @ram_base, @ram_size:  NS RAM (default 0x40000000, 1 GiB).
+ * @reserved, @nreserved: regions never handed out; NULL = the QEMU virt
+ *                        defaults: the first page (device tree) and
+ *                        0x42000000-0x421fffff (OP-TEE reserved SHM).
+ *                        Up to TG_HOST_MAX_RESERVED.
+ * @backing, @backing_path: machine memory backing (see tg_backing_kind).
+ * @tee:          secure-world backend.
+ * @mediation:    inline mediator (default) or direct.
+ * @model:        model configuration (threads, injection...). Its
+ *                reserved SHM defaults to the reserved region above.
+ * @mediator:     mediator configuration (limits...).
+ * @log_level:    enum tg_log_level + 1; 0 = TG_LOG_WARN. Log goes to stderr.
+ * @seed:         seed of the p2m scattering; 0 = from the clock.
+ * @oracle_block: when set, the oracle returns NULL for a foreign page
+ *                (the access does not happen) instead of counting it and
+ *                letting it through as real hardware would.
+ * @spin_ns:      how long a waiting side of a trap spins before it blocks
+ *                on a futex; 0 = 20000 (20 us), adapted at run time.
+ */
+struct tg_machine_config {
+	uint64_t ram_base;
+	uint64_t ram_size;
+	const struct tg_mem_region *reserved;
+	uint32_t nreserved;
+	enum tg_backing_kind backing;
+	const char *backing_path;
+	enum tg_tee_backend tee;
+	enum tg_mediation mediation;
+	struct tg_model_config model;
+	struct tg_config mediator;
+	int log_level;
+	uint64_t seed;
+	bool oracle_block;
+	uint32_t spin_ns;
+};
+
+/**
+ * tg_machine_create() - build a machine: memory, page pool, backend and,
+ * for TG_MEDIATION_INLINE, the mediator (which probes the backend).
+ * @cfg: NULL for all defaults.
+ *
+ * Return: TG_OK, TG_EINVAL (bad config), TG_ENOMEM, TG_ENOTSUP (backend or
+ * mediator not built in), or the mediator's probe error (TG_ENOTEE...).
+ */
+int tg_machine_create(const struct tg_machine_config *cfg,
+		      struct tg_machine **out);
+
+/**
+ * tg_machine_destroy() - kill and reap every guest still there, destroy
+ * their domains, the mediator, the backend and machine memory.
+ * Return: TG_OK, or TG_EBUSY when pages stayed pinned or a domain could not
+ * be destroyed (everything is freed anyway).
+ */
+int tg_machine_destroy(struct tg_machine *m);
+
+/**
+ * tg_machine_violations() - isolation-oracle violations so far: accesses by
+ * the backend, on behalf of a client, to a page owned neither by that
+ * client nor by the mediator.
+ */
+uint64_t tg_machine_violations(const struct tg_machine *m);
+
+/** tg_machine_mediator() - the inline mediator, or NULL (direct mode). */
+struct tg_mediator *tg_machine_mediator(struct tg_machine *m);
+
+/** tg_machine_model() - the OP-TEE model backend, or NULL. */
+struct tg_model *tg_machine_model(struct tg_machine *m);
+
+/**
+ * tg_machine_sw_mem() - the struct tg_sw_mem the backend uses (the oracle);
+ * exposed so that tests can check it directly.
+ */
+const struct tg_sw_mem *tg_machine_sw_mem(struct tg_machine *m);
+
+/**
+ * struct tg_machine_pages - page accounting of the whole machine.
+ * @total:       pages of RAM.
+ * @reserved:    never handed out.
+ * @free:        in the free pool.
+ * @guest:       owned by live guests (mapped in their p2m).
+ * @mediator:    mediator shm pages.
+ * @quarantined: ballooned out or of a dead guest, still pinned.
+ * @pinned:      pages with a pin count > 0.
+ */
+struct tg_machine_pages {
+	uint64_t total, reserved, free, guest, mediator, quarantined, pinned;
+};
+void tg_machine_page_stats(struct tg_machine *m, struct tg_machine_pages *out);
+
+/**
+ * tg_machine_owner() - current owner of the machine page holding @pa
+ * (TG_OWNER_*, or a client id); TG_OWNER_RESERVED for a PA outside RAM.
+ * @pins: out, optional, its pin count.
+ */
+uint32_t tg_machine_owner(struct tg_machine *m, uint64_t pa, uint32_t *pins);
+
+/**
+ * tg_machine_port() - the port given to the mediator (inline mode). Tests
+ * use it to pin and copy like the mediator does.
+ */
+const struct tg_port *tg_machine_port(struct tg_machine *m);
+
+/**
+ * enum tg_guest_mode - where a guest's vCPUs run.
+ * @TG_GUEST_PROCESS: a forked process that maps only its own pages (the
+ *                    default). The child keeps a private copy-on-write
+ *                    snapshot of the caller's heap as it was at fork time
+ *                    (that is how @fn and @arg reach it): it gets no shared
+ *                    mapping other than its own pages and trap pages (every
+ *                    other shared mapping is unmapped and every fd closed),
+ *                    but for a guest that must not even see that snapshot
+ *                    use tg_guest_start_exec().
+ * @TG_GUEST_THREAD:  threads of the hypervisor process. No isolation:
+ *                    for micro-benchmarks, fuzzing and debugging.
+ */
+enum tg_guest_mode {
+	TG_GUEST_PROCESS = 0,
+	TG_GUEST_THREAD,
+};
+
+/**
+ * struct tg_guest_config - a guest. Zero means default.
+ * @client_id: 1..0xFFFF; 0 = the lowest id that is free and has no page
+ *             left over from an earlier guest.
+ * @vcpus:     vCPU slots (default 2, max TG_HOST_MAX_VCPUS); vCPU 0 runs
+ *             the entry function, tg_vcpu_spawn() starts the others.
+ * @ram_pages: RAM pages (default 4096 = 16 MiB), at IPA 0x40000000.
+ * @mode:      process (default) or thread.
+ * @limits:    mediator limits for this domain; NULL = defaults.
+ * @name:      for logs and tables; copied (up to 31 chars).
+ * @no_lockdown: process mode: skip the privilege drop and seccomp filter
+ *             (debugging only; see tg_guest_start()).
+ */
+struct tg_guest_config {
+	uint32_t client_id;
+	uint32_t vcpus;
+	uint32_t ram_pages;
+	enum tg_guest_mode mode;
+	const struct tg_limits *limits;
+	const char *name;
+	bool no_lockdown;
+};
+
+/**
+ * tg_guest_start() - create a guest and run @fn(vcpu0, @arg) in it.
+ *
+ * Allocates the guest's pages (scattered), creates its mediator domain
+ * (VM_CREATED) and its handler threads, then starts vCPU 0.
+ *
+ * Process mode: fork(); the child maps each of its pages from machine
+ * memory at its IPA into one contiguous view, closes every fd but 0-2,
+ * unmaps every other shared mapping (machine memory, other guests' pages
+ * and trap slots), then locks itself down: when root it switches to uid
+ * and gid 65534 (no capabilities, cannot ptrace or read the hypervisor),
+ * sets no_new_privs and installs a seccomp filter that refuses mremap
+ * (growing a file mapping would reach a neighbour's page), fork/vfork and
+ * non-thread clone (a child would keep pages past a balloon), ptrace and
+ * process_vm_*. The process exits with _exit(0) when @fn returns, and is
+ * killed if the hypervisor process dies.
+ *
+ * Return: TG_OK; TG_EINVAL; TG_EEXIST (client id in use); TG_ELIMIT (too
+ * many guests, vCPUs or pages); TG_ENOMEM (not enough free machine pages);
+ * or the error of tg_domain_create().
+ */
+int tg_guest_start(struct tg_machine *m, const struct tg_guest_config *cfg,
+		   void (*fn)(struct tg_vcpu *vcpu0, void *arg), void *arg,
+		   struct tg_guest **out);
+
+/**
+ * tg_guest_start_exec() - create a guest that runs the program @path.
+ * @argv: its argv (NULL = { path, NULL }); the environment is the
+ *        caller's plus TEEGATE_GUEST_BOOT.
+ *
+ * The child execs @path with three extra fds: machine memory, a boot page
+ * (client id, vCPU count, the p2m as page offsets) and the guest's shared
+ * trap pages, named in TEEGATE_GUEST_BOOT. The program must be linked with
+ * teegate_host and call tg_guest_enter() first thing in main(): it maps
+ * the guest's pages and trap pages, closes the three fds, locks the
+ * process down as tg_guest_start() describes, and returns vCPU 0.
+ *
+ * The window, honestly: from exec until tg_guest_enter() returns the
+ * process holds an fd of ALL machine memory and its privileges. Anything
+ * that runs in that window (the dynamic loader, LD_PRELOAD libraries,
+ * constructors) is trusted. tg_guest_enter() runs from a constructor of
+ * the guest runtime when it is linked in, which narrows but does not close
+ * the window. A program that never calls tg_guest_enter() and is not
+ * linked with the runtime keeps the fds: exec only programs you trust as
+ * much as the hypervisor until that point. (A real hypervisor has no such
+ * window: the loader would be the hypervisor itself.)
+ */
+int tg_guest_start_exec(struct tg_machine *m,
+			const struct tg_guest_config *cfg, const char *path,
+			char *const argv[], struct tg_guest **out);
+
+/**
+ * tg_guest_enter() - inside a program started by tg_guest_start_exec():
+ * finish booting (see above) and return vCPU 0. NULL when the process was
+ * not started as a guest, or the boot information is bad.
+ */
+struct tg_vcpu *tg_guest_enter(void);
+
+/**
+ * tg_guest_kill() - stop a guest now. Process mode: SIGKILL. Thread mode:
+ * every vCPU thread ends (pthread_exit) at its next trap or
+ * tg_notif_wait(); a vCPU that never traps cannot be stopped. A trap being
+ * handled when the guest dies completes in the hypervisor; nothing waits on
+ * the dead guest. Call tg_guest_wait() afterwards.
+ */
+int tg_guest_kill(struct tg_guest *g);
+
+/**
+ * tg_guest_wait() - wait until the guest has ended, then tear it down:
+ * stop its handler threads, call tg_domain_destroy() until it returns
+ * TG_OK (every pin the mediator held is dropped), and return its pages to
+ * the free pool (pages still pinned stay quarantined until unpinned).
+ * @wstatus: out, optional, a waitpid()-style status (WIFEXITED/
+ *           WIFSIGNALED...). Thread mode: always exited with 0.
+ * @timeout_ms: <0 waits forever.
+ * Return: TG_OK; TG_AGAIN on timeout (nothing torn down); TG_EBUSY when
+ * the domain could not be fully destroyed (reported in the log).
+ */
+int tg_guest_wait_timeout(struct tg_guest *g, int timeout_ms, int *wstatus);
+int tg_guest_wait(struct tg_guest *g, int *wstatus);
+
+/**
+ * tg_guest_release() - free the handle of a guest that tg_guest_wait()
+ * tore down. Optional: tg_machine_destroy() releases every guest.
+ */
+void tg_guest_release(struct tg_guest *g);
+
+/** Guest states, as tg_guest_stats() reports them. */
+enum tg_guest_state {
+	TG_GUEST_RUNNING = 0,
+	TG_GUEST_EXITED,   /* ended, not yet torn down */
+	TG_GUEST_DESTROYED,
+};
+
+/**
+ * struct tg_guest_stats - what the hypervisor knows about a guest.
+ * @domain:        the mediator's statistics (zero without mediator, or
+ *                 once the domain is destroyed: @has_domain says).
+ * @pages_owned:   pages mapped in its p2m.
+ * @pages_pinned:  pages of this client with a pin count > 0 (including
+ *                 ballooned-out ones waiting for their last unpin).
+ * @pins:          sum of the pin counts of those pages.
+ * @pages_quarantined: ballooned out (or of a dead guest) but still pinned.
+ * @traps:         traps handled for it (SMC and HVC).
+ * @counters:      a copy of the guest's counters page. Written by the
+ *                 guest: hostile values, display only.
+ */
+struct tg_guest_stats {
+	uint32_t client_id;
+	enum tg_guest_state state;
+	pid_t pid;
+	char name[32];
+	bool has_domain;
+	struct tg_domain_stats domain;
+	uint64_t pages_owned;
+	uint64_t pages_pinned;
+	uint64_t pins;
+	uint64_t pages_quarantined;
+	uint64_t traps;
+	struct tg_guest_counters counters;
+};
+int tg_guest_stats(struct tg_guest *g, struct tg_guest_stats *out);
+
+/** tg_guest_client_id() - the guest's client id (OP-TEE's a7). */
+uint32_t tg_guest_client_id(const struct tg_guest *g);
+
+/** tg_guest_pid() - the guest process, or 0 in thread mode. */
+pid_t tg_guest_pid(const struct tg_guest *g);
+
+/**
+ * tg_guest_ipa_to_pa() - the p2m, for tests: machine address of the page
+ * at @guest_ipa (any offset kept), or 0 when it is not the guest's RAM.
+ */
+uint64_t tg_guest_ipa_to_pa(struct tg_guest *g, uint64_t guest_ipa);
+
+/*
+ * Hypervisor calls a guest may make with the HVC conduit (tg_hvc()):
+ * owner 6, vendor-specific hypervisor service, SMC64 fast calls.
+ * The guest runtime uses them; guest code normally calls guest.h instead.
+ */
+#define TG_HVC_BALLOON_OUT 0xC6000001u /* a1 = IPA, a2 = page count */
+#define TG_HVC_GET_INFO 0xC6000002u    /* -> a1 = client id, a2 = vcpus */
+
+/* SMCCC / PSCI answers of the platform for non-TEE calls. */
+#define TG_SMCCC_NOT_SUPPORTED ((uint64_t)-1)
+#define TG_PSCI_VERSION 0x84000000u
+#define TG_SMCCC_VERSION 0x80000000u
+#define TG_PSCI_FEATURES 0x8400000Au
+
+/** tg_hvc() - trap with the HVC conduit (hypervisor calls). */
+void tg_hvc(struct tg_vcpu *vcpu, uint64_t regs[8]);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TEEGATE_HOST_H */

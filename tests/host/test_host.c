@@ -1,0 +1,547 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * The hosted platform, one behaviour per test. Guest code never uses
+ * cmocka (it may run in another process): it reports through its counters
+ * page, which the test reads after the guest ended.
+ *
+ * Run one test: test_host <name>; all: test_host.
+ */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include <teegate/host.h>
+#include <teegate/optee_abi.h>
+
+#define RAM_BASE 0x40000000ull
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The real stack when it is built, else the null TEE without mediator. */
+static struct tg_machine *machine_new(uint64_t ram_size)
+{
+	struct tg_machine_config cfg = { 0 };
+	struct tg_machine *m = NULL;
+
+	cfg.ram_size = ram_size;
+	cfg.seed = 42;
+#if defined(TG_HAVE_MEDIATOR) && defined(TG_HAVE_MODEL)
+	cfg.tee = TG_TEE_MODEL;
+	cfg.mediation = TG_MEDIATION_INLINE;
+#elif defined(TG_HAVE_MODEL)
+	cfg.tee = TG_TEE_MODEL;
+	cfg.mediation = TG_MEDIATION_DIRECT;
+#else
+	cfg.tee = TG_TEE_NULL;
+	cfg.mediation = TG_MEDIATION_DIRECT;
+#endif
+	assert_int_equal(tg_machine_create(&cfg, &m), TG_OK);
+	return m;
+}
+
+static struct tg_guest *guest_new(struct tg_machine *m, enum tg_guest_mode mode,
+				  uint32_t pages, uint32_t vcpus,
+				  void (*fn)(struct tg_vcpu *, void *), void *arg)
+{
+	struct tg_guest_config gc = { 0 };
+	struct tg_guest *g = NULL;
+
+	gc.mode = mode;
+	gc.ram_pages = pages;
+	gc.vcpus = vcpus;
+	assert_int_equal(tg_guest_start(m, &gc, fn, arg, &g), TG_OK);
+	return g;
+}
+
+static void idle_guest(struct tg_vcpu *v, void *arg)
+{
+	(void)arg;
+	/* stay until killed (thread mode: at the next notif wait) */
+	while (!tg_notif_wait(v, 1000))
+		;
+}
+
+static void empty_guest(struct tg_vcpu *v, void *arg)
+{
+	(void)v;
+	(void)arg;
+}
+
+static struct tg_guest_counters counters_of(struct tg_guest *g)
+{
+	struct tg_guest_stats st;
+
+	assert_int_equal(tg_guest_stats(g, &st), TG_OK);
+	return st.counters;
+}
+
+/* ---- memory ------------------------------------------------------------ */
+
+static void p2m_is_scattered(void **state)
+{
+	struct tg_machine *m = machine_new(256ull << 20);
+	struct tg_guest *g = guest_new(m, TG_GUEST_THREAD, 4096, 1, empty_guest,
+				       NULL);
+	uint64_t prev = 0, i;
+
+	(void)state;
+	for (i = 0; i < 4096; i++) {
+		uint64_t ipa = TG_HOST_GUEST_IPA_BASE + i * TG_PAGE_SIZE;
+		uint64_t pa = tg_guest_ipa_to_pa(g, ipa);
+
+		assert_true(pa != 0);
+		assert_true(pa != ipa);
+		assert_int_equal(tg_machine_owner(m, pa, NULL),
+				 tg_guest_client_id(g));
+		if (prev) {
+			assert_true(pa != prev + TG_PAGE_SIZE);
+			assert_true(pa + TG_PAGE_SIZE != prev);
+		}
+		prev = pa;
+	}
+	assert_int_equal(tg_guest_wait(g, NULL), TG_OK);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
+static bool in_default_reserved(uint64_t pa)
+{
+	return pa < RAM_BASE + TG_PAGE_SIZE ||
+	       (pa >= 0x42000000ull && pa < 0x42200000ull);
+}
+
+static void reserved_regions_are_never_handed_out(void **state)
+{
+	/* 64 MiB: small enough to hand out every free page. */
+	struct tg_machine *m = machine_new(64ull << 20);
+	const struct tg_port *port = tg_machine_port(m);
+	struct tg_machine_pages ps;
+	struct tg_guest *g[8];
+	uint64_t pa, i;
+	int n;
+
+	(void)state;
+	tg_machine_page_stats(m, &ps);
+	assert_int_equal(ps.reserved, 1 + 512);
+	/* take every page: guests of 2048 pages until the pool is dry */
+	for (n = 0; n < 8; n++) {
+		struct tg_guest_config gc = { .mode = TG_GUEST_THREAD,
+					      .ram_pages = 2048, .vcpus = 1 };
+
+		if (tg_guest_start(m, &gc, idle_guest, NULL, &g[n]) != TG_OK)
+			break;
+		for (i = 0; i < 2048; i++) {
+			pa = tg_guest_ipa_to_pa(g[n], RAM_BASE + i * 4096);
+			assert_false(in_default_reserved(pa));
+		}
+	}
+	assert_true(n >= 6);
+	/* the mediator's shm comes from the same pool */
+	while (port->shm_alloc(port->ctx, 1, &pa))
+		assert_false(in_default_reserved(pa));
+	tg_machine_page_stats(m, &ps);
+	assert_int_equal(ps.free, 0);
+	assert_int_equal(ps.reserved, 1 + 512);
+	assert_int_equal(tg_machine_owner(m, RAM_BASE, NULL), TG_OWNER_RESERVED);
+	assert_int_equal(tg_machine_owner(m, 0x42100000ull, NULL),
+			 TG_OWNER_RESERVED);
+	while (n--)
+		tg_guest_kill(g[n]);
+	tg_machine_destroy(m);
+}
+
+/* The guest waits for the test to pin its first page, then balloons it. */
+static void balloon_first_page_guest(struct tg_vcpu *v, void *arg)
+{
+	struct tg_guest_counters *c = tg_guest_counters(v);
+
+	(void)arg;
+	if (!tg_notif_wait(v, 10000)) {
+		c->errors++;
+		return;
+	}
+	if (tg_balloon_out(v, RAM_BASE, 1) == 0 && !tg_ipa_ptr(v, RAM_BASE))
+		c->verified++;
+	else
+		c->mismatches++;
+}
+
+static void ballooned_pinned_page_is_not_reassigned_until_unpinned(void **st)
+{
+	struct tg_machine *m = machine_new(64ull << 20);
+	const struct tg_port *port = tg_machine_port(m);
+	struct tg_guest *a, *b;
+	struct tg_guest_stats gs;
+	struct tg_machine_pages ps;
+	uint64_t ipa = RAM_BASE, pa = 0, i;
+	uint32_t cid, pins;
+	int ws;
+
+	(void)st;
+	a = guest_new(m, TG_GUEST_PROCESS, 64, 1, balloon_first_page_guest,
+		      NULL);
+	cid = tg_guest_client_id(a);
+	assert_int_equal(port->pin_pages(port->ctx, cid, &ipa, &pa, 1), TG_OK);
+	assert_int_equal(pa, tg_guest_ipa_to_pa(a, ipa));
+	port->raise_notif_irq(port->ctx, cid);
+	assert_int_equal(tg_guest_wait_timeout(a, 10000, &ws), TG_OK);
+	assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+	assert_int_equal(counters_of(a).verified, 1);
+
+	/* gone from the p2m, still the client's and pinned */
+	assert_int_equal(tg_guest_ipa_to_pa(a, ipa), 0);
+	assert_int_equal(tg_machine_owner(m, pa, &pins), cid);
+	assert_int_equal(pins, 1);
+	assert_int_equal(tg_guest_stats(a, &gs), TG_OK);
+	assert_int_equal(gs.pages_quarantined, 1);
+
+	/* a guest that takes every free page does not get it */
+	tg_machine_page_stats(m, &ps);
+	b = guest_new(m, TG_GUEST_THREAD, (uint32_t)ps.free - 2, 1, idle_guest,
+		      NULL);
+	for (i = 0; i < ps.free - 2; i++)
+		assert_true(tg_guest_ipa_to_pa(b, RAM_BASE + i * 4096) != pa);
+
+	/* last unpin: back to the pool */
+	port->unpin_pages(port->ctx, cid, &pa, 1);
+	assert_int_equal(tg_machine_owner(m, pa, &pins), TG_OWNER_FREE);
+	assert_int_equal(pins, 0);
+	tg_guest_kill(b);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
+/* ---- isolation --------------------------------------------------------- */
+
+static void foreign_ipa_guest(struct tg_vcpu *v, void *arg)
+{
+	struct tg_guest_counters *c = tg_guest_counters(v);
+	const uint64_t *foreign = arg;
+
+	/* another guest's RAM (IPA past ours), its PA, and a PA-looking IPA */
+	c->verified += tg_ipa_ptr(v, foreign[0]) == NULL;
+	c->verified += tg_ipa_ptr(v, foreign[1]) == NULL;
+	c->verified += tg_ipa_ptr(v, RAM_BASE + 64 * 4096) == NULL;
+	/* our own page works */
+	c->verified += tg_ipa_ptr(v, RAM_BASE + 63 * 4096 + 5) != NULL;
+}
+
+static void guest_cannot_reach_foreign_ipa(void **state)
+{
+	struct tg_machine *m = machine_new(256ull << 20);
+	struct tg_guest *big, *small;
+	uint64_t foreign[2];
+	int ws;
+
+	(void)state;
+	big = guest_new(m, TG_GUEST_PROCESS, 4096, 1, idle_guest, NULL);
+	foreign[0] = RAM_BASE + 4000ull * 4096;
+	foreign[1] = tg_guest_ipa_to_pa(big, foreign[0]);
+	/* keep the PA outside the small guest's IPA window */
+	if (foreign[1] < RAM_BASE + 64 * 4096)
+		foreign[1] = tg_guest_ipa_to_pa(big, RAM_BASE + 3000ull * 4096);
+	small = guest_new(m, TG_GUEST_PROCESS, 64, 1, foreign_ipa_guest,
+			  foreign);
+	assert_int_equal(tg_guest_wait_timeout(small, 10000, &ws), TG_OK);
+	assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+	assert_int_equal(counters_of(small).verified, 4);
+	tg_guest_kill(big);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
+struct touch_arg {
+	volatile uint8_t *hyp_ptr; /* valid in the hypervisor only */
+};
+
+static void touch_foreign_guest(struct tg_vcpu *v, void *arg)
+{
+	struct touch_arg *t = arg;
+	struct tg_guest_counters *c = tg_guest_counters(v);
+
+	c->phase = 1;
+	/* another guest's page, through the hypervisor's own mapping */
+	c->calls = t->hyp_ptr[0];
+	c->phase = 2; /* never reached */
+}
+
+static void guest_touching_outside_its_memory_dies_by_sigsegv(void **state)
+{
+	struct tg_machine *m = machine_new(256ull << 20);
+	const struct tg_sw_mem *mem = tg_machine_sw_mem(m);
+	struct tg_guest *victim, *attacker;
+	struct touch_arg t;
+	uint64_t pa;
+	int ws;
+
+	(void)state;
+	victim = guest_new(m, TG_GUEST_PROCESS, 64, 1, idle_guest, NULL);
+	pa = tg_guest_ipa_to_pa(victim, RAM_BASE);
+	t.hyp_ptr = mem->map(mem->ctx, tg_guest_client_id(victim), pa, 1,
+			     false);
+	assert_non_null((void *)t.hyp_ptr);
+	attacker = guest_new(m, TG_GUEST_PROCESS, 64, 1, touch_foreign_guest,
+			     &t);
+	assert_int_equal(tg_guest_wait_timeout(attacker, 10000, &ws), TG_OK);
+	assert_true(WIFSIGNALED(ws));
+	assert_int_equal(WTERMSIG(ws), SIGSEGV);
+	assert_int_equal(counters_of(attacker).phase, 1);
+	assert_int_equal(tg_machine_violations(m), 0);
+	tg_guest_kill(victim);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
+static void oracle_counts_foreign_access(void **state)
+{
+	struct tg_machine *m = machine_new(64ull << 20);
+	const struct tg_sw_mem *mem = tg_machine_sw_mem(m);
+	const struct tg_port *port = tg_machine_port(m);
+	struct tg_guest *a, *b;
+	uint64_t pa_a, pa_b, shm_pa;
+	uint32_t ca;
+
+	(void)state;
+	a = guest_new(m, TG_GUEST_THREAD, 16, 1, idle_guest, NULL);
+	b = guest_new(m, TG_GUEST_THREAD, 16, 1, idle_guest, NULL);
+	ca = tg_guest_client_id(a);
+	pa_a = tg_guest_ipa_to_pa(a, RAM_BASE);
+	pa_b = tg_guest_ipa_to_pa(b, RAM_BASE);
+	assert_non_null(port->shm_alloc(port->ctx, 1, &shm_pa));
+
+	/* own page, mediator page: fine */
+	assert_non_null(mem->map(mem->ctx, ca, pa_a, 64, true));
+	assert_non_null(mem->map(mem->ctx, ca, shm_pa, 64, false));
+	assert_int_equal(tg_machine_violations(m), 0);
+	/* not RAM: NULL, and not a violation */
+	assert_null(mem->map(mem->ctx, ca, 0x1000, 8, false));
+	assert_null(mem->map(mem->ctx, ca, RAM_BASE + (64ull << 20), 8, false));
+	assert_int_equal(tg_machine_violations(m), 0);
+	/* B's page on behalf of A: one violation */
+	mem->map(mem->ctx, ca, pa_b, 8, false);
+	assert_int_equal(tg_machine_violations(m), 1);
+	/* a reserved page too */
+	mem->map(mem->ctx, ca, 0x42000000ull, 8, true);
+	assert_int_equal(tg_machine_violations(m), 2);
+	tg_guest_kill(a);
+	tg_guest_kill(b);
+	tg_machine_destroy(m);
+}
+
+/* ---- traps -------------------------------------------------------------- */
+
+struct uid_loop {
+	uint32_t calls;
+};
+
+static void uid_calls(struct tg_vcpu *v, void *arg)
+{
+	const struct uid_loop *l = arg;
+	struct tg_guest_counters *c = tg_guest_counters(v);
+	uint32_t i;
+
+	for (i = 0; i < l->calls; i++) {
+		uint64_t regs[8] = { OPTEE_SMC_CALLS_UID, 1, 2, 3, 4, 5, 6, 7 };
+		uint64_t t0 = now_ns(), dt;
+
+		tg_smc(v, regs);
+		dt = now_ns() - t0;
+		__atomic_fetch_add(&c->lat_hist[tg_lat_bucket(dt)], 1,
+				   __ATOMIC_RELAXED);
+		__atomic_fetch_add(&c->calls, 1, __ATOMIC_RELAXED);
+		if (regs[0] == OPTEE_MSG_UID_0 && regs[1] == OPTEE_MSG_UID_1 &&
+		    regs[2] == OPTEE_MSG_UID_2 && regs[3] == OPTEE_MSG_UID_3)
+			__atomic_fetch_add(&c->verified, 1, __ATOMIC_RELAXED);
+		else
+			__atomic_fetch_add(&c->mismatches, 1,
+					   __ATOMIC_RELAXED);
+	}
+}
+
+static void uid_calls_2vcpus(struct tg_vcpu *v, void *arg)
+{
+	int other = tg_vcpu_spawn(v, uid_calls, arg);
+
+	uid_calls(v, arg);
+	if (other < 0 || tg_vcpu_join(v, other))
+		tg_guest_counters(v)->errors++;
+}
+
+static void trap_round_trip_8_guests_2_vcpus(void **state)
+{
+	struct tg_machine *m = machine_new(256ull << 20);
+	struct uid_loop l = { .calls = 2000 };
+	struct tg_guest *g[8];
+	uint64_t t0 = now_ns();
+	int i, ws;
+
+	(void)state;
+	for (i = 0; i < 8; i++)
+		g[i] = guest_new(m, TG_GUEST_PROCESS, 256, 2, uid_calls_2vcpus,
+				 &l);
+	for (i = 0; i < 8; i++) {
+		struct tg_guest_counters c;
+
+		assert_int_equal(tg_guest_wait_timeout(g[i], 30000, &ws),
+				 TG_OK);
+		assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+		c = counters_of(g[i]);
+		assert_int_equal(c.calls, 2 * l.calls);
+		assert_int_equal(c.verified, 2 * l.calls);
+		assert_int_equal(c.mismatches, 0);
+		assert_int_equal(c.errors, 0);
+	}
+	printf("# 8 guests x 2 vCPUs x %u CALLS_UID: %.1f ms\n", l.calls,
+	       (double)(now_ns() - t0) / 1e6);
+	assert_int_equal(tg_machine_violations(m), 0);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
+static uint64_t hist_percentile(const uint64_t *h, double q)
+{
+	uint64_t total = 0, acc = 0;
+	unsigned int i;
+
+	for (i = 0; i < TG_LAT_BUCKETS; i++)
+		total += h[i];
+	for (i = 0; i < TG_LAT_BUCKETS; i++) {
+		acc += h[i];
+		if ((double)acc >= q * (double)total)
+			break;
+	}
+	/* lower edge of bucket i: 2^(i/4) */
+	return (uint64_t)(1ull << (i / 4)) * (4 + i % 4) / 4;
+}
+
+static void trap_null_round_trip_is_measured(void **state)
+{
+	struct tg_machine *m = machine_new(64ull << 20);
+	struct uid_loop l = { .calls = 20000 };
+	struct tg_guest_counters c;
+	struct tg_guest *g;
+	uint64_t t0 = now_ns(), dt;
+	int ws;
+
+	(void)state;
+	g = guest_new(m, TG_GUEST_PROCESS, 64, 1, uid_calls, &l);
+	assert_int_equal(tg_guest_wait_timeout(g, 30000, &ws), TG_OK);
+	dt = now_ns() - t0;
+	c = counters_of(g);
+	assert_int_equal(c.verified, l.calls);
+	printf("# null trap round trip (CALLS_UID, process guest, %s): "
+	       "p50 ~%llu ns, p99 ~%llu ns, mean %.0f ns (incl. start)\n",
+	       tg_machine_mediator(m) ? "inline mediator" : "direct",
+	       (unsigned long long)hist_percentile(c.lat_hist, 0.5),
+	       (unsigned long long)hist_percentile(c.lat_hist, 0.99),
+	       (double)dt / l.calls);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
+static void thread_mode_guest_runs(void **state)
+{
+	struct tg_machine *m = machine_new(64ull << 20);
+	struct uid_loop l = { .calls = 500 };
+	struct tg_guest_counters c;
+	struct tg_guest *g;
+
+	(void)state;
+	g = guest_new(m, TG_GUEST_THREAD, 64, 2, uid_calls_2vcpus, &l);
+	assert_int_equal(tg_guest_wait_timeout(g, 10000, NULL), TG_OK);
+	c = counters_of(g);
+	assert_int_equal(c.verified, 2 * l.calls);
+	assert_int_equal(c.errors, 0);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
+static void endless_calls(struct tg_vcpu *v, void *arg)
+{
+	struct uid_loop l = { .calls = 1u << 30 };
+	int other = tg_vcpu_spawn(v, uid_calls, &l);
+
+	(void)arg;
+	(void)other;
+	uid_calls(v, &l);
+}
+
+static void guest_killed_mid_call_leaves_nothing_pinned(void **state)
+{
+	struct tg_machine *m = machine_new(64ull << 20);
+	struct tg_machine_pages ps;
+	struct tg_guest *g;
+	int ws;
+
+	(void)state;
+	g = guest_new(m, TG_GUEST_PROCESS, 64, 2, endless_calls, NULL);
+	/* let it get going, then kill it at a random point of a call */
+	while (counters_of(g).calls < 1000)
+		;
+	assert_int_equal(tg_guest_kill(g), TG_OK);
+	assert_int_equal(tg_guest_wait_timeout(g, 10000, &ws), TG_OK);
+	assert_true(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGKILL);
+	tg_machine_page_stats(m, &ps);
+	assert_int_equal(ps.pinned, 0);
+	assert_int_equal(ps.guest, 0);
+	assert_int_equal(ps.quarantined, 0);
+#ifdef TG_HAVE_MODEL
+	assert_int_equal(tg_model_threads_held(tg_machine_model(m), UINT32_MAX),
+			 0);
+#endif
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
+static void exec_mode_guest_runs(void **state)
+{
+	struct tg_machine *m = machine_new(64ull << 20);
+	struct tg_guest_config gc = { .ram_pages = 32, .vcpus = 1 };
+	struct tg_guest_counters c;
+	struct tg_guest *g;
+	int ws;
+
+	(void)state;
+	assert_int_equal(tg_guest_start_exec(m, &gc, TG_EXEC_GUEST_PATH, NULL,
+					     &g),
+			 TG_OK);
+	assert_int_equal(tg_guest_wait_timeout(g, 10000, &ws), TG_OK);
+	assert_true(WIFEXITED(ws));
+	assert_int_equal(WEXITSTATUS(ws), 0);
+	c = counters_of(g);
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(c.verified, 2);
+	assert_int_equal(c.mismatches, 0);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(p2m_is_scattered),
+		cmocka_unit_test(reserved_regions_are_never_handed_out),
+		cmocka_unit_test(
+			ballooned_pinned_page_is_not_reassigned_until_unpinned),
+		cmocka_unit_test(guest_cannot_reach_foreign_ipa),
+		cmocka_unit_test(
+			guest_touching_outside_its_memory_dies_by_sigsegv),
+		cmocka_unit_test(oracle_counts_foreign_access),
+		cmocka_unit_test(trap_round_trip_8_guests_2_vcpus),
+		cmocka_unit_test(trap_null_round_trip_is_measured),
+		cmocka_unit_test(thread_mode_guest_runs),
+		cmocka_unit_test(guest_killed_mid_call_leaves_nothing_pinned),
+		cmocka_unit_test(exec_mode_guest_runs),
+	};
+
+	if (argc > 1)
+		cmocka_set_test_filter(argv[1]);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
