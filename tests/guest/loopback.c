@@ -65,6 +65,70 @@ static struct {
 
 static __thread struct tg_vcpu *self_vcpu;
 
+/* Chaos: a TEE answering nonsense (see lb_set_chaos()). */
+static struct {
+	uint32_t pct;
+	uint64_t rng;
+	pthread_mutex_t lock;
+	uint64_t injected;
+} chaos = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static uint64_t chaos_rand(void)
+{
+	chaos.rng ^= chaos.rng << 13;
+	chaos.rng ^= chaos.rng >> 7;
+	chaos.rng ^= chaos.rng << 17;
+	return chaos.rng;
+}
+
+void lb_set_chaos(uint32_t pct, uint64_t seed)
+{
+	pthread_mutex_lock(&chaos.lock);
+	chaos.pct = pct;
+	chaos.rng = seed | 1;
+	chaos.injected = 0;
+	pthread_mutex_unlock(&chaos.lock);
+}
+
+uint64_t lb_chaos_injected(void)
+{
+	return chaos.injected;
+}
+
+/*
+ * Replace a final std-call answer, or a fast-call answer, by nonsense: a
+ * random RPC with random registers, or a random a0. The model's own state
+ * stays consistent (the call it answered is over), so the driver's resume
+ * gets ERESUME: the driver must survive all of it.
+ */
+static void chaos_apply(uint64_t fn, uint64_t regs[8])
+{
+	uint64_t r;
+	int i;
+
+	pthread_mutex_lock(&chaos.lock);
+	if (!chaos.pct || OPTEE_SMC_RETURN_IS_RPC(regs[0]) ||
+	    chaos_rand() % 100 >= chaos.pct) {
+		pthread_mutex_unlock(&chaos.lock);
+		return;
+	}
+	chaos.injected++;
+	r = chaos_rand();
+	if (OPTEE_SMC_IS_FAST(fn)) {
+		for (i = 0; i < 4; i++)
+			regs[i] = chaos_rand();
+		if (r & 1)
+			regs[0] = OPTEE_SMC_RETURN_OK;
+	} else if (r % 4 == 0) {
+		regs[0] = (uint32_t)chaos_rand();
+	} else {
+		regs[0] = OPTEE_SMC_RETURN_RPC_PREFIX | (uint32_t)(chaos_rand() % 8);
+		for (i = 1; i < 7; i++)
+			regs[i] = (r & 2) ? chaos_rand() : chaos_rand() % 8192;
+	}
+	pthread_mutex_unlock(&chaos.lock);
+}
+
 static struct lb_guest *guest_of_client(uint32_t client_id)
 {
 	uint32_t i;
@@ -324,8 +388,13 @@ void tg_smc(struct tg_vcpu *vcpu, uint64_t regs[8])
 		return;
 	}
 #endif
-	regs[7] = vcpu->g->client_id;
-	tg_model_smc(env.model, regs);
+	{
+		uint64_t fn = regs[0];
+
+		regs[7] = vcpu->g->client_id;
+		tg_model_smc(env.model, regs);
+		chaos_apply(fn, regs);
+	}
 }
 
 void *tg_ipa_ptr(struct tg_vcpu *vcpu, uint64_t ipa)

@@ -37,6 +37,14 @@ struct tg_mediator *lb_mediator(void);
 /* Pins the mediator holds on the guest's pages (mediated mode). */
 uint64_t lb_guest_pins(struct lb_guest *g);
 
+/*
+ * Chaos (direct mode only): @pct percent of final std-call answers and
+ * fast-call answers are replaced by nonsense (random RPCs, random codes,
+ * random registers). 0 turns it off.
+ */
+void lb_set_chaos(uint32_t pct, uint64_t seed);
+uint64_t lb_chaos_injected(void);
+
 /* A guest with @ram_mib MiB of RAM, announced with VM_CREATED. */
 struct lb_guest *lb_guest_create(uint32_t client_id, uint32_t ram_mib);
 void lb_guest_destroy(struct lb_guest *g);

@@ -648,6 +648,46 @@ static void test_ipa_of_finds_driver_memory_only(void **state)
 	fixture_free(f);
 }
 
+static void test_driver_survives_a_tee_answering_nonsense(void **state)
+{
+	struct tg_optee_config cfg = { .no_async_notif = true };
+	enum tg_optee_call_form forms[3] = { TG_OPTEE_FORM_ARG,
+					     TG_OPTEE_FORM_RPC_ARG,
+					     TG_OPTEE_FORM_REGD_ARG };
+	struct fixture *f;
+	int k, i;
+
+	(void)state;
+	for (k = 0; k < 3; k++) {
+		struct tg_optee_param p[1];
+		struct tg_optee_result res;
+		uint32_t sid;
+
+		cfg.call_form = forms[k];
+		f = fixture_new(&cfg);
+		sid = open_ok(f, invoke_tests);
+		lb_set_chaos(30, 0x5eed + (uint64_t)k);
+		for (i = 0; i < 300; i++) {
+			memset(p, 0, sizeof(p));
+			p[0].type = TG_OPTEE_PARAM_VALUE_INOUT;
+			p[0].u.value.a = (uint64_t)i;
+			p[0].u.value.b = 1;
+			/* Either the right answer or a clean error. */
+			if (!tg_optee_invoke(f->drv, sid,
+					     PTA_INVOKE_TESTS_CMD_PARAMS, 0, p, 1,
+					     &res) &&
+			    res.ret == TEEC_SUCCESS && res.smc_ret == 0)
+				assert_int_equal(p[0].u.value.a, (uint64_t)i + 1);
+		}
+		assert_true(lb_chaos_injected() > 0);
+		lb_set_chaos(0, 0);
+		/* Still usable afterwards, and nothing leaks at remove. */
+		value_add(f, sid);
+		close_ok(f, sid);
+		fixture_free(f);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -673,6 +713,7 @@ int main(void)
 		cmocka_unit_test(test_async_bottom_half_value_makes_a_do_bottom_half_call),
 		cmocka_unit_test(test_raw_call_reports_smc_error),
 		cmocka_unit_test(test_ipa_of_finds_driver_memory_only),
+		cmocka_unit_test(test_driver_survives_a_tee_answering_nonsense),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
