@@ -31,10 +31,11 @@ struct tg_optee_shm;
 
 /* How std calls reach the TEE (see optee-abi.md, "Function ids"). */
 enum tg_optee_call_form {
-	TG_OPTEE_FORM_DEFAULT = 0, /* like Linux: REGD_ARG if RPC_ARG, else ARG */
-	TG_OPTEE_FORM_ARG,         /* CALL_WITH_ARG, arg alone in a page */
-	TG_OPTEE_FORM_RPC_ARG,     /* CALL_WITH_RPC_ARG, RPC arg after arg */
-	TG_OPTEE_FORM_REGD_ARG,    /* CALL_WITH_REGD_ARG, via the arg cache */
+	TG_OPTEE_FORM_DEFAULT =
+		0,		/* like Linux: REGD_ARG if RPC_ARG, else ARG */
+	TG_OPTEE_FORM_ARG,	/* CALL_WITH_ARG, arg alone in a page */
+	TG_OPTEE_FORM_RPC_ARG,	/* CALL_WITH_RPC_ARG, RPC arg after arg */
+	TG_OPTEE_FORM_REGD_ARG, /* CALL_WITH_REGD_ARG, via the arg cache */
 };
 
 /**
@@ -60,25 +61,25 @@ struct tg_optee_config {
 /* What the probe learnt, and what the driver has done since. */
 struct tg_optee_info {
 	uint32_t rev_major, rev_minor;
-	uint32_t sec_caps;         /* as answered by EXCHANGE_CAPABILITIES */
+	uint32_t sec_caps; /* as answered by EXCHANGE_CAPABILITIES */
 	uint32_t max_notif_value;
-	uint32_t rpc_param_count;  /* 0 when the TEE lacks RPC_ARG */
-	uint32_t thread_count;     /* 0 when GET_THREAD_COUNT failed */
+	uint32_t rpc_param_count;	   /* 0 when the TEE lacks RPC_ARG */
+	uint32_t thread_count;		   /* 0 when GET_THREAD_COUNT failed */
 	enum tg_optee_call_form call_form; /* the form in use */
-	bool async_notif;          /* ENABLE_ASYNC_NOTIF succeeded */
-	bool shm_cache;            /* ENABLE_SHM_CACHE succeeded */
+	bool async_notif;		   /* ENABLE_ASYNC_NOTIF succeeded */
+	bool shm_cache;			   /* ENABLE_SHM_CACHE succeeded */
 };
 
 /* Counters, for tests and the workloads (monotonic). */
 struct tg_optee_stats {
-	uint64_t std_calls;        /* std calls issued (not retries) */
+	uint64_t std_calls;	     /* std calls issued (not retries) */
 	uint64_t thread_limit_waits; /* ETHREAD_LIMIT answers waited for */
-	uint64_t rpc[6];           /* by RPC func: ALLOC, -, FREE, -, FOREIGN_INTR, CMD */
-	uint64_t rpc_cmd[32];      /* by RPC CMD (cmd < 32) */
-	uint64_t rpc_bad;          /* malformed RPCs refused */
-	uint64_t notif_async;      /* async notification values received */
-	uint64_t bottom_halves;    /* DO_BOTTOM_HALF calls made */
-	uint64_t shm_cache_freed;  /* cookies freed at DISABLE_SHM_CACHE */
+	uint64_t rpc[6]; /* by RPC func: ALLOC, -, FREE, -, FOREIGN_INTR, CMD */
+	uint64_t rpc_cmd[32];	  /* by RPC CMD (cmd < 32) */
+	uint64_t rpc_bad;	  /* malformed RPCs refused */
+	uint64_t notif_async;	  /* async notification values received */
+	uint64_t bottom_halves;	  /* DO_BOTTOM_HALF calls made */
+	uint64_t shm_cache_freed; /* cookies freed at DISABLE_SHM_CACHE */
 };
 
 /**
@@ -131,9 +132,9 @@ struct tg_optee_shm {
 	/* private to the driver */
 	struct tg_optee *drv;
 	uint32_t kind;
-	uint32_t alloc_pages;      /* pages owned by the shm, 0 if borrowed */
+	uint32_t alloc_pages; /* pages owned by the shm, 0 if borrowed */
 	uint64_t alloc_ipa;
-	uint64_t list_ipa;         /* page list kept for the TEE, or 0 */
+	uint64_t list_ipa; /* page list kept for the TEE, or 0 */
 	uint32_t list_pages;
 	struct tg_optee_shm *next; /* in the driver's cookie table */
 };
@@ -211,7 +212,7 @@ struct tg_optee_param {
 struct tg_optee_result {
 	uint32_t ret;
 	uint32_t origin;
-	uint32_t smc_ret;          /* a0 of the final SMC (OK unless COMMS) */
+	uint32_t smc_ret; /* a0 of the final SMC (OK unless COMMS) */
 };
 
 int tg_optee_open_session(struct tg_optee *drv, const uint8_t uuid[16],
@@ -224,8 +225,8 @@ int tg_optee_invoke(struct tg_optee *drv, uint32_t session, uint32_t func,
 		    uint32_t num_params, struct tg_optee_result *res);
 int tg_optee_close_session(struct tg_optee *drv, uint32_t session,
 			   struct tg_optee_result *res);
-int tg_optee_cancel(struct tg_optee *drv, uint32_t session,
-		    uint32_t cancel_id, struct tg_optee_result *res);
+int tg_optee_cancel(struct tg_optee *drv, uint32_t session, uint32_t cancel_id,
+		    struct tg_optee_result *res);
 
 /**
  * tg_optee_raw_call() - issue a prepared message with the configured call

@@ -71,9 +71,9 @@ extern "C" {
 #define TEEC_ERROR_STORAGE_NO_SPACE 0xFFFF3041u
 #endif
 
-#define TEEC_PARAM_TYPES(p0, p1, p2, p3)                                       \
+#define TEEC_PARAM_TYPES(p0, p1, p2, p3) \
 	((p0) | ((p1) << 4) | ((p2) << 8) | ((p3) << 12))
-#define TEEC_PARAM_TYPE_GET(p, i) (((p) >> ((i) * 4)) & 0xF)
+#define TEEC_PARAM_TYPE_GET(p, i) (((p) >> ((i)*4)) & 0xF)
 
 typedef uint32_t TEEC_Result;
 
@@ -101,7 +101,7 @@ typedef struct {
 	/* implementation */
 	int id;
 	size_t alloced_size;
-	void *shadow_buffer;       /* guest pages the TEE sees, or NULL */
+	void *shadow_buffer; /* guest pages the TEE sees, or NULL */
 	struct tg_optee_shm *shm;
 	TEEC_Context *ctx;
 	bool allocated;
@@ -150,8 +150,7 @@ TEEC_Result TEEC_OpenSession(TEEC_Context *context, TEEC_Session *session,
 			     const TEEC_UUID *destination,
 			     uint32_t connectionMethod,
 			     const void *connectionData,
-			     TEEC_Operation *operation,
-			     uint32_t *returnOrigin);
+			     TEEC_Operation *operation, uint32_t *returnOrigin);
 void TEEC_CloseSession(TEEC_Session *session);
 TEEC_Result TEEC_InvokeCommand(TEEC_Session *session, uint32_t commandID,
 			       TEEC_Operation *operation,

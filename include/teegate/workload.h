@@ -17,11 +17,11 @@ extern "C" {
 #endif
 
 /* tg_workload_opts.flags */
-#define TG_WL_NO_SPAWN   (1u << 0) /* do not use a second vCPU */
-#define TG_WL_NO_BIGBUF  (1u << 1) /* skip the big-buffer step */
-#define TG_WL_NO_RPC     (1u << 2) /* skip GET_TIME and the LOAD_TA path */
-#define TG_WL_NO_NOTIF   (1u << 3) /* skip the async-notification step */
-#define TG_WL_VERBOSE    (1u << 4) /* print failures to stderr */
+#define TG_WL_NO_SPAWN (1u << 0)  /* do not use a second vCPU */
+#define TG_WL_NO_BIGBUF (1u << 1) /* skip the big-buffer step */
+#define TG_WL_NO_RPC (1u << 2)	  /* skip GET_TIME and the LOAD_TA path */
+#define TG_WL_NO_NOTIF (1u << 3)  /* skip the async-notification step */
+#define TG_WL_VERBOSE (1u << 4)	  /* print failures to stderr */
 
 /**
  * struct tg_workload_opts - options of the workloads.
@@ -49,14 +49,15 @@ struct tg_workload_opts {
  * Return: 0 when every check passed and nothing failed unexpectedly,
  * -1 otherwise (the counters say what).
  */
-int tg_workload_mixed(struct tg_vcpu *vcpu, const struct tg_workload_opts *opts);
+int tg_workload_mixed(struct tg_vcpu *vcpu,
+		      const struct tg_workload_opts *opts);
 
 /* What a hostile attempt must get for it to count as refused. */
 enum tg_attack_expect_kind {
-	TG_EXPECT_A0,        /* a0 == code */
-	TG_EXPECT_MSG,       /* a0 == OK, msg ret == code, and origin ==
+	TG_EXPECT_A0,	 /* a0 == code */
+	TG_EXPECT_MSG,	 /* a0 == OK, msg ret == code, and origin ==
 			      * origin unless origin is 0 (any) */
-	TG_EXPECT_CLEAN,     /* any well-formed answer; the guest survives */
+	TG_EXPECT_CLEAN, /* any well-formed answer; the guest survives */
 };
 
 struct tg_attack_expect {
@@ -83,10 +84,10 @@ size_t tg_hostile_catalogue(const struct tg_attack **table);
 
 /* Outcome of one attack of the last tg_workload_hostile() run. */
 struct tg_attack_result {
-	uint32_t refused;    /* attempts that got the expected refusal */
-	uint32_t passed;     /* attempts that did not */
-	uint32_t a0;         /* last a0 seen */
-	uint32_t ret, origin;/* last msg ret / origin seen (if any) */
+	uint32_t refused;     /* attempts that got the expected refusal */
+	uint32_t passed;      /* attempts that did not */
+	uint32_t a0;	      /* last a0 seen */
+	uint32_t ret, origin; /* last msg ret / origin seen (if any) */
 };
 
 /**
@@ -110,7 +111,8 @@ struct tg_hostile_opts {
  *
  * Return: number of attacks that were not refused as expected.
  */
-int tg_workload_hostile(struct tg_vcpu *vcpu, const struct tg_hostile_opts *opts);
+int tg_workload_hostile(struct tg_vcpu *vcpu,
+			const struct tg_hostile_opts *opts);
 
 #ifdef __cplusplus
 }

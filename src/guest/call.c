@@ -19,12 +19,12 @@
 /* Where one call's argument (and RPC argument) lives. */
 struct arg_buf {
 	enum tg_optee_call_form form;
-	struct optee_msg_arg *arg;      /* guest view */
-	uint64_t ipa;                   /* ARG / RPC_ARG: IPA of the page */
-	struct arg_cache_page *cpage;   /* REGD_ARG */
+	struct optee_msg_arg *arg;    /* guest view */
+	uint64_t ipa;		      /* ARG / RPC_ARG: IPA of the page */
+	struct arg_cache_page *cpage; /* REGD_ARG */
 	uint32_t slot;
-	uint32_t offs;                  /* REGD_ARG: offset in the buffer */
-	struct optee_msg_arg *rpc_arg;  /* NULL for ARG */
+	uint32_t offs;		       /* REGD_ARG: offset in the buffer */
+	struct optee_msg_arg *rpc_arg; /* NULL for ARG */
 };
 
 static uint32_t rpc_arg_size(const struct tg_optee *drv)
@@ -51,7 +51,8 @@ static int page_get(struct tg_optee *drv, uint64_t *ipa, void **va)
 static void page_put(struct tg_optee *drv, uint64_t ipa)
 {
 	pthread_mutex_lock(&drv->lock);
-	if (drv->page_pool_len < sizeof(drv->page_pool) / sizeof(drv->page_pool[0])) {
+	if (drv->page_pool_len <
+	    sizeof(drv->page_pool) / sizeof(drv->page_pool[0])) {
 		drv->page_pool[drv->page_pool_len++] = ipa;
 		ipa = 0;
 	}
@@ -67,15 +68,18 @@ static int arg_cache_grow(struct tg_optee *drv)
 	struct tg_optee_shm *shm;
 	uint32_t slot_size;
 
-	slot_size = OPTEE_MSG_GET_ARG_SIZE(ARG_CACHE_MAX_PARAMS) + rpc_arg_size(drv);
+	slot_size = OPTEE_MSG_GET_ARG_SIZE(ARG_CACHE_MAX_PARAMS) +
+		    rpc_arg_size(drv);
 	slot_size = (slot_size + 63u) & ~63u;
 	cp = calloc(1, sizeof(*cp));
 	shm = tgg_shm_new_pages(drv, PAGE_SIZE, SHM_KIND_ARG_CACHE);
 	if (!cp || !shm)
 		goto fail;
 	/* Registered with a plain call: the cache cannot lend itself a slot. */
-	if (tgg_shm_register(drv, shm, drv->info.rpc_param_count ?
-			 TG_OPTEE_FORM_RPC_ARG : TG_OPTEE_FORM_ARG, NULL))
+	if (tgg_shm_register(drv, shm,
+			     drv->info.rpc_param_count ? TG_OPTEE_FORM_RPC_ARG
+						       : TG_OPTEE_FORM_ARG,
+			     NULL))
 		goto fail;
 	cp->shm = shm;
 	cp->slot_size = slot_size;
@@ -107,7 +111,8 @@ static bool arg_cache_take(struct tg_optee *drv, struct arg_buf *ab)
 				ab->cpage = cp;
 				ab->slot = i;
 				ab->offs = i * cp->slot_size;
-				ab->arg = (void *)((uint8_t *)cp->shm->va + ab->offs);
+				ab->arg = (void *)((uint8_t *)cp->shm->va +
+						   ab->offs);
 				pthread_mutex_unlock(&drv->lock);
 				return true;
 			}
@@ -149,7 +154,8 @@ static int arg_buf_get(struct tg_optee *drv, enum tg_optee_call_form form,
 		form = TG_OPTEE_FORM_ARG;
 	if (form == TG_OPTEE_FORM_REGD_ARG && num_params > ARG_CACHE_MAX_PARAMS)
 		form = TG_OPTEE_FORM_RPC_ARG;
-	if (form == TG_OPTEE_FORM_RPC_ARG && size + rpc_arg_size(drv) > PAGE_SIZE)
+	if (form == TG_OPTEE_FORM_RPC_ARG &&
+	    size + rpc_arg_size(drv) > PAGE_SIZE)
 		form = TG_OPTEE_FORM_ARG;
 	ab->form = form;
 
@@ -157,7 +163,8 @@ static int arg_buf_get(struct tg_optee *drv, enum tg_optee_call_form form,
 		for (tries = 0; tries < 3; tries++) {
 			if (arg_cache_take(drv, ab)) {
 				memset(ab->arg, 0, ab->cpage->slot_size);
-				ab->rpc_arg = (void *)((uint8_t *)ab->arg + size);
+				ab->rpc_arg =
+					(void *)((uint8_t *)ab->arg + size);
 				return TG_OK;
 			}
 			if (arg_cache_grow(drv))
@@ -251,7 +258,7 @@ static void set_call_regs(const struct arg_buf *ab, uint64_t regs[8])
  * of the final SMC. A final a0 other than OK gives TG_EPROTO.
  */
 int tgg_std_call(struct tg_optee *drv, enum tg_optee_call_form form,
-	     struct optee_msg_arg *msg, uint32_t *smc_ret)
+		 struct optee_msg_arg *msg, uint32_t *smc_ret)
 {
 	uint32_t n = msg->num_params;
 	uint32_t size = OPTEE_MSG_GET_ARG_SIZE(n);
@@ -390,10 +397,12 @@ static int param_to_msg(struct tg_optee *drv, const struct tg_optee_param *p,
 	}
 	if (tl->n >= MSG_MAX_PARAMS)
 		return TG_EINVAL;
-	if (tgg_pagelist_build(drv, shm->ipa + p->u.memref.offs, p->u.memref.size,
-			   &tl->ipa[tl->n], &tl->pages[tl->n]))
+	if (tgg_pagelist_build(drv, shm->ipa + p->u.memref.offs,
+			       p->u.memref.size, &tl->ipa[tl->n],
+			       &tl->pages[tl->n]))
 		return TG_ENOMEM;
-	mp->attr = (OPTEE_MSG_ATTR_TYPE_TMEM_INPUT + dir) | OPTEE_MSG_ATTR_NONCONTIG;
+	mp->attr = (OPTEE_MSG_ATTR_TYPE_TMEM_INPUT + dir) |
+		   OPTEE_MSG_ATTR_NONCONTIG;
 	mp->u.tmem.buf_ptr = tl->ipa[tl->n] |
 			     ((shm->ipa + p->u.memref.offs) & PAGE_MASK_LOW);
 	mp->u.tmem.size = p->u.memref.size;
@@ -414,7 +423,8 @@ static void param_from_msg(struct tg_optee_param *p,
 		break;
 	case TG_OPTEE_PARAM_MEMREF_OUTPUT:
 	case TG_OPTEE_PARAM_MEMREF_INOUT:
-		p->u.memref.size = (size_t)mp->u.tmem.size; /* same place in rmem */
+		p->u.memref.size =
+			(size_t)mp->u.tmem.size; /* same place in rmem */
 		break;
 	default:
 		break;
@@ -433,8 +443,8 @@ static int session_msg(struct tg_optee *drv, struct msg_buf *m, uint32_t meta,
 		rc = param_to_msg(drv, &params[i], &m->p[meta + i], &tl);
 		if (rc) {
 			tmp_lists_free(drv, &tl);
-			res->ret = rc == TG_ENOMEM ? TEEC_ERROR_OUT_OF_MEMORY :
-						     TEEC_ERROR_BAD_PARAMETERS;
+			res->ret = rc == TG_ENOMEM ? TEEC_ERROR_OUT_OF_MEMORY
+						   : TEEC_ERROR_BAD_PARAMETERS;
 			res->origin = TEEC_ORIGIN_COMMS;
 			res->smc_ret = OPTEE_SMC_RETURN_OK;
 			return rc;
@@ -445,8 +455,8 @@ static int session_msg(struct tg_optee *drv, struct msg_buf *m, uint32_t meta,
 	tmp_lists_free(drv, &tl);
 	res->smc_ret = smc_ret;
 	if (rc) {
-		res->ret = rc == TG_ENOMEM ? TEEC_ERROR_OUT_OF_MEMORY :
-					     TEEC_ERROR_COMMUNICATION;
+		res->ret = rc == TG_ENOMEM ? TEEC_ERROR_OUT_OF_MEMORY
+					   : TEEC_ERROR_COMMUNICATION;
 		res->origin = TEEC_ORIGIN_COMMS;
 		return rc;
 	}
@@ -523,8 +533,8 @@ int tg_optee_close_session(struct tg_optee *drv, uint32_t session,
 	return session_msg(drv, &m, 0, NULL, 0, res);
 }
 
-int tg_optee_cancel(struct tg_optee *drv, uint32_t session,
-		    uint32_t cancel_id, struct tg_optee_result *res)
+int tg_optee_cancel(struct tg_optee *drv, uint32_t session, uint32_t cancel_id,
+		    struct tg_optee_result *res)
 {
 	struct tg_optee_result local;
 	struct msg_buf m;

@@ -71,8 +71,9 @@ static void shm_cache_disable(struct tg_optee *drv)
 		}
 		if ((uint32_t)regs[0] != OPTEE_SMC_RETURN_OK)
 			break; /* ENOTAVAIL: empty (or anything else: give up) */
-		shm = tgg_shm_unlink_cookie(drv, reg_pair_to_64(regs[1], regs[2]),
-					SHM_KIND_RPC_ALLOC);
+		shm = tgg_shm_unlink_cookie(drv,
+					    reg_pair_to_64(regs[1], regs[2]),
+					    SHM_KIND_RPC_ALLOC);
 		if (shm) {
 			tgg_shm_release_pages(drv, shm);
 			STAT_INC(drv, shm_cache_freed);
@@ -143,8 +144,8 @@ static void choose_call_form(struct tg_optee *drv)
 	enum tg_optee_call_form f = drv->cfg.call_form;
 
 	if (f == TG_OPTEE_FORM_DEFAULT)
-		f = drv->info.rpc_param_count ? TG_OPTEE_FORM_REGD_ARG :
-						TG_OPTEE_FORM_ARG;
+		f = drv->info.rpc_param_count ? TG_OPTEE_FORM_REGD_ARG
+					      : TG_OPTEE_FORM_ARG;
 	if (f != TG_OPTEE_FORM_ARG && !drv->info.rpc_param_count)
 		f = TG_OPTEE_FORM_ARG;
 	drv->info.call_form = f;
@@ -272,7 +273,8 @@ void tg_optee_remove(struct tg_optee *drv)
 	tgg_arg_cache_free(drv);
 	tgg_shm_free_all(drv);
 	while (drv->page_pool_len)
-		tgg_guest_pages_free(drv, drv->page_pool[--drv->page_pool_len], 1);
+		tgg_guest_pages_free(drv, drv->page_pool[--drv->page_pool_len],
+				     1);
 	/* Client shms still alive are the clients' leak; detach them. */
 	while ((s = drv->shms)) {
 		drv->shms = s->next;

@@ -19,27 +19,40 @@
 #include "model_tas.h" /* the model's yield TA, when the TEE has it */
 
 #define PG 4096u
-#define A0(code) { TG_EXPECT_A0, (code), 0 }
-#define MSG(code) { TG_EXPECT_MSG, (code), TEEC_ORIGIN_COMMS }
-#define CLEAN { TG_EXPECT_CLEAN, 0, 0 }
+#define A0(code)                        \
+	{                               \
+		TG_EXPECT_A0, (code), 0 \
+	}
+#define MSG(code)                                        \
+	{                                                \
+		TG_EXPECT_MSG, (code), TEEC_ORIGIN_COMMS \
+	}
+#define CLEAN                         \
+	{                             \
+		TG_EXPECT_CLEAN, 0, 0 \
+	}
 #define UNKNOWN A0(OPTEE_SMC_RETURN_UNKNOWN_FUNCTION)
 #define BADPARAM MSG(TEEC_ERROR_BAD_PARAMETERS)
 
 /* Keep in the order of enum attack_id below. */
 static const struct tg_attack tg_hostile_table[] = {
-	{ "unknown_fast_id", "fast call 0xB2000063 (no such function)", UNKNOWN },
+	{ "unknown_fast_id", "fast call 0xB2000063 (no such function)",
+	  UNKNOWN },
 	{ "unknown_std_id", "std call 0x32000063 (no such function)", UNKNOWN },
 	{ "unknown_owner_62", "fast call of owner 62 (0xBE000001)", UNKNOWN },
 	{ "smc64_call_with_arg", "CALL_WITH_ARG with the SMC64 bit", UNKNOWN },
-	{ "smc64_thread_count", "GET_THREAD_COUNT with the SMC64 bit", UNKNOWN },
+	{ "smc64_thread_count", "GET_THREAD_COUNT with the SMC64 bit",
+	  UNKNOWN },
 	{ "vm_created", "hypervisor-only VM_CREATED from a guest", UNKNOWN },
 	{ "vm_destroyed", "hypervisor-only VM_DESTROYED of itself", UNKNOWN },
-	{ "forged_a7_vm_destroyed", "VM_DESTROYED with a7 = 0 (the hypervisor's id)", UNKNOWN },
+	{ "forged_a7_vm_destroyed",
+	  "VM_DESTROYED with a7 = 0 (the hypervisor's id)", UNKNOWN },
 	{ "boot_secondary", "whole-TEE BOOT_SECONDARY", UNKNOWN },
 	{ "get_shm_config", "static SHM config (whole TEE)", UNKNOWN },
 	{ "l2cc_mutex", "L2CC_MUTEX (whole TEE)", UNKNOWN },
 	{ "get_protmem_config", "protected-memory config", UNKNOWN },
-	{ "caps_unknown_bits", "EXCHANGE_CAPABILITIES with unknown normal-world bits",
+	{ "caps_unknown_bits",
+	  "EXCHANGE_CAPABILITIES with unknown normal-world bits",
 	  A0(OPTEE_SMC_RETURN_ENOTAVAIL) },
 	{ "arg_outside_ram", "CALL_WITH_ARG at an IPA outside guest RAM",
 	  A0(OPTEE_SMC_RETURN_EBADADDR) },
@@ -47,39 +60,54 @@ static const struct tg_attack tg_hostile_table[] = {
 	  A0(OPTEE_SMC_RETURN_EBADADDR) },
 	{ "num_params_128", "message with 128 parameters (> 127)",
 	  A0(OPTEE_SMC_RETURN_EBADADDR) },
-	{ "rpc_arg_past_page", "CALL_WITH_RPC_ARG whose RPC argument leaves the page",
+	{ "rpc_arg_past_page",
+	  "CALL_WITH_RPC_ARG whose RPC argument leaves the page",
 	  A0(OPTEE_SMC_RETURN_EBADADDR) },
-	{ "regd_arg_forged_cookie", "CALL_WITH_REGD_ARG with a cookie never registered",
+	{ "regd_arg_forged_cookie",
+	  "CALL_WITH_REGD_ARG with a cookie never registered",
 	  A0(OPTEE_SMC_RETURN_EBADADDR) },
 	{ "unknown_msg_cmd", "message cmd 0x55", A0(OPTEE_SMC_RETURN_EBADCMD) },
 	{ "protmem_msg_cmd", "protected-memory message cmd 8",
 	  A0(OPTEE_SMC_RETURN_EBADCMD) },
-	{ "contiguous_tmem", "TMEM without NONCONTIG pointing into guest RAM", BADPARAM },
-	{ "reserved_attr_bits", "parameter attr with a reserved bit (12) set", BADPARAM },
+	{ "contiguous_tmem", "TMEM without NONCONTIG pointing into guest RAM",
+	  BADPARAM },
+	{ "reserved_attr_bits", "parameter attr with a reserved bit (12) set",
+	  BADPARAM },
 	{ "meta_outside_open", "META parameter in INVOKE_COMMAND", BADPARAM },
-	{ "foreign_page_in_list", "page list naming a page outside guest RAM", BADPARAM },
-	{ "size_overflow", "NONCONTIG TMEM of size 2^64 - 4096 (offset + size wraps)", BADPARAM },
+	{ "foreign_page_in_list", "page list naming a page outside guest RAM",
+	  BADPARAM },
+	{ "size_overflow",
+	  "NONCONTIG TMEM of size 2^64 - 4096 (offset + size wraps)",
+	  BADPARAM },
 	/* The mediator treats pages per buffer as a limit: OUT_OF_MEMORY. */
 	{ "list_too_long", "one memref of 16386 pages (> pages per buffer)",
 	  MSG(TEEC_ERROR_OUT_OF_MEMORY) },
-	{ "pagelist_loop", "page list whose next pointer points to itself", CLEAN },
-	{ "rmem_forged_cookie", "RMEM with a cookie never registered", BADPARAM },
+	{ "pagelist_loop", "page list whose next pointer points to itself",
+	  CLEAN },
+	{ "rmem_forged_cookie", "RMEM with a cookie never registered",
+	  BADPARAM },
 	/* docs/optee-ids.md: unknown cookie in UNREGISTER_SHM: ITEM_NOT_FOUND */
-	{ "unregister_forged_cookie", "UNREGISTER_SHM of a cookie never registered",
+	{ "unregister_forged_cookie",
+	  "UNREGISTER_SHM of a cookie never registered",
 	  { TG_EXPECT_MSG, TEEC_ERROR_ITEM_NOT_FOUND, 0 } },
-	{ "foreign_session", "INVOKE_COMMAND on a session id not opened by us", BADPARAM },
+	{ "foreign_session", "INVOKE_COMMAND on a session id not opened by us",
+	  BADPARAM },
 	{ "resume_no_call", "RETURN_FROM_RPC with no call suspended (thread 0)",
 	  A0(OPTEE_SMC_RETURN_ERESUME) },
-	{ "resume_other_thread", "RETURN_FROM_RPC naming thread 1, not waiting for us",
+	{ "resume_other_thread",
+	  "RETURN_FROM_RPC naming thread 1, not waiting for us",
 	  A0(OPTEE_SMC_RETURN_ERESUME) },
 	{ "exhaust_calls", "suspend std calls in RPCs until refused",
 	  A0(OPTEE_SMC_RETURN_ETHREAD_LIMIT) },
 	{ "exhaust_shm_bufs", "register 1-page buffers until refused",
 	  MSG(TEEC_ERROR_OUT_OF_MEMORY) },
-	{ "exhaust_pinned_pages", "register 16000-page buffers (one page aliased) until refused",
+	{ "exhaust_pinned_pages",
+	  "register 16000-page buffers (one page aliased) until refused",
 	  MSG(TEEC_ERROR_OUT_OF_MEMORY) },
-	{ "toctou_arg", "scribble on the argument from a second vCPU during calls", CLEAN },
-	{ "toctou_pagelist", "scribble on page lists from a second vCPU during calls", CLEAN },
+	{ "toctou_arg",
+	  "scribble on the argument from a second vCPU during calls", CLEAN },
+	{ "toctou_pagelist",
+	  "scribble on page lists from a second vCPU during calls", CLEAN },
 };
 
 #define NUM_ATTACKS (sizeof(tg_hostile_table) / sizeof(tg_hostile_table[0]))
@@ -94,21 +122,21 @@ size_t tg_hostile_catalogue(const struct tg_attack **table)
 /* What one attempt got. */
 struct outcome {
 	uint32_t a0;
-	bool msg;        /* a0 == OK and ret/origin were read */
+	bool msg; /* a0 == OK and ret/origin were read */
 	uint32_t ret, origin;
-	bool clean;      /* for TG_EXPECT_CLEAN */
+	bool clean; /* for TG_EXPECT_CLEAN */
 };
 
 struct hctx {
 	struct tg_vcpu *vcpu;
 	struct tg_optee *drv;
-	uint32_t session;        /* invoke-tests session */
-	uint32_t stats_session;  /* stats PTA session */
-	uint32_t yield_session;  /* the model's yield TA, or 0 */
-	uint64_t arg_ipa;        /* a page for messages */
+	uint32_t session;	/* invoke-tests session */
+	uint32_t stats_session; /* stats PTA session */
+	uint32_t yield_session; /* the model's yield TA, or 0 */
+	uint64_t arg_ipa;	/* a page for messages */
 	struct optee_msg_arg *arg;
-	uint64_t data_ipa;       /* a data page */
-	uint64_t list_ipa;       /* 40 pages for page lists */
+	uint64_t data_ipa; /* a data page */
+	uint64_t list_ipa; /* 40 pages for page lists */
 	uint8_t *list;
 	uint32_t flags;
 };
@@ -187,7 +215,8 @@ static void list_aliased(struct hctx *h, uint64_t entries)
 
 	memset(h->list, 0, (size_t)LIST_PAGES * PG);
 	for (i = 0; i < entries; i++)
-		((uint64_t *)(void *)(h->list + (i / 511) * PG))[i % 511] = h->data_ipa;
+		((uint64_t *)(void *)(h->list + (i / 511) * PG))[i % 511] =
+			h->data_ipa;
 	for (i = 0; i + 1 < npages; i++)
 		*(uint64_t *)(void *)(h->list + i * PG + 4088) =
 			h->list_ipa + (i + 1) * PG;
@@ -214,8 +243,8 @@ static void register_aliased(struct hctx *h, uint64_t cookie, uint64_t pages,
 	struct optee_msg_arg *a = msg_init(h, OPTEE_MSG_CMD_REGISTER_SHM, 1);
 
 	list_aliased(h, pages);
-	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT |
-			    OPTEE_MSG_ATTR_NONCONTIG;
+	a->params[0].attr =
+		OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT | OPTEE_MSG_ATTR_NONCONTIG;
 	a->params[0].u.tmem.buf_ptr = h->list_ipa;
 	a->params[0].u.tmem.size = pages * PG;
 	a->params[0].u.tmem.shm_ref = cookie;
@@ -353,7 +382,8 @@ TG_NO_TSAN static void scribble_main(struct tg_vcpu *vcpu, void *arg)
 		s->rng ^= s->rng << 17;
 		off = (size_t)(s->rng % (s->len / 8)) * 8;
 		if (s->rng & 0x100)
-			*(volatile uint64_t *)(void *)(s->target + off) = s->foreign;
+			*(volatile uint64_t *)(void *)(s->target + off) =
+				s->foreign;
 		else
 			s->target[off] ^= (uint8_t)(s->rng >> 24);
 	}
@@ -371,7 +401,8 @@ static void toctou(struct hctx *h, bool pagelist, struct outcome *o)
 	s.len = pagelist ? PG : 256;
 	idx = tg_vcpu_spawn(h->vcpu, scribble_main, &s);
 	for (i = 0; i < 200; i++) {
-		struct optee_msg_arg *a = msg_init(h, OPTEE_MSG_CMD_INVOKE_COMMAND, 1);
+		struct optee_msg_arg *a =
+			msg_init(h, OPTEE_MSG_CMD_INVOKE_COMMAND, 1);
 		struct outcome one;
 
 		if (pagelist) {
@@ -443,7 +474,8 @@ static void run_attack(struct hctx *h, size_t i, struct outcome *o)
 		raw_smc(h, OPTEE_SMC_CALL_WITH_RPC_ARG, h->arg_ipa >> 32,
 			(uint32_t)h->arg_ipa, 0, 0, o);
 	} else if (!strcmp(name, "regd_arg_forged_cookie"))
-		raw_smc(h, OPTEE_SMC_CALL_WITH_REGD_ARG, 0, 0xDEADBEEFu, 0, 0, o);
+		raw_smc(h, OPTEE_SMC_CALL_WITH_REGD_ARG, 0, 0xDEADBEEFu, 0, 0,
+			o);
 	else if (!strcmp(name, "unknown_msg_cmd")) {
 		msg_init(h, 0x55, 0);
 		raw_msg(h, o);
@@ -458,12 +490,13 @@ static void run_attack(struct hctx *h, size_t i, struct outcome *o)
 		raw_msg(h, o);
 	} else if (!strcmp(name, "reserved_attr_bits")) {
 		a = msg_init(h, OPTEE_MSG_CMD_INVOKE_COMMAND, 1);
-		a->params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INOUT | (1u << 12);
+		a->params[0].attr =
+			OPTEE_MSG_ATTR_TYPE_VALUE_INOUT | (1u << 12);
 		raw_msg(h, o);
 	} else if (!strcmp(name, "meta_outside_open")) {
 		a = msg_init(h, OPTEE_MSG_CMD_INVOKE_COMMAND, 1);
-		a->params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INOUT |
-				    OPTEE_MSG_ATTR_META;
+		a->params[0].attr =
+			OPTEE_MSG_ATTR_TYPE_VALUE_INOUT | OPTEE_MSG_ATTR_META;
 		raw_msg(h, o);
 	} else if (!strcmp(name, "foreign_page_in_list")) {
 		a = msg_init(h, OPTEE_MSG_CMD_INVOKE_COMMAND, 1);
@@ -474,7 +507,8 @@ static void run_attack(struct hctx *h, size_t i, struct outcome *o)
 	} else if (!strcmp(name, "size_overflow")) {
 		a = msg_init(h, OPTEE_MSG_CMD_INVOKE_COMMAND, 1);
 		list_aliased(h, 2);
-		tmem_param(&a->params[0], h->list_ipa | 0x800, 0xFFFFFFFFFFFFF000ull);
+		tmem_param(&a->params[0], h->list_ipa | 0x800,
+			   0xFFFFFFFFFFFFF000ull);
 		raw_msg(h, o);
 	} else if (!strcmp(name, "list_too_long")) {
 		a = msg_init(h, OPTEE_MSG_CMD_INVOKE_COMMAND, 1);
@@ -583,7 +617,8 @@ static void teardown(struct hctx *h)
 		tg_free_pages(h->vcpu, h->arg_ipa, 1);
 }
 
-int tg_workload_hostile(struct tg_vcpu *vcpu, const struct tg_hostile_opts *opts)
+int tg_workload_hostile(struct tg_vcpu *vcpu,
+			const struct tg_hostile_opts *opts)
 {
 	struct tg_guest_counters *c;
 	struct hctx h;
@@ -598,7 +633,8 @@ int tg_workload_hostile(struct tg_vcpu *vcpu, const struct tg_hostile_opts *opts
 	h.vcpu = vcpu;
 	h.flags = opts ? opts->flags : 0;
 	if (opts && opts->results)
-		memset(opts->results, 0, NUM_ATTACKS * sizeof(opts->results[0]));
+		memset(opts->results, 0,
+		       NUM_ATTACKS * sizeof(opts->results[0]));
 	if (setup(&h)) {
 		__atomic_fetch_add(&c->errors, 1, __ATOMIC_RELAXED);
 		teardown(&h);
@@ -613,16 +649,18 @@ int tg_workload_hostile(struct tg_vcpu *vcpu, const struct tg_hostile_opts *opts
 
 			if (opts && opts->only && strcmp(opts->only, t->name))
 				continue;
-			__atomic_store_n(&c->phase, (uint32_t)i, __ATOMIC_RELAXED);
+			__atomic_store_n(&c->phase, (uint32_t)i,
+					 __ATOMIC_RELAXED);
 			run_attack(&h, i, &o);
 			ok = refused(&t->expect, &o);
-			__atomic_fetch_add(ok ? &c->attacks_refused :
-						&c->attacks_passed,
+			__atomic_fetch_add(ok ? &c->attacks_refused
+					      : &c->attacks_passed,
 					   1, __ATOMIC_RELAXED);
 			if (!ok)
 				not_refused++;
 			if (opts && opts->results) {
-				struct tg_attack_result *res = &opts->results[i];
+				struct tg_attack_result *res =
+					&opts->results[i];
 
 				if (ok)
 					res->refused++;
@@ -635,8 +673,8 @@ int tg_workload_hostile(struct tg_vcpu *vcpu, const struct tg_hostile_opts *opts
 			if (h.flags & TG_WL_VERBOSE)
 				fprintf(stderr,
 					"hostile: %-26s %-8s a0=0x%x ret=0x%x origin=%u\n",
-					t->name, ok ? "refused" : "PASSED", o.a0,
-					o.ret, o.origin);
+					t->name, ok ? "refused" : "PASSED",
+					o.a0, o.ret, o.origin);
 		}
 	}
 	teardown(&h);

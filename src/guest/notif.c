@@ -91,8 +91,8 @@ int tgg_notif_wait(struct tg_optee *drv, uint32_t key, uint32_t timeout_ms)
 
 			clock_gettime(CLOCK_REALTIME, &slice);
 			slice.tv_sec += 1;
-			pthread_cond_timedwait(&drv->notif_cond, &drv->notif_lock,
-					       &slice);
+			pthread_cond_timedwait(&drv->notif_cond,
+					       &drv->notif_lock, &slice);
 		} else if (pthread_cond_timedwait(&drv->notif_cond,
 						  &drv->notif_lock,
 						  &ts) == ETIMEDOUT &&
@@ -160,7 +160,7 @@ static void notif_drain(struct tg_optee *drv, struct tg_vcpu *vcpu)
 		if ((uint32_t)regs[0] != OPTEE_SMC_RETURN_OK ||
 		    !(regs[2] & OPTEE_SMC_ASYNC_NOTIF_VALUE_VALID))
 			break;
-		value = (uint32_t)regs[1];  /* TEE-controlled */
+		value = (uint32_t)regs[1]; /* TEE-controlled */
 		STAT_INC(drv, notif_async);
 		__atomic_fetch_add(&tg_guest_counters(vcpu)->notifications, 1,
 				   __ATOMIC_RELAXED);

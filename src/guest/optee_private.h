@@ -18,10 +18,10 @@
 
 /* Kinds of struct tg_optee_shm. */
 enum shm_kind {
-	SHM_KIND_CLIENT = 1,  /* allocated or registered by a client */
-	SHM_KIND_RPC_ALLOC,   /* RPC ALLOC: an RPC argument buffer */
-	SHM_KIND_RPC_SHM,     /* RPC CMD SHM_ALLOC */
-	SHM_KIND_ARG_CACHE,   /* a page of the REGD_ARG argument cache */
+	SHM_KIND_CLIENT = 1, /* allocated or registered by a client */
+	SHM_KIND_RPC_ALLOC,  /* RPC ALLOC: an RPC argument buffer */
+	SHM_KIND_RPC_SHM,    /* RPC CMD SHM_ALLOC */
+	SHM_KIND_ARG_CACHE,  /* a page of the REGD_ARG argument cache */
 };
 
 /*
@@ -36,7 +36,7 @@ struct arg_cache_page {
 	struct tg_optee_shm *shm;
 	uint32_t slot_size;
 	uint32_t nslots;
-	uint32_t used;        /* bitmap of slots in use */
+	uint32_t used; /* bitmap of slots in use */
 	struct arg_cache_page *next;
 };
 
@@ -51,30 +51,30 @@ struct mem_region {
 /* One key of the notification wait queue (RPC NOTIFICATION). */
 struct notif_entry {
 	uint32_t key;
-	uint32_t pending;     /* sends not yet consumed by a wait */
+	uint32_t pending; /* sends not yet consumed by a wait */
 	uint32_t waiters;
 	struct notif_entry *next;
 };
 
 struct tg_optee {
-	struct tg_vcpu *vcpu;           /* probing vCPU */
-	struct tg_optee_config cfg;     /* cfg.ta_dir points to ta_dir */
+	struct tg_vcpu *vcpu;	    /* probing vCPU */
+	struct tg_optee_config cfg; /* cfg.ta_dir points to ta_dir */
 	char *ta_dir;
 	struct tg_optee_info info;
 
 	/* Protects shms, regions, next_cookie, argc, page_pool. */
 	pthread_mutex_t lock;
-	struct tg_optee_shm *shms;      /* every shm that has a cookie */
+	struct tg_optee_shm *shms; /* every shm that has a cookie */
 	struct mem_region *regions;
 	uint64_t next_cookie;
 	struct arg_cache_page *argc;
-	uint64_t page_pool[16];         /* free single pages for arguments */
+	uint64_t page_pool[16]; /* free single pages for arguments */
 	uint32_t page_pool_len;
 
 	/* Call queue: waiters for a free TEE thread (ETHREAD_LIMIT). */
 	pthread_mutex_t cq_lock;
 	pthread_cond_t cq_cond;
-	uint64_t cq_gen;                /* std calls completed */
+	uint64_t cq_gen; /* std calls completed */
 	uint32_t cq_waiters;
 
 	/* Notifications (RPC NOTIFICATION and async notifications). */
@@ -82,9 +82,9 @@ struct tg_optee {
 	pthread_cond_t notif_cond;
 	struct notif_entry *notif;
 	bool stopping;
-	int notif_vcpu;                 /* spawned vCPU index, -1 if none */
+	int notif_vcpu; /* spawned vCPU index, -1 if none */
 
-	struct tg_optee_stats stats;    /* updated with atomics */
+	struct tg_optee_stats stats; /* updated with atomics */
 
 	/* Registry of drivers by guest (tg_optee_get()). */
 	const void *guest_key;
@@ -99,10 +99,11 @@ struct call_ctx {
 	struct tg_vcpu *vcpu;
 	/* RPC argument supplied with the call (RPC_ARG / REGD_ARG), or NULL. */
 	struct optee_msg_arg *rpc_arg;
-	uint32_t rpc_arg_params;        /* its capacity in parameters */
+	uint32_t rpc_arg_params; /* its capacity in parameters */
 };
 
-#define STAT_INC(drv, field) __atomic_fetch_add(&(drv)->stats.field, 1, __ATOMIC_RELAXED)
+#define STAT_INC(drv, field) \
+	__atomic_fetch_add(&(drv)->stats.field, 1, __ATOMIC_RELAXED)
 
 static inline uint64_t reg_pair_to_64(uint64_t hi, uint64_t lo)
 {
@@ -121,27 +122,27 @@ void tgg_drv_smc(struct tg_optee *drv, uint64_t regs[8]);
 
 /* shm.c */
 int tgg_guest_pages_alloc(struct tg_optee *drv, uint32_t count, uint64_t *ipa,
-		      void **va);
+			  void **va);
 void tgg_guest_pages_free(struct tg_optee *drv, uint64_t ipa, uint32_t count);
 int tgg_pagelist_build(struct tg_optee *drv, uint64_t data_ipa, size_t size,
-		   uint64_t *list_ipa, uint32_t *list_pages);
+		       uint64_t *list_ipa, uint32_t *list_pages);
 void tgg_pagelist_free(struct tg_optee *drv, uint64_t list_ipa,
-		   uint32_t list_pages);
+		       uint32_t list_pages);
 struct tg_optee_shm *tgg_shm_new_pages(struct tg_optee *drv, size_t size,
-				   uint32_t kind);
-void tgg_shm_link(struct tg_optee *drv, struct tg_optee_shm *shm);
-struct tg_optee_shm *tgg_shm_unlink_cookie(struct tg_optee *drv, uint64_t cookie,
 				       uint32_t kind);
+void tgg_shm_link(struct tg_optee *drv, struct tg_optee_shm *shm);
+struct tg_optee_shm *tgg_shm_unlink_cookie(struct tg_optee *drv,
+					   uint64_t cookie, uint32_t kind);
 struct tg_optee_shm *tgg_shm_find_cookie(struct tg_optee *drv, uint64_t cookie,
-				     uint32_t kind);
+					 uint32_t kind);
 void tgg_shm_release_pages(struct tg_optee *drv, struct tg_optee_shm *shm);
 int tgg_shm_register(struct tg_optee *drv, struct tg_optee_shm *shm,
-		 enum tg_optee_call_form form, uint32_t *tee_ret);
+		     enum tg_optee_call_form form, uint32_t *tee_ret);
 void tgg_shm_free_all(struct tg_optee *drv);
 
 /* call.c */
 int tgg_std_call(struct tg_optee *drv, enum tg_optee_call_form form,
-	     struct optee_msg_arg *msg, uint32_t *smc_ret);
+		 struct optee_msg_arg *msg, uint32_t *smc_ret);
 void tgg_cq_completed(struct tg_optee *drv);
 void tgg_arg_cache_free(struct tg_optee *drv);
 

@@ -36,11 +36,12 @@ static uint32_t param_type(const struct optee_msg_param *p)
 static void rpc_alloc(struct call_ctx *ctx, uint64_t regs[8])
 {
 	struct tg_optee *drv = ctx->drv;
-	uint64_t tee_size = (uint32_t)regs[1];  /* TEE-controlled */
+	uint64_t tee_size = (uint32_t)regs[1]; /* TEE-controlled */
 	struct tg_optee_shm *shm = NULL;
 
 	if (tee_size && tee_size <= RPC_ALLOC_MAX)
-		shm = tgg_shm_new_pages(drv, (size_t)tee_size, SHM_KIND_RPC_ALLOC);
+		shm = tgg_shm_new_pages(drv, (size_t)tee_size,
+					SHM_KIND_RPC_ALLOC);
 	if (!shm) {
 		regs[1] = regs[2] = regs[4] = regs[5] = 0;
 		return;
@@ -109,14 +110,15 @@ static void cmd_shm_alloc(struct call_ctx *ctx, struct rpc_snapshot *s)
 	}
 	/* The list stays until SHM_FREE: the TEE may map it at any time. */
 	if (tgg_pagelist_build(drv, shm->ipa, shm->size, &shm->list_ipa,
-			   &shm->list_pages)) {
+			       &shm->list_pages)) {
 		tgg_shm_release_pages(drv, shm);
 		s->hdr.ret = TEEC_ERROR_OUT_OF_MEMORY;
 		return;
 	}
 	tgg_shm_link(drv, shm);
 	memset(&s->p[0], 0, sizeof(s->p[0]));
-	s->p[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT | OPTEE_MSG_ATTR_NONCONTIG;
+	s->p[0].attr =
+		OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT | OPTEE_MSG_ATTR_NONCONTIG;
 	s->p[0].u.tmem.buf_ptr = shm->list_ipa | (shm->ipa & PAGE_MASK_LOW);
 	s->p[0].u.tmem.size = shm->size;
 	s->p[0].u.tmem.shm_ref = shm->cookie;
@@ -132,7 +134,8 @@ static void cmd_shm_free(struct call_ctx *ctx, struct rpc_snapshot *s)
 		s->hdr.ret = TEEC_ERROR_BAD_PARAMETERS;
 		return;
 	}
-	shm = tgg_shm_unlink_cookie(ctx->drv, s->p[0].u.value.b, SHM_KIND_RPC_SHM);
+	shm = tgg_shm_unlink_cookie(ctx->drv, s->p[0].u.value.b,
+				    SHM_KIND_RPC_SHM);
 	if (!shm) {
 		s->hdr.ret = TEEC_ERROR_BAD_PARAMETERS;
 		return;
@@ -160,11 +163,12 @@ static void cmd_notification(struct call_ctx *ctx, struct rpc_snapshot *s)
 	switch (s->p[0].u.value.a) {
 	case OPTEE_RPC_NOTIFICATION_WAIT:
 		rc = tgg_notif_wait(drv, (uint32_t)key,
-				(uint32_t)(s->p[0].u.value.c > UINT32_MAX ?
-					   UINT32_MAX : s->p[0].u.value.c));
-		s->hdr.ret = rc == TG_OK ? TEEC_SUCCESS :
-			     rc == TG_AGAIN ? TEEC_ERROR_TIMEOUT_LOCAL :
-					      TEEC_ERROR_BAD_STATE;
+				    (uint32_t)(s->p[0].u.value.c > UINT32_MAX
+						       ? UINT32_MAX
+						       : s->p[0].u.value.c));
+		s->hdr.ret = rc == TG_OK      ? TEEC_SUCCESS
+			     : rc == TG_AGAIN ? TEEC_ERROR_TIMEOUT_LOCAL
+					      : TEEC_ERROR_BAD_STATE;
 		break;
 	case OPTEE_RPC_NOTIFICATION_SEND:
 		rc = tgg_notif_send(drv, (uint32_t)key);
@@ -179,10 +183,11 @@ static void cmd_notification(struct call_ctx *ctx, struct rpc_snapshot *s)
 /* TA image path `<dir>/<uuid>.ta` from the 16 RFC 4122 octets. */
 static void ta_path(char *buf, size_t len, const char *dir, const uint8_t u[16])
 {
-	snprintf(buf, len,
-		 "%s/%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x.ta",
-		 dir, u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8],
-		 u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+	snprintf(
+		buf, len,
+		"%s/%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x.ta",
+		dir, u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
+		u[10], u[11], u[12], u[13], u[14], u[15]);
 }
 
 /*
@@ -196,7 +201,8 @@ static uint8_t *rpc_tmem_ptr(struct call_ctx *ctx,
 	struct tg_optee_shm *shm;
 	uint64_t offs = 0;
 
-	shm = tgg_shm_find_cookie(ctx->drv, p->u.tmem.shm_ref, SHM_KIND_RPC_SHM);
+	shm = tgg_shm_find_cookie(ctx->drv, p->u.tmem.shm_ref,
+				  SHM_KIND_RPC_SHM);
 	if (!shm)
 		return NULL;
 	if (p->u.tmem.buf_ptr >= shm->ipa &&
@@ -248,8 +254,8 @@ static void cmd_load_ta(struct call_ctx *ctx, struct rpc_snapshot *s)
 	}
 	want = s->p[1].u.tmem.size;
 	if (!s->p[1].u.tmem.buf_ptr || want < (uint64_t)st.st_size) {
-		s->hdr.ret = s->p[1].u.tmem.buf_ptr ? TEEC_ERROR_SHORT_BUFFER :
-						      TEEC_SUCCESS;
+		s->hdr.ret = s->p[1].u.tmem.buf_ptr ? TEEC_ERROR_SHORT_BUFFER
+						    : TEEC_SUCCESS;
 		s->p[1].u.tmem.size = (uint64_t)st.st_size;
 		close(fd);
 		return;
@@ -285,7 +291,7 @@ static struct optee_msg_arg *rpc_cmd_arg(struct call_ctx *ctx, uint64_t regs[8],
 		return ctx->rpc_arg;
 	}
 	shm = tgg_shm_find_cookie(ctx->drv, reg_pair_to_64(regs[1], regs[2]),
-			      SHM_KIND_RPC_ALLOC);
+				  SHM_KIND_RPC_ALLOC);
 	if (!shm || shm->size < OPTEE_MSG_ARG_HDR_SIZE)
 		return NULL;
 	*capacity = (uint32_t)((shm->size - OPTEE_MSG_ARG_HDR_SIZE) /

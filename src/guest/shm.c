@@ -13,7 +13,7 @@
 #include "optee_private.h"
 
 int tgg_guest_pages_alloc(struct tg_optee *drv, uint32_t count, uint64_t *ipa,
-		      void **va)
+			  void **va)
 {
 	struct tg_vcpu *vcpu = tgg_drv_vcpu(drv);
 	uint64_t first;
@@ -55,7 +55,7 @@ void tgg_guest_pages_free(struct tg_optee *drv, uint64_t ipa, uint32_t count)
  * list_ipa | (data_ipa & 0xFFF) in buf_ptr.
  */
 int tgg_pagelist_build(struct tg_optee *drv, uint64_t data_ipa, size_t size,
-		   uint64_t *list_ipa, uint32_t *list_pages)
+		       uint64_t *list_ipa, uint32_t *list_pages)
 {
 	uint64_t first_page = data_ipa & ~PAGE_MASK_LOW;
 	uint64_t span = (data_ipa & PAGE_MASK_LOW) + (size ? size : 1);
@@ -70,12 +70,17 @@ int tgg_pagelist_build(struct tg_optee *drv, uint64_t data_ipa, size_t size,
 	if (tgg_guest_pages_alloc(drv, (uint32_t)nlist, &base, (void **)&va))
 		return TG_ENOMEM;
 	for (i = 0; i < ndata; i++) {
-		uint64_t *list = (uint64_t *)(void *)(va + (i / OPTEE_MSG_PAGELIST_ENTRIES) * PAGE_SIZE);
+		uint64_t *list =
+			(uint64_t *)(void *)(va +
+					     (i / OPTEE_MSG_PAGELIST_ENTRIES) *
+						     PAGE_SIZE);
 
-		list[i % OPTEE_MSG_PAGELIST_ENTRIES] = first_page + i * PAGE_SIZE;
+		list[i % OPTEE_MSG_PAGELIST_ENTRIES] =
+			first_page + i * PAGE_SIZE;
 	}
 	for (i = 0; i + 1 < nlist; i++) {
-		uint64_t *next = (uint64_t *)(void *)(va + i * PAGE_SIZE +
+		uint64_t *next =
+			(uint64_t *)(void *)(va + i * PAGE_SIZE +
 					     OPTEE_MSG_PAGELIST_NEXT_OFFSET);
 		*next = base + (i + 1) * PAGE_SIZE;
 	}
@@ -84,14 +89,15 @@ int tgg_pagelist_build(struct tg_optee *drv, uint64_t data_ipa, size_t size,
 	return TG_OK;
 }
 
-void tgg_pagelist_free(struct tg_optee *drv, uint64_t list_ipa, uint32_t list_pages)
+void tgg_pagelist_free(struct tg_optee *drv, uint64_t list_ipa,
+		       uint32_t list_pages)
 {
 	tgg_guest_pages_free(drv, list_ipa, list_pages);
 }
 
 /* A new shm over freshly allocated, zeroed pages; no cookie yet. */
 struct tg_optee_shm *tgg_shm_new_pages(struct tg_optee *drv, size_t size,
-				   uint32_t kind)
+				       uint32_t kind)
 {
 	struct tg_optee_shm *shm;
 	uint64_t npages = (size + PAGE_SIZE - 1) / PAGE_SIZE;
@@ -124,7 +130,7 @@ void tgg_shm_link(struct tg_optee *drv, struct tg_optee_shm *shm)
 }
 
 struct tg_optee_shm *tgg_shm_find_cookie(struct tg_optee *drv, uint64_t cookie,
-				     uint32_t kind)
+					 uint32_t kind)
 {
 	struct tg_optee_shm *s;
 
@@ -139,8 +145,8 @@ struct tg_optee_shm *tgg_shm_find_cookie(struct tg_optee *drv, uint64_t cookie,
 }
 
 /* Take the shm with @cookie of @kind out of the table (NULL if none). */
-struct tg_optee_shm *tgg_shm_unlink_cookie(struct tg_optee *drv, uint64_t cookie,
-				       uint32_t kind)
+struct tg_optee_shm *tgg_shm_unlink_cookie(struct tg_optee *drv,
+					   uint64_t cookie, uint32_t kind)
 {
 	struct tg_optee_shm **pp, *s = NULL;
 
@@ -175,7 +181,7 @@ void tgg_shm_release_pages(struct tg_optee *drv, struct tg_optee_shm *shm)
  * buffer, shm_ref = cookie. The page list is only needed during the call.
  */
 int tgg_shm_register(struct tg_optee *drv, struct tg_optee_shm *shm,
-		 enum tg_optee_call_form form, uint32_t *tee_ret)
+		     enum tg_optee_call_form form, uint32_t *tee_ret)
 {
 	struct {
 		struct optee_msg_arg hdr;
@@ -185,13 +191,15 @@ int tgg_shm_register(struct tg_optee *drv, struct tg_optee_shm *shm,
 	uint32_t list_pages, smc_ret = 0;
 	int rc;
 
-	if (tgg_pagelist_build(drv, shm->ipa, shm->size, &list_ipa, &list_pages))
+	if (tgg_pagelist_build(drv, shm->ipa, shm->size, &list_ipa,
+			       &list_pages))
 		return TG_ENOMEM;
 	tgg_shm_link(drv, shm);
 	memset(&m, 0, sizeof(m));
 	m.hdr.cmd = OPTEE_MSG_CMD_REGISTER_SHM;
 	m.hdr.num_params = 1;
-	m.p[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT | OPTEE_MSG_ATTR_NONCONTIG;
+	m.p[0].attr =
+		OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT | OPTEE_MSG_ATTR_NONCONTIG;
 	m.p[0].u.tmem.buf_ptr = list_ipa | (shm->ipa & PAGE_MASK_LOW);
 	m.p[0].u.tmem.size = shm->size;
 	m.p[0].u.tmem.shm_ref = shm->cookie;
@@ -221,10 +229,12 @@ static int shm_unregister(struct tg_optee *drv, struct tg_optee_shm *shm)
 	m.hdr.num_params = 1;
 	m.p[0].attr = OPTEE_MSG_ATTR_TYPE_RMEM_INPUT;
 	m.p[0].u.rmem.shm_ref = shm->cookie;
-	rc = tgg_std_call(drv, drv->info.call_form == TG_OPTEE_FORM_REGD_ARG &&
-				   shm->kind == SHM_KIND_ARG_CACHE ?
-			   TG_OPTEE_FORM_ARG : drv->info.call_form,
-		      &m.hdr, &smc_ret);
+	rc = tgg_std_call(drv,
+			  drv->info.call_form == TG_OPTEE_FORM_REGD_ARG &&
+					  shm->kind == SHM_KIND_ARG_CACHE
+				  ? TG_OPTEE_FORM_ARG
+				  : drv->info.call_form,
+			  &m.hdr, &smc_ret);
 	if (rc)
 		return rc;
 	if (m.hdr.ret == TEEC_ERROR_BUSY)
@@ -317,7 +327,8 @@ bool tg_optee_ipa_of(struct tg_optee *drv, const void *p, size_t len,
 		const uint8_t *start = r->va;
 		size_t rlen = (size_t)r->npages * PAGE_SIZE;
 
-		if (b >= start && b < start + rlen && len <= rlen - (size_t)(b - start)) {
+		if (b >= start && b < start + rlen &&
+		    len <= rlen - (size_t)(b - start)) {
 			*ipa = r->ipa + (uint64_t)(b - start);
 			found = true;
 		}
@@ -388,7 +399,8 @@ void tgg_shm_free_all(struct tg_optee *drv)
 
 	pthread_mutex_lock(&drv->lock);
 	while ((s = *pp)) {
-		if (s->kind == SHM_KIND_RPC_ALLOC || s->kind == SHM_KIND_RPC_SHM) {
+		if (s->kind == SHM_KIND_RPC_ALLOC ||
+		    s->kind == SHM_KIND_RPC_SHM) {
 			*pp = s->next;
 			pthread_mutex_unlock(&drv->lock);
 			tgg_shm_release_pages(drv, s);

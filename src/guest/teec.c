@@ -45,8 +45,8 @@ TEEC_Result TEEC_InitializeContext(const char *name, TEEC_Context *context)
 		return TEEC_ERROR_ITEM_NOT_FOUND;
 	context->drv = drv;
 	context->reg_mem = true;
-	context->memref_null =
-		(tg_optee_info(drv)->sec_caps & OPTEE_SMC_SEC_CAP_MEMREF_NULL) != 0;
+	context->memref_null = (tg_optee_info(drv)->sec_caps &
+				OPTEE_SMC_SEC_CAP_MEMREF_NULL) != 0;
 	return TEEC_SUCCESS;
 }
 
@@ -214,7 +214,9 @@ static void op_finish(TEEC_Operation *op, struct op_state *st)
 				if (offs <= parent->size &&
 				    len <= parent->size - offs)
 					memcpy((uint8_t *)parent->buffer + offs,
-					       (uint8_t *)parent->shadow_buffer + offs,
+					       (uint8_t *)parent
+							       ->shadow_buffer +
+						       offs,
 					       len);
 			}
 			pp->memref.size = tee_size;
@@ -229,15 +231,15 @@ static uint32_t new_cancel_id(void)
 {
 	uint32_t id = __atomic_fetch_add(&next_cancel_id, 1, __ATOMIC_RELAXED);
 
-	return id ? id : __atomic_fetch_add(&next_cancel_id, 1, __ATOMIC_RELAXED);
+	return id ? id
+		  : __atomic_fetch_add(&next_cancel_id, 1, __ATOMIC_RELAXED);
 }
 
 TEEC_Result TEEC_OpenSession(TEEC_Context *context, TEEC_Session *session,
 			     const TEEC_UUID *destination,
 			     uint32_t connectionMethod,
 			     const void *connectionData,
-			     TEEC_Operation *operation,
-			     uint32_t *returnOrigin)
+			     TEEC_Operation *operation, uint32_t *returnOrigin)
 {
 	struct tg_optee_result res = { TEEC_SUCCESS, TEEC_ORIGIN_API, 0 };
 	uint8_t uuid[16];
@@ -279,10 +281,9 @@ TEEC_Result TEEC_OpenSession(TEEC_Context *context, TEEC_Session *session,
 		session->session_id = 0;
 		__atomic_store_n(&operation->started, 1, __ATOMIC_RELEASE);
 	}
-	tg_optee_open_session(context->drv, uuid, connectionMethod, NULL,
-			      cancel_id, st.p,
-			      operation ? TEEC_CONFIG_PAYLOAD_REF_COUNT : 0,
-			      &sid, &res);
+	tg_optee_open_session(
+		context->drv, uuid, connectionMethod, NULL, cancel_id, st.p,
+		operation ? TEEC_CONFIG_PAYLOAD_REF_COUNT : 0, &sid, &res);
 	op_finish(operation, &st);
 	op_release(context, &st);
 	if (returnOrigin)
@@ -382,8 +383,9 @@ TEEC_Result TEEC_RegisterSharedMemory(TEEC_Context *context,
 			sharedMem->shadow_buffer = shm->va;
 	}
 	if (rc)
-		return rc == TG_ENOMEM ? TEEC_ERROR_OUT_OF_MEMORY :
-		       tee_ret != TEEC_SUCCESS ? tee_ret : TEEC_ERROR_GENERIC;
+		return rc == TG_ENOMEM		 ? TEEC_ERROR_OUT_OF_MEMORY
+		       : tee_ret != TEEC_SUCCESS ? tee_ret
+						 : TEEC_ERROR_GENERIC;
 	sharedMem->shm = shm;
 	sharedMem->ctx = context;
 	sharedMem->alloced_size = sharedMem->size;
@@ -408,8 +410,9 @@ TEEC_Result TEEC_AllocateSharedMemory(TEEC_Context *context,
 	rc = tg_optee_shm_alloc(context->drv, sharedMem->size, true, &shm,
 				&tee_ret);
 	if (rc)
-		return rc == TG_ENOMEM ? TEEC_ERROR_OUT_OF_MEMORY :
-		       tee_ret != TEEC_SUCCESS ? tee_ret : TEEC_ERROR_GENERIC;
+		return rc == TG_ENOMEM		 ? TEEC_ERROR_OUT_OF_MEMORY
+		       : tee_ret != TEEC_SUCCESS ? tee_ret
+						 : TEEC_ERROR_GENERIC;
 	sharedMem->buffer = shm->va;
 	sharedMem->shadow_buffer = NULL;
 	sharedMem->shm = shm;

@@ -14,16 +14,22 @@
 
 #include "model_tas.h" /* UUIDs of the model's own TAs (optional TAs) */
 
-static const TEEC_UUID invoke_tests_uuid = {
-	0xd96a5b40, 0xc3e5, 0x21e3,
-	{ 0x87, 0x94, 0x10, 0x02, 0xa5, 0xd5, 0xc6, 0x1b } };
-static const TEEC_UUID stats_uuid = {
-	0xd96a5b40, 0xe2c7, 0xb1af,
-	{ 0x87, 0x94, 0x10, 0x02, 0xa5, 0xd5, 0xc6, 0x1b } };
+static const TEEC_UUID invoke_tests_uuid = { 0xd96a5b40,
+					     0xc3e5,
+					     0x21e3,
+					     { 0x87, 0x94, 0x10, 0x02, 0xa5,
+					       0xd5, 0xc6, 0x1b } };
+static const TEEC_UUID stats_uuid = { 0xd96a5b40,
+				      0xe2c7,
+				      0xb1af,
+				      { 0x87, 0x94, 0x10, 0x02, 0xa5, 0xd5,
+					0xc6, 0x1b } };
 /* No TA has this UUID: opening it drives the LOAD_TA RPC path. */
-static const TEEC_UUID absent_uuid = {
-	0x7e57da7a, 0x0000, 0x4000,
-	{ 0x80, 0x00, 0x74, 0x65, 0x65, 0x67, 0x61, 0x74 } };
+static const TEEC_UUID absent_uuid = { 0x7e57da7a,
+				       0x0000,
+				       0x4000,
+				       { 0x80, 0x00, 0x74, 0x65, 0x65, 0x67,
+					 0x61, 0x74 } };
 
 /* Per-vCPU state of the workload. */
 struct wl {
@@ -32,10 +38,10 @@ struct wl {
 	const struct tg_workload_opts *opts;
 	uint64_t rng;
 	TEEC_Context ctx;
-	size_t big_size;         /* 0: no big-buffer step */
-	int have_bigbuf;         /* bigbuf TA: -1 unknown, 0 no, 1 yes */
-	int have_notify;         /* notify TA, same */
-	uint32_t notif_base;     /* notification values of this vCPU */
+	size_t big_size;     /* 0: no big-buffer step */
+	int have_bigbuf;     /* bigbuf TA: -1 unknown, 0 no, 1 yes */
+	int have_notify;     /* notify TA, same */
+	uint32_t notif_base; /* notification values of this vCPU */
 	int failed;
 };
 
@@ -87,8 +93,8 @@ static void fail(struct wl *w, const char *step, TEEC_Result r, uint32_t origin)
 	add(&w->c->errors);
 	w->failed = 1;
 	if (w->opts->flags & TG_WL_VERBOSE)
-		fprintf(stderr, "workload: %s failed: 0x%x origin %u\n", step, r,
-			origin);
+		fprintf(stderr, "workload: %s failed: 0x%x origin %u\n", step,
+			r, origin);
 }
 
 static void check(struct wl *w, const char *step, int ok)
@@ -173,8 +179,7 @@ static void step_value_inout(struct wl *w, TEEC_Session *s)
 	op.params[idx].value.a = a;
 	op.params[idx].value.b = b;
 	r = invoke(w, s, 1, &op, &origin);
-	if (r != TEEC_SUCCESS)
-		{
+	if (r != TEEC_SUCCESS) {
 		fail(w, "value inout", r, origin);
 		return;
 	}
@@ -198,8 +203,7 @@ static void step_value_sum(struct wl *w, TEEC_Session *s)
 		sb += op.params[i].value.b;
 	}
 	r = invoke(w, s, 1, &op, &origin);
-	if (r != TEEC_SUCCESS)
-		{
+	if (r != TEEC_SUCCESS) {
 		fail(w, "value sum", r, origin);
 		return;
 	}
@@ -216,8 +220,7 @@ static void memref_sum(struct wl *w, TEEC_Session *s, const char *step,
 	TEEC_Result r;
 
 	r = invoke(w, s, 1, op, &origin);
-	if (r != TEEC_SUCCESS)
-		{
+	if (r != TEEC_SUCCESS) {
 		fail(w, step, r, origin);
 		return;
 	}
@@ -236,8 +239,7 @@ static void step_alloc_shm(struct wl *w, TEEC_Session *s)
 	shm.size = len + offs;
 	shm.flags = TEEC_MEM_INPUT | TEEC_MEM_OUTPUT;
 	r = TEEC_AllocateSharedMemory(&w->ctx, &shm);
-	if (r != TEEC_SUCCESS)
-		{
+	if (r != TEEC_SUCCESS) {
 		fail(w, "allocate shm", r, TEEC_ORIGIN_API);
 		return;
 	}
@@ -249,14 +251,14 @@ static void step_alloc_shm(struct wl *w, TEEC_Session *s)
 		op.params[0].memref.parent = &shm;
 		memref_sum(w, s, "shm whole", &op, shm.buffer, shm.size);
 	} else {
-		op.paramTypes = TEEC_PARAM_TYPES(TEEC_NONE,
-						 TEEC_MEMREF_PARTIAL_INOUT,
-						 TEEC_NONE, TEEC_NONE);
+		op.paramTypes =
+			TEEC_PARAM_TYPES(TEEC_NONE, TEEC_MEMREF_PARTIAL_INOUT,
+					 TEEC_NONE, TEEC_NONE);
 		op.params[1].memref.parent = &shm;
 		op.params[1].memref.offset = offs;
 		op.params[1].memref.size = len;
-		memref_sum(w, s, "shm partial", &op, (uint8_t *)shm.buffer + offs,
-			   len);
+		memref_sum(w, s, "shm partial", &op,
+			   (uint8_t *)shm.buffer + offs, len);
 	}
 	TEEC_ReleaseSharedMemory(&shm);
 }
@@ -271,10 +273,9 @@ static void step_register_shm(struct wl *w, TEEC_Session *s, bool guest_ram)
 	TEEC_Result r;
 
 	buf = guest_ram ? tg_optee_mem_alloc(w->ctx.drv, len) : malloc(len);
-	if (!buf)
-		{
+	if (!buf) {
 		fail(w, "register buffer", TEEC_ERROR_OUT_OF_MEMORY,
-			    TEEC_ORIGIN_API);
+		     TEEC_ORIGIN_API);
 		return;
 	}
 	fill(w, buf, len);
@@ -288,8 +289,9 @@ static void step_register_shm(struct wl *w, TEEC_Session *s, bool guest_ram)
 		op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_WHOLE, TEEC_NONE,
 						 TEEC_NONE, TEEC_NONE);
 		op.params[0].memref.parent = &shm;
-		memref_sum(w, s, guest_ram ? "registered in place" :
-					     "registered shadowed",
+		memref_sum(w, s,
+			   guest_ram ? "registered in place"
+				     : "registered shadowed",
 			   &op, buf, len);
 		TEEC_ReleaseSharedMemory(&shm);
 	} else {
@@ -308,10 +310,9 @@ static void step_temp_memref(struct wl *w, TEEC_Session *s)
 	uint8_t *buf = malloc(len);
 	uint32_t idx = (uint32_t)(rnd(w) % 4);
 
-	if (!buf)
-		{
+	if (!buf) {
 		fail(w, "temp memref", TEEC_ERROR_OUT_OF_MEMORY,
-			    TEEC_ORIGIN_API);
+		     TEEC_ORIGIN_API);
 		return;
 	}
 	fill(w, buf, len);
@@ -335,8 +336,7 @@ static void step_bigbuf(struct wl *w, TEEC_Session *s)
 	shm.size = w->big_size;
 	shm.flags = TEEC_MEM_INPUT | TEEC_MEM_OUTPUT;
 	r = TEEC_AllocateSharedMemory(&w->ctx, &shm);
-	if (r != TEEC_SUCCESS)
-		{
+	if (r != TEEC_SUCCESS) {
 		fail(w, "bigbuf allocate", r, TEEC_ORIGIN_API);
 		return;
 	}
@@ -423,7 +423,8 @@ static void step_bigbuf_xor(struct wl *w, TEEC_Session *s)
 		     op.params[2].value.a == sum &&
 		     op.params[2].value.b == (uint32_t)in.size;
 		for (i = 0; ok && i < in.size; i++)
-			ok = po[i] == (uint8_t)(pi[i] ^ MODEL_TA_BIGBUF_XOR_BYTE);
+			ok = po[i] ==
+			     (uint8_t)(pi[i] ^ MODEL_TA_BIGBUF_XOR_BYTE);
 		check(w, "bigbuf xor", ok);
 	}
 	TEEC_ReleaseSharedMemory(&out);
@@ -437,8 +438,8 @@ static TEEC_Result notify_cmd(struct wl *w, TEEC_Session *s, uint32_t cmd,
 	uint32_t origin;
 
 	memset(&op, 0, sizeof(op));
-	op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT, TEEC_NONE,
-					 TEEC_NONE, TEEC_NONE);
+	op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT, TEEC_NONE, TEEC_NONE,
+					 TEEC_NONE);
 	op.params[0].value.a = value;
 	return invoke(w, s, cmd, &op, &origin);
 }
@@ -505,16 +506,16 @@ static void step_absent_ta(struct wl *w)
 	uint64_t t0 = now_ns();
 	TEEC_Result r;
 
-	r = TEEC_OpenSession(&w->ctx, &s, &absent_uuid, TEEC_LOGIN_PUBLIC,
-			     NULL, NULL, &origin);
+	r = TEEC_OpenSession(&w->ctx, &s, &absent_uuid, TEEC_LOGIN_PUBLIC, NULL,
+			     NULL, &origin);
 	done_call(w, t0);
 	if (r == TEEC_SUCCESS) {
 		check(w, "absent TA", 0);
 		TEEC_CloseSession(&s);
 		return;
 	}
-	check(w, "absent TA", r == TEEC_ERROR_ITEM_NOT_FOUND &&
-				      origin == TEEC_ORIGIN_TEE);
+	check(w, "absent TA",
+	      r == TEEC_ERROR_ITEM_NOT_FOUND && origin == TEEC_ORIGIN_TEE);
 }
 
 static void one_round(struct wl *w)

@@ -35,10 +35,10 @@ struct lb_guest {
 	uint32_t client_id;
 	uint64_t base, size;
 	uint8_t *ram;
-	uint8_t *page_used;          /* one byte per page */
+	uint8_t *page_used; /* one byte per page */
 	uint32_t npages, pages_used;
-	pthread_mutex_t lock;        /* pages, pins and vCPUs */
-	uint32_t *pins;              /* mediated: pin count per page */
+	pthread_mutex_t lock; /* pages, pins and vCPUs */
+	uint32_t *pins;	      /* mediated: pin count per page */
 	struct tg_vcpu vcpus[LB_MAX_VCPUS];
 	struct tg_guest_counters counters;
 	/* TEE notification interrupt */
@@ -122,7 +122,8 @@ static void chaos_apply(uint64_t fn, uint64_t regs[8])
 	} else if (r % 4 == 0) {
 		regs[0] = (uint32_t)chaos_rand();
 	} else {
-		regs[0] = OPTEE_SMC_RETURN_RPC_PREFIX | (uint32_t)(chaos_rand() % 8);
+		regs[0] = OPTEE_SMC_RETURN_RPC_PREFIX |
+			  (uint32_t)(chaos_rand() % 8);
 		for (i = 1; i < 7; i++)
 			regs[i] = (r & 2) ? chaos_rand() : chaos_rand() % 8192;
 	}
@@ -499,7 +500,8 @@ int tg_vcpu_join(struct tg_vcpu *vcpu, int index)
 {
 	struct lb_guest *g = vcpu->g;
 
-	if (index <= 0 || index >= (int)LB_MAX_VCPUS || !g->vcpus[index].joinable)
+	if (index <= 0 || index >= (int)LB_MAX_VCPUS ||
+	    !g->vcpus[index].joinable)
 		return -1;
 	pthread_join(g->vcpus[index].thread, NULL);
 	pthread_mutex_lock(&g->lock);

@@ -24,7 +24,7 @@ static const uint8_t stats[16] = PTA_STATS_UUID;
 static const uint8_t yield_ta[16] = MODEL_TA_YIELD_UUID;
 static const uint8_t notify_ta[16] = MODEL_TA_NOTIFY_UUID;
 static const uint8_t absent[16] = { 0x7e, 0x57, 0xda, 0x7a, 0, 0, 0x40, 0,
-				    0x80, 0, 1, 2, 3, 4, 5, 6 };
+				    0x80, 0,	1,    2,    3, 4, 5,	6 };
 
 struct fixture {
 	struct lb_guest *g;
@@ -84,7 +84,8 @@ static uint32_t open_ok(struct fixture *f, const uint8_t uuid[16])
 	uint32_t sid = 0;
 
 	assert_int_equal(tg_optee_open_session(f->drv, uuid, 0, NULL, 0, NULL,
-					       0, &sid, &res), TG_OK);
+					       0, &sid, &res),
+			 TG_OK);
 	assert_int_equal(res.ret, TEEC_SUCCESS);
 	return sid;
 }
@@ -107,8 +108,10 @@ static void value_add(struct fixture *f, uint32_t sid)
 	p[2].type = TG_OPTEE_PARAM_VALUE_INOUT;
 	p[2].u.value.a = 40;
 	p[2].u.value.b = 2;
-	assert_int_equal(tg_optee_invoke(f->drv, sid, PTA_INVOKE_TESTS_CMD_PARAMS,
-					 0, p, 4, &res), TG_OK);
+	assert_int_equal(tg_optee_invoke(f->drv, sid,
+					 PTA_INVOKE_TESTS_CMD_PARAMS, 0, p, 4,
+					 &res),
+			 TG_OK);
 	assert_int_equal(res.ret, TEEC_SUCCESS);
 	assert_int_equal(p[2].u.value.a, 42);
 }
@@ -144,11 +147,14 @@ static void test_probe_rejects_a_tee_that_is_not_optee(void **state)
 	lb_guest_enter(g);
 	/* Destroy its partition behind its back. */
 	{
-		uint64_t regs[8] = { OPTEE_SMC_VM_DESTROYED, 2, 0, 0, 0, 0, 0, 0 };
+		uint64_t regs[8] = {
+			OPTEE_SMC_VM_DESTROYED, 2, 0, 0, 0, 0, 0, 0
+		};
 
 		tg_model_smc(lb_model(), regs);
 	}
-	assert_int_not_equal(tg_optee_probe(lb_guest_vcpu0(g), NULL, &drv), TG_OK);
+	assert_int_not_equal(tg_optee_probe(lb_guest_vcpu0(g), NULL, &drv),
+			     TG_OK);
 	lb_guest_destroy(g);
 }
 
@@ -192,7 +198,8 @@ static void get_time(struct fixture *f)
 	memset(p, 0, sizeof(p));
 	p[0].type = p[1].type = TG_OPTEE_PARAM_VALUE_OUTPUT;
 	assert_int_equal(tg_optee_invoke(f->drv, sid, PTA_STATS_CMD_GET_TIME, 0,
-					 p, 2, &res), TG_OK);
+					 p, 2, &res),
+			 TG_OK);
 	assert_int_equal(res.ret, TEEC_SUCCESS);
 	assert_true(p[0].u.value.a + 2 >= (uint64_t)time(NULL));
 	assert_true(p[0].u.value.b < 1000);
@@ -258,7 +265,8 @@ static void test_absent_ta_drives_shm_alloc_load_ta_shm_free(void **state)
 
 	(void)state;
 	assert_int_equal(tg_optee_open_session(f->drv, absent, 0, NULL, 0, NULL,
-					       0, &sid, &res), TG_OK);
+					       0, &sid, &res),
+			 TG_OK);
 	assert_int_equal(res.ret, TEEC_ERROR_ITEM_NOT_FOUND);
 	assert_int_equal(res.origin, TEEC_ORIGIN_TEE);
 	tg_optee_get_stats(f->drv, &st);
@@ -288,7 +296,8 @@ static void test_load_ta_offers_image_from_ta_dir(void **state)
 	fclose(fp);
 	f = fixture_new(&cfg);
 	assert_int_equal(tg_optee_open_session(f->drv, absent, 0, NULL, 0, NULL,
-					       0, &sid, &res), TG_OK);
+					       0, &sid, &res),
+			 TG_OK);
 	/* The model cannot verify any image: SECURITY, not ITEM_NOT_FOUND. */
 	assert_int_equal(res.ret, TEEC_ERROR_SECURITY);
 	fixture_free(f);
@@ -306,8 +315,9 @@ static void test_registered_shm_is_sent_as_rmem(void **state)
 	uint32_t sid, i;
 
 	(void)state;
-	assert_int_equal(tg_optee_shm_alloc(f->drv, 3 * 4096 + 100, true, &shm,
-					    NULL), TG_OK);
+	assert_int_equal(
+		tg_optee_shm_alloc(f->drv, 3 * 4096 + 100, true, &shm, NULL),
+		TG_OK);
 	assert_int_not_equal(shm->cookie, 0);
 	b = shm->va;
 	for (i = 0; i < 5000; i++) {
@@ -319,8 +329,10 @@ static void test_registered_shm_is_sent_as_rmem(void **state)
 	p[0].u.memref.shm = shm;
 	p[0].u.memref.offs = 10;
 	p[0].u.memref.size = 5000;
-	assert_int_equal(tg_optee_invoke(f->drv, sid, PTA_INVOKE_TESTS_CMD_PARAMS,
-					 0, p, 1, &res), TG_OK);
+	assert_int_equal(tg_optee_invoke(f->drv, sid,
+					 PTA_INVOKE_TESTS_CMD_PARAMS, 0, p, 1,
+					 &res),
+			 TG_OK);
 	assert_int_equal(res.ret, TEEC_SUCCESS);
 	assert_int_equal(b[10], sum);
 	close_ok(f, sid);
@@ -338,8 +350,8 @@ static void test_unregistered_shm_is_sent_as_noncontig_tmem(void **state)
 	uint32_t sid, i, len = 3 * 1024 * 1024; /* > 511 pages: 2 list pages */
 
 	(void)state;
-	assert_int_equal(tg_optee_shm_alloc(f->drv, len + 64, false, &shm, NULL),
-			 TG_OK);
+	assert_int_equal(
+		tg_optee_shm_alloc(f->drv, len + 64, false, &shm, NULL), TG_OK);
 	assert_int_equal(shm->cookie, 0);
 	b = (uint8_t *)shm->va + 64;
 	for (i = 0; i < len; i++) {
@@ -351,8 +363,10 @@ static void test_unregistered_shm_is_sent_as_noncontig_tmem(void **state)
 	p[0].u.memref.shm = shm;
 	p[0].u.memref.offs = 64;
 	p[0].u.memref.size = len;
-	assert_int_equal(tg_optee_invoke(f->drv, sid, PTA_INVOKE_TESTS_CMD_PARAMS,
-					 0, p, 1, &res), TG_OK);
+	assert_int_equal(tg_optee_invoke(f->drv, sid,
+					 PTA_INVOKE_TESTS_CMD_PARAMS, 0, p, 1,
+					 &res),
+			 TG_OK);
 	assert_int_equal(res.ret, TEEC_SUCCESS);
 	assert_int_equal(b[0], sum);
 	close_ok(f, sid);
@@ -373,7 +387,8 @@ static void test_null_memref_needs_no_buffer(void **state)
 	p[0].type = TG_OPTEE_PARAM_MEMREF_INOUT;
 	assert_int_equal(tg_optee_invoke(f->drv, sid,
 					 PTA_INVOKE_TESTS_CMD_MEMREF_NULL, 0, p,
-					 1, &res), TG_OK);
+					 1, &res),
+			 TG_OK);
 	assert_int_equal(res.ret, TEEC_SUCCESS);
 	close_ok(f, sid);
 	fixture_free(f);
@@ -392,8 +407,9 @@ static void test_foreign_intr_rpcs_are_resumed(void **state)
 	memset(p, 0, sizeof(p));
 	p[0].type = TG_OPTEE_PARAM_VALUE_INOUT;
 	p[0].u.value.a = 100;
-	assert_int_equal(tg_optee_invoke(f->drv, sid, MODEL_TA_YIELD_CMD_YIELD, 0,
-					 p, 1, &res), TG_OK);
+	assert_int_equal(tg_optee_invoke(f->drv, sid, MODEL_TA_YIELD_CMD_YIELD,
+					 0, p, 1, &res),
+			 TG_OK);
 	assert_int_equal(res.ret, TEEC_SUCCESS);
 	assert_int_equal(p[0].u.value.b, 100);
 	tg_optee_get_stats(f->drv, &st);
@@ -418,7 +434,8 @@ static void yield_main(struct tg_vcpu *vcpu, void *arg)
 	(void)vcpu;
 	y->ret = TEEC_ERROR_GENERIC;
 	if (tg_optee_open_session(y->drv, yield_ta, 0, NULL, 0, NULL, 0, &sid,
-				  &res) || res.ret)
+				  &res) ||
+	    res.ret)
 		return;
 	memset(p, 0, sizeof(p));
 	p[0].type = TG_OPTEE_PARAM_VALUE_INOUT;
@@ -552,7 +569,8 @@ static uint32_t notify(struct fixture *f, uint32_t sid, uint32_t cmd,
 	memset(p, 0, sizeof(p));
 	p[0].type = TG_OPTEE_PARAM_VALUE_INPUT;
 	p[0].u.value.a = value;
-	assert_int_equal(tg_optee_invoke(f->drv, sid, cmd, 0, p, 1, &res), TG_OK);
+	assert_int_equal(tg_optee_invoke(f->drv, sid, cmd, 0, p, 1, &res),
+			 TG_OK);
 	return res.ret;
 }
 
@@ -562,8 +580,10 @@ static void test_notification_send_before_wait_is_kept(void **state)
 	uint32_t sid = open_ok(f, notify_ta);
 
 	(void)state;
-	assert_int_equal(notify(f, sid, MODEL_TA_NOTIFY_CMD_SEND, 5), TEEC_SUCCESS);
-	assert_int_equal(notify(f, sid, MODEL_TA_NOTIFY_CMD_WAIT, 5), TEEC_SUCCESS);
+	assert_int_equal(notify(f, sid, MODEL_TA_NOTIFY_CMD_SEND, 5),
+			 TEEC_SUCCESS);
+	assert_int_equal(notify(f, sid, MODEL_TA_NOTIFY_CMD_WAIT, 5),
+			 TEEC_SUCCESS);
 	close_ok(f, sid);
 	fixture_free(f);
 }
@@ -589,9 +609,11 @@ static void test_async_notification_wakes_a_waiter(void **state)
 
 	(void)state;
 	assert_true(tg_optee_info(f->drv)->async_notif);
-	assert_int_equal(notify(f, sid, MODEL_TA_NOTIFY_CMD_ASYNC, 7), TEEC_SUCCESS);
+	assert_int_equal(notify(f, sid, MODEL_TA_NOTIFY_CMD_ASYNC, 7),
+			 TEEC_SUCCESS);
 	/* The value comes through the notification vCPU, then the wait. */
-	assert_int_equal(notify(f, sid, MODEL_TA_NOTIFY_CMD_WAIT, 7), TEEC_SUCCESS);
+	assert_int_equal(notify(f, sid, MODEL_TA_NOTIFY_CMD_WAIT, 7),
+			 TEEC_SUCCESS);
 	tg_optee_get_stats(f->drv, &st);
 	assert_true(st.notif_async >= 1);
 	assert_true(tg_guest_counters(f->vcpu)->notifications >= 1);
@@ -599,14 +621,16 @@ static void test_async_notification_wakes_a_waiter(void **state)
 	fixture_free(f);
 }
 
-static void test_async_bottom_half_value_makes_a_do_bottom_half_call(void **state)
+static void
+test_async_bottom_half_value_makes_a_do_bottom_half_call(void **state)
 {
 	struct fixture *f = fixture_new(NULL);
 	uint32_t sid = open_ok(f, notify_ta), i;
 	struct tg_optee_stats st;
 
 	(void)state;
-	assert_int_equal(notify(f, sid, MODEL_TA_NOTIFY_CMD_ASYNC, 0), TEEC_SUCCESS);
+	assert_int_equal(notify(f, sid, MODEL_TA_NOTIFY_CMD_ASYNC, 0),
+			 TEEC_SUCCESS);
 	for (i = 0; i < 200; i++) {
 		tg_optee_get_stats(f->drv, &st);
 		if (st.bottom_halves)
@@ -674,10 +698,11 @@ static void test_driver_survives_a_tee_answering_nonsense(void **state)
 			p[0].u.value.b = 1;
 			/* Either the right answer or a clean error. */
 			if (!tg_optee_invoke(f->drv, sid,
-					     PTA_INVOKE_TESTS_CMD_PARAMS, 0, p, 1,
-					     &res) &&
+					     PTA_INVOKE_TESTS_CMD_PARAMS, 0, p,
+					     1, &res) &&
 			    res.ret == TEEC_SUCCESS && res.smc_ret == 0)
-				assert_int_equal(p[0].u.value.a, (uint64_t)i + 1);
+				assert_int_equal(p[0].u.value.a,
+						 (uint64_t)i + 1);
 		}
 		assert_true(lb_chaos_injected() > 0);
 		lb_set_chaos(0, 0);
@@ -691,7 +716,8 @@ static void test_driver_survives_a_tee_answering_nonsense(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_probe_reads_capabilities_and_thread_count),
+		cmocka_unit_test(
+			test_probe_reads_capabilities_and_thread_count),
 		cmocka_unit_test(test_probe_rejects_a_tee_that_is_not_optee),
 		cmocka_unit_test(test_call_with_arg_round_trip),
 		cmocka_unit_test(test_call_with_rpc_arg_round_trip),
@@ -699,10 +725,12 @@ int main(void)
 		cmocka_unit_test(test_rpc_alloc_cmd_free_serve_get_time),
 		cmocka_unit_test(test_rpc_arg_form_needs_no_rpc_alloc),
 		cmocka_unit_test(test_shm_cache_cookies_freed_at_remove),
-		cmocka_unit_test(test_absent_ta_drives_shm_alloc_load_ta_shm_free),
+		cmocka_unit_test(
+			test_absent_ta_drives_shm_alloc_load_ta_shm_free),
 		cmocka_unit_test(test_load_ta_offers_image_from_ta_dir),
 		cmocka_unit_test(test_registered_shm_is_sent_as_rmem),
-		cmocka_unit_test(test_unregistered_shm_is_sent_as_noncontig_tmem),
+		cmocka_unit_test(
+			test_unregistered_shm_is_sent_as_noncontig_tmem),
 		cmocka_unit_test(test_null_memref_needs_no_buffer),
 		cmocka_unit_test(test_foreign_intr_rpcs_are_resumed),
 		cmocka_unit_test(test_thread_limit_is_waited_out_and_retried),
@@ -710,7 +738,8 @@ int main(void)
 		cmocka_unit_test(test_notification_send_before_wait_is_kept),
 		cmocka_unit_test(test_notification_value_above_max_is_refused),
 		cmocka_unit_test(test_async_notification_wakes_a_waiter),
-		cmocka_unit_test(test_async_bottom_half_value_makes_a_do_bottom_half_call),
+		cmocka_unit_test(
+			test_async_bottom_half_value_makes_a_do_bottom_half_call),
 		cmocka_unit_test(test_raw_call_reports_smc_error),
 		cmocka_unit_test(test_ipa_of_finds_driver_memory_only),
 		cmocka_unit_test(test_driver_survives_a_tee_answering_nonsense),

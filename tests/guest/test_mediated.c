@@ -51,8 +51,10 @@ static void test_driver_probes_through_the_mediator(void **state)
 
 static void mixed(enum tg_optee_call_form form)
 {
-	struct tg_workload_opts o = { .seed = 3, .bigbuf_mib = 8,
-				      .max_rounds = 2, .flags = TG_WL_VERBOSE };
+	struct tg_workload_opts o = { .seed = 3,
+				      .bigbuf_mib = 8,
+				      .max_rounds = 2,
+				      .flags = TG_WL_VERBOSE };
 	struct tg_optee_config cfg = { .call_form = form };
 	struct lb_guest *g = lb_guest_create(1, 160);
 	struct tg_guest_counters *c;
@@ -117,8 +119,9 @@ static void test_every_hostile_attack_is_refused_as_expected(void **state)
 
 static void test_no_pin_outlives_a_destroyed_guest(void **state)
 {
-	struct tg_workload_opts o = { .max_rounds = 1,
-				      .flags = TG_WL_NO_BIGBUF | TG_WL_NO_SPAWN };
+	struct tg_workload_opts o = {
+		.max_rounds = 1, .flags = TG_WL_NO_BIGBUF | TG_WL_NO_SPAWN
+	};
 	struct lb_guest *g = lb_guest_create(1, 32);
 
 	(void)state;
@@ -137,10 +140,12 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_driver_probes_through_the_mediator),
-		cmocka_unit_test(test_mixed_workload_through_mediator_call_with_arg),
+		cmocka_unit_test(
+			test_mixed_workload_through_mediator_call_with_arg),
 		cmocka_unit_test(test_mixed_workload_through_mediator_rpc_arg),
 		cmocka_unit_test(test_mixed_workload_through_mediator_regd_arg),
-		cmocka_unit_test(test_every_hostile_attack_is_refused_as_expected),
+		cmocka_unit_test(
+			test_every_hostile_attack_is_refused_as_expected),
 		cmocka_unit_test(test_no_pin_outlives_a_destroyed_guest),
 	};
 

@@ -18,17 +18,24 @@
 #include "loopback.h"
 #include "model_tas.h"
 
-static const TEEC_UUID invoke_tests = {
-	0xd96a5b40, 0xc3e5, 0x21e3,
-	{ 0x87, 0x94, 0x10, 0x02, 0xa5, 0xd5, 0xc6, 0x1b } };
+static const TEEC_UUID invoke_tests = { 0xd96a5b40,
+					0xc3e5,
+					0x21e3,
+					{ 0x87, 0x94, 0x10, 0x02, 0xa5, 0xd5,
+					  0xc6, 0x1b } };
 static const TEEC_UUID absent = {
-	0x7e57da7a, 0x0000, 0x4000, { 0x80, 0, 1, 2, 3, 4, 5, 6 } };
-static const TEEC_UUID bigbuf = {
-	0x7467626d, 0x0001, 0x4000,
-	{ 0x80, 0x00, 0x74, 0x65, 0x65, 0x67, 0x61, 0x74 } };
-static const TEEC_UUID yield_ta = {
-	0x7467626d, 0x0002, 0x4000,
-	{ 0x80, 0x00, 0x74, 0x65, 0x65, 0x67, 0x61, 0x74 } };
+	0x7e57da7a, 0x0000, 0x4000, { 0x80, 0, 1, 2, 3, 4, 5, 6 }
+};
+static const TEEC_UUID bigbuf = { 0x7467626d,
+				  0x0001,
+				  0x4000,
+				  { 0x80, 0x00, 0x74, 0x65, 0x65, 0x67, 0x61,
+				    0x74 } };
+static const TEEC_UUID yield_ta = { 0x7467626d,
+				    0x0002,
+				    0x4000,
+				    { 0x80, 0x00, 0x74, 0x65, 0x65, 0x67, 0x61,
+				      0x74 } };
 
 struct fx {
 	struct lb_guest *g;
@@ -86,7 +93,8 @@ static void open_invoke_tests(struct fx *f)
 	uint32_t origin = 0;
 
 	assert_int_equal(TEEC_OpenSession(&f->ctx, &f->s, &invoke_tests,
-					  TEEC_LOGIN_PUBLIC, NULL, NULL, &origin),
+					  TEEC_LOGIN_PUBLIC, NULL, NULL,
+					  &origin),
 			 TEEC_SUCCESS);
 }
 
@@ -123,7 +131,8 @@ static void test_open_absent_ta_gives_item_not_found_from_tee(void **state)
 	uint32_t origin = 0;
 
 	assert_int_equal(TEEC_OpenSession(&f->ctx, &f->s, &absent,
-					  TEEC_LOGIN_PUBLIC, NULL, NULL, &origin),
+					  TEEC_LOGIN_PUBLIC, NULL, NULL,
+					  &origin),
 			 TEEC_ERROR_ITEM_NOT_FOUND);
 	assert_int_equal(origin, TEEC_ORIGIN_TEE);
 }
@@ -140,7 +149,8 @@ static void test_invoke_value_inout_adds(void **state)
 					 TEEC_NONE);
 	op.params[1].value.a = 1000;
 	op.params[1].value.b = 234;
-	assert_int_equal(TEEC_InvokeCommand(&f->s, 1, &op, &origin), TEEC_SUCCESS);
+	assert_int_equal(TEEC_InvokeCommand(&f->s, 1, &op, &origin),
+			 TEEC_SUCCESS);
 	assert_int_equal(op.params[1].value.a, 1234);
 	TEEC_CloseSession(&f->s);
 }
@@ -161,7 +171,8 @@ static void test_invoke_three_values_sum_into_output(void **state)
 	op.params[0].value.b = 10;
 	op.params[1].value.b = 20;
 	op.params[2].value.b = 30;
-	assert_int_equal(TEEC_InvokeCommand(&f->s, 1, &op, &origin), TEEC_SUCCESS);
+	assert_int_equal(TEEC_InvokeCommand(&f->s, 1, &op, &origin),
+			 TEEC_SUCCESS);
 	assert_int_equal(op.params[3].value.a, 6);
 	assert_int_equal(op.params[3].value.b, 60);
 	TEEC_CloseSession(&f->s);
@@ -204,7 +215,8 @@ static void test_temp_memref_null_is_accepted(void **state)
 	memset(&op, 0, sizeof(op));
 	op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INOUT, TEEC_NONE,
 					 TEEC_NONE, TEEC_NONE);
-	assert_int_equal(TEEC_InvokeCommand(&f->s, 10, &op, &origin), TEEC_SUCCESS);
+	assert_int_equal(TEEC_InvokeCommand(&f->s, 10, &op, &origin),
+			 TEEC_SUCCESS);
 	TEEC_CloseSession(&f->s);
 }
 
@@ -213,7 +225,8 @@ static void open_bigbuf(struct fx *f)
 	uint32_t origin;
 
 	assert_int_equal(TEEC_OpenSession(&f->ctx, &f->s, &bigbuf,
-					  TEEC_LOGIN_PUBLIC, NULL, NULL, &origin),
+					  TEEC_LOGIN_PUBLIC, NULL, NULL,
+					  &origin),
 			 TEEC_SUCCESS);
 }
 
@@ -237,7 +250,8 @@ static void test_temp_memref_output_size_is_written_back(void **state)
 	op.params[1].tmpref.buffer = out;
 	op.params[1].tmpref.size = sizeof(out);
 	assert_int_equal(TEEC_InvokeCommand(&f->s, MODEL_TA_BIGBUF_CMD_XOR, &op,
-					    &origin), TEEC_SUCCESS);
+					    &origin),
+			 TEEC_SUCCESS);
 	assert_int_equal(op.params[1].tmpref.size, sizeof(in));
 	for (i = 0; i < sizeof(in); i++)
 		assert_int_equal(out[i], in[i] ^ MODEL_TA_BIGBUF_XOR_BYTE);
@@ -262,7 +276,8 @@ static void test_temp_memref_short_buffer_reports_needed_size(void **state)
 	op.params[1].tmpref.buffer = out;
 	op.params[1].tmpref.size = sizeof(out);
 	assert_int_equal(TEEC_InvokeCommand(&f->s, MODEL_TA_BIGBUF_CMD_XOR, &op,
-					    &origin), TEEC_ERROR_SHORT_BUFFER);
+					    &origin),
+			 TEEC_ERROR_SHORT_BUFFER);
 	assert_int_equal(op.params[1].tmpref.size, sizeof(in));
 	TEEC_CloseSession(&f->s);
 }
@@ -277,15 +292,17 @@ static void test_allocated_shm_whole_memref(void **state)
 	uint8_t want;
 
 	open_invoke_tests(f);
-	assert_int_equal(TEEC_AllocateSharedMemory(&f->ctx, &shm), TEEC_SUCCESS);
+	assert_int_equal(TEEC_AllocateSharedMemory(&f->ctx, &shm),
+			 TEEC_SUCCESS);
 	assert_non_null(shm.buffer);
 	memset(shm.buffer, 3, shm.size);
 	want = sum8(shm.buffer, shm.size);
 	memset(&op, 0, sizeof(op));
-	op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_WHOLE, TEEC_NONE, TEEC_NONE,
-					 TEEC_NONE);
+	op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_WHOLE, TEEC_NONE,
+					 TEEC_NONE, TEEC_NONE);
 	op.params[0].memref.parent = &shm;
-	assert_int_equal(TEEC_InvokeCommand(&f->s, 1, &op, &origin), TEEC_SUCCESS);
+	assert_int_equal(TEEC_InvokeCommand(&f->s, 1, &op, &origin),
+			 TEEC_SUCCESS);
 	assert_int_equal(((uint8_t *)shm.buffer)[0], want);
 	TEEC_ReleaseSharedMemory(&shm);
 	assert_null(shm.buffer);
@@ -303,7 +320,8 @@ static void test_allocated_shm_partial_memref_with_offset(void **state)
 	size_t i;
 
 	open_invoke_tests(f);
-	assert_int_equal(TEEC_AllocateSharedMemory(&f->ctx, &shm), TEEC_SUCCESS);
+	assert_int_equal(TEEC_AllocateSharedMemory(&f->ctx, &shm),
+			 TEEC_SUCCESS);
 	b = shm.buffer;
 	for (i = 0; i < shm.size; i++)
 		b[i] = (uint8_t)(i * 5);
@@ -314,7 +332,8 @@ static void test_allocated_shm_partial_memref_with_offset(void **state)
 	op.params[2].memref.parent = &shm;
 	op.params[2].memref.offset = 4000;
 	op.params[2].memref.size = 1000;
-	assert_int_equal(TEEC_InvokeCommand(&f->s, 1, &op, &origin), TEEC_SUCCESS);
+	assert_int_equal(TEEC_InvokeCommand(&f->s, 1, &op, &origin),
+			 TEEC_SUCCESS);
 	assert_int_equal(b[4000], want);
 	assert_int_equal(b[0], 0); /* outside the partial range: untouched */
 	TEEC_ReleaseSharedMemory(&shm);
@@ -329,7 +348,8 @@ static void test_partial_memref_beyond_parent_is_bad_parameters(void **state)
 	uint32_t origin = 0;
 
 	open_invoke_tests(f);
-	assert_int_equal(TEEC_AllocateSharedMemory(&f->ctx, &shm), TEEC_SUCCESS);
+	assert_int_equal(TEEC_AllocateSharedMemory(&f->ctx, &shm),
+			 TEEC_SUCCESS);
 	memset(&op, 0, sizeof(op));
 	op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_PARTIAL_INPUT, TEEC_NONE,
 					 TEEC_NONE, TEEC_NONE);
@@ -343,7 +363,8 @@ static void test_partial_memref_beyond_parent_is_bad_parameters(void **state)
 	TEEC_CloseSession(&f->s);
 }
 
-static void test_partial_output_on_input_only_shm_is_bad_parameters(void **state)
+static void
+test_partial_output_on_input_only_shm_is_bad_parameters(void **state)
 {
 	struct fx *f = *state;
 	TEEC_SharedMemory shm = { .size = 100, .flags = TEEC_MEM_INPUT };
@@ -351,7 +372,8 @@ static void test_partial_output_on_input_only_shm_is_bad_parameters(void **state
 	uint32_t origin = 0;
 
 	open_invoke_tests(f);
-	assert_int_equal(TEEC_AllocateSharedMemory(&f->ctx, &shm), TEEC_SUCCESS);
+	assert_int_equal(TEEC_AllocateSharedMemory(&f->ctx, &shm),
+			 TEEC_SUCCESS);
 	memset(&op, 0, sizeof(op));
 	op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_PARTIAL_INOUT, TEEC_NONE,
 					 TEEC_NONE, TEEC_NONE);
@@ -366,7 +388,8 @@ static void test_partial_output_on_input_only_shm_is_bad_parameters(void **state
 static void register_and_sum(struct fx *f, uint8_t *buf, size_t len,
 			     bool expect_shadow)
 {
-	TEEC_SharedMemory shm = { .buffer = buf, .size = len,
+	TEEC_SharedMemory shm = { .buffer = buf,
+				  .size = len,
 				  .flags = TEEC_MEM_INPUT | TEEC_MEM_OUTPUT };
 	TEEC_Operation op;
 	uint32_t origin;
@@ -377,13 +400,15 @@ static void register_and_sum(struct fx *f, uint8_t *buf, size_t len,
 		buf[i] = (uint8_t)(i * 3 + 1);
 	want = sum8(buf, len);
 	open_invoke_tests(f);
-	assert_int_equal(TEEC_RegisterSharedMemory(&f->ctx, &shm), TEEC_SUCCESS);
+	assert_int_equal(TEEC_RegisterSharedMemory(&f->ctx, &shm),
+			 TEEC_SUCCESS);
 	assert_int_equal(shm.shadow_buffer != NULL, expect_shadow);
 	memset(&op, 0, sizeof(op));
-	op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_WHOLE, TEEC_NONE, TEEC_NONE,
-					 TEEC_NONE);
+	op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_WHOLE, TEEC_NONE,
+					 TEEC_NONE, TEEC_NONE);
 	op.params[0].memref.parent = &shm;
-	assert_int_equal(TEEC_InvokeCommand(&f->s, 1, &op, &origin), TEEC_SUCCESS);
+	assert_int_equal(TEEC_InvokeCommand(&f->s, 1, &op, &origin),
+			 TEEC_SUCCESS);
 	assert_int_equal(buf[0], want);
 	TEEC_ReleaseSharedMemory(&shm);
 	assert_ptr_equal(shm.buffer, buf); /* a registered buffer stays */
@@ -417,12 +442,14 @@ static void test_release_shared_memory_returns_pages(void **state)
 	uint32_t before;
 
 	/* The first call fills the driver's argument caches: warm up. */
-	assert_int_equal(TEEC_AllocateSharedMemory(&f->ctx, &shm), TEEC_SUCCESS);
+	assert_int_equal(TEEC_AllocateSharedMemory(&f->ctx, &shm),
+			 TEEC_SUCCESS);
 	TEEC_ReleaseSharedMemory(&shm);
 	shm.size = 50000;
 	before = lb_guest_pages_used(f->g);
 
-	assert_int_equal(TEEC_AllocateSharedMemory(&f->ctx, &shm), TEEC_SUCCESS);
+	assert_int_equal(TEEC_AllocateSharedMemory(&f->ctx, &shm),
+			 TEEC_SUCCESS);
 	assert_true(lb_guest_pages_used(f->g) > before);
 	TEEC_ReleaseSharedMemory(&shm);
 	assert_int_equal(lb_guest_pages_used(f->g), before);
@@ -447,8 +474,9 @@ static void cancel_main(struct tg_vcpu *vcpu, void *arg)
 	int i;
 
 	(void)vcpu;
-	for (i = 0; i < 2000 &&
-		    !__atomic_load_n(&c->op->started, __ATOMIC_ACQUIRE); i++)
+	for (i = 0;
+	     i < 2000 && !__atomic_load_n(&c->op->started, __ATOMIC_ACQUIRE);
+	     i++)
 		usleep(1000);
 	usleep(20000);
 	TEEC_RequestCancellation(c->op);
@@ -464,7 +492,8 @@ static void test_request_cancellation_cancels_a_running_command(void **state)
 	int idx;
 
 	assert_int_equal(TEEC_OpenSession(&f->ctx, &f->s, &yield_ta,
-					  TEEC_LOGIN_PUBLIC, NULL, NULL, &origin),
+					  TEEC_LOGIN_PUBLIC, NULL, NULL,
+					  &origin),
 			 TEEC_SUCCESS);
 	memset(&op, 0, sizeof(op));
 	op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INOUT, TEEC_NONE, TEEC_NONE,

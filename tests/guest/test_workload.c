@@ -36,8 +36,10 @@ static int group_teardown(void **state)
 
 static void test_mixed_workload_reports_no_mismatch(void **state)
 {
-	struct tg_workload_opts o = { .seconds = 0, .seed = 42,
-				      .bigbuf_mib = 8, .max_rounds = 2,
+	struct tg_workload_opts o = { .seconds = 0,
+				      .seed = 42,
+				      .bigbuf_mib = 8,
+				      .max_rounds = 2,
 				      .flags = TG_WL_VERBOSE };
 	struct lb_guest *g = lb_guest_create(1, 160);
 	struct tg_guest_counters *c;
@@ -60,8 +62,10 @@ static void test_mixed_workload_reports_no_mismatch(void **state)
 
 static void test_two_guests_run_mixed_workloads_side_by_side(void **state)
 {
-	struct tg_workload_opts o = { .seed = 7, .max_rounds = 2,
-				      .flags = TG_WL_NO_BIGBUF | TG_WL_NO_SPAWN };
+	struct tg_workload_opts o = { .seed = 7,
+				      .max_rounds = 2,
+				      .flags = TG_WL_NO_BIGBUF |
+					       TG_WL_NO_SPAWN };
 	struct lb_guest *g1 = lb_guest_create(1, 32);
 	struct lb_guest *g2 = lb_guest_create(2, 32);
 
@@ -93,7 +97,8 @@ static void test_hostile_catalogue_has_15_distinct_named_attacks(void **state)
 	}
 }
 
-static void test_hostile_workload_runs_every_attack_against_the_model(void **state)
+static void
+test_hostile_workload_runs_every_attack_against_the_model(void **state)
 {
 	struct tg_attack_result res[64];
 	struct tg_hostile_opts o = { .results = res };
@@ -148,9 +153,12 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mixed_workload_reports_no_mismatch),
-		cmocka_unit_test(test_two_guests_run_mixed_workloads_side_by_side),
-		cmocka_unit_test(test_hostile_catalogue_has_15_distinct_named_attacks),
-		cmocka_unit_test(test_hostile_workload_runs_every_attack_against_the_model),
+		cmocka_unit_test(
+			test_two_guests_run_mixed_workloads_side_by_side),
+		cmocka_unit_test(
+			test_hostile_catalogue_has_15_distinct_named_attacks),
+		cmocka_unit_test(
+			test_hostile_workload_runs_every_attack_against_the_model),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
