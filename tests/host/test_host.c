@@ -501,6 +501,62 @@ static void guest_killed_mid_call_leaves_nothing_pinned(void **state)
 	assert_int_equal(tg_machine_destroy(m), TG_OK);
 }
 
+#if defined(TG_HAVE_WORKLOADS) && defined(TG_HAVE_MEDIATOR) &&                \
+	defined(TG_HAVE_MODEL)
+#include <teegate/workload.h>
+
+static void mixed_guest(struct tg_vcpu *v, void *arg)
+{
+	struct tg_workload_opts o = { .seconds = 30, .seed = 7 };
+
+	(void)arg;
+	tg_workload_mixed(v, &o);
+}
+
+static void guest_killed_mid_workload_leaves_nothing_pinned(void **state)
+{
+	struct tg_machine *m = machine_new(256ull << 20);
+	struct tg_machine_pages ps;
+	struct tg_guest_stats gs;
+	struct tg_guest *g;
+	uint64_t t0 = now_ns();
+	bool saw_pins = false;
+	int ws;
+
+	(void)state;
+	g = guest_new(m, TG_GUEST_PROCESS, 8192, 2, mixed_guest, NULL);
+	/* kill it while the mediator holds pins for it, if we catch that */
+	while (now_ns() - t0 < 3000000000ull) {
+		assert_int_equal(tg_guest_stats(g, &gs), TG_OK);
+		if (gs.counters.calls > 20 && gs.pages_pinned) {
+			saw_pins = true;
+			break;
+		}
+	}
+	assert_int_equal(tg_guest_kill(g), TG_OK);
+	assert_int_equal(tg_guest_wait_timeout(g, 10000, &ws), TG_OK);
+	assert_true(WIFSIGNALED(ws));
+	printf("# killed after %llu calls, %s pins held\n",
+	       (unsigned long long)gs.counters.calls,
+	       saw_pins ? "with" : "without");
+	tg_machine_page_stats(m, &ps);
+	assert_int_equal(ps.pinned, 0);
+	assert_int_equal(ps.guest, 0);
+	assert_int_equal(ps.quarantined, 0);
+	assert_int_equal(ps.mediator, 0);
+	assert_int_equal(tg_model_threads_held(tg_machine_model(m), UINT32_MAX),
+			 0);
+	assert_int_equal(tg_machine_violations(m), 0);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+#else
+static void guest_killed_mid_workload_leaves_nothing_pinned(void **state)
+{
+	(void)state;
+	skip();
+}
+#endif
+
 static void exec_mode_guest_runs(void **state)
 {
 	struct tg_machine *m = machine_new(64ull << 20);
@@ -538,6 +594,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(trap_null_round_trip_is_measured),
 		cmocka_unit_test(thread_mode_guest_runs),
 		cmocka_unit_test(guest_killed_mid_call_leaves_nothing_pinned),
+		cmocka_unit_test(
+			guest_killed_mid_workload_leaves_nothing_pinned),
 		cmocka_unit_test(exec_mode_guest_runs),
 	};
 
