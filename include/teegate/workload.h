@@ -82,6 +82,13 @@ struct tg_attack {
 /* The catalogue; returns its length. */
 size_t tg_hostile_catalogue(const struct tg_attack **table);
 
+/*
+ * Write @e as text ("a0 = UNKNOWN_FUNCTION", "ret = BAD_PARAMETERS, origin
+ * COMMS", "clean answer") into @buf; returns @buf (for tables and docs).
+ */
+const char *tg_attack_expect_str(const struct tg_attack_expect *e, char *buf,
+				 size_t len);
+
 /* Outcome of one attack of the last tg_workload_hostile() run. */
 struct tg_attack_result {
 	uint32_t refused;     /* attempts that got the expected refusal */

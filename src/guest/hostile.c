@@ -89,7 +89,7 @@ static const struct tg_attack tg_hostile_table[] = {
 	/* docs/optee-ids.md: unknown cookie in UNREGISTER_SHM: ITEM_NOT_FOUND */
 	{ "unregister_forged_cookie",
 	  "UNREGISTER_SHM of a cookie never registered",
-	  { TG_EXPECT_MSG, TEEC_ERROR_ITEM_NOT_FOUND, 0 } },
+	  MSG(TEEC_ERROR_ITEM_NOT_FOUND) },
 	{ "foreign_session", "INVOKE_COMMAND on a session id not opened by us",
 	  BADPARAM },
 	{ "resume_no_call", "RETURN_FROM_RPC with no call suspended (thread 0)",
@@ -104,6 +104,10 @@ static const struct tg_attack tg_hostile_table[] = {
 	{ "exhaust_pinned_pages",
 	  "register 16000-page buffers (one page aliased) until refused",
 	  MSG(TEEC_ERROR_OUT_OF_MEMORY) },
+	/* docs/optee-ids.md: "in use by a call in flight: BUSY" */
+	{ "unregister_in_use",
+	  "UNREGISTER_SHM of the buffer holding a suspended REGD_ARG call",
+	  MSG(TEEC_ERROR_BUSY) },
 	{ "toctou_arg",
 	  "scribble on the argument from a second vCPU during calls", CLEAN },
 	{ "toctou_pagelist",
@@ -117,6 +121,74 @@ size_t tg_hostile_catalogue(const struct tg_attack **table)
 	if (table)
 		*table = tg_hostile_table;
 	return NUM_ATTACKS;
+}
+
+static const char *a0_name(uint32_t a0)
+{
+	switch (a0) {
+	case OPTEE_SMC_RETURN_OK:
+		return "OK";
+	case OPTEE_SMC_RETURN_ETHREAD_LIMIT:
+		return "ETHREAD_LIMIT";
+	case OPTEE_SMC_RETURN_EBUSY:
+		return "EBUSY";
+	case OPTEE_SMC_RETURN_ERESUME:
+		return "ERESUME";
+	case OPTEE_SMC_RETURN_EBADADDR:
+		return "EBADADDR";
+	case OPTEE_SMC_RETURN_EBADCMD:
+		return "EBADCMD";
+	case OPTEE_SMC_RETURN_ENOMEM:
+		return "ENOMEM";
+	case OPTEE_SMC_RETURN_ENOTAVAIL:
+		return "ENOTAVAIL";
+	case OPTEE_SMC_RETURN_UNKNOWN_FUNCTION:
+		return "UNKNOWN_FUNCTION";
+	default:
+		return "?";
+	}
+}
+
+static const char *ret_name(uint32_t ret)
+{
+	switch (ret) {
+	case TEEC_ERROR_BAD_PARAMETERS:
+		return "BAD_PARAMETERS";
+	case TEEC_ERROR_OUT_OF_MEMORY:
+		return "OUT_OF_MEMORY";
+	case TEEC_ERROR_ITEM_NOT_FOUND:
+		return "ITEM_NOT_FOUND";
+	case TEEC_ERROR_BUSY:
+		return "BUSY";
+	case TEEC_ERROR_ACCESS_DENIED:
+		return "ACCESS_DENIED";
+	default:
+		return "?";
+	}
+}
+
+const char *tg_attack_expect_str(const struct tg_attack_expect *e, char *buf,
+				 size_t len)
+{
+	static const char *const origins[] = { "any", "API", "COMMS", "TEE",
+					       "TRUSTED_APP" };
+
+	if (!buf || !len)
+		return buf;
+	switch (e->kind) {
+	case TG_EXPECT_A0:
+		snprintf(buf, len, "a0 = %s", a0_name(e->code));
+		break;
+	case TG_EXPECT_MSG:
+		snprintf(buf, len, "a0 = OK, ret = %s, origin %s",
+			 ret_name(e->code),
+			 e->origin < 5 ? origins[e->origin] : "?");
+		break;
+	default:
+		snprintf(buf, len, "a clean answer (no crash, known a0)");
+		break;
+	}
+	return buf;
 }
 
 /* What one attempt got. */
@@ -274,6 +346,72 @@ static void exhaust_bufs(struct hctx *h, uint64_t pages, uint32_t max,
 	}
 	for (i = 0; i < n; i++)
 		unregister_cookie(h, base + i);
+}
+
+/*
+ * Register a page, put a call's argument in it, suspend that call
+ * (CALL_WITH_REGD_ARG) and try to unregister the page meanwhile.
+ */
+static void unregister_in_use(struct hctx *h, struct outcome *o)
+{
+	const uint64_t cookie = 0x4B000001ull;
+	struct optee_msg_arg *a;
+	uint64_t page, regs[8];
+	struct outcome reg;
+
+	memset(o, 0, sizeof(*o));
+	if (tg_alloc_pages(h->vcpu, 1, &page))
+		return;
+	a = tg_ipa_ptr(h->vcpu, page);
+	memset(h->list, 0, PG);
+	((uint64_t *)(void *)h->list)[0] = page;
+	a = msg_init(h, OPTEE_MSG_CMD_REGISTER_SHM, 1);
+	a->params[0].attr =
+		OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT | OPTEE_MSG_ATTR_NONCONTIG;
+	a->params[0].u.tmem.buf_ptr = h->list_ipa;
+	a->params[0].u.tmem.size = PG;
+	a->params[0].u.tmem.shm_ref = cookie;
+	raw_msg(h, &reg);
+	if (!reg.msg || reg.ret != TEEC_SUCCESS) {
+		*o = reg;
+		tg_free_pages(h->vcpu, page, 1);
+		return;
+	}
+	a = tg_ipa_ptr(h->vcpu, page);
+	memset(a, 0, PG);
+	a->cmd = OPTEE_MSG_CMD_INVOKE_COMMAND;
+	if (h->yield_session) {
+		a->session = h->yield_session;
+		a->func = MODEL_TA_YIELD_CMD_YIELD;
+		a->num_params = 1;
+		a->params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INOUT;
+		a->params[0].u.value.a = 2;
+	} else {
+		a->session = h->stats_session;
+		a->func = PTA_STATS_CMD_GET_TIME;
+		a->num_params = 2;
+		a->params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_OUTPUT;
+		a->params[1].attr = OPTEE_MSG_ATTR_TYPE_VALUE_OUTPUT;
+	}
+	memset(regs, 0, sizeof(regs));
+	regs[0] = OPTEE_SMC_CALL_WITH_REGD_ARG;
+	regs[1] = cookie >> 32;
+	regs[2] = (uint32_t)cookie;
+	regs[3] = 0;
+	tg_smc(h->vcpu, regs);
+	if (OPTEE_SMC_RETURN_IS_RPC(regs[0])) {
+		struct optee_msg_arg *u =
+			msg_init(h, OPTEE_MSG_CMD_UNREGISTER_SHM, 1);
+
+		u->params[0].attr = OPTEE_MSG_ATTR_TYPE_RMEM_INPUT;
+		u->params[0].u.rmem.shm_ref = cookie;
+		raw_msg(h, o);
+		raw_finish(h, regs);
+	} else {
+		o->a0 = (uint32_t)regs[0]; /* could not suspend it */
+	}
+	unregister_cookie(h, cookie);
+	tg_free_pages(h->vcpu, page, 1);
 }
 
 /*
@@ -547,6 +685,8 @@ static void run_attack(struct hctx *h, size_t i, struct outcome *o)
 		exhaust_bufs(h, 1, 2048, o);
 	else if (!strcmp(name, "exhaust_pinned_pages"))
 		exhaust_bufs(h, 16000, 64, o);
+	else if (!strcmp(name, "unregister_in_use"))
+		unregister_in_use(h, o);
 	else if (!strcmp(name, "toctou_arg"))
 		toctou(h, false, o);
 	else if (!strcmp(name, "toctou_pagelist"))

@@ -92,6 +92,14 @@ static void test_hostile_catalogue_has_15_distinct_named_attacks(void **state)
 		assert_non_null(t[i].name);
 		assert_non_null(t[i].what);
 		assert_true(strlen(t[i].name) > 0);
+		{
+			char buf[96];
+
+			printf("  | %s | %s | %s |\n", t[i].name, t[i].what,
+			       tg_attack_expect_str(&t[i].expect, buf,
+						    sizeof(buf)));
+			assert_null(strchr(buf, '?'));
+		}
 		for (j = 0; j < i; j++)
 			assert_string_not_equal(t[i].name, t[j].name);
 	}
