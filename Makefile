@@ -5,7 +5,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all build demo test clean
+.PHONY: all build demo test fuzz-smoke clean
 
 all: build
 
@@ -19,5 +19,9 @@ demo: build
 test:
 	tools/run-tests.sh
 
+# Each libFuzzer harness for 60 s (clang, ASan+UBSan); see docs/fuzzing.md.
+fuzz-smoke:
+	fuzz/run.sh 60
+
 clean:
-	rm -rf $(BUILD) build-*
+	rm -rf $(BUILD) build-* build-logs

@@ -480,6 +480,21 @@ void call_run(struct tg_domain *d, struct optee_call *c, uint64_t tee[8],
 
 /* ---- answers from the guest -------------------------------------------- */
 
+/* The guest's RPC argument, copied whole: optee_msg_arg's layout with a
+ * fixed parameter array. */
+struct rpc_arg_copy {
+	uint32_t cmd, func, session, cancel_id, pad, ret, ret_origin;
+	uint32_t num_params;
+	struct optee_msg_param params[TG_MAX_RPC_PARAMS];
+};
+
+_Static_assert(offsetof(struct rpc_arg_copy, ret) ==
+		       offsetof(struct optee_msg_arg, ret),
+	       "rpc_arg_copy must match optee_msg_arg");
+_Static_assert(offsetof(struct rpc_arg_copy, params) ==
+		       offsetof(struct optee_msg_arg, params),
+	       "rpc_arg_copy must match optee_msg_arg");
+
 static __attribute__((cold, noinline)) void
 rpc_alloc_answer(struct tg_domain *d, struct optee_call *c, const uint64_t g[8],
 		 uint64_t tee[8])
@@ -646,10 +661,7 @@ static __attribute__((cold, noinline)) void rpc_cmd_answer(struct tg_domain *d,
 							   struct optee_call *c)
 {
 	struct tg_port *port = &d->med->port;
-	struct {
-		struct optee_msg_arg hdr;
-		struct optee_msg_param params[TG_MAX_RPC_PARAMS];
-	} g;
+	struct rpc_arg_copy g;
 	struct optee_msg_arg *s;
 	uint64_t gipa = 0;
 	uint32_t i, n, type;
@@ -665,8 +677,8 @@ static __attribute__((cold, noinline)) void rpc_cmd_answer(struct tg_domain *d,
 		s->ret_origin = TEEC_ORIGIN_COMMS;
 		return;
 	}
-	s->ret = g.hdr.ret;
-	s->ret_origin = g.hdr.ret_origin;
+	s->ret = g.ret;
+	s->ret_origin = g.ret_origin;
 	if (s->cmd == OPTEE_RPC_CMD_SHM_ALLOC) {
 		rpc_shm_alloc_answer(d, s, &g.params[0]);
 		return;
