@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * A port for a hypervisor without guests, and the verdict on a probe.
+ *
+ * Enough for tg_mediator_create() (which probes the TEE over smc()),
+ * tg_domain_create()/tg_domain_destroy() (VM_CREATED/VM_DESTROYED) and
+ * fast calls through tg_handle_smc(). No page belongs to any guest, so
+ * every guest memory operation is refused, and there is no pool for
+ * mediator shared memory: a std call fails cleanly. The hosted platform
+ * (src/host) brings the real thing: its own port over the same RAM.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <teegate/optee_abi.h>
+
+#include "internal.h"
+
+static int no_pin(void *ctx, uint32_t client_id, const uint64_t *guest_ipa,
+		  uint64_t *pa, uint32_t count)
+{
+	(void)ctx, (void)client_id, (void)guest_ipa, (void)pa, (void)count;
+	return TG_EFAULT;
+}
+
+static void no_unpin(void *ctx, uint32_t client_id, const uint64_t *pa,
+		     uint32_t count)
+{
+	(void)ctx, (void)client_id, (void)pa, (void)count;
+}
+
+static int no_copy_from(void *ctx, uint32_t client_id, void *dst,
+			uint64_t guest_ipa, uint32_t len)
+{
+	(void)ctx, (void)client_id, (void)dst, (void)guest_ipa, (void)len;
+	return TG_EFAULT;
+}
+
+static int no_copy_to(void *ctx, uint32_t client_id, uint64_t guest_ipa,
+		      const void *src, uint32_t len)
+{
+	(void)ctx, (void)client_id, (void)guest_ipa, (void)src, (void)len;
+	return TG_EFAULT;
+}
+
+static void *heap_alloc(void *ctx, size_t size)
+{
+	(void)ctx;
+	return malloc(size);
+}
+
+static void heap_free(void *ctx, void *ptr, size_t size)
+{
+	(void)ctx, (void)size;
+	free(ptr);
+}
+
+static void *no_shm_alloc(void *ctx, uint32_t npages, uint64_t *pa)
+{
+	(void)ctx, (void)npages;
+	*pa = 0;
+	return NULL;
+}
+
+static void no_shm_free(void *ctx, void *va, uint32_t npages)
+{
+	(void)ctx, (void)va, (void)npages;
+}
+
+static void relay_smc(void *ctx, uint64_t regs[8])
+{
+	tg_qemu_smc(ctx, TG_QEMU_CPU_ANY, regs);
+}
+
+static struct tg_lock *mutex_create(void *ctx)
+{
+	pthread_mutex_t *m = malloc(sizeof(*m));
+
+	(void)ctx;
+	if (m)
+		pthread_mutex_init(m, NULL);
+	return (struct tg_lock *)m;
+}
+
+static void mutex_destroy(void *ctx, struct tg_lock *lock)
+{
+	(void)ctx;
+	pthread_mutex_destroy((pthread_mutex_t *)lock);
+	free(lock);
+}
+
+static void mutex_lock(void *ctx, struct tg_lock *lock)
+{
+	(void)ctx;
+	pthread_mutex_lock((pthread_mutex_t *)lock);
+}
+
+static void mutex_unlock(void *ctx, struct tg_lock *lock)
+{
+	(void)ctx;
+	pthread_mutex_unlock((pthread_mutex_t *)lock);
+}
+
+static void stderr_log(void *ctx, enum tg_log_level level, uint32_t client_id,
+		       const char *msg, uint64_t value)
+{
+	struct tg_qemu *q = ctx;
+
+	if (q->port_verbose || level == TG_LOG_ERROR)
+		fprintf(stderr, "teegate[%u] client %u: %s 0x%llx\n", level,
+			client_id, msg, (unsigned long long)value);
+}
+
+void tg_qemu_port_init(struct tg_port *port, struct tg_qemu *q, bool verbose)
+{
+	q->port_verbose = verbose;
+	*port = (struct tg_port){
+		.ctx = q,
+		.pin_pages = no_pin,
+		.unpin_pages = no_unpin,
+		.copy_from_guest = no_copy_from,
+		.copy_to_guest = no_copy_to,
+		.alloc = heap_alloc,
+		.free = heap_free,
+		.shm_alloc = no_shm_alloc,
+		.shm_free = no_shm_free,
+		.smc = relay_smc,
+		.lock_create = mutex_create,
+		.lock_destroy = mutex_destroy,
+		.lock = mutex_lock,
+		.unlock = mutex_unlock,
+		.log = stderr_log,
+		.raise_notif_irq = NULL,
+	};
+}
+
+int tg_qemu_check_probe(int rc, const struct tg_tee_info *info, char *msg,
+			size_t msglen)
+{
+	if (rc == TG_ENOTEE || (rc == TG_OK && !info)) {
+		snprintf(msg, msglen,
+			 "no OP-TEE answered (CALLS_UID is not OP-TEE's): "
+			 "check that the firmware has OP-TEE as BL32 "
+			 "(TF-A SPD=opteed) and see sw.log");
+		return TG_QEMU_ENOTEE;
+	}
+	if (rc != TG_OK) {
+		snprintf(msg, msglen,
+			 "OP-TEE answered but the probe failed (%s): it "
+			 "needs dynamic shared memory (OP-TEE's default)",
+			 tg_strerror(rc));
+		return TG_QEMU_EPROTO;
+	}
+	if (!info->virtualization) {
+		snprintf(msg, msglen,
+			 "OP-TEE %u.%u answered without virtualization "
+			 "support: exactly one guest can use it (rebuild "
+			 "OP-TEE with CFG_NS_VIRTUALIZATION=y for more)",
+			 info->os_rev_major, info->os_rev_minor);
+		return TG_QEMU_ENOVIRT;
+	}
+	snprintf(msg, msglen,
+		 "OP-TEE %u.%u (build 0x%x) with virtualization, %u threads, "
+		 "capabilities 0x%x",
+		 info->os_rev_major, info->os_rev_minor, info->os_build_id,
+		 info->thread_count, info->sec_caps);
+	return TG_QEMU_OK;
+}
