@@ -175,13 +175,31 @@ static void notif_drain(struct tg_optee *drv, struct tg_vcpu *vcpu)
 		do_bottom_half(drv);
 }
 
+/* Is a TEE thread sleeping in a WAIT of ours? */
+static bool notif_have_waiters(struct tg_optee *drv)
+{
+	struct notif_entry *e;
+	bool any = false;
+
+	pthread_mutex_lock(&drv->notif_lock);
+	for (e = drv->notif; e && !any; e = e->next)
+		any = e->waiters > 0;
+	pthread_mutex_unlock(&drv->notif_lock);
+	return any;
+}
+
+/*
+ * The notification vCPU. Besides the interrupt, it polls the TEE once per
+ * slice while a WAIT is pending: an interrupt lost on the way (through a
+ * hypervisor and a mediator) must not leave a TEE thread asleep forever.
+ */
 static void notif_vcpu_main(struct tg_vcpu *vcpu, void *arg)
 {
 	struct tg_optee *drv = arg;
 	uint32_t slice = drv->cfg.notif_poll_ms ? drv->cfg.notif_poll_ms : 50;
 
 	while (!notif_stopping(drv)) {
-		if (tg_notif_wait(vcpu, slice) == 1)
+		if (tg_notif_wait(vcpu, slice) == 1 || notif_have_waiters(drv))
 			notif_drain(drv, vcpu);
 	}
 }
