@@ -353,12 +353,23 @@ int tg_optee_get(struct tg_vcpu *vcpu, struct tg_optee **out)
 
 void tg_optee_put(struct tg_optee *drv)
 {
+	struct tg_optee **pp;
 	bool last;
 
 	if (!drv)
 		return;
 	pthread_mutex_lock(&registry_lock);
 	last = --drv->refs == 0;
+	if (last) {
+		/* Out of the registry before anyone can take a new ref. */
+		for (pp = &registry; *pp; pp = &(*pp)->reg_next) {
+			if (*pp == drv) {
+				*pp = drv->reg_next;
+				break;
+			}
+		}
+		drv->registered = false;
+	}
 	pthread_mutex_unlock(&registry_lock);
 	if (last)
 		tg_optee_remove(drv);
