@@ -20,6 +20,13 @@ enum { TG_QEMU_LOG_NW = 0, TG_QEMU_LOG_SW, TG_QEMU_LOG_QEMU, TG_QEMU_NLOGS };
 #define TG_QEMU_OPTEE_SHM_PA 0x42000000ull
 #define TG_QEMU_OPTEE_SHM_SIZE 0x200000ull
 
+/*
+ * The top MiB of RAM belongs to the backend: the mailbox page, then a pool
+ * of pages for tg_qemu_port_init()'s shm_alloc().
+ */
+#define TG_QEMU_TOP_SIZE 0x100000ull
+#define TG_QEMU_POOL_PAGES ((TG_QEMU_TOP_SIZE - TG_RELAY_MAILBOX_SIZE) / 4096)
+
 /**
  * struct tg_qemu_cpu - the host side of one relay slot.
  * @lock:     serialises the users of the slot.
@@ -43,7 +50,10 @@ struct tg_qemu {
 	struct tg_qemu_cpu cpu[TG_QEMU_MAX_CPUS];
 	double boot_ms;
 	int dead; /* atomic: QEMU seen gone */
-	bool port_verbose; /* tg_qemu_port_init() */
+	/* tg_qemu_port_init(): its log level and its shm pool */
+	bool port_verbose;
+	pthread_mutex_t pool_lock;
+	uint8_t pool_used[TG_QEMU_POOL_PAGES];
 
 	char workdir[TG_QEMU_PATH_MAX]; /* "" once removed */
 	int log_fd[TG_QEMU_NLOGS];      /* read side, for tails */

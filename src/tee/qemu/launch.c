@@ -745,9 +745,10 @@ int tg_qemu_start(const struct tg_qemu_config *cfg, struct tg_qemu **out,
 		q->log_fd[i] = -1;
 	q->ram_size = ram;
 	q->ncpus = cpus;
-	q->mailbox_pa = TG_QEMU_RAM_BASE + ram - (1ull << 20);
+	q->mailbox_pa = TG_QEMU_RAM_BASE + ram - TG_QEMU_TOP_SIZE;
 	for (i = 0; i < TG_QEMU_MAX_CPUS; i++)
 		pthread_mutex_init(&q->cpu[i].lock, NULL);
+	pthread_mutex_init(&q->pool_lock, NULL);
 
 	rc = make_workdir(q, cfg, err, errlen);
 	if (!rc)
@@ -862,6 +863,7 @@ void tg_qemu_stop(struct tg_qemu *q)
 			close(q->log_fd[i]);
 	for (i = 0; i < TG_QEMU_MAX_CPUS; i++)
 		pthread_mutex_destroy(&q->cpu[i].lock);
+	pthread_mutex_destroy(&q->pool_lock);
 	free(q);
 }
 
@@ -893,7 +895,8 @@ uint32_t tg_qemu_reserved(const struct tg_qemu *q, struct tg_mem_region *out,
 		{ TG_RELAY_LOAD_PA,
 		  (q->relay_size + TG_PAGE_SIZE - 1) & ~(uint64_t)TG_PAGE_MASK,
 		  "relay firmware" },
-		{ q->mailbox_pa, TG_RELAY_MAILBOX_SIZE, "relay mailbox" },
+		{ q->mailbox_pa, TG_QEMU_TOP_SIZE,
+		  "relay mailbox and probe-port pool" },
 	};
 	uint32_t n = sizeof(regions) / sizeof(regions[0]);
 	uint32_t i;

@@ -5,13 +5,14 @@
  * Enough for tg_mediator_create() (which probes the TEE over smc()),
  * tg_domain_create()/tg_domain_destroy() (VM_CREATED/VM_DESTROYED) and
  * fast calls through tg_handle_smc(). No page belongs to any guest, so
- * every guest memory operation is refused, and there is no pool for
- * mediator shared memory: a std call fails cleanly. The hosted platform
+ * every guest memory operation is refused; mediator shared memory (shadow
+ * pages) comes from the 255 pages above the mailbox. The hosted platform
  * (src/host) brings the real thing: its own port over the same RAM.
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <teegate/optee_abi.h>
 
@@ -56,16 +57,53 @@ static void heap_free(void *ctx, void *ptr, size_t size)
 	free(ptr);
 }
 
-static void *no_shm_alloc(void *ctx, uint32_t npages, uint64_t *pa)
+/*
+ * First fit over the pool pages above the mailbox: the mediator allocates
+ * a few shadow pages per domain, rarely.
+ */
+static void *pool_shm_alloc(void *ctx, uint32_t npages, uint64_t *pa)
 {
-	(void)ctx, (void)npages;
+	struct tg_qemu *q = ctx;
+	uint32_t first, n;
+	void *va = NULL;
+
 	*pa = 0;
-	return NULL;
+	if (!npages || npages > TG_QEMU_POOL_PAGES)
+		return NULL;
+	pthread_mutex_lock(&q->pool_lock);
+	for (first = 0; first + npages <= TG_QEMU_POOL_PAGES; first++) {
+		for (n = 0; n < npages && !q->pool_used[first + n]; n++)
+			;
+		if (n < npages) {
+			first += n;
+			continue;
+		}
+		memset(q->pool_used + first, 1, npages);
+		*pa = q->mailbox_pa + TG_RELAY_MAILBOX_SIZE +
+		      (uint64_t)first * TG_PAGE_SIZE;
+		va = q->ram + (*pa - TG_QEMU_RAM_BASE);
+		memset(va, 0, (size_t)npages * TG_PAGE_SIZE);
+		break;
+	}
+	pthread_mutex_unlock(&q->pool_lock);
+	return va;
 }
 
-static void no_shm_free(void *ctx, void *va, uint32_t npages)
+static void pool_shm_free(void *ctx, void *va, uint32_t npages)
 {
-	(void)ctx, (void)va, (void)npages;
+	struct tg_qemu *q = ctx;
+	uint64_t first;
+
+	if (!va)
+		return;
+	first = ((uint64_t)((uint8_t *)va - q->ram) + TG_QEMU_RAM_BASE -
+		 q->mailbox_pa - TG_RELAY_MAILBOX_SIZE) /
+		TG_PAGE_SIZE;
+	if (first + npages > TG_QEMU_POOL_PAGES)
+		return;
+	pthread_mutex_lock(&q->pool_lock);
+	memset(q->pool_used + first, 0, npages);
+	pthread_mutex_unlock(&q->pool_lock);
 }
 
 static void relay_smc(void *ctx, uint64_t regs[8])
@@ -123,8 +161,8 @@ void tg_qemu_port_init(struct tg_port *port, struct tg_qemu *q, bool verbose)
 		.copy_to_guest = no_copy_to,
 		.alloc = heap_alloc,
 		.free = heap_free,
-		.shm_alloc = no_shm_alloc,
-		.shm_free = no_shm_free,
+		.shm_alloc = pool_shm_alloc,
+		.shm_free = pool_shm_free,
 		.smc = relay_smc,
 		.lock_create = mutex_create,
 		.lock_destroy = mutex_destroy,

@@ -192,7 +192,9 @@ int tg_qemu_check_probe(int rc, const struct tg_tee_info *info, char *msg,
  * tg_qemu_port_init() - a port for a hypervisor without guests (probing,
  * tests, tools): smc() goes through the relay on any idle CPU; guest
  * memory operations refuse everything (no guest owns a page); shm_alloc()
- * fails; alloc, locks and log use libc (log to stderr when @verbose).
+ * takes pages from the backend's own pool (the top MiB of RAM, above the
+ * mailbox, about 1 MiB); alloc, locks and log use libc (log to stderr when
+ * @verbose). The port's context is @q.
  */
 void tg_qemu_port_init(struct tg_port *port, struct tg_qemu *q, bool verbose);
 
