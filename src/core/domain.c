@@ -79,6 +79,34 @@ static struct tg_domain *slot_find_locked(struct tg_mediator *med,
 	return NULL;
 }
 
+/*
+ * Fair sharing of the TEE's threads. Every thread a guest holds is a call
+ * of it in flight: inside the SMC or suspended in an RPC, which a hostile
+ * guest can leave unanswered. While two or more domains are live, each
+ * may hold at most all but one of the TEE's threads, so no guest alone
+ * can starve the others: the last thread stays within their reach. (With
+ * as many hogging guests as threads, the others wait until one finishes;
+ * docs/threat-model.md.) Called with the table lock held whenever the
+ * number of live domains changes; the call path only reads call_cap.
+ */
+static void update_call_caps(struct tg_mediator *med)
+{
+	uint32_t threads = med->tee.thread_count, fair = threads, i;
+
+	if (med->live_domains >= 2 && threads >= 2)
+		fair = threads - 1;
+	for (i = 0; i < med->nslots; i++) {
+		struct tg_domain *d = &med->slots[i];
+		uint32_t st = atomic_load(&d->state);
+
+		if (st != SLOT_LIVE && st != SLOT_DYING)
+			continue;
+		atomic_store(&d->call_cap, d->limits.max_calls < fair
+						   ? d->limits.max_calls
+						   : fair);
+	}
+}
+
 static void vm_destroyed(struct tg_mediator *med, uint32_t client_id)
 {
 	uint64_t regs[8] = { OPTEE_SMC_VM_DESTROYED, client_id };
@@ -140,7 +168,10 @@ int tg_domain_create(struct tg_mediator *med, uint32_t client_id,
 			goto err_free;
 		}
 	}
+	med->port.lock(med->port.ctx, med->table_lock);
 	atomic_store(&d->state, SLOT_LIVE);
+	update_call_caps(med);
+	med->port.unlock(med->port.ctx, med->table_lock);
 	tg_log(med, TG_LOG_INFO, client_id, "domain created", 0);
 	return TG_OK;
 
@@ -150,6 +181,7 @@ err_release:
 	med->port.lock(med->port.ctx, med->table_lock);
 	atomic_store(&d->state, SLOT_TOMB);
 	med->live_domains--;
+	update_call_caps(med);
 out_unlock:
 	med->port.unlock(med->port.ctx, med->table_lock);
 	return rc;
@@ -181,6 +213,7 @@ static int destroy_step(struct tg_mediator *med, struct tg_domain *d)
 	med->port.lock(med->port.ctx, med->table_lock);
 	atomic_store(&d->state, SLOT_TOMB);
 	med->live_domains--;
+	update_call_caps(med);
 	med->port.unlock(med->port.ctx, med->table_lock);
 	tg_log(med, TG_LOG_INFO, dom_id(d), "domain destroyed", 0);
 	return TG_OK;

@@ -162,7 +162,6 @@ struct optee_call {
 	uint32_t index;
 	uint32_t rpc_func;	 /* the RPC the TEE is waiting on */
 	uint64_t rpc_a1, rpc_a2; /* the TEE's a1, a2 of that RPC */
-	uint32_t vcpu;
 	uint32_t cmd;
 	uint32_t num_params;
 	uint32_t session;
@@ -222,6 +221,12 @@ struct tg_domain {
 
 	struct optee_call *calls; /* limits.max_calls slots */
 	_Atomic uint32_t calls_busy;
+	/*
+	 * TEE threads this domain may hold at once: its limit, and never all
+	 * of the TEE's threads while other domains exist (fair sharing, see
+	 * domain.c:update_call_caps()).
+	 */
+	_Atomic uint32_t call_cap;
 
 	struct shm_buf *shm[TG_SHM_HASH_BUCKETS];
 	uint32_t shm_count;
@@ -325,15 +330,16 @@ static inline struct tg_domain *domain_get(struct tg_mediator *med,
 	struct tg_domain *d =
 		&med->slots[slot_hash(client_id, med->nslots - 1)];
 
-	if (likely(atomic_load_explicit(&d->client_id, memory_order_relaxed) ==
-			   client_id &&
-		   atomic_load(&d->state) == SLOT_LIVE)) {
-		atomic_fetch_add(&d->active, 1);
-		if (likely(atomic_load(&d->state) == SLOT_LIVE &&
-			   atomic_load(&d->client_id) == client_id))
-			return d;
-		atomic_fetch_sub(&d->active, 1);
-	}
+	/*
+	 * Announce first, then check: on a miss the count of a slot that is
+	 * not ours rose for a moment, which only makes a destroyer of that
+	 * slot wait a little longer.
+	 */
+	atomic_fetch_add(&d->active, 1);
+	if (likely(atomic_load(&d->state) == SLOT_LIVE &&
+		   atomic_load(&d->client_id) == client_id))
+		return d;
+	atomic_fetch_sub(&d->active, 1);
 	return domain_get_slow(med, client_id);
 }
 

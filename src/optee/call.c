@@ -20,15 +20,16 @@ static void reply(uint64_t regs[8], uint32_t a0)
 }
 
 /*
- * Take a free call slot. @calls_busy reserves one first, so a free slot
- * exists while we scan: a slot is marked FREE before its reservation is
- * dropped.
+ * Take a free call slot, if the domain may hold one more TEE thread
+ * (call_cap). @calls_busy reserves one first, so a free slot exists while
+ * we scan: a slot is marked FREE before its reservation is dropped.
  */
 inline struct optee_call *call_alloc(struct tg_domain *d)
 {
 	uint32_t i, max = d->limits.max_calls;
 
-	if (atomic_fetch_add(&d->calls_busy, 1) >= max) {
+	if (atomic_fetch_add(&d->calls_busy, 1) >=
+	    atomic_load_explicit(&d->call_cap, memory_order_relaxed)) {
 		atomic_fetch_sub(&d->calls_busy, 1);
 		return NULL;
 	}
@@ -213,8 +214,8 @@ void std_call(struct tg_domain *d, uint32_t vcpu, uint64_t regs[8],
 		reply(regs, OPTEE_SMC_RETURN_ETHREAD_LIMIT);
 		return;
 	}
+	(void)vcpu; /* calls may be resumed from any vCPU, as in Linux */
 	c->entry = entry;
-	c->vcpu = vcpu;
 	if (!std_call_prepare(d, c, regs))
 		return;
 	ctr_call(d, TG_KIND_STD_CALL);

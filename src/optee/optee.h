@@ -154,8 +154,18 @@ static inline bool call_transition(struct tg_domain *d, struct optee_call *c,
 	uint32_t expected = from;
 
 	(void)d;
-	return call_edge_ok(from, to) &&
-	       atomic_compare_exchange_strong(&c->state, &expected, to);
+	if (!call_edge_ok(from, to))
+		return false;
+	/*
+	 * A RUNNING call belongs to the vCPU (or teardown step) running it:
+	 * only its owner moves it on, and a release store publishes what it
+	 * wrote. FREE and SUSPENDED calls are up for grabs: compare-and-swap.
+	 */
+	if (from == CALL_RUNNING) {
+		atomic_store_explicit(&c->state, to, memory_order_release);
+		return true;
+	}
+	return atomic_compare_exchange_strong(&c->state, &expected, to);
 }
 
 struct optee_call *call_claim_suspended(struct tg_domain *d, bool any,

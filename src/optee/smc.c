@@ -129,9 +129,9 @@ static void emulate(struct tg_domain *d, uint32_t fid, uint64_t regs[8])
 		answer(regs, d->med->calls_count, 0, 0, 0);
 		break;
 	case OPTEE_SMC_GET_THREAD_COUNT:
-		/* What this guest can use at once. */
-		if (threads > d->limits.max_calls)
-			threads = d->limits.max_calls;
+		/* What this guest can use at once (fair share). */
+		if (threads > atomic_load(&d->call_cap))
+			threads = atomic_load(&d->call_cap);
 		answer(regs, OPTEE_SMC_RETURN_OK, threads, 0, 0);
 		break;
 	case OPTEE_SMC_ENABLE_SHM_CACHE:

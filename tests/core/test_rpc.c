@@ -838,6 +838,50 @@ teardown_without_virtualization_keeps_refused_buffer_pinned(void **s)
 	fake_destroy(f);
 }
 
+static void one_guest_cannot_hold_every_tee_thread(void **s)
+{
+	struct env *e = *s;
+	struct gdrv g = { 0 };
+	uint64_t r[8], r2[8], r3[8];
+
+	/* 4 TEE threads, 2 domains: each may hold 3 */
+	invoke_msg(e, G1, 1);
+	e->f->std_fn = tee_foreign_intr_once;
+	rpc_call(e, G1, OPTEE_SMC_CALL_WITH_ARG, r);
+	rpc_call(e, G1, OPTEE_SMC_CALL_WITH_ARG, r2);
+	rpc_call(e, G1, OPTEE_SMC_CALL_WITH_ARG, r3);
+	assert_int_equal(r3[0], OPTEE_SMC_RETURN_RPC_FOREIGN_INTR);
+	/* the hog never answers; its fourth call is held back */
+	{
+		uint64_t r4[8];
+
+		rpc_call(e, G1, OPTEE_SMC_CALL_WITH_ARG, r4);
+		assert_int_equal(r4[0], OPTEE_SMC_RETURN_ETHREAD_LIMIT);
+	}
+	/* ... so the other guest still gets the last TEE thread */
+	e->f->std_fn = NULL;
+	open_session(e, G2);
+	set_regs(r2, OPTEE_SMC_GET_THREAD_COUNT, 0, 0, 0);
+	tg_handle_smc(e->med, G1, 0, r2);
+	assert_int_equal(r2[1], 3);
+	/* alone, a domain may use every thread */
+	assert_true(fake_destroy_domain(e->med, G2) >= 0);
+	set_regs(r2, OPTEE_SMC_GET_THREAD_COUNT, 0, 0, 0);
+	tg_handle_smc(e->med, G1, 0, r2);
+	assert_int_equal(r2[1], 4);
+	e->f->std_fn = tee_foreign_intr_once;
+	{
+		uint64_t r4[8];
+
+		rpc_call(e, G1, OPTEE_SMC_CALL_WITH_ARG, r4);
+		assert_int_equal(r4[0], OPTEE_SMC_RETURN_RPC_FOREIGN_INTR);
+		assert_int_equal(guest_loop(e, G1, r4, &g, -1),
+				 OPTEE_SMC_RETURN_OK);
+	}
+	assert_int_equal(guest_loop(e, G1, r, &g, -1), OPTEE_SMC_RETURN_OK);
+	e->f->std_fn = NULL;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -859,6 +903,7 @@ int main(void)
 		T(unregister_while_call_uses_buffer_is_busy),
 		T(call_limit_gives_ethread_limit_without_smc),
 		T(tee_thread_limit_passes_through_and_frees_the_slot),
+		T(one_guest_cannot_hold_every_tee_thread),
 		T(destroy_drives_suspended_calls_and_ends_with_vm_destroyed),
 		cmocka_unit_test(destroy_steps_are_bounded),
 		T(calls_of_a_dying_domain_are_refused),
