@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,51 @@ static void idle_cost(struct tg_qemu *q, unsigned int sec)
 	       sec);
 }
 
+struct par_arg {
+	struct tg_qemu *q;
+	uint32_t cpu;
+	unsigned int n, bad;
+};
+
+static void *par_thread(void *p)
+{
+	struct par_arg *a = p;
+	uint64_t r[8];
+	unsigned int i;
+
+	for (i = 0; i < a->n; i++) {
+		memset(r, 0, sizeof(r));
+		r[0] = OPTEE_SMC_CALLS_UID;
+		if (tg_qemu_smc(a->q, a->cpu, r) ||
+		    (uint32_t)r[0] != OPTEE_MSG_UID_0)
+			a->bad++;
+	}
+	return NULL;
+}
+
+/* One thread per relay CPU, all in the secure world at once. */
+static void bench_parallel(struct tg_qemu *q, unsigned int n)
+{
+	struct par_arg a[TG_QEMU_MAX_CPUS];
+	pthread_t t[TG_QEMU_MAX_CPUS];
+	uint32_t i, ncpus = tg_qemu_cpus(q);
+	unsigned int bad = 0;
+	double t0 = now_us(), dt;
+
+	for (i = 0; i < ncpus; i++) {
+		a[i] = (struct par_arg){ q, i, n, 0 };
+		pthread_create(&t[i], NULL, par_thread, &a[i]);
+	}
+	for (i = 0; i < ncpus; i++) {
+		pthread_join(t[i], NULL);
+		bad += a[i].bad;
+	}
+	dt = now_us() - t0;
+	printf("bench: CALLS_UID on %u CPUs at once  n=%u each, %.0f calls/s "
+	       "in total, %u wrong answers\n",
+	       ncpus, n, ncpus * n / (dt / 1e6), bad);
+}
+
 static void show(const char *what, const uint64_t r[8])
 {
 	printf("%-44s a0=0x%llx a1=0x%llx a2=0x%llx a3=0x%llx\n", what,
@@ -126,8 +172,103 @@ static void guest(struct tg_mediator *med, const char *what, uint32_t fid,
 	show(what, r);
 }
 
+/*
+ * One std call from client @client with the argument in @arg (at @pa),
+ * issued directly (the probe port has no guest memory for the mediator to
+ * translate). RPCs are answered the simple way: ALLOC fails, FOREIGN_INTR
+ * resumes; anything else would need a normal-world RPC buffer.
+ */
+static uint32_t raw_std_call(struct tg_qemu *q, uint64_t pa, uint32_t client,
+			     double *us)
+{
+	uint64_t r[8] = { OPTEE_SMC_CALL_WITH_ARG, pa >> 32, pa & 0xFFFFFFFFu,
+			  0, 0, 0, 0, client };
+	double t0 = now_us();
+	int rpcs = 0;
+
+	for (;;) {
+		tg_qemu_smc(q, TG_QEMU_CPU_ANY, r);
+		if (!OPTEE_SMC_RETURN_IS_RPC(r[0]) || ++rpcs > 100)
+			break;
+		if (OPTEE_SMC_RPC_FUNC(r[0]) == 0) { /* ALLOC: none */
+			r[1] = r[2] = r[4] = r[5] = 0;
+		}
+		r[0] = OPTEE_SMC_CALL_RETURN_FROM_RPC;
+		r[7] = client;
+	}
+	*us = now_us() - t0;
+	return (uint32_t)r[0];
+}
+
+/* Open the invoke-tests PTA, add two values in it, close: from a7 = 1. */
+static void try_std_calls(struct tg_qemu *q, struct tg_port *port)
+{
+	static const uint8_t invoke_tests_uuid[16] = {
+		0xd9, 0x6a, 0x5b, 0x40, 0xc3, 0xe5, 0x21, 0xe3,
+		0x87, 0x94, 0x10, 0x02, 0xa5, 0xd5, 0xc6, 0x1b,
+	};
+	struct optee_msg_arg *arg;
+	uint32_t a0, session;
+	uint64_t pa;
+	double us;
+
+	arg = port->shm_alloc(port->ctx, 1, &pa);
+	if (!arg)
+		return;
+	memset(arg, 0, TG_PAGE_SIZE);
+	arg->cmd = OPTEE_MSG_CMD_OPEN_SESSION;
+	arg->num_params = 2;
+	arg->params[0].attr = OPTEE_MSG_ATTR_META |
+			      OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
+	memcpy(arg->params[0].u.octets, invoke_tests_uuid, 16);
+	arg->params[1].attr = OPTEE_MSG_ATTR_META |
+			      OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
+	arg->params[1].u.value.c = 0; /* public login */
+	a0 = raw_std_call(q, pa, 1, &us);
+	session = arg->session;
+	printf("guest 1 (a7=1) OPEN_SESSION invoke-tests PTA:  a0=0x%x "
+	       "ret=0x%x origin=%u session=%u (%.0f us)\n",
+	       a0, arg->ret, arg->ret_origin, session, us);
+	if (a0 || arg->ret)
+		goto out;
+
+	memset(arg, 0, TG_PAGE_SIZE);
+	arg->cmd = OPTEE_MSG_CMD_INVOKE_COMMAND;
+	arg->func = 1; /* PARAMS: one VALUE_INOUT -> a = a + b */
+	arg->session = session;
+	arg->num_params = 1;
+	arg->params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INOUT;
+	arg->params[0].u.value.a = 5;
+	arg->params[0].u.value.b = 7;
+	a0 = raw_std_call(q, pa, 1, &us);
+	printf("guest 1 (a7=1) INVOKE PARAMS 5 + 7:           a0=0x%x "
+	       "ret=0x%x value.a=%llu (%.0f us)\n",
+	       a0, arg->ret, (unsigned long long)arg->params[0].u.value.a,
+	       us);
+
+	memset(arg, 0, TG_PAGE_SIZE);
+	arg->cmd = OPTEE_MSG_CMD_INVOKE_COMMAND;
+	arg->func = 1;
+	arg->session = session;
+	arg->num_params = 1;
+	arg->params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INOUT;
+	a0 = raw_std_call(q, pa, 2, &us);
+	printf("client 2 (a7=2, never created) same invoke:   a0=0x%x "
+	       "(%.0f us)\n", a0, us);
+
+	memset(arg, 0, TG_PAGE_SIZE);
+	arg->cmd = OPTEE_MSG_CMD_CLOSE_SESSION;
+	arg->session = session;
+	a0 = raw_std_call(q, pa, 1, &us);
+	printf("guest 1 (a7=1) CLOSE_SESSION:                 a0=0x%x "
+	       "ret=0x%x (%.0f us)\n", a0, arg->ret, us);
+out:
+	port->shm_free(port->ctx, arg, 1);
+}
+
 /* VM_CREATED(1) from a7 = 0, then a guest's fast calls from a7 = 1. */
-static int try_guest(struct tg_qemu *q, struct tg_mediator *med)
+static int try_guest(struct tg_qemu *q, struct tg_mediator *med,
+		     struct tg_port *port, bool std)
 {
 	int rc;
 
@@ -147,6 +288,8 @@ static int try_guest(struct tg_qemu *q, struct tg_mediator *med)
 	guest(med, "guest 1 (a7=1) VM_CREATED (refused):",
 	      OPTEE_SMC_VM_CREATED, 1);
 	raw(q, "raw GET_OS_REVISION a7=1:", OPTEE_SMC_GET_OS_REVISION, 0, 1);
+	if (std)
+		try_std_calls(q, port);
 	do
 		rc = tg_domain_destroy(med, 1);
 	while (rc == TG_AGAIN);
@@ -168,10 +311,14 @@ static void usage(FILE *f)
 		"  --log-dir DIR    keep nw.log, sw.log, qemu.log there\n"
 		"  --qemu PATH      QEMU binary\n"
 		"  --relay-dir DIR  relay.elf / relay.bin\n"
-		"  --bench N        time N pings and N CALLS_UID round trips\n"
+		"  --bench N        time N pings, PSCI_VERSION and CALLS_UID\n"
+		"                   round trips, then N CALLS_UID per CPU at once\n"
 		"  --idle SEC       measure QEMU's CPU use while idle\n"
 		"  --vm             VM_CREATED(1), guest 1's fast calls, "
 		"VM_DESTROYED\n"
+		"  --std            with --vm: guest 1 opens the invoke-tests "
+		"PTA,\n"
+		"                   invokes it and closes (raw std calls)\n"
 		"  -v, --verbose    mediator log\n");
 }
 
@@ -188,6 +335,7 @@ int main(int argc, char **argv)
 		{ "relay-dir", required_argument, NULL, 'R' },
 		{ "bench", required_argument, NULL, 'b' },
 		{ "vm", no_argument, NULL, 'V' },
+		{ "std", no_argument, NULL, 'S' },
 		{ "idle", required_argument, NULL, 'I' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -198,7 +346,7 @@ int main(int argc, char **argv)
 	struct tg_qemu *q;
 	struct tg_port port;
 	unsigned int nbench = 0, idle = 0;
-	bool vm = false, verbose = false;
+	bool vm = false, std = false, verbose = false;
 	char err[2048];
 	uint64_t r[8];
 	int c, rc, verdict;
@@ -215,6 +363,7 @@ int main(int argc, char **argv)
 		case 'R': cfg.relay_dir = optarg; break;
 		case 'b': nbench = (unsigned int)atoi(optarg); break;
 		case 'V': vm = true; break;
+		case 'S': std = vm = true; break;
 		case 'I': idle = (unsigned int)atoi(optarg); break;
 		case 'v': verbose = true; break;
 		case 'h': usage(stdout); return 0;
@@ -261,8 +410,9 @@ int main(int argc, char **argv)
 		bench(q, "ping (mailbox only)", 0, nbench);
 		bench(q, "PSCI_VERSION", TG_PSCI_VERSION, nbench);
 		bench(q, "CALLS_UID", OPTEE_SMC_CALLS_UID, nbench);
+		bench_parallel(q, nbench);
 	}
-	if (vm && med && try_guest(q, med))
+	if (vm && med && try_guest(q, med, &port, std))
 		verdict = TG_QEMU_EPROTO;
 	if (med)
 		tg_mediator_destroy(med);
