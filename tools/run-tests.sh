@@ -191,7 +191,7 @@ stage_coverage() {
 		return
 	fi
 	find $dir -name '*.gcda' -delete
-	if ! run_ctest $dir -L core; then
+	if ! run_ctest $dir -L '^core$'; then
 		stage_end FAIL "$ct_detail"
 		return
 	fi
@@ -243,14 +243,14 @@ stage_asan() {
 	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1} \
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 		build_tests build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-		-DTEEGATE_SANITIZE=ON -- -LE budget
+		-DTEEGATE_SANITIZE=ON -- -LE '^budget$'
 }
 
 stage_tsan() {
 	stage_begin tsan "TSan build (build-tsan/), concurrency tests"
 	TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} \
 		build_tests build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-		-DTEEGATE_TSAN=ON -- -L concurrency
+		-DTEEGATE_TSAN=ON -- -L '^concurrency$'
 }
 
 echo "teegate tests: $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(gcc --version | head -n 1), jobs $jobs, logs in build-logs/"
