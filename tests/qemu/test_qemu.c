@@ -100,9 +100,25 @@ static struct tg_qemu *start_no_secure(uint32_t cpus)
 	return q;
 }
 
+/* Gone, or a zombie waiting for a parent that is not us (no longer runs). */
 static bool process_gone(pid_t pid)
 {
-	return kill(pid, 0) < 0 && errno == ESRCH;
+	char path[64], buf[256], *p;
+	FILE *f;
+	bool zombie = false;
+
+	if (kill(pid, 0) < 0 && errno == ESRCH)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return true;
+	if (fgets(buf, sizeof(buf), f)) {
+		p = strrchr(buf, ')');
+		zombie = p && p[1] == ' ' && p[2] == 'Z';
+	}
+	fclose(f);
+	return zombie;
 }
 
 /* Nothing of a stopped backend is left: process, RAM memfd, files. */
