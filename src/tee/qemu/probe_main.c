@@ -279,6 +279,16 @@ static int try_guest(struct tg_qemu *q, struct tg_mediator *med,
 	       tg_strerror(rc));
 	if (rc)
 		return rc;
+	if (!tg_mediator_tee_info(med)->virtualization) {
+		/* One client only: the mediator must refuse a second guest. */
+		int rc2 = tg_domain_create(med, 2, NULL);
+
+		printf("tg_domain_create(2) without virtualization: %s\n",
+		       tg_strerror(rc2));
+		if (rc2 == TG_OK)
+			while (tg_domain_destroy(med, 2) == TG_AGAIN)
+				;
+	}
 	guest(med, "guest 1 (a7=1) GET_OS_REVISION:",
 	      OPTEE_SMC_GET_OS_REVISION, 1);
 	guest(med, "guest 1 (a7=1) EXCHANGE_CAPABILITIES:",
@@ -311,6 +321,7 @@ static void usage(FILE *f)
 		"  --log-dir DIR    keep nw.log, sw.log, qemu.log there\n"
 		"  --qemu PATH      QEMU binary\n"
 		"  --relay-dir DIR  relay.elf / relay.bin\n"
+		"  --gic 2|3        GIC version (3 needs a TF-A built for it)\n"
 		"  --bench N        time N pings, PSCI_VERSION and CALLS_UID\n"
 		"                   round trips, then N CALLS_UID per CPU at once\n"
 		"  --idle SEC       measure QEMU's CPU use while idle\n"
@@ -333,6 +344,7 @@ int main(int argc, char **argv)
 		{ "log-dir", required_argument, NULL, 'l' },
 		{ "qemu", required_argument, NULL, 'q' },
 		{ "relay-dir", required_argument, NULL, 'R' },
+		{ "gic", required_argument, NULL, 'G' },
 		{ "bench", required_argument, NULL, 'b' },
 		{ "vm", no_argument, NULL, 'V' },
 		{ "std", no_argument, NULL, 'S' },
@@ -361,6 +373,7 @@ int main(int argc, char **argv)
 		case 'l': cfg.log_dir = optarg; break;
 		case 'q': cfg.qemu_path = optarg; break;
 		case 'R': cfg.relay_dir = optarg; break;
+		case 'G': cfg.gic_version = (uint32_t)atoi(optarg); break;
 		case 'b': nbench = (unsigned int)atoi(optarg); break;
 		case 'V': vm = true; break;
 		case 'S': std = vm = true; break;
