@@ -247,6 +247,60 @@ static void logs_are_kept_in_log_dir(void **state)
 	tmpdir_is_empty_and_removed();
 }
 
+/* utime + stime of @pid, in clock ticks. */
+static unsigned long long cpu_ticks(pid_t pid)
+{
+	unsigned long long u = 0, st = 0;
+	char path[64], buf[1024], *p;
+	FILE *f;
+	int k;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	p = strrchr(buf, ')');
+	for (k = 2; p && k < 14; k++) /* to field 14, utime */
+		p = strchr(p + 1, ' ');
+	assert_non_null(p);
+	assert_int_equal(sscanf(p + 1, "%llu %llu", &u, &st), 2);
+	return u + st;
+}
+
+/*
+ * Idle relay CPUs sleep (WFI with a timer) instead of spinning: two idle
+ * CPUs must cost far less than two host cores, and a request after a long
+ * idle spell is still answered at once.
+ */
+static void idle_relay_sleeps_and_still_answers(void **state)
+{
+	struct timespec second = { 1, 0 }, t0, t1;
+	unsigned long long before, used;
+	struct tg_qemu *q;
+	double ms;
+
+	(void)state;
+	REQUIRE_QEMU();
+	q = start_no_secure(2);
+	nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
+	before = cpu_ticks(tg_qemu_pid(q));
+	nanosleep(&second, NULL);
+	used = cpu_ticks(tg_qemu_pid(q)) - before;
+	print_message("idle: %.0f%% of one core\n",
+		      100.0 * (double)used / (double)sysconf(_SC_CLK_TCK));
+	assert_true(used < (unsigned long long)sysconf(_SC_CLK_TCK) * 6 / 10);
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(tg_qemu_ping(q, 1), TG_OK);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+	     (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	print_message("first answer after idle: %.2f ms\n", ms);
+	assert_true(ms < 500); /* one sleep slice is 1 ms; slack for load */
+	stop_and_check(q);
+}
+
 struct hammer {
 	struct tg_qemu *q;
 	uint32_t cpu;
@@ -568,6 +622,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(host_mapping_is_qemu_ram),
 		cmocka_unit_test(concurrent_smcs_from_threads),
 		cmocka_unit_test(logs_are_kept_in_log_dir),
+		cmocka_unit_test(idle_relay_sleeps_and_still_answers),
 		cmocka_unit_test(mediator_probe_reports_no_optee),
 		cmocka_unit_test(probe_verdicts_say_what_to_do),
 		cmocka_unit_test(smc_after_qemu_died_fails_cleanly),
