@@ -63,6 +63,8 @@ struct shm_buf {
 
 /* ---- RPC buffers ------------------------------------------------------- */
 
+struct optee_call;
+
 enum rpc_buf_kind {
 	RPC_BUF_ARG, /* RPC ALLOC: holds RPC arguments; the TEE sees a shadow */
 	RPC_BUF_SHM, /* RPC CMD SHM_ALLOC: payload pages the TEE reads */
@@ -76,6 +78,10 @@ enum rpc_buf_kind {
 struct rpc_buf {
 	struct rpc_buf *next;
 	enum rpc_buf_kind kind;
+	/* ARG: the call whose TEE thread asked for it. OP-TEE's RPC
+	 * arguments are per thread, and the guest chooses cookies, so a
+	 * cookie alone must never name another call's buffer. */
+	const struct optee_call *owner;
 	uint64_t cookie;
 	uint64_t size;
 	uint32_t npages;

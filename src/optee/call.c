@@ -250,7 +250,7 @@ rpc_locate(struct tg_domain *d, struct optee_call *c, uint64_t *guest_ipa)
 	}
 	dom_lock(d);
 	b = rpc_buf_find(d, reg_pair(c->rpc_a1, c->rpc_a2));
-	if (b && b->kind == RPC_BUF_ARG) {
+	if (b && b->kind == RPC_BUF_ARG && b->owner == c) {
 		arg = b->shadow;
 		*guest_ipa = b->arg_ipa;
 	}
@@ -263,14 +263,16 @@ static bool rpc_arg_sane(struct tg_domain *d, const struct optee_msg_arg *a)
 	return a->num_params <= d->med->tee.rpc_param_count;
 }
 
+/* @owner: the call that must own an ARG buffer (NULL for SHM buffers). */
 static void release_rpc_buf(struct tg_domain *d, uint64_t cookie,
-			    enum rpc_buf_kind kind)
+			    enum rpc_buf_kind kind,
+			    const struct optee_call *owner)
 {
 	struct rpc_buf *b;
 
 	dom_lock(d);
 	b = rpc_buf_find(d, cookie);
-	if (b && b->kind == kind)
+	if (b && b->kind == kind && b->owner == owner)
 		rpc_buf_unlink(d, b);
 	else
 		b = NULL;
@@ -289,13 +291,15 @@ static __attribute__((cold, noinline)) void rpc_tee_side(struct tg_domain *d,
 	switch (c->rpc_func) {
 	case OPTEE_SMC_RPC_FUNC_FREE:
 		/* The TEE is done with this RPC argument buffer. */
-		release_rpc_buf(d, reg_pair(c->rpc_a1, c->rpc_a2), RPC_BUF_ARG);
+		release_rpc_buf(d, reg_pair(c->rpc_a1, c->rpc_a2), RPC_BUF_ARG,
+				c);
 		break;
 	case OPTEE_SMC_RPC_FUNC_CMD:
 		s = rpc_locate(d, c, &gipa);
 		if (s && s->cmd == OPTEE_RPC_CMD_SHM_FREE &&
 		    s->num_params >= 1 && rpc_arg_sane(d, s))
-			release_rpc_buf(d, s->params[0].u.value.b, RPC_BUF_SHM);
+			release_rpc_buf(d, s->params[0].u.value.b, RPC_BUF_SHM,
+					NULL);
 		break;
 	default:
 		break;
@@ -508,12 +512,16 @@ rpc_alloc_answer(struct tg_domain *d, struct optee_call *c, const uint64_t g[8],
 	bool ok;
 
 	/*
-	 * "Allocation failed" unless all goes well. The guest's cookie goes
-	 * back even then: OP-TEE answers a failed ALLOC with an RPC FREE of
-	 * that cookie, which lets the guest reclaim its page.
+	 * "Allocation failed" unless all goes well. OP-TEE answers a failed
+	 * ALLOC with an RPC FREE of the cookie it was given, which lets the
+	 * guest reclaim its page; so the guest's cookie goes back, but only
+	 * if no live buffer of the domain holds it (see rpc_buf.owner).
 	 */
-	tee[1] = tee[2] = 0;
-	reg_pair_split(cookie, &tee[4], &tee[5]);
+	tee[1] = tee[2] = tee[4] = tee[5] = 0;
+	dom_lock(d);
+	if (!rpc_cookie_taken(d, cookie))
+		reg_pair_split(cookie, &tee[4], &tee[5]);
+	dom_unlock(d);
 	if (!guest_ipa)
 		return; /* the guest could not allocate */
 	if (guest_ipa & TG_PAGE_MASK)
@@ -524,6 +532,7 @@ rpc_alloc_answer(struct tg_domain *d, struct optee_call *c, const uint64_t g[8],
 		goto refuse;
 	}
 	b->kind = RPC_BUF_ARG;
+	b->owner = c;
 	b->cookie = cookie;
 	b->size = c->rpc_a1;
 	b->arg_ipa = guest_ipa;

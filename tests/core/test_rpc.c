@@ -882,6 +882,39 @@ static void one_guest_cannot_hold_every_tee_thread(void **s)
 	e->f->std_fn = NULL;
 }
 
+/*
+ * Found by fuzz_smc: a guest answers a second call's RPC ALLOC with the
+ * cookie of a buffer another call still uses. The TEE then frees that
+ * cookie; the mediator must not free the other call's buffer.
+ */
+static void alloc_answered_with_a_cookie_in_use_frees_nothing_else(void **s)
+{
+	struct env *e = *s;
+	struct optee_msg_arg *a = invoke_msg(e, G1, 1);
+	struct gdrv ga = { .alloc_ipa = RPC_IPA, .alloc_cookie = 7 };
+	struct gdrv gb = { .alloc_ipa = RPC_IPA + PAGE, .alloc_cookie = 7 };
+	uint64_t r[8], r2[8];
+
+	e->f->std_fn = tee_get_time_via_alloc;
+	rpc_call(e, G1, OPTEE_SMC_CALL_WITH_ARG, r);
+	/* call A: its ALLOC answered, now waiting in the CMD */
+	assert_int_equal(guest_loop(e, G1, r, &ga, 1),
+			 OPTEE_SMC_RETURN_RPC_CMD);
+	memcpy(fake_guest_ptr(e->f, G1, ARG2_IPA),
+	       fake_guest_ptr(e->f, G1, ARG_IPA), 64);
+	set_regs(r2, OPTEE_SMC_CALL_WITH_ARG, ARG2_IPA >> 32,
+		 ARG2_IPA & 0xFFFFFFFF, 0);
+	tg_handle_smc(e->med, G1, 0, r2);
+	/* call B: same cookie, refused; its TEE thread frees the cookie */
+	assert_int_equal(guest_loop(e, G1, r2, &gb, -1), OPTEE_SMC_RETURN_OK);
+	assert_int_equal(stats(e, G1).rpc_bufs, 1);
+	/* call A still completes with its RPC buffer intact */
+	assert_int_equal(guest_loop(e, G1, r, &ga, -1), OPTEE_SMC_RETURN_OK);
+	assert_int_equal(a->ret, TEEC_SUCCESS);
+	assert_int_equal(a->params[0].u.value.a, 1234);
+	assert_int_equal(stats(e, G1).rpc_bufs, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -890,6 +923,7 @@ int main(void)
 		T(alloc_answered_with_foreign_page_fails_cleanly),
 		T(alloc_answered_unaligned_or_zero_fails_cleanly),
 		T(rpc_buffer_limit_fails_alloc_without_asking_guest),
+		T(alloc_answered_with_a_cookie_in_use_frees_nothing_else),
 		T(foreign_intr_returns_to_guest_and_resumes),
 		T(supplied_rpc_arg_is_shadowed),
 		T(shm_alloc_answer_is_pinned_and_freed),
