@@ -340,6 +340,46 @@ static void test_allocated_shm_partial_memref_with_offset(void **state)
 	TEEC_CloseSession(&f->s);
 }
 
+static void test_partial_input_and_output_memrefs(void **state)
+{
+	struct fx *f = *state;
+	TEEC_SharedMemory a = { .size = 1000, .flags = TEEC_MEM_INPUT };
+	TEEC_SharedMemory b = { .size = 1000, .flags = TEEC_MEM_OUTPUT };
+	TEEC_Operation op;
+	uint32_t origin;
+	uint8_t *pa, *pb;
+	size_t i;
+
+	open_bigbuf(f);
+	assert_int_equal(TEEC_AllocateSharedMemory(&f->ctx, &a), TEEC_SUCCESS);
+	assert_int_equal(TEEC_AllocateSharedMemory(&f->ctx, &b), TEEC_SUCCESS);
+	pa = a.buffer;
+	pb = b.buffer;
+	for (i = 0; i < a.size; i++)
+		pa[i] = (uint8_t)(i * 7);
+	memset(&op, 0, sizeof(op));
+	op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_PARTIAL_INPUT,
+					 TEEC_MEMREF_PARTIAL_OUTPUT,
+					 TEEC_VALUE_OUTPUT, TEEC_NONE);
+	op.params[0].memref.parent = &a;
+	op.params[0].memref.offset = 100;
+	op.params[0].memref.size = 200;
+	op.params[1].memref.parent = &b;
+	op.params[1].memref.offset = 50;
+	op.params[1].memref.size = 300;
+	assert_int_equal(TEEC_InvokeCommand(&f->s, MODEL_TA_BIGBUF_CMD_XOR, &op,
+					    &origin),
+			 TEEC_SUCCESS);
+	assert_int_equal(op.params[1].memref.size, 200);
+	for (i = 0; i < 200; i++)
+		assert_int_equal(pb[50 + i],
+				 pa[100 + i] ^ MODEL_TA_BIGBUF_XOR_BYTE);
+	assert_int_equal(pb[0], 0);
+	TEEC_ReleaseSharedMemory(&b);
+	TEEC_ReleaseSharedMemory(&a);
+	TEEC_CloseSession(&f->s);
+}
+
 static void test_partial_memref_beyond_parent_is_bad_parameters(void **state)
 {
 	struct fx *f = *state;
@@ -524,6 +564,7 @@ int main(void)
 		T(test_temp_memref_short_buffer_reports_needed_size),
 		T(test_allocated_shm_whole_memref),
 		T(test_allocated_shm_partial_memref_with_offset),
+		T(test_partial_input_and_output_memrefs),
 		T(test_partial_memref_beyond_parent_is_bad_parameters),
 		T(test_partial_output_on_input_only_shm_is_bad_parameters),
 		T(test_register_guest_buffer_in_place),
