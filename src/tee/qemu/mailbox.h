@@ -96,6 +96,8 @@ struct tg_relay_image {
  * @resp_seq: written by the relay after @regs, equal to the @req_seq it
  *            answers.
  * @calls:    requests this CPU answered (diagnostic).
+ * @idle_ppi: the timer interrupt this CPU sleeps on when idle, 0 when it
+ *            spins (diagnostic).
  */
 struct tg_relay_slot {
 	uint64_t req_seq;
@@ -103,7 +105,8 @@ struct tg_relay_slot {
 	uint64_t regs[8];
 	uint64_t resp_seq;
 	uint64_t calls;
-	uint64_t pad[4];
+	uint64_t idle_ppi;
+	uint64_t pad[3];
 };
 
 /**

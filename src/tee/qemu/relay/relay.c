@@ -12,37 +12,24 @@
  * aligned u64 accessed through volatile pointers, and dmb sy orders the
  * handoff (the host uses acquire/release atomics on its side).
  *
- * An idle CPU spins for a short while, then sleeps in WFI with its EL2
- * timer armed, so that an idle QEMU does not keep every host core busy
- * (nothing can interrupt the relay when a request arrives: the host only
- * writes memory). The slices grow from SLEEP_MIN_US to SLEEP_MAX_US while
- * the CPU stays idle, so a busy relay answers within tens of microseconds
- * and an idle one costs a few percent of a host core; a request waits at
- * most one slice.
+ * An idle CPU spins for SPIN_US, then sleeps in WFI with a timer armed
+ * (idle.c), so that an idle QEMU does not keep every host core busy. The
+ * slices grow from SLEEP_MIN_US to SLEEP_MAX_US while the CPU stays idle,
+ * so a busy relay answers within microseconds and an idle one costs a few
+ * percent of a host core; a request waits at most one slice.
  */
 #include <stdint.h>
 
 #include "../mailbox.h"
+#include "gic.h"
+#include "idle.h"
 
 #define PSCI_CPU_ON_64 0xC4000003ull
 
-/* QEMU virt, GICv2. */
-#define GICD_BASE 0x08000000ul
-#define GICC_BASE 0x08010000ul
-#define GICD_CTLR 0x000
-#define GICD_ISENABLER0 0x100
-#define GICD_IPRIORITYR 0x400
-#define GICD_PIDR2 0xFE8
-#define GICC_CTLR 0x000
-#define GICC_PMR 0x004
-#define GICC_IAR 0x00C
-#define GICC_EOIR 0x010
 #define UART0_BASE 0x09000000ul /* PL011, the normal-world console */
 #define UART_DR 0x000
 #define UART_FR 0x018
 #define UART_FR_TXFF (1u << 5)
-#define PPI_HYP_TIMER 26u
-#define PPI_NS_PHYS_TIMER 30u
 
 #define SPIN_US 2000u
 #define SLEEP_MIN_US 50u
@@ -54,8 +41,8 @@ extern char relay_secondary_entry[];
 
 void relay_main(uint64_t cpu);
 
-/* Set by CPU 0 before it starts the others. */
-static volatile uint64_t relay_can_sleep;
+/* GIC version, set by CPU 0 before it starts the others (0: no sleep). */
+static volatile uint64_t relay_gic_version;
 
 static inline void dmb_sy(void)
 {
@@ -72,25 +59,12 @@ static inline uint32_t mmio_r32(uintptr_t addr)
 	return *(volatile uint32_t *)addr;
 }
 
-static inline void mmio_w8(uintptr_t addr, uint8_t v)
-{
-	*(volatile uint8_t *)addr = v;
-}
-
 static uint64_t current_el(void)
 {
 	uint64_t v;
 
 	__asm__ volatile("mrs %0, CurrentEL" : "=r"(v));
 	return (v >> 2) & 3;
-}
-
-static uint64_t counter_now(void)
-{
-	uint64_t v;
-
-	__asm__ volatile("isb; mrs %0, cntpct_el0" : "=r"(v) :: "memory");
-	return v;
 }
 
 static uint64_t counter_freq(void)
@@ -179,81 +153,11 @@ static void uart_puthex(uint64_t v)
 		uart_putc("0123456789abcdef"[(v >> shift) & 0xF]);
 }
 
-/* ---- idle sleep: EL2 (or EL1) physical timer + WFI ---------------------- */
-
-static uint32_t timer_ppi(void)
-{
-	return current_el() == 2 ? PPI_HYP_TIMER : PPI_NS_PHYS_TIMER;
-}
-
-static void timer_arm(uint64_t deadline)
-{
-	if (current_el() == 2) {
-		__asm__ volatile("msr S3_4_C14_C2_2, %0\n" /* CNTHP_CVAL_EL2 */
-				 "msr S3_4_C14_C2_1, %1\n" /* CNTHP_CTL_EL2 */
-				 "isb" ::"r"(deadline), "r"(1ul) : "memory");
-	} else {
-		__asm__ volatile("msr cntp_cval_el0, %0\n"
-				 "msr cntp_ctl_el0, %1\n"
-				 "isb" ::"r"(deadline), "r"(1ul) : "memory");
-	}
-}
-
-static void timer_disarm(void)
-{
-	if (current_el() == 2)
-		__asm__ volatile("msr S3_4_C14_C2_1, xzr; isb" ::: "memory");
-	else
-		__asm__ volatile("msr cntp_ctl_el0, xzr; isb" ::: "memory");
-}
-
-/*
- * The GIC keeps a level interrupt pending until it is acknowledged, even
- * after the timer stopped asserting it: acknowledge and complete it, or the
- * next WFI returns at once.
- */
-static void gic_ack_all(void)
-{
-	uint32_t iar;
-	int n;
-
-	for (n = 0; n < 4; n++) {
-		iar = mmio_r32(GICC_BASE + GICC_IAR);
-		if ((iar & 0x3FFu) >= 1020u)
-			break;
-		mmio_w32(GICC_BASE + GICC_EOIR, iar);
-	}
-}
-
-/*
- * Only QEMU's GICv2 is known here: with anything else the relay never
- * sleeps (it spins, which costs a host core per idle CPU but works).
- */
-static int gic_is_v2(void)
-{
-	return ((mmio_r32(GICD_BASE + GICD_PIDR2) >> 4) & 0xFu) == 2u;
-}
-
-static void gic_dist_init(void)
-{
-	mmio_w32(GICD_BASE + GICD_CTLR, mmio_r32(GICD_BASE + GICD_CTLR) | 1u);
-}
-
-/* Banked per CPU: the timer PPI and the CPU interface. */
-static void gic_cpu_init(void)
-{
-	uint32_t ppi = timer_ppi();
-
-	mmio_w8(GICD_BASE + GICD_IPRIORITYR + ppi, 0xA0);
-	mmio_w32(GICD_BASE + GICD_ISENABLER0, 1u << ppi);
-	mmio_w32(GICC_BASE + GICC_PMR, 0xFFu);
-	mmio_w32(GICC_BASE + GICC_CTLR, mmio_r32(GICC_BASE + GICC_CTLR) | 1u);
-}
-
 /* ---- the loop ------------------------------------------------------------ */
 
 static uint64_t wait_request(volatile struct tg_relay_slot *slot,
-			     uint64_t last, uint64_t ticks_per_us)
+			     uint64_t last, uint64_t ticks_per_us,
+			     uint32_t idle_ppi)
 {
 	uint64_t start = counter_now();
 	uint64_t slice = SLEEP_MIN_US;
@@ -263,38 +167,34 @@ static uint64_t wait_request(volatile struct tg_relay_slot *slot,
 		seq = slot->req_seq;
 		if (seq != last)
 			return seq;
-		if (!relay_can_sleep ||
+		if (!idle_ppi ||
 		    counter_now() - start < SPIN_US * ticks_per_us) {
 			__asm__ volatile("yield" ::: "memory");
 			continue;
 		}
-		timer_arm(counter_now() + slice * ticks_per_us);
-		if (slot->req_seq == last)
-			__asm__ volatile("wfi" ::: "memory");
-		timer_disarm();
-		gic_ack_all();
+		idle_sleep((int)relay_gic_version, idle_ppi,
+			   slice * ticks_per_us, &slot->req_seq, last);
 		if (slice < SLEEP_MAX_US)
 			slice *= 2;
 	}
 }
 
-static void serve(volatile struct tg_relay_mailbox *mb, uint64_t cpu)
+static void serve(volatile struct tg_relay_mailbox *mb, uint64_t cpu,
+		  uint64_t ticks_per_us, uint32_t idle_ppi)
 {
 	volatile struct tg_relay_slot *slot = &mb->slot[cpu];
-	uint64_t ticks_per_us = counter_freq() / 1000000u;
 	uint64_t last = slot->req_seq;
 	uint64_t seq, cmd, r[8];
 	int i;
 
-	if (relay_can_sleep)
-		gic_cpu_init();
+	slot->idle_ppi = idle_ppi;
 	slot->resp_seq = last;
 	dmb_sy();
 	mb->ready[cpu] = TG_RELAY_READY;
 	dmb_sy();
 
 	for (;;) {
-		seq = wait_request(slot, last, ticks_per_us ? ticks_per_us : 1);
+		seq = wait_request(slot, last, ticks_per_us, idle_ppi);
 		dmb_sy(); /* read the request only after seeing its seq */
 		cmd = slot->cmd;
 		for (i = 0; i < 8; i++)
@@ -340,8 +240,11 @@ void relay_main(uint64_t cpu)
 {
 	volatile struct tg_relay_mailbox *mb =
 		(volatile struct tg_relay_mailbox *)(uintptr_t)relay_mailbox_pa;
-	uint32_t i;
+	uint64_t ticks_per_us = counter_freq() / 1000000u;
+	uint32_t i, idle_ppi;
 
+	if (!ticks_per_us)
+		ticks_per_us = 1;
 	if (cpu == 0) {
 		for (i = 0; i < TG_RELAY_MAX_CPUS; i++) {
 			mb->ready[i] = 0;
@@ -351,12 +254,12 @@ void relay_main(uint64_t cpu)
 		mb->boot_el = current_el();
 		mb->cntfrq = counter_freq();
 		mb->ncpus = 1;
-		relay_can_sleep = gic_is_v2();
-		if (relay_can_sleep)
-			gic_dist_init();
+		relay_gic_version = (uint64_t)gic_probe();
 		dmb_sy();
 		mb->magic = TG_RELAY_MAILBOX_MAGIC;
 		dmb_sy();
+		idle_ppi = idle_cpu_init((int)relay_gic_version,
+					 ticks_per_us);
 		start_secondaries(mb);
 		uart_puts("teegate relay: protocol ");
 		uart_putn(TG_RELAY_PROTO_VERSION);
@@ -366,7 +269,18 @@ void relay_main(uint64_t cpu)
 		uart_putn(mb->ncpus);
 		uart_puts(" CPUs, mailbox at ");
 		uart_puthex(relay_mailbox_pa);
+		uart_puts(", GICv");
+		uart_putn(relay_gic_version);
+		if (idle_ppi) {
+			uart_puts(", idle sleep on PPI ");
+			uart_putn(idle_ppi);
+		} else {
+			uart_puts(", no idle sleep (spins)");
+		}
 		uart_puts("\n");
+	} else {
+		idle_ppi = idle_cpu_init((int)relay_gic_version,
+					 ticks_per_us);
 	}
-	serve(mb, cpu);
+	serve(mb, cpu, ticks_per_us, idle_ppi);
 }
