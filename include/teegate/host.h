@@ -283,6 +283,14 @@ struct tg_guest_config {
  * process_vm_*. The process exits with _exit(0) when @fn returns, and is
  * killed if the hypervisor process dies.
  *
+ * fork() happens with every handler thread of the machine quiesced (none
+ * is inside a trap, so none holds an allocator or mediator lock). Other
+ * threads of the calling program are not: one that is inside malloc() at
+ * that instant is harmless with glibc (its malloc is fork-safe) but can
+ * deadlock the child under ASan, whose allocator is not; thread-mode
+ * guests' vCPUs are such threads. LeakSanitizer cannot run its exit-time
+ * check in a locked-down guest (it needs ptrace): guests end with _exit().
+ *
  * Return: TG_OK; TG_EINVAL; TG_EEXIST (client id in use); TG_ELIMIT (too
  * many guests, vCPUs or pages); TG_ENOMEM (not enough free machine pages);
  * or the error of tg_domain_create().

@@ -364,9 +364,11 @@ int tg_guest_start(struct tg_machine *m, const struct tg_guest_config *cfg,
 		return TG_ENOMEM;
 	}
 	fflush(NULL);
+	pthread_rwlock_wrlock(&m->fork_lock);
 	pid = fork();
 	if (pid == 0)
 		child_main(g, boot, parent, fn, arg);
+	pthread_rwlock_unlock(&m->fork_lock);
 	free(boot);
 	if (pid < 0) {
 		guest_abort(g);
@@ -390,6 +392,28 @@ static int fd_with_contents(const char *name, const void *data, size_t len)
 	return fd;
 }
 
+/* The caller's environment plus the boot fds, built before fork(): the
+ * child only calls async-signal-safe functions until execve(). */
+static char **exec_env(void)
+{
+	static char boot_var[] = "TEEGATE_GUEST_BOOT=3,4,5";
+	extern char **environ;
+	size_t n = 0, i, k = 0;
+	char **env;
+
+	while (environ && environ[n])
+		n++;
+	env = calloc(n + 2, sizeof(*env));
+	if (!env)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (strncmp(environ[i], "TEEGATE_GUEST_BOOT=", 19))
+			env[k++] = environ[i];
+	env[k++] = boot_var;
+	env[k] = NULL;
+	return env;
+}
+
 int tg_guest_start_exec(struct tg_machine *m,
 			const struct tg_guest_config *cfg, const char *path,
 			char *const argv[], struct tg_guest **out)
@@ -400,6 +424,7 @@ int tg_guest_start_exec(struct tg_machine *m,
 	struct tg_guest *g;
 	pid_t parent = getpid(), pid;
 	size_t len;
+	char **envp;
 	int boot_fd, ret;
 
 	if (!m || !path || !out)
@@ -417,7 +442,14 @@ int tg_guest_start_exec(struct tg_machine *m,
 		guest_abort(g);
 		return TG_ENOMEM;
 	}
+	envp = exec_env();
+	if (!envp) {
+		close(boot_fd);
+		guest_abort(g);
+		return TG_ENOMEM;
+	}
 	fflush(NULL);
+	pthread_rwlock_wrlock(&m->fork_lock);
 	pid = fork();
 	if (pid == 0) {
 		int hi[3], i;
@@ -433,10 +465,11 @@ int tg_guest_start_exec(struct tg_machine *m,
 			if (hi[i] < 0 || dup2(hi[i], 3 + i) != 3 + i)
 				_exit(125);
 		syscall(SYS_close_range, 6u, ~0u, 0u);
-		setenv("TEEGATE_GUEST_BOOT", "3,4,5", 1);
-		execv(path, argv ? argv : def_argv);
+		execve(path, argv ? argv : def_argv, envp);
 		_exit(127);
 	}
+	pthread_rwlock_unlock(&m->fork_lock);
+	free(envp);
 	close(boot_fd);
 	if (pid < 0) {
 		guest_abort(g);

@@ -157,6 +157,7 @@ struct tg_handler {
 	uint32_t vcpu;
 	pthread_t thread;
 	bool started;
+	atomic_bool running;   /* the thread reached handler_main() */
 	uint32_t spin_ns;
 };
 
@@ -210,6 +211,11 @@ struct tg_machine {
 	uint8_t *ram;               /* MAP_SHARED mapping of all of RAM */
 
 	pthread_mutex_t lock;       /* page metadata, free pool, guests */
+	/* Held for reading while a handler dispatches a trap, for writing
+	 * around fork(): the child must not inherit a lock (libc's, the
+	 * sanitizers' allocator's, the mediator's) that a handler thread held
+	 * at that instant. */
+	pthread_rwlock_t fork_lock;
 	struct tg_page_meta *pages;
 	uint32_t *free_pool;        /* page frame numbers */
 	uint64_t nfree;

@@ -155,6 +155,7 @@ static void *handler_main(void *arg)
 	uint64_t regs[8];
 
 	h->spin_ns = max;
+	atomic_store(&h->running, true);
 	for (;;) {
 		uint32_t guest_seq, conduit;
 
@@ -179,7 +180,9 @@ static void *handler_main(void *arg)
 		conduit = *(volatile uint32_t *)&s->conduit;
 		memcpy(regs, (const void *)s->regs, sizeof(regs));
 
+		pthread_rwlock_rdlock(&g->m->fork_lock);
 		tg_hyp_dispatch(g, h->vcpu, conduit, regs);
+		pthread_rwlock_unlock(&g->m->fork_lock);
 		atomic_fetch_add_explicit(&g->traps, 1, memory_order_relaxed);
 
 		memcpy(s->regs, regs, sizeof(regs));
@@ -206,6 +209,12 @@ int tg_handlers_start(struct tg_guest *g)
 		}
 		h->started = true;
 	}
+	/* Do not return while a new thread may still be inside the thread
+	 * library's (or a sanitizer's) start-up code, holding its locks: the
+	 * caller may fork() next. */
+	for (v = 0; v < g->nvcpus; v++)
+		while (!atomic_load(&g->handlers[v].running))
+			sched_yield();
 	return TG_OK;
 }
 

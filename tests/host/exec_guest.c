@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -40,5 +41,7 @@ int main(void)
 	}
 	memset(p, 0x5a, 2 * TG_PAGE_SIZE);
 	c->verified++;
-	return 0;
+	/* _exit: LeakSanitizer's exit-time check needs ptrace, which the
+	 * locked-down guest may not use. */
+	_exit(0);
 }
