@@ -451,6 +451,38 @@ static void qemu_dies_with_its_launcher(void **state)
 	tmpdir_is_empty_and_removed();
 }
 
+static void *start_in_thread(void *arg)
+{
+	struct tg_qemu **q = arg;
+
+	*q = start_no_secure(1);
+	return NULL;
+}
+
+/*
+ * PR_SET_PDEATHSIG follows the thread that forked: QEMU must survive the
+ * end of the thread that called tg_qemu_start() (the backend forks from a
+ * thread of its own).
+ */
+static void qemu_survives_the_thread_that_started_it(void **state)
+{
+	struct timespec nap = { 0, 200 * 1000 * 1000 };
+	struct tg_qemu *q = NULL;
+	uint64_t r[8];
+	pthread_t t;
+
+	(void)state;
+	REQUIRE_QEMU();
+	assert_int_equal(pthread_create(&t, NULL, start_in_thread, &q), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_non_null(q);
+	nanosleep(&nap, NULL);
+	assert_false(process_gone(tg_qemu_pid(q)));
+	smc(q, 0, r, 0x84000000u);
+	assert_int_equal(r[0], PSCI_VERSION_0_1_1);
+	stop_and_check(q);
+}
+
 /* ---- errors ------------------------------------------------------------- */
 
 static int start_expect(const struct tg_qemu_config *cfg, char *err,
@@ -627,6 +659,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(probe_verdicts_say_what_to_do),
 		cmocka_unit_test(smc_after_qemu_died_fails_cleanly),
 		cmocka_unit_test(qemu_dies_with_its_launcher),
+		cmocka_unit_test(qemu_survives_the_thread_that_started_it),
 		cmocka_unit_test(missing_qemu_binary_is_reported),
 		cmocka_unit_test(missing_firmware_dir_is_reported),
 		cmocka_unit_test(incomplete_firmware_dir_lists_missing_files),

@@ -40,6 +40,9 @@ struct tg_qemu_cpu {
 struct tg_qemu {
 	pid_t pid;
 	bool reaped;
+	pthread_t spawner;  /* forked QEMU; lives until tg_qemu_stop() */
+	bool have_spawner;
+	int spawner_quit[2]; /* closing [1] ends the spawner */
 	int ram_fd;
 	uint8_t *ram;
 	uint64_t ram_size;

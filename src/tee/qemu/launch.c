@@ -469,6 +469,79 @@ exec_qemu(const struct tg_qemu *q, pid_t parent, char *const argv[])
 	_exit(127);
 }
 
+/*
+ * The spawner thread forks QEMU and then waits until tg_qemu_stop() lets it
+ * go. PR_SET_PDEATHSIG fires when the thread that forked dies, not the
+ * process: forking from a thread of our own that lives exactly as long as
+ * the backend makes "QEMU dies with teegate" hold whichever thread called
+ * tg_qemu_start(), and QEMU still dies with the process on any crash.
+ */
+struct spawn_req {
+	struct tg_qemu *q;
+	char *const *argv;
+	pid_t parent;
+	int report[2]; /* spawner -> starter: the pid, or -errno */
+};
+
+static void *spawner_thread(void *arg)
+{
+	struct spawn_req *req = arg;
+	struct tg_qemu *q = req->q;
+	int fd = q->spawner_quit[0];
+	char c;
+	int v;
+
+	q->pid = fork();
+	if (q->pid == 0)
+		exec_qemu(q, req->parent, req->argv);
+	v = q->pid < 0 ? -errno : q->pid;
+	if (write(req->report[1], &v, sizeof(v)) != sizeof(v))
+		return NULL;
+	/* req is gone from here on. Wait for tg_qemu_stop(): EOF. */
+	while (read(fd, &c, 1) < 0 && errno == EINTR)
+		;
+	return NULL;
+}
+
+static int spawn_qemu(struct tg_qemu *q, char *const argv[], char *err,
+		      size_t errlen)
+{
+	struct spawn_req req = { .q = q, .argv = argv, .parent = getpid() };
+	int v = 0, rc;
+	ssize_t n;
+
+	if (pipe2(req.report, O_CLOEXEC))
+		return fail(err, errlen, TG_QEMU_ESYS, "pipe: %s",
+			    strerror(errno));
+	if (pipe2(q->spawner_quit, O_CLOEXEC)) {
+		rc = fail(err, errlen, TG_QEMU_ESYS, "pipe: %s",
+			  strerror(errno));
+		q->spawner_quit[0] = q->spawner_quit[1] = -1;
+		goto out;
+	}
+	rc = pthread_create(&q->spawner, NULL, spawner_thread, &req);
+	if (rc) {
+		rc = fail(err, errlen, TG_QEMU_ESYS,
+			  "cannot start the spawner thread: %s", strerror(rc));
+		goto out;
+	}
+	q->have_spawner = true;
+	do
+		n = read(req.report[0], &v, sizeof(v));
+	while (n < 0 && errno == EINTR);
+	if (n != sizeof(v) || v <= 0) {
+		q->pid = 0;
+		rc = fail(err, errlen, TG_QEMU_ESYS, "fork: %s",
+			  strerror(v < 0 ? -v : EIO));
+		goto out;
+	}
+	rc = TG_QEMU_OK;
+out:
+	close(req.report[0]);
+	close(req.report[1]);
+	return rc;
+}
+
 /* Last @lines lines of a log, squeezed onto one line. */
 static void log_tail(int fd, int lines, char *out, size_t outlen)
 {
@@ -702,7 +775,6 @@ int tg_qemu_start(const struct tg_qemu_config *cfg, struct tg_qemu **out,
 	struct tg_qemu *q;
 	uint32_t cpus, gic, i;
 	uint64_t ram;
-	pid_t parent;
 	double t0;
 	void *map;
 	int rc;
@@ -741,6 +813,7 @@ int tg_qemu_start(const struct tg_qemu_config *cfg, struct tg_qemu **out,
 		return fail(err, errlen, TG_QEMU_ESYS, "out of memory");
 	}
 	q->ram_fd = -1;
+	q->spawner_quit[0] = q->spawner_quit[1] = -1;
 	for (i = 0; i < TG_QEMU_NLOGS; i++)
 		q->log_fd[i] = -1;
 	q->ram_size = ram;
@@ -806,17 +879,10 @@ int tg_qemu_start(const struct tg_qemu_config *cfg, struct tg_qemu **out,
 						     TG_QEMU_RAM_BASE);
 
 	build_argv(argv, qemu, q, form, cpus, gic, bios);
-	parent = getpid();
 	t0 = now_ms();
-	q->pid = fork();
-	if (q->pid < 0) {
-		q->pid = 0;
-		rc = fail(err, errlen, TG_QEMU_ESYS, "fork: %s",
-			  strerror(errno));
+	rc = spawn_qemu(q, argv->argv, err, errlen);
+	if (rc)
 		goto err;
-	}
-	if (q->pid == 0)
-		exec_qemu(q, parent, argv->argv);
 
 	rc = wait_ready(q, cpus,
 			cfg->timeout_ms ? cfg->timeout_ms
@@ -853,6 +919,12 @@ void tg_qemu_stop(struct tg_qemu *q)
 			;
 		q->reaped = true;
 	}
+	if (q->spawner_quit[1] >= 0)
+		close(q->spawner_quit[1]); /* the spawner sees EOF and ends */
+	if (q->have_spawner)
+		pthread_join(q->spawner, NULL);
+	if (q->spawner_quit[0] >= 0)
+		close(q->spawner_quit[0]);
 	if (q->ram)
 		munmap(q->ram, q->ram_size);
 	if (q->ram_fd >= 0)
@@ -967,7 +1039,6 @@ const char *tg_qemu_strerror(int e)
 	case TG_QEMU_ESYS: return "system error";
 	case TG_QEMU_ENOTEE: return "no OP-TEE answered";
 	case TG_QEMU_ENOVIRT: return "OP-TEE without virtualization";
-	case TG_QEMU_EGONE: return "QEMU died";
 	}
 	return "unknown error";
 }

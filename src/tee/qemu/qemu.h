@@ -12,10 +12,10 @@
  *   tg_qemu_reserved() regions to keep out of the guests' page pool
  *   tg_qemu_stop()     kill and reap QEMU, unmap, remove the work dir
  *
- * No QEMU outlives its launcher: QEMU gets SIGKILL when the thread that
- * called tg_qemu_start() dies (PR_SET_PDEATHSIG: call it from a thread that
- * lives as long as the backend, e.g. main), and tg_qemu_stop() kills and
- * reaps it. RAM is a memfd handed to QEMU as /proc/self/fd/3: there is
+ * No QEMU outlives its launcher: QEMU is forked by a thread of the backend
+ * that lives until tg_qemu_stop() and gets SIGKILL when that thread dies
+ * (PR_SET_PDEATHSIG), i.e. when the process dies in any way; and
+ * tg_qemu_stop() kills and reaps it. Any thread may call tg_qemu_start(). RAM is a memfd handed to QEMU as /proc/self/fd/3: there is
  * never a RAM file to leave behind. The private work dir (relay copy, links
  * to the firmware, logs by default) is removed as soon as the relay is
  * ready, so even a crash after boot leaves no file.
@@ -54,7 +54,6 @@ enum tg_qemu_error {
 	TG_QEMU_ESYS = -8,        /* a system call failed */
 	TG_QEMU_ENOTEE = -9,      /* relay fine, no OP-TEE answered */
 	TG_QEMU_ENOVIRT = -10,    /* OP-TEE without virtualization (warning) */
-	TG_QEMU_EGONE = -11,      /* QEMU died after boot */
 };
 
 #define TG_QEMU_DEFAULT_RAM_SIZE (1ull << 30)
