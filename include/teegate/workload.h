@@ -93,6 +93,7 @@ const char *tg_attack_expect_str(const struct tg_attack_expect *e, char *buf,
 struct tg_attack_result {
 	uint32_t refused;     /* attempts that got the expected refusal */
 	uint32_t passed;      /* attempts that did not */
+	uint32_t skipped;     /* could not be tried (no spare vCPU...) */
 	uint32_t a0;	      /* last a0 seen */
 	uint32_t ret, origin; /* last msg ret / origin seen (if any) */
 };

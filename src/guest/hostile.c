@@ -196,7 +196,8 @@ struct outcome {
 	uint32_t a0;
 	bool msg; /* a0 == OK and ret/origin were read */
 	uint32_t ret, origin;
-	bool clean; /* for TG_EXPECT_CLEAN */
+	bool clean;   /* for TG_EXPECT_CLEAN */
+	bool skipped; /* the attack could not be tried */
 };
 
 struct hctx {
@@ -538,6 +539,10 @@ static void toctou(struct hctx *h, bool pagelist, struct outcome *o)
 	s.target = pagelist ? h->list : (uint8_t *)h->arg;
 	s.len = pagelist ? PG : 256;
 	idx = tg_vcpu_spawn(h->vcpu, scribble_main, &s);
+	if (idx < 0) {
+		o->skipped = true; /* no spare vCPU: not a TOCTOU attempt */
+		return;
+	}
 	for (i = 0; i < 200; i++) {
 		struct optee_msg_arg *a =
 			msg_init(h, OPTEE_MSG_CMD_INVOKE_COMMAND, 1);
@@ -557,10 +562,7 @@ static void toctou(struct hctx *h, bool pagelist, struct outcome *o)
 		o->a0 = one.a0;
 	}
 	__atomic_store_n(&s.stop, 1, __ATOMIC_RELAXED);
-	if (idx >= 0)
-		tg_vcpu_join(h->vcpu, idx);
-	else
-		o->clean = false; /* could not run the attack at all */
+	tg_vcpu_join(h->vcpu, idx);
 }
 
 /* ---- the catalogue ----------------------------------------------------- */
@@ -792,6 +794,12 @@ int tg_workload_hostile(struct tg_vcpu *vcpu,
 			__atomic_store_n(&c->phase, (uint32_t)i,
 					 __ATOMIC_RELAXED);
 			run_attack(&h, i, &o);
+			if (o.skipped) {
+				/* Neither refused nor passed: not counted. */
+				if (opts && opts->results)
+					opts->results[i].skipped++;
+				continue;
+			}
 			ok = refused(&t->expect, &o);
 			__atomic_fetch_add(ok ? &c->attacks_refused
 					      : &c->attacks_passed,

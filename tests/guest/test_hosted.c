@@ -35,7 +35,8 @@ static struct tg_machine *machine_new(void)
 }
 
 static struct tg_guest *guest_run(struct tg_machine *m,
-				  void (*fn)(struct tg_vcpu *, void *))
+				  void (*fn)(struct tg_vcpu *, void *),
+				  uint32_t vcpus)
 {
 	struct tg_guest_config gc;
 	struct tg_guest *g = NULL;
@@ -51,7 +52,7 @@ static struct tg_guest *guest_run(struct tg_machine *m,
 	 */
 	gc.mode = TG_GUEST_THREAD;
 #endif
-	gc.vcpus = 4;
+	gc.vcpus = vcpus;
 	gc.ram_pages = 16384; /* 64 MiB */
 	assert_int_equal(tg_guest_start(m, &gc, fn, NULL, &g), TG_OK);
 	if (tg_guest_wait_timeout(g, 90000, &ws) != TG_OK) {
@@ -113,7 +114,7 @@ static void test_mixed_workload_on_the_hosted_platform(void **state)
 	struct tg_guest *g;
 
 	(void)state;
-	g = guest_run(m, mixed_main);
+	g = guest_run(m, mixed_main, 4);
 	assert_int_equal(tg_guest_stats(g, &gs), TG_OK);
 	printf("# calls %llu verified %llu errors %llu mismatches %llu\n",
 	       (unsigned long long)gs.counters.calls,
@@ -133,7 +134,7 @@ static void test_hostile_workload_on_the_hosted_platform(void **state)
 	struct tg_guest *g;
 
 	(void)state;
-	g = guest_run(m, hostile_main);
+	g = guest_run(m, hostile_main, 4);
 	assert_int_equal(tg_guest_stats(g, &gs), TG_OK);
 	printf("# attacks refused %llu passed %llu\n",
 	       (unsigned long long)gs.counters.attacks_refused,
@@ -144,11 +145,29 @@ static void test_hostile_workload_on_the_hosted_platform(void **state)
 	check_clean_exit(m, g);
 }
 
+static void test_hostile_with_two_vcpus_skips_toctou_not_fails(void **state)
+{
+	struct tg_machine *m = machine_new();
+	struct tg_guest_stats gs;
+	struct tg_guest *g;
+
+	(void)state;
+	/* vCPU 1 is the driver's notification vCPU: no scribbler vCPU. */
+	g = guest_run(m, hostile_main, 2);
+	assert_int_equal(tg_guest_stats(g, &gs), TG_OK);
+	assert_int_equal(gs.counters.attacks_passed, 0);
+	assert_int_equal(gs.counters.attacks_refused,
+			 tg_hostile_catalogue(NULL) - 2);
+	check_clean_exit(m, g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mixed_workload_on_the_hosted_platform),
 		cmocka_unit_test(test_hostile_workload_on_the_hosted_platform),
+		cmocka_unit_test(
+			test_hostile_with_two_vcpus_skips_toctou_not_fails),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
