@@ -483,6 +483,115 @@ static void qemu_survives_the_thread_that_started_it(void **state)
 	stop_and_check(q);
 }
 
+/* ---- real OP-TEE (only with TEEGATE_OPTEE_FIRMWARE=DIR) ----------------- */
+
+static struct tg_qemu *start_real_optee(void)
+{
+	struct tg_qemu_config cfg = {
+		.firmware_dir = getenv("TEEGATE_OPTEE_FIRMWARE"),
+		.cpus = 2,
+		.timeout_ms = 120000,
+	};
+	struct tg_qemu *q = NULL;
+	char err[2048];
+	int rc;
+
+	private_tmpdir();
+	rc = tg_qemu_start(&cfg, &q, err, sizeof(err));
+	if (rc)
+		print_error("tg_qemu_start: %s\n", err);
+	assert_int_equal(rc, TG_QEMU_OK);
+	print_message("boot %.0f ms\n", tg_qemu_boot_ms(q));
+	return q;
+}
+
+/* The mediator's probe over the relay; the verdict is printed either way. */
+static struct tg_mediator *probe_real_optee(struct tg_qemu *q,
+					    struct tg_port *port)
+{
+	struct tg_mediator *med = NULL;
+	char msg[512];
+	int rc, verdict;
+
+	tg_qemu_port_init(port, q, false);
+	rc = tg_mediator_create(port, NULL, &med);
+	verdict = tg_qemu_check_probe(rc, med ? tg_mediator_tee_info(med)
+					      : NULL,
+				      msg, sizeof(msg));
+	print_message("%s\n", msg);
+	assert_int_equal(verdict, TG_QEMU_OK);
+	return med;
+}
+
+static void real_optee_probe_finds_virtualization(void **state)
+{
+	const struct tg_tee_info *t;
+	struct tg_mediator *med;
+	struct tg_port port;
+	struct tg_qemu *q;
+
+	(void)state;
+	q = start_real_optee();
+	med = probe_real_optee(q, &port);
+	t = tg_mediator_tee_info(med);
+	assert_int_equal(t->api_uid[0], OPTEE_MSG_UID_0);
+	assert_int_equal(t->api_uid[3], OPTEE_MSG_UID_3);
+	assert_true(t->virtualization);
+	assert_true(t->thread_count >= 1);
+	assert_int_equal(tg_mediator_destroy(med), TG_OK);
+	stop_and_check(q);
+}
+
+static void guest_call(struct tg_mediator *med, uint32_t client, uint64_t r[8],
+		       uint32_t fid)
+{
+	memset(r, 0, 8 * sizeof(r[0]));
+	r[0] = fid;
+	assert_true(tg_handle_smc(med, client, 0, r));
+}
+
+/* VM_CREATED(1) from a7 = 0; guest 1's fast calls; VM_DESTROYED. */
+static void real_optee_guest_life_cycle(void **state)
+{
+	struct tg_mediator *med;
+	struct tg_port port;
+	struct tg_qemu *q;
+	uint64_t r[8];
+	int rc;
+
+	(void)state;
+	q = start_real_optee();
+	med = probe_real_optee(q, &port);
+
+	/* Straight to OP-TEE: a client it was never told about. */
+	memset(r, 0, sizeof(r));
+	r[0] = OPTEE_SMC_GET_OS_REVISION;
+	r[7] = 1;
+	assert_int_equal(tg_qemu_smc(q, 0, r), TG_OK);
+	assert_int_equal(r[0], OPTEE_SMC_RETURN_ENOTAVAIL);
+
+	assert_int_equal(tg_domain_create(med, 1, NULL), TG_OK);
+	guest_call(med, 1, r, OPTEE_SMC_GET_OS_REVISION);
+	assert_int_equal(r[0], tg_mediator_tee_info(med)->os_rev_major);
+	guest_call(med, 1, r, OPTEE_SMC_GET_THREAD_COUNT);
+	assert_int_equal(r[0], OPTEE_SMC_RETURN_OK);
+	assert_int_equal(r[1], tg_mediator_tee_info(med)->thread_count);
+	guest_call(med, 1, r, OPTEE_SMC_VM_CREATED); /* hypervisor only */
+	assert_int_equal(r[0], OPTEE_SMC_RETURN_UNKNOWN_FUNCTION);
+
+	do
+		rc = tg_domain_destroy(med, 1);
+	while (rc == TG_AGAIN);
+	assert_int_equal(rc, TG_OK);
+	memset(r, 0, sizeof(r));
+	r[0] = OPTEE_SMC_GET_OS_REVISION;
+	r[7] = 1;
+	assert_int_equal(tg_qemu_smc(q, 1, r), TG_OK);
+	assert_int_equal(r[0], OPTEE_SMC_RETURN_ENOTAVAIL);
+	assert_int_equal(tg_mediator_destroy(med), TG_OK);
+	stop_and_check(q);
+}
+
 /* ---- errors ------------------------------------------------------------- */
 
 static int start_expect(const struct tg_qemu_config *cfg, char *err,
@@ -669,7 +778,21 @@ int main(int argc, char **argv)
 		cmocka_unit_test(bad_config_is_refused),
 	};
 
+	const struct CMUnitTest real_optee[] = {
+		cmocka_unit_test(real_optee_probe_finds_virtualization),
+		cmocka_unit_test(real_optee_guest_life_cycle),
+	};
+
 	if (argc > 1)
 		cmocka_set_test_filter(argv[1]);
+	if (argc > 1 && !strncmp(argv[1], "real_optee", 10)) {
+		/* 77: CTest's SKIP_RETURN_CODE, see tests/qemu/CMakeLists.txt */
+		if (!getenv("TEEGATE_OPTEE_FIRMWARE") || !have_qemu()) {
+			printf("TEEGATE_OPTEE_FIRMWARE not set (or no QEMU): "
+			       "skipped\n");
+			return 77;
+		}
+		return cmocka_run_group_tests(real_optee, NULL, NULL);
+	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
