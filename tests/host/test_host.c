@@ -579,6 +579,158 @@ static void exec_mode_guest_runs(void **state)
 	assert_int_equal(tg_machine_destroy(m), TG_OK);
 }
 
+/* ---- hardening and the rest of the contract ------------------------------ */
+
+/* The guest calls the balloon hypercall without unmapping the page first. */
+static void balloon_without_unmap_guest(struct tg_vcpu *v, void *arg)
+{
+	struct tg_guest_counters *c = tg_guest_counters(v);
+	uint64_t regs[8] = { TG_HVC_BALLOON_OUT, RAM_BASE, 1 };
+
+	(void)arg;
+	tg_hvc(v, regs);
+	if (regs[0] != 0 && tg_ipa_ptr(v, RAM_BASE))
+		c->attacks_refused++;
+	else
+		c->attacks_passed++;
+}
+
+static void balloon_of_a_still_mapped_page_is_refused(void **state)
+{
+	struct tg_machine *m = machine_new(64ull << 20);
+	struct tg_guest *g;
+	uint64_t pa;
+	int ws;
+
+	(void)state;
+	g = guest_new(m, TG_GUEST_PROCESS, 16, 1, balloon_without_unmap_guest,
+		      NULL);
+	pa = tg_guest_ipa_to_pa(g, RAM_BASE);
+	assert_int_equal(tg_guest_wait_timeout(g, 10000, &ws), TG_OK);
+	assert_int_equal(counters_of(g).attacks_refused, 1);
+	/* it stayed the guest's until the guest was destroyed */
+	assert_int_equal(tg_machine_owner(m, pa, NULL), TG_OWNER_FREE);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
+#include <errno.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+/* Growing a page of the view would map the neighbouring machine page. */
+static void escape_guest(struct tg_vcpu *v, void *arg)
+{
+	struct tg_guest_counters *c = tg_guest_counters(v);
+	void *p = tg_ipa_ptr(v, RAM_BASE);
+	pid_t pid;
+
+	(void)arg;
+	if (mremap(p, 4096, 2 * 4096, MREMAP_MAYMOVE) == MAP_FAILED)
+		c->attacks_refused++;
+	else
+		c->attacks_passed++;
+	pid = fork();
+	if (pid == 0)
+		_exit(0);
+	if (pid < 0)
+		c->attacks_refused++;
+	else
+		c->attacks_passed++;
+	if (getuid() != 0 && geteuid() != 0)
+		c->verified++; /* not root any more (or never was) */
+}
+
+static void locked_down_guest_cannot_mremap_or_fork(void **state)
+{
+	struct tg_machine *m = machine_new(64ull << 20);
+	struct tg_guest_counters c;
+	struct tg_guest *g;
+	int ws;
+
+	(void)state;
+	g = guest_new(m, TG_GUEST_PROCESS, 16, 1, escape_guest, NULL);
+	assert_int_equal(tg_guest_wait_timeout(g, 10000, &ws), TG_OK);
+	assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+	c = counters_of(g);
+	assert_int_equal(c.attacks_refused, 2);
+	assert_int_equal(c.attacks_passed, 0);
+	assert_int_equal(c.verified, 1);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
+static void arch_calls(struct tg_vcpu *v, void *arg)
+{
+	struct tg_guest_counters *c = tg_guest_counters(v);
+	uint64_t psci[8] = { TG_PSCI_VERSION };
+	uint64_t other[8] = { 0x84000008u /* SYSTEM_OFF */ };
+	uint64_t hvc[8] = { 0xC6000077u };
+
+	(void)arg;
+	tg_smc(v, psci);
+	tg_smc(v, other);
+	tg_hvc(v, hvc);
+	c->verified += psci[0] == 0x10001;
+	c->verified += other[0] == TG_SMCCC_NOT_SUPPORTED;
+	c->verified += hvc[0] == TG_SMCCC_NOT_SUPPORTED;
+}
+
+static void non_tee_calls_get_psci_or_not_supported(void **state)
+{
+	struct tg_machine *m = machine_new(64ull << 20);
+	struct tg_guest *g;
+
+	(void)state;
+	g = guest_new(m, TG_GUEST_THREAD, 16, 1, arch_calls, NULL);
+	assert_int_equal(tg_guest_wait_timeout(g, 10000, NULL), TG_OK);
+	assert_int_equal(counters_of(g).verified, 3);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
+static void thread_mode_guest_is_killed_at_next_trap(void **state)
+{
+	struct tg_machine *m = machine_new(64ull << 20);
+	struct tg_guest *g;
+	uint64_t t0;
+
+	(void)state;
+	g = guest_new(m, TG_GUEST_THREAD, 64, 2, endless_calls, NULL);
+	while (counters_of(g).calls < 1000)
+		;
+	t0 = now_ns();
+	assert_int_equal(tg_guest_kill(g), TG_OK);
+	assert_int_equal(tg_guest_wait_timeout(g, 10000, NULL), TG_OK);
+	assert_true(now_ns() - t0 < 5000000000ull);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
+static void file_backing_maps_an_existing_ram_file(void **state)
+{
+	struct tg_machine_config cfg = { 0 };
+	struct tg_machine *m = NULL;
+	struct uid_loop l = { .calls = 10 };
+	char path[] = "/dev/shm/teegate-test-ram-XXXXXX";
+	struct tg_guest *g;
+	int fd, ws;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 64 << 20), 0);
+	close(fd);
+	cfg.ram_size = 64ull << 20;
+	cfg.backing = TG_BACKING_FILE;
+	cfg.backing_path = path;
+	cfg.tee = TG_TEE_NULL;
+	cfg.mediation = TG_MEDIATION_DIRECT;
+	assert_int_equal(tg_machine_create(&cfg, &m), TG_OK);
+	g = guest_new(m, TG_GUEST_PROCESS, 16, 1, uid_calls, &l);
+	assert_int_equal(tg_guest_wait_timeout(g, 10000, &ws), TG_OK);
+	assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+	assert_int_equal(counters_of(g).verified, 10);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+	unlink(path);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -597,6 +749,11 @@ int main(int argc, char **argv)
 		cmocka_unit_test(
 			guest_killed_mid_workload_leaves_nothing_pinned),
 		cmocka_unit_test(exec_mode_guest_runs),
+		cmocka_unit_test(balloon_of_a_still_mapped_page_is_refused),
+		cmocka_unit_test(locked_down_guest_cannot_mremap_or_fork),
+		cmocka_unit_test(non_tee_calls_get_psci_or_not_supported),
+		cmocka_unit_test(thread_mode_guest_is_killed_at_next_trap),
+		cmocka_unit_test(file_backing_maps_an_existing_ram_file),
 	};
 
 	if (argc > 1)
