@@ -259,7 +259,7 @@ static const struct tg_guest_counters *row_counters(const struct row *r)
 
 static void print_header(FILE *f)
 {
-	fprintf(f, "%-4s %-10s %9s %9s %9s %7s %8s %8s %7s %6s  %s\n", "id",
+	fprintf(f, "%-4s %-10s %9s %9s %9s %9s %7s %8s %7s %6s  %s\n", "id",
 		"guest", "calls", "calls/s", "p50", "p99", "errors",
 		"refused", "pinned", "sess", "state");
 }
@@ -281,7 +281,7 @@ static void print_row(FILE *f, const struct row *r)
 			 strsignal(WTERMSIG(r->wstatus)));
 	else
 		snprintf(state, sizeof(state), "?");
-	fprintf(f, "%-4u %-10s %9llu %9.0f %9s %7s %8llu %8llu %7llu %6u  %s\n",
+	fprintf(f, "%-4u %-10s %9llu %9.0f %9s %9s %7llu %8llu %7llu %6u  %s\n",
 		r->last.client_id, r->last.name, (unsigned long long)c->calls,
 		r->rate, fmt_ns(p50, sizeof(p50), hist_quantile(c->lat_hist, 0.5)),
 		fmt_ns(p99, sizeof(p99), hist_quantile(c->lat_hist, 0.99)),
@@ -291,33 +291,38 @@ static void print_row(FILE *f, const struct row *r)
 }
 
 static unsigned int draw_table(struct tg_machine *m, struct row *rows,
-			       unsigned int n, double t, uint32_t seconds,
-			       bool tty, unsigned int prev_lines)
+			       unsigned int n, const struct demo_opts *o,
+			       double t, bool done, bool tty,
+			       unsigned int prev_lines)
 {
+	const char *el = tty ? "\033[K" : ""; /* clear to end of line */
 	struct tg_machine_pages ps;
 	unsigned int i, lines = 0;
+	char when[40];
 
 	tg_machine_page_stats(m, &ps);
 	if (tty && prev_lines)
 		printf("\033[%uA", prev_lines);
-	printf("%s[t=%4.0fs of %us] teegate demo: %u guests, OP-TEE model, inline mediator%s\n",
-	       tty ? "\033[K" : "", t, seconds, n,
-	       tty ? "" : "");
+	if (done)
+		snprintf(when, sizeof(when), "finished after %.1f s", t);
+	else
+		snprintf(when, sizeof(when), "t = %.0f s of %u", t,
+			 o->seconds);
+	printf("%steegate demo: %u guests x %u vCPUs%s, OP-TEE model, inline mediator  [%s]\n",
+	       el, o->guests, o->vcpus, o->hostile ? " + 1 hostile" : "",
+	       when);
 	lines++;
-	if (tty)
-		printf("\033[K");
+	printf("%s", el);
 	print_header(stdout);
 	lines++;
 	for (i = 0; i < n; i++) {
-		if (tty)
-			printf("\033[K");
+		printf("%s", el);
 		print_row(stdout, &rows[i]);
 		lines++;
 	}
 	printf("%smachine: %llu pages free, %llu guest, %llu mediator, %llu pinned, %llu quarantined; oracle violations %llu\n",
-	       tty ? "\033[K" : "", (unsigned long long)ps.free,
-	       (unsigned long long)ps.guest, (unsigned long long)ps.mediator,
-	       (unsigned long long)ps.pinned,
+	       el, (unsigned long long)ps.free, (unsigned long long)ps.guest,
+	       (unsigned long long)ps.mediator, (unsigned long long)ps.pinned,
 	       (unsigned long long)ps.quarantined,
 	       (unsigned long long)tg_machine_violations(m));
 	lines++;
@@ -577,10 +582,6 @@ int tg_cmd_demo(int argc, char **argv)
 	t0 = last_tick = now_ns();
 	end_ns = t0 + (uint64_t)o.seconds * 1000000000ull;
 	hard_end = end_ns + (uint64_t)DEMO_GRACE_S * 1000000000ull;
-	if (!tty)
-		printf("teegate demo: %u guests x %u vCPUs%s for %u s\n\n",
-		       o.guests, o.vcpus, o.hostile ? " + 1 hostile guest" : "",
-		       o.seconds);
 	for (;;) {
 		uint64_t now = now_ns();
 		double dt = (double)(now - last_tick) / 1e9;
@@ -606,7 +607,6 @@ int tg_cmd_demo(int argc, char **argv)
 				continue;
 			}
 			r->done = true;
-			r->rate = 0;
 			r->end_ns = now;
 			{
 				struct tg_guest_stats fin;
@@ -614,10 +614,15 @@ int tg_cmd_demo(int argc, char **argv)
 				tg_guest_stats(r->g, &fin);
 				r->final = fin.counters;
 			}
+			/* finished: the average over its run */
+			r->rate = now > t0 ? (double)r->final.calls * 1e9 /
+						     (double)(now - t0)
+					   : 0;
 		}
 		if (tick) {
-			lines = draw_table(m, rows, n, (double)(now - t0) / 1e9,
-					   o.seconds, tty, lines);
+			lines = draw_table(m, rows, n, &o,
+					   (double)(now - t0) / 1e9, false, tty,
+					   lines);
 			last_tick = now;
 		}
 		if (!live)
@@ -631,7 +636,7 @@ int tg_cmd_demo(int argc, char **argv)
 		usleep(50000);
 	}
 	elapsed = (double)(now_ns() - t0) / 1e9;
-	lines = draw_table(m, rows, n, elapsed, o.seconds, tty, lines);
+	lines = draw_table(m, rows, n, &o, elapsed, true, tty, lines);
 
 	/* Every guest is torn down now: what is left must be nothing. */
 	k.exited_clean = true;
