@@ -26,6 +26,7 @@
 
 #include <cmocka.h>
 
+#include <teegate/host.h>
 #include <teegate/mediator.h>
 #include <teegate/optee_abi.h>
 
@@ -298,6 +299,45 @@ static void idle_relay_sleeps_and_still_answers(void **state)
 	     (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 	print_message("first answer after idle: %.2f ms\n", ms);
 	assert_true(ms < 500); /* one sleep slice is 1 ms; slack for load */
+	stop_and_check(q);
+}
+
+/*
+ * The hosted platform can take QEMU's RAM as its machine memory: a machine
+ * built on it (with the model as its secure world here) keeps the relay,
+ * the mailbox and the rest out of its page pool.
+ */
+static void hosted_machine_runs_on_qemu_ram(void **state)
+{
+	struct tg_machine_config mc = { 0 };
+	struct tg_mem_region reg[8];
+	struct tg_machine_pages pages;
+	struct tg_machine *m = NULL;
+	struct tg_qemu *q;
+	char path[64];
+	uint32_t i;
+
+	(void)state;
+	REQUIRE_QEMU();
+	q = start_no_secure(1);
+	assert_int_equal(tg_qemu_machine_memory(q, &mc, reg, 8, path,
+						sizeof(path)),
+			 TG_OK);
+	assert_int_equal(mc.nreserved, 4);
+	assert_int_equal(tg_machine_create(&mc, &m), TG_OK);
+	for (i = 0; i < mc.nreserved; i++) {
+		assert_int_equal(tg_machine_owner(m, reg[i].base, NULL),
+				 TG_OWNER_RESERVED);
+		assert_int_equal(tg_machine_owner(m, reg[i].base +
+							     reg[i].size - 1,
+						  NULL),
+				 TG_OWNER_RESERVED);
+	}
+	tg_machine_page_stats(m, &pages);
+	assert_int_equal(pages.total, (1ull << 30) / TG_PAGE_SIZE);
+	assert_true(pages.reserved >= (0x100000 + 0x200000 + 0x9000 +
+				       0x100000) / TG_PAGE_SIZE);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
 	stop_and_check(q);
 }
 
@@ -762,6 +802,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(relay_passes_unknown_ids_through),
 		cmocka_unit_test(host_mapping_is_qemu_ram),
 		cmocka_unit_test(concurrent_smcs_from_threads),
+		cmocka_unit_test(hosted_machine_runs_on_qemu_ram),
 		cmocka_unit_test(logs_are_kept_in_log_dir),
 		cmocka_unit_test(idle_relay_sleeps_and_still_answers),
 		cmocka_unit_test(mediator_probe_reports_no_optee),

@@ -978,6 +978,24 @@ uint32_t tg_qemu_reserved(const struct tg_qemu *q, struct tg_mem_region *out,
 	return n;
 }
 
+int tg_qemu_machine_memory(const struct tg_qemu *q,
+			   struct tg_machine_config *cfg,
+			   struct tg_mem_region *regions, uint32_t max,
+			   char *path, size_t pathlen)
+{
+	uint32_t n = tg_qemu_reserved(q, regions, max);
+
+	if (n > max || !strf(path, pathlen, "/proc/self/fd/%d", q->ram_fd))
+		return TG_EINVAL;
+	cfg->ram_base = TG_QEMU_RAM_BASE;
+	cfg->ram_size = q->ram_size;
+	cfg->backing = TG_BACKING_FILE;
+	cfg->backing_path = path;
+	cfg->reserved = regions;
+	cfg->nreserved = n;
+	return TG_OK;
+}
+
 uint32_t tg_qemu_cpus(const struct tg_qemu *q)
 {
 	return q->ncpus;

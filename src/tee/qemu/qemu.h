@@ -154,6 +154,20 @@ int tg_qemu_ram_fd(const struct tg_qemu *q, char *path, size_t pathlen);
 uint32_t tg_qemu_reserved(const struct tg_qemu *q, struct tg_mem_region *out,
 			  uint32_t max);
 
+/**
+ * tg_qemu_machine_memory() - point the hosted platform's machine memory at
+ * QEMU's RAM: fills @cfg's ram_base, ram_size, backing (TG_BACKING_FILE),
+ * backing_path (@path, filled with "/proc/self/fd/N") and reserved
+ * (@regions, filled with tg_qemu_reserved()). @path and @regions must
+ * outlive tg_machine_create(). The secure-world backend itself (an smc
+ * going to tg_qemu_smc()) is the platform's to select.
+ * Return: TG_OK, or TG_EINVAL when @max or @pathlen is too small.
+ */
+int tg_qemu_machine_memory(const struct tg_qemu *q,
+			   struct tg_machine_config *cfg,
+			   struct tg_mem_region *regions, uint32_t max,
+			   char *path, size_t pathlen);
+
 /** tg_qemu_cpus() - relay CPUs serving. */
 uint32_t tg_qemu_cpus(const struct tg_qemu *q);
 
