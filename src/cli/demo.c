@@ -26,6 +26,8 @@
 #include <teegate/optee_abi.h>
 #ifdef TG_HAVE_WORKLOADS
 #include <teegate/workload.h>
+#else
+#define TG_WL_VERBOSE 0u
 #endif
 
 #include "cli.h"
