@@ -38,6 +38,7 @@
 #define DEMO_GRACE_S 15u
 #define MIXED_PAGES 8192u  /* 32 MiB: the 8 MiB big buffer and the rest */
 #define HOSTILE_PAGES 4096u
+#define MEDIATOR_SLACK_PAGES 32768u /* reserved regions, shadows, slack */
 /* The guest driver keeps one vCPU for async notifications: every guest
  * gets one vCPU slot more than the vCPUs that run a workload. */
 #define DRIVER_VCPUS 1u
@@ -536,11 +537,22 @@ int tg_cmd_demo(int argc, char **argv)
 
 	mc.tee = TG_TEE_MODEL;
 	mc.mediation = TG_MEDIATION_INLINE;
+	/* 1 GiB like QEMU virt, more when the guests need it (sparse). */
+	{
+		uint64_t need = ((uint64_t)o.guests * MIXED_PAGES +
+				 HOSTILE_PAGES + MEDIATOR_SLACK_PAGES)
+				<< 12;
+
+		mc.ram_size = 1ull << 30;
+		while (mc.ram_size < need)
+			mc.ram_size <<= 1;
+	}
 	mc.log_level = o.verbose ? TG_LOG_WARN + 1 : TG_LOG_ERROR + 1;
 	/* Enough OP-TEE threads for every vCPU: with the QEMU build's 2, the
 	 * well-behaved guests' traffic would make the hostile guest's probes
 	 * of its own limits fail with ETHREAD_LIMIT instead. */
 	mc.model.threads = DEMO_TEE_THREADS;
+	mc.model.max_guests = o.guests + 1; /* CFG_VIRT_GUEST_COUNT */
 	ret = tg_machine_create(&mc, &m);
 	if (ret) {
 		fprintf(stderr, "teegate: cannot create the machine: %s\n",
