@@ -240,7 +240,7 @@ stage_budget() {
 
 stage_asan() {
 	stage_begin asan "ASan+UBSan build (build-asan/), all tests but budget"
-	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1} \
+	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:detect_stack_use_after_return=1} \
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 		build_tests build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 		-DTEEGATE_SANITIZE=ON -- -LE '^budget$'
