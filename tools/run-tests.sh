@@ -30,6 +30,10 @@ logs=$root/build-logs
 mkdir -p "$logs"
 
 all_stages=(build coverage budget asan tsan)
+if [[ ${1:-} == -h || ${1:-} == --help ]]; then
+	sed -n '3,/^set -euo/p' "${BASH_SOURCE[0]}" | grep '^#' | sed 's/^# \{0,1\}//'
+	exit 0
+fi
 if [[ $# -gt 0 ]]; then
 	stages=("$@")
 	for s in "${stages[@]}"; do
