@@ -217,19 +217,9 @@ static int guest_create(struct tg_machine *m, const struct tg_guest_config *cfg,
 		goto fail;
 	}
 	g->has_domain = true;
-	ret = tg_handlers_start(g);
-	if (ret)
-		goto fail_domain;
 	*out = g;
 	return TG_OK;
 
-fail_domain:
-	if (m->med)
-		while (tg_domain_destroy(m->med, cid) == TG_AGAIN)
-			;
-	else
-		direct_vm_call(m, OPTEE_SMC_VM_DESTROYED, cid);
-	atomic_store(&m->by_client[cid], NULL);
 fail:
 	release_pages(g);
 fail_nopages:
@@ -334,6 +324,30 @@ static void guest_abort(struct tg_guest *g)
 	tg_guest_release(g);
 }
 
+/*
+ * The guest process exists: record its pid, then start its handlers. A
+ * guest that traps first just waits in its slot (a handler starts from the
+ * last answered sequence, so it sees that request). Starting them after
+ * fork() also keeps starting threads out of the fork.
+ */
+static int start_handlers_after_fork(struct tg_guest *g, pid_t pid,
+				     struct tg_guest **out)
+{
+	int ret;
+
+	g->pid = pid;
+	ret = tg_handlers_start(g);
+	if (ret) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		g->pid = 0;
+		guest_abort(g);
+		return ret;
+	}
+	*out = g;
+	return TG_OK;
+}
+
 int tg_guest_start(struct tg_machine *m, const struct tg_guest_config *cfg,
 		   void (*fn)(struct tg_vcpu *vcpu0, void *arg), void *arg,
 		   struct tg_guest **out)
@@ -350,7 +364,9 @@ int tg_guest_start(struct tg_machine *m, const struct tg_guest_config *cfg,
 	if (ret)
 		return ret;
 	if (g->mode == TG_GUEST_THREAD) {
-		ret = start_thread_mode(g, fn, arg);
+		ret = tg_handlers_start(g);
+		if (!ret)
+			ret = start_thread_mode(g, fn, arg);
 		if (ret) {
 			guest_abort(g);
 			return ret;
@@ -374,9 +390,7 @@ int tg_guest_start(struct tg_machine *m, const struct tg_guest_config *cfg,
 		guest_abort(g);
 		return TG_ENOMEM;
 	}
-	g->pid = pid;
-	*out = g;
-	return TG_OK;
+	return start_handlers_after_fork(g, pid, out);
 }
 
 static int fd_with_contents(const char *name, const void *data, size_t len)
@@ -475,9 +489,7 @@ int tg_guest_start_exec(struct tg_machine *m,
 		guest_abort(g);
 		return TG_ENOMEM;
 	}
-	g->pid = pid;
-	*out = g;
-	return TG_OK;
+	return start_handlers_after_fork(g, pid, out);
 }
 
 int tg_guest_kill(struct tg_guest *g)
@@ -529,7 +541,7 @@ static int wait_exec(struct tg_guest *g, int timeout_ms)
 			}
 		}
 	}
-	while (g->rt && g->rt->vcpus[0].state == TG_VCPU_RUNNING &&
+	while (g->rt && !tg_rt_vcpu0_done(g->rt) &&
 	       !atomic_load(&g->ctl->killed)) {
 		if (timeout_ms >= 0 && waited >= timeout_ms)
 			return TG_AGAIN;
@@ -630,6 +642,25 @@ uint64_t tg_guest_ipa_to_pa(struct tg_guest *g, uint64_t guest_ipa)
 	return pa ? pa + (guest_ipa & TG_PAGE_MASK) : 0;
 }
 
+/*
+ * The counters page is written by the guest at any time (atomically, if it
+ * cares): copy it word by word with relaxed atomic loads. The values are
+ * untrusted and only ever displayed.
+ */
+static void copy_guest_counters(struct tg_guest_counters *dst,
+				const struct tg_guest_counters *guest_src)
+{
+	typedef uint64_t __attribute__((may_alias)) word_t;
+	const word_t *s = (const word_t *)guest_src;
+	word_t *d = (word_t *)dst;
+	size_t i;
+
+	_Static_assert(sizeof(*dst) % sizeof(word_t) == 0,
+		       "counters page copied in 64-bit words");
+	for (i = 0; i < sizeof(*dst) / sizeof(word_t); i++)
+		d[i] = __atomic_load_n(&s[i], __ATOMIC_RELAXED);
+}
+
 int tg_guest_stats(struct tg_guest *g, struct tg_guest_stats *out)
 {
 	struct tg_machine *m;
@@ -666,8 +697,6 @@ int tg_guest_stats(struct tg_guest *g, struct tg_guest_stats *out)
 	}
 	pthread_mutex_unlock(&m->lock);
 	out->traps = atomic_load(&g->traps);
-	/* Guest-written page: a plain copy, values untrusted. */
-	memcpy(&out->counters, (const void *)g->counters,
-	       sizeof(out->counters));
+	copy_guest_counters(&out->counters, g->counters);
 	return TG_OK;
 }

@@ -24,6 +24,17 @@
 
 static __thread struct tg_vcpu *tls_vcpu;
 
+/* vCPU state is read by other threads (join, thread-mode teardown). */
+static enum tg_vcpu_state vcpu_state(const struct tg_vcpu *v)
+{
+	return __atomic_load_n(&v->state, __ATOMIC_ACQUIRE);
+}
+
+static void vcpu_set_state(struct tg_vcpu *v, enum tg_vcpu_state st)
+{
+	__atomic_store_n(&v->state, st, __ATOMIC_RELEASE);
+}
+
 static size_t view_len(uint32_t npages)
 {
 	return ((size_t)npages + TG_VIEW_GUARD_PAGES) * TG_PAGE_SIZE;
@@ -89,7 +100,7 @@ int tg_rt_map_view(struct tg_guest_rt *rt, const struct tg_boot_info *boot,
 static void vcpu_exit_if_killed(struct tg_vcpu *vcpu)
 {
 	if (vcpu->rt->thread_mode && atomic_load(&vcpu->rt->ctl->killed)) {
-		vcpu->state = TG_VCPU_DONE;
+		vcpu_set_state(vcpu, TG_VCPU_DONE);
 		pthread_exit(NULL);
 	}
 }
@@ -284,7 +295,7 @@ static void *vcpu_thread(void *arg)
 
 	tls_vcpu = vcpu;
 	vcpu->fn(vcpu, vcpu->arg);
-	vcpu->state = TG_VCPU_DONE;
+	vcpu_set_state(vcpu, TG_VCPU_DONE);
 	return NULL;
 }
 
@@ -301,13 +312,13 @@ int tg_vcpu_spawn(struct tg_vcpu *vcpu, void (*fn)(struct tg_vcpu *, void *),
 	for (v = 1; v < rt->nvcpus; v++) {
 		struct tg_vcpu *nv = &rt->vcpus[v];
 
-		if (nv->state != TG_VCPU_FREE)
+		if (vcpu_state(nv) != TG_VCPU_FREE)
 			continue;
 		nv->fn = fn;
 		nv->arg = arg;
-		nv->state = TG_VCPU_RUNNING;
+		vcpu_set_state(nv, TG_VCPU_RUNNING);
 		if (pthread_create(&nv->thread, NULL, vcpu_thread, nv)) {
-			nv->state = TG_VCPU_FREE;
+			vcpu_set_state(nv, TG_VCPU_FREE);
 			break;
 		}
 		ret = (int)v;
@@ -326,12 +337,12 @@ int tg_vcpu_join(struct tg_vcpu *vcpu, int index)
 	    (uint32_t)index == vcpu->index)
 		return -1;
 	t = &rt->vcpus[index];
-	if (t->state == TG_VCPU_FREE)
+	if (vcpu_state(t) == TG_VCPU_FREE)
 		return -1;
 	if (pthread_join(t->thread, NULL))
 		return -1;
 	pthread_mutex_lock(&rt->lock);
-	t->state = TG_VCPU_FREE;
+	vcpu_set_state(t, TG_VCPU_FREE);
 	pthread_mutex_unlock(&rt->lock);
 	return 0;
 }
@@ -379,7 +390,7 @@ void tg_rt_run_vcpu0(struct tg_guest_rt *rt,
 {
 	struct tg_vcpu *v0 = &rt->vcpus[0];
 
-	v0->state = TG_VCPU_RUNNING;
+	vcpu_set_state(v0, TG_VCPU_RUNNING);
 	tls_vcpu = v0;
 	fn(v0, arg);
 	_exit(0);
@@ -393,9 +404,9 @@ int tg_rt_thread_start(struct tg_guest_rt *rt,
 
 	v0->fn = fn;
 	v0->arg = arg;
-	v0->state = TG_VCPU_RUNNING;
+	vcpu_set_state(v0, TG_VCPU_RUNNING);
 	if (pthread_create(&v0->thread, NULL, vcpu_thread, v0)) {
-		v0->state = TG_VCPU_FREE;
+		vcpu_set_state(v0, TG_VCPU_FREE);
 		return TG_ENOMEM;
 	}
 	return TG_OK;
@@ -409,12 +420,18 @@ void tg_rt_thread_join_all(struct tg_guest_rt *rt)
 	atomic_store(&rt->ctl->killed, 1);
 	tg_futex_wake(&rt->ctl->notif_pending, 1 << 30);
 	for (v = 0; v < rt->nvcpus; v++) {
-		if (rt->vcpus[v].state == TG_VCPU_FREE)
+		if (vcpu_state(&rt->vcpus[v]) == TG_VCPU_FREE)
 			continue;
 		tg_futex_wake(&rt->vcpus[v].slot->rsp, 1 << 30);
 		pthread_join(rt->vcpus[v].thread, NULL);
-		rt->vcpus[v].state = TG_VCPU_FREE;
+		vcpu_set_state(&rt->vcpus[v], TG_VCPU_FREE);
 	}
+}
+
+/* Thread mode: has vCPU 0 returned from the guest's entry function? */
+bool tg_rt_vcpu0_done(struct tg_guest_rt *rt)
+{
+	return vcpu_state(&rt->vcpus[0]) != TG_VCPU_RUNNING;
 }
 
 /* ---- exec'd guests ----------------------------------------------------- */
@@ -476,7 +493,7 @@ struct tg_vcpu *tg_guest_enter(void)
 	if (lockdown && tg_lockdown())
 		goto fail;
 	exec_vcpu0 = &rt->vcpus[0];
-	exec_vcpu0->state = TG_VCPU_RUNNING;
+	vcpu_set_state(exec_vcpu0, TG_VCPU_RUNNING);
 	tls_vcpu = exec_vcpu0;
 	return exec_vcpu0;
 

@@ -300,6 +300,7 @@ void tg_rt_run_vcpu0(struct tg_guest_rt *rt, void (*fn)(struct tg_vcpu *,
 int tg_rt_thread_start(struct tg_guest_rt *rt,
 		       void (*fn)(struct tg_vcpu *, void *), void *arg);
 void tg_rt_thread_join_all(struct tg_guest_rt *rt);
+bool tg_rt_vcpu0_done(struct tg_guest_rt *rt);
 
 /* lockdown.c */
 int tg_lockdown(void);
