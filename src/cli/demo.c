@@ -679,7 +679,8 @@ int tg_cmd_demo(int argc, char **argv)
 	printf("\nsummary after %.1f s, every guest destroyed:\n", elapsed);
 	k.ok = true;
 	k.ok &= check("every guest ran to its end and exited with 0",
-		      k.exited_clean && !k.interrupted, NULL);
+		      k.exited_clean && !k.interrupted,
+		      k.interrupted ? "interrupted: guests were killed" : NULL);
 	k.ok &= check("no wrong result", k.mismatches == 0,
 		      "%llu mismatches", (unsigned long long)k.mismatches);
 	k.ok &= check("no unexpected error", k.errors == 0, "%llu errors",
