@@ -269,8 +269,10 @@ struct tg_guest_config {
 /**
  * tg_guest_start() - create a guest and run @fn(vcpu0, @arg) in it.
  *
- * Allocates the guest's pages (scattered), creates its mediator domain
- * (VM_CREATED) and its handler threads, then starts vCPU 0.
+ * Allocates the guest's pages (scattered) and its shared trap pages,
+ * creates its mediator domain (VM_CREATED), starts vCPU 0 and then one
+ * handler thread per vCPU slot (a trap posted before its handler runs
+ * simply waits in the slot).
  *
  * Process mode: fork(); the child maps each of its pages from machine
  * memory at its IPA into one contiguous view, closes every fd but 0-2,
