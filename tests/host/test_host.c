@@ -731,6 +731,45 @@ static void file_backing_maps_an_existing_ram_file(void **state)
 	unlink(path);
 }
 
+static void process_guest_page_limit_is_enforced(void **state)
+{
+	struct tg_machine *m = machine_new(512ull << 20);
+	struct tg_guest_config gc = { .ram_pages = TG_HOST_MAX_PROCESS_PAGES + 1,
+				      .vcpus = 1 };
+	struct tg_machine_pages ps;
+	struct tg_guest *g = NULL;
+
+	(void)state;
+	/* one VMA per page: past the limit the guest would hit max_map_count */
+	assert_int_equal(tg_guest_start(m, &gc, empty_guest, NULL, &g),
+			 TG_ELIMIT);
+	tg_machine_page_stats(m, &ps);
+	assert_int_equal(ps.guest, 0);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
+/* Direct mode: no mediator, a7 = client id, the backend answers. */
+static void direct_mode_reaches_the_backend(void **state)
+{
+	struct tg_machine_config cfg = { .ram_size = 64ull << 20,
+					 .mediation = TG_MEDIATION_DIRECT };
+	struct uid_loop l = { .calls = 100 };
+	struct tg_machine *m = NULL;
+	struct tg_guest *g;
+
+	(void)state;
+#ifndef TG_HAVE_MODEL
+	cfg.tee = TG_TEE_NULL;
+#endif
+	assert_int_equal(tg_machine_create(&cfg, &m), TG_OK);
+	assert_null(tg_machine_mediator(m));
+	g = guest_new(m, TG_GUEST_PROCESS, 16, 1, uid_calls, &l);
+	assert_int_equal(tg_guest_wait_timeout(g, 10000, NULL), TG_OK);
+	assert_int_equal(counters_of(g).verified, l.calls);
+	assert_int_equal(tg_machine_violations(m), 0);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -754,6 +793,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(non_tee_calls_get_psci_or_not_supported),
 		cmocka_unit_test(thread_mode_guest_is_killed_at_next_trap),
 		cmocka_unit_test(file_backing_maps_an_existing_ram_file),
+		cmocka_unit_test(process_guest_page_limit_is_enforced),
+		cmocka_unit_test(direct_mode_reaches_the_backend),
 	};
 
 	if (argc > 1)
