@@ -336,6 +336,9 @@ static int start_handlers_after_fork(struct tg_guest *g, pid_t pid,
 	int ret;
 
 	g->pid = pid;
+	/* The counters page is the guest's to write: read-only here (after
+	 * fork(), so that the child's copy of the mapping stays writable). */
+	mprotect(g->shared, TG_PAGE_SIZE, PROT_READ);
 	ret = tg_handlers_start(g);
 	if (ret) {
 		kill(pid, SIGKILL);

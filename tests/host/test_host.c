@@ -91,6 +91,15 @@ static struct tg_guest_counters counters_of(struct tg_guest *g)
 	return st.counters;
 }
 
+/* Wait (at most 10 s) until a guest has made @n calls. */
+static void wait_for_calls(struct tg_guest *g, uint64_t n)
+{
+	uint64_t t0 = now_ns();
+
+	while (counters_of(g).calls < n)
+		assert_true(now_ns() - t0 < 10000000000ull);
+}
+
 /* ---- memory ------------------------------------------------------------ */
 
 static void p2m_is_scattered(void **state)
@@ -485,8 +494,7 @@ static void guest_killed_mid_call_leaves_nothing_pinned(void **state)
 	(void)state;
 	g = guest_new(m, TG_GUEST_PROCESS, 64, 2, endless_calls, NULL);
 	/* let it get going, then kill it at a random point of a call */
-	while (counters_of(g).calls < 1000)
-		;
+	wait_for_calls(g, 1000);
 	assert_int_equal(tg_guest_kill(g), TG_OK);
 	assert_int_equal(tg_guest_wait_timeout(g, 10000, &ws), TG_OK);
 	assert_true(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGKILL);
@@ -694,8 +702,7 @@ static void thread_mode_guest_is_killed_at_next_trap(void **state)
 
 	(void)state;
 	g = guest_new(m, TG_GUEST_THREAD, 64, 2, endless_calls, NULL);
-	while (counters_of(g).calls < 1000)
-		;
+	wait_for_calls(g, 1000);
 	t0 = now_ns();
 	assert_int_equal(tg_guest_kill(g), TG_OK);
 	assert_int_equal(tg_guest_wait_timeout(g, 10000, NULL), TG_OK);
