@@ -54,6 +54,7 @@ extern "C" {
 
 struct tg_machine;
 struct tg_guest;
+struct tg_qemu;
 
 #define TG_HOST_DEFAULT_RAM_BASE 0x40000000ull /* QEMU virt */
 #define TG_HOST_DEFAULT_RAM_SIZE (1ull << 30)  /* 1 GiB, sparse */
@@ -100,10 +101,19 @@ enum tg_backing_kind {
  *                VM_DESTROYED) and UNKNOWN_FUNCTION to everything else.
  *                Measures the trap path alone; the mediator refuses it
  *                (no dynamic SHM), so use it with TG_MEDIATION_DIRECT.
+ * @TG_TEE_QEMU:  a real OP-TEE in QEMU (src/tee/qemu, docs/real-optee.md):
+ *                smc() goes to tg_qemu_smc() of @qemu in the config, on
+ *                the calling thread's home relay CPU or any idle one.
+ *                Machine memory must be QEMU's RAM (fill the config with
+ *                tg_qemu_machine_memory()). The caller starts QEMU before
+ *                tg_machine_create() and stops it after
+ *                tg_machine_destroy(). The isolation oracle does not see
+ *                real OP-TEE's accesses: tg_machine_violations() stays 0.
  */
 enum tg_tee_backend {
 	TG_TEE_MODEL = 0,
 	TG_TEE_NULL,
+	TG_TEE_QEMU,
 };
 
 /**
@@ -130,6 +140,7 @@ enum tg_mediation {
  *                        Up to TG_HOST_MAX_RESERVED.
  * @backing, @backing_path: machine memory backing (see tg_backing_kind).
  * @tee:          secure-world backend.
+ * @qemu:         TG_TEE_QEMU: the running QEMU backend (tg_qemu_start()).
  * @mediation:    inline mediator (default) or direct.
  * @model:        model configuration (threads, injection...). Its
  *                reserved SHM defaults to the reserved region above.
@@ -150,6 +161,7 @@ struct tg_machine_config {
 	enum tg_backing_kind backing;
 	const char *backing_path;
 	enum tg_tee_backend tee;
+	struct tg_qemu *qemu;
 	enum tg_mediation mediation;
 	struct tg_model_config model;
 	struct tg_config mediator;

@@ -271,6 +271,9 @@ struct tg_guest *tg_guest_by_client(struct tg_machine *m, uint32_t client_id);
 /* oracle.c */
 void tg_oracle_init(struct tg_machine *m);
 
+/* tee_qemu.c: TG_TEE_QEMU (TG_ENOTSUP when teegate_qemu is not built) */
+int tg_qemu_backend_init(struct tg_machine *m);
+
 /* null_tee.c */
 void tg_null_tee_smc(void *ctx, uint64_t regs[8]);
 

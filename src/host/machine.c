@@ -55,6 +55,8 @@ static int setup_backend(struct tg_machine *m)
 		m->backend_ctx = NULL;
 		return TG_OK;
 	}
+	if (m->cfg.tee == TG_TEE_QEMU)
+		return tg_qemu_backend_init(m);
 	if (m->cfg.tee != TG_TEE_MODEL)
 		return TG_EINVAL;
 #ifdef TG_HAVE_MODEL

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -96,18 +97,30 @@ static bool wait_answer(struct tg_qemu *q, volatile struct tg_relay_slot *s,
 	}
 }
 
+/*
+ * TG_QEMU_CPU_ANY: each host thread has a home relay CPU, given round
+ * robin on its first call; it takes the first idle CPU from its home on,
+ * and waits for its home when all are busy (so that waiting threads are
+ * spread over the CPUs instead of queueing on CPU 0).
+ */
+static _Atomic uint32_t next_home;
+static _Thread_local uint32_t home = UINT32_MAX;
+
 static struct tg_qemu_cpu *take_cpu(struct tg_qemu *q, uint32_t *cpu)
 {
-	uint32_t i;
+	uint32_t i, c;
 
 	if (*cpu == TG_QEMU_CPU_ANY) {
+		if (home == UINT32_MAX)
+			home = atomic_fetch_add(&next_home, 1);
 		for (i = 0; i < q->ncpus; i++) {
-			if (!pthread_mutex_trylock(&q->cpu[i].lock)) {
-				*cpu = i;
-				return &q->cpu[i];
+			c = (home + i) % q->ncpus;
+			if (!pthread_mutex_trylock(&q->cpu[c].lock)) {
+				*cpu = c;
+				return &q->cpu[c];
 			}
 		}
-		*cpu = 0;
+		*cpu = home;
 	}
 	*cpu %= q->ncpus;
 	pthread_mutex_lock(&q->cpu[*cpu].lock);
