@@ -272,6 +272,29 @@ static void stats_alloc_of_all_pools_fills_64_byte_records(void **state)
 	assert_string_equal((char *)ncbuf_byte(&out_buf, 192), "KHeap");
 }
 
+/*
+ * OP-TEE's struct pta_stats_alloc has a u64 free2_sum after desc: size is
+ * at offset 48 (found by comparing with OP-TEE 4.10, tests/qemu).
+ */
+static void stats_alloc_record_has_optee_layout(void **state)
+{
+	uint32_t s = open_ok(m, &nw, stats_uuid);
+	uint64_t pa;
+	struct optee_msg_arg *a = stats_alloc_arg(s, 0, 1024, &pa);
+	uint32_t size;
+
+	(void)state;
+	assert_int_equal(run(pa, a), TEEC_SUCCESS);
+	memcpy(&size, ncbuf_byte(&out_buf, 48), 4);
+	assert_int_equal(size, 0x30d40); /* Heap */
+	memcpy(&size, ncbuf_byte(&out_buf, 128 + 48), 4);
+	assert_int_equal(size, 0x633000); /* Physical TA memory */
+	memcpy(&size, ncbuf_byte(&out_buf, 64 + 48), 4);
+	assert_int_equal(size, 0); /* Public DDR */
+	memcpy(&size, ncbuf_byte(&out_buf, 40), 4);
+	assert_int_equal(size, 0); /* allocated */
+}
+
 static void stats_alloc_short_buffer_reports_needed_size(void **state)
 {
 	uint32_t s = open_ok(m, &nw, stats_uuid);
@@ -575,6 +598,7 @@ int main(void)
 		T(aes_perf_short_output_reports_needed_size),
 		T(invoke_tests_unknown_cmd_is_bad_parameters),
 		T(stats_alloc_of_all_pools_fills_64_byte_records),
+		T(stats_alloc_record_has_optee_layout),
 		T(stats_alloc_short_buffer_reports_needed_size),
 		T(stats_alloc_of_one_pool_fills_one_record),
 		T(stats_pager_reports_zero_counters),

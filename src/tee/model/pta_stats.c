@@ -21,25 +21,30 @@ struct stats_pool {
 	uint32_t size;
 };
 
-/* The pools of OP-TEE 4.x with virtualization, in pool-id order (1..5). */
+/*
+ * The pools of OP-TEE 4.x with virtualization, in pool-id order (1..5),
+ * with the sizes OP-TEE 4.10's QEMU v8 build (CFG_VIRT_GUEST_COUNT=2)
+ * reports to a guest (tests/qemu/test_optee.c compares them).
+ */
 static const struct stats_pool stats_pools[] = {
-	{ "Heap", 0x40000 },
+	{ "Heap", 0x30d40 },
 	{ "Public DDR (deprecated)", 0 },
-	{ "Physical TA memory", 0x200000 },
-	{ "KHeap", 0x40000 },
+	{ "Physical TA memory", 0x633000 },
+	{ "KHeap", 0x7c60 },
 	{ "RPMB secure storage (no data)", 0 },
 };
 
 #define STATS_NUM_POOLS (sizeof(stats_pools) / sizeof(stats_pools[0]))
 
 /*
- * One 64-byte record: desc[32], then u32 allocated, max_allocated, size,
- * num_alloc_fail, biggest_alloc_fail, biggest_alloc_fail_used, 2 x pad.
+ * One 64-byte record, OP-TEE's struct pta_stats_alloc: desc[32], u64
+ * free2_sum (offset 32), then u32 allocated (40), max_allocated (44),
+ * size (48), num_alloc_fail, biggest_alloc_fail, biggest_alloc_fail_used.
  */
 static void stats_record(const struct stats_pool *pool,
 			 uint8_t rec[STATS_RECORD_SIZE])
 {
-	uint32_t words[8] = { 0, 0, pool->size, 0, 0, 0, 0, 0 };
+	uint32_t words[8] = { 0, 0, 0, 0, pool->size, 0, 0, 0 };
 
 	memset(rec, 0, STATS_RECORD_SIZE);
 	memcpy(rec, pool->desc, strnlen(pool->desc, 31));
