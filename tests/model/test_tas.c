@@ -243,6 +243,34 @@ static void invoke_tests_unknown_cmd_is_bad_parameters(void **state)
 	assert_int_equal(run(pa, a), TEEC_ERROR_BAD_PARAMETERS);
 }
 
+/*
+ * OP-TEE's core test commands without parameters, as OP-TEE 4.10's QEMU
+ * build answers them (found by comparing with it, tests/qemu).
+ */
+static void invoke_tests_core_test_commands_answer_like_optee(void **state)
+{
+	static const struct {
+		uint32_t cmd, ret;
+	} cases[] = {
+		{ 2, TEEC_SUCCESS },		  /* SELF_TESTS */
+		{ 6, TEEC_SUCCESS },		  /* FS_HTREE */
+		{ 7, TEEC_ERROR_BAD_PARAMETERS }, /* MUTEX needs 2 values */
+		{ 8, TEEC_ERROR_NOT_SUPPORTED },  /* LOCKDEP, not built */
+		{ 11, TEEC_SUCCESS },		  /* DT_DRIVER_TESTS */
+		{ 12, TEEC_ERROR_NOT_SUPPORTED }, /* TRANSFER_LIST_TESTS */
+	};
+	uint32_t s = open_ok(m, &nw, invoke_tests);
+	uint32_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t pa;
+		struct optee_msg_arg *a = invoke_arg(s, cases[i].cmd, 0, &pa);
+
+		assert_int_equal(run(pa, a), cases[i].ret);
+	}
+}
+
 /* ---- stats ------------------------------------------------------------- */
 
 static struct optee_msg_arg *stats_alloc_arg(uint32_t s, uint64_t pool,
@@ -597,6 +625,7 @@ int main(void)
 		T(aes_perf_transforms_input_into_output),
 		T(aes_perf_short_output_reports_needed_size),
 		T(invoke_tests_unknown_cmd_is_bad_parameters),
+		T(invoke_tests_core_test_commands_answer_like_optee),
 		T(stats_alloc_of_all_pools_fills_64_byte_records),
 		T(stats_alloc_record_has_optee_layout),
 		T(stats_alloc_short_buffer_reports_needed_size),

@@ -259,6 +259,14 @@ static void open_session(struct program *p, TEEC_Context *c, TEEC_Session *s,
 
 static void invoke_tests(struct program *p, TEEC_Context *c)
 {
+	static const uint32_t test_cmds[] = { 2, 3, 4, 5, 6, 7, 8, 9, 11, 12 };
+	static const char *const test_cmd_names[] = {
+		"SELF_TESTS, no params", "COPY_NSEC_TO_SEC, no params",
+		"READ_MODIFY_SEC, no params", "COPY_SEC_TO_NSEC, no params",
+		"FS_HTREE, no params", "MUTEX, no params",
+		"LOCKDEP, no params", "AES_PERF, no params",
+		"DT_DRIVER_TESTS, no params", "TRANSFER_LIST_TESTS, no params"
+	};
 	static uint8_t buf[3 * 4096];
 	TEEC_SharedMemory shm;
 	TEEC_Operation op;
@@ -370,6 +378,12 @@ static void invoke_tests(struct program *p, TEEC_Context *c)
 	memset(&op, 0, sizeof(op));
 	invoke(p, &s, "unknown command 0x99", 0x99, &op);
 
+	/* OP-TEE's core test commands, without parameters */
+	for (i = 0; i < sizeof(test_cmds) / sizeof(test_cmds[0]); i++) {
+		memset(&op, 0, sizeof(op));
+		invoke(p, &s, test_cmd_names[i], test_cmds[i], &op);
+	}
+
 	TEEC_CloseSession(&s);
 }
 
@@ -477,6 +491,9 @@ static void stats(struct program *p, TEEC_Context *c)
 					 TEEC_NONE, TEEC_NONE);
 	invoke(p, &s, "GET_TIME with wrong params", PTA_STATS_CMD_GET_TIME,
 	       &op);
+
+	memset(&op, 0, sizeof(op));
+	invoke(p, &s, "PRINT_DRIVER_INFO, no params", 5, &op);
 
 	memset(&op, 0, sizeof(op));
 	invoke(p, &s, "stats unknown command 0x77", 0x77, &op);
