@@ -132,6 +132,39 @@ enum tg_mediation {
 };
 
 /**
+ * enum tg_isolation - where the mediator runs (TG_MEDIATION_INLINE only);
+ * the mediator code is the same in every mode, only how its port calls
+ * reach the hypervisor differs (docs/isolation.md).
+ * @TG_ISOLATION_DEFAULT:   the environment variable TEEGATE_ISOLATION
+ *                          (inline, sandboxed, service, service-per-guest)
+ *                          or, without it, inline. Lets a whole test suite
+ *                          run in each mode.
+ * @TG_ISOLATION_INLINE:    in the hypervisor process (design option a).
+ * @TG_ISOLATION_SANDBOXED: the teegate-mediator program in its own process
+ *                          under a seccomp allow-list, mapping no machine
+ *                          memory but its shadow carve-out; every port call
+ *                          is a request the hypervisor checks (option d).
+ * @TG_ISOLATION_SERVICE:   teegate-mediator as a daemon that maps machine
+ *                          memory, reached through a shared ring and
+ *                          eventfds (option b; with @per_guest, option c).
+ */
+enum tg_isolation {
+	TG_ISOLATION_DEFAULT = 0,
+	TG_ISOLATION_INLINE,
+	TG_ISOLATION_SANDBOXED,
+	TG_ISOLATION_SERVICE,
+};
+
+/*
+ * Shadow carve-out of an out-of-process mediator, in pages: 4 MiB for the
+ * shared one; 512 KiB for each per-guest daemon, out of a pool reserved
+ * when the machine is created: TG_HOST_MAX_GUESTS of them, or as many as
+ * fit in an eighth of RAM (a machine of 64 MiB runs 16 guests this way).
+ */
+#define TG_ISO_SHADOW_PAGES 1024u
+#define TG_ISO_GUEST_SHADOW_PAGES 128u
+
+/**
  * struct tg_machine_config - how to build a machine. Zero means default.
  * @ram_base, @ram_size:  NS RAM (default 0x40000000, 1 GiB).
  * @reserved, @nreserved: regions never handed out; NULL = the QEMU virt
@@ -152,6 +185,12 @@ enum tg_mediation {
  *                letting it through as real hardware would.
  * @spin_ns:      how long a waiting side of a trap spins before it blocks
  *                on a futex; 0 = 20000 (20 us), adapted at run time.
+ * @isolation:    where the mediator runs (see enum tg_isolation).
+ * @per_guest:    service mode: one mediator daemon per guest.
+ * @service_poll: service mode: poll the ring before blocking on the
+ *                eventfd (a dedicated core), instead of notifying always.
+ * @mediator_path: the teegate-mediator program; NULL = $TEEGATE_MEDIATOR,
+ *                else next to the running program, else the build tree's.
  */
 struct tg_machine_config {
 	uint64_t ram_base;
@@ -169,7 +208,47 @@ struct tg_machine_config {
 	uint64_t seed;
 	bool oracle_block;
 	uint32_t spin_ns;
+	enum tg_isolation isolation;
+	bool per_guest;
+	bool service_poll;
+	const char *mediator_path;
 };
+
+/** tg_isolation_parse() - "inline", "sandboxed" or "service"; TG_EINVAL. */
+int tg_isolation_parse(const char *s, enum tg_isolation *mode);
+const char *tg_isolation_name(enum tg_isolation mode);
+
+/**
+ * struct tg_isolation_stats - the out-of-process mediator, seen from the
+ * hypervisor.
+ * @mode:            the mode in force (never TG_ISOLATION_DEFAULT).
+ * @processes:       mediator processes running.
+ * @pid:             the shared mediator process (0 per guest or inline).
+ * @refused_foreign: port requests for a domain other than the one being
+ *                   served (pin, copy), refused.
+ * @refused_smc:     SMCs the mediator asked for with a client id (a7) it
+ *                   was not serving, refused.
+ * @refused_other:   other malformed requests, refused.
+ * @deaths:          mediator processes that died.
+ * @restarts:        of which restarted with their state recovered.
+ * @last_restart_ns: how long the last restart took, death to serving.
+ */
+struct tg_isolation_stats {
+	enum tg_isolation mode;
+	bool per_guest;
+	uint32_t processes;
+	pid_t pid;
+	uint64_t refused_foreign, refused_smc, refused_other;
+	uint64_t deaths, restarts, last_restart_ns;
+};
+int tg_machine_isolation_stats(struct tg_machine *m,
+			       struct tg_isolation_stats *out);
+
+/**
+ * tg_machine_kill_mediator() - SIGKILL the shared out-of-process mediator
+ * (tests, chaos). TG_ENOENT when there is none running.
+ */
+int tg_machine_kill_mediator(struct tg_machine *m);
 
 /**
  * tg_machine_create() - build a machine: memory, page pool, backend and,

@@ -210,6 +210,8 @@ static int guest_create(struct tg_machine *m, const struct tg_guest_config *cfg,
 	atomic_store(&m->by_client[cid], g);
 	if (m->med)
 		ret = tg_domain_create(m->med, cid, cfg->limits);
+	else if (m->iso)
+		ret = tg_iso_domain_create(m, cid, cfg->limits);
 	else
 		ret = direct_vm_call(m, OPTEE_SMC_VM_CREATED, cid);
 	if (ret) {
@@ -579,10 +581,13 @@ int tg_guest_wait_timeout(struct tg_guest *g, int timeout_ms, int *wstatus)
 	}
 	if (g->state == TG_GUEST_EXITED) {
 		tg_handlers_stop(g);
-		if (g->has_domain && m->med) {
+		if (g->has_domain && tg_has_mediator(m)) {
 			int r;
 
-			while ((r = tg_domain_destroy(m->med, g->client_id)) ==
+			while ((r = m->med ? tg_domain_destroy(m->med,
+							      g->client_id)
+					   : tg_iso_domain_destroy(
+						     m, g->client_id)) ==
 				       TG_AGAIN &&
 			       ++steps < DESTROY_MAX_STEPS)
 				;
@@ -678,8 +683,11 @@ int tg_guest_stats(struct tg_guest *g, struct tg_guest_stats *out)
 	out->state = g->state;
 	out->pid = g->pid;
 	memcpy(out->name, g->name, sizeof(out->name));
-	if (g->has_domain && m->med &&
-	    tg_domain_stats(m->med, g->client_id, &out->domain) == TG_OK)
+	if (g->has_domain &&
+	    (m->med ? tg_domain_stats(m->med, g->client_id, &out->domain)
+		    : m->iso ? tg_iso_domain_stats(m, g->client_id,
+						   &out->domain)
+			     : TG_ENOENT) == TG_OK)
 		out->has_domain = true;
 	for (i = 0; i < g->npages; i++)
 		if (atomic_load_explicit(&g->p2m[i], memory_order_relaxed))

@@ -72,6 +72,9 @@ void tg_hyp_dispatch(struct tg_guest *g, uint32_t vcpu, uint32_t conduit,
 	if (m->med) {
 		if (tg_handle_smc(m->med, g->client_id, vcpu, regs))
 			return;
+	} else if (m->iso) {
+		if (tg_iso_handle_smc(m, g->client_id, vcpu, regs))
+			return;
 	} else if (is_tee_call(fid)) {
 		regs[7] = g->client_id;
 		m->backend_smc(m->backend_ctx, regs);

@@ -234,6 +234,8 @@ struct tg_machine {
 	void *backend_ctx;
 	int log_level;
 	uint32_t spin_ns;
+	enum tg_isolation isolation; /* in force (isolation.c) */
+	struct tg_iso *iso;          /* out-of-process mediator(s) */
 };
 
 /* memory.c */
@@ -267,6 +269,24 @@ void tg_host_log(struct tg_machine *m, enum tg_log_level level,
 		 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void tg_guest_raise_notif(struct tg_guest *g);
 struct tg_guest *tg_guest_by_client(struct tg_machine *m, uint32_t client_id);
+
+/* isolation.c: the mediator out of process (sandboxed, service) */
+struct tg_iso;
+int tg_iso_start(struct tg_machine *m);
+void tg_iso_stop(struct tg_machine *m);
+int tg_iso_domain_create(struct tg_machine *m, uint32_t cid,
+			 const struct tg_limits *limits);
+int tg_iso_domain_destroy(struct tg_machine *m, uint32_t cid);
+int tg_iso_domain_stats(struct tg_machine *m, uint32_t cid,
+			struct tg_domain_stats *out);
+bool tg_iso_handle_smc(struct tg_machine *m, uint32_t cid, uint32_t vcpu,
+		       uint64_t regs[8]);
+void tg_iso_notif_irq(struct tg_machine *m);
+uint64_t tg_iso_idle_shadow_pages(struct tg_machine *m);
+static inline bool tg_has_mediator(const struct tg_machine *m)
+{
+	return m->med || m->iso;
+}
 
 /* oracle.c */
 void tg_oracle_init(struct tg_machine *m);

@@ -155,7 +155,11 @@ int tg_machine_create(const struct tg_machine_config *cfg,
 		goto fail;
 	if (m->cfg.mediation == TG_MEDIATION_INLINE) {
 #ifdef TG_HAVE_MEDIATOR
-		ret = tg_mediator_create(&m->port, &m->cfg.mediator, &m->med);
+		/* sandboxed/service: the mediator process probes the TEE */
+		ret = tg_iso_start(m);
+		if (!ret && m->isolation == TG_ISOLATION_INLINE)
+			ret = tg_mediator_create(&m->port, &m->cfg.mediator,
+						 &m->med);
 		if (ret)
 			goto fail;
 #else
@@ -194,6 +198,7 @@ int tg_machine_destroy(struct tg_machine *m)
 		ret = TG_EBUSY;
 #endif
 	m->med = NULL;
+	tg_iso_stop(m);
 	if (m->pages) {
 		tg_machine_page_stats(m, &pages);
 		if (pages.pinned)
@@ -282,6 +287,8 @@ void tg_machine_page_stats(struct tg_machine *m, struct tg_machine_pages *out)
 			out->guest++;
 	}
 	pthread_mutex_unlock(&m->lock);
+	/* an out-of-process mediator's carve-out: count the pages in use */
+	out->mediator -= tg_iso_idle_shadow_pages(m);
 }
 
 const char *tg_host_strerror(int status)

@@ -44,6 +44,10 @@ static void oracle_notif_irq(void *ctx)
 		tg_tee_notif_irq(m->med);
 		return;
 	}
+	if (m->iso) {
+		tg_iso_notif_irq(m);
+		return;
+	}
 	/* Direct mode: every guest gets the interrupt. */
 	pthread_mutex_lock(&m->lock);
 	for (i = 0; i < TG_HOST_MAX_GUESTS; i++)

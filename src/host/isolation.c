@@ -1,0 +1,990 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Isolation modes, hypervisor side: where the mediator runs and how its
+ * port calls reach the hypervisor.
+ *
+ *  inline     the mediator library in this process (machine.c, m->med);
+ *             nothing here is used.
+ *  sandboxed  teegate-mediator in a process of its own under a seccomp
+ *             allow-list, mapping no machine memory but its shadow
+ *             carve-out; futex-notified channel (channel.h).
+ *  service    teegate-mediator as a privileged daemon that maps machine
+ *             memory, notified through eventfds (event channels);
+ *             optionally one daemon per guest (stub-domain style).
+ *
+ * In both out-of-process modes the hypervisor serves the mediator's port
+ * requests itself, and only for the domain whose call it is handling at
+ * that moment: a request for any other client id is refused and counted;
+ * the hypervisor issues every SMC itself after checking a7 (the served
+ * domain, or 0 only for VM_CREATED/VM_DESTROYED of the domain it asked to
+ * create/destroy, and for the probe's fast calls while the mediator is
+ * created).
+ *
+ * Shadow memory: the TEE must read the mediator's shadow arguments and
+ * page lists at machine addresses. Each mediator process gets a carve-out
+ * of mediator-owned machine pages (contiguous, TG_ISO_SHADOW_PAGES). In
+ * sandboxed mode the carve-out is backed by a memfd of its own, spliced
+ * into the hypervisor's view of machine memory at the carve-out's PAs
+ * (MAP_FIXED): the TEE backend and the oracle see it at its PAs, the
+ * sandbox maps that memfd and nothing else. See docs/isolation.md for why
+ * this, not a staging copy.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <teegate/optee_abi.h>
+
+#include "channel.h"
+#include "internal.h"
+
+#define PIN_CHUNK (TG_CHAN_DATA / sizeof(uint64_t))
+#define READY_TIMEOUT_MS 10000
+#define MAX_PROCS TG_HOST_MAX_GUESTS
+
+/**
+ * struct medproc - one mediator process and its channel.
+ * @owner:     per-guest daemon: the only client it serves; 0 = all.
+ * @seq:       our hand-over count per slot (never read back from the
+ *             shared memory, which the mediator can write).
+ * @free_mask: slots not in use by a call.
+ * @dead:      the process is gone; calls fail until a restart.
+ * @exit_status: waitpid() status of the last process.
+ */
+struct medproc {
+	struct tg_iso *iso;
+	uint32_t owner;
+	struct tg_chan chan;
+	int chan_fd, shadow_fd;
+	uint64_t shadow_pa;
+	uint32_t shadow_pages;
+	int pool_idx; /* per-guest carve-out index in the pool, or -1 */
+	pid_t pid;
+	_Atomic uint32_t dead;
+	_Atomic uint32_t free_mask;
+	uint32_t seq[TG_CHAN_SLOTS];
+	uint64_t scratch[TG_CHAN_SLOTS][PIN_CHUNK];
+	pthread_t monitor;
+	bool monitor_started;
+	_Atomic bool stopping;
+	_Atomic uint32_t started; /* 1 = up, 2 = failed */
+	int exit_status;
+	struct tg_tee_info tee;
+};
+
+struct tg_iso {
+	struct tg_machine *m;
+	enum tg_isolation mode;
+	bool per_guest;
+	char path[4096];
+	pthread_mutex_t lock; /* procs[] */
+	pthread_mutex_t pool_lock;
+	uint64_t pool_pa; /* per guest: pool_n carve-outs, contiguous */
+	uint32_t pool_n;
+	bool pool_used[MAX_PROCS];
+	struct medproc *shared;
+	struct {
+		uint32_t cid;
+		struct medproc *p;
+	} procs[MAX_PROCS];
+	_Atomic uint64_t refused_foreign;
+	_Atomic uint64_t refused_smc;
+	_Atomic uint64_t refused_other;
+	_Atomic uint64_t restarts;
+	_Atomic uint64_t deaths;
+	_Atomic uint64_t last_restart_ns;
+};
+
+/* What the hypervisor is serving on a slot right now. */
+struct call {
+	uint32_t op;
+	uint32_t cid; /* the served domain; 0 = none */
+};
+
+const char *tg_isolation_name(enum tg_isolation mode)
+{
+	switch (mode) {
+	case TG_ISOLATION_DEFAULT: return "default";
+	case TG_ISOLATION_INLINE: return "inline";
+	case TG_ISOLATION_SANDBOXED: return "sandboxed";
+	case TG_ISOLATION_SERVICE: return "service";
+	}
+	return "?";
+}
+
+int tg_isolation_parse(const char *s, enum tg_isolation *mode)
+{
+	if (!s)
+		return TG_EINVAL;
+	if (!strcmp(s, "inline"))
+		*mode = TG_ISOLATION_INLINE;
+	else if (!strcmp(s, "sandboxed"))
+		*mode = TG_ISOLATION_SANDBOXED;
+	else if (!strcmp(s, "service"))
+		*mode = TG_ISOLATION_SERVICE;
+	else
+		return TG_EINVAL;
+	return TG_OK;
+}
+
+static bool is_tee_fid(uint32_t fid)
+{
+	uint32_t owner = OPTEE_SMC_OWNER(fid);
+
+	return owner >= OPTEE_SMC_OWNER_TRUSTED_OS &&
+	       owner <= OPTEE_SMC_OWNER_TRUSTED_OS_END;
+}
+
+/* ---- serving the mediator's port requests ---------------------------- */
+
+static void refuse(struct medproc *p, _Atomic uint64_t *counter,
+		   const struct call *c, const char *what, uint64_t value)
+{
+	atomic_fetch_add(counter, 1);
+	tg_host_log(p->iso->m, TG_LOG_WARN,
+		    "mediator process %d: refused %s (%#llx) while serving client %u",
+		    (int)p->pid, what, (unsigned long long)value, c->cid);
+}
+
+static bool smc_allowed(const struct call *c, const uint64_t r[8])
+{
+	uint32_t fid = (uint32_t)r[0];
+	bool vm_call = fid == OPTEE_SMC_VM_CREATED ||
+		       fid == OPTEE_SMC_VM_DESTROYED;
+
+	if (r[7] == 0) {
+		if (c->op == TG_CALL_MEDIATOR_CREATE)
+			return !vm_call && (fid & OPTEE_SMC_FAST_CALL);
+		if (c->op == TG_CALL_DOMAIN_CREATE)
+			return fid == OPTEE_SMC_VM_CREATED && r[1] == c->cid;
+		if (c->op == TG_CALL_DOMAIN_DESTROY)
+			return fid == OPTEE_SMC_VM_DESTROYED && r[1] == c->cid;
+		return false;
+	}
+	return c->cid && r[7] == c->cid && !vm_call;
+}
+
+/*
+ * One port request, already snapshotted in @in; the answer goes to the
+ * slot. The mediator may rewrite the slot at any time: lengths and counts
+ * come from @in, checked, and nothing is read twice.
+ */
+static void serve_port(struct medproc *p, const struct call *c, uint32_t slot,
+		       const struct tg_chan_msg *in)
+{
+	struct tg_machine *m = p->iso->m;
+	struct tg_chan_slot *s = &p->chan.mem->slots[slot];
+	uint64_t *tmp = p->scratch[slot];
+	int ret = TG_EFAULT;
+
+	switch (in->op) {
+	case TG_PORT_PIN:
+	case TG_PORT_UNPIN:
+		if (in->cid != c->cid || !c->cid) {
+			refuse(p, &p->iso->refused_foreign, c,
+			       in->op == TG_PORT_PIN ? "pin of another domain's pages"
+						     : "unpin for another domain",
+			       in->cid);
+			break;
+		}
+		if (!in->count || in->count > PIN_CHUNK) {
+			ret = TG_EINVAL;
+			break;
+		}
+		memcpy(tmp, s->data, (size_t)in->count * 8u);
+		if (in->op == TG_PORT_PIN) {
+			uint64_t *pa = (uint64_t *)(void *)s->data;
+
+			ret = m->port.pin_pages(m->port.ctx, c->cid, tmp, pa,
+						in->count);
+		} else {
+			m->port.unpin_pages(m->port.ctx, c->cid, tmp,
+					    in->count);
+			ret = TG_OK;
+		}
+		break;
+	case TG_PORT_COPY_FROM:
+	case TG_PORT_COPY_TO:
+		if (in->cid != c->cid || !c->cid) {
+			refuse(p, &p->iso->refused_foreign, c,
+			       "copy from/to another domain's memory",
+			       in->arg0);
+			break;
+		}
+		if (in->len > TG_CHAN_DATA) {
+			ret = TG_EINVAL;
+			break;
+		}
+		if (in->op == TG_PORT_COPY_FROM)
+			ret = m->port.copy_from_guest(m->port.ctx, c->cid,
+						      s->data, in->arg0,
+						      in->len);
+		else
+			ret = m->port.copy_to_guest(m->port.ctx, c->cid,
+						    in->arg0, s->data, in->len);
+		break;
+	case TG_PORT_SMC: {
+		uint64_t r[8];
+
+		memcpy(r, in->regs, sizeof(r));
+		if (!smc_allowed(c, r)) {
+			refuse(p, &p->iso->refused_smc, c,
+			       "SMC with a client id it is not serving", r[7]);
+			memset(r, 0, sizeof(r));
+			r[0] = OPTEE_SMC_RETURN_UNKNOWN_FUNCTION;
+		} else {
+			m->port.smc(m->port.ctx, r);
+		}
+		memcpy(s->msg.regs, r, sizeof(r));
+		ret = TG_OK;
+		break;
+	}
+	case TG_PORT_LOG: {
+		char msg[256];
+		uint32_t n = in->len < 200 ? in->len : 200;
+
+		memcpy(msg, s->data, n);
+		msg[n] = '\0';
+		tg_host_log(m, (enum tg_log_level)(in->arg0 & 3u),
+			    "mediator: client %u: %s (%#llx)", in->cid, msg,
+			    (unsigned long long)in->arg1);
+		ret = TG_OK;
+		break;
+	}
+	case TG_PORT_NOTIF:
+		if (in->cid != c->cid && c->op != TG_CALL_NOTIF_IRQ) {
+			refuse(p, &p->iso->refused_other, c,
+			       "interrupt to another domain", in->cid);
+			break;
+		}
+		{
+			struct tg_guest *g = tg_guest_by_client(m, in->cid);
+
+			if (g)
+				tg_guest_raise_notif(g);
+		}
+		ret = TG_OK;
+		break;
+	default:
+		refuse(p, &p->iso->refused_other, c, "unknown request",
+		       in->op);
+		ret = TG_EINVAL;
+		break;
+	}
+	s->msg.status = ret;
+}
+
+static int slot_get(struct medproc *p, bool wait)
+{
+	for (;;) {
+		uint32_t mask = atomic_load(&p->free_mask);
+
+		while (mask) {
+			uint32_t i = (uint32_t)__builtin_ctz(mask);
+
+			if (atomic_compare_exchange_weak(&p->free_mask, &mask,
+							 mask & ~(1u << i)))
+				return (int)i;
+		}
+		if (!wait || atomic_load(&p->dead))
+			return -1;
+		sched_yield();
+	}
+}
+
+static void slot_put(struct medproc *p, uint32_t slot)
+{
+	atomic_fetch_or(&p->free_mask, 1u << slot);
+}
+
+/*
+ * One call: post it on a free slot, serve the port requests it makes,
+ * return the mediator's answer (msg and data left in the slot for the
+ * caller to copy while it still holds @slot_out).
+ */
+static int proc_call(struct medproc *p, struct tg_chan_msg *msg,
+		     const void *data, size_t data_len, void *out,
+		     size_t out_len, bool wait)
+{
+	struct call c = { msg->op, msg->cid };
+	struct tg_chan_slot *s;
+	struct tg_chan_msg in;
+	int slot;
+
+	if (atomic_load(&p->dead))
+		return TG_ENOTEE;
+	slot = slot_get(p, wait);
+	if (slot < 0)
+		return atomic_load(&p->dead) ? TG_ENOTEE : TG_EBUSY;
+	s = &p->chan.mem->slots[slot];
+	s->msg = *msg;
+	if (data_len)
+		memcpy(s->data, data, data_len);
+	for (;;) {
+		tg_chan_to_med(&p->chan, (uint32_t)slot, ++p->seq[slot]);
+		if (!tg_chan_wait_hyp(&p->chan, (uint32_t)slot,
+				      p->seq[slot])) {
+			/* died: the slot is reset with the channel */
+			return TG_ENOTEE;
+		}
+		in = s->msg; /* snapshot */
+		if (in.op == TG_PORT_DONE)
+			break;
+		serve_port(p, &c, (uint32_t)slot, &in);
+	}
+	*msg = in;
+	if (out_len)
+		memcpy(out, s->data, out_len);
+	slot_put(p, (uint32_t)slot);
+	return in.status;
+}
+
+/* ---- process life ------------------------------------------------------ */
+
+static int find_binary(struct tg_iso *iso)
+{
+	const char *cfg = iso->m->cfg.mediator_path;
+	const char *env = getenv("TEEGATE_MEDIATOR");
+	char self[2048], *slash;
+	ssize_t n;
+
+	if (cfg || env) {
+		snprintf(iso->path, sizeof(iso->path), "%s", cfg ? cfg : env);
+		return access(iso->path, X_OK) ? TG_ENOTSUP : TG_OK;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(iso->path, sizeof(iso->path),
+				 "%s/teegate-mediator", self);
+			if (!access(iso->path, X_OK))
+				return TG_OK;
+		}
+	}
+#ifdef TG_MEDIATORD_PATH
+	snprintf(iso->path, sizeof(iso->path), "%s", TG_MEDIATORD_PATH);
+	if (!access(iso->path, X_OK))
+		return TG_OK;
+#endif
+	return TG_ENOTSUP;
+}
+
+static void chan_reset(struct medproc *p)
+{
+	struct tg_chan_mem *mem = p->chan.mem;
+	uint32_t i;
+
+	for (i = 0; i < TG_CHAN_SLOTS; i++) {
+		atomic_store(&mem->slots[i].to_med, 0);
+		atomic_store(&mem->slots[i].to_hyp, 0);
+		atomic_store(&mem->slots[i].med_sleeping, 0);
+		atomic_store(&mem->slots[i].hyp_sleeping, 0);
+		p->seq[i] = 0;
+	}
+	atomic_store(&mem->hdr.ready, 0);
+	atomic_store(&mem->hdr.shadow_lock, 0);
+	atomic_fetch_add(&mem->hdr.generation, 1);
+	atomic_store(&p->free_mask, (uint32_t)((1ull << TG_CHAN_SLOTS) - 1));
+}
+
+/* fork + exec; the child only makes async-signal-safe calls. */
+static pid_t spawn(struct medproc *p)
+{
+	struct tg_iso *iso = p->iso;
+	char notify[16], off[32];
+	char *argv[] = { iso->path,
+			 iso->mode == TG_ISOLATION_SANDBOXED ? "sandboxed"
+							      : "service",
+			 notify, off, NULL };
+	int fds[2 + 2 * TG_CHAN_SLOTS], nfds = 2, i;
+	pid_t parent = getpid(), pid;
+	extern char **environ;
+
+	snprintf(notify, sizeof(notify), "%d", (int)p->chan.notify);
+	snprintf(off, sizeof(off), "%#llx",
+		 iso->mode == TG_ISOLATION_SANDBOXED
+			 ? 0ull
+			 : (unsigned long long)(p->shadow_pa -
+						iso->m->ram_base));
+	fds[0] = p->chan_fd;
+	fds[1] = p->shadow_fd;
+	if (p->chan.notify != TG_CHAN_FUTEX)
+		for (i = 0; i < (int)TG_CHAN_SLOTS; i++) {
+			fds[nfds++] = p->chan.efd_med[i];
+			fds[nfds++] = p->chan.efd_hyp[i];
+		}
+	pid = fork();
+	if (pid)
+		return pid;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(126);
+	{
+		int hi[2 + 2 * TG_CHAN_SLOTS];
+
+		for (i = 0; i < nfds; i++) {
+			hi[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 200);
+			if (hi[i] < 0)
+				_exit(125);
+		}
+		for (i = 0; i < nfds; i++)
+			if (dup2(hi[i], 3 + i) != 3 + i)
+				_exit(125);
+	}
+	syscall(SYS_close_range, (unsigned int)(3 + nfds), ~0u, 0u);
+	{
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+	}
+	execve(iso->path, argv, environ);
+	_exit(127);
+}
+
+static void *monitor_main(void *arg)
+{
+	struct medproc *p = arg;
+	int st;
+
+	chan_reset(p);
+	p->pid = spawn(p);
+	if (p->pid < 0) {
+		atomic_store(&p->dead, 1);
+		atomic_store(&p->started, 2);
+		return NULL;
+	}
+	while (waitpid(p->pid, &st, 0) < 0 && errno == EINTR)
+		;
+	p->exit_status = st;
+	atomic_store(&p->dead, 1);
+	atomic_fetch_add(&p->iso->deaths, 1);
+	tg_chan_wake_all_hyp(&p->chan);
+	if (!atomic_load(&p->stopping))
+		tg_host_log(p->iso->m, TG_LOG_ERROR,
+			    "mediator process %d died (%s %d)", (int)p->pid,
+			    WIFSIGNALED(st) ? "signal" : "exit status",
+			    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+	return NULL;
+}
+
+static void proc_free(struct medproc *p)
+{
+	struct tg_machine *m = p->iso->m;
+	uint32_t i;
+
+	if (p->monitor_started) {
+		atomic_store(&p->stopping, true);
+		if (p->pid > 0 && !atomic_load(&p->dead))
+			kill(p->pid, SIGKILL);
+		pthread_join(p->monitor, NULL);
+	}
+	for (i = 0; i < TG_CHAN_SLOTS; i++) {
+		if (p->chan.efd_med[i] >= 0)
+			close(p->chan.efd_med[i]);
+		if (p->chan.efd_hyp[i] >= 0)
+			close(p->chan.efd_hyp[i]);
+	}
+	if (p->chan.mem)
+		munmap(p->chan.mem, tg_chan_mem_size());
+	if (p->chan_fd >= 0)
+		close(p->chan_fd);
+	if (p->shadow_pa) {
+		size_t len = (size_t)p->shadow_pages * TG_PAGE_SIZE;
+		uint64_t off = p->shadow_pa - m->ram_base;
+
+		if (p->iso->mode == TG_ISOLATION_SANDBOXED)
+			/* put machine memory back under the carve-out */
+			mmap(m->ram + off, len, PROT_READ | PROT_WRITE,
+			     MAP_SHARED | MAP_FIXED, m->mem.fd, (off_t)off);
+		tg_mem_discard(m, off >> TG_PAGE_SHIFT, p->shadow_pages);
+		if (p->pool_idx >= 0) {
+			pthread_mutex_lock(&p->iso->pool_lock);
+			p->iso->pool_used[p->pool_idx] = false;
+			pthread_mutex_unlock(&p->iso->pool_lock);
+		} else {
+			tg_pages_free_contig(m, p->shadow_pa, p->shadow_pages);
+		}
+	}
+	if (p->shadow_fd >= 0 && p->shadow_fd != m->mem.fd)
+		close(p->shadow_fd);
+	free(p);
+}
+
+static const char *why_dead(struct medproc *p, char *buf, size_t len)
+{
+	int st = p->exit_status;
+
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 3)
+		return "it could not install its seccomp filter";
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
+		return "it could not be executed";
+	if (WIFSIGNALED(st))
+		snprintf(buf, len, "it was killed by signal %d",
+			 WTERMSIG(st));
+	else
+		snprintf(buf, len, "it exited with status %d",
+			 WEXITSTATUS(st));
+	return buf;
+}
+
+static int proc_start(struct tg_iso *iso, uint32_t owner,
+		      struct medproc **out)
+{
+	struct tg_machine *m = iso->m;
+	struct medproc *p = calloc(1, sizeof(*p));
+	struct tg_chan_msg msg = { .op = TG_CALL_MEDIATOR_CREATE };
+	char why[64];
+	uint32_t i, waited = 0;
+	size_t len;
+	int ret;
+
+	if (!p)
+		return TG_ENOMEM;
+	p->iso = iso;
+	p->owner = owner;
+	p->pool_idx = -1;
+	p->chan_fd = p->shadow_fd = -1;
+	p->chan.dead = &p->dead;
+	p->chan.spin_ns = m->spin_ns;
+	p->chan.notify = iso->mode == TG_ISOLATION_SANDBOXED
+				 ? TG_CHAN_FUTEX
+				 : m->cfg.service_poll ? TG_CHAN_EVENTFD_POLL
+						       : TG_CHAN_EVENTFD;
+	for (i = 0; i < TG_CHAN_SLOTS; i++) {
+		p->chan.efd_med[i] = p->chan.efd_hyp[i] = -1;
+		if (p->chan.notify == TG_CHAN_FUTEX)
+			continue;
+		p->chan.efd_med[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		p->chan.efd_hyp[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (p->chan.efd_med[i] < 0 || p->chan.efd_hyp[i] < 0) {
+			ret = TG_ENOMEM;
+			goto fail;
+		}
+	}
+	p->chan_fd = memfd_create("teegate-channel", MFD_CLOEXEC);
+	if (p->chan_fd < 0 ||
+	    ftruncate(p->chan_fd, (off_t)tg_chan_mem_size()) < 0) {
+		ret = TG_ENOMEM;
+		goto fail;
+	}
+	p->chan.mem = mmap(NULL, tg_chan_mem_size(), PROT_READ | PROT_WRITE,
+			   MAP_SHARED, p->chan_fd, 0);
+	if (p->chan.mem == MAP_FAILED) {
+		p->chan.mem = NULL;
+		ret = TG_ENOMEM;
+		goto fail;
+	}
+	/* the shadow carve-out; per guest, from the pool reserved at start
+	 * (guests' scattered pages leave no long free runs later) */
+	if (iso->per_guest) {
+		pthread_mutex_lock(&iso->pool_lock);
+		for (i = 0; i < iso->pool_n && iso->pool_used[i]; i++)
+			;
+		if (i < iso->pool_n)
+			iso->pool_used[i] = true;
+		pthread_mutex_unlock(&iso->pool_lock);
+		if (i == iso->pool_n) {
+			ret = TG_ELIMIT;
+			goto fail;
+		}
+		p->pool_idx = (int)i;
+		p->shadow_pages = TG_ISO_GUEST_SHADOW_PAGES;
+		p->shadow_pa = iso->pool_pa + (uint64_t)i *
+				       TG_ISO_GUEST_SHADOW_PAGES * TG_PAGE_SIZE;
+	} else {
+		p->shadow_pages = TG_ISO_SHADOW_PAGES;
+		ret = tg_pages_alloc_contig(m, TG_OWNER_MEDIATOR,
+					    p->shadow_pages, &p->shadow_pa);
+		if (ret) {
+			p->shadow_pa = 0;
+			goto fail;
+		}
+	}
+	len = (size_t)p->shadow_pages * TG_PAGE_SIZE;
+	if (iso->mode == TG_ISOLATION_SANDBOXED) {
+		p->shadow_fd = memfd_create("teegate-shadow", MFD_CLOEXEC);
+		if (p->shadow_fd < 0 || ftruncate(p->shadow_fd, (off_t)len) ||
+		    mmap(m->ram + (p->shadow_pa - m->ram_base), len,
+			 PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+			 p->shadow_fd, 0) == MAP_FAILED) {
+			ret = TG_ENOMEM;
+			goto fail;
+		}
+	} else {
+		p->shadow_fd = m->mem.fd;
+	}
+	p->chan.mem->hdr.magic = TG_CHAN_MAGIC;
+	p->chan.mem->hdr.nslots = TG_CHAN_SLOTS;
+	p->chan.mem->hdr.notify = p->chan.notify;
+	p->chan.mem->hdr.shadow_base_pa = p->shadow_pa;
+	p->chan.mem->hdr.shadow_pages = p->shadow_pages;
+	p->chan.mem->hdr.spin_ns = m->spin_ns;
+
+	if (pthread_create(&p->monitor, NULL, monitor_main, p)) {
+		ret = TG_ENOMEM;
+		goto fail;
+	}
+	p->monitor_started = true;
+	/* wait until its workers listen (or it died: no hang) */
+	while (!atomic_load(&p->chan.mem->hdr.ready) &&
+	       !atomic_load(&p->dead) && waited < READY_TIMEOUT_MS) {
+		usleep(1000);
+		waited++;
+	}
+	if (!atomic_load(&p->chan.mem->hdr.ready)) {
+		tg_host_log(m, TG_LOG_ERROR,
+			    "the %s mediator (%s) did not start: %s",
+			    tg_isolation_name(iso->mode), iso->path,
+			    atomic_load(&p->dead) ? why_dead(p, why, sizeof(why))
+						  : "timeout");
+		ret = TG_ENOTSUP;
+		goto fail;
+	}
+	ret = proc_call(p, &msg, &m->cfg.mediator, sizeof(m->cfg.mediator),
+			&p->tee, sizeof(p->tee), true);
+	if (ret) {
+		tg_host_log(m, TG_LOG_ERROR,
+			    "the %s mediator could not probe the TEE: %s",
+			    tg_isolation_name(iso->mode), tg_strerror(ret));
+		goto fail;
+	}
+	*out = p;
+	return TG_OK;
+fail:
+	proc_free(p);
+	return ret;
+}
+
+static void proc_stop(struct medproc *p)
+{
+	struct tg_chan_msg msg = { .op = TG_CALL_MEDIATOR_DESTROY };
+
+	if (!atomic_load(&p->dead))
+		proc_call(p, &msg, NULL, 0, NULL, 0, true);
+	proc_free(p);
+}
+
+/* ---- the machine's view --------------------------------------------- */
+
+static struct medproc *proc_of(struct tg_iso *iso, uint32_t cid)
+{
+	uint32_t i;
+
+	if (!iso->per_guest)
+		return iso->shared;
+	for (i = 0; i < MAX_PROCS; i++)
+		if (iso->procs[i].cid == cid && iso->procs[i].p)
+			return iso->procs[i].p;
+	return NULL;
+}
+
+static void iso_free(struct tg_iso *iso)
+{
+	struct tg_machine *m = iso->m;
+
+	if (iso->pool_pa) {
+		tg_mem_discard(m, (iso->pool_pa - m->ram_base) >> TG_PAGE_SHIFT,
+			       iso->pool_n * TG_ISO_GUEST_SHADOW_PAGES);
+		tg_pages_free_contig(m, iso->pool_pa,
+				     iso->pool_n * TG_ISO_GUEST_SHADOW_PAGES);
+	}
+	pthread_mutex_destroy(&iso->lock);
+	pthread_mutex_destroy(&iso->pool_lock);
+	free(iso);
+}
+
+int tg_iso_start(struct tg_machine *m)
+{
+	struct tg_iso *iso;
+	enum tg_isolation mode = m->cfg.isolation;
+	const char *env = getenv("TEEGATE_ISOLATION");
+	bool per_guest = m->cfg.per_guest;
+	int ret;
+
+	if (mode == TG_ISOLATION_DEFAULT && env && *env) {
+		char buf[32];
+		char *suffix;
+
+		snprintf(buf, sizeof(buf), "%s", env);
+		suffix = strstr(buf, "-per-guest");
+		if (suffix) {
+			*suffix = '\0';
+			per_guest = true;
+		}
+		if (tg_isolation_parse(buf, &mode)) {
+			tg_host_log(m, TG_LOG_ERROR,
+				    "TEEGATE_ISOLATION=%s: expected inline, sandboxed, service or service-per-guest",
+				    env);
+			return TG_EINVAL;
+		}
+	}
+	if (mode == TG_ISOLATION_DEFAULT)
+		mode = TG_ISOLATION_INLINE;
+	if (mode > TG_ISOLATION_SERVICE ||
+	    (per_guest && mode != TG_ISOLATION_SERVICE))
+		return TG_EINVAL;
+	m->isolation = mode;
+	if (mode == TG_ISOLATION_INLINE)
+		return TG_OK;
+	iso = calloc(1, sizeof(*iso));
+	if (!iso)
+		return TG_ENOMEM;
+	iso->m = m;
+	iso->mode = mode;
+	iso->per_guest = per_guest;
+	pthread_mutex_init(&iso->lock, NULL);
+	pthread_mutex_init(&iso->pool_lock, NULL);
+	/* per guest: carve-outs for up to 64 daemons, at most 1/8 of RAM */
+	iso->pool_n = (uint32_t)(m->npages / 8u / TG_ISO_GUEST_SHADOW_PAGES);
+	if (iso->pool_n > MAX_PROCS)
+		iso->pool_n = MAX_PROCS;
+	if (per_guest &&
+	    (!iso->pool_n ||
+	     tg_pages_alloc_contig(m, TG_OWNER_MEDIATOR,
+				   iso->pool_n * TG_ISO_GUEST_SHADOW_PAGES,
+				   &iso->pool_pa))) {
+		tg_host_log(m, TG_LOG_ERROR,
+			    "service --per-guest: no room for the daemons' shadow memory");
+		free(iso);
+		return TG_ENOMEM;
+	}
+	if (find_binary(iso)) {
+		tg_host_log(m, TG_LOG_ERROR,
+			    "the %s mediator needs the teegate-mediator program: not found next to this program (set TEEGATE_MEDIATOR)",
+			    tg_isolation_name(mode));
+		iso_free(iso);
+		return TG_ENOTSUP;
+	}
+	m->iso = iso;
+	/* per guest: one daemon each, started with its domain; the shared
+	 * one probes the TEE now, as the inline mediator would */
+	if (!per_guest) {
+		ret = proc_start(iso, 0, &iso->shared);
+		if (ret) {
+			m->iso = NULL;
+			iso_free(iso);
+			return ret;
+		}
+	}
+	return TG_OK;
+}
+
+void tg_iso_stop(struct tg_machine *m)
+{
+	struct tg_iso *iso = m->iso;
+	uint32_t i;
+
+	if (!iso)
+		return;
+	if (iso->shared)
+		proc_stop(iso->shared);
+	for (i = 0; i < MAX_PROCS; i++)
+		if (iso->procs[i].p)
+			proc_stop(iso->procs[i].p);
+	m->iso = NULL;
+	iso_free(iso);
+}
+
+int tg_iso_domain_create(struct tg_machine *m, uint32_t cid,
+			 const struct tg_limits *limits)
+{
+	struct tg_iso *iso = m->iso;
+	struct tg_chan_msg msg = { .op = TG_CALL_DOMAIN_CREATE, .cid = cid };
+	struct tg_limits lim = { 0 };
+	struct medproc *p;
+	uint32_t i;
+	int ret;
+
+	if (iso->per_guest) {
+		pthread_mutex_lock(&iso->lock);
+		for (i = 0; i < MAX_PROCS && iso->procs[i].p; i++)
+			;
+		if (i == MAX_PROCS) {
+			pthread_mutex_unlock(&iso->lock);
+			return TG_ELIMIT;
+		}
+		ret = proc_start(iso, cid, &p);
+		if (!ret) {
+			iso->procs[i].cid = cid;
+			iso->procs[i].p = p;
+		}
+		pthread_mutex_unlock(&iso->lock);
+		if (ret)
+			return ret;
+	}
+	p = proc_of(iso, cid);
+	if (!p)
+		return TG_ENOTEE;
+	if (limits) {
+		lim = *limits;
+		msg.arg0 = 1;
+	}
+	ret = proc_call(p, &msg, &lim, sizeof(lim), NULL, 0, true);
+	if (ret && iso->per_guest)
+		tg_iso_domain_destroy(m, 0x10000u | cid); /* drop the daemon */
+	return ret;
+}
+
+/* @cid with bit 16 set: per-guest daemon teardown only. */
+int tg_iso_domain_destroy(struct tg_machine *m, uint32_t cid)
+{
+	struct tg_iso *iso = m->iso;
+	struct tg_chan_msg msg = { .op = TG_CALL_DOMAIN_DESTROY,
+				   .cid = cid & 0xFFFFu };
+	struct medproc *p;
+	uint32_t i;
+	int ret = TG_OK;
+
+	p = proc_of(iso, cid & 0xFFFFu);
+	if (!p)
+		return TG_ENOENT;
+	if (!(cid & 0x10000u))
+		ret = proc_call(p, &msg, NULL, 0, NULL, 0, true);
+	if (ret == TG_ENOTEE)
+		ret = TG_EBUSY;
+	if (iso->per_guest && ret != TG_AGAIN) {
+		pthread_mutex_lock(&iso->lock);
+		for (i = 0; i < MAX_PROCS; i++)
+			if (iso->procs[i].p == p) {
+				iso->procs[i].p = NULL;
+				iso->procs[i].cid = 0;
+			}
+		pthread_mutex_unlock(&iso->lock);
+		proc_stop(p);
+	}
+	return ret;
+}
+
+int tg_iso_domain_stats(struct tg_machine *m, uint32_t cid,
+			struct tg_domain_stats *out)
+{
+	struct tg_chan_msg msg = { .op = TG_CALL_DOMAIN_STATS, .cid = cid };
+	struct medproc *p = proc_of(m->iso, cid);
+
+	if (!p)
+		return TG_ENOENT;
+	return proc_call(p, &msg, NULL, 0, out, sizeof(*out), true);
+}
+
+bool tg_iso_handle_smc(struct tg_machine *m, uint32_t cid, uint32_t vcpu,
+		       uint64_t regs[8])
+{
+	struct tg_chan_msg msg = { .op = TG_CALL_HANDLE_SMC, .cid = cid,
+				   .vcpu = vcpu };
+	struct medproc *p = proc_of(m->iso, cid);
+	int ret;
+
+	memcpy(msg.regs, regs, sizeof(msg.regs));
+	ret = p ? proc_call(p, &msg, NULL, 0, NULL, 0, true) : TG_ENOTEE;
+	if (ret == TG_OK && msg.arg0) {
+		memcpy(regs, msg.regs, sizeof(msg.regs));
+		return true;
+	}
+	if (ret == TG_OK || !is_tee_fid((uint32_t)regs[0]))
+		return false;
+	/* the mediator is gone: the call fails (guest: COMMUNICATION) */
+	memset(regs, 0, 8 * sizeof(regs[0]));
+	regs[0] = OPTEE_SMC_RETURN_ENOTAVAIL;
+	return true;
+}
+
+/*
+ * The TEE's notification interrupt, raised from inside an SMC we are
+ * serving: ask the mediator on another slot if one is free right now;
+ * otherwise (never wait here) interrupt every guest, which only costs
+ * them a look at their pending values.
+ */
+void tg_iso_notif_irq(struct tg_machine *m)
+{
+	struct tg_iso *iso = m->iso;
+	struct tg_chan_msg msg = { .op = TG_CALL_NOTIF_IRQ };
+	uint32_t i;
+
+	if (!iso->per_guest && iso->shared &&
+	    proc_call(iso->shared, &msg, NULL, 0, NULL, 0, false) == TG_OK)
+		return;
+	pthread_mutex_lock(&m->lock);
+	for (i = 0; i < TG_HOST_MAX_GUESTS; i++)
+		if (m->guests[i] && m->guests[i]->state == TG_GUEST_RUNNING)
+			tg_guest_raise_notif(m->guests[i]);
+	pthread_mutex_unlock(&m->lock);
+}
+
+uint64_t tg_iso_idle_shadow_pages(struct tg_machine *m)
+{
+	struct tg_iso *iso = m->iso;
+	uint64_t idle = 0;
+	uint32_t i, k;
+
+	if (!iso)
+		return 0;
+	if (iso->pool_pa) {
+		pthread_mutex_lock(&iso->pool_lock);
+		for (i = 0; i < iso->pool_n; i++)
+			if (!iso->pool_used[i])
+				idle += TG_ISO_GUEST_SHADOW_PAGES;
+		pthread_mutex_unlock(&iso->pool_lock);
+	}
+	for (i = 0; i <= MAX_PROCS; i++) {
+		struct medproc *p = i == MAX_PROCS ? iso->shared
+						   : iso->procs[i].p;
+
+		if (!p)
+			continue;
+		for (k = 0; k < p->shadow_pages; k++)
+			if (!(p->chan.mem->hdr.shadow_map[k / 64] >> (k % 64) &
+			      1))
+				idle++;
+	}
+	return idle;
+}
+
+int tg_machine_isolation_stats(struct tg_machine *m,
+			       struct tg_isolation_stats *out)
+{
+	struct tg_iso *iso = m->iso;
+	uint32_t i;
+
+	memset(out, 0, sizeof(*out));
+	out->mode = m->isolation;
+	if (!iso)
+		return TG_OK;
+	out->per_guest = iso->per_guest;
+	out->refused_foreign = atomic_load(&iso->refused_foreign);
+	out->refused_smc = atomic_load(&iso->refused_smc);
+	out->refused_other = atomic_load(&iso->refused_other);
+	out->restarts = atomic_load(&iso->restarts);
+	out->deaths = atomic_load(&iso->deaths);
+	out->last_restart_ns = atomic_load(&iso->last_restart_ns);
+	if (iso->shared) {
+		out->processes = 1;
+		out->pid = iso->shared->pid;
+	}
+	for (i = 0; i < MAX_PROCS; i++)
+		if (iso->procs[i].p)
+			out->processes++;
+	return TG_OK;
+}
+
+int tg_machine_kill_mediator(struct tg_machine *m)
+{
+	struct tg_iso *iso = m->iso;
+
+	if (!iso || !iso->shared || atomic_load(&iso->shared->dead))
+		return TG_ENOENT;
+	return kill(iso->shared->pid, SIGKILL) ? TG_ENOENT : TG_OK;
+}

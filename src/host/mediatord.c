@@ -1,0 +1,630 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * teegate-mediator: the mediator in a process of its own (sandboxed and
+ * service isolation modes). The hypervisor (isolation.c) starts it as
+ *
+ *   teegate-mediator MODE NOTIFY SHADOW_OFF
+ *
+ * with fd 3 = the channel memory (channel.h), fd 4 = its shadow memory and
+ * fds 5.. = the eventfds of the service transport (2 per slot: to the
+ * mediator, to the hypervisor). MODE is "sandboxed" (fd 4 is the shadow
+ * carve-out only; a seccomp allow-list is installed before any request is
+ * read) or "service" (fd 4 is all of machine memory: a privileged daemon,
+ * like a control domain's; SHADOW_OFF is the carve-out's offset in it).
+ *
+ * The mediator code is the library's, unchanged. Its struct tg_port is a
+ * proxy: guest memory and SMCs are requests over the channel, answered by
+ * the hypervisor for the domain whose call is being served; shadow memory
+ * comes from the carve-out (its allocator state lives in the channel, in
+ * hypervisor-owned memory); bookkeeping memory is this process's heap;
+ * locks are this process's.
+ *
+ * One worker thread per channel slot; each serves the calls posted on its
+ * slot, one at a time.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <teegate/mediator.h>
+#include <teegate/optee_abi.h>
+
+#include "channel.h"
+
+#define PIN_CHUNK (TG_CHAN_DATA / sizeof(uint64_t))
+#define IDLE_WAIT_MS 1000
+
+static struct tg_chan chan;
+static struct tg_mediator *med;
+static uint8_t *shadow;		/* carve-out mapping */
+static uint64_t shadow_pa;
+static uint32_t shadow_pages;
+
+struct worker {
+	uint32_t slot;
+	uint32_t seen; /* to_med value last served */
+	pthread_t thread;
+};
+static struct worker workers[TG_CHAN_SLOTS];
+static _Atomic uint32_t workers_up;
+static __thread struct worker *self;
+
+/* ---- one round trip: a port request on our slot --------------------- */
+
+static struct tg_chan_slot *my_slot(void)
+{
+	return &chan.mem->slots[self->slot];
+}
+
+/* The hypervisor answered (msg/data rewritten); false if it never does. */
+static bool request(void)
+{
+	tg_chan_to_hyp(&chan, self->slot, self->seen);
+	while (!tg_chan_wait_med(&chan, self->slot, self->seen + 1,
+				 IDLE_WAIT_MS))
+		if (getppid() == 1)
+			_exit(0);
+	self->seen++;
+	return true;
+}
+
+static int pin_chunk(uint32_t cid, const uint64_t *ipa, uint64_t *pa,
+		     uint32_t n)
+{
+	struct tg_chan_slot *s = my_slot();
+
+	s->msg.op = TG_PORT_PIN;
+	s->msg.cid = cid;
+	s->msg.count = n;
+	memcpy(s->data, ipa, (size_t)n * 8u);
+	request();
+	if (s->msg.status == TG_OK)
+		memcpy(pa, s->data, (size_t)n * 8u);
+	return s->msg.status;
+}
+
+static void p_unpin(void *ctx, uint32_t cid, const uint64_t *pa,
+		    uint32_t count)
+{
+	struct tg_chan_slot *s = my_slot();
+
+	(void)ctx;
+	while (count) {
+		uint32_t n = count > PIN_CHUNK ? (uint32_t)PIN_CHUNK : count;
+
+		s->msg.op = TG_PORT_UNPIN;
+		s->msg.cid = cid;
+		s->msg.count = n;
+		memcpy(s->data, pa, (size_t)n * 8u);
+		request();
+		pa += n;
+		count -= n;
+	}
+}
+
+/* All or nothing, in chunks that fit the slot. */
+static int p_pin(void *ctx, uint32_t cid, const uint64_t *ipa, uint64_t *pa,
+		 uint32_t count)
+{
+	uint32_t done = 0;
+	int ret;
+
+	while (done < count) {
+		uint32_t n = count - done > PIN_CHUNK ? (uint32_t)PIN_CHUNK
+						      : count - done;
+
+		ret = pin_chunk(cid, ipa + done, pa + done, n);
+		if (ret) {
+			p_unpin(ctx, cid, pa, done);
+			return ret;
+		}
+		done += n;
+	}
+	return TG_OK;
+}
+
+static int copy(uint32_t op, uint32_t cid, uint8_t *buf, uint64_t ipa,
+		uint32_t len)
+{
+	struct tg_chan_slot *s = my_slot();
+
+	while (len) {
+		uint32_t n = len > TG_CHAN_DATA ? TG_CHAN_DATA : len;
+
+		s->msg.op = op;
+		s->msg.cid = cid;
+		s->msg.arg0 = ipa;
+		s->msg.len = n;
+		if (op == TG_PORT_COPY_TO)
+			memcpy(s->data, buf, n);
+		request();
+		if (s->msg.status)
+			return s->msg.status;
+		if (op == TG_PORT_COPY_FROM)
+			memcpy(buf, s->data, n);
+		buf += n;
+		ipa += n;
+		len -= n;
+	}
+	return TG_OK;
+}
+
+static int p_copy_from(void *ctx, uint32_t cid, void *dst, uint64_t ipa,
+		       uint32_t len)
+{
+	(void)ctx;
+	return copy(TG_PORT_COPY_FROM, cid, dst, ipa, len);
+}
+
+static int p_copy_to(void *ctx, uint32_t cid, uint64_t ipa, const void *src,
+		     uint32_t len)
+{
+	(void)ctx;
+	return copy(TG_PORT_COPY_TO, cid, (uint8_t *)src, ipa, len);
+}
+
+static void p_smc(void *ctx, uint64_t regs[8])
+{
+	struct tg_chan_slot *s = my_slot();
+
+	(void)ctx;
+	s->msg.op = TG_PORT_SMC;
+	memcpy(s->msg.regs, regs, sizeof(s->msg.regs));
+	request();
+	memcpy(regs, s->msg.regs, sizeof(s->msg.regs));
+}
+
+static void p_log(void *ctx, enum tg_log_level level, uint32_t cid,
+		  const char *msg, uint64_t value)
+{
+	struct tg_chan_slot *s = my_slot();
+	size_t n = strlen(msg);
+
+	(void)ctx;
+	if (!self)
+		return;
+	if (n > 200)
+		n = 200;
+	s->msg.op = TG_PORT_LOG;
+	s->msg.cid = cid;
+	s->msg.arg0 = (uint64_t)level;
+	s->msg.arg1 = value;
+	s->msg.len = (uint32_t)n;
+	memcpy(s->data, msg, n);
+	request();
+}
+
+static void p_notif(void *ctx, uint32_t cid)
+{
+	struct tg_chan_slot *s = my_slot();
+
+	(void)ctx;
+	s->msg.op = TG_PORT_NOTIF;
+	s->msg.cid = cid;
+	request();
+}
+
+static void *p_alloc(void *ctx, size_t size)
+{
+	(void)ctx;
+	return malloc(size);
+}
+
+static void p_free(void *ctx, void *ptr, size_t size)
+{
+	(void)ctx;
+	(void)size;
+	free(ptr);
+}
+
+/* ---- the shadow carve-out's allocator (state in the channel) -------- */
+
+static void shadow_lock(void)
+{
+	uint32_t zero = 0;
+
+	while (!atomic_compare_exchange_weak(&chan.mem->hdr.shadow_lock, &zero,
+					     1)) {
+		zero = 0;
+		sched_yield();
+	}
+}
+
+static void shadow_unlock(void)
+{
+	atomic_store(&chan.mem->hdr.shadow_lock, 0);
+}
+
+static bool bit(uint32_t i)
+{
+	return chan.mem->hdr.shadow_map[i / 64] >> (i % 64) & 1;
+}
+
+static void set_bits(uint32_t first, uint32_t n, bool on)
+{
+	uint32_t i;
+
+	for (i = first; i < first + n; i++) {
+		if (on)
+			chan.mem->hdr.shadow_map[i / 64] |= 1ull << (i % 64);
+		else
+			chan.mem->hdr.shadow_map[i / 64] &= ~(1ull << (i % 64));
+	}
+}
+
+static void *p_shm_alloc(void *ctx, uint32_t npages, uint64_t *pa)
+{
+	uint32_t i, run = 0;
+
+	(void)ctx;
+	if (!npages || npages > shadow_pages)
+		return NULL;
+	shadow_lock();
+	for (i = 0; i < shadow_pages; i++) {
+		run = bit(i) ? 0 : run + 1;
+		if (run == npages) {
+			uint32_t first = i + 1 - npages;
+
+			set_bits(first, npages, true);
+			shadow_unlock();
+			memset(shadow + (size_t)first * TG_PAGE_SIZE, 0,
+			       (size_t)npages * TG_PAGE_SIZE);
+			*pa = shadow_pa + (uint64_t)first * TG_PAGE_SIZE;
+			return shadow + (size_t)first * TG_PAGE_SIZE;
+		}
+	}
+	shadow_unlock();
+	return NULL;
+}
+
+static void p_shm_free(void *ctx, void *va, uint32_t npages)
+{
+	uint8_t *p = va;
+
+	(void)ctx;
+	if (!p || p < shadow ||
+	    p + (size_t)npages * TG_PAGE_SIZE >
+		    shadow + (size_t)shadow_pages * TG_PAGE_SIZE)
+		return;
+	shadow_lock();
+	set_bits((uint32_t)((size_t)(p - shadow) / TG_PAGE_SIZE), npages,
+		 false);
+	shadow_unlock();
+}
+
+struct tg_lock {
+	pthread_mutex_t m;
+};
+
+static struct tg_lock *p_lock_create(void *ctx)
+{
+	struct tg_lock *l = malloc(sizeof(*l));
+
+	(void)ctx;
+	if (l)
+		pthread_mutex_init(&l->m, NULL);
+	return l;
+}
+
+static void p_lock_destroy(void *ctx, struct tg_lock *l)
+{
+	(void)ctx;
+	free(l);
+}
+
+static void p_lock(void *ctx, struct tg_lock *l)
+{
+	(void)ctx;
+	pthread_mutex_lock(&l->m);
+}
+
+static void p_unlock(void *ctx, struct tg_lock *l)
+{
+	(void)ctx;
+	pthread_mutex_unlock(&l->m);
+}
+
+static const struct tg_port proxy = {
+	.pin_pages = p_pin,
+	.unpin_pages = p_unpin,
+	.copy_from_guest = p_copy_from,
+	.copy_to_guest = p_copy_to,
+	.alloc = p_alloc,
+	.free = p_free,
+	.shm_alloc = p_shm_alloc,
+	.shm_free = p_shm_free,
+	.smc = p_smc,
+	.lock_create = p_lock_create,
+	.lock_destroy = p_lock_destroy,
+	.lock = p_lock,
+	.unlock = p_unlock,
+	.log = p_log,
+	.raise_notif_irq = p_notif,
+};
+
+/* ---- calls ------------------------------------------------------------ */
+
+#ifdef TG_MEDIATORD_EVIL
+#define TG_EVIL_FID 0xC6EE0001u
+/*
+ * The malicious build (tests only): on this call, try what a compromised
+ * mediator would: read a page of another guest (a1 = its client id,
+ * a2 = an IPA) and issue an SMC in that guest's name. Report what the
+ * hypervisor answered in a1..a3. Triggered by a guest SMC with
+ * a0 = TG_EVIL_FID.
+ */
+static void evil(struct tg_chan_msg *msg)
+{
+	uint32_t victim = (uint32_t)msg->regs[1];
+	uint64_t ipa = msg->regs[2], word = 0;
+	uint64_t r[8] = { OPTEE_SMC_CALLS_UID };
+	int copy_ret;
+
+	copy_ret = p_copy_from(NULL, victim, &word, ipa, sizeof(word));
+	r[7] = victim; /* forged client id */
+	p_smc(NULL, r);
+	msg->regs[1] = (uint64_t)(int64_t)copy_ret;
+	msg->regs[2] = r[0];
+	msg->regs[3] = word;
+}
+#endif
+
+static void serve(struct tg_chan_slot *s)
+{
+	struct tg_chan_msg in = s->msg;
+	int ret = TG_OK;
+
+	switch (in.op) {
+	case TG_CALL_MEDIATOR_CREATE: {
+		struct tg_config cfg;
+
+		memcpy(&cfg, s->data, sizeof(cfg));
+		ret = med ? TG_EEXIST : tg_mediator_create(&proxy, &cfg, &med);
+		if (!ret)
+			memcpy(s->data, tg_mediator_tee_info(med),
+			       sizeof(struct tg_tee_info));
+		break;
+	}
+	case TG_CALL_MEDIATOR_DESTROY:
+		ret = med ? tg_mediator_destroy(med) : TG_ENOENT;
+		if (!ret)
+			med = NULL;
+		break;
+	case TG_CALL_DOMAIN_CREATE: {
+		struct tg_limits lim;
+
+		memcpy(&lim, s->data, sizeof(lim));
+		ret = med ? tg_domain_create(med, in.cid, in.arg0 ? &lim : NULL)
+			  : TG_ENOENT;
+		break;
+	}
+	case TG_CALL_DOMAIN_DESTROY:
+		ret = med ? tg_domain_destroy(med, in.cid) : TG_ENOENT;
+		break;
+	case TG_CALL_DOMAIN_STATS: {
+		struct tg_domain_stats st;
+
+		ret = med ? tg_domain_stats(med, in.cid, &st) : TG_ENOENT;
+		if (!ret)
+			memcpy(s->data, &st, sizeof(st));
+		break;
+	}
+	case TG_CALL_HANDLE_SMC:
+#ifdef TG_MEDIATORD_EVIL
+		if ((uint32_t)in.regs[0] == TG_EVIL_FID) {
+			evil(&in);
+			memcpy(s->msg.regs, in.regs, sizeof(in.regs));
+			s->msg.arg0 = 1;
+			break;
+		}
+#endif
+		s->msg.arg0 = med && tg_handle_smc(med, in.cid, in.vcpu,
+						   in.regs);
+		memcpy(s->msg.regs, in.regs, sizeof(in.regs));
+		break;
+	case TG_CALL_NOTIF_IRQ:
+		if (med)
+			tg_tee_notif_irq(med);
+		break;
+	case TG_CALL_EXIT:
+		s->msg.op = TG_PORT_DONE;
+		s->msg.status = TG_OK;
+		tg_chan_to_hyp(&chan, self->slot, self->seen);
+		pthread_exit(NULL);
+	default:
+		ret = TG_EINVAL;
+		break;
+	}
+	s->msg.op = TG_PORT_DONE;
+	s->msg.status = ret;
+	tg_chan_to_hyp(&chan, self->slot, self->seen);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct tg_chan_slot *s = &chan.mem->slots[w->slot];
+
+	self = w;
+	atomic_fetch_add(&workers_up, 1);
+	for (;;) {
+		if (!tg_chan_wait_med(&chan, w->slot, w->seen + 1,
+				      IDLE_WAIT_MS)) {
+			if (getppid() == 1)
+				_exit(0);
+			continue;
+		}
+		w->seen++;
+		serve(s);
+	}
+	return NULL;
+}
+
+/* ---- the sandbox ------------------------------------------------------- */
+
+/*
+ * The allow-list: what the workers need to wait, answer, log and allocate
+ * bookkeeping memory. No open (EACCES), no socket, no fork or exec, no ptrace, no
+ * process_vm_*, no mremap; anything else kills the process.
+ */
+static int install_seccomp(void)
+{
+	static const int allow[] = {
+		SCMP_SYS(futex),	SCMP_SYS(read),
+		SCMP_SYS(write),	SCMP_SYS(poll),
+		SCMP_SYS(ppoll),	SCMP_SYS(mmap),
+		SCMP_SYS(munmap),	SCMP_SYS(brk),
+		SCMP_SYS(madvise),	SCMP_SYS(mprotect),
+		SCMP_SYS(exit),		SCMP_SYS(exit_group),
+		SCMP_SYS(clock_gettime), SCMP_SYS(clock_nanosleep),
+		SCMP_SYS(nanosleep),	SCMP_SYS(sched_yield),
+		SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask),
+		SCMP_SYS(getpid),	SCMP_SYS(gettid),
+		SCMP_SYS(getppid),	SCMP_SYS(restart_syscall),
+		SCMP_SYS(sigaltstack),	SCMP_SYS(getrandom),
+		SCMP_SYS(rseq),		SCMP_SYS(set_robust_list),
+	};
+	scmp_filter_ctx ctx;
+	size_t i;
+	int ret;
+
+	if (getenv("TEEGATE_TEST_NO_SECCOMP"))
+		return -ENOSYS; /* tests: simulate a kernel without it */
+	ctx = seccomp_init(getenv("TEEGATE_DEBUG_SECCOMP") ? SCMP_ACT_TRAP
+							   : SCMP_ACT_KILL_PROCESS);
+	if (!ctx)
+		return -ENOMEM;
+	ret = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+	for (i = 0; !ret && i < sizeof(allow) / sizeof(allow[0]); i++)
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allow[i], 0);
+	/* glibc's malloc reads /proc/sys/vm/overcommit_memory when it
+	 * shrinks a heap: a failed open is fine for it */
+	if (!ret)
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
+				       SCMP_SYS(openat), 0);
+	if (!ret)
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
+				       SCMP_SYS(open), 0);
+	if (!ret)
+		ret = seccomp_load(ctx);
+	seccomp_release(ctx);
+	return ret;
+}
+
+/* TEEGATE_DEBUG_SECCOMP: say which system call the filter refused. */
+static void on_sigsys(int sig, siginfo_t *si, void *uc)
+{
+	char buf[64];
+	int n;
+
+	(void)sig;
+	(void)uc;
+	n = snprintf(buf, sizeof(buf),
+		     "teegate-mediator: seccomp refused syscall %d\n",
+		     si->si_syscall);
+	if (write(2, buf, (size_t)n) < 0)
+		_exit(5);
+	_exit(5);
+}
+
+static void usage_exit(const char *what)
+{
+	fprintf(stderr,
+		"teegate-mediator: %s (this program is started by teegate, not by hand)\n",
+		what);
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	uint32_t i;
+	bool sandboxed;
+	uint64_t off;
+	size_t len;
+	void *p;
+
+	if (argc != 4)
+		usage_exit("wrong arguments");
+	sandboxed = !strcmp(argv[1], "sandboxed");
+	if (!sandboxed && strcmp(argv[1], "service"))
+		usage_exit("unknown mode");
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() == 1)
+		return 0;
+	if (getenv("TEEGATE_DEBUG_SECCOMP")) {
+		struct sigaction sa = { .sa_sigaction = on_sigsys,
+					.sa_flags = SA_SIGINFO };
+
+		sigaction(SIGSYS, &sa, NULL);
+	}
+	chan.notify = (enum tg_chan_notify)atoi(argv[2]);
+	off = strtoull(argv[3], NULL, 0);
+	p = mmap(NULL, tg_chan_mem_size(), PROT_READ | PROT_WRITE, MAP_SHARED,
+		 3, 0);
+	if (p == MAP_FAILED)
+		usage_exit("cannot map the channel");
+	chan.mem = p;
+	if (chan.mem->hdr.magic != TG_CHAN_MAGIC ||
+	    chan.mem->hdr.shadow_pages > TG_CHAN_MAX_SHADOW_PAGES)
+		usage_exit("bad channel");
+	chan.spin_ns = chan.mem->hdr.spin_ns;
+	shadow_pa = chan.mem->hdr.shadow_base_pa;
+	shadow_pages = chan.mem->hdr.shadow_pages;
+	len = (size_t)shadow_pages * TG_PAGE_SIZE;
+	/* service: fd 4 is all of machine memory, mapped whole (privileged);
+	 * sandboxed: fd 4 is the carve-out alone */
+	if (!sandboxed) {
+		p = mmap(NULL, (size_t)off + len, PROT_READ | PROT_WRITE,
+			 MAP_SHARED, 4, 0);
+		shadow = p == MAP_FAILED ? NULL : (uint8_t *)p + off;
+	} else {
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, 4, 0);
+		shadow = p == MAP_FAILED ? NULL : p;
+	}
+	if (!shadow)
+		usage_exit("cannot map the shadow memory");
+	close(4);
+	close(3);
+	for (i = 0; i < TG_CHAN_SLOTS; i++) {
+		chan.efd_med[i] = chan.notify == TG_CHAN_FUTEX ? -1
+							       : 5 + (int)(2 * i);
+		chan.efd_hyp[i] = chan.notify == TG_CHAN_FUTEX
+					  ? -1
+					  : 5 + (int)(2 * i) + 1;
+	}
+	for (i = 0; i < TG_CHAN_SLOTS; i++) {
+		workers[i].slot = i;
+		workers[i].seen = atomic_load(&chan.mem->slots[i].to_med);
+	}
+	/* Threads first (clone, stacks), then the filter on all of them;
+	 * the hypervisor posts nothing before @ready. */
+	for (i = 0; i < TG_CHAN_SLOTS; i++)
+		if (pthread_create(&workers[i].thread, NULL, worker_main,
+				   &workers[i]))
+			return 4;
+	/* past their start-up system calls (rseq, robust list...) */
+	while (atomic_load(&workers_up) < TG_CHAN_SLOTS)
+		sched_yield();
+	if (sandboxed) {
+		int ret = install_seccomp();
+
+		if (ret) {
+			fprintf(stderr,
+				"teegate-mediator: cannot install the seccomp filter: %s\n",
+				strerror(-ret));
+			_exit(3);
+		}
+	}
+	atomic_store(&chan.mem->hdr.ready, 1);
+	for (i = 0; i < TG_CHAN_SLOTS; i++)
+		pthread_join(workers[i].thread, NULL);
+	return 0;
+}

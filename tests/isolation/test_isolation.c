@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Isolation modes (label "isolation"): what the sandboxed mediator can and
+ * cannot do, that a mediator that cannot start is reported and never hangs,
+ * and that guests keep working across mediator crashes.
+ */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdatomic.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <teegate/guest.h>
+#include <teegate/host.h>
+#include <teegate/optee_abi.h>
+
+#define EVIL_FID 0xC6EE0001u /* mediatord.c, TG_MEDIATORD_EVIL */
+#define SECRET 0x5ec7e75ec7e7ull
+
+static struct tg_machine *machine_new(enum tg_isolation mode,
+				      const char *path)
+{
+	struct tg_machine_config cfg;
+	struct tg_machine *m = NULL;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.ram_size = 256ull << 20;
+	cfg.seed = 42;
+	cfg.tee = TG_TEE_MODEL;
+	cfg.mediation = TG_MEDIATION_INLINE;
+	cfg.isolation = mode;
+	cfg.mediator_path = path;
+	assert_int_equal(tg_machine_create(&cfg, &m), TG_OK);
+	return m;
+}
+
+static _Atomic int victim_stop;
+static _Atomic int victim_ready;
+
+/* The victim: a secret in its first page, alive until told to stop. */
+static void victim_main(struct tg_vcpu *v, void *arg)
+{
+	uint64_t *p = tg_ipa_ptr(v, TG_HOST_GUEST_IPA_BASE);
+
+	(void)arg;
+	*p = SECRET;
+	atomic_store(&victim_ready, 1);
+	while (!atomic_load(&victim_stop))
+		usleep(1000);
+}
+
+struct attack {
+	uint32_t victim;
+	uint64_t regs[8];
+};
+
+/* The attacker's SMC makes the malicious mediator misbehave for it. */
+static void attacker_main(struct tg_vcpu *v, void *arg)
+{
+	struct attack *a = arg;
+
+	memset(a->regs, 0, sizeof(a->regs));
+	a->regs[0] = EVIL_FID;
+	a->regs[1] = a->victim;
+	a->regs[2] = TG_HOST_GUEST_IPA_BASE;
+	tg_smc(v, a->regs);
+}
+
+static struct tg_guest *thread_guest(struct tg_machine *m,
+				     void (*fn)(struct tg_vcpu *, void *),
+				     void *arg)
+{
+	struct tg_guest_config gc;
+	struct tg_guest *g = NULL;
+
+	memset(&gc, 0, sizeof(gc));
+	gc.mode = TG_GUEST_THREAD;
+	gc.vcpus = 1;
+	gc.ram_pages = 256;
+	assert_int_equal(tg_guest_start(m, &gc, fn, arg, &g), TG_OK);
+	return g;
+}
+
+static void test_malicious_mediator_is_refused(void **state)
+{
+	struct tg_machine *m = machine_new(TG_ISOLATION_SANDBOXED,
+					   TG_EVIL_MEDIATOR_PATH);
+	struct tg_isolation_stats st;
+	struct tg_guest *victim, *attacker;
+	struct attack a = { 0 };
+
+	(void)state;
+	atomic_store(&victim_stop, 0);
+	atomic_store(&victim_ready, 0);
+	victim = thread_guest(m, victim_main, NULL);
+	while (!atomic_load(&victim_ready))
+		usleep(1000);
+	a.victim = tg_guest_client_id(victim);
+	attacker = thread_guest(m, attacker_main, &a);
+	assert_int_equal(tg_guest_wait(attacker, NULL), TG_OK);
+
+	/* the copy was refused (TG_EFAULT), nothing of the secret came
+	 * back, and the forged SMC never reached the TEE */
+	assert_int_equal((int64_t)a.regs[1], TG_EFAULT);
+	assert_int_equal(a.regs[2], OPTEE_SMC_RETURN_UNKNOWN_FUNCTION);
+	assert_int_not_equal(a.regs[3], SECRET);
+	assert_int_equal(a.regs[3], 0);
+	assert_int_equal(tg_machine_isolation_stats(m, &st), TG_OK);
+	assert_int_equal(st.mode, TG_ISOLATION_SANDBOXED);
+	assert_true(st.refused_foreign >= 1);
+	assert_true(st.refused_smc >= 1);
+	print_message("# refused: %llu foreign-domain requests, %llu SMCs\n",
+		      (unsigned long long)st.refused_foreign,
+		      (unsigned long long)st.refused_smc);
+	atomic_store(&victim_stop, 1);
+	assert_int_equal(tg_guest_wait(victim, NULL), TG_OK);
+	assert_int_equal(tg_machine_violations(m), 0);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
+/* Read /proc/<pid>/FILE into buf. */
+static void read_proc(pid_t pid, const char *file, char *buf, size_t len)
+{
+	char path[64];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
+static void test_sandbox_maps_no_machine_memory(void **state)
+{
+	struct tg_machine *m = machine_new(TG_ISOLATION_SANDBOXED, NULL);
+	struct tg_isolation_stats st;
+	static char buf[1 << 16];
+
+	(void)state;
+	assert_int_equal(tg_machine_isolation_stats(m, &st), TG_OK);
+	assert_true(st.pid > 0);
+	read_proc(st.pid, "maps", buf, sizeof(buf));
+	assert_null(strstr(buf, "teegate-ram"));
+	assert_non_null(strstr(buf, "teegate-shadow"));
+	assert_non_null(strstr(buf, "teegate-channel"));
+	read_proc(st.pid, "status", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "Seccomp:\t2"));
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
+static void test_service_daemon_maps_machine_memory(void **state)
+{
+	struct tg_machine *m = machine_new(TG_ISOLATION_SERVICE, NULL);
+	struct tg_isolation_stats st;
+	static char buf[1 << 16];
+
+	(void)state;
+	assert_int_equal(tg_machine_isolation_stats(m, &st), TG_OK);
+	assert_int_equal(st.mode, TG_ISOLATION_SERVICE);
+	assert_true(st.pid > 0);
+	read_proc(st.pid, "maps", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "teegate-ram"));
+	read_proc(st.pid, "status", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "Seccomp:\t0"));
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void test_sandbox_without_seccomp_fails_fast(void **state)
+{
+	struct tg_machine_config cfg;
+	struct tg_machine *m = NULL;
+	uint64_t t0 = now_ms();
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.ram_size = 64ull << 20;
+	cfg.isolation = TG_ISOLATION_SANDBOXED;
+	cfg.log_level = TG_LOG_ERROR + 1;
+	setenv("TEEGATE_TEST_NO_SECCOMP", "1", 1);
+	assert_int_equal(tg_machine_create(&cfg, &m), TG_ENOTSUP);
+	unsetenv("TEEGATE_TEST_NO_SECCOMP");
+	assert_null(m);
+	assert_true(now_ms() - t0 < 5000);
+}
+
+static void test_missing_mediator_program_fails_fast(void **state)
+{
+	struct tg_machine_config cfg;
+	struct tg_machine *m = NULL;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.ram_size = 64ull << 20;
+	cfg.isolation = TG_ISOLATION_SANDBOXED;
+	cfg.mediator_path = "/nonexistent/teegate-mediator";
+	assert_int_equal(tg_machine_create(&cfg, &m), TG_ENOTSUP);
+}
+
+static void test_unknown_mode_in_environment_is_refused(void **state)
+{
+	struct tg_machine_config cfg;
+	struct tg_machine *m = NULL;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.ram_size = 64ull << 20;
+	setenv("TEEGATE_ISOLATION", "bogus", 1);
+	assert_int_equal(tg_machine_create(&cfg, &m), TG_EINVAL);
+	unsetenv("TEEGATE_ISOLATION");
+	cfg.isolation = TG_ISOLATION_SANDBOXED;
+	cfg.per_guest = true; /* per guest is a service-mode option */
+	assert_int_equal(tg_machine_create(&cfg, &m), TG_EINVAL);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_malicious_mediator_is_refused),
+		cmocka_unit_test(test_sandbox_maps_no_machine_memory),
+		cmocka_unit_test(test_service_daemon_maps_machine_memory),
+		cmocka_unit_test(test_sandbox_without_seccomp_fails_fast),
+		cmocka_unit_test(test_missing_mediator_program_fails_fast),
+		cmocka_unit_test(test_unknown_mode_in_environment_is_refused),
+	};
+
+	unsetenv("TEEGATE_ISOLATION");
+	if (argc > 1)
+		cmocka_set_test_filter(argv[1]);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
