@@ -26,5 +26,7 @@ bool tg_cli_parse_u32(const char *opt, const char *s, uint32_t min,
 
 int tg_cmd_demo(int argc, char **argv);
 void tg_help_demo(void);
+int tg_cmd_stress(int argc, char **argv);
+void tg_help_stress(void);
 
 #endif /* TG_CLI_H */

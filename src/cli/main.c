@@ -61,6 +61,8 @@ static void usage(FILE *f)
 		"Commands:\n"
 		"  demo          run guests and a hostile guest against one TEE, show a\n"
 		"                live table, then check that nothing leaked\n"
+		"  stress        random workloads, guest kills and balloon churn;\n"
+		"                check that nothing got through and nothing leaked\n"
 		"  help [CMD]    show this help, or the manual of CMD\n"
 		"  version       print the version\n"
 		"\n"
@@ -97,6 +99,10 @@ int main(int argc, char **argv)
 			tg_help_demo();
 			return TG_EXIT_OK;
 		}
+		if (argc == 3 && !strcmp(argv[2], "stress")) {
+			tg_help_stress();
+			return TG_EXIT_OK;
+		}
 		if (argc == 3 && !strcmp(argv[2], "help")) {
 			usage(stdout);
 			return TG_EXIT_OK;
@@ -106,6 +112,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "demo"))
 		return tg_cmd_demo(argc - 1, argv + 1);
+	if (!strcmp(cmd, "stress"))
+		return tg_cmd_stress(argc - 1, argv + 1);
 	if (cmd[0] == '-')
 		return tg_cli_usage_error("unknown option '%s' (try 'teegate --help')",
 					  cmd);
