@@ -219,6 +219,13 @@ int tg_isolation_parse(const char *s, enum tg_isolation *mode);
 const char *tg_isolation_name(enum tg_isolation mode);
 
 /**
+ * tg_isolation_last_error() - why the last out-of-process mediator failed
+ * to start (one line, also logged), or NULL. Not thread-safe: for a
+ * command line to explain a failed tg_machine_create().
+ */
+const char *tg_isolation_last_error(void);
+
+/**
  * struct tg_isolation_stats - the out-of-process mediator, seen from the
  * hypervisor.
  * @mode:            the mode in force (never TG_ISOLATION_DEFAULT).

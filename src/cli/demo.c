@@ -76,6 +76,8 @@ struct demo_opts {
 	uint32_t qemu_timeout;  /* test: --qemu-timeout SEC */
 	bool no_secure;         /* test: QEMU without a secure world */
 	bool model_no_virt;     /* test: the model without virtualization */
+	enum tg_isolation isolation; /* --isolation MODE */
+	bool per_guest;         /* --per-guest (service) */
 };
 
 /* What the summary says about the secure world. */
@@ -348,9 +350,13 @@ static unsigned int draw_table(struct tg_machine *m, struct row *rows,
 	else
 		snprintf(when, sizeof(when), "t = %.0f s of %u", t,
 			 o->seconds);
-	printf("%steegate demo: %u guests x %u vCPUs%s, %s, inline mediator  [%s]\n",
+	printf("%steegate demo: %u guests x %u vCPUs%s, %s, %s%s mediator  [%s]\n",
 	       el, o->guests, o->vcpus, o->hostile ? " + 1 hostile" : "",
-	       tee_name(o), when);
+	       tee_name(o),
+	       o->isolation == TG_ISOLATION_DEFAULT
+		       ? "inline"
+		       : tg_isolation_name(o->isolation),
+	       o->per_guest ? " per-guest" : "", when);
 	lines++;
 	printf("%s", el);
 	print_header(stdout);
@@ -505,10 +511,14 @@ static int parse_opts(int argc, char **argv, struct demo_opts *o)
 				o->model_no_virt = true;
 			continue;
 		}
-		if (!strcmp(name, "--isolation"))
-			return tg_cli_usage_error("demo: %s: not available yet",
-						  name);
-		if (strcmp(name, "--guests") && strcmp(name, "--vcpus") &&
+		if (!strcmp(name, "--per-guest")) {
+			if (eq)
+				return tg_cli_usage_error("demo: --per-guest takes no value");
+			o->per_guest = true;
+			continue;
+		}
+		if (strcmp(name, "--guests") && strcmp(name, "--isolation") &&
+		    strcmp(name, "--vcpus") &&
 		    strcmp(name, "--seconds") && strcmp(name, "--json") &&
 		    strcmp(name, "--backend") && strcmp(name, "--firmware") &&
 		    strcmp(name, "--qemu") && strcmp(name, "--qemu-cpus") &&
@@ -521,7 +531,11 @@ static int parse_opts(int argc, char **argv, struct demo_opts *o)
 			val = argv[++i];
 		else
 			return tg_cli_usage_error("demo: %s needs a value", name);
-		if (!strcmp(name, "--guests")) {
+		if (!strcmp(name, "--isolation")) {
+			if (tg_isolation_parse(val, &o->isolation))
+				return tg_cli_usage_error("demo: --isolation: expected inline, sandboxed or service, got '%s'",
+							  val);
+		} else if (!strcmp(name, "--guests")) {
 			if (!tg_cli_parse_u32("demo: --guests", val, 1,
 					      DEMO_MAX_GUESTS, &o->guests))
 				return TG_EXIT_USAGE;
@@ -573,6 +587,8 @@ static int parse_opts(int argc, char **argv, struct demo_opts *o)
 		return tg_cli_usage_error("demo: --firmware, --qemu, --qemu-cpus, --log-dir, --qemu-timeout and --no-secure need --backend qemu");
 	if (o->qemu && o->model_no_virt)
 		return tg_cli_usage_error("demo: --model-no-virt is for --backend model");
+	if (o->per_guest && o->isolation != TG_ISOLATION_SERVICE)
+		return tg_cli_usage_error("demo: --per-guest needs --isolation service");
 	if (o->qemu && !o->firmware && !o->no_secure)
 		return tg_cli_usage_error("demo: --backend qemu needs --firmware DIR, the TF-A and OP-TEE images (see docs/real-optee.md)");
 	if (o->qemu && o->firmware && o->no_secure)
@@ -760,6 +776,8 @@ int tg_cmd_demo(int argc, char **argv)
 	mc.model.threads = DEMO_TEE_THREADS;
 	mc.model.max_guests = o.guests + 1; /* CFG_VIRT_GUEST_COUNT */
 	mc.model.no_virtualization = o.model_no_virt;
+	mc.isolation = o.isolation;
+	mc.per_guest = o.per_guest;
 	if (o.qemu) {
 		ret = start_qemu(&o, &mc, &sw);
 		if (ret)
@@ -770,7 +788,9 @@ int tg_cmd_demo(int argc, char **argv)
 		 * in the mediator's log */
 		int saved = -1, null_fd;
 
-		if (o.qemu && !o.verbose) {
+		if ((o.qemu || (o.isolation != TG_ISOLATION_DEFAULT &&
+				o.isolation != TG_ISOLATION_INLINE)) &&
+		    !o.verbose) {
 			fflush(stderr);
 			saved = dup(STDERR_FILENO);
 			null_fd = open("/dev/null", O_WRONLY);
@@ -784,6 +804,14 @@ int tg_cmd_demo(int argc, char **argv)
 			dup2(saved, STDERR_FILENO);
 			close(saved);
 		}
+	}
+	if (ret && o.isolation != TG_ISOLATION_DEFAULT &&
+	    o.isolation != TG_ISOLATION_INLINE && tg_isolation_last_error()) {
+		fprintf(stderr, "teegate: --isolation %s: %s\n",
+			tg_isolation_name(o.isolation),
+			tg_isolation_last_error());
+		ret = TG_EXIT_USAGE;
+		goto out_early;
 	}
 	ret = check_secure_world(&o, ret, m);
 	if (ret) {
@@ -1004,6 +1032,7 @@ void tg_help_demo(void)
 "                 [--no-hostile] [--verbose]\n"
 "                 [--backend model|qemu] [--firmware DIR] [--qemu PATH]\n"
 "                 [--qemu-cpus N] [--log-dir DIR]\n"
+"                 [--isolation inline|sandboxed|service [--per-guest]]\n"
 "\n"
 "DESCRIPTION\n"
 "    Starts the hosted platform with the OP-TEE model as secure world and the\n"
@@ -1064,8 +1093,13 @@ void tg_help_demo(void)
 "    --qemu-cpus N  QEMU CPUs, one relay each, 1 to %u (default 2)\n"
 "    --log-dir DIR  keep nw.log (TF-A, relay), sw.log (OP-TEE) and\n"
 "                   qemu.log in DIR\n"
-"    --isolation MODE\n"
-"                   recognised, not available yet (exit status 2)\n"
+"    --isolation inline|sandboxed|service\n"
+"                   where the mediator runs (docs/isolation.md): in the\n"
+"                   hypervisor (default); in a process of its own under a\n"
+"                   seccomp allow-list that maps no guest memory; or in a\n"
+"                   daemon that maps machine memory, reached through a ring\n"
+"                   and eventfds\n"
+"    --per-guest    with --isolation service: one daemon per guest\n"
 "    -h, --help     show this manual\n"
 "\n"
 "TEST OPTIONS\n"
@@ -1087,7 +1121,9 @@ void tg_help_demo(void)
 "        installed, firmware directory missing or incomplete, QEMU died\n"
 "        during boot, relay not ready in time, no OP-TEE answered, OP-TEE\n"
 "        without virtualization for more than one guest, or more guests\n"
-"        than OP-TEE holds; one line on stderr says what to do\n"
+"        than OP-TEE holds, or the out-of-process mediator cannot start\n"
+"        (program missing, seccomp unavailable); one line on stderr says\n"
+"        what to do\n"
 "\n"
 "EXAMPLES\n"
 "    teegate demo\n"
@@ -1096,6 +1132,8 @@ void tg_help_demo(void)
 "        A longer run with more, smaller guests; summary in run.json.\n"
 "    teegate demo --seconds 3 --no-hostile | cat\n"
 "        A short run without the hostile guest, plain periodic output.\n"
+"    teegate demo --isolation sandboxed\n"
+"        The same run with the mediator deprivileged in its own process.\n"
 "    teegate demo --backend qemu --firmware ~/optee-fw --guests 1\n"
 "        One guest and the hostile guest against a real OP-TEE in QEMU.\n",
 	       DEMO_MAX_GUESTS, DEMO_MAX_VCPUS, DEMO_MAX_SECONDS, DEMO_GRACE_S,

@@ -33,6 +33,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <teegate/optee_abi.h>
@@ -71,13 +73,18 @@ struct medproc {
 	int pool_idx; /* per-guest carve-out index in the pool, or -1 */
 	pid_t pid;
 	_Atomic uint32_t dead;
+	_Atomic uint32_t serving; /* calls may be posted (0: restarting) */
+	_Atomic bool gone;         /* could not be restarted: calls fail */
 	_Atomic uint32_t free_mask;
 	uint32_t seq[TG_CHAN_SLOTS];
 	uint64_t scratch[TG_CHAN_SLOTS][PIN_CHUNK];
 	pthread_t monitor;
 	bool monitor_started;
+	pthread_t restarter;
+	bool restarter_started;
+	uint64_t death_ns;
 	_Atomic bool stopping;
-	_Atomic uint32_t started; /* 1 = up, 2 = failed */
+	_Atomic uint32_t started; /* served its first call */
 	int exit_status;
 	struct tg_tee_info tee;
 };
@@ -92,6 +99,16 @@ struct tg_iso {
 	uint64_t pool_pa; /* per guest: pool_n carve-outs, contiguous */
 	uint32_t pool_n;
 	bool pool_used[MAX_PROCS];
+	/* live domains (to re-create after a restart), under @lock */
+	struct {
+		uint32_t cid;
+		bool has_limits;
+		struct tg_limits limits;
+		struct medproc *p;
+	} doms[TG_HOST_MAX_GUESTS];
+	/* pins the mediator holds, per machine page: it can unpin only
+	 * those, and a restart drops them */
+	_Atomic uint32_t *ledger;
 	struct medproc *shared;
 	struct {
 		uint32_t cid;
@@ -104,6 +121,27 @@ struct tg_iso {
 	_Atomic uint64_t deaths;
 	_Atomic uint64_t last_restart_ns;
 };
+
+static char last_error[256];
+static bool has_last_error;
+
+/* Log @fmt as an error and keep it for tg_isolation_last_error(). */
+static void __attribute__((format(printf, 2, 3)))
+iso_error(struct tg_machine *m, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	va_end(ap);
+	has_last_error = true;
+	tg_host_log(m, TG_LOG_ERROR, "%s", last_error);
+}
+
+const char *tg_isolation_last_error(void)
+{
+	return has_last_error ? last_error : NULL;
+}
 
 /* What the hypervisor is serving on a slot right now. */
 struct call {
@@ -156,6 +194,42 @@ static void refuse(struct medproc *p, _Atomic uint64_t *counter,
 		    (int)p->pid, what, (unsigned long long)value, c->cid);
 }
 
+/* Drop the pins in @pa the mediator holds (ledger); refuse the others. */
+static int ledger_unpin(struct medproc *p, const struct call *c, uint64_t *pa,
+			uint32_t count)
+{
+	struct tg_machine *m = p->iso->m;
+	uint32_t i, n = 0;
+
+	for (i = 0; i < count; i++) {
+		_Atomic uint32_t *l;
+		uint32_t v;
+
+		if (!tg_pa_is_ram(m, pa[i]) ||
+		    atomic_load(&m->pages[tg_pa_to_pfn(m, pa[i])].owner) !=
+			    c->cid) {
+			refuse(p, &p->iso->refused_foreign, c,
+			       "unpin of a page not the domain's", pa[i]);
+			continue;
+		}
+		l = &p->iso->ledger[tg_pa_to_pfn(m, pa[i])];
+		v = atomic_load(l);
+		do {
+			if (!v)
+				break;
+		} while (!atomic_compare_exchange_weak(l, &v, v - 1));
+		if (!v) {
+			refuse(p, &p->iso->refused_other, c,
+			       "unpin of a page it did not pin", pa[i]);
+			continue;
+		}
+		pa[n++] = pa[i];
+	}
+	if (n)
+		m->port.unpin_pages(m->port.ctx, c->cid, pa, n);
+	return n == count ? TG_OK : TG_EFAULT;
+}
+
 static bool smc_allowed(const struct call *c, const uint64_t r[8])
 {
 	uint32_t fid = (uint32_t)r[0];
@@ -203,14 +277,25 @@ static void serve_port(struct medproc *p, const struct call *c, uint32_t slot,
 		}
 		memcpy(tmp, s->data, (size_t)in->count * 8u);
 		if (in->op == TG_PORT_PIN) {
-			uint64_t *pa = (uint64_t *)(void *)s->data;
+			uint64_t *pa = tmp + PIN_CHUNK / 2;
+			uint32_t i;
 
+			if (in->count > PIN_CHUNK / 2) {
+				ret = TG_EINVAL;
+				break;
+			}
 			ret = m->port.pin_pages(m->port.ctx, c->cid, tmp, pa,
 						in->count);
+			if (ret == TG_OK) {
+				for (i = 0; i < in->count; i++)
+					atomic_fetch_add(
+						&p->iso->ledger[tg_pa_to_pfn(
+							m, pa[i])],
+						1);
+				memcpy(s->data, pa, (size_t)in->count * 8u);
+			}
 		} else {
-			m->port.unpin_pages(m->port.ctx, c->cid, tmp,
-					    in->count);
-			ret = TG_OK;
+			ret = ledger_unpin(p, c, tmp, in->count);
 		}
 		break;
 	case TG_PORT_COPY_FROM:
@@ -307,23 +392,36 @@ static void slot_put(struct medproc *p, uint32_t slot)
 	atomic_fetch_or(&p->free_mask, 1u << slot);
 }
 
+#define F_WAIT_SLOT 1u    /* wait for a free slot */
+#define F_INTERNAL 2u     /* the monitor's own calls while restarting */
+#define F_WAIT_SERVING 4u /* wait out a restart (not on the trap path) */
+#define SERVING_WAIT_MS 10000
+
 /*
  * One call: post it on a free slot, serve the port requests it makes,
- * return the mediator's answer (msg and data left in the slot for the
- * caller to copy while it still holds @slot_out).
+ * return the mediator's answer (@out: copied from the slot's data).
+ * TG_ENOTEE when the mediator process is gone or restarting.
  */
 static int proc_call(struct medproc *p, struct tg_chan_msg *msg,
 		     const void *data, size_t data_len, void *out,
-		     size_t out_len, bool wait)
+		     size_t out_len, unsigned int flags)
 {
 	struct call c = { msg->op, msg->cid };
 	struct tg_chan_slot *s;
 	struct tg_chan_msg in;
-	int slot;
+	int slot, waited = 0;
 
+	while (!(flags & F_INTERNAL) && !atomic_load(&p->serving)) {
+		if (!(flags & F_WAIT_SERVING) || atomic_load(&p->gone) ||
+		    waited >= SERVING_WAIT_MS)
+			return TG_ENOTEE;
+		usleep(1000);
+		waited++;
+	}
 	if (atomic_load(&p->dead))
 		return TG_ENOTEE;
-	slot = slot_get(p, wait);
+	slot = slot_get(p, flags & (F_WAIT_SLOT | F_WAIT_SERVING |
+				    F_INTERNAL));
 	if (slot < 0)
 		return atomic_load(&p->dead) ? TG_ENOTEE : TG_EBUSY;
 	s = &p->chan.mem->slots[slot];
@@ -335,6 +433,7 @@ static int proc_call(struct medproc *p, struct tg_chan_msg *msg,
 		if (!tg_chan_wait_hyp(&p->chan, (uint32_t)slot,
 				      p->seq[slot])) {
 			/* died: the slot is reset with the channel */
+			slot_put(p, (uint32_t)slot);
 			return TG_ENOTEE;
 		}
 		in = s->msg; /* snapshot */
@@ -455,30 +554,164 @@ static pid_t spawn(struct medproc *p)
 	_exit(127);
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Wait until the process's workers listen; false if it died first. */
+static bool wait_ready(struct medproc *p)
+{
+	int waited = 0;
+
+	while (!atomic_load(&p->chan.mem->hdr.ready)) {
+		if (atomic_load(&p->dead) || waited >= READY_TIMEOUT_MS)
+			return false;
+		usleep(1000);
+		waited++;
+	}
+	return true;
+}
+
+/*
+ * A restarted mediator: probe, then re-create the domains it served (the
+ * TEE forgot them at the crash, see restart_reset()). Runs in its own
+ * thread while the monitor waits on the new process.
+ */
+static void *restarter_main(void *arg)
+{
+	struct medproc *p = arg;
+	struct tg_iso *iso = p->iso;
+	struct tg_machine *m = iso->m;
+	struct tg_chan_msg msg = { .op = TG_CALL_MEDIATOR_CREATE };
+	uint32_t i;
+	int ret;
+
+	if (!wait_ready(p))
+		return NULL;
+	ret = proc_call(p, &msg, &m->cfg.mediator, sizeof(m->cfg.mediator),
+			&p->tee, sizeof(p->tee), F_INTERNAL);
+	pthread_mutex_lock(&iso->lock);
+	for (i = 0; !ret && i < TG_HOST_MAX_GUESTS; i++) {
+		struct tg_chan_msg dc = { .op = TG_CALL_DOMAIN_CREATE };
+
+		if (iso->doms[i].p != p || !iso->doms[i].cid)
+			continue;
+		dc.cid = iso->doms[i].cid;
+		dc.arg0 = iso->doms[i].has_limits;
+		ret = proc_call(p, &dc, &iso->doms[i].limits,
+				sizeof(iso->doms[i].limits), NULL, 0,
+				F_INTERNAL);
+	}
+	pthread_mutex_unlock(&iso->lock);
+	if (ret) {
+		tg_host_log(m, TG_LOG_ERROR,
+			    "restarted mediator process %d failed: %s",
+			    (int)p->pid, tg_strerror(ret));
+		atomic_store(&p->gone, true);
+		return NULL;
+	}
+	atomic_store(&iso->last_restart_ns, now_ns() - p->death_ns);
+	atomic_fetch_add(&iso->restarts, 1);
+	atomic_store(&p->serving, 1);
+	tg_host_log(m, TG_LOG_WARN,
+		    "mediator process %d serving after a restart of %.1f ms",
+		    (int)p->pid,
+		    (double)atomic_load(&iso->last_restart_ns) / 1e6);
+	return NULL;
+}
+
+/*
+ * After a crash, before the new process: the TEE forgets the domains the
+ * dead mediator served (VM_DESTROYED: their sessions, buffers and
+ * suspended threads go), the pins the mediator held for them are dropped,
+ * and its shadow memory is free again. The domains are then created anew.
+ * Guests see their in-flight call fail (TEEC_ERROR_COMMUNICATION) and
+ * their sessions and registered buffers gone: see docs/isolation.md for
+ * the recovery that would keep them.
+ */
+static void restart_reset(struct medproc *p)
+{
+	struct tg_iso *iso = p->iso;
+	struct tg_machine *m = iso->m;
+	uint64_t pfn;
+	uint32_t i;
+
+	/* callers leave on @dead; wait until no slot is in use */
+	while (atomic_load(&p->free_mask) !=
+	       (uint32_t)((1ull << TG_CHAN_SLOTS) - 1))
+		usleep(100);
+	pthread_mutex_lock(&iso->lock);
+	for (i = 0; i < TG_HOST_MAX_GUESTS; i++) {
+		uint64_t r[8] = { OPTEE_SMC_VM_DESTROYED };
+		uint32_t cid = iso->doms[i].cid;
+
+		if (iso->doms[i].p != p || !cid)
+			continue;
+		r[1] = cid;
+		m->port.smc(m->port.ctx, r);
+		for (pfn = 0; pfn < m->npages; pfn++) {
+			uint32_t n = atomic_load(&iso->ledger[pfn]);
+			uint64_t pa = m->ram_base + (pfn << TG_PAGE_SHIFT);
+
+			if (!n || atomic_load(&m->pages[pfn].owner) != cid)
+				continue;
+			atomic_store(&iso->ledger[pfn], 0);
+			while (n--)
+				m->port.unpin_pages(m->port.ctx, cid, &pa, 1);
+		}
+	}
+	pthread_mutex_unlock(&iso->lock);
+	memset(p->chan.mem->hdr.shadow_map, 0,
+	       sizeof(p->chan.mem->hdr.shadow_map));
+}
+
 static void *monitor_main(void *arg)
 {
 	struct medproc *p = arg;
+	bool restarting = false;
 	int st;
 
-	chan_reset(p);
-	p->pid = spawn(p);
-	if (p->pid < 0) {
+	for (;;) {
+		chan_reset(p);
+		atomic_store(&p->dead, 0);
+		p->pid = spawn(p);
+		if (p->pid < 0) {
+			atomic_store(&p->dead, 1);
+			atomic_store(&p->gone, true);
+			return NULL;
+		}
+		if (restarting)
+			p->restarter_started =
+				!pthread_create(&p->restarter, NULL,
+						restarter_main, p);
+		while (waitpid(p->pid, &st, 0) < 0 && errno == EINTR)
+			;
+		p->exit_status = st;
+		p->death_ns = now_ns();
+		atomic_store(&p->serving, 0);
 		atomic_store(&p->dead, 1);
-		atomic_store(&p->started, 2);
-		return NULL;
-	}
-	while (waitpid(p->pid, &st, 0) < 0 && errno == EINTR)
-		;
-	p->exit_status = st;
-	atomic_store(&p->dead, 1);
-	atomic_fetch_add(&p->iso->deaths, 1);
-	tg_chan_wake_all_hyp(&p->chan);
-	if (!atomic_load(&p->stopping))
+		atomic_fetch_add(&p->iso->deaths, 1);
+		tg_chan_wake_all_hyp(&p->chan);
+		if (p->restarter_started) {
+			pthread_join(p->restarter, NULL);
+			p->restarter_started = false;
+		}
+		if (atomic_load(&p->stopping) || !atomic_load(&p->started)) {
+			atomic_store(&p->gone, true);
+			return NULL;
+		}
 		tg_host_log(p->iso->m, TG_LOG_ERROR,
-			    "mediator process %d died (%s %d)", (int)p->pid,
+			    "mediator process %d died (%s %d): restarting it",
+			    (int)p->pid,
 			    WIFSIGNALED(st) ? "signal" : "exit status",
 			    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
-	return NULL;
+		restart_reset(p);
+		restarting = true;
+	}
 }
 
 static void proc_free(struct medproc *p)
@@ -529,7 +762,7 @@ static const char *why_dead(struct medproc *p, char *buf, size_t len)
 	int st = p->exit_status;
 
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 3)
-		return "it could not install its seccomp filter";
+		return "it could not install its seccomp filter (a kernel without seccomp-bpf?); use --isolation service or inline";
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
 		return "it could not be executed";
 	if (WIFSIGNALED(st))
@@ -547,7 +780,7 @@ static int proc_start(struct tg_iso *iso, uint32_t owner,
 	struct tg_machine *m = iso->m;
 	struct medproc *p = calloc(1, sizeof(*p));
 	struct tg_chan_msg msg = { .op = TG_CALL_MEDIATOR_CREATE };
-	char why[64];
+	char why[160];
 	uint32_t i, waited = 0;
 	size_t len;
 	int ret;
@@ -646,22 +879,22 @@ static int proc_start(struct tg_iso *iso, uint32_t owner,
 		waited++;
 	}
 	if (!atomic_load(&p->chan.mem->hdr.ready)) {
-		tg_host_log(m, TG_LOG_ERROR,
-			    "the %s mediator (%s) did not start: %s",
-			    tg_isolation_name(iso->mode), iso->path,
-			    atomic_load(&p->dead) ? why_dead(p, why, sizeof(why))
-						  : "timeout");
+		iso_error(m, "the mediator process (%s) did not start: %s",
+			  iso->path,
+			  atomic_load(&p->dead) ? why_dead(p, why, sizeof(why))
+						: "no answer within 10 s");
 		ret = TG_ENOTSUP;
 		goto fail;
 	}
 	ret = proc_call(p, &msg, &m->cfg.mediator, sizeof(m->cfg.mediator),
-			&p->tee, sizeof(p->tee), true);
+			&p->tee, sizeof(p->tee), F_INTERNAL);
 	if (ret) {
-		tg_host_log(m, TG_LOG_ERROR,
-			    "the %s mediator could not probe the TEE: %s",
-			    tg_isolation_name(iso->mode), tg_strerror(ret));
+		iso_error(m, "the mediator process could not probe the TEE: %s",
+			  tg_strerror(ret));
 		goto fail;
 	}
+	atomic_store(&p->started, 1);
+	atomic_store(&p->serving, 1);
 	*out = p;
 	return TG_OK;
 fail:
@@ -673,8 +906,9 @@ static void proc_stop(struct medproc *p)
 {
 	struct tg_chan_msg msg = { .op = TG_CALL_MEDIATOR_DESTROY };
 
+	atomic_store(&p->stopping, true);
 	if (!atomic_load(&p->dead))
-		proc_call(p, &msg, NULL, 0, NULL, 0, true);
+		proc_call(p, &msg, NULL, 0, NULL, 0, F_WAIT_SERVING);
 	proc_free(p);
 }
 
@@ -702,6 +936,7 @@ static void iso_free(struct tg_iso *iso)
 		tg_pages_free_contig(m, iso->pool_pa,
 				     iso->pool_n * TG_ISO_GUEST_SHADOW_PAGES);
 	}
+	free((void *)iso->ledger);
 	pthread_mutex_destroy(&iso->lock);
 	pthread_mutex_destroy(&iso->pool_lock);
 	free(iso);
@@ -726,9 +961,8 @@ int tg_iso_start(struct tg_machine *m)
 			per_guest = true;
 		}
 		if (tg_isolation_parse(buf, &mode)) {
-			tg_host_log(m, TG_LOG_ERROR,
-				    "TEEGATE_ISOLATION=%s: expected inline, sandboxed, service or service-per-guest",
-				    env);
+			iso_error(m, "TEEGATE_ISOLATION=%s: expected inline, sandboxed, service or service-per-guest",
+				  env);
 			return TG_EINVAL;
 		}
 	}
@@ -748,6 +982,11 @@ int tg_iso_start(struct tg_machine *m)
 	iso->per_guest = per_guest;
 	pthread_mutex_init(&iso->lock, NULL);
 	pthread_mutex_init(&iso->pool_lock, NULL);
+	iso->ledger = calloc(m->npages, sizeof(*iso->ledger));
+	if (!iso->ledger) {
+		iso_free(iso);
+		return TG_ENOMEM;
+	}
 	/* per guest: carve-outs for up to 64 daemons, at most 1/8 of RAM */
 	iso->pool_n = (uint32_t)(m->npages / 8u / TG_ISO_GUEST_SHADOW_PAGES);
 	if (iso->pool_n > MAX_PROCS)
@@ -757,15 +996,14 @@ int tg_iso_start(struct tg_machine *m)
 	     tg_pages_alloc_contig(m, TG_OWNER_MEDIATOR,
 				   iso->pool_n * TG_ISO_GUEST_SHADOW_PAGES,
 				   &iso->pool_pa))) {
-		tg_host_log(m, TG_LOG_ERROR,
-			    "service --per-guest: no room for the daemons' shadow memory");
-		free(iso);
+		iso_error(m, "no room in machine memory for the per-guest daemons' shadow memory");
+		iso->pool_pa = 0;
+		iso_free(iso);
 		return TG_ENOMEM;
 	}
 	if (find_binary(iso)) {
-		tg_host_log(m, TG_LOG_ERROR,
-			    "the %s mediator needs the teegate-mediator program: not found next to this program (set TEEGATE_MEDIATOR)",
-			    tg_isolation_name(mode));
+		iso_error(m, "the teegate-mediator program was not found (%s); install it next to this program or set TEEGATE_MEDIATOR",
+			  iso->path[0] ? iso->path : "no candidate");
 		iso_free(iso);
 		return TG_ENOTSUP;
 	}
@@ -833,10 +1071,23 @@ int tg_iso_domain_create(struct tg_machine *m, uint32_t cid,
 		lim = *limits;
 		msg.arg0 = 1;
 	}
-	ret = proc_call(p, &msg, &lim, sizeof(lim), NULL, 0, true);
+	ret = proc_call(p, &msg, &lim, sizeof(lim), NULL, 0,
+			F_WAIT_SLOT | F_WAIT_SERVING);
 	if (ret && iso->per_guest)
 		tg_iso_domain_destroy(m, 0x10000u | cid); /* drop the daemon */
-	return ret;
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&iso->lock);
+	for (i = 0; i < TG_HOST_MAX_GUESTS && iso->doms[i].cid; i++)
+		;
+	if (i < TG_HOST_MAX_GUESTS) {
+		iso->doms[i].cid = cid;
+		iso->doms[i].p = p;
+		iso->doms[i].has_limits = limits != NULL;
+		iso->doms[i].limits = lim;
+	}
+	pthread_mutex_unlock(&iso->lock);
+	return TG_OK;
 }
 
 /* @cid with bit 16 set: per-guest daemon teardown only. */
@@ -853,9 +1104,18 @@ int tg_iso_domain_destroy(struct tg_machine *m, uint32_t cid)
 	if (!p)
 		return TG_ENOENT;
 	if (!(cid & 0x10000u))
-		ret = proc_call(p, &msg, NULL, 0, NULL, 0, true);
+		ret = proc_call(p, &msg, NULL, 0, NULL, 0,
+				F_WAIT_SLOT | F_WAIT_SERVING);
 	if (ret == TG_ENOTEE)
 		ret = TG_EBUSY;
+	if (ret != TG_AGAIN) {
+		pthread_mutex_lock(&iso->lock);
+		for (i = 0; i < TG_HOST_MAX_GUESTS; i++)
+			if (iso->doms[i].cid == (cid & 0xFFFFu) &&
+			    iso->doms[i].p == p)
+				iso->doms[i].cid = 0;
+		pthread_mutex_unlock(&iso->lock);
+	}
 	if (iso->per_guest && ret != TG_AGAIN) {
 		pthread_mutex_lock(&iso->lock);
 		for (i = 0; i < MAX_PROCS; i++)
@@ -877,7 +1137,7 @@ int tg_iso_domain_stats(struct tg_machine *m, uint32_t cid,
 
 	if (!p)
 		return TG_ENOENT;
-	return proc_call(p, &msg, NULL, 0, out, sizeof(*out), true);
+	return proc_call(p, &msg, NULL, 0, out, sizeof(*out), F_WAIT_SLOT);
 }
 
 bool tg_iso_handle_smc(struct tg_machine *m, uint32_t cid, uint32_t vcpu,
@@ -889,7 +1149,7 @@ bool tg_iso_handle_smc(struct tg_machine *m, uint32_t cid, uint32_t vcpu,
 	int ret;
 
 	memcpy(msg.regs, regs, sizeof(msg.regs));
-	ret = p ? proc_call(p, &msg, NULL, 0, NULL, 0, true) : TG_ENOTEE;
+	ret = p ? proc_call(p, &msg, NULL, 0, NULL, 0, F_WAIT_SLOT) : TG_ENOTEE;
 	if (ret == TG_OK && msg.arg0) {
 		memcpy(regs, msg.regs, sizeof(msg.regs));
 		return true;
@@ -915,7 +1175,7 @@ void tg_iso_notif_irq(struct tg_machine *m)
 	uint32_t i;
 
 	if (!iso->per_guest && iso->shared &&
-	    proc_call(iso->shared, &msg, NULL, 0, NULL, 0, false) == TG_OK)
+	    proc_call(iso->shared, &msg, NULL, 0, NULL, 0, 0) == TG_OK)
 		return;
 	pthread_mutex_lock(&m->lock);
 	for (i = 0; i < TG_HOST_MAX_GUESTS; i++)

@@ -39,7 +39,7 @@
 
 #include "channel.h"
 
-#define PIN_CHUNK (TG_CHAN_DATA / sizeof(uint64_t))
+#define PIN_CHUNK (TG_CHAN_DATA / sizeof(uint64_t) / 2)
 #define IDLE_WAIT_MS 1000
 
 static struct tg_chan chan;
@@ -491,6 +491,7 @@ static int install_seccomp(void)
 		SCMP_SYS(getppid),	SCMP_SYS(restart_syscall),
 		SCMP_SYS(sigaltstack),	SCMP_SYS(getrandom),
 		SCMP_SYS(rseq),		SCMP_SYS(set_robust_list),
+		SCMP_SYS(sched_getaffinity), /* malloc: arena count */
 	};
 	scmp_filter_ctx ctx;
 	size_t i;

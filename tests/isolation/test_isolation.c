@@ -21,6 +21,8 @@
 #include <teegate/guest.h>
 #include <teegate/host.h>
 #include <teegate/optee_abi.h>
+#include <teegate/tee_model.h>
+#include <teegate/workload.h>
 
 #define EVIL_FID 0xC6EE0001u /* mediatord.c, TG_MEDIATORD_EVIL */
 #define SECRET 0x5ec7e75ec7e7ull
@@ -231,6 +233,73 @@ static void test_unknown_mode_in_environment_is_refused(void **state)
 	assert_int_equal(tg_machine_create(&cfg, &m), TG_EINVAL);
 }
 
+static void mixed_main(struct tg_vcpu *v, void *arg)
+{
+	struct tg_workload_opts o = { .seconds = 4, .seed = 7,
+				      .bigbuf_mib = 8 };
+
+	(void)arg;
+	tg_workload_mixed(v, &o);
+}
+
+/*
+ * SIGKILL the mediator three times under a running workload: it is
+ * restarted each time, the guest runs to its end (its in-flight calls and
+ * sessions fail across a crash, see docs/isolation.md), and afterwards
+ * nothing is pinned, no TEE thread is held, the oracle saw nothing.
+ */
+static void crash_under_load(enum tg_isolation mode)
+{
+	struct tg_machine *m = machine_new(mode, NULL);
+	struct tg_isolation_stats st;
+	struct tg_machine_pages ps;
+	struct tg_guest_config gc;
+	struct tg_guest *g = NULL;
+	int i, ws = -1;
+
+	memset(&gc, 0, sizeof(gc));
+#ifdef __SANITIZE_ADDRESS__
+	gc.mode = TG_GUEST_THREAD; /* see tests/guest/test_hosted.c */
+#endif
+	gc.vcpus = 2;
+	gc.ram_pages = 8192;
+	assert_int_equal(tg_guest_start(m, &gc, mixed_main, NULL, &g), TG_OK);
+	for (i = 0; i < 3; i++) {
+		usleep(800 * 1000);
+		assert_int_equal(tg_machine_kill_mediator(m), TG_OK);
+		/* back in service before the next kill */
+		do {
+			usleep(5000);
+			tg_machine_isolation_stats(m, &st);
+		} while (st.restarts < (uint64_t)i + 1);
+		print_message("# restart %d: %.2f ms from death to serving\n",
+			      i + 1, (double)st.last_restart_ns / 1e6);
+	}
+	assert_int_equal(tg_guest_wait_timeout(g, 60000, &ws), TG_OK);
+	tg_machine_isolation_stats(m, &st);
+	assert_int_equal(st.deaths, 3);
+	assert_int_equal(st.restarts, 3);
+	tg_machine_page_stats(m, &ps);
+	assert_int_equal(ps.pinned, 0);
+	assert_int_equal(ps.mediator, 0);
+	assert_int_equal(tg_model_threads_held(tg_machine_model(m), UINT32_MAX),
+			 0);
+	assert_int_equal(tg_machine_violations(m), 0);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
+static void test_sandboxed_mediator_killed_under_load_restarts(void **state)
+{
+	(void)state;
+	crash_under_load(TG_ISOLATION_SANDBOXED);
+}
+
+static void test_service_daemon_killed_under_load_restarts(void **state)
+{
+	(void)state;
+	crash_under_load(TG_ISOLATION_SERVICE);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +309,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_sandbox_without_seccomp_fails_fast),
 		cmocka_unit_test(test_missing_mediator_program_fails_fast),
 		cmocka_unit_test(test_unknown_mode_in_environment_is_refused),
+		cmocka_unit_test(
+			test_sandboxed_mediator_killed_under_load_restarts),
+		cmocka_unit_test(test_service_daemon_killed_under_load_restarts),
 	};
 
 	unsetenv("TEEGATE_ISOLATION");
