@@ -53,8 +53,11 @@ struct stress_opts {
 	uint32_t seconds;
 	uint64_t seed;
 	const char *isolation;
+	enum tg_isolation iso;
+	bool per_guest;
 	bool thread_guests;
 	bool verbose;
+	bool no_mediator_kills;
 };
 
 struct wl_arg {
@@ -72,7 +75,7 @@ struct slot {
 
 struct totals {
 	uint64_t starts[WL_KINDS];
-	uint64_t kills, kills_mid_call;
+	uint64_t kills, kills_mid_call, mediator_kills, overruns;
 	uint64_t calls, verified, mismatches, errors, failed_workloads;
 	uint64_t attacks_refused, attacks_passed;
 	uint64_t balloon_ops;
@@ -279,7 +282,8 @@ static void reap(struct tg_machine *m, struct slot *s, bool killed,
 	tg_guest_stats(s->g, &gs);
 	if (gs.pages_pinned || gs.pins || gs.pages_quarantined)
 		t->teardown_pinned++;
-	if (med && tg_domain_stats(med, id, &ds) != TG_ENOENT)
+	if (gs.has_domain ||
+	    (med && tg_domain_stats(med, id, &ds) != TG_ENOENT))
 		t->teardown_domains++;
 	if (model && tg_model_threads_held(model, id))
 		t->teardown_threads++;
@@ -368,6 +372,7 @@ static int parse_opts(int argc, char **argv, struct stress_opts *o)
 	o->guests = 4;
 	o->seconds = 30;
 	o->isolation = "inline";
+	o->iso = TG_ISOLATION_INLINE;
 	for (i = 1; i < argc; i++) {
 		char *arg = argv[i], *val = NULL, *eq;
 		char name[32];
@@ -383,14 +388,17 @@ static int parse_opts(int argc, char **argv, struct stress_opts *o)
 		snprintf(name, sizeof(name), "%.*s",
 			 eq ? (int)(eq - arg) : (int)strlen(arg), arg);
 		if (!strcmp(name, "--verbose") ||
-		    !strcmp(name, "--thread-guests")) {
+		    !strcmp(name, "--thread-guests") ||
+		    !strcmp(name, "--no-mediator-kills")) {
 			if (eq)
 				return tg_cli_usage_error("stress: %s takes no value",
 							  name);
 			if (!strcmp(name, "--verbose"))
 				o->verbose = true;
-			else
+			else if (!strcmp(name, "--thread-guests"))
 				o->thread_guests = true;
+			else
+				o->no_mediator_kills = true;
 			continue;
 		}
 		if (strcmp(name, "--guests") && strcmp(name, "--seconds") &&
@@ -419,13 +427,12 @@ static int parse_opts(int argc, char **argv, struct stress_opts *o)
 				return TG_EXIT_USAGE;
 			o->seed = s;
 		} else {
-			/*
-			 * Only the inline mediator exists on this platform
-			 * so far; other modes arrive with the isolation
-			 * work (the mediator is then also killed at random).
-			 */
-			if (strcmp(val, "inline"))
-				return tg_cli_usage_error("stress: --isolation: '%s' is not available on this platform (only 'inline')",
+			/* out-of-process modes: the mediator is killed too */
+			o->per_guest = !strcmp(val, "service-per-guest");
+			if (o->per_guest)
+				o->iso = TG_ISOLATION_SERVICE;
+			else if (tg_isolation_parse(val, &o->iso))
+				return tg_cli_usage_error("stress: --isolation: '%s' is not available on this platform (inline, sandboxed, service, service-per-guest)",
 							  val);
 			o->isolation = val;
 		}
@@ -461,7 +468,7 @@ int tg_cmd_stress(int argc, char **argv)
 	uint64_t t0, end, last_report, violations, start_failures = 0;
 	uint32_t threads_held = 0, i, live;
 	double elapsed;
-	bool ok = true;
+	bool ok = true, iso_ok = true;
 	int ret;
 
 	ret = parse_opts(argc, argv, &o);
@@ -484,6 +491,8 @@ int tg_cmd_stress(int argc, char **argv)
 		mc.ram_size <<= 1;
 	mc.log_level = o.verbose ? TG_LOG_WARN + 1 : TG_LOG_ERROR + 1;
 	mc.model.threads = STRESS_TEE_THREADS;
+	mc.isolation = o.iso;
+	mc.per_guest = o.per_guest;
 	/* a killed guest's VM slot is free again only after VM_DESTROYED */
 	mc.model.max_guests = o.guests + 1;
 	ret = tg_machine_create(&mc, &m);
@@ -496,6 +505,7 @@ int tg_cmd_stress(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 
+	setvbuf(stdout, NULL, _IOLBF, 0); /* progress lines reach a log */
 	printf("teegate stress: %u guests, %u s, isolation %s, %s guests, seed %llu\n",
 	       o.guests, o.seconds, o.isolation,
 	       o.thread_guests ? "thread" : "process",
@@ -531,9 +541,20 @@ int tg_cmd_stress(int argc, char **argv)
 				tg_guest_stats(s->g, &gs);
 				if (gs.domain.calls_in_flight)
 					t.kills_mid_call++;
-				if (now >= s->deadline && o.verbose)
-					fprintf(stderr, "stress: guest %u overran its time, killed\n",
-						tg_guest_client_id(s->g));
+				if (now >= s->deadline) {
+					/* stuck, or starved of CPU: say where */
+					t.overruns++;
+					fprintf(stderr,
+						"stress: %s guest %u ran %u s past its %u s, killed: phase %#x, %llu calls, %u in flight, %u suspended, %u sessions\n",
+						wl_name[s->arg.kind],
+						tg_guest_client_id(s->g),
+						STRESS_GRACE_S, s->arg.seconds,
+						gs.counters.phase,
+						(unsigned long long)gs.counters.calls,
+						gs.domain.calls_in_flight,
+						gs.domain.calls_suspended,
+						gs.domain.sessions);
+				}
 				tg_guest_kill(s->g);
 				t.kills++;
 				reap(m, s, true, &t, o.verbose);
@@ -543,6 +564,12 @@ int tg_cmd_stress(int argc, char **argv)
 		}
 		if (stopping && !live)
 			break;
+		/* an out-of-process mediator dies every ~5 s on average */
+		if (o.iso != TG_ISOLATION_INLINE && !o.no_mediator_kills &&
+		    !stopping &&
+		    !rnd_below(5000000u / STRESS_TICK_US) &&
+		    tg_machine_kill_mediator(m) == TG_OK)
+			t.mediator_kills++;
 		if (now - last_report >= 10000000000ull) {
 			printf("  t = %4.0f s: %llu guests started, %llu killed, %llu calls, oracle violations %llu\n",
 			       (double)(now - t0) / 1e9,
@@ -585,8 +612,21 @@ int tg_cmd_stress(int argc, char **argv)
 	       (unsigned long long)t.attacks_refused,
 	       (unsigned long long)t.attacks_passed,
 	       (unsigned long long)t.refusals);
-	printf("  mediator kills      0 (isolation %s: the mediator is the hypervisor)\n",
-	       o.isolation);
+	if (o.iso == TG_ISOLATION_INLINE) {
+		printf("  mediator kills      0 (isolation inline: the mediator is the hypervisor)\n");
+	} else {
+		struct tg_isolation_stats is = { 0 };
+
+		tg_machine_isolation_stats(m, &is);
+		printf("  mediator kills      %llu (SIGKILL; %llu deaths, %llu restarts; refused requests: %llu foreign, %llu SMC, %llu other)\n",
+		       (unsigned long long)t.mediator_kills,
+		       (unsigned long long)is.deaths,
+		       (unsigned long long)is.restarts,
+		       (unsigned long long)is.refused_foreign,
+		       (unsigned long long)is.refused_smc,
+		       (unsigned long long)is.refused_other);
+		iso_ok = is.deaths == is.restarts;
+	}
 	printf("checks:\n");
 	ok &= check("no isolation violation (oracle)", violations == 0, "%llu",
 		    (unsigned long long)violations);
@@ -618,8 +658,14 @@ int tg_cmd_stress(int argc, char **argv)
 		    (unsigned long long)ps.mediator);
 	ok &= check("the model holds no thread", threads_held == 0, "%u",
 		    threads_held);
+	ok &= check("every guest ended in time", t.overruns == 0,
+		    "%llu killed %u s past their time", (unsigned long long)t.overruns,
+		    STRESS_GRACE_S);
 	ok &= check("every guest could start", start_failures == 0,
 		    "%llu start failures", (unsigned long long)start_failures);
+	if (o.iso != TG_ISOLATION_INLINE)
+		ok &= check("every mediator death was followed by a restart",
+			    iso_ok, "%llu kills", (unsigned long long)t.mediator_kills);
 	if (interrupted)
 		ok = check("ran to the end", false, "interrupted");
 	if (tg_machine_destroy(m) != TG_OK)
@@ -637,7 +683,8 @@ void tg_help_stress(void)
 "\n"
 "SYNOPSIS\n"
 "    teegate stress [--guests N] [--seconds S] [--isolation MODE]\n"
-"                   [--seed N] [--thread-guests] [--verbose]\n"
+"                   [--no-mediator-kills] [--seed N] [--thread-guests]\n"
+"                   [--verbose]\n"
 "\n"
 "DESCRIPTION\n"
 "    Builds the hosted platform (OP-TEE model, %u TEE threads, the teegate\n"
@@ -662,10 +709,13 @@ void tg_help_stress(void)
 "    --guests N        guest slots, 1 to %u (default 4)\n"
 "    --seconds S       how long to start new guests, 1 to %u (default 30);\n"
 "                      the last guests run to their end after that\n"
-"    --isolation MODE  where the mediator runs; only 'inline' (in the\n"
-"                      hypervisor) exists on this platform so far, other\n"
-"                      modes exit with status 2. With an isolated mediator\n"
-"                      the mediator is killed at random too.\n"
+"    --isolation MODE  where the mediator runs: inline (in the hypervisor,\n"
+"                      the default), sandboxed, service or service-per-guest\n"
+"                      (docs/isolation.md). Out of process, the mediator is\n"
+"                      also SIGKILLed at random (every 5 s on average; the\n"
+"                      shared one only) and must be restarted each time.\n"
+"    --no-mediator-kills\n"
+"                      out of process: leave the mediator alive\n"
 "    --seed N          seed of the random choices (default: the clock)\n"
 "    --thread-guests   run guests as threads of this process (no memory\n"
 "                      isolation; for sanitizer builds)\n"
