@@ -12,6 +12,8 @@
 #   budget    print the callgrind budget table the build stage produced
 #   asan      build-asan/ with -DTEEGATE_SANITIZE=ON, every test but "budget"
 #   tsan      build-tsan/ with -DTEEGATE_TSAN=ON, the "concurrency" tests
+#   fuzz      fuzz/run.sh: each libFuzzer harness for FUZZ_SECONDS (60),
+#             clang with ASan+UBSan (what `make fuzz-smoke` runs)
 #
 # Each stage prints one header and one result line; full output goes to
 # build-logs/STAGE.log and its tail is shown when the stage fails. The last
@@ -19,7 +21,8 @@
 # one check, and so does each gate that is not a test (a build, the
 # coverage threshold, the presence of the budget table).
 #
-# Environment: JOBS (default 2), COVERAGE_MIN (default 90).
+# Environment: JOBS (default 2), COVERAGE_MIN (default 90), FUZZ_SECONDS
+# (default 60).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -29,7 +32,7 @@ coverage_min=${COVERAGE_MIN:-90}
 logs=$root/build-logs
 mkdir -p "$logs"
 
-all_stages=(build coverage budget asan tsan)
+all_stages=(build coverage budget asan tsan fuzz)
 if [[ ${1:-} == -h || ${1:-} == --help ]]; then
 	sed -n '3,/^set -euo/p' "${BASH_SOURCE[0]}" | grep '^#' | sed 's/^# \{0,1\}//'
 	exit 0
@@ -255,6 +258,21 @@ stage_tsan() {
 	TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} \
 		build_tests build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 		-DTEEGATE_TSAN=ON -- -L '^concurrency$'
+}
+
+stage_fuzz() {
+	local secs=${FUZZ_SECONDS:-60} execs
+	stage_begin fuzz "libFuzzer harnesses, ${secs}s each (build-fuzz/, clang, ASan+UBSan)"
+	if run fuzz/run.sh "$secs"; then
+		passed=$((passed + 2))
+		execs=$({ grep -h 'stat::number_of_executed_units' \
+			build-fuzz/fuzz-*.log || true; } |
+			awk '{ s += $2 } END { print s + 0 }')
+		stage_end PASS "2 harnesses, $execs executions, no finding"
+	else
+		failed=$((failed + 1))
+		stage_end FAIL "a harness failed (build-fuzz/fuzz-*.log, build-fuzz/crash-*)"
+	fi
 }
 
 echo "teegate tests: $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(gcc --version | head -n 1), jobs $jobs, logs in build-logs/"
