@@ -346,12 +346,14 @@ static void exhaust_bufs(struct hctx *h, uint64_t pages, uint32_t max,
 			break;
 	}
 	/*
-	 * The TEE itself refused the very first buffer with its own answer
-	 * (real OP-TEE maps a registered buffer into a small VA space and
-	 * refuses 16000 pages with BAD_PARAMETERS): the mediator's limit
-	 * cannot be reached, so this is not an attempt.
+	 * The TEE itself refused a buffer with its own answer before the
+	 * mediator's limit was reached (real OP-TEE maps a registered buffer
+	 * into a small VA space and refuses 16000 pages with BAD_PARAMETERS,
+	 * and refuses more once its guest heap runs low): the limit was not
+	 * reached, so this is not an attempt.
 	 */
-	if (n == 0 && o->msg && o->ret != TEEC_ERROR_OUT_OF_MEMORY &&
+	if (o->msg && o->ret != TEEC_SUCCESS &&
+	    o->ret != TEEC_ERROR_OUT_OF_MEMORY &&
 	    o->origin != TEEC_ORIGIN_COMMS)
 		o->skipped = true;
 	for (i = 0; i < n; i++)
@@ -451,6 +453,11 @@ static void exhaust_calls(struct hctx *h, struct outcome *o)
 				      &sess[nsess], &res) &&
 	       res.ret == TEEC_SUCCESS)
 		nsess++;
+	if (!nsess) {
+		/* the TEE opens no session (out of memory): no attempt */
+		o->skipped = true;
+		return;
+	}
 	for (n = 0; n < nsess; n++) {
 		struct optee_msg_arg *a;
 		uint64_t *regs = saved[n];
