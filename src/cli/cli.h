@@ -28,5 +28,7 @@ int tg_cmd_demo(int argc, char **argv);
 void tg_help_demo(void);
 int tg_cmd_stress(int argc, char **argv);
 void tg_help_stress(void);
+int tg_cmd_bench(int argc, char **argv);
+void tg_help_bench(void);
 
 #endif /* TG_CLI_H */

@@ -63,6 +63,8 @@ static void usage(FILE *f)
 		"                live table, then check that nothing leaked\n"
 		"  stress        random workloads, guest kills and balloon churn;\n"
 		"                check that nothing got through and nothing leaked\n"
+		"  bench         the isolation modes side by side: latency and\n"
+		"                throughput per operation, table, JSON, plot\n"
 		"  help [CMD]    show this help, or the manual of CMD\n"
 		"  version       print the version\n"
 		"\n"
@@ -99,6 +101,10 @@ int main(int argc, char **argv)
 			tg_help_demo();
 			return TG_EXIT_OK;
 		}
+		if (argc == 3 && !strcmp(argv[2], "bench")) {
+			tg_help_bench();
+			return TG_EXIT_OK;
+		}
 		if (argc == 3 && !strcmp(argv[2], "stress")) {
 			tg_help_stress();
 			return TG_EXIT_OK;
@@ -114,6 +120,8 @@ int main(int argc, char **argv)
 		return tg_cmd_demo(argc - 1, argv + 1);
 	if (!strcmp(cmd, "stress"))
 		return tg_cmd_stress(argc - 1, argv + 1);
+	if (!strcmp(cmd, "bench"))
+		return tg_cmd_bench(argc - 1, argv + 1);
 	if (cmd[0] == '-')
 		return tg_cli_usage_error("unknown option '%s' (try 'teegate --help')",
 					  cmd);
