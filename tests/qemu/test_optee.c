@@ -11,6 +11,8 @@
  *   test_optee several_guests      2 guests' mixed workloads at once
  *   test_optee guest_destruction   a guest dies with sessions and buffers:
  *                                  nothing left, VM_DESTROYED done
+ *   test_optee sequential_big_buffers  8 guests one after another, each
+ *                                  with an 8 MiB buffer used in an invoke
  *
  * The client program (pta_program()) drives the invoke-tests, stats and
  * device-enumeration pseudo-TAs (values, temporary, registered and
@@ -876,6 +878,88 @@ static int test_guest_destruction(void)
 	return failures ? 1 : 0;
 }
 
+/* ---- guests one after another, each with an 8 MiB buffer ---------------- */
+
+struct bigbuf_run {
+	uint32_t rounds_ok, rounds;
+	uint32_t first_ret;
+};
+
+static void bigbuf_main(struct tg_vcpu *v, void *arg)
+{
+	struct bigbuf_run *b = arg;
+	TEEC_SharedMemory shm;
+	TEEC_Context c;
+	uint32_t i;
+
+	(void)v;
+	if (TEEC_InitializeContext(NULL, &c))
+		return;
+	for (i = 0; i < 3; i++) {
+		TEEC_Result r;
+
+		memset(&shm, 0, sizeof(shm));
+		shm.size = 8u << 20;
+		shm.flags = TEEC_MEM_INPUT | TEEC_MEM_OUTPUT;
+		r = TEEC_AllocateSharedMemory(&c, &shm);
+		b->rounds++;
+		if (r == TEEC_SUCCESS) {
+			TEEC_Session s;
+			TEEC_Operation op;
+			uint32_t origin;
+
+			memset(shm.buffer, 1, shm.size);
+			r = TEEC_OpenSession(&c, &s, &invoke_tests_uuid,
+					     TEEC_LOGIN_PUBLIC, NULL, NULL,
+					     &origin);
+			if (r == TEEC_SUCCESS) {
+				memset(&op, 0, sizeof(op));
+				op.paramTypes = TEEC_PARAM_TYPES(
+					TEEC_MEMREF_WHOLE, TEEC_NONE,
+					TEEC_NONE, TEEC_NONE);
+				op.params[0].memref.parent = &shm;
+				r = TEEC_InvokeCommand(
+					&s, PTA_INVOKE_TESTS_CMD_PARAMS, &op,
+					&origin);
+				TEEC_CloseSession(&s);
+			}
+			if (r == TEEC_SUCCESS)
+				b->rounds_ok++;
+			else if (!b->first_ret)
+				b->first_ret = r;
+			TEEC_ReleaseSharedMemory(&shm);
+		} else if (!b->first_ret) {
+			b->first_ret = r;
+		}
+	}
+	TEEC_FinalizeContext(&c);
+}
+
+/*
+ * Guests one after another, each registering an 8 MiB buffer: OP-TEE's
+ * SHM virtual space (32 MiB, shared by all guests) must come back when a
+ * guest is destroyed.
+ */
+static int test_sequential_big_buffers(void)
+{
+	struct env e;
+	uint32_t i;
+
+	if (env_start(&e, true))
+		return 1;
+	for (i = 0; i < 8; i++) {
+		struct bigbuf_run b = { 0 };
+
+		if (run_guest(&e, bigbuf_main, &b, TG_GUEST_THREAD))
+			failures++;
+		printf("# guest %u: %u of %u 8 MiB registrations ok (first error %#x)\n",
+		       i + 1, b.rounds_ok, b.rounds, b.first_ret);
+		CHECK(b.rounds && b.rounds_ok == b.rounds, "guest %u", i + 1);
+	}
+	env_stop(&e);
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -886,6 +970,7 @@ int main(int argc, char **argv)
 		{ "same_answers", test_same_answers },
 		{ "several_guests", test_several_guests },
 		{ "guest_destruction", test_guest_destruction },
+		{ "sequential_big_buffers", test_sequential_big_buffers },
 	};
 	size_t i;
 	int rc;
