@@ -23,13 +23,27 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
+
+#ifndef TG_HAVE_WORKLOADS
+/* Built without the guest driver: no guest can run the operations. */
+int tg_cmd_bench(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return tg_cli_usage_error("bench: this teegate was built without the guest driver (src/guest)");
+}
+
+void tg_help_bench(void)
+{
+	printf("teegate bench needs the guest driver, which this build lacks.\n");
+}
+#else
 #include <teegate/guest.h>
 #include <teegate/host.h>
 #include <teegate/optee_abi.h>
 #include <teegate/optee_guest.h>
 #include <teegate/tee_client_api.h>
-
-#include "cli.h"
 
 #define NOPS 5
 #define NCONFIGS 6
@@ -485,7 +499,7 @@ static int plot(const char *png, const char *machine, const uint32_t *guests,
 	fprintf(g,
 		"set terminal pngcairo size 1400,800 noenhanced font ',10'\n"
 		"set output '%s'\n"
-		"set title 'teegate bench: p50 latency per operation and isolation mode\\n%s'\n"
+		"set title \"teegate bench: p50 latency per operation and isolation mode\\n%s\"\n"
 		"set style data histograms\n"
 		"set style histogram clustered gap 1\n"
 		"set style fill solid 0.85 border -1\n"
@@ -687,3 +701,4 @@ void tg_help_bench(void)
 "    0   every configuration ran; 1 one failed; 2 bad command line or\n"
 "        --plot could not be drawn\n");
 }
+#endif /* TG_HAVE_WORKLOADS */
