@@ -1106,8 +1106,10 @@ int tg_iso_domain_destroy(struct tg_machine *m, uint32_t cid)
 	if (!(cid & 0x10000u))
 		ret = proc_call(p, &msg, NULL, 0, NULL, 0,
 				F_WAIT_SLOT | F_WAIT_SERVING);
+	/* died during the destroy: after the restart the domain exists
+	 * again (re-created, empty): destroy it again */
 	if (ret == TG_ENOTEE)
-		ret = TG_EBUSY;
+		ret = atomic_load(&p->gone) ? TG_EBUSY : TG_AGAIN;
 	if (ret != TG_AGAIN) {
 		pthread_mutex_lock(&iso->lock);
 		for (i = 0; i < TG_HOST_MAX_GUESTS; i++)

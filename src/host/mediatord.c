@@ -64,10 +64,54 @@ static struct tg_chan_slot *my_slot(void)
 	return &chan.mem->slots[self->slot];
 }
 
+/*
+ * Tests: TEEGATE_TEST_MEDIATOR_DIE=OP:N kills this process (SIGKILL, as
+ * from outside) right after it posts its N-th request OP (pin, unpin,
+ * copy_from, copy_to, smc) or when it starts its N-th domain destroy
+ * (destroy): the hypervisor is then serving a request of a dead process.
+ * Only the first process of a machine dies; its restarts run normally.
+ */
+static uint32_t die_op;
+static _Atomic int32_t die_n;
+
+static void die_init(void)
+{
+	static const struct {
+		const char *name;
+		uint32_t op;
+	} ops[] = {
+		{ "pin", TG_PORT_PIN },		{ "unpin", TG_PORT_UNPIN },
+		{ "copy_from", TG_PORT_COPY_FROM },
+		{ "copy_to", TG_PORT_COPY_TO }, { "smc", TG_PORT_SMC },
+		{ "destroy", TG_CALL_DOMAIN_DESTROY },
+	};
+	const char *e = getenv("TEEGATE_TEST_MEDIATOR_DIE");
+	const char *colon;
+	size_t i;
+
+	if (!e || !(colon = strchr(e, ':')) ||
+	    atomic_load(&chan.mem->hdr.generation) != 1)
+		return;
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (strlen(ops[i].name) == (size_t)(colon - e) &&
+		    !strncmp(e, ops[i].name, (size_t)(colon - e)))
+			die_op = ops[i].op;
+	atomic_store(&die_n, atoi(colon + 1));
+}
+
+static void maybe_die(uint32_t op)
+{
+	if (die_op && op == die_op && atomic_fetch_sub(&die_n, 1) == 1)
+		raise(SIGKILL);
+}
+
 /* The hypervisor answered (msg/data rewritten); false if it never does. */
 static bool request(void)
 {
+	uint32_t op = my_slot()->msg.op;
+
 	tg_chan_to_hyp(&chan, self->slot, self->seen);
+	maybe_die(op);
 	while (!tg_chan_wait_med(&chan, self->slot, self->seen + 1,
 				 IDLE_WAIT_MS))
 		if (getppid() == 1)
@@ -407,6 +451,7 @@ static void serve(struct tg_chan_slot *s)
 		break;
 	}
 	case TG_CALL_DOMAIN_DESTROY:
+		maybe_die(TG_CALL_DOMAIN_DESTROY);
 		ret = med ? tg_domain_destroy(med, in.cid) : TG_ENOENT;
 		break;
 	case TG_CALL_DOMAIN_STATS: {
@@ -577,6 +622,7 @@ int main(int argc, char **argv)
 	    chan.mem->hdr.shadow_pages > TG_CHAN_MAX_SHADOW_PAGES)
 		usage_exit("bad channel");
 	chan.spin_ns = chan.mem->hdr.spin_ns;
+	die_init();
 	shadow_pa = chan.mem->hdr.shadow_base_pa;
 	shadow_pages = chan.mem->hdr.shadow_pages;
 	len = (size_t)shadow_pages * TG_PAGE_SIZE;

@@ -233,6 +233,16 @@ static void test_unknown_mode_in_environment_is_refused(void **state)
 	assert_int_equal(tg_machine_create(&cfg, &m), TG_EINVAL);
 }
 
+static void short_main(struct tg_vcpu *v, void *arg)
+{
+	/* long enough to reach every kill point, also under ASan */
+	struct tg_workload_opts o = { .seconds = 2, .seed = 11,
+				      .bigbuf_mib = 8 };
+
+	(void)arg;
+	tg_workload_mixed(v, &o);
+}
+
 static void mixed_main(struct tg_vcpu *v, void *arg)
 {
 	struct tg_workload_opts o = { .seconds = 4, .seed = 7,
@@ -300,6 +310,71 @@ static void test_service_daemon_killed_under_load_restarts(void **state)
 	crash_under_load(TG_ISOLATION_SERVICE);
 }
 
+/*
+ * Kill the first mediator process at a chosen point (mediatord.c,
+ * TEEGATE_TEST_MEDIATOR_DIE): during the argument copy, page-list
+ * translation (pins), an SMC (early: capability exchange; later: inside
+ * std calls and RPCs), the result copy, REGISTER_SHM's pins, a domain
+ * destroy. Each time: restarted, the guest runs to its end, nothing pinned,
+ * no TEE thread held, no oracle violation, teardown clean.
+ */
+static void test_mediator_killed_at_each_point_leaves_nothing(void **state)
+{
+	static const char *const points[] = {
+		"copy_from:3", "pin:1",	  "pin:6",     "smc:12",
+		"smc:25",      "smc:60", "copy_to:6", "unpin:3",
+		"destroy:1",
+	};
+	struct tg_machine_config cfg;
+	struct tg_machine *bad = NULL;
+	size_t i;
+
+	(void)state;
+	/* dead during the probe: the machine is not created, no hang */
+	setenv("TEEGATE_TEST_MEDIATOR_DIE", "smc:2", 1);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.ram_size = 64ull << 20;
+	cfg.isolation = TG_ISOLATION_SANDBOXED;
+	cfg.log_level = TG_LOG_ERROR + 1;
+	assert_int_equal(tg_machine_create(&cfg, &bad), TG_ENOTEE);
+	for (i = 0; i < sizeof(points) / sizeof(points[0]); i++) {
+		struct tg_machine *m;
+		struct tg_isolation_stats st;
+		struct tg_machine_pages ps;
+		struct tg_guest_config gc;
+		struct tg_guest *g = NULL;
+		int ws = -1;
+
+		setenv("TEEGATE_TEST_MEDIATOR_DIE", points[i], 1);
+		m = machine_new(TG_ISOLATION_SANDBOXED, NULL);
+		memset(&gc, 0, sizeof(gc));
+#ifdef __SANITIZE_ADDRESS__
+		gc.mode = TG_GUEST_THREAD;
+#endif
+		gc.vcpus = 2;
+		gc.ram_pages = 8192;
+		assert_int_equal(tg_guest_start(m, &gc, short_main, NULL, &g),
+				 TG_OK);
+		assert_int_equal(tg_guest_wait_timeout(g, 60000, &ws), TG_OK);
+		tg_machine_isolation_stats(m, &st);
+		tg_machine_page_stats(m, &ps);
+		print_message("# %-12s deaths %llu restarts %llu (%.2f ms)\n",
+			      points[i], (unsigned long long)st.deaths,
+			      (unsigned long long)st.restarts,
+			      (double)st.last_restart_ns / 1e6);
+		assert_int_equal(st.deaths, 1);
+		assert_int_equal(st.restarts, 1);
+		assert_int_equal(ps.pinned, 0);
+		assert_int_equal(ps.mediator, 0);
+		assert_int_equal(tg_model_threads_held(tg_machine_model(m),
+						       UINT32_MAX),
+				 0);
+		assert_int_equal(tg_machine_violations(m), 0);
+		assert_int_equal(tg_machine_destroy(m), TG_OK);
+	}
+	unsetenv("TEEGATE_TEST_MEDIATOR_DIE");
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +387,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(
 			test_sandboxed_mediator_killed_under_load_restarts),
 		cmocka_unit_test(test_service_daemon_killed_under_load_restarts),
+		cmocka_unit_test(
+			test_mediator_killed_at_each_point_leaves_nothing),
 	};
 
 	unsetenv("TEEGATE_ISOLATION");
