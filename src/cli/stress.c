@@ -64,6 +64,7 @@ struct wl_arg {
 	enum wl_kind kind;
 	uint32_t seconds;
 	uint64_t seed;
+	uint32_t flags; /* TG_WL_VERBOSE */
 };
 
 struct slot {
@@ -133,7 +134,7 @@ static void mixed_guest(struct tg_vcpu *v, const struct wl_arg *a)
 	struct tg_workload_opts o = {
 		.seconds = a->seconds,
 		.seed = a->seed,
-		.flags = TG_WL_NO_SPAWN,
+		.flags = TG_WL_NO_SPAWN | a->flags,
 	};
 
 	if (tg_workload_mixed(v, &o))
@@ -272,7 +273,15 @@ static void reap(struct tg_machine *m, struct slot *s, bool killed,
 	int ws = 0, rc;
 
 	tg_guest_stats(s->g, &last);
-	rc = tg_guest_wait(s->g, &ws);
+	/* a thread guest that never traps cannot be stopped */
+	rc = tg_guest_wait_timeout(s->g, 60000, &ws);
+	if (rc == TG_AGAIN) {
+		fprintf(stderr, "stress: %s guest %u cannot be stopped, left behind\n",
+			wl_name[s->arg.kind], id);
+		t->teardown_busy++;
+		s->g = NULL;
+		return;
+	}
 	if (rc != TG_OK) {
 		t->teardown_busy++;
 		if (verbose)
@@ -339,6 +348,9 @@ static int start(struct tg_machine *m, struct slot *s, uint32_t idx,
 	s->arg.kind = r < 60 ? WL_MIXED : r < 80 ? WL_HOSTILE : WL_BALLOON;
 	s->arg.seconds = 1 + rnd_below(4);
 	s->arg.seed = rnd();
+#ifdef TG_HAVE_WORKLOADS
+	s->arg.flags = o->verbose ? TG_WL_VERBOSE : 0;
+#endif
 	snprintf(name, sizeof(name), "%s-%u", wl_name[s->arg.kind], idx);
 	gc.name = name;
 	/* vCPU 0 runs the workload, 1 is the driver's notification vCPU,
@@ -718,7 +730,9 @@ void tg_help_stress(void)
 "                      out of process: leave the mediator alive\n"
 "    --seed N          seed of the random choices (default: the clock)\n"
 "    --thread-guests   run guests as threads of this process (no memory\n"
-"                      isolation; for sanitizer builds)\n"
+"                      isolation; debugging). A killed thread guest leaves\n"
+"                      its driver registered: a later guest may find it\n"
+"                      (see docs/security.md, known gaps)\n"
 "    --verbose         say which guest failed how; platform warnings\n"
 "    -h, --help        show this manual\n"
 "\n"

@@ -1554,8 +1554,13 @@ static void mid_rpc_main(struct tg_vcpu *v, void *arg)
 	if (tg_optee_shm_alloc(a.drv, 8 * PG, true, &shm, NULL))
 		return;
 	mb_report(v, 0, (uint32_t)regs[2][0], 0, 0);
-	for (;;)
-		usleep(100000);
+	/* wait to be killed; a thread guest dies at its next trap */
+	for (;;) {
+		uint64_t r[8] = { OPTEE_SMC_CALLS_UID };
+
+		usleep(10000);
+		tg_smc(v, r);
+	}
 }
 
 static void life_guest_killed_mid_rpc_leaves_nothing(void **state)
