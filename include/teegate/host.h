@@ -239,6 +239,8 @@ const char *tg_isolation_last_error(void);
  * @deaths:          mediator processes that died.
  * @restarts:        of which restarted with their state recovered.
  * @last_restart_ns: how long the last restart took, death to serving.
+ * @watchdog_kills:  mediator processes killed because they held a call
+ *                   for more than TG_ISO_WATCHDOG_MS (hung or looping).
  */
 struct tg_isolation_stats {
 	enum tg_isolation mode;
@@ -247,7 +249,12 @@ struct tg_isolation_stats {
 	pid_t pid;
 	uint64_t refused_foreign, refused_smc, refused_other;
 	uint64_t deaths, restarts, last_restart_ns;
+	uint64_t watchdog_kills;
 };
+
+/* How long an out-of-process mediator may hold a call (not counting the
+ * SMCs the hypervisor issues for it) before it is killed and restarted. */
+#define TG_ISO_WATCHDOG_MS 5000
 int tg_machine_isolation_stats(struct tg_machine *m,
 			       struct tg_isolation_stats *out);
 

@@ -152,12 +152,13 @@ void tg_chan_to_hyp(struct tg_chan *c, uint32_t slot, uint32_t seq)
 	kick(c, &s->to_hyp, &s->hyp_sleeping, c->efd_hyp[slot], seq);
 }
 
-bool tg_chan_wait_hyp(struct tg_chan *c, uint32_t slot, uint32_t seq)
+bool tg_chan_wait_hyp(struct tg_chan *c, uint32_t slot, uint32_t seq,
+		      int timeout_ms)
 {
 	struct tg_chan_slot *s = &c->mem->slots[slot];
 
 	return wait_for(c, &s->to_hyp, &s->hyp_sleeping, c->efd_hyp[slot], seq,
-			-1);
+			timeout_ms);
 }
 
 bool tg_chan_wait_med(struct tg_chan *c, uint32_t slot, uint32_t seq,

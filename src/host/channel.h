@@ -145,7 +145,8 @@ void tg_chan_to_hyp(struct tg_chan *c, uint32_t slot, uint32_t seq);
  * @seq). Return false when the peer died (hypervisor side) or after
  * @timeout_ms (<0: never) with nothing.
  */
-bool tg_chan_wait_hyp(struct tg_chan *c, uint32_t slot, uint32_t seq);
+bool tg_chan_wait_hyp(struct tg_chan *c, uint32_t slot, uint32_t seq,
+		      int timeout_ms);
 bool tg_chan_wait_med(struct tg_chan *c, uint32_t slot, uint32_t seq,
 		      int timeout_ms);
 

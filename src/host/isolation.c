@@ -120,6 +120,8 @@ struct tg_iso {
 	_Atomic uint64_t restarts;
 	_Atomic uint64_t deaths;
 	_Atomic uint64_t last_restart_ns;
+	_Atomic uint64_t watchdog_kills;
+	int watchdog_ms;
 };
 
 static char last_error[256];
@@ -392,6 +394,24 @@ static void slot_put(struct medproc *p, uint32_t slot)
 	atomic_fetch_or(&p->free_mask, 1u << slot);
 }
 
+/*
+ * The watchdog: the mediator held a call's turn for longer than
+ * watchdog_ms (it hangs, or loops): kill it; the monitor restarts it. The
+ * SMCs the hypervisor issues for it do not count (its turn is not held
+ * then). Wait until the monitor saw the death, so the slot is not reused
+ * with the old process.
+ */
+static void watchdog_kill(struct medproc *p)
+{
+	tg_host_log(p->iso->m, TG_LOG_ERROR,
+		    "mediator process %d held a call for more than %d ms: killing it",
+		    (int)p->pid, p->iso->watchdog_ms);
+	atomic_fetch_add(&p->iso->watchdog_kills, 1);
+	kill(p->pid, SIGKILL);
+	while (!atomic_load(&p->dead))
+		usleep(1000);
+}
+
 #define F_WAIT_SLOT 1u    /* wait for a free slot */
 #define F_INTERNAL 2u     /* the monitor's own calls while restarting */
 #define F_WAIT_SERVING 4u /* wait out a restart (not on the trap path) */
@@ -430,8 +450,10 @@ static int proc_call(struct medproc *p, struct tg_chan_msg *msg,
 		memcpy(s->data, data, data_len);
 	for (;;) {
 		tg_chan_to_med(&p->chan, (uint32_t)slot, ++p->seq[slot]);
-		if (!tg_chan_wait_hyp(&p->chan, (uint32_t)slot,
-				      p->seq[slot])) {
+		if (!tg_chan_wait_hyp(&p->chan, (uint32_t)slot, p->seq[slot],
+				      p->iso->watchdog_ms)) {
+			if (!atomic_load(&p->dead))
+				watchdog_kill(p);
 			/* died: the slot is reset with the channel */
 			slot_put(p, (uint32_t)slot);
 			return TG_ENOTEE;
@@ -979,6 +1001,9 @@ int tg_iso_start(struct tg_machine *m)
 		return TG_ENOMEM;
 	iso->m = m;
 	iso->mode = mode;
+	iso->watchdog_ms = TG_ISO_WATCHDOG_MS;
+	if (getenv("TEEGATE_TEST_WATCHDOG_MS"))
+		iso->watchdog_ms = atoi(getenv("TEEGATE_TEST_WATCHDOG_MS"));
 	iso->per_guest = per_guest;
 	pthread_mutex_init(&iso->lock, NULL);
 	pthread_mutex_init(&iso->pool_lock, NULL);
@@ -1232,6 +1257,7 @@ int tg_machine_isolation_stats(struct tg_machine *m,
 	out->restarts = atomic_load(&iso->restarts);
 	out->deaths = atomic_load(&iso->deaths);
 	out->last_restart_ns = atomic_load(&iso->last_restart_ns);
+	out->watchdog_kills = atomic_load(&iso->watchdog_kills);
 	if (iso->shared) {
 		out->processes = 1;
 		out->pid = iso->shared->pid;

@@ -398,6 +398,7 @@ static const struct tg_port proxy = {
 
 #ifdef TG_MEDIATORD_EVIL
 #define TG_EVIL_FID 0xC6EE0001u
+#define TG_EVIL_HANG_FID 0xC6EE0002u
 /*
  * The malicious build (tests only): on this call, try what a compromised
  * mediator would: read a page of another guest (a1 = its client id,
@@ -464,6 +465,9 @@ static void serve(struct tg_chan_slot *s)
 	}
 	case TG_CALL_HANDLE_SMC:
 #ifdef TG_MEDIATORD_EVIL
+		if ((uint32_t)in.regs[0] == TG_EVIL_HANG_FID)
+			for (;;)
+				sleep(1); /* a hung mediator */
 		if ((uint32_t)in.regs[0] == TG_EVIL_FID) {
 			evil(&in);
 			memcpy(s->msg.regs, in.regs, sizeof(in.regs));

@@ -128,6 +128,54 @@ static void test_malicious_mediator_is_refused(void **state)
 	assert_int_equal(tg_machine_destroy(m), TG_OK);
 }
 
+static void hang_main(struct tg_vcpu *v, void *arg)
+{
+	uint64_t *regs = arg;
+
+	memset(regs, 0, 8 * sizeof(*regs));
+	regs[0] = 0xC6EE0002u; /* mediatord.c: TG_EVIL_HANG_FID */
+	tg_smc(v, regs);
+}
+
+static void uid_main(struct tg_vcpu *v, void *arg)
+{
+	uint64_t *regs = arg;
+
+	memset(regs, 0, 8 * sizeof(*regs));
+	regs[0] = OPTEE_SMC_CALLS_UID;
+	tg_smc(v, regs);
+}
+
+/* A mediator that hangs in a call is killed by the watchdog, the call
+ * fails, and the restarted mediator serves the next guest. */
+static void test_hung_mediator_is_killed_and_restarted(void **state)
+{
+	struct tg_machine *m;
+	struct tg_isolation_stats st;
+	struct tg_guest *g;
+	uint64_t regs[8];
+
+	(void)state;
+	setenv("TEEGATE_TEST_WATCHDOG_MS", "300", 1);
+	m = machine_new(TG_ISOLATION_SANDBOXED, TG_EVIL_MEDIATOR_PATH);
+	unsetenv("TEEGATE_TEST_WATCHDOG_MS");
+	g = thread_guest(m, hang_main, regs);
+	assert_int_equal(tg_guest_wait_timeout(g, 20000, NULL), TG_OK);
+	/* not a TEE call id: the platform answers NOT_SUPPORTED */
+	assert_int_equal(regs[0], TG_SMCCC_NOT_SUPPORTED);
+	do {
+		usleep(5000);
+		tg_machine_isolation_stats(m, &st);
+	} while (!st.restarts);
+	assert_int_equal(st.watchdog_kills, 1);
+	assert_int_equal(st.deaths, 1);
+	/* serving again: OP-TEE's UID comes back */
+	g = thread_guest(m, uid_main, regs);
+	assert_int_equal(tg_guest_wait_timeout(g, 20000, NULL), TG_OK);
+	assert_int_equal(regs[0], OPTEE_MSG_UID_0);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
 /* Read /proc/<pid>/FILE into buf. */
 static void read_proc(pid_t pid, const char *file, char *buf, size_t len)
 {
@@ -379,6 +427,7 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_malicious_mediator_is_refused),
+		cmocka_unit_test(test_hung_mediator_is_killed_and_restarted),
 		cmocka_unit_test(test_sandbox_maps_no_machine_memory),
 		cmocka_unit_test(test_service_daemon_maps_machine_memory),
 		cmocka_unit_test(test_sandbox_without_seccomp_fails_fast),
