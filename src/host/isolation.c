@@ -1226,6 +1226,8 @@ uint64_t tg_iso_idle_shadow_pages(struct tg_machine *m)
 				idle += TG_ISO_GUEST_SHADOW_PAGES;
 		pthread_mutex_unlock(&iso->pool_lock);
 	}
+	/* per-guest daemons leave procs[] under the lock before they go */
+	pthread_mutex_lock(&iso->lock);
 	for (i = 0; i <= MAX_PROCS; i++) {
 		struct medproc *p = i == MAX_PROCS ? iso->shared
 						   : iso->procs[i].p;
@@ -1237,6 +1239,7 @@ uint64_t tg_iso_idle_shadow_pages(struct tg_machine *m)
 			      1))
 				idle++;
 	}
+	pthread_mutex_unlock(&iso->lock);
 	return idle;
 }
 
