@@ -478,6 +478,7 @@ int tg_cmd_stress(int argc, char **argv)
 	struct totals t = { 0 };
 	struct slot *slots;
 	uint64_t t0, end, last_report, violations, start_failures = 0;
+	uint64_t next_mediator_kill;
 	uint32_t threads_held = 0, i, live;
 	double elapsed;
 	bool ok = true, iso_ok = true;
@@ -525,6 +526,7 @@ int tg_cmd_stress(int argc, char **argv)
 	fflush(stdout);
 	t0 = last_report = now_ns();
 	end = t0 + (uint64_t)o.seconds * 1000000000ull;
+	next_mediator_kill = t0 + 1000000ull * (1000 + rnd_below(8000));
 	for (;;) {
 		uint64_t now = now_ns();
 		bool stopping = now >= end || interrupted;
@@ -576,12 +578,14 @@ int tg_cmd_stress(int argc, char **argv)
 		}
 		if (stopping && !live)
 			break;
-		/* an out-of-process mediator dies every ~5 s on average */
+		/* an out-of-process mediator dies every 1-9 s */
 		if (o.iso != TG_ISOLATION_INLINE && !o.no_mediator_kills &&
-		    !stopping &&
-		    !rnd_below(5000000u / STRESS_TICK_US) &&
-		    tg_machine_kill_mediator(m) == TG_OK)
-			t.mediator_kills++;
+		    !stopping && now >= next_mediator_kill) {
+			if (tg_machine_kill_mediator(m) == TG_OK)
+				t.mediator_kills++;
+			next_mediator_kill = now + 1000000ull *
+				(1000 + rnd_below(8000));
+		}
 		if (now - last_report >= 10000000000ull) {
 			printf("  t = %4.0f s: %llu guests started, %llu killed, %llu calls, oracle violations %llu\n",
 			       (double)(now - t0) / 1e9,
@@ -724,8 +728,8 @@ void tg_help_stress(void)
 "    --isolation MODE  where the mediator runs: inline (in the hypervisor,\n"
 "                      the default), sandboxed, service or service-per-guest\n"
 "                      (docs/isolation.md). Out of process, the mediator is\n"
-"                      also SIGKILLed at random (every 5 s on average; the\n"
-"                      shared one only) and must be restarted each time.\n"
+"                      also SIGKILLed at random (every 1 to 9 s; the shared\n"
+"                      one only) and must be restarted each time.\n"
 "    --no-mediator-kills\n"
 "                      out of process: leave the mediator alive\n"
 "    --seed N          seed of the random choices (default: the clock)\n"
