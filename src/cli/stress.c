@@ -143,11 +143,23 @@ static void mixed_guest(struct tg_vcpu *v, const struct wl_arg *a)
 
 static void hostile_guest(struct tg_vcpu *v, const struct wl_arg *a)
 {
-	struct tg_hostile_opts o = { .rounds = 1 };
+	struct tg_attack_result res[64];
+	struct tg_hostile_opts o = { .rounds = 1, .results = res };
 	uint64_t end = now_ns() + (uint64_t)a->seconds * 1000000000ull;
+	const struct tg_attack *table;
+	size_t n = tg_hostile_catalogue(&table), i;
 
+	if (n > 64)
+		o.results = NULL;
 	do {
-		tg_workload_hostile(v, &o);
+		if (tg_workload_hostile(v, &o) && o.results &&
+		    (a->flags & TG_WL_VERBOSE))
+			for (i = 0; i < n; i++)
+				if (res[i].passed)
+					fprintf(stderr,
+						"hostile: attack %s was not refused (a0=%#x ret=%#x origin=%u)\n",
+						table[i].name, res[i].a0,
+						res[i].ret, res[i].origin);
 	} while (now_ns() < end);
 }
 
