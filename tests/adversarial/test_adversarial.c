@@ -1382,7 +1382,9 @@ static void res_one_guest_hogging_tee_threads_leaves_one_to_the_others(
 	fx_up(&f, &o);
 	fx_start(&f, hog_main, &p, 2, fx_mode());
 	assert_true(fx_wait_step(&f, 2, 20000));
-	/* while the hog holds T-1 threads, the bystander progresses */
+	/* it holds T-1 threads (the T-th call got ETHREAD_LIMIT) */
+	assert_int_equal(fx_live_value(&f, 1), HOG_THREADS - 1);
+	/* while the hog holds them, the bystander progresses */
 	assert_int_equal(tg_guest_stats(f.by, &b1), TG_OK);
 	usleep(600000);
 	assert_int_equal(tg_guest_stats(f.by, &b2), TG_OK);
