@@ -12,6 +12,8 @@
 #   budget    print the callgrind budget table the build stage produced
 #   asan      build-asan/ with -DTEEGATE_SANITIZE=ON, every test but "budget"
 #   tsan      build-tsan/ with -DTEEGATE_TSAN=ON, the "concurrency" tests
+#   stress    teegate stress --guests 8 --seconds STRESS_SECONDS (60) on the
+#             build stage's binary: random workloads, kills and balloons
 #   fuzz      fuzz/run.sh: each libFuzzer harness for FUZZ_SECONDS (60),
 #             clang with ASan+UBSan (what `make fuzz-smoke` runs)
 #
@@ -22,7 +24,7 @@
 # coverage threshold, the presence of the budget table).
 #
 # Environment: JOBS (default 2), COVERAGE_MIN (default 90), FUZZ_SECONDS
-# (default 60).
+# (default 60), STRESS_SECONDS (default 60).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -32,7 +34,7 @@ coverage_min=${COVERAGE_MIN:-90}
 logs=$root/build-logs
 mkdir -p "$logs"
 
-all_stages=(build coverage budget asan tsan fuzz)
+all_stages=(build coverage budget asan tsan stress fuzz)
 if [[ ${1:-} == -h || ${1:-} == --help ]]; then
 	sed -n '3,/^set -euo/p' "${BASH_SOURCE[0]}" | grep '^#' | sed 's/^# \{0,1\}//'
 	exit 0
@@ -258,6 +260,24 @@ stage_tsan() {
 	TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} \
 		build_tests build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 		-DTEEGATE_TSAN=ON -- -L '^concurrency$'
+}
+
+stage_stress() {
+	local secs=${STRESS_SECONDS:-60} bin=build/src/cli/teegate
+	stage_begin stress "teegate stress --guests 8 --seconds ${secs} (inline)"
+	if [[ ! -x $bin ]]; then
+		failed=$((failed + 1))
+		stage_end FAIL "no $bin: the build stage did not build it"
+		return
+	fi
+	if run "$bin" stress --guests 8 --seconds "$secs"; then
+		passed=$((passed + 1))
+		stage_end PASS "$(grep -m 1 'TEE operations' "$stage_log" |
+			sed 's/^ *//; s/  */ /g'), 0 violations, 0 leaks"
+	else
+		failed=$((failed + 1))
+		stage_end FAIL "see build-logs/stress.log"
+	fi
 }
 
 stage_fuzz() {
