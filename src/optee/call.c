@@ -512,16 +512,14 @@ rpc_alloc_answer(struct tg_domain *d, struct optee_call *c, const uint64_t g[8],
 	bool ok;
 
 	/*
-	 * "Allocation failed" unless all goes well. OP-TEE answers a failed
-	 * ALLOC with an RPC FREE of the cookie it was given, which lets the
-	 * guest reclaim its page; so the guest's cookie goes back, but only
-	 * if no live buffer of the domain holds it (see rpc_buf.owner).
+	 * "Allocation failed" unless all goes well. The guest's cookie goes
+	 * back even then: OP-TEE answers a failed ALLOC with an RPC FREE of
+	 * it, which lets the guest reclaim its page. A cookie that another
+	 * call's buffer also carries frees nothing of that call: a FREE only
+	 * resolves the buffers its own call owns (rpc_buf.owner).
 	 */
-	tee[1] = tee[2] = tee[4] = tee[5] = 0;
-	dom_lock(d);
-	if (!rpc_cookie_taken(d, cookie))
-		reg_pair_split(cookie, &tee[4], &tee[5]);
-	dom_unlock(d);
+	tee[1] = tee[2] = 0;
+	reg_pair_split(cookie, &tee[4], &tee[5]);
 	if (!guest_ipa)
 		return; /* the guest could not allocate */
 	if (guest_ipa & TG_PAGE_MASK)
