@@ -309,6 +309,16 @@ int tg_vcpu_spawn(struct tg_vcpu *vcpu, void (*fn)(struct tg_vcpu *, void *),
 	if (!fn)
 		return -1;
 	pthread_mutex_lock(&rt->lock);
+	/*
+	 * Thread mode: no new vCPU once teardown began. It would not be
+	 * joined (tg_rt_thread_join_all() reads the vCPU table after setting
+	 * @killed under this lock) and could run, or trap into the
+	 * hypervisor (trap_on_vcpu), after the guest is gone.
+	 */
+	if (rt->thread_mode && atomic_load(&rt->ctl->killed)) {
+		pthread_mutex_unlock(&rt->lock);
+		return -1;
+	}
 	for (v = 1; v < rt->nvcpus; v++) {
 		struct tg_vcpu *nv = &rt->vcpus[v];
 
@@ -412,12 +422,18 @@ int tg_rt_thread_start(struct tg_guest_rt *rt,
 	return TG_OK;
 }
 
-/* Thread mode: stop and join every vCPU thread (vCPU 0 included). */
+/*
+ * Thread mode: stop and join every vCPU thread (vCPU 0 included). A vCPU
+ * handling its own trap (trap_on_vcpu) finishes it first: the guest's
+ * domain and pages outlive every dispatch.
+ */
 void tg_rt_thread_join_all(struct tg_guest_rt *rt)
 {
 	uint32_t v;
 
+	pthread_mutex_lock(&rt->lock);
 	atomic_store(&rt->ctl->killed, 1);
+	pthread_mutex_unlock(&rt->lock);
 	tg_futex_wake(&rt->ctl->notif_pending, 1 << 30);
 	for (v = 0; v < rt->nvcpus; v++) {
 		if (vcpu_state(&rt->vcpus[v]) == TG_VCPU_FREE)
