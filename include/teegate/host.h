@@ -191,6 +191,13 @@ enum tg_isolation {
  *                eventfd (a dedicated core), instead of notifying always.
  * @mediator_path: the teegate-mediator program; NULL = $TEEGATE_MEDIATOR,
  *                else next to the running program, else the build tree's.
+ * @trap_on_vcpu: handle a trap on the trapping vCPU's own thread instead of
+ *                a handler thread: models Arm, where the hypervisor runs on
+ *                the core that trapped (one spinning party fewer, which
+ *                matters with few cores). Thread-mode guests only
+ *                (TG_GUEST_THREAD): tg_guest_start() of a process guest
+ *                fails with TG_EINVAL. No isolation at all: for
+ *                benchmarks (teegate bench --trap-on-vcpu).
  */
 struct tg_machine_config {
 	uint64_t ram_base;
@@ -212,6 +219,7 @@ struct tg_machine_config {
 	bool per_guest;
 	bool service_poll;
 	const char *mediator_path;
+	bool trap_on_vcpu;
 };
 
 /** tg_isolation_parse() - "inline", "sandboxed" or "service"; TG_EINVAL. */

@@ -136,6 +136,13 @@ static int guest_create(struct tg_machine *m, const struct tg_guest_config *cfg,
 		free(g);
 		return TG_EINVAL;
 	}
+	/* A process guest's vCPU cannot run the hypervisor's code. */
+	if (m->cfg.trap_on_vcpu && g->mode != TG_GUEST_THREAD) {
+		tg_host_log(m, TG_LOG_ERROR,
+			    "guest start refused: trap_on_vcpu needs thread-mode guests (TG_GUEST_THREAD)");
+		free(g);
+		return TG_EINVAL;
+	}
 	if (g->nvcpus > TG_HOST_MAX_VCPUS ||
 	    (g->mode == TG_GUEST_PROCESS &&
 	     g->npages > TG_HOST_MAX_PROCESS_PAGES) ||
@@ -369,7 +376,8 @@ int tg_guest_start(struct tg_machine *m, const struct tg_guest_config *cfg,
 	if (ret)
 		return ret;
 	if (g->mode == TG_GUEST_THREAD) {
-		ret = tg_handlers_start(g);
+		/* trap_on_vcpu: the vCPU threads handle their own traps */
+		ret = m->cfg.trap_on_vcpu ? TG_OK : tg_handlers_start(g);
 		if (!ret)
 			ret = start_thread_mode(g, fn, arg);
 		if (ret) {

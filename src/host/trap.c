@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * Traps: a vCPU's SMC/HVC goes through its slot (a page shared between the
- * guest process and the hypervisor) to that vCPU's handler thread.
+ * guest process and the hypervisor) to that vCPU's handler thread, or,
+ * with tg_machine_config.trap_on_vcpu (thread-mode guests), is handled on
+ * the vCPU's own thread as on Arm.
  *
  * Each waiting side spins for an adaptive budget (at most the machine's
  * spin_ns, 20 us by default) with a pause instruction, the first 2 us
@@ -107,17 +109,53 @@ static bool spin_until_changed(_Atomic uint32_t *word, uint32_t old,
 	return false;
 }
 
+/*
+ * The hypervisor's half of a trap, as a handler thread runs it: on a
+ * private copy of the registers, under the fork lock, counted.
+ */
+static void dispatch_one(struct tg_guest *g, uint32_t vcpu, uint32_t conduit,
+			 uint64_t regs[8])
+{
+	pthread_rwlock_rdlock(&g->m->fork_lock);
+	tg_hyp_dispatch(g, vcpu, conduit, regs);
+	pthread_rwlock_unlock(&g->m->fork_lock);
+	atomic_fetch_add_explicit(&g->traps, 1, memory_order_relaxed);
+}
+
+/*
+ * trap_on_vcpu: the vCPU thread becomes the hypervisor for the length of
+ * the trap, as a core does on Arm; there is no hand-over. Thread mode only
+ * (checked at guest start), so the hypervisor's guest is rt->hyp. A guest
+ * being torn down waits for this: tg_guest_wait() joins every vCPU thread
+ * before it stops handlers and destroys the domain, and a killed vCPU
+ * leaves at the check after its trap (tg_smc()), not in the middle.
+ */
+static void trap_on_own_thread(struct tg_vcpu *vcpu, uint32_t conduit,
+			       uint64_t guest_regs[8])
+{
+	uint64_t regs[8];
+
+	memcpy(regs, guest_regs, sizeof(regs));
+	dispatch_one(vcpu->rt->hyp, vcpu->index, conduit, regs);
+	memcpy(guest_regs, regs, sizeof(regs));
+}
+
 /**
  * tg_trap_guest() - guest side: post @regs on the vCPU's slot and wait for
- * the answer.
+ * the answer (or, trap_on_vcpu, handle the trap right here).
  */
 void tg_trap_guest(struct tg_vcpu *vcpu, uint32_t conduit, uint64_t regs[8])
 {
 	struct tg_trap_slot *s = vcpu->slot;
-	uint32_t seq = ++vcpu->seq;
+	uint32_t seq;
 	uint32_t max = vcpu->rt->spin_ns;
 	uint32_t cur;
 
+	if (vcpu->rt->thread_mode && vcpu->rt->hyp->m->cfg.trap_on_vcpu) {
+		trap_on_own_thread(vcpu, conduit, regs);
+		return;
+	}
+	seq = ++vcpu->seq;
 	memcpy(s->regs, regs, sizeof(s->regs));
 	s->conduit = conduit;
 	atomic_store(&s->req, seq);
@@ -180,10 +218,7 @@ static void *handler_main(void *arg)
 		conduit = *(volatile uint32_t *)&s->conduit;
 		memcpy(regs, (const void *)s->regs, sizeof(regs));
 
-		pthread_rwlock_rdlock(&g->m->fork_lock);
-		tg_hyp_dispatch(g, h->vcpu, conduit, regs);
-		pthread_rwlock_unlock(&g->m->fork_lock);
-		atomic_fetch_add_explicit(&g->traps, 1, memory_order_relaxed);
+		dispatch_one(g, h->vcpu, conduit, regs);
 
 		memcpy(s->regs, regs, sizeof(regs));
 		atomic_store(&s->rsp, guest_seq);

@@ -7,6 +7,7 @@
  * Run one test: test_host <name>; all: test_host.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -710,6 +711,206 @@ static void thread_mode_guest_is_killed_at_next_trap(void **state)
 	assert_int_equal(tg_machine_destroy(m), TG_OK);
 }
 
+/* ---- trap_on_vcpu: the trap handled on the vCPU's own thread ---------- */
+
+static struct tg_machine *machine_trap_on_vcpu(uint64_t ram_size)
+{
+	struct tg_machine_config cfg = { 0 };
+	struct tg_machine *m = NULL;
+
+	cfg.ram_size = ram_size;
+	cfg.seed = 42;
+	cfg.trap_on_vcpu = true;
+#if defined(TG_HAVE_MEDIATOR) && defined(TG_HAVE_MODEL)
+	cfg.tee = TG_TEE_MODEL;
+	cfg.mediation = TG_MEDIATION_INLINE;
+#elif defined(TG_HAVE_MODEL)
+	cfg.tee = TG_TEE_MODEL;
+	cfg.mediation = TG_MEDIATION_DIRECT;
+#else
+	cfg.tee = TG_TEE_NULL;
+	cfg.mediation = TG_MEDIATION_DIRECT;
+#endif
+	assert_int_equal(tg_machine_create(&cfg, &m), TG_OK);
+	return m;
+}
+
+static uint64_t traps_of(struct tg_guest *g)
+{
+	struct tg_guest_stats st;
+
+	assert_int_equal(tg_guest_stats(g, &st), TG_OK);
+	return st.traps;
+}
+
+static void trap_on_vcpu_answers_calls_and_counts_traps(void **state)
+{
+	struct tg_machine *m = machine_trap_on_vcpu(64ull << 20);
+	struct uid_loop l = { .calls = 500 };
+	struct tg_guest_counters c;
+	struct tg_guest *g;
+
+	(void)state;
+	g = guest_new(m, TG_GUEST_THREAD, 64, 2, uid_calls_2vcpus, &l);
+	assert_int_equal(tg_guest_wait_timeout(g, 10000, NULL), TG_OK);
+	c = counters_of(g);
+	assert_int_equal(c.verified, 2 * l.calls);
+	assert_int_equal(c.mismatches, 0);
+	assert_int_equal(c.errors, 0);
+	assert_int_equal(traps_of(g), 2 * l.calls);
+	assert_int_equal(tg_machine_violations(m), 0);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
+static void trap_on_vcpu_serves_hypervisor_calls(void **state)
+{
+	struct tg_machine *m = machine_trap_on_vcpu(64ull << 20);
+	struct tg_guest *g;
+
+	(void)state;
+	g = guest_new(m, TG_GUEST_THREAD, 16, 1, arch_calls, NULL);
+	assert_int_equal(tg_guest_wait_timeout(g, 10000, NULL), TG_OK);
+	assert_int_equal(counters_of(g).verified, 3);
+	assert_int_equal(traps_of(g), 3);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
+static int threads_of_this_process(void)
+{
+	struct dirent *e;
+	DIR *d = opendir("/proc/self/task");
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* Threads a 2-vCPU idle guest adds to this process while it runs. */
+static int threads_added_by_a_guest(struct tg_machine *m)
+{
+	struct tg_guest *g;
+	int before = threads_of_this_process(), added;
+
+	g = guest_new(m, TG_GUEST_THREAD, 16, 2, idle_guest, NULL);
+	added = threads_of_this_process() - before;
+	assert_int_equal(tg_guest_kill(g), TG_OK);
+	assert_int_equal(tg_guest_wait_timeout(g, 10000, NULL), TG_OK);
+	return added;
+}
+
+static void trap_on_vcpu_starts_no_handler_thread(void **state)
+{
+	struct tg_machine *m = machine_new(64ull << 20);
+	int with_handlers, without;
+
+	(void)state;
+	with_handlers = threads_added_by_a_guest(m);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+	m = machine_trap_on_vcpu(64ull << 20);
+	without = threads_added_by_a_guest(m);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+	/* one handler thread per vCPU slot fewer; vCPU 0 runs in both */
+	assert_int_equal(with_handlers - without, 2);
+	assert_true(without >= 1);
+}
+
+static void trap_on_vcpu_refuses_process_guests(void **state)
+{
+	struct tg_machine *m = machine_trap_on_vcpu(64ull << 20);
+	struct tg_guest_config gc = { .mode = TG_GUEST_PROCESS,
+				      .ram_pages = 16,
+				      .vcpus = 1 };
+	struct uid_loop l = { .calls = 10 };
+	struct tg_machine_pages ps;
+	struct tg_guest *g = NULL;
+
+	(void)state;
+	assert_int_equal(tg_guest_start(m, &gc, empty_guest, NULL, &g),
+			 TG_EINVAL);
+	assert_null(g);
+	assert_int_equal(
+		tg_guest_start_exec(m, &gc, TG_EXEC_GUEST_PATH, NULL, &g),
+		TG_EINVAL);
+	assert_null(g);
+	tg_machine_page_stats(m, &ps);
+	assert_int_equal(ps.guest, 0);
+	/* the refusal left the machine usable */
+	g = guest_new(m, TG_GUEST_THREAD, 16, 1, uid_calls, &l);
+	assert_int_equal(tg_guest_wait_timeout(g, 10000, NULL), TG_OK);
+	assert_int_equal(counters_of(g).verified, l.calls);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
+/*
+ * A killed vCPU finishes the trap it is handling, then leaves; the guest
+ * is torn down only after that, so each vCPU adds at most one trap after
+ * the kill and nothing is left pinned.
+ */
+static void
+trap_on_vcpu_guest_killed_mid_call_is_torn_down_after_it(void **state)
+{
+	struct tg_machine *m = machine_trap_on_vcpu(64ull << 20);
+	struct tg_machine_pages ps;
+	struct tg_guest *g;
+	uint64_t at_kill;
+
+	(void)state;
+	g = guest_new(m, TG_GUEST_THREAD, 64, 2, endless_calls, NULL);
+	wait_for_calls(g, 1000);
+	assert_int_equal(tg_guest_kill(g), TG_OK);
+	at_kill = traps_of(g);
+	assert_int_equal(tg_guest_wait_timeout(g, 10000, NULL), TG_OK);
+	assert_true(traps_of(g) <= at_kill + 2);
+	tg_machine_page_stats(m, &ps);
+	assert_int_equal(ps.pinned, 0);
+	assert_int_equal(ps.guest, 0);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
+#if defined(TG_HAVE_WORKLOADS) && defined(TG_HAVE_MEDIATOR) && \
+	defined(TG_HAVE_MODEL)
+/* The same with real TEE traffic: a kill while the vCPUs register, pin
+ * and take RPCs on their own threads. */
+static void
+trap_on_vcpu_guest_killed_mid_workload_leaves_nothing_pinned(void **state)
+{
+	struct tg_machine *m = machine_trap_on_vcpu(256ull << 20);
+	struct tg_machine_pages ps;
+	struct tg_guest_stats gs;
+	struct tg_guest *g;
+	uint64_t t0 = now_ns();
+
+	(void)state;
+	g = guest_new(m, TG_GUEST_THREAD, 8192, 2, mixed_guest, NULL);
+	while (now_ns() - t0 < 3000000000ull) {
+		assert_int_equal(tg_guest_stats(g, &gs), TG_OK);
+		if (gs.counters.calls > 20 && gs.pages_pinned)
+			break;
+	}
+	assert_int_equal(tg_guest_kill(g), TG_OK);
+	assert_int_equal(tg_guest_wait_timeout(g, 10000, NULL), TG_OK);
+	tg_machine_page_stats(m, &ps);
+	assert_int_equal(ps.pinned, 0);
+	assert_int_equal(ps.guest, 0);
+	assert_int_equal(ps.quarantined, 0);
+	assert_int_equal(ps.mediator, 0);
+	assert_int_equal(tg_model_threads_held(tg_machine_model(m), UINT32_MAX),
+			 0);
+	assert_int_equal(tg_machine_violations(m), 0);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+#else
+static void
+trap_on_vcpu_guest_killed_mid_workload_leaves_nothing_pinned(void **state)
+{
+	(void)state;
+	skip();
+}
+#endif
+
 static void file_backing_maps_an_existing_ram_file(void **state)
 {
 	struct tg_machine_config cfg = { 0 };
@@ -799,6 +1000,14 @@ int main(int argc, char **argv)
 		cmocka_unit_test(locked_down_guest_cannot_mremap_or_fork),
 		cmocka_unit_test(non_tee_calls_get_psci_or_not_supported),
 		cmocka_unit_test(thread_mode_guest_is_killed_at_next_trap),
+		cmocka_unit_test(trap_on_vcpu_answers_calls_and_counts_traps),
+		cmocka_unit_test(trap_on_vcpu_serves_hypervisor_calls),
+		cmocka_unit_test(trap_on_vcpu_starts_no_handler_thread),
+		cmocka_unit_test(trap_on_vcpu_refuses_process_guests),
+		cmocka_unit_test(
+			trap_on_vcpu_guest_killed_mid_call_is_torn_down_after_it),
+		cmocka_unit_test(
+			trap_on_vcpu_guest_killed_mid_workload_leaves_nothing_pinned),
 		cmocka_unit_test(file_backing_maps_an_existing_ram_file),
 		cmocka_unit_test(process_guest_page_limit_is_enforced),
 		cmocka_unit_test(direct_mode_reaches_the_backend),
