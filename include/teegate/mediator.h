@@ -182,6 +182,103 @@ int tg_domain_stats(struct tg_mediator *med, uint32_t client_id,
  */
 void tg_tee_notif_irq(struct tg_mediator *med);
 
+/*
+ * ---- Recovery after the mediator's own process died -------------------
+ *
+ * An out-of-process mediator (isolation modes) can keep its state in
+ * memory that survives it: every port->alloc() block, every lock and the
+ * shm_alloc() pages at the same addresses in the next process. The new
+ * process then calls tg_mediator_recover() once and tg_domain_recover()
+ * for each domain, and the guests keep their sessions and buffers. The
+ * core helps by never freeing what is still linked and by dropping a
+ * reference before the pin or page behind it: a crash at any instant
+ * leaves at worst pins or pages that nothing references, which recovery
+ * gives back. See docs/isolation.md.
+ */
+
+/* Bumped whenever the layout of the mediator's state changes: a state
+ * written by another layout version is not recovered. */
+#define TG_STATE_VERSION 1u
+
+#define TG_RECOVER_MAX_THREADS 64u
+#define TG_RECOVER_MAX_HANDLES 256u
+
+/**
+ * struct tg_recover_info - what the hypervisor saw of one domain, which
+ * the dead process may not have recorded.
+ * @threads: TEE threads of the domain suspended in an RPC: every SMC it
+ *           issued for the mediator that returned an RPC and was not
+ *           resumed since (thread id = a3, and the RPC's a0..a2).
+ * @handles: resume handles (a3) that guests were given with an RPC and
+ *           have not used yet. A suspended call whose handle the guest
+ *           never received is ended: its guest saw the call fail.
+ */
+struct tg_recover_info {
+	uint32_t nthreads;
+	uint32_t nhandles;
+	struct {
+		uint32_t thread, a0, a1, a2;
+	} threads[TG_RECOVER_MAX_THREADS];
+	uint32_t handles[TG_RECOVER_MAX_HANDLES];
+};
+
+/**
+ * struct tg_recover_ops - the port's side of a recovery.
+ * @shm_claim: mark @npages shm pages at @va in use. tg_mediator_recover()
+ *             calls it for every shm page the state references, after the
+ *             port emptied its shm allocator: pages the dead process had
+ *             taken but not linked anywhere are free again.
+ * @keep_pins: the pins the domain's state references, in batches, then
+ *             once with @count 0: every other pin the hypervisor holds
+ *             for the domain must be dropped then.
+ */
+struct tg_recover_ops {
+	void *ctx;
+	void (*shm_claim)(void *ctx, void *va, uint32_t npages);
+	int (*keep_pins)(void *ctx, uint32_t client_id, const uint64_t *pa,
+			 uint32_t count);
+};
+
+/* What a domain's recovery did (for logs and tests). */
+struct tg_recover_stats {
+	uint32_t calls_kept;	  /* suspended calls the guest resumes */
+	uint32_t calls_failed;	  /* in flight: the guest saw them fail */
+	uint32_t threads_ended;	  /* TEE threads driven to completion */
+	uint32_t bufs_kept;	  /* registered buffers kept */
+	uint32_t bufs_dropped;	  /* half-done REGISTER/UNREGISTER_SHM */
+	uint32_t sessions_kept;
+	uint32_t sessions_closed; /* opened by a call that failed */
+	uint64_t pins_kept;
+};
+
+/**
+ * tg_mediator_recover() - adopt a mediator a dead process left.
+ * @med:  the mediator as that process left it (its memory intact).
+ * @port: this process's port (function pointers change with the process).
+ *
+ * All locks must be reset by the port first; nothing else may run. Resets
+ * the domain table, ends domains that were being created, and claims the
+ * shm pages still referenced (@ops->shm_claim). No SMC.
+ * Return: TG_OK, TG_EINVAL (not a mediator state of this version).
+ */
+int tg_mediator_recover(struct tg_mediator *med, const struct tg_port *port,
+			const struct tg_recover_ops *ops);
+
+/**
+ * tg_domain_recover() - after tg_mediator_recover(), make one domain
+ * consistent again: suspended calls the guest can resume are kept, every
+ * other call that was in flight is ended (its TEE thread driven to
+ * completion with error answers; a half-done REGISTER_SHM, UNREGISTER_SHM
+ * or OPEN_SESSION undone in the TEE), counters are recomputed, and the
+ * pins the domain still needs are reported (@ops->keep_pins). May issue
+ * SMCs for @client_id.
+ * Return: TG_OK, TG_ENOENT.
+ */
+int tg_domain_recover(struct tg_mediator *med, uint32_t client_id,
+		      const struct tg_recover_info *info,
+		      const struct tg_recover_ops *ops,
+		      struct tg_recover_stats *out);
+
 const char *tg_strerror(int status);
 const char *tg_refusal_name(enum tg_refusal r);
 const char *tg_call_kind_name(enum tg_call_kind k);

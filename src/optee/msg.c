@@ -294,6 +294,10 @@ static int reserve_session(struct tg_domain *d, struct optee_call *c,
 		return msg_fail_ret(e, TEEC_ERROR_OUT_OF_MEMORY,
 				    TG_REFUSE_LIMIT_SESSIONS);
 	c->opening = true;
+	/* The TEE writes both on success; until then recovery can tell
+	 * that no session was opened (tg_domain_recover()). */
+	c->shadow->session = 0;
+	c->shadow->ret = TEEC_ERROR_COMMUNICATION;
 	return 0;
 }
 
@@ -490,6 +494,9 @@ void call_release_slow(struct tg_domain *d, struct optee_call *c)
 	struct shm_buf *b = c->new_buf;
 	bool drop_new = false;
 
+	/* Detach before freeing: a crash in between leaks, never frees
+	 * twice (tg_domain_recover() gives leaked pins and pages back). */
+	c->res = NULL;
 	for (; r; r = next) {
 		next = r->next;
 		if (r->kind == RES_TMEM) {
@@ -503,7 +510,6 @@ void call_release_slow(struct tg_domain *d, struct optee_call *c)
 		}
 		tg_free(d->med, r, sizeof(*r));
 	}
-	c->res = NULL;
 	if (!c->regd_buf && !c->opening && !b)
 		return;
 
@@ -514,6 +520,7 @@ void call_release_slow(struct tg_domain *d, struct optee_call *c)
 		d->sessions_reserved--;
 	if (b && b->state == SHM_REGISTERING) {
 		shm_unlink(d, b);
+		c->new_buf = NULL;
 		drop_new = true;
 	} else if (b && b->state == SHM_UNREGISTERING) {
 		b->state = SHM_READY;

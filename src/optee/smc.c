@@ -347,24 +347,27 @@ void optee_domain_free(struct tg_domain *d)
 {
 	struct tg_mediator *med = d->med;
 	struct tg_port *port = &med->port;
+	struct optee_call *calls = d->calls;
+	_Atomic uint32_t *sessions = d->sessions;
+	struct tg_lock *lock = d->lock;
 	uint32_t i;
 
-	if (d->calls) {
-		for (i = 0; i < d->limits.max_calls; i++) {
-			if (!d->calls[i].shadow)
-				continue;
-			port->shm_free(port->ctx, d->calls[i].shadow, 1);
-			atomic_fetch_sub(&d->shadow_pages, 1);
-		}
-		tg_free(med, d->calls, sizeof(*d->calls) * d->limits.max_calls);
-	}
-	tg_free(med, d->sessions,
-		sizeof(*d->sessions) * d->limits.max_sessions);
-	if (d->lock)
-		port->lock_destroy(port->ctx, d->lock);
+	/* Detach first: a crash below leaks, never frees twice. */
 	d->calls = NULL;
 	d->sessions = NULL;
 	d->lock = NULL;
+	if (calls) {
+		for (i = 0; i < d->limits.max_calls; i++) {
+			if (!calls[i].shadow)
+				continue;
+			port->shm_free(port->ctx, calls[i].shadow, 1);
+			atomic_fetch_sub(&d->shadow_pages, 1);
+		}
+		tg_free(med, calls, sizeof(*calls) * d->limits.max_calls);
+	}
+	tg_free(med, sessions, sizeof(*sessions) * d->limits.max_sessions);
+	if (lock)
+		port->lock_destroy(port->ctx, lock);
 	atomic_store(&d->calls_busy, 0);
 	d->session_count = d->sessions_reserved = 0;
 	atomic_store(&d->session_hwm, 0);

@@ -99,10 +99,14 @@ static struct shm_buf *first_buf(struct tg_domain *d, enum shm_state st)
 /* Unpin a slice of @b; true when it is fully unpinned. */
 static bool unpin_slice(struct tg_domain *d, struct shm_buf *b)
 {
-	uint32_t n = pagelist_unpin(d, b->list, b->npages, b->unpinned,
-				    d->med->cfg.destroy_step_pages);
+	uint32_t from = b->unpinned, n = b->npages - from;
 
-	b->unpinned += n;
+	if (n > d->med->cfg.destroy_step_pages)
+		n = d->med->cfg.destroy_step_pages;
+	/* Progress first: after a crash here the pins are unreferenced,
+	 * and recovery drops them; never unpinned twice. */
+	b->unpinned = from + n;
+	pagelist_unpin(d, b->list, b->npages, from, n);
 	pin_unreserve(d, n);
 	return b->unpinned >= b->npages;
 }
