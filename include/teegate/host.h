@@ -244,9 +244,18 @@ const char *tg_isolation_last_error(void);
  * @refused_smc:     SMCs the mediator asked for with a client id (a7) it
  *                   was not serving, refused.
  * @refused_other:   other malformed requests, refused.
- * @deaths:          mediator processes that died.
- * @restarts:        of which restarted with their state recovered.
+ * @deaths:          mediator processes that died (or were replaced).
+ * @restarts:        of which serve again.
+ * @recovered:       restarts that kept the state: guests keep their
+ *                   sessions, buffers and suspended calls.
+ * @state_lost:      restarts that began afresh (the state could not be
+ *                   recovered): the TEE forgot the guests' sessions and
+ *                   buffers.
+ * @upgrades:        replacements by tg_machine_upgrade_mediator().
+ * @calls_failed:    calls in flight at a death, which their guests saw
+ *                   fail (TEEC_ERROR_COMMUNICATION), over all recoveries.
  * @last_restart_ns: how long the last restart took, death to serving.
+ * @last_upgrade_ns: the same for the last upgrade.
  * @watchdog_kills:  mediator processes killed because they held a call
  *                   for more than TG_ISO_WATCHDOG_MS (hung or looping).
  */
@@ -257,6 +266,8 @@ struct tg_isolation_stats {
 	pid_t pid;
 	uint64_t refused_foreign, refused_smc, refused_other;
 	uint64_t deaths, restarts, last_restart_ns;
+	uint64_t recovered, state_lost, upgrades, calls_failed;
+	uint64_t last_upgrade_ns;
 	uint64_t watchdog_kills;
 };
 
@@ -271,6 +282,19 @@ int tg_machine_isolation_stats(struct tg_machine *m,
  * (tests, chaos). TG_ENOENT when there is none running.
  */
 int tg_machine_kill_mediator(struct tg_machine *m);
+
+/**
+ * tg_machine_upgrade_mediator() - replace every out-of-process mediator
+ * with the program at @path while guests run ("upgrade the TEE layer
+ * without touching the hypervisor"). New calls wait, the calls being
+ * served finish, then each process is stopped and @path started on the
+ * same state; guests keep their sessions, buffers and calls suspended in
+ * an RPC. @path is also used for later restarts.
+ * Return: TG_OK, TG_EINVAL (@path is not an executable), TG_ENOENT
+ * (inline mediator), TG_EBUSY/TG_ENOTEE (the mediator is not serving or
+ * the new one did not start; see tg_isolation_last_error()).
+ */
+int tg_machine_upgrade_mediator(struct tg_machine *m, const char *path);
 
 /**
  * tg_machine_create() - build a machine: memory, page pool, backend and,

@@ -46,6 +46,8 @@ enum tg_chan_op {
 	TG_CALL_HANDLE_SMC,	 /* cid, vcpu, regs -> regs, arg0 = handled */
 	TG_CALL_NOTIF_IRQ,
 	TG_CALL_EXIT,		 /* worker leaves (graceful stop) */
+	TG_CALL_MEDIATOR_RECOVER, /* adopt the state in the arena -> tee info */
+	TG_CALL_DOMAIN_RECOVER,	 /* cid; data: tg_recover_info -> stats */
 	TG_CALL_COUNT,
 	/* mediator -> hypervisor */
 	TG_PORT_DONE = 100,	 /* status; regs/data as the call says */
@@ -56,7 +58,19 @@ enum tg_chan_op {
 	TG_PORT_SMC,		 /* regs -> regs */
 	TG_PORT_LOG,		 /* arg0 = level, arg1 = value, cid; data: msg */
 	TG_PORT_NOTIF,		 /* cid */
+	TG_PORT_KEEP,		 /* cid, count; data: pas (count 0: done) */
 };
+
+/*
+ * The mediator's state arena: a memfd the hypervisor creates and keeps,
+ * mapped by every mediator process at the same address, so the pointers
+ * in it stay valid across a restart. The shadow carve-out is mapped at a
+ * fixed address too (shm pointers live in the state). Both lie in the
+ * part of the address space that the sanitizers leave to programs.
+ */
+#define TG_ARENA_VA 0x7e8000000000ull
+#define TG_ARENA_SIZE (1ull << 30) /* sparse: pages exist once touched */
+#define TG_SHADOW_VA 0x7ec000000000ull
 
 struct tg_chan_msg {
 	uint32_t op;

@@ -54,6 +54,26 @@
 #define READY_TIMEOUT_MS 10000
 #define MAX_PROCS TG_HOST_MAX_GUESTS
 
+/*
+ * What the hypervisor sees of the calls, recorded for a recovery (the dead
+ * process may not have written it down): TEE threads suspended in an RPC
+ * (an SMC it issued for the mediator returned an RPC and was not resumed
+ * since) and resume handles given to guests and not used yet.
+ */
+#define TRACK_THREADS 256u
+#define TRACK_HANDLES 1024u
+
+struct track {
+	pthread_mutex_t lock;
+	struct {
+		uint32_t cid, thread, a0, a1, a2;
+	} thr[TRACK_THREADS]; /* cid 0: free */
+	struct {
+		uint32_t cid, handle;
+	} hdl[TRACK_HANDLES];
+	uint64_t overflows;
+};
+
 /**
  * struct medproc - one mediator process and its channel.
  * @owner:     per-guest daemon: the only client it serves; 0 = all.
@@ -87,6 +107,11 @@ struct medproc {
 	_Atomic uint32_t started; /* served its first call */
 	int exit_status;
 	struct tg_tee_info tee;
+	int arena_fd;		  /* the mediator's state: outlives it */
+	_Atomic bool fresh_next;  /* next start: state lost, begin afresh */
+	_Atomic bool upgrading;	  /* a death we caused to swap the binary */
+	uint32_t *keep;		  /* pins a recovery keeps, per page */
+	struct track track;
 };
 
 struct tg_iso {
@@ -95,6 +120,7 @@ struct tg_iso {
 	bool per_guest;
 	char path[4096];
 	pthread_mutex_t lock; /* procs[] */
+	pthread_mutex_t upgrade_lock; /* no per-guest daemon stops meanwhile */
 	pthread_mutex_t pool_lock;
 	uint64_t pool_pa; /* per guest: pool_n carve-outs, contiguous */
 	uint32_t pool_n;
@@ -121,6 +147,8 @@ struct tg_iso {
 	_Atomic uint64_t deaths;
 	_Atomic uint64_t last_restart_ns;
 	_Atomic uint64_t watchdog_kills;
+	_Atomic uint64_t recovered, state_lost, upgrades;
+	_Atomic uint64_t calls_failed, last_upgrade_ns;
 	int watchdog_ms;
 };
 
@@ -196,6 +224,163 @@ static void refuse(struct medproc *p, _Atomic uint64_t *counter,
 		    (int)p->pid, what, (unsigned long long)value, c->cid);
 }
 
+/* ---- what recovery needs to know -------------------------------------- */
+
+static void track_thread(struct medproc *p, uint32_t cid, const uint64_t in[8],
+			 const uint64_t out[8])
+{
+	struct track *t = &p->track;
+	bool resume = (uint32_t)in[0] == OPTEE_SMC_CALL_RETURN_FROM_RPC;
+	bool rpc = OPTEE_SMC_RETURN_IS_RPC(out[0]);
+	uint32_t i;
+
+	if (!resume && !rpc)
+		return;
+	pthread_mutex_lock(&t->lock);
+	for (i = 0; i < TRACK_THREADS; i++) {
+		if (t->thr[i].cid != cid)
+			continue;
+		/* resumed (and maybe suspended again, below) */
+		if ((resume && t->thr[i].thread == (uint32_t)in[3]) ||
+		    (rpc && t->thr[i].thread == (uint32_t)out[3]))
+			t->thr[i].cid = 0;
+	}
+	if (rpc) {
+		for (i = 0; i < TRACK_THREADS && t->thr[i].cid; i++)
+			;
+		if (i < TRACK_THREADS) {
+			t->thr[i].thread = (uint32_t)out[3];
+			t->thr[i].a0 = (uint32_t)out[0];
+			t->thr[i].a1 = (uint32_t)out[1];
+			t->thr[i].a2 = (uint32_t)out[2];
+			t->thr[i].cid = cid;
+		} else {
+			t->overflows++;
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+/* A guest got (@set) or gave back a resume handle. */
+static void track_handle(struct medproc *p, uint32_t cid, uint32_t handle,
+			 bool set)
+{
+	struct track *t = &p->track;
+	uint32_t i;
+
+	pthread_mutex_lock(&t->lock);
+	for (i = 0; i < TRACK_HANDLES; i++)
+		if (t->hdl[i].cid == cid && t->hdl[i].handle == handle)
+			t->hdl[i].cid = 0;
+	if (set) {
+		for (i = 0; i < TRACK_HANDLES && t->hdl[i].cid; i++)
+			;
+		if (i < TRACK_HANDLES) {
+			t->hdl[i].handle = handle;
+			t->hdl[i].cid = cid;
+		} else {
+			t->overflows++;
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+static void track_forget(struct medproc *p, uint32_t cid)
+{
+	struct track *t = &p->track;
+	uint32_t i;
+
+	pthread_mutex_lock(&t->lock);
+	for (i = 0; i < TRACK_THREADS; i++)
+		if (t->thr[i].cid == cid)
+			t->thr[i].cid = 0;
+	for (i = 0; i < TRACK_HANDLES; i++)
+		if (t->hdl[i].cid == cid)
+			t->hdl[i].cid = 0;
+	pthread_mutex_unlock(&t->lock);
+}
+
+static void track_info(struct medproc *p, uint32_t cid,
+		       struct tg_recover_info *ri)
+{
+	struct track *t = &p->track;
+	uint32_t i;
+
+	memset(ri, 0, sizeof(*ri));
+	pthread_mutex_lock(&t->lock);
+	for (i = 0; i < TRACK_THREADS; i++) {
+		if (t->thr[i].cid != cid ||
+		    ri->nthreads == TG_RECOVER_MAX_THREADS)
+			continue;
+		ri->threads[ri->nthreads].thread = t->thr[i].thread;
+		ri->threads[ri->nthreads].a0 = t->thr[i].a0;
+		ri->threads[ri->nthreads].a1 = t->thr[i].a1;
+		ri->threads[ri->nthreads].a2 = t->thr[i].a2;
+		ri->nthreads++;
+	}
+	for (i = 0; i < TRACK_HANDLES; i++)
+		if (t->hdl[i].cid == cid &&
+		    ri->nhandles < TG_RECOVER_MAX_HANDLES)
+			ri->handles[ri->nhandles++] = t->hdl[i].handle;
+	pthread_mutex_unlock(&t->lock);
+}
+
+/*
+ * A recovery's list of the pins the domain's state still references
+ * (count 0: the list is complete). Then every other pin the mediator holds
+ * for the domain is dropped: those of calls that were in flight, and
+ * those the dead process took but never recorded.
+ */
+static int keep_pins(struct medproc *p, const struct call *c,
+		     const uint64_t *pa, uint32_t count)
+{
+	struct tg_machine *m = p->iso->m;
+	uint64_t pfn, dropped = 0;
+	uint32_t i;
+
+	if (!p->keep) {
+		p->keep = calloc(m->npages, sizeof(*p->keep));
+		if (!p->keep)
+			return TG_ENOMEM;
+	}
+	for (i = 0; i < count; i++) {
+		if (!tg_pa_is_ram(m, pa[i]) ||
+		    atomic_load(&m->pages[tg_pa_to_pfn(m, pa[i])].owner) !=
+			    c->cid) {
+			refuse(p, &p->iso->refused_foreign, c,
+			       "keep of a page not the domain's", pa[i]);
+			continue;
+		}
+		p->keep[tg_pa_to_pfn(m, pa[i])]++;
+	}
+	if (count)
+		return TG_OK;
+	for (pfn = 0; pfn < m->npages; pfn++) {
+		uint32_t held = atomic_load(&p->iso->ledger[pfn]);
+		uint32_t kept = p->keep[pfn];
+		uint64_t a = m->ram_base + (pfn << TG_PAGE_SHIFT);
+
+		p->keep[pfn] = 0;
+		if (atomic_load(&m->pages[pfn].owner) != c->cid ||
+		    held == kept)
+			continue;
+		if (kept > held) {
+			/* it claims pins it does not hold: keep what is */
+			refuse(p, &p->iso->refused_other, c,
+			       "keep of pins it does not hold", a);
+			continue;
+		}
+		atomic_store(&p->iso->ledger[pfn], kept);
+		for (; held > kept; held--, dropped++)
+			m->port.unpin_pages(m->port.ctx, c->cid, &a, 1);
+	}
+	if (dropped)
+		tg_host_log(m, TG_LOG_INFO,
+			    "recovery of client %u: dropped %llu pins nothing references",
+			    c->cid, (unsigned long long)dropped);
+	return TG_OK;
+}
+
 /* Drop the pins in @pa the mediator holds (ledger); refuse the others. */
 static int ledger_unpin(struct medproc *p, const struct call *c, uint64_t *pa,
 			uint32_t count)
@@ -243,7 +428,8 @@ static bool smc_allowed(const struct call *c, const uint64_t r[8])
 			return !vm_call && (fid & OPTEE_SMC_FAST_CALL);
 		if (c->op == TG_CALL_DOMAIN_CREATE)
 			return fid == OPTEE_SMC_VM_CREATED && r[1] == c->cid;
-		if (c->op == TG_CALL_DOMAIN_DESTROY)
+		if (c->op == TG_CALL_DOMAIN_DESTROY ||
+		    c->op == TG_CALL_DOMAIN_RECOVER)
 			return fid == OPTEE_SMC_VM_DESTROYED && r[1] == c->cid;
 		return false;
 	}
@@ -330,12 +516,31 @@ static void serve_port(struct medproc *p, const struct call *c, uint32_t slot,
 			memset(r, 0, sizeof(r));
 			r[0] = OPTEE_SMC_RETURN_UNKNOWN_FUNCTION;
 		} else {
+			uint64_t req[8];
+
+			memcpy(req, r, sizeof(r));
 			m->port.smc(m->port.ctx, r);
+			if (req[7])
+				track_thread(p, (uint32_t)req[7], req, r);
 		}
 		memcpy(s->msg.regs, r, sizeof(r));
 		ret = TG_OK;
 		break;
 	}
+	case TG_PORT_KEEP:
+		if (c->op != TG_CALL_DOMAIN_RECOVER || in->cid != c->cid ||
+		    !c->cid) {
+			refuse(p, &p->iso->refused_foreign, c,
+			       "keep outside its domain's recovery", in->cid);
+			break;
+		}
+		if (in->count > PIN_CHUNK) {
+			ret = TG_EINVAL;
+			break;
+		}
+		memcpy(tmp, s->data, (size_t)in->count * 8u);
+		ret = keep_pins(p, c, tmp, in->count);
+		break;
 	case TG_PORT_LOG: {
 		char msg[256];
 		uint32_t n = in->len < 200 ? in->len : 200;
@@ -530,7 +735,7 @@ static pid_t spawn(struct medproc *p)
 			 iso->mode == TG_ISOLATION_SANDBOXED ? "sandboxed"
 							      : "service",
 			 notify, off, NULL };
-	int fds[2 + 2 * TG_CHAN_SLOTS], nfds = 2, i;
+	int fds[3 + 2 * TG_CHAN_SLOTS], nfds = 3, i;
 	pid_t parent = getpid(), pid;
 	extern char **environ;
 
@@ -542,6 +747,7 @@ static pid_t spawn(struct medproc *p)
 						iso->m->ram_base));
 	fds[0] = p->chan_fd;
 	fds[1] = p->shadow_fd;
+	fds[2] = p->arena_fd;
 	if (p->chan.notify != TG_CHAN_FUTEX)
 		for (i = 0; i < (int)TG_CHAN_SLOTS; i++) {
 			fds[nfds++] = p->chan.efd_med[i];
@@ -554,7 +760,7 @@ static pid_t spawn(struct medproc *p)
 	if (getppid() != parent)
 		_exit(126);
 	{
-		int hi[2 + 2 * TG_CHAN_SLOTS];
+		int hi[3 + 2 * TG_CHAN_SLOTS];
 
 		for (i = 0; i < nfds; i++) {
 			hi[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 200);
@@ -599,21 +805,18 @@ static bool wait_ready(struct medproc *p)
 }
 
 /*
- * A restarted mediator: probe, then re-create the domains it served (the
- * TEE forgot them at the crash, see restart_reset()). Runs in its own
- * thread while the monitor waits on the new process.
+ * Begin afresh (a recovery failed, or the state is from another layout):
+ * re-create the mediator and the domains it served. restart_reset() made
+ * the TEE forget them before this process started.
  */
-static void *restarter_main(void *arg)
+static int restart_fresh(struct medproc *p)
 {
-	struct medproc *p = arg;
 	struct tg_iso *iso = p->iso;
 	struct tg_machine *m = iso->m;
 	struct tg_chan_msg msg = { .op = TG_CALL_MEDIATOR_CREATE };
 	uint32_t i;
 	int ret;
 
-	if (!wait_ready(p))
-		return NULL;
 	ret = proc_call(p, &msg, &m->cfg.mediator, sizeof(m->cfg.mediator),
 			&p->tee, sizeof(p->tee), F_INTERNAL);
 	pthread_mutex_lock(&iso->lock);
@@ -629,31 +832,105 @@ static void *restarter_main(void *arg)
 				F_INTERNAL);
 	}
 	pthread_mutex_unlock(&iso->lock);
-	if (ret) {
+	if (!ret)
+		atomic_fetch_add(&iso->state_lost, 1);
+	return ret;
+}
+
+/*
+ * Adopt the dead process's state: the new process maps the same arena
+ * and carve-out, and each domain is made consistent again with what the
+ * hypervisor saw (track_info()). Guests keep sessions and buffers.
+ */
+static int restart_recover(struct medproc *p)
+{
+	struct tg_iso *iso = p->iso;
+	struct tg_chan_msg msg = { .op = TG_CALL_MEDIATOR_RECOVER };
+	struct tg_recover_info *ri = malloc(sizeof(*ri));
+	struct tg_recover_stats st;
+	uint32_t i;
+	int ret;
+
+	if (!ri)
+		return TG_ENOMEM;
+	ret = proc_call(p, &msg, NULL, 0, &p->tee, sizeof(p->tee),
+			F_INTERNAL);
+	pthread_mutex_lock(&iso->lock);
+	for (i = 0; !ret && i < TG_HOST_MAX_GUESTS; i++) {
+		struct tg_chan_msg dc = { .op = TG_CALL_DOMAIN_RECOVER };
+
+		if (iso->doms[i].p != p || !iso->doms[i].cid)
+			continue;
+		dc.cid = iso->doms[i].cid;
+		track_info(p, dc.cid, ri);
+		ret = proc_call(p, &dc, ri, sizeof(*ri), &st, sizeof(st),
+				F_INTERNAL);
+		if (ret == TG_ENOENT) /* destroyed before the crash */
+			ret = TG_OK;
+		else if (!ret)
+			atomic_fetch_add(&iso->calls_failed, st.calls_failed);
+	}
+	pthread_mutex_unlock(&iso->lock);
+	free(ri);
+	if (!ret)
+		atomic_fetch_add(&iso->recovered, 1);
+	return ret;
+}
+
+/* Runs in its own thread while the monitor waits on the new process. */
+static void *restarter_main(void *arg)
+{
+	struct medproc *p = arg;
+	struct tg_iso *iso = p->iso;
+	struct tg_machine *m = iso->m;
+	bool fresh = atomic_load(&p->fresh_next);
+	int ret;
+
+	if (!wait_ready(p))
+		return NULL;
+	ret = fresh ? restart_fresh(p) : restart_recover(p);
+	if (ret && !fresh && !atomic_load(&p->dead)) {
+		/* Begin afresh: the TEE must forget the domains first,
+		 * with no process working on them. */
 		tg_host_log(m, TG_LOG_ERROR,
-			    "restarted mediator process %d failed: %s",
+			    "mediator process %d could not recover the state (%s): starting afresh",
 			    (int)p->pid, tg_strerror(ret));
-		atomic_store(&p->gone, true);
+		atomic_store(&p->fresh_next, true);
+		kill(p->pid, SIGKILL);
 		return NULL;
 	}
+	if (ret) {
+		if (!atomic_load(&p->dead)) {
+			tg_host_log(m, TG_LOG_ERROR,
+				    "restarted mediator process %d failed: %s",
+				    (int)p->pid, tg_strerror(ret));
+			atomic_store(&p->gone, true);
+		}
+		return NULL; /* died again: the monitor restarts it */
+	}
+	atomic_store(&p->fresh_next, false);
 	atomic_store(&iso->last_restart_ns, now_ns() - p->death_ns);
 	atomic_fetch_add(&iso->restarts, 1);
+	if (atomic_exchange(&p->upgrading, false)) {
+		atomic_fetch_add(&iso->upgrades, 1);
+		atomic_store(&iso->last_upgrade_ns,
+			     atomic_load(&iso->last_restart_ns));
+	}
 	atomic_store(&p->serving, 1);
 	tg_host_log(m, TG_LOG_WARN,
-		    "mediator process %d serving after a restart of %.1f ms",
+		    "mediator process %d serving after a restart of %.1f ms (%s)",
 		    (int)p->pid,
-		    (double)atomic_load(&iso->last_restart_ns) / 1e6);
+		    (double)atomic_load(&iso->last_restart_ns) / 1e6,
+		    fresh ? "state lost" : "state recovered");
 	return NULL;
 }
 
 /*
- * After a crash, before the new process: the TEE forgets the domains the
- * dead mediator served (VM_DESTROYED: their sessions, buffers and
- * suspended threads go), the pins the mediator held for them are dropped,
- * and its shadow memory is free again. The domains are then created anew.
- * Guests see their in-flight call fail (TEEC_ERROR_COMMUNICATION) and
- * their sessions and registered buffers gone: see docs/isolation.md for
- * the recovery that would keep them.
+ * Before a fresh start: the TEE forgets the domains the dead mediator
+ * served (VM_DESTROYED: their sessions, buffers and suspended threads go),
+ * the pins the mediator held for them are dropped, and its shadow memory
+ * is free again. The domains are then created anew, and guests find their
+ * sessions and buffers gone.
  */
 static void restart_reset(struct medproc *p)
 {
@@ -662,10 +939,6 @@ static void restart_reset(struct medproc *p)
 	uint64_t pfn;
 	uint32_t i;
 
-	/* callers leave on @dead; wait until no slot is in use */
-	while (atomic_load(&p->free_mask) !=
-	       (uint32_t)((1ull << TG_CHAN_SLOTS) - 1))
-		usleep(100);
 	pthread_mutex_lock(&iso->lock);
 	for (i = 0; i < TG_HOST_MAX_GUESTS; i++) {
 		uint64_t r[8] = { OPTEE_SMC_VM_DESTROYED };
@@ -675,6 +948,7 @@ static void restart_reset(struct medproc *p)
 			continue;
 		r[1] = cid;
 		m->port.smc(m->port.ctx, r);
+		track_forget(p, cid);
 		for (pfn = 0; pfn < m->npages; pfn++) {
 			uint32_t n = atomic_load(&iso->ledger[pfn]);
 			uint64_t pa = m->ram_base + (pfn << TG_PAGE_SHIFT);
@@ -726,12 +1000,19 @@ static void *monitor_main(void *arg)
 			atomic_store(&p->gone, true);
 			return NULL;
 		}
-		tg_host_log(p->iso->m, TG_LOG_ERROR,
-			    "mediator process %d died (%s %d): restarting it",
-			    (int)p->pid,
-			    WIFSIGNALED(st) ? "signal" : "exit status",
-			    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
-		restart_reset(p);
+		if (!atomic_load(&p->upgrading))
+			tg_host_log(p->iso->m, TG_LOG_ERROR,
+				    "mediator process %d died (%s %d): restarting it",
+				    (int)p->pid,
+				    WIFSIGNALED(st) ? "signal" : "exit status",
+				    WIFSIGNALED(st) ? WTERMSIG(st)
+						    : WEXITSTATUS(st));
+		/* callers leave on @dead; wait until no slot is in use */
+		while (atomic_load(&p->free_mask) !=
+		       (uint32_t)((1ull << TG_CHAN_SLOTS) - 1))
+			usleep(100);
+		if (atomic_load(&p->fresh_next))
+			restart_reset(p);
 		restarting = true;
 	}
 }
@@ -776,6 +1057,10 @@ static void proc_free(struct medproc *p)
 	}
 	if (p->shadow_fd >= 0 && p->shadow_fd != m->mem.fd)
 		close(p->shadow_fd);
+	if (p->arena_fd >= 0)
+		close(p->arena_fd);
+	free(p->keep);
+	pthread_mutex_destroy(&p->track.lock);
 	free(p);
 }
 
@@ -810,9 +1095,10 @@ static int proc_start(struct tg_iso *iso, uint32_t owner,
 	if (!p)
 		return TG_ENOMEM;
 	p->iso = iso;
+	pthread_mutex_init(&p->track.lock, NULL);
 	p->owner = owner;
 	p->pool_idx = -1;
-	p->chan_fd = p->shadow_fd = -1;
+	p->chan_fd = p->shadow_fd = p->arena_fd = -1;
 	p->chan.dead = &p->dead;
 	p->chan.spin_ns = m->spin_ns;
 	p->chan.notify = iso->mode == TG_ISOLATION_SANDBOXED
@@ -829,6 +1115,12 @@ static int proc_start(struct tg_iso *iso, uint32_t owner,
 			ret = TG_ENOMEM;
 			goto fail;
 		}
+	}
+	p->arena_fd = memfd_create("teegate-state", MFD_CLOEXEC);
+	if (p->arena_fd < 0 ||
+	    ftruncate(p->arena_fd, (off_t)TG_ARENA_SIZE) < 0) {
+		ret = TG_ENOMEM;
+		goto fail;
 	}
 	p->chan_fd = memfd_create("teegate-channel", MFD_CLOEXEC);
 	if (p->chan_fd < 0 ||
@@ -960,6 +1252,7 @@ static void iso_free(struct tg_iso *iso)
 	}
 	free((void *)iso->ledger);
 	pthread_mutex_destroy(&iso->lock);
+	pthread_mutex_destroy(&iso->upgrade_lock);
 	pthread_mutex_destroy(&iso->pool_lock);
 	free(iso);
 }
@@ -1006,6 +1299,7 @@ int tg_iso_start(struct tg_machine *m)
 		iso->watchdog_ms = atoi(getenv("TEEGATE_TEST_WATCHDOG_MS"));
 	iso->per_guest = per_guest;
 	pthread_mutex_init(&iso->lock, NULL);
+	pthread_mutex_init(&iso->upgrade_lock, NULL);
 	pthread_mutex_init(&iso->pool_lock, NULL);
 	iso->ledger = calloc(m->npages, sizeof(*iso->ledger));
 	if (!iso->ledger) {
@@ -1098,6 +1392,14 @@ int tg_iso_domain_create(struct tg_machine *m, uint32_t cid,
 	}
 	ret = proc_call(p, &msg, &lim, sizeof(lim), NULL, 0,
 			F_WAIT_SLOT | F_WAIT_SERVING);
+	if (ret == TG_ENOTEE) {
+		/* The process died while creating it: the TEE may have
+		 * heard VM_CREATED; the recovered mediator has no such
+		 * domain. */
+		uint64_t r[8] = { OPTEE_SMC_VM_DESTROYED, cid };
+
+		m->port.smc(m->port.ctx, r);
+	}
 	if (ret && iso->per_guest)
 		tg_iso_domain_destroy(m, 0x10000u | cid); /* drop the daemon */
 	if (ret)
@@ -1143,7 +1445,10 @@ int tg_iso_domain_destroy(struct tg_machine *m, uint32_t cid)
 				iso->doms[i].cid = 0;
 		pthread_mutex_unlock(&iso->lock);
 	}
+	if (ret != TG_AGAIN)
+		track_forget(p, cid & 0xFFFFu);
 	if (iso->per_guest && ret != TG_AGAIN) {
+		pthread_mutex_lock(&iso->upgrade_lock);
 		pthread_mutex_lock(&iso->lock);
 		for (i = 0; i < MAX_PROCS; i++)
 			if (iso->procs[i].p == p) {
@@ -1152,6 +1457,7 @@ int tg_iso_domain_destroy(struct tg_machine *m, uint32_t cid)
 			}
 		pthread_mutex_unlock(&iso->lock);
 		proc_stop(p);
+		pthread_mutex_unlock(&iso->upgrade_lock);
 	}
 	return ret;
 }
@@ -1176,9 +1482,17 @@ bool tg_iso_handle_smc(struct tg_machine *m, uint32_t cid, uint32_t vcpu,
 	int ret;
 
 	memcpy(msg.regs, regs, sizeof(msg.regs));
-	ret = p ? proc_call(p, &msg, NULL, 0, NULL, 0, F_WAIT_SLOT) : TG_ENOTEE;
+	if (p && (uint32_t)regs[0] == OPTEE_SMC_CALL_RETURN_FROM_RPC)
+		track_handle(p, cid, (uint32_t)regs[3], false);
+	/* A restart or an upgrade in progress: wait it out, as a vCPU would
+	 * wait for a busy TEE, rather than fail the call. */
+	ret = p ? proc_call(p, &msg, NULL, 0, NULL, 0,
+			    F_WAIT_SLOT | F_WAIT_SERVING)
+		: TG_ENOTEE;
 	if (ret == TG_OK && msg.arg0) {
 		memcpy(regs, msg.regs, sizeof(msg.regs));
+		if (OPTEE_SMC_RETURN_IS_RPC(regs[0]))
+			track_handle(p, cid, (uint32_t)regs[3], true);
 		return true;
 	}
 	if (ret == TG_OK || !is_tee_fid((uint32_t)regs[0]))
@@ -1261,6 +1575,11 @@ int tg_machine_isolation_stats(struct tg_machine *m,
 	out->deaths = atomic_load(&iso->deaths);
 	out->last_restart_ns = atomic_load(&iso->last_restart_ns);
 	out->watchdog_kills = atomic_load(&iso->watchdog_kills);
+	out->recovered = atomic_load(&iso->recovered);
+	out->state_lost = atomic_load(&iso->state_lost);
+	out->upgrades = atomic_load(&iso->upgrades);
+	out->calls_failed = atomic_load(&iso->calls_failed);
+	out->last_upgrade_ns = atomic_load(&iso->last_upgrade_ns);
 	if (iso->shared) {
 		out->processes = 1;
 		out->pid = iso->shared->pid;
@@ -1269,6 +1588,61 @@ int tg_machine_isolation_stats(struct tg_machine *m,
 		if (iso->procs[i].p)
 			out->processes++;
 	return TG_OK;
+}
+
+/*
+ * Replace one mediator process with @path, gracefully: new calls wait,
+ * the calls being served finish, then the process is stopped and @path
+ * started on the same state (restart_recover()). Calls suspended in an
+ * RPC are kept: their guests resume them with the new process.
+ */
+static int upgrade_one(struct medproc *p)
+{
+	int waited = 0;
+
+	if (atomic_load(&p->gone) || !atomic_load(&p->serving))
+		return TG_EBUSY;
+	atomic_store(&p->upgrading, true);
+	atomic_store(&p->serving, 0);
+	while (atomic_load(&p->free_mask) !=
+	       (uint32_t)((1ull << TG_CHAN_SLOTS) - 1))
+		usleep(100);
+	kill(p->pid, SIGKILL);
+	while (!atomic_load(&p->serving)) {
+		if (atomic_load(&p->gone) || waited++ >= SERVING_WAIT_MS)
+			return TG_ENOTEE;
+		usleep(1000);
+	}
+	return TG_OK;
+}
+
+int tg_machine_upgrade_mediator(struct tg_machine *m, const char *path)
+{
+	struct tg_iso *iso = m->iso;
+	uint32_t i;
+	int ret;
+
+	if (!iso)
+		return TG_ENOENT;
+	if (!path || strlen(path) >= sizeof(iso->path) ||
+	    access(path, X_OK)) {
+		iso_error(m, "cannot upgrade the mediator to %s: not an executable file",
+			  path ? path : "(null)");
+		return TG_EINVAL;
+	}
+	/* Not iso->lock: the new process's recovery takes it. Per-guest
+	 * daemons cannot go away meanwhile (upgrade_lock). */
+	pthread_mutex_lock(&iso->upgrade_lock);
+	snprintf(iso->path, sizeof(iso->path), "%s", path);
+	ret = iso->shared ? upgrade_one(iso->shared) : TG_OK;
+	for (i = 0; !ret && i < MAX_PROCS; i++)
+		if (iso->procs[i].p)
+			ret = upgrade_one(iso->procs[i].p);
+	pthread_mutex_unlock(&iso->upgrade_lock);
+	if (ret)
+		iso_error(m, "the mediator upgrade to %s failed: %s", path,
+			  tg_strerror(ret));
+	return ret;
 }
 
 int tg_machine_kill_mediator(struct tg_machine *m)

@@ -5,9 +5,9 @@
  *
  *   teegate-mediator MODE NOTIFY SHADOW_OFF
  *
- * with fd 3 = the channel memory (channel.h), fd 4 = its shadow memory and
- * fds 5.. = the eventfds of the service transport (2 per slot: to the
- * mediator, to the hypervisor). MODE is "sandboxed" (fd 4 is the shadow
+ * with fd 3 = the channel memory (channel.h), fd 4 = its shadow memory,
+ * fd 5 = the state arena and fds 6.. = the eventfds of the service
+ * transport (2 per slot: to the mediator, to the hypervisor). MODE is "sandboxed" (fd 4 is the shadow
  * carve-out only; a seccomp allow-list is installed before any request is
  * read) or "service" (fd 4 is all of machine memory: a privileged daemon,
  * like a control domain's; SHADOW_OFF is the carve-out's offset in it).
@@ -16,8 +16,12 @@
  * proxy: guest memory and SMCs are requests over the channel, answered by
  * the hypervisor for the domain whose call is being served; shadow memory
  * comes from the carve-out (its allocator state lives in the channel, in
- * hypervisor-owned memory); bookkeeping memory is this process's heap;
- * locks are this process's.
+ * hypervisor-owned memory); bookkeeping memory and locks come from the
+ * state arena, a memfd the hypervisor keeps, mapped at TG_ARENA_VA. When
+ * this process dies, the next one maps the same arena and carve-out at
+ * the same addresses and recovers the mediator from them
+ * (TG_CALL_MEDIATOR_RECOVER, TG_CALL_DOMAIN_RECOVER): guests keep their
+ * sessions and buffers.
  *
  * One worker thread per channel slot; each serves the calls posted on its
  * slot, one at a time.
@@ -256,17 +260,144 @@ static void p_notif(void *ctx, uint32_t cid)
 	request();
 }
 
+/* ---- the state arena: bookkeeping memory and locks that outlive us ---- */
+
+#define ARENA_MAGIC 0x74676172656e6131ull /* "tgarena1" */
+#define ARENA_MIN_SHIFT 4u		   /* 16-byte blocks */
+#define ARENA_CLASSES 27u		   /* up to 1 GiB */
+#define ARENA_LOCKS 4096u
+
+struct tg_lock {
+	_Atomic uint32_t word;
+};
+
+/*
+ * Power-of-two size classes, a free list each, and a bump pointer. Every
+ * change is one store of a list head or of @top, so a crash leaves the
+ * allocator consistent; a block taken but not yet linked into the state
+ * is lost (a few per crash). The caller gives the size back on free, so
+ * blocks carry no header.
+ */
+struct arena_hdr {
+	uint64_t magic;
+	uint32_t state_version; /* TG_STATE_VERSION of the writer */
+	uint32_t pad;
+	struct tg_mediator *med; /* the root: NULL when there is none */
+	_Atomic uint32_t lock;
+	uint32_t pad2;
+	uint64_t top;
+	uint64_t free_head[ARENA_CLASSES];
+	uint8_t lock_used[ARENA_LOCKS];
+	struct tg_lock locks[ARENA_LOCKS];
+};
+
+static struct arena_hdr *arena;
+
+static void spin_lock(_Atomic uint32_t *w)
+{
+	uint32_t zero = 0, n = 0;
+
+	while (!atomic_compare_exchange_weak(w, &zero, 1)) {
+		zero = 0;
+		if (++n > 64)
+			sched_yield();
+	}
+}
+
+static void spin_unlock(_Atomic uint32_t *w)
+{
+	atomic_store_explicit(w, 0, memory_order_release);
+}
+
+static uint32_t size_class(size_t size)
+{
+	uint32_t c = 0;
+
+	while (((size_t)1 << (c + ARENA_MIN_SHIFT)) < size)
+		c++;
+	return c;
+}
+
+/* A fresh, empty arena (its old pages given back to the memfd). */
+static void arena_init(void)
+{
+	madvise(arena, TG_ARENA_SIZE, MADV_REMOVE);
+	memset(arena, 0, sizeof(*arena));
+	arena->state_version = TG_STATE_VERSION;
+	arena->top = (sizeof(*arena) + 4095u) & ~(uint64_t)4095u;
+	arena->magic = ARENA_MAGIC;
+}
+
 static void *p_alloc(void *ctx, size_t size)
 {
+	uint32_t c = size_class(size ? size : 1);
+	uint64_t off, len = (uint64_t)1 << (c + ARENA_MIN_SHIFT);
+
 	(void)ctx;
-	return malloc(size);
+	if (c >= ARENA_CLASSES)
+		return NULL;
+	spin_lock(&arena->lock);
+	off = arena->free_head[c];
+	if (off) {
+		arena->free_head[c] = *(uint64_t *)((uint8_t *)arena + off);
+	} else if (arena->top + len <= TG_ARENA_SIZE) {
+		off = arena->top;
+		arena->top += len;
+	}
+	spin_unlock(&arena->lock);
+	return off ? (uint8_t *)arena + off : NULL;
 }
 
 static void p_free(void *ctx, void *ptr, size_t size)
 {
+	uint32_t c = size_class(size ? size : 1);
+	uint64_t off;
+
 	(void)ctx;
-	(void)size;
-	free(ptr);
+	if (!ptr || c >= ARENA_CLASSES)
+		return;
+	off = (uint64_t)((uint8_t *)ptr - (uint8_t *)arena);
+	spin_lock(&arena->lock);
+	*(uint64_t *)ptr = arena->free_head[c];
+	arena->free_head[c] = off;
+	spin_unlock(&arena->lock);
+}
+
+/* Locks are arena objects, so a restart finds and resets them all. */
+static struct tg_lock *p_lock_create(void *ctx)
+{
+	uint32_t i;
+
+	(void)ctx;
+	spin_lock(&arena->lock);
+	for (i = 0; i < ARENA_LOCKS && arena->lock_used[i]; i++)
+		;
+	if (i < ARENA_LOCKS) {
+		arena->lock_used[i] = 1;
+		atomic_store(&arena->locks[i].word, 0);
+	}
+	spin_unlock(&arena->lock);
+	return i < ARENA_LOCKS ? &arena->locks[i] : NULL;
+}
+
+static void p_lock_destroy(void *ctx, struct tg_lock *l)
+{
+	(void)ctx;
+	spin_lock(&arena->lock);
+	arena->lock_used[l - arena->locks] = 0;
+	spin_unlock(&arena->lock);
+}
+
+static void p_lock(void *ctx, struct tg_lock *l)
+{
+	(void)ctx;
+	spin_lock(&l->word);
+}
+
+static void p_unlock(void *ctx, struct tg_lock *l)
+{
+	(void)ctx;
+	spin_unlock(&l->word);
 }
 
 /* ---- the shadow carve-out's allocator (state in the channel) -------- */
@@ -344,38 +475,6 @@ static void p_shm_free(void *ctx, void *va, uint32_t npages)
 	shadow_unlock();
 }
 
-struct tg_lock {
-	pthread_mutex_t m;
-};
-
-static struct tg_lock *p_lock_create(void *ctx)
-{
-	struct tg_lock *l = malloc(sizeof(*l));
-
-	(void)ctx;
-	if (l)
-		pthread_mutex_init(&l->m, NULL);
-	return l;
-}
-
-static void p_lock_destroy(void *ctx, struct tg_lock *l)
-{
-	(void)ctx;
-	free(l);
-}
-
-static void p_lock(void *ctx, struct tg_lock *l)
-{
-	(void)ctx;
-	pthread_mutex_lock(&l->m);
-}
-
-static void p_unlock(void *ctx, struct tg_lock *l)
-{
-	(void)ctx;
-	pthread_mutex_unlock(&l->m);
-}
-
 static const struct tg_port proxy = {
 	.pin_pages = p_pin,
 	.unpin_pages = p_unpin,
@@ -393,6 +492,70 @@ static const struct tg_port proxy = {
 	.log = p_log,
 	.raise_notif_irq = p_notif,
 };
+
+/* ---- recovery ----------------------------------------------------------- */
+
+static void r_shm_claim(void *ctx, void *va, uint32_t npages)
+{
+	uint8_t *p = va;
+
+	(void)ctx;
+	if (p < shadow || p + (size_t)npages * TG_PAGE_SIZE >
+				  shadow + (size_t)shadow_pages * TG_PAGE_SIZE)
+		return; /* not ours: nothing to mark */
+	shadow_lock();
+	set_bits((uint32_t)((size_t)(p - shadow) / TG_PAGE_SIZE), npages,
+		 true);
+	shadow_unlock();
+}
+
+static int r_keep_pins(void *ctx, uint32_t cid, const uint64_t *pa,
+		       uint32_t count)
+{
+	struct tg_chan_slot *s = my_slot();
+
+	(void)ctx;
+	do {
+		uint32_t n = count > PIN_CHUNK ? (uint32_t)PIN_CHUNK : count;
+
+		s->msg.op = TG_PORT_KEEP;
+		s->msg.cid = cid;
+		s->msg.count = n;
+		if (n)
+			memcpy(s->data, pa, (size_t)n * 8u);
+		request();
+		pa += n;
+		count -= n;
+	} while (count);
+	return s->msg.status;
+}
+
+static const struct tg_recover_ops recover_ops = {
+	.shm_claim = r_shm_claim,
+	.keep_pins = r_keep_pins,
+};
+
+/*
+ * Adopt the mediator a dead process left in the arena. Nothing else runs:
+ * the hypervisor posts no call until this one is answered.
+ */
+static int recover_mediator(void)
+{
+	uint32_t i;
+
+	if (arena->magic != ARENA_MAGIC ||
+	    arena->state_version != TG_STATE_VERSION || !arena->med)
+		return TG_ENOENT; /* nothing to recover: start afresh */
+	/* Nobody holds a lock: their holders died with the process. */
+	atomic_store(&arena->lock, 0);
+	for (i = 0; i < ARENA_LOCKS; i++)
+		atomic_store(&arena->locks[i].word, 0);
+	/* Rebuilt from what the state references (tg_mediator_recover). */
+	atomic_store(&chan.mem->hdr.shadow_lock, 0);
+	memset(chan.mem->hdr.shadow_map, 0, sizeof(chan.mem->hdr.shadow_map));
+	med = arena->med;
+	return tg_mediator_recover(med, &proxy, &recover_ops);
+}
 
 /* ---- calls ------------------------------------------------------------ */
 
@@ -432,16 +595,52 @@ static void serve(struct tg_chan_slot *s)
 		struct tg_config cfg;
 
 		memcpy(&cfg, s->data, sizeof(cfg));
-		ret = med ? TG_EEXIST : tg_mediator_create(&proxy, &cfg, &med);
-		if (!ret)
+		if (med) {
+			ret = TG_EEXIST;
+			break;
+		}
+		arena_init();
+		memset(chan.mem->hdr.shadow_map, 0,
+		       sizeof(chan.mem->hdr.shadow_map));
+		ret = tg_mediator_create(&proxy, &cfg, &med);
+		if (!ret) {
+			arena->med = med;
 			memcpy(s->data, tg_mediator_tee_info(med),
 			       sizeof(struct tg_tee_info));
+		}
+		break;
+	}
+	case TG_CALL_MEDIATOR_RECOVER:
+		ret = med ? TG_EEXIST : recover_mediator();
+		if (ret)
+			med = NULL;
+		else
+			memcpy(s->data, tg_mediator_tee_info(med),
+			       sizeof(struct tg_tee_info));
+		break;
+	case TG_CALL_DOMAIN_RECOVER: {
+		struct tg_recover_info *info = malloc(sizeof(*info));
+		struct tg_recover_stats st;
+
+		if (!info) {
+			ret = TG_ENOMEM;
+			break;
+		}
+		memcpy(info, s->data, sizeof(*info));
+		ret = med ? tg_domain_recover(med, in.cid, info, &recover_ops,
+					      &st)
+			  : TG_ENOENT;
+		free(info);
+		if (!ret)
+			memcpy(s->data, &st, sizeof(st));
 		break;
 	}
 	case TG_CALL_MEDIATOR_DESTROY:
 		ret = med ? tg_mediator_destroy(med) : TG_ENOENT;
-		if (!ret)
+		if (!ret) {
 			med = NULL;
+			arena->med = NULL;
+		}
 		break;
 	case TG_CALL_DOMAIN_CREATE: {
 		struct tg_limits lim;
@@ -585,6 +784,22 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
 	_exit(5);
 }
 
+/* Map @fd at exactly @va, or NULL (something else is there). */
+static void *fixed_map(void *va, size_t len, int fd, off_t off)
+{
+	void *p = mmap(va, len, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_FIXED_NOREPLACE | MAP_NORESERVE, fd,
+		       off);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	if (p != va) { /* a kernel without MAP_FIXED_NOREPLACE */
+		munmap(p, len);
+		return NULL;
+	}
+	return p;
+}
+
 static void usage_exit(const char *what)
 {
 	fprintf(stderr,
@@ -632,24 +847,27 @@ int main(int argc, char **argv)
 	len = (size_t)shadow_pages * TG_PAGE_SIZE;
 	/* service: fd 4 is all of machine memory, mapped whole (privileged);
 	 * sandboxed: fd 4 is the carve-out alone */
-	if (!sandboxed) {
-		p = mmap(NULL, (size_t)off + len, PROT_READ | PROT_WRITE,
-			 MAP_SHARED, 4, 0);
-		shadow = p == MAP_FAILED ? NULL : (uint8_t *)p + off;
-	} else {
-		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, 4, 0);
-		shadow = p == MAP_FAILED ? NULL : p;
-	}
+	if (!sandboxed &&
+	    mmap(NULL, (size_t)off + len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 4, 0) == MAP_FAILED)
+		usage_exit("cannot map machine memory");
+	/* The carve-out and the arena at the addresses every mediator
+	 * process uses: the state's pointers into them stay valid. */
+	shadow = fixed_map((void *)TG_SHADOW_VA, len, 4, (off_t)off);
 	if (!shadow)
-		usage_exit("cannot map the shadow memory");
+		usage_exit("cannot map the shadow memory at its fixed address");
+	arena = fixed_map((void *)TG_ARENA_VA, TG_ARENA_SIZE, 5, 0);
+	if (!arena)
+		usage_exit("cannot map the state arena at its fixed address");
+	close(5);
 	close(4);
 	close(3);
 	for (i = 0; i < TG_CHAN_SLOTS; i++) {
 		chan.efd_med[i] = chan.notify == TG_CHAN_FUTEX ? -1
-							       : 5 + (int)(2 * i);
+							       : 6 + (int)(2 * i);
 		chan.efd_hyp[i] = chan.notify == TG_CHAN_FUTEX
 					  ? -1
-					  : 5 + (int)(2 * i) + 1;
+					  : 6 + (int)(2 * i) + 1;
 	}
 	for (i = 0; i < TG_CHAN_SLOTS; i++) {
 		workers[i].slot = i;

@@ -21,8 +21,12 @@
 #include <teegate/guest.h>
 #include <teegate/host.h>
 #include <teegate/optee_abi.h>
+#include <teegate/optee_guest.h>
+#include <teegate/tee_client_api.h>
 #include <teegate/tee_model.h>
 #include <teegate/workload.h>
+
+#include "model_tas.h"
 
 #define EVIL_FID 0xC6EE0001u /* mediatord.c, TG_MEDIATORD_EVIL */
 #define SECRET 0x5ec7e75ec7e7ull
@@ -335,8 +339,12 @@ static void crash_under_load(enum tg_isolation mode)
 	}
 	assert_int_equal(tg_guest_wait_timeout(g, 60000, &ws), TG_OK);
 	tg_machine_isolation_stats(m, &st);
+	print_message("# %llu calls in flight failed over 3 recoveries\n",
+		      (unsigned long long)st.calls_failed);
 	assert_int_equal(st.deaths, 3);
 	assert_int_equal(st.restarts, 3);
+	assert_int_equal(st.recovered, 3); /* state kept every time */
+	assert_int_equal(st.state_lost, 0);
 	tg_machine_page_stats(m, &ps);
 	assert_int_equal(ps.pinned, 0);
 	assert_int_equal(ps.mediator, 0);
@@ -412,6 +420,8 @@ static void test_mediator_killed_at_each_point_leaves_nothing(void **state)
 			      (double)st.last_restart_ns / 1e6);
 		assert_int_equal(st.deaths, 1);
 		assert_int_equal(st.restarts, 1);
+		assert_int_equal(st.recovered, 1);
+		assert_int_equal(st.state_lost, 0);
 		assert_int_equal(ps.pinned, 0);
 		assert_int_equal(ps.mediator, 0);
 		assert_int_equal(tg_model_threads_held(tg_machine_model(m),
@@ -421,6 +431,329 @@ static void test_mediator_killed_at_each_point_leaves_nothing(void **state)
 		assert_int_equal(tg_machine_destroy(m), TG_OK);
 	}
 	unsetenv("TEEGATE_TEST_MEDIATOR_DIE");
+}
+
+/* ---- state kept across a crash and an upgrade ---------------------- */
+
+static const TEEC_UUID invoke_tests_uuid = {
+	0xd96a5b40, 0xc3e5, 0x21e3,
+	{ 0x87, 0x94, 0x10, 0x02, 0xa5, 0xd5, 0xc6, 0x1b }
+};
+
+static _Atomic int keeper_step;
+
+struct keeper {
+	int ok_before, ok_after; /* memref sums right, -1 = not run */
+	TEEC_Result r_after;
+};
+
+static uint8_t byte_sum(const uint8_t *p, size_t n)
+{
+	uint8_t s = 0;
+
+	while (n--)
+		s = (uint8_t)(s + *p++);
+	return s;
+}
+
+/* invoke-tests command 1 writes the byte sum of the memref into byte 0 */
+static TEEC_Result sum_in_tee(TEEC_Session *s, TEEC_SharedMemory *shm,
+			      uint8_t *buf, size_t len, uint8_t seed, int *ok)
+{
+	TEEC_Operation op;
+	uint32_t origin;
+	TEEC_Result r;
+	uint8_t want;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = (uint8_t)(i * 7 + seed);
+	want = byte_sum(buf, len);
+	memset(&op, 0, sizeof(op));
+	op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_WHOLE, TEEC_NONE,
+					 TEEC_NONE, TEEC_NONE);
+	op.params[0].memref.parent = shm;
+	r = TEEC_InvokeCommand(s, 1, &op, &origin);
+	*ok = r == TEEC_SUCCESS && buf[0] == want;
+	return r;
+}
+
+/*
+ * Open a session and register a buffer, use them, wait while the test
+ * kills the mediator, then use the same session and buffer again.
+ */
+static void keeper_main(struct tg_vcpu *v, void *arg)
+{
+	struct keeper *k = arg;
+	TEEC_SharedMemory shm;
+	TEEC_Context ctx;
+	TEEC_Session s;
+	uint32_t origin;
+	size_t len = 3 * 4096 + 100;
+	uint8_t *buf;
+
+	(void)v;
+	if (TEEC_InitializeContext(NULL, &ctx) != TEEC_SUCCESS ||
+	    TEEC_OpenSession(&ctx, &s, &invoke_tests_uuid, TEEC_LOGIN_PUBLIC,
+			     NULL, NULL, &origin) != TEEC_SUCCESS)
+		goto out;
+	buf = tg_optee_mem_alloc(ctx.drv, len);
+	memset(&shm, 0, sizeof(shm));
+	shm.buffer = buf;
+	shm.size = len;
+	shm.flags = TEEC_MEM_INPUT | TEEC_MEM_OUTPUT;
+	if (!buf || TEEC_RegisterSharedMemory(&ctx, &shm) != TEEC_SUCCESS)
+		goto out;
+	sum_in_tee(&s, &shm, buf, len, 1, &k->ok_before);
+	atomic_store(&keeper_step, 1);
+	while (atomic_load(&keeper_step) != 2)
+		usleep(1000);
+	/* the same session and registered buffer, new contents */
+	k->r_after = sum_in_tee(&s, &shm, buf, len, 99, &k->ok_after);
+	TEEC_ReleaseSharedMemory(&shm);
+	tg_optee_mem_free(ctx.drv, buf);
+	TEEC_CloseSession(&s);
+	TEEC_FinalizeContext(&ctx);
+out:
+	atomic_store(&keeper_step, 3);
+}
+
+static struct tg_guest *keeper_guest(struct tg_machine *m,
+				     void (*fn)(struct tg_vcpu *, void *),
+				     void *arg, uint32_t vcpus)
+{
+	struct tg_guest_config gc;
+	struct tg_guest *g = NULL;
+
+	memset(&gc, 0, sizeof(gc));
+	gc.mode = TG_GUEST_THREAD; /* the test and the guest share flags */
+	gc.vcpus = vcpus;
+	gc.ram_pages = 1024;
+	assert_int_equal(tg_guest_start(m, &gc, fn, arg, &g), TG_OK);
+	return g;
+}
+
+static void wait_restarts(struct tg_machine *m, uint64_t n)
+{
+	struct tg_isolation_stats st;
+	int i;
+
+	for (i = 0; i < 10000; i++) {
+		tg_machine_isolation_stats(m, &st);
+		if (st.restarts >= n)
+			return;
+		usleep(1000);
+	}
+	fail_msg("the mediator did not come back");
+}
+
+static void crash_keeps_state(enum tg_isolation mode)
+{
+	struct tg_machine *m = machine_new(mode, NULL);
+	struct keeper k = { -1, -1, 0 };
+	struct tg_isolation_stats st;
+	struct tg_guest_stats before, after;
+	struct tg_machine_pages ps;
+	struct tg_guest *g;
+	pid_t old_pid;
+
+	atomic_store(&keeper_step, 0);
+	g = keeper_guest(m, keeper_main, &k, 1);
+	while (atomic_load(&keeper_step) == 0)
+		usleep(1000);
+	assert_int_equal(atomic_load(&keeper_step), 1);
+	assert_int_equal(k.ok_before, 1);
+	assert_int_equal(tg_guest_stats(g, &before), TG_OK);
+	assert_int_equal(before.domain.sessions, 1);
+	/* ours, and what the driver registered for itself */
+	assert_true(before.domain.shm_bufs >= 1);
+
+	tg_machine_isolation_stats(m, &st);
+	old_pid = st.pid;
+	assert_int_equal(tg_machine_kill_mediator(m), TG_OK);
+	wait_restarts(m, 1);
+	tg_machine_isolation_stats(m, &st);
+	print_message("# %s: %.2f ms from SIGKILL to serving, state recovered\n",
+		      tg_isolation_name(mode),
+		      (double)st.last_restart_ns / 1e6);
+	assert_int_not_equal(st.pid, old_pid);
+	assert_int_equal(st.recovered, 1);
+	assert_int_equal(st.state_lost, 0);
+	assert_int_equal(st.calls_failed, 0); /* nothing was in flight */
+	/* the new process knows the session and the buffer, with its pins */
+	assert_int_equal(tg_guest_stats(g, &after), TG_OK);
+	assert_int_equal(after.domain.sessions, 1);
+	assert_int_equal(after.domain.shm_bufs, before.domain.shm_bufs);
+	assert_int_equal(after.domain.pinned_pages,
+			 before.domain.pinned_pages);
+
+	atomic_store(&keeper_step, 2);
+	assert_int_equal(tg_guest_wait_timeout(g, 30000, NULL), TG_OK);
+	assert_int_equal(k.r_after, TEEC_SUCCESS);
+	assert_int_equal(k.ok_after, 1);
+	tg_machine_page_stats(m, &ps);
+	assert_int_equal(ps.pinned, 0);
+	assert_int_equal(tg_model_threads_held(tg_machine_model(m), UINT32_MAX),
+			 0);
+	assert_int_equal(tg_machine_violations(m), 0);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
+static void test_sandboxed_crash_keeps_sessions_and_buffers(void **state)
+{
+	(void)state;
+	crash_keeps_state(TG_ISOLATION_SANDBOXED);
+}
+
+static void test_service_crash_keeps_sessions_and_buffers(void **state)
+{
+	(void)state;
+	crash_keeps_state(TG_ISOLATION_SERVICE);
+}
+
+static _Atomic int waiter_step;
+static TEEC_Result waiter_result = (TEEC_Result)-1;
+
+static const uint8_t notify_octets[16] = MODEL_TA_NOTIFY_UUID;
+
+static TEEC_UUID notify_uuid(void)
+{
+	const uint8_t *o = notify_octets;
+	TEEC_UUID u;
+
+	u.timeLow = (uint32_t)o[0] << 24 | (uint32_t)o[1] << 16 |
+		    (uint32_t)o[2] << 8 | o[3];
+	u.timeMid = (uint16_t)(o[4] << 8 | o[5]);
+	u.timeHiAndVersion = (uint16_t)(o[6] << 8 | o[7]);
+	memcpy(u.clockSeqAndNode, o + 8, 8);
+	return u;
+}
+
+static TEEC_Result notify(TEEC_Session *s, uint32_t cmd, uint32_t value)
+{
+	TEEC_Operation op;
+	uint32_t origin;
+
+	memset(&op, 0, sizeof(op));
+	op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT, TEEC_NONE, TEEC_NONE,
+					 TEEC_NONE);
+	op.params[0].value.a = value;
+	return TEEC_InvokeCommand(s, cmd, &op, &origin);
+}
+
+/* vCPU 1: once told, SEND the value vCPU 0 waits for. */
+static void sender_main(struct tg_vcpu *v, void *arg)
+{
+	TEEC_UUID u = notify_uuid();
+	TEEC_Context ctx;
+	TEEC_Session s;
+	uint32_t origin;
+
+	(void)v;
+	(void)arg;
+	while (atomic_load(&waiter_step) != 2)
+		usleep(1000);
+	if (TEEC_InitializeContext(NULL, &ctx) != TEEC_SUCCESS)
+		return;
+	if (TEEC_OpenSession(&ctx, &s, &u, TEEC_LOGIN_PUBLIC, NULL, NULL,
+			     &origin) == TEEC_SUCCESS) {
+		notify(&s, MODEL_TA_NOTIFY_CMD_SEND, 5);
+		TEEC_CloseSession(&s);
+	}
+	TEEC_FinalizeContext(&ctx);
+}
+
+/* vCPU 0: WAIT for a value: the call stays suspended in an RPC (the
+ * driver waits for the notification) across the upgrade. */
+static void waiter_main(struct tg_vcpu *v, void *arg)
+{
+	TEEC_UUID u = notify_uuid();
+	TEEC_Context ctx;
+	TEEC_Session s;
+	uint32_t origin;
+	int idx;
+
+	(void)arg;
+	idx = tg_vcpu_spawn(v, sender_main, NULL);
+	if (TEEC_InitializeContext(NULL, &ctx) == TEEC_SUCCESS) {
+		if (TEEC_OpenSession(&ctx, &s, &u, TEEC_LOGIN_PUBLIC, NULL,
+				     NULL, &origin) == TEEC_SUCCESS) {
+			atomic_store(&waiter_step, 1);
+			waiter_result = notify(&s, MODEL_TA_NOTIFY_CMD_WAIT, 5);
+			TEEC_CloseSession(&s);
+		}
+		TEEC_FinalizeContext(&ctx);
+	}
+	atomic_store(&waiter_step, 2); /* release the sender in any case */
+	if (idx >= 0)
+		tg_vcpu_join(v, idx);
+}
+
+static void test_upgrade_keeps_sessions_and_suspended_calls(void **state)
+{
+	struct tg_machine *m = machine_new(TG_ISOLATION_SANDBOXED, NULL);
+	struct tg_isolation_stats st;
+	struct tg_guest_stats gs;
+	struct tg_machine_pages ps;
+	char link[64], exe[4096];
+	struct tg_guest *g;
+	ssize_t n;
+	int i;
+
+	(void)state;
+	atomic_store(&waiter_step, 0);
+	waiter_result = (TEEC_Result)-1;
+	g = keeper_guest(m, waiter_main, NULL, 2);
+	/* the WAIT is suspended in its RPC: the guest waits for SEND */
+	for (i = 0; i < 10000; i++) {
+		assert_int_equal(tg_guest_stats(g, &gs), TG_OK);
+		if (atomic_load(&waiter_step) == 1 &&
+		    gs.domain.calls_suspended == 1)
+			break;
+		usleep(1000);
+	}
+	assert_int_equal(gs.domain.calls_suspended, 1);
+	assert_int_equal(gs.domain.sessions, 1);
+
+	assert_int_equal(tg_machine_upgrade_mediator(m, TG_NEXT_MEDIATOR_PATH),
+			 TG_OK);
+	tg_machine_isolation_stats(m, &st);
+	print_message("# upgrade: %.2f ms from stop to serving\n",
+		      (double)st.last_upgrade_ns / 1e6);
+	assert_int_equal(st.upgrades, 1);
+	assert_int_equal(st.recovered, 1);
+	assert_int_equal(st.calls_failed, 0);
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)st.pid);
+	n = readlink(link, exe, sizeof(exe) - 1);
+	assert_true(n > 0);
+	exe[n] = '\0';
+	assert_non_null(strstr(exe, "teegate-mediator-next"));
+	/* the new build holds the suspended call and the session */
+	assert_int_equal(tg_guest_stats(g, &gs), TG_OK);
+	assert_int_equal(gs.domain.calls_suspended, 1);
+	assert_int_equal(gs.domain.sessions, 1);
+
+	atomic_store(&waiter_step, 2); /* SEND: the WAIT completes */
+	assert_int_equal(tg_guest_wait_timeout(g, 30000, NULL), TG_OK);
+	assert_int_equal(waiter_result, TEEC_SUCCESS);
+	tg_machine_page_stats(m, &ps);
+	assert_int_equal(ps.pinned, 0);
+	assert_int_equal(tg_machine_violations(m), 0);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
+static void test_upgrade_to_a_missing_program_is_refused(void **state)
+{
+	struct tg_machine *m = machine_new(TG_ISOLATION_SANDBOXED, NULL);
+	struct tg_isolation_stats st;
+
+	(void)state;
+	assert_int_equal(tg_machine_upgrade_mediator(m, "/nonexistent/x"),
+			 TG_EINVAL);
+	assert_non_null(strstr(tg_isolation_last_error(), "not an executable"));
+	tg_machine_isolation_stats(m, &st);
+	assert_int_equal(st.deaths, 0); /* the running one was not touched */
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
 }
 
 int main(int argc, char **argv)
@@ -438,6 +771,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_service_daemon_killed_under_load_restarts),
 		cmocka_unit_test(
 			test_mediator_killed_at_each_point_leaves_nothing),
+		cmocka_unit_test(test_sandboxed_crash_keeps_sessions_and_buffers),
+		cmocka_unit_test(test_service_crash_keeps_sessions_and_buffers),
+		cmocka_unit_test(test_upgrade_keeps_sessions_and_suspended_calls),
+		cmocka_unit_test(test_upgrade_to_a_missing_program_is_refused),
 	};
 
 	unsetenv("TEEGATE_ISOLATION");
