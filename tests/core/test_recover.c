@@ -1,0 +1,666 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Recovery of a mediator whose process died (tg_mediator_recover(),
+ * tg_domain_recover()).
+ *
+ * A death is simulated by leaving the mediator with longjmp() from inside
+ * a port call: right after an SMC the fake TEE handled (the hypervisor
+ * finishes an SMC in flight), or after a pin or a copy. The mediator's
+ * memory stays as the dead process left it, no lock is held (the core
+ * never holds one across a port call), and the test then plays the
+ * hypervisor: it tracks what the dead process may not have recorded (TEE
+ * threads left in an RPC, resume handles the guest holds), rebuilds the
+ * shm allocator from shm_claim() and drops the pins keep_pins() does not
+ * report.
+ */
+#include "common.h"
+
+#include <setjmp.h>
+
+static jmp_buf crash_env;
+static int crash_at;	   /* die at this port event (1-based), 0 = never */
+static int crash_kind;	   /* which events count */
+static int events;
+static long leak_allowed; /* bookkeeping blocks a death may cost */
+static struct tg_port real; /* the fake's own port */
+
+enum { EV_SMC = 1, EV_PIN = 2, EV_COPY = 4 };
+
+/* What the hypervisor saw (isolation.c keeps the same record). */
+static struct {
+	uint32_t thread[16], a0[16], a1[16], a2[16];
+	bool busy[16];
+	uint32_t handles[64];
+	uint32_t nhandles;
+} hv;
+
+static void event(int kind)
+{
+	if ((crash_kind & kind) && ++events == crash_at)
+		longjmp(crash_env, 1);
+}
+
+static void w_smc(void *ctx, uint64_t regs[8])
+{
+	uint64_t in[8];
+	uint32_t i;
+
+	memcpy(in, regs, sizeof(in));
+	real.smc(ctx, regs);
+	for (i = 0; i < 16; i++) {
+		if (!hv.busy[i])
+			continue;
+		if (((uint32_t)in[0] == OPTEE_SMC_CALL_RETURN_FROM_RPC &&
+		     hv.thread[i] == (uint32_t)in[3]) ||
+		    (OPTEE_SMC_RETURN_IS_RPC(regs[0]) &&
+		     hv.thread[i] == (uint32_t)regs[3]))
+			hv.busy[i] = false;
+	}
+	if (OPTEE_SMC_RETURN_IS_RPC(regs[0]) && in[7]) {
+		for (i = 0; i < 16 && hv.busy[i]; i++)
+			;
+		assert_true(i < 16);
+		hv.busy[i] = true;
+		hv.thread[i] = (uint32_t)regs[3];
+		hv.a0[i] = (uint32_t)regs[0];
+		hv.a1[i] = (uint32_t)regs[1];
+		hv.a2[i] = (uint32_t)regs[2];
+	}
+	event(EV_SMC);
+}
+
+static int w_pin(void *ctx, uint32_t c, const uint64_t *ipa, uint64_t *pa,
+		 uint32_t n)
+{
+	int ret = real.pin_pages(ctx, c, ipa, pa, n);
+
+	event(EV_PIN);
+	return ret;
+}
+
+static int w_copy_from(void *ctx, uint32_t c, void *dst, uint64_t ipa,
+		       uint32_t len)
+{
+	int ret = real.copy_from_guest(ctx, c, dst, ipa, len);
+
+	event(EV_COPY);
+	return ret;
+}
+
+/* A guest SMC as the hypervisor passes it: handles are tracked. */
+static bool guest_smc(struct env *e, uint32_t client, uint64_t r[8])
+{
+	uint32_t i;
+	bool handled;
+
+	if ((uint32_t)r[0] == OPTEE_SMC_CALL_RETURN_FROM_RPC)
+		for (i = 0; i < hv.nhandles; i++)
+			if (hv.handles[i] == (uint32_t)r[3])
+				hv.handles[i] = hv.handles[--hv.nhandles];
+	handled = tg_handle_smc(e->med, client, 0, r);
+	if (handled && OPTEE_SMC_RETURN_IS_RPC(r[0]))
+		hv.handles[hv.nhandles++] = (uint32_t)r[3];
+	return handled;
+}
+
+/* Run @r as a guest call; true when the mediator "died" in it. */
+static bool call_dies(struct env *e, uint32_t client, uint64_t r[8], int kind,
+		      int at)
+{
+	events = 0;
+	crash_kind = kind;
+	crash_at = at;
+	if (setjmp(crash_env)) {
+		crash_at = 0;
+		leak_allowed += 4;
+		return true;
+	}
+	guest_smc(e, client, r);
+	crash_at = 0;
+	return false;
+}
+
+/* ---- the hypervisor's side of a recovery ---------------------------------- */
+
+static bool claimed[FAKE_MACHINE_PAGES];
+static uint32_t keep[FAKE_MACHINE_PAGES];
+static uint64_t keep_excess; /* kept pins the hypervisor did not hold */
+
+static void o_claim(void *ctx, void *va, uint32_t n)
+{
+	struct fake *f = ctx;
+	size_t first = (size_t)((uint8_t *)va - f->mem) / PAGE;
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		assert_int_equal(f->owner[first + i], FAKE_OWNER_MEDIATOR);
+		assert_false(claimed[first + i]); /* no page claimed twice */
+		claimed[first + i] = true;
+	}
+}
+
+static int o_keep(void *ctx, uint32_t client, const uint64_t *pa, uint32_t n)
+{
+	struct fake *f = ctx;
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		keep[(pa[i] - FAKE_PA_BASE) / PAGE]++;
+	if (n)
+		return TG_OK;
+	for (i = 0; i < FAKE_MACHINE_PAGES; i++) {
+		if (f->owner[i] != client) {
+			continue;
+		} else if (keep[i] > f->pins[i]) {
+			keep_excess++;
+		} else {
+			f->pins[i] = keep[i]; /* drop what is not kept */
+		}
+		keep[i] = 0;
+	}
+	return TG_OK;
+}
+
+/* The new process: the same memory, a fresh look at it. */
+static void recover_all(struct env *e, struct tg_recover_stats *st1)
+{
+	struct tg_recover_ops ops = { e->f, o_claim, o_keep };
+	struct tg_recover_info *ri = calloc(1, sizeof(*ri));
+	struct tg_recover_stats st;
+	uint32_t i, c;
+
+	memset(claimed, 0, sizeof(claimed));
+	assert_int_equal(tg_mediator_recover(e->med, &e->f->port, &ops),
+			 TG_OK);
+	/* the allocator keeps only what the state references */
+	for (i = 0; i < FAKE_MACHINE_PAGES; i++) {
+		if (e->f->owner[i] == FAKE_OWNER_MEDIATOR && !claimed[i]) {
+			e->f->owner[i] = FAKE_OWNER_FREE;
+			e->f->shm_pages_live--;
+		}
+	}
+	for (c = G1; c <= G2; c++) {
+		memset(ri, 0, sizeof(*ri));
+		for (i = 0; i < 16; i++) {
+			if (!hv.busy[i] || e->f->thr[hv.thread[i]].client != c)
+				continue;
+			ri->threads[ri->nthreads].thread = hv.thread[i];
+			ri->threads[ri->nthreads].a0 = hv.a0[i];
+			ri->threads[ri->nthreads].a1 = hv.a1[i];
+			ri->threads[ri->nthreads].a2 = hv.a2[i];
+			ri->nthreads++;
+		}
+		for (i = 0; i < hv.nhandles; i++)
+			ri->handles[ri->nhandles++] = hv.handles[i];
+		memset(&st, 0, sizeof(st));
+		assert_int_equal(tg_domain_recover(e->med, c, ri, &ops, &st),
+				 TG_OK);
+		if (c == G1 && st1)
+			*st1 = st;
+	}
+	free(ri);
+	assert_int_equal(keep_excess, 0);
+}
+
+static int setup(void **state)
+{
+	struct env *e;
+
+	memset(&hv, 0, sizeof(hv));
+	keep_excess = 0;
+	leak_allowed = 0;
+	e = env_new(NULL, true);
+	real = e->f->port;
+	/* the wrappers live in the mediator's copy of the port */
+	e->f->port.smc = w_smc;
+	e->f->port.pin_pages = w_pin;
+	e->f->port.copy_from_guest = w_copy_from;
+	assert_int_equal(tg_mediator_recover(e->med, &e->f->port, NULL),
+			 TG_OK);
+	*state = e;
+	return 0;
+}
+
+/*
+ * After a death the dead process may have lost a few bookkeeping blocks
+ * it had taken but not linked yet (docs/isolation.md): allow them, and
+ * check everything else as env_teardown() does.
+ */
+static int teardown(void **state)
+{
+	struct env *e = *state;
+
+	{
+		uint32_t id;
+		int rc, steps;
+
+		for (id = 1; id <= FAKE_MAX_GUESTS; id++) {
+			steps = 0;
+			do
+				rc = tg_domain_destroy(e->med, id);
+			while (rc == TG_AGAIN && ++steps < 1000000);
+			assert_true(rc == TG_OK || rc == TG_ENOENT);
+		}
+	}
+	assert_int_equal(tg_mediator_destroy(e->med), TG_OK);
+	assert_int_equal(fake_pinned_total(e->f), 0);
+	assert_int_equal(e->f->shm_pages_live, 0);
+	assert_true(e->f->allocs_live >= 0); /* nothing freed twice */
+	assert_true(e->f->allocs_live <= leak_allowed);
+	assert_int_equal(e->f->unpin_underflow, 0);
+	assert_int_equal(e->f->violations, 0);
+	fake_destroy(e->f);
+	free(e);
+	return 0;
+}
+
+/* ---- TEE behaviours ------------------------------------------------------- */
+
+static bool tee_foreign_intr_once(struct fake *f, struct fake_thread *t,
+				  uint64_t regs[8])
+{
+	if (t->step == 0) {
+		fake_rpc(regs, OPTEE_SMC_RPC_FUNC_FOREIGN_INTR, 0, 0);
+		return false;
+	}
+	return fake_step_ok(f, t, regs);
+}
+
+/* An ALLOC, a CMD in the allocated buffer, its FREE, then done. */
+static bool tee_alloc_cmd_free(struct fake *f, struct fake_thread *t,
+			       uint64_t regs[8])
+{
+	struct optee_msg_arg *a;
+
+	switch (t->step) {
+	case 0:
+		fake_rpc(regs, OPTEE_SMC_RPC_FUNC_ALLOC, PAGE, 0);
+		return false;
+	case 1:
+		t->scratch[0] = t->alloc_pa;
+		t->scratch[1] = t->alloc_cookie;
+		if (!t->alloc_pa) { /* no buffer: the call fails */
+			t->arg->ret = TEEC_ERROR_OUT_OF_MEMORY;
+			regs[0] = OPTEE_SMC_RETURN_OK;
+			return true;
+		}
+		a = fake_tee_ptr(f, t->client, t->alloc_pa);
+		assert_non_null(a);
+		memset(a, 0, OPTEE_MSG_GET_ARG_SIZE(1));
+		a->cmd = OPTEE_RPC_CMD_GET_TIME;
+		a->num_params = 1;
+		a->params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_OUTPUT;
+		a->ret = TEEC_ERROR_GENERIC; /* as OP-TEE presets it */
+		fake_rpc(regs, OPTEE_SMC_RPC_FUNC_CMD, t->alloc_cookie >> 32,
+			 t->alloc_cookie & 0xFFFFFFFFu);
+		return false;
+	case 2:
+		a = fake_tee_ptr(f, t->client, t->scratch[0]);
+		t->scratch[2] = a ? a->ret : 0xdead;
+		fake_rpc(regs, OPTEE_SMC_RPC_FUNC_FREE, t->scratch[1] >> 32,
+			 t->scratch[1] & 0xFFFFFFFFu);
+		return false;
+	default:
+		t->arg->ret = (uint32_t)t->scratch[2];
+		regs[0] = OPTEE_SMC_RETURN_OK;
+		return true;
+	}
+}
+
+static void invoke_values(struct env *e, uint32_t client, uint32_t session,
+			  uint64_t r[8])
+{
+	struct optee_msg_arg *a = fake_msg(e->f, client, ARG_IPA,
+					   OPTEE_MSG_CMD_INVOKE_COMMAND, 1);
+
+	a->session = session;
+	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INOUT;
+	a->params[0].u.value.a = 40;
+	a->params[0].u.value.b = 2;
+	set_regs(r, OPTEE_SMC_CALL_WITH_ARG, ARG_IPA >> 32,
+		 ARG_IPA & 0xFFFFFFFFu, 0);
+}
+
+static bool tee_threads_busy(struct fake *f)
+{
+	uint32_t i;
+
+	for (i = 0; i < FAKE_MAX_THREADS; i++)
+		if (f->thr[i].busy)
+			return true;
+	return false;
+}
+
+/* ---- tests ----------------------------------------------------------------- */
+
+/*
+ * An upgrade or a death between calls: sessions, buffers and a call
+ * suspended in an RPC whose handle the guest holds all carry on.
+ */
+static void state_between_calls_is_kept(void **state)
+{
+	struct env *e = *state;
+	struct tg_recover_stats st;
+	struct optee_msg_arg *a;
+	uint64_t pinned, r[8];
+	uint32_t session;
+
+	session = open_session(e, G1);
+	assert_int_equal(register_shm(e, G1, 0x77, 0, 20, 0, 20 * PAGE),
+			 TEEC_SUCCESS);
+	pinned = fake_pinned_total(e->f);
+	e->f->std_fn = tee_foreign_intr_once;
+	invoke_values(e, G1, session, r);
+	assert_true(guest_smc(e, G1, r));
+	assert_int_equal(r[0], OPTEE_SMC_RETURN_RPC_FOREIGN_INTR);
+
+	recover_all(e, &st);
+	assert_int_equal(st.calls_kept, 1);
+	assert_int_equal(st.calls_failed, 0);
+	assert_int_equal(st.threads_ended, 0);
+	assert_int_equal(st.sessions_kept, 1);
+	assert_int_equal(st.bufs_kept, 1);
+	assert_int_equal(st.pins_kept, 20);
+	assert_int_equal(fake_pinned_total(e->f), pinned);
+	assert_int_equal(stats(e, G1).calls_suspended, 1);
+
+	/* the guest resumes the call with the handle it holds */
+	set_regs(r, OPTEE_SMC_CALL_RETURN_FROM_RPC, 0, 0, r[3]);
+	assert_true(guest_smc(e, G1, r));
+	assert_int_equal(r[0], OPTEE_SMC_RETURN_OK);
+	a = fake_guest_ptr(e->f, G1, ARG_IPA);
+	assert_int_equal(a->ret, TEEC_SUCCESS);
+	assert_int_equal(a->params[0].u.value.a, 42);
+	/* and the session and buffer work as before */
+	e->f->std_fn = NULL;
+	invoke_values(e, G1, session, r);
+	assert_true(guest_smc(e, G1, r));
+	assert_int_equal(r[0], OPTEE_SMC_RETURN_OK);
+	assert_int_equal(unregister_shm(e, G1, 0x77), TEEC_SUCCESS);
+	assert_int_equal(fake_pinned_total(e->f), 0);
+}
+
+/* A call suspended whose handle the guest never got (its conversation
+ * died): the TEE thread is driven to the end, the guest sees nothing. */
+static void suspended_call_the_guest_never_saw_is_ended(void **state)
+{
+	struct env *e = *state;
+	struct tg_recover_stats st;
+	uint64_t r[8];
+	uint32_t session = open_session(e, G1);
+
+	e->f->std_fn = tee_foreign_intr_once;
+	invoke_values(e, G1, session, r);
+	assert_true(guest_smc(e, G1, r));
+	hv.nhandles = 0; /* the answer never reached the guest */
+	recover_all(e, &st);
+	assert_int_equal(st.calls_kept, 0);
+	assert_int_equal(st.calls_failed, 1);
+	assert_int_equal(st.threads_ended, 1);
+	assert_false(tee_threads_busy(e->f));
+	assert_int_equal(stats(e, G1).calls_in_flight, 0);
+	/* a late resume with the old handle is refused */
+	set_regs(r, OPTEE_SMC_CALL_RETURN_FROM_RPC, 0, 0, r[3]);
+	assert_true(guest_smc(e, G1, r));
+	assert_int_equal(r[0], OPTEE_SMC_RETURN_ERESUME);
+}
+
+/* Died right after the SMC that left a TEE thread in an RPC: nobody
+ * recorded it; recovery answers its RPCs (ALLOC: none) until it ends. */
+static void tee_thread_nobody_recorded_is_ended(void **state)
+{
+	struct env *e = *state;
+	struct tg_recover_stats st;
+	uint64_t r[8];
+	uint32_t session = open_session(e, G1);
+
+	e->f->std_fn = tee_alloc_cmd_free;
+	invoke_values(e, G1, session, r);
+	assert_true(call_dies(e, G1, r, EV_SMC, 1));
+	assert_true(tee_threads_busy(e->f));
+	recover_all(e, &st);
+	assert_int_equal(st.calls_failed, 1);
+	assert_int_equal(st.threads_ended, 1);
+	assert_false(tee_threads_busy(e->f));
+	assert_int_equal(stats(e, G1).calls_in_flight, 0);
+	assert_int_equal(stats(e, G1).rpc_bufs, 0);
+	assert_int_equal(stats(e, G1).sessions, 1);
+}
+
+/* The same TEE program, the death one RPC later: the ALLOC'd buffer is
+ * known, the CMD in it is answered COMMUNICATION, the FREE honoured. */
+static void orphan_thread_in_a_cmd_gets_communication(void **state)
+{
+	struct env *e = *state;
+	struct tg_recover_stats st;
+	uint64_t r[8];
+	uint32_t session = open_session(e, G1), i;
+
+	e->f->std_fn = tee_alloc_cmd_free;
+	invoke_values(e, G1, session, r);
+	assert_true(guest_smc(e, G1, r));
+	assert_int_equal(r[0], OPTEE_SMC_RETURN_RPC_ALLOC);
+	/* the guest gives a page; the mediator dies in the SMC after */
+	set_regs(r, OPTEE_SMC_CALL_RETURN_FROM_RPC, RPC_IPA >> 32,
+		 RPC_IPA & 0xFFFFFFFFu, r[3]);
+	r[4] = 0;
+	r[5] = 0x5151;
+	assert_true(call_dies(e, G1, r, EV_SMC, 1));
+	assert_int_equal(stats(e, G1).rpc_bufs, 1);
+	recover_all(e, &st);
+	assert_int_equal(st.threads_ended, 1);
+	assert_false(tee_threads_busy(e->f));
+	for (i = 0; i < FAKE_MAX_THREADS; i++)
+		if (e->f->thr[i].client == G1 && e->f->thr[i].scratch[2])
+			assert_int_equal(e->f->thr[i].scratch[2],
+					 TEEC_ERROR_COMMUNICATION);
+	assert_int_equal(stats(e, G1).rpc_bufs, 0);
+	assert_int_equal(fake_pinned_total(e->f), 0);
+}
+
+/* REGISTER_SHM the TEE completed, then the death: undone in the TEE
+ * (the guest was told it failed), pins dropped. */
+static void register_the_tee_saw_is_undone(void **state)
+{
+	struct env *e = *state;
+	struct tg_recover_stats st;
+	struct optee_msg_arg *a;
+	uint64_t r[8], before;
+
+	a = fake_msg(e->f, G1, ARG_IPA, OPTEE_MSG_CMD_REGISTER_SHM, 1);
+	a->params[0].attr =
+		OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT | OPTEE_MSG_ATTR_NONCONTIG;
+	a->params[0].u.tmem.buf_ptr =
+		fake_pagelist(e->f, G1, LIST_IPA, DATA_IPA, 600, 0);
+	a->params[0].u.tmem.size = 600 * PAGE;
+	a->params[0].u.tmem.shm_ref = 0x99;
+	set_regs(r, OPTEE_SMC_CALL_WITH_ARG, ARG_IPA >> 32,
+		 ARG_IPA & 0xFFFFFFFFu, 0);
+	before = e->f->smc_count;
+	assert_true(call_dies(e, G1, r, EV_SMC, 1));
+	assert_int_equal(fake_pinned_total(e->f), 600);
+	recover_all(e, &st);
+	assert_int_equal(st.bufs_dropped, 1);
+	assert_int_equal(st.bufs_kept, 0);
+	assert_int_equal(stats(e, G1).shm_bufs, 0);
+	assert_int_equal(fake_pinned_total(e->f), 0);
+	/* the register, and recovery's UNREGISTER of the same cookie */
+	assert_int_equal(e->f->smc_count - before, 2);
+	/* the cookie is free again */
+	assert_int_equal(register_shm(e, G1, 0x99, 0, 4, 0, 4 * PAGE),
+			 TEEC_SUCCESS);
+}
+
+/* OPEN_SESSION the TEE completed, then the death: closed again. */
+static void session_opened_by_a_dead_call_is_closed(void **state)
+{
+	struct env *e = *state;
+	struct tg_recover_stats st;
+	struct optee_msg_arg *a;
+	uint64_t r[8];
+
+	a = fake_msg(e->f, G1, ARG_IPA, OPTEE_MSG_CMD_OPEN_SESSION, 2);
+	a->params[0].attr =
+		OPTEE_MSG_ATTR_META | OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
+	a->params[1].attr =
+		OPTEE_MSG_ATTR_META | OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
+	a->session = 12345; /* a guest's stale value means nothing */
+	set_regs(r, OPTEE_SMC_CALL_WITH_ARG, ARG_IPA >> 32,
+		 ARG_IPA & 0xFFFFFFFFu, 0);
+	assert_true(call_dies(e, G1, r, EV_SMC, 1));
+	recover_all(e, &st);
+	assert_int_equal(st.sessions_closed, 1);
+	assert_int_equal(st.sessions_kept, 0);
+	assert_int_equal(stats(e, G1).sessions, 0);
+}
+
+/* Dead before the TEE saw the OPEN: nothing to close. */
+static void open_that_never_reached_the_tee_closes_nothing(void **state)
+{
+	struct env *e = *state;
+	struct tg_recover_stats st;
+	struct optee_msg_arg *a;
+	uint64_t r[8];
+
+	a = fake_msg(e->f, G1, ARG_IPA, OPTEE_MSG_CMD_OPEN_SESSION, 2);
+	a->params[0].attr =
+		OPTEE_MSG_ATTR_META | OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
+	a->params[1].attr =
+		OPTEE_MSG_ATTR_META | OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
+	a->session = 12345;
+	a->ret = TEEC_SUCCESS;
+	set_regs(r, OPTEE_SMC_CALL_WITH_ARG, ARG_IPA >> 32,
+		 ARG_IPA & 0xFFFFFFFFu, 0);
+	assert_true(call_dies(e, G1, r, EV_COPY, 1));
+	recover_all(e, &st);
+	assert_int_equal(st.calls_failed, 1);
+	assert_int_equal(st.sessions_closed, 0);
+	assert_int_equal(stats(e, G1).sessions, 0);
+}
+
+/*
+ * Death at every pin and every copy of a REGISTER_SHM of 1200 pages (3
+ * list pages) and of an INVOKE with a NONCONTIG TMEM, and during
+ * UNREGISTER: after recovery nothing the state does not reference stays
+ * pinned or allocated, the buffer is either there and usable or gone,
+ * and teardown is clean.
+ */
+static void death_at_every_pin_and_copy_leaves_nothing(void **state)
+{
+	struct env *e = *state;
+	int kind, at;
+
+	for (kind = EV_PIN; kind <= EV_COPY; kind *= 2) {
+		for (at = 1; at <= 8; at++) {
+			struct tg_recover_stats st;
+			struct optee_msg_arg *a;
+			uint64_t r[8];
+			bool died;
+
+			a = fake_msg(e->f, G1, ARG_IPA,
+				     OPTEE_MSG_CMD_REGISTER_SHM, 1);
+			a->params[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT |
+					    OPTEE_MSG_ATTR_NONCONTIG;
+			a->params[0].u.tmem.buf_ptr = fake_pagelist(
+				e->f, G1, LIST_IPA, DATA_IPA, 1200, 0);
+			a->params[0].u.tmem.size = 1200 * PAGE;
+			a->params[0].u.tmem.shm_ref = 0x1000u + (uint32_t)at;
+			set_regs(r, OPTEE_SMC_CALL_WITH_ARG, ARG_IPA >> 32,
+				 ARG_IPA & 0xFFFFFFFFu, 0);
+			died = call_dies(e, G1, r, kind, at);
+			recover_all(e, &st);
+			if (!died) {
+				assert_int_equal(stats(e, G1).shm_bufs, 1);
+				assert_int_equal(unregister_shm(e, G1,
+							0x1000u + (uint32_t)at),
+						 TEEC_SUCCESS);
+			}
+			assert_int_equal(stats(e, G1).shm_bufs, 0);
+			assert_int_equal(stats(e, G1).calls_in_flight, 0);
+			assert_int_equal(fake_pinned_total(e->f), 0);
+			assert_int_equal(stats(e, G1).pinned_pages, 0);
+			/* only the call slots' shadow pages remain */
+			assert_int_equal(stats(e, G1).shadow_pages,
+					 e->f->threads);
+		}
+	}
+}
+
+/* Death in a teardown's SMC: recovery, then the teardown finishes. */
+static void death_during_destroy_then_destroy_finishes(void **state)
+{
+	struct env *e = *state;
+	int rc;
+	volatile int n = 0;
+
+	open_session(e, G1);
+	assert_int_equal(register_shm(e, G1, 0x31, 0, 8, 0, 8 * PAGE),
+			 TEEC_SUCCESS);
+	events = 0;
+	crash_kind = EV_SMC;
+	crash_at = 2; /* CLOSE went, UNREGISTER dies */
+	if (!setjmp(crash_env)) {
+		do
+			rc = tg_domain_destroy(e->med, G1);
+		while (rc == TG_AGAIN && ++n < 100);
+		fail_msg("the teardown never died");
+	}
+	crash_at = 0;
+	leak_allowed += 4;
+	recover_all(e, NULL);
+	assert_int_equal(fake_destroy_domain(e->med, G1) > 0, 1);
+	assert_int_equal(tg_domain_destroy(e->med, G1), TG_ENOENT);
+	assert_int_equal(fake_pinned_total(e->f), 0);
+}
+
+/* Death in VM_CREATED: the half-made domain goes; it can be made again. */
+static void death_during_create_frees_the_slot(void **state)
+{
+	struct env *e = *state;
+
+	events = 0;
+	crash_kind = EV_SMC;
+	crash_at = 1;
+	if (!setjmp(crash_env)) {
+		tg_domain_create(e->med, 3, NULL);
+		fail_msg("create never died");
+	}
+	crash_at = 0;
+	leak_allowed += 4;
+	recover_all(e, NULL);
+	assert_int_equal(tg_domain_recover(e->med, 3, NULL, NULL, NULL),
+			 TG_ENOENT);
+	assert_int_equal(tg_domain_create(e->med, 3, NULL), TG_OK);
+}
+
+static void recover_refuses_what_is_not_a_mediator(void **state)
+{
+	struct env *e = *state;
+
+	assert_int_equal(tg_mediator_recover(NULL, &e->f->port, NULL),
+			 TG_EINVAL);
+	assert_int_equal(tg_domain_recover(e->med, 0, NULL, NULL, NULL),
+			 TG_EINVAL);
+	assert_int_equal(tg_domain_recover(e->med, 7, NULL, NULL, NULL),
+			 TG_ENOENT);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(state_between_calls_is_kept),
+		T(suspended_call_the_guest_never_saw_is_ended),
+		T(tee_thread_nobody_recorded_is_ended),
+		T(orphan_thread_in_a_cmd_gets_communication),
+		T(register_the_tee_saw_is_undone),
+		T(session_opened_by_a_dead_call_is_closed),
+		T(open_that_never_reached_the_tee_closes_nothing),
+		T(death_at_every_pin_and_copy_leaves_nothing),
+		T(death_during_destroy_then_destroy_finishes),
+		T(death_during_create_frees_the_slot),
+		T(recover_refuses_what_is_not_a_mediator),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
