@@ -236,6 +236,13 @@ struct tg_machine {
 	uint32_t spin_ns;
 	enum tg_isolation isolation; /* in force (isolation.c) */
 	struct tg_iso *iso;          /* out-of-process mediator(s) */
+	/* The inline mediator's shm carve-out (port.c): contiguous pages
+	 * reserved at start, since guests' scattered pages soon leave no
+	 * long free run in the pool (a 64 MiB page list needs 33). */
+	pthread_mutex_t shm_lock;
+	uint64_t shm_pool_pa;
+	uint32_t shm_pool_pages;
+	uint64_t *shm_pool_map; /* 1 bit per page, 1 = in use */
 };
 
 /* memory.c */
@@ -283,6 +290,10 @@ bool tg_iso_handle_smc(struct tg_machine *m, uint32_t cid, uint32_t vcpu,
 		       uint64_t regs[8]);
 void tg_iso_notif_irq(struct tg_machine *m);
 uint64_t tg_iso_idle_shadow_pages(struct tg_machine *m);
+/* port.c: the inline mediator's carve-out */
+void tg_port_shm_pool_init(struct tg_machine *m, uint32_t pages);
+void tg_port_shm_pool_fini(struct tg_machine *m);
+uint64_t tg_port_idle_shm_pages(struct tg_machine *m);
 static inline bool tg_has_mediator(const struct tg_machine *m)
 {
 	return m->med || m->iso;

@@ -157,9 +157,11 @@ int tg_machine_create(const struct tg_machine_config *cfg,
 #ifdef TG_HAVE_MEDIATOR
 		/* sandboxed/service: the mediator process probes the TEE */
 		ret = tg_iso_start(m);
-		if (!ret && m->isolation == TG_ISOLATION_INLINE)
+		if (!ret && m->isolation == TG_ISOLATION_INLINE) {
+			tg_port_shm_pool_init(m, TG_ISO_SHADOW_PAGES);
 			ret = tg_mediator_create(&m->port, &m->cfg.mediator,
 						 &m->med);
+		}
 		if (ret)
 			goto fail;
 #else
@@ -198,6 +200,7 @@ int tg_machine_destroy(struct tg_machine *m)
 		ret = TG_EBUSY;
 #endif
 	m->med = NULL;
+	tg_port_shm_pool_fini(m);
 	tg_iso_stop(m);
 	if (m->pages) {
 		tg_machine_page_stats(m, &pages);
@@ -289,6 +292,7 @@ void tg_machine_page_stats(struct tg_machine *m, struct tg_machine_pages *out)
 	pthread_mutex_unlock(&m->lock);
 	/* an out-of-process mediator's carve-out: count the pages in use */
 	out->mediator -= tg_iso_idle_shadow_pages(m);
+	out->mediator -= tg_port_idle_shm_pages(m);
 }
 
 const char *tg_host_strerror(int status)

@@ -189,10 +189,90 @@ static void port_free(void *ctx, void *ptr, size_t size)
 	free(ptr);
 }
 
+/* ---- shm: the carve-out first, then any contiguous run -------------- */
+
+void tg_port_shm_pool_init(struct tg_machine *m, uint32_t pages)
+{
+	pthread_mutex_init(&m->shm_lock, NULL);
+	/* at most 1/16 of RAM; without a carve-out, runs from the pool */
+	if (pages > m->npages / 16)
+		pages = (uint32_t)(m->npages / 16);
+	m->shm_pool_map = calloc((pages + 63) / 64, sizeof(uint64_t));
+	if (!pages || !m->shm_pool_map ||
+	    tg_pages_alloc_contig(m, TG_OWNER_MEDIATOR, pages,
+				  &m->shm_pool_pa)) {
+		free(m->shm_pool_map);
+		m->shm_pool_map = NULL;
+		return;
+	}
+	m->shm_pool_pages = pages;
+}
+
+void tg_port_shm_pool_fini(struct tg_machine *m)
+{
+	if (m->shm_pool_map)
+		tg_pages_free_contig(m, m->shm_pool_pa, m->shm_pool_pages);
+	free(m->shm_pool_map);
+	m->shm_pool_map = NULL;
+	m->shm_pool_pages = 0;
+}
+
+static bool pool_bit(struct tg_machine *m, uint32_t i)
+{
+	return m->shm_pool_map[i / 64] >> (i % 64) & 1;
+}
+
+static void pool_set(struct tg_machine *m, uint32_t first, uint32_t n, bool on)
+{
+	uint32_t i;
+
+	for (i = first; i < first + n; i++) {
+		if (on)
+			m->shm_pool_map[i / 64] |= 1ull << (i % 64);
+		else
+			m->shm_pool_map[i / 64] &= ~(1ull << (i % 64));
+	}
+}
+
+uint64_t tg_port_idle_shm_pages(struct tg_machine *m)
+{
+	uint64_t idle = 0;
+	uint32_t i;
+
+	if (!m->shm_pool_map)
+		return 0;
+	pthread_mutex_lock(&m->shm_lock);
+	for (i = 0; i < m->shm_pool_pages; i++)
+		idle += !pool_bit(m, i);
+	pthread_mutex_unlock(&m->shm_lock);
+	return idle;
+}
+
 static void *port_shm_alloc(void *ctx, uint32_t npages, uint64_t *pa)
 {
 	struct tg_machine *m = ctx;
+	uint32_t i, run = 0;
+	uint8_t *va;
 
+	if (m->shm_pool_map && npages) {
+		pthread_mutex_lock(&m->shm_lock);
+		for (i = 0; i < m->shm_pool_pages; i++) {
+			run = pool_bit(m, i) ? 0 : run + 1;
+			if (run == npages)
+				break;
+		}
+		if (run == npages) {
+			i = i + 1 - npages;
+			pool_set(m, i, npages, true);
+			pthread_mutex_unlock(&m->shm_lock);
+			*pa = m->shm_pool_pa + (uint64_t)i * TG_PAGE_SIZE;
+			va = m->ram + (*pa - m->ram_base);
+			/* nothing of an earlier call shows through */
+			memset(va, 0, (size_t)npages * TG_PAGE_SIZE);
+			return va;
+		}
+		pthread_mutex_unlock(&m->shm_lock);
+	}
 	if (tg_pages_alloc_contig(m, TG_OWNER_MEDIATOR, npages, pa))
 		return NULL;
 	return m->ram + (*pa - m->ram_base);
@@ -202,10 +282,20 @@ static void port_shm_free(void *ctx, void *va, uint32_t npages)
 {
 	struct tg_machine *m = ctx;
 	uint8_t *p = va;
+	uint64_t pa;
 
 	if (!va || p < m->ram || p >= m->ram + m->ram_size)
 		return;
-	tg_pages_free_contig(m, m->ram_base + (uint64_t)(p - m->ram), npages);
+	pa = m->ram_base + (uint64_t)(p - m->ram);
+	if (m->shm_pool_map && pa >= m->shm_pool_pa &&
+	    pa < m->shm_pool_pa + (uint64_t)m->shm_pool_pages * TG_PAGE_SIZE) {
+		pthread_mutex_lock(&m->shm_lock);
+		pool_set(m, (uint32_t)((pa - m->shm_pool_pa) / TG_PAGE_SIZE),
+			 npages, false);
+		pthread_mutex_unlock(&m->shm_lock);
+		return;
+	}
+	tg_pages_free_contig(m, pa, npages);
 }
 
 static void port_smc(void *ctx, uint64_t regs[8])
