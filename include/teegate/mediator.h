@@ -159,6 +159,14 @@ bool tg_handle_smc(struct tg_mediator *med, uint32_t client_id, uint32_t vcpu,
 		   uint64_t regs[8]);
 
 /**
+ * tg_mediator_set_peer_domains() - @n domains of the same TEE are served
+ * by other mediator instances (one mediator per guest, stub-domain
+ * style). They count for fair sharing: while any other domain exists, a
+ * domain may hold at most all but one of the TEE's threads.
+ */
+int tg_mediator_set_peer_domains(struct tg_mediator *med, uint32_t n);
+
+/**
  * tg_domain_destroy() - tear a domain down in bounded steps.
  *
  * Call after the guest's vCPUs are stopped. Each call does a bounded amount

@@ -93,7 +93,7 @@ static void update_call_caps(struct tg_mediator *med)
 {
 	uint32_t threads = med->tee.thread_count, fair = threads, i;
 
-	if (med->live_domains >= 2 && threads >= 2)
+	if (med->live_domains + med->peer_domains >= 2 && threads >= 2)
 		fair = threads - 1;
 	for (i = 0; i < med->nslots; i++) {
 		struct tg_domain *d = &med->slots[i];
@@ -105,6 +105,17 @@ static void update_call_caps(struct tg_mediator *med)
 						   ? d->limits.max_calls
 						   : fair);
 	}
+}
+
+int tg_mediator_set_peer_domains(struct tg_mediator *med, uint32_t n)
+{
+	if (!med || n > TG_MAX_CLIENT_ID)
+		return TG_EINVAL;
+	med->port.lock(med->port.ctx, med->table_lock);
+	med->peer_domains = n;
+	update_call_caps(med);
+	med->port.unlock(med->port.ctx, med->table_lock);
+	return TG_OK;
 }
 
 static void vm_destroyed(struct tg_mediator *med, uint32_t client_id)

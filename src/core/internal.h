@@ -263,6 +263,7 @@ struct tg_mediator {
 	struct tg_domain *slots;
 	uint32_t nslots; /* power of two */
 	uint32_t live_domains;
+	uint32_t peer_domains; /* served by other mediators, same TEE */
 	uint32_t calls_count; /* what CALLS_COUNT answers */
 };
 

@@ -48,6 +48,7 @@ enum tg_chan_op {
 	TG_CALL_EXIT,		 /* worker leaves (graceful stop) */
 	TG_CALL_MEDIATOR_RECOVER, /* adopt the state in the arena -> tee info */
 	TG_CALL_DOMAIN_RECOVER,	 /* cid; data: tg_recover_info -> stats */
+	TG_CALL_SET_PEERS,	 /* arg0: domains other daemons serve */
 	TG_CALL_COUNT,
 	/* mediator -> hypervisor */
 	TG_PORT_DONE = 100,	 /* status; regs/data as the call says */

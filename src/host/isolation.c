@@ -1356,6 +1356,30 @@ void tg_iso_stop(struct tg_machine *m)
 	iso_free(iso);
 }
 
+/*
+ * One daemon per guest: each sees one domain, so tell each how many the
+ * others serve, for fair sharing of the TEE's threads (domain.c,
+ * update_call_caps()). A daemon that ignores it only hogs threads for
+ * its own guest, which a hostile mediator could do anyway.
+ */
+static void update_peers(struct tg_iso *iso)
+{
+	uint32_t i, n = 0;
+
+	pthread_mutex_lock(&iso->upgrade_lock);
+	for (i = 0; i < MAX_PROCS; i++)
+		n += iso->procs[i].p != NULL;
+	for (i = 0; i < MAX_PROCS; i++) {
+		struct tg_chan_msg msg = { .op = TG_CALL_SET_PEERS,
+					   .arg0 = n - 1 };
+
+		if (iso->procs[i].p)
+			proc_call(iso->procs[i].p, &msg, NULL, 0, NULL, 0,
+				  F_WAIT_SLOT | F_WAIT_SERVING);
+	}
+	pthread_mutex_unlock(&iso->upgrade_lock);
+}
+
 int tg_iso_domain_create(struct tg_machine *m, uint32_t cid,
 			 const struct tg_limits *limits)
 {
@@ -1414,6 +1438,8 @@ int tg_iso_domain_create(struct tg_machine *m, uint32_t cid,
 		iso->doms[i].limits = lim;
 	}
 	pthread_mutex_unlock(&iso->lock);
+	if (iso->per_guest)
+		update_peers(iso);
 	return TG_OK;
 }
 
@@ -1458,6 +1484,7 @@ int tg_iso_domain_destroy(struct tg_machine *m, uint32_t cid)
 		pthread_mutex_unlock(&iso->lock);
 		proc_stop(p);
 		pthread_mutex_unlock(&iso->upgrade_lock);
+		update_peers(iso);
 	}
 	return ret;
 }
@@ -1645,11 +1672,32 @@ int tg_machine_upgrade_mediator(struct tg_machine *m, const char *path)
 	return ret;
 }
 
+/*
+ * SIGKILL the shared mediator process, or every per-guest daemon. The
+ * table lock keeps a daemon from being stopped meanwhile (it leaves
+ * procs[] under that lock first). TG_OK when at least one was killed.
+ */
 int tg_machine_kill_mediator(struct tg_machine *m)
 {
 	struct tg_iso *iso = m->iso;
+	int ret = TG_ENOENT;
+	uint32_t i;
 
-	if (!iso || !iso->shared || atomic_load(&iso->shared->dead))
+	if (!iso)
 		return TG_ENOENT;
-	return kill(iso->shared->pid, SIGKILL) ? TG_ENOENT : TG_OK;
+	if (iso->shared)
+		return atomic_load(&iso->shared->dead) ||
+				       kill(iso->shared->pid, SIGKILL)
+			       ? TG_ENOENT
+			       : TG_OK;
+	pthread_mutex_lock(&iso->lock);
+	for (i = 0; i < MAX_PROCS; i++) {
+		struct medproc *p = iso->procs[i].p;
+
+		if (p && !atomic_load(&p->dead) && p->pid > 0 &&
+		    !kill(p->pid, SIGKILL))
+			ret = TG_OK;
+	}
+	pthread_mutex_unlock(&iso->lock);
+	return ret;
 }

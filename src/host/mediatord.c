@@ -635,6 +635,10 @@ static void serve(struct tg_chan_slot *s)
 			memcpy(s->data, &st, sizeof(st));
 		break;
 	}
+	case TG_CALL_SET_PEERS:
+		ret = med ? tg_mediator_set_peer_domains(med, (uint32_t)in.arg0)
+			  : TG_ENOENT;
+		break;
 	case TG_CALL_MEDIATOR_DESTROY:
 		ret = med ? tg_mediator_destroy(med) : TG_ENOENT;
 		if (!ret) {

@@ -219,6 +219,29 @@ static void limits_take_defaults_and_are_clamped(void **state)
 	assert_true(fake_destroy_domain(e->med, 3) >= 0);
 }
 
+/* One mediator per guest: the others' domains count for fair sharing. */
+static void peer_domains_count_for_fair_sharing(void **state)
+{
+	struct env *e = *state;
+	uint64_t r[8];
+
+	assert_true(fake_destroy_domain(e->med, G2) >= 0);
+	set_regs(r, OPTEE_SMC_GET_THREAD_COUNT, 0, 0, 0);
+	tg_handle_smc(e->med, G1, 0, r);
+	assert_int_equal(r[1], e->f->threads); /* alone: all of them */
+	assert_int_equal(tg_mediator_set_peer_domains(e->med, 1), TG_OK);
+	set_regs(r, OPTEE_SMC_GET_THREAD_COUNT, 0, 0, 0);
+	tg_handle_smc(e->med, G1, 0, r);
+	assert_int_equal(r[1], e->f->threads - 1);
+	assert_int_equal(tg_mediator_set_peer_domains(e->med, 0), TG_OK);
+	set_regs(r, OPTEE_SMC_GET_THREAD_COUNT, 0, 0, 0);
+	tg_handle_smc(e->med, G1, 0, r);
+	assert_int_equal(r[1], e->f->threads);
+	assert_int_equal(tg_mediator_set_peer_domains(NULL, 1), TG_EINVAL);
+	assert_int_equal(tg_mediator_set_peer_domains(e->med, 0x10000),
+			 TG_EINVAL);
+}
+
 static void destroy_of_unknown_or_repeated_domain(void **state)
 {
 	struct env *e = *state;
@@ -249,6 +272,7 @@ int main(void)
 		T(stats_count_calls_and_refusals),
 		T(limits_take_defaults_and_are_clamped),
 		T(destroy_of_unknown_or_repeated_domain),
+		T(peer_domains_count_for_fair_sharing),
 #undef T
 	};
 
