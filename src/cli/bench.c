@@ -11,6 +11,11 @@
  * RPC round trip (stats GET_TIME). A guest leaves its samples in its own
  * RAM and says where in its counters page; the bench reads them through
  * the hypervisor's port, then ends the guest.
+ *
+ * --trap-on-vcpu runs one guest made of threads of this process whose
+ * traps are handled on the vCPU's own thread (tg_machine_config
+ * .trap_on_vcpu): Arm's trap on the same core, without the handler
+ * thread that otherwise competes for a core.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -91,6 +96,15 @@ struct guest_results {
 struct guest_arg {
 	uint32_t iters[NOPS];
 };
+
+/*
+ * --trap-on-vcpu: the guest is threads of this process and its traps run
+ * on its vCPU thread. A thread guest's contiguous view holds at most
+ * TG_HOST_MAX_THREAD_VIEW_PAGES (64 MiB) machine-wide, too few for the
+ * 64 MiB buffer next to the others: that operation is not run.
+ */
+static bool trap_on_vcpu;
+#define OP_REGISTER_64M 3
 
 struct result {
 	double p50_us[NOPS], p99_us[NOPS], ops_per_s[NOPS];
@@ -218,7 +232,8 @@ static void bench_guest(struct tg_vcpu *v, void *varg)
 		return;
 	}
 	tmem = tg_optee_mem_alloc(ctx.drv, 1u << 20);
-	big = tg_optee_mem_alloc(ctx.drv, 64u << 20);
+	big = a->iters[OP_REGISTER_64M] ? tg_optee_mem_alloc(ctx.drv, 64u << 20)
+					: tmem;
 	if (!tmem || !big) {
 		c->phase = 0xBAD3;
 		return;
@@ -245,11 +260,23 @@ run:
 		res->wall_ns[op] = now_ns() - w0;
 		off += a->iters[op];
 	}
+	/*
+	 * A thread guest gives its driver back before it is killed: the
+	 * guest driver's registry outlives it in this process and would
+	 * hand the next thread guest this one's driver (docs/security.md).
+	 * A process guest's driver dies with it.
+	 */
+	if (trap_on_vcpu && a->iters[1]) {
+		TEEC_CloseSession(&inv);
+		TEEC_CloseSession(&stats);
+		TEEC_FinalizeContext(&ctx);
+	}
 	res->magic = DONE_PHASE;
 	c->verified = ipa;
 	c->phase = DONE_PHASE;
+	/* until killed: a process by SIGKILL, a thread guest here */
 	for (;;)
-		sleep(1);
+		tg_notif_wait(v, 1000);
 }
 
 /* ---- the hypervisor side ------------------------------------------------- */
@@ -323,6 +350,7 @@ static int run_config(const struct config *c, uint32_t nguests,
 	mc.model.threads = 8;
 	mc.model.max_guests = MAX_GUESTS + 1;
 	mc.oracle_block = false;
+	mc.trap_on_vcpu = trap_on_vcpu;
 	ret = tg_machine_create(&mc, &m);
 	if (ret)
 		return ret;
@@ -330,6 +358,7 @@ static int run_config(const struct config *c, uint32_t nguests,
 	gc.vcpus = 1;
 	gc.ram_pages = GUEST_PAGES;
 	gc.name = "bench";
+	gc.mode = trap_on_vcpu ? TG_GUEST_THREAD : TG_GUEST_PROCESS;
 	for (i = 0; i < nguests; i++) {
 		ret = tg_guest_start(m, &gc, bench_guest, (void *)ga, &g[i]);
 		if (ret)
@@ -441,6 +470,9 @@ static void write_json(FILE *f, const char *machine, const uint32_t *guests,
 	bool first = true;
 
 	fprintf(f, "{\n  \"machine\": \"%s\",\n  \"unit\": \"us\",\n", machine);
+	if (trap_on_vcpu)
+		fprintf(f,
+			"  \"guests\": \"threads, traps on the vCPU's thread\",\n");
 	fprintf(f, "  \"results\": [\n");
 	for (c = 0; c < NCONFIGS; c++)
 		for (gi = 0; gi < ng; gi++) {
@@ -499,7 +531,7 @@ static int plot(const char *png, const char *machine, const uint32_t *guests,
 	fprintf(g,
 		"set terminal pngcairo size 1400,800 noenhanced font ',10'\n"
 		"set output '%s'\n"
-		"set title \"teegate bench: p50 latency per operation and isolation mode\\n%s\"\n"
+		"set title \"teegate bench: p50 latency per operation and isolation mode%s\\n%s\"\n"
 		"set style data histograms\n"
 		"set style histogram clustered gap 1\n"
 		"set style fill solid 0.85 border -1\n"
@@ -509,7 +541,9 @@ static int plot(const char *png, const char *machine, const uint32_t *guests,
 		"set key outside right top vertical\n"
 		"set xtics nomirror\n"
 		"plot for [i=2:%d] '%s' using i:xtic(1) title columnheader(i)\n",
-		png, machine, 1 + NCONFIGS * ng, dat);
+		png,
+		trap_on_vcpu ? " (thread guest, traps on its vCPU thread)" : "",
+		machine, 1 + NCONFIGS * ng, dat);
 	fclose(g);
 	pid = fork();
 	if (pid == 0) {
@@ -545,6 +579,9 @@ int tg_cmd_bench(int argc, char **argv)
 		} else if (!strcmp(a, "--quick")) {
 			div = 20;
 		} else if (!strcmp(a, "--one-guest")) {
+			gmax = 1;
+		} else if (!strcmp(a, "--trap-on-vcpu")) {
+			trap_on_vcpu = true;
 			gmax = 1;
 		} else if (!strcmp(a, "--only")) {
 			if (i + 1 >= argc)
@@ -584,6 +621,8 @@ int tg_cmd_bench(int argc, char **argv)
 		if (!ga.iters[op])
 			ga.iters[op] = 1;
 	}
+	if (trap_on_vcpu)
+		ga.iters[OP_REGISTER_64M] = 0;
 	ga_direct = ga;
 	for (op = 1; op < NOPS; op++)
 		ga_direct.iters[op] = 0;
@@ -619,7 +658,10 @@ int tg_cmd_bench(int argc, char **argv)
 	progress(step, nsteps, NULL);
 
 	printf("teegate bench: %s\n", machine);
-	printf("guests are processes with 1 vCPU; latency in us (CLOCK_MONOTONIC around each call in the guest); throughput in calls/s, all guests together\n\n");
+	if (trap_on_vcpu)
+		printf("--trap-on-vcpu: 1 guest of threads with 1 vCPU whose traps run on the vCPU's own thread (as on Arm; no handler thread, no isolation); reg+unreg 64 MiB not run (a thread guest's view holds 64 MiB at most); latency in us (CLOCK_MONOTONIC around each call in the guest); throughput in calls/s\n\n");
+	else
+		printf("guests are processes with 1 vCPU; latency in us (CLOCK_MONOTONIC around each call in the guest); throughput in calls/s, all guests together\n\n");
 	for (op = 0; op < NOPS; op++) {
 		printf("%-18s %-18s %6s %10s %10s %12s %6s\n", op_names[op],
 		       "config", "guests", "p50 us", "p99 us", "calls/s",
@@ -677,7 +719,7 @@ void tg_help_bench(void)
 "\n"
 "SYNOPSIS\n"
 "    teegate bench [--json FILE] [--plot FILE.png] [--quick] [--one-guest]\n"
-"                  [--only CONFIG]\n"
+"                  [--only CONFIG] [--trap-on-vcpu]\n"
 "\n"
 "DESCRIPTION\n"
 "    Builds one machine per configuration - direct (no mediator, the\n"
@@ -695,6 +737,15 @@ void tg_help_bench(void)
 "    --plot FILE.png   draw p50 per operation and mode with gnuplot\n"
 "    --quick           1/20 of the iterations (a smoke test)\n"
 "    --one-guest       only the 1-guest runs\n"
+"    --only CONFIG     only this configuration (direct, inline, sandboxed,\n"
+"                      service, service-poll, service-per-guest)\n"
+"    --trap-on-vcpu    the 1-guest runs only, with a guest made of threads\n"
+"                      of this process whose traps are handled on the\n"
+"                      vCPU's own thread, as on Arm where the hypervisor\n"
+"                      runs on the core that trapped: no handler thread\n"
+"                      competes for a core. No isolation; a measurement\n"
+"                      mode. REGISTER_SHM of 64 MiB is not run (a thread\n"
+"                      guest cannot map that much contiguously)\n"
 "    -h, --help        show this manual\n"
 "\n"
 "EXIT STATUS\n"
