@@ -136,7 +136,8 @@ enum tg_mediation {
  * the mediator code is the same in every mode, only how its port calls
  * reach the hypervisor differs (docs/isolation.md).
  * @TG_ISOLATION_DEFAULT:   the environment variable TEEGATE_ISOLATION
- *                          (inline, sandboxed, service, service-per-guest)
+ *                          (inline, sandboxed, service, or either
+ *                          out-of-process mode with -per-guest)
  *                          or, without it, inline. Lets a whole test suite
  *                          run in each mode.
  * @TG_ISOLATION_INLINE:    in the hypervisor process (design option a).
@@ -144,6 +145,9 @@ enum tg_mediation {
  *                          under a seccomp allow-list, mapping no machine
  *                          memory but its shadow carve-out; every port call
  *                          is a request the hypervisor checks (option d).
+ *                          With @per_guest, one sandbox per guest: each
+ *                          can reach only the memory of the guest it
+ *                          serves.
  * @TG_ISOLATION_SERVICE:   teegate-mediator as a daemon that maps machine
  *                          memory, reached through a shared ring and
  *                          eventfds (option b; with @per_guest, option c).
@@ -186,7 +190,7 @@ enum tg_isolation {
  * @spin_ns:      how long a waiting side of a trap spins before it blocks
  *                on a futex; 0 = 20000 (20 us), adapted at run time.
  * @isolation:    where the mediator runs (see enum tg_isolation).
- * @per_guest:    service mode: one mediator daemon per guest.
+ * @per_guest:    sandboxed or service mode: one mediator process per guest.
  * @service_poll: service mode: poll the ring before blocking on the
  *                eventfd (a dedicated core), instead of notifying always.
  * @mediator_path: the teegate-mediator program; NULL = $TEEGATE_MEDIATOR,

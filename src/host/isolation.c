@@ -1276,7 +1276,7 @@ int tg_iso_start(struct tg_machine *m)
 			per_guest = true;
 		}
 		if (tg_isolation_parse(buf, &mode)) {
-			iso_error(m, "TEEGATE_ISOLATION=%s: expected inline, sandboxed, service or service-per-guest",
+			iso_error(m, "TEEGATE_ISOLATION=%s: expected inline, sandboxed, service, sandboxed-per-guest or service-per-guest",
 				  env);
 			return TG_EINVAL;
 		}
@@ -1284,7 +1284,7 @@ int tg_iso_start(struct tg_machine *m)
 	if (mode == TG_ISOLATION_DEFAULT)
 		mode = TG_ISOLATION_INLINE;
 	if (mode > TG_ISOLATION_SERVICE ||
-	    (per_guest && mode != TG_ISOLATION_SERVICE))
+	    (per_guest && mode == TG_ISOLATION_INLINE))
 		return TG_EINVAL;
 	m->isolation = mode;
 	if (mode == TG_ISOLATION_INLINE)

@@ -280,8 +280,8 @@ static void test_unknown_mode_in_environment_is_refused(void **state)
 	setenv("TEEGATE_ISOLATION", "bogus", 1);
 	assert_int_equal(tg_machine_create(&cfg, &m), TG_EINVAL);
 	unsetenv("TEEGATE_ISOLATION");
-	cfg.isolation = TG_ISOLATION_SANDBOXED;
-	cfg.per_guest = true; /* per guest is a service-mode option */
+	cfg.isolation = TG_ISOLATION_INLINE;
+	cfg.per_guest = true; /* per guest needs a process per mediator */
 	assert_int_equal(tg_machine_create(&cfg, &m), TG_EINVAL);
 }
 
@@ -293,6 +293,55 @@ static void short_main(struct tg_vcpu *v, void *arg)
 
 	(void)arg;
 	tg_workload_mixed(v, &o);
+}
+
+/*
+ * One sandbox per guest: two guests, two mediator processes, each
+ * serving one domain; both workloads verify every result and nothing is
+ * refused (each sandbox only ever asks for its own guest's memory).
+ */
+static void test_sandbox_per_guest_serves_one_guest_each(void **state)
+{
+	struct tg_machine_config cfg;
+	struct tg_isolation_stats st;
+	struct tg_machine_pages ps;
+	struct tg_guest_config gc;
+	struct tg_guest_stats gs;
+	struct tg_machine *m = NULL;
+	struct tg_guest *g[2];
+	int i, ws;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.ram_size = 256ull << 20;
+	cfg.isolation = TG_ISOLATION_SANDBOXED;
+	cfg.per_guest = true;
+	assert_int_equal(tg_machine_create(&cfg, &m), TG_OK);
+	memset(&gc, 0, sizeof(gc));
+	gc.mode = TG_GUEST_THREAD;
+	gc.vcpus = 1;
+	gc.ram_pages = 8192; /* the 8 MiB big buffer, in and out */
+	for (i = 0; i < 2; i++)
+		assert_int_equal(tg_guest_start(m, &gc, short_main, NULL, &g[i]),
+				 TG_OK);
+	tg_machine_isolation_stats(m, &st);
+	assert_int_equal(st.mode, TG_ISOLATION_SANDBOXED);
+	assert_true(st.per_guest);
+	assert_int_equal(st.processes, 2);
+	for (i = 0; i < 2; i++) {
+		ws = -1;
+		assert_int_equal(tg_guest_wait_timeout(g[i], 60000, &ws), TG_OK);
+		assert_int_equal(tg_guest_stats(g[i], &gs), TG_OK);
+		assert_true(gs.counters.verified > 0);
+		assert_int_equal(gs.counters.mismatches, 0);
+		assert_int_equal(gs.counters.errors, 0);
+	}
+	tg_machine_isolation_stats(m, &st);
+	assert_int_equal(st.refused_foreign + st.refused_smc, 0);
+	tg_machine_page_stats(m, &ps);
+	assert_int_equal(ps.pinned, 0);
+	assert_int_equal(tg_machine_violations(m), 0);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
 }
 
 static void mixed_main(struct tg_vcpu *v, void *arg)
@@ -766,6 +815,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_sandbox_without_seccomp_fails_fast),
 		cmocka_unit_test(test_missing_mediator_program_fails_fast),
 		cmocka_unit_test(test_unknown_mode_in_environment_is_refused),
+		cmocka_unit_test(test_sandbox_per_guest_serves_one_guest_each),
 		cmocka_unit_test(
 			test_sandboxed_mediator_killed_under_load_restarts),
 		cmocka_unit_test(test_service_daemon_killed_under_load_restarts),
