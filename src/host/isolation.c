@@ -636,6 +636,7 @@ static int proc_call(struct medproc *p, struct tg_chan_msg *msg,
 	struct tg_chan_msg in;
 	int slot, waited = 0;
 
+again:
 	while (!(flags & F_INTERNAL) && !atomic_load(&p->serving)) {
 		if (!(flags & F_WAIT_SERVING) || atomic_load(&p->gone) ||
 		    waited >= SERVING_WAIT_MS)
@@ -649,6 +650,17 @@ static int proc_call(struct medproc *p, struct tg_chan_msg *msg,
 				    F_INTERNAL));
 	if (slot < 0)
 		return atomic_load(&p->dead) ? TG_ENOTEE : TG_EBUSY;
+	/* An upgrade stops taking calls, then waits for every slot to be
+	 * free: a slot taken after that wait began must not be used. */
+	if (!(flags & F_INTERNAL) && !atomic_load(&p->serving)) {
+		slot_put(p, (uint32_t)slot);
+		goto again;
+	}
+	/* The guest gives its resume handle back now that this process
+	 * will see it (a call waiting out a restart has not). */
+	if (c.op == TG_CALL_HANDLE_SMC &&
+	    (uint32_t)msg->regs[0] == OPTEE_SMC_CALL_RETURN_FROM_RPC)
+		track_handle(p, c.cid, (uint32_t)msg->regs[3], false);
 	s = &p->chan.mem->slots[slot];
 	s->msg = *msg;
 	if (data_len)
@@ -671,6 +683,11 @@ static int proc_call(struct medproc *p, struct tg_chan_msg *msg,
 	*msg = in;
 	if (out_len)
 		memcpy(out, s->data, out_len);
+	/* The guest gets a resume handle: record it while the slot is
+	 * still ours, so that an upgrade waiting for free slots sees it. */
+	if (c.op == TG_CALL_HANDLE_SMC && in.status == TG_OK && in.arg0 &&
+	    OPTEE_SMC_RETURN_IS_RPC(in.regs[0]))
+		track_handle(p, c.cid, (uint32_t)in.regs[3], true);
 	slot_put(p, (uint32_t)slot);
 	return in.status;
 }
@@ -1509,8 +1526,6 @@ bool tg_iso_handle_smc(struct tg_machine *m, uint32_t cid, uint32_t vcpu,
 	int ret;
 
 	memcpy(msg.regs, regs, sizeof(msg.regs));
-	if (p && (uint32_t)regs[0] == OPTEE_SMC_CALL_RETURN_FROM_RPC)
-		track_handle(p, cid, (uint32_t)regs[3], false);
 	/* A restart or an upgrade in progress: wait it out, as a vCPU would
 	 * wait for a busy TEE, rather than fail the call. */
 	ret = p ? proc_call(p, &msg, NULL, 0, NULL, 0,
@@ -1518,8 +1533,6 @@ bool tg_iso_handle_smc(struct tg_machine *m, uint32_t cid, uint32_t vcpu,
 		: TG_ENOTEE;
 	if (ret == TG_OK && msg.arg0) {
 		memcpy(regs, msg.regs, sizeof(msg.regs));
-		if (OPTEE_SMC_RETURN_IS_RPC(regs[0]))
-			track_handle(p, cid, (uint32_t)regs[3], true);
 		return true;
 	}
 	if (ret == TG_OK || !is_tee_fid((uint32_t)regs[0]))

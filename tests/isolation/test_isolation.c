@@ -791,6 +791,45 @@ static void test_upgrade_keeps_sessions_and_suspended_calls(void **state)
 	assert_int_equal(tg_machine_destroy(m), TG_OK);
 }
 
+/* Two upgrades under the mixed workload: no call fails, all verified. */
+static void test_upgrade_under_load_fails_no_call(void **state)
+{
+	struct tg_machine *m = machine_new(TG_ISOLATION_SANDBOXED, NULL);
+	struct tg_isolation_stats st;
+	struct tg_guest_stats gs;
+	struct tg_machine_pages ps;
+	struct tg_guest_config gc;
+	struct tg_guest *g = NULL;
+
+	(void)state;
+	memset(&gc, 0, sizeof(gc));
+	gc.mode = TG_GUEST_THREAD;
+	gc.vcpus = 2;
+	gc.ram_pages = 8192;
+	assert_int_equal(tg_guest_start(m, &gc, mixed_main, NULL, &g), TG_OK);
+	usleep(1000 * 1000);
+	assert_int_equal(tg_machine_upgrade_mediator(m, TG_NEXT_MEDIATOR_PATH),
+			 TG_OK);
+	usleep(1000 * 1000);
+	assert_int_equal(tg_machine_upgrade_mediator(m, TG_MEDIATOR_PATH),
+			 TG_OK);
+	assert_int_equal(tg_guest_wait_timeout(g, 60000, NULL), TG_OK);
+	tg_machine_isolation_stats(m, &st);
+	print_message("# 2 upgrades under load, the last %.2f ms\n",
+		      (double)st.last_upgrade_ns / 1e6);
+	assert_int_equal(st.upgrades, 2);
+	assert_int_equal(st.recovered, 2);
+	assert_int_equal(st.calls_failed, 0);
+	assert_int_equal(tg_guest_stats(g, &gs), TG_OK);
+	assert_true(gs.counters.verified > 0);
+	assert_int_equal(gs.counters.errors, 0);
+	assert_int_equal(gs.counters.mismatches, 0);
+	tg_machine_page_stats(m, &ps);
+	assert_int_equal(ps.pinned, 0);
+	assert_int_equal(tg_machine_violations(m), 0);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
 static void test_upgrade_to_a_missing_program_is_refused(void **state)
 {
 	struct tg_machine *m = machine_new(TG_ISOLATION_SANDBOXED, NULL);
@@ -824,6 +863,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_sandboxed_crash_keeps_sessions_and_buffers),
 		cmocka_unit_test(test_service_crash_keeps_sessions_and_buffers),
 		cmocka_unit_test(test_upgrade_keeps_sessions_and_suspended_calls),
+		cmocka_unit_test(test_upgrade_under_load_fails_no_call),
 		cmocka_unit_test(test_upgrade_to_a_missing_program_is_refused),
 	};
 
