@@ -491,9 +491,12 @@ int tg_guest_kill(struct tg_guest *g);
  * the free pool (pages still pinned stay quarantined until unpinned).
  * @wstatus: out, optional, a waitpid()-style status (WIFEXITED/
  *           WIFSIGNALED...). Thread mode: always exited with 0.
- * @timeout_ms: <0 waits forever.
- * Return: TG_OK; TG_AGAIN on timeout (nothing torn down); TG_EBUSY when
- * the domain could not be fully destroyed (reported in the log).
+ * @timeout_ms: <0 waits forever. The teardown may take long too: a
+ *              call running a TA is finished one SMC per step. On a
+ *              timeout during it, the next call resumes where it was.
+ * Return: TG_OK; TG_AGAIN on timeout (the guest is not running any more
+ * if the teardown had begun; call again to finish it); TG_EBUSY when the
+ * domain could not be fully destroyed (reported in the log).
  */
 int tg_guest_wait_timeout(struct tg_guest *g, int timeout_ms, int *wstatus);
 int tg_guest_wait(struct tg_guest *g, int *wstatus);

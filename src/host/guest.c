@@ -22,8 +22,6 @@
 
 #include "internal.h"
 
-#define DESTROY_MAX_STEPS 1000000u
-
 static size_t shared_len(const struct tg_guest *g)
 {
 	return (size_t)TG_SHARED_PAGES(g->nvcpus) * TG_PAGE_SIZE;
@@ -590,15 +588,31 @@ int tg_guest_wait_timeout(struct tg_guest *g, int timeout_ms, int *wstatus)
 	if (g->state == TG_GUEST_EXITED) {
 		tg_handlers_stop(g);
 		if (g->has_domain && tg_has_mediator(m)) {
+			uint64_t t0 = tg_now_ns();
 			int r;
 
+			/*
+			 * Each step makes progress (one SMC of a call that
+			 * the TEE is finishing, or a slice of unpins), but a
+			 * TA may take millions of rounds: step until done or
+			 * until the caller's timeout, and resume from there
+			 * on the next call (the domain and the pages stay).
+			 */
 			while ((r = m->med ? tg_domain_destroy(m->med,
 							      g->client_id)
 					   : tg_iso_domain_destroy(
 						     m, g->client_id)) ==
-				       TG_AGAIN &&
-			       ++steps < DESTROY_MAX_STEPS)
-				;
+				       TG_AGAIN) {
+				if (++steps & 1023)
+					continue;
+				/* e.g. waiting for a vCPU to leave the
+				 * mediator: let it run */
+				sched_yield();
+				if (timeout_ms >= 0 &&
+				    tg_now_ns() - t0 >=
+					    (uint64_t)timeout_ms * 1000000ull)
+					return TG_AGAIN;
+			}
 			if (r != TG_OK && r != TG_ENOENT) {
 				tg_host_log(m, TG_LOG_ERROR,
 					    "client %u: domain destroy: %s",

@@ -1512,12 +1512,11 @@ static void life_guest_killed_mid_call_leaves_nothing(void **state)
 }
 
 /*
- * KNOWN BUG (registered DISABLED in CMake, see docs/security.md): a guest
- * killed while its calls run a TA for more FOREIGN_INTR rounds in all than the
- * platform's teardown bound (src/host/guest.c DESTROY_MAX_STEPS, 10^6
- * steps of one SMC each) is abandoned half destroyed: tg_guest_wait()
- * says TG_EBUSY, the mediator keeps the domain, its pins and the TEE
- * thread. The model's yield TA allows 10^6 rounds per call.
+ * A guest killed while its calls run a TA for up to 10^6 FOREIGN_INTR
+ * rounds each (the model's yield TA maximum). The platform's teardown used
+ * to give up after 10^6 destroy steps and leave the domain, its pins and
+ * TEE threads behind; it now steps until done, or until the caller's
+ * timeout and then resumes on the next tg_guest_wait_timeout().
  */
 static void life_guest_killed_in_a_call_longer_than_the_teardown_bound(
 	void **state)
