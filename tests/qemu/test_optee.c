@@ -936,9 +936,10 @@ static void bigbuf_main(struct tg_vcpu *v, void *arg)
 }
 
 /*
- * Guests one after another, each registering an 8 MiB buffer: OP-TEE's
- * SHM virtual space (32 MiB, shared by all guests) must come back when a
- * guest is destroyed.
+ * Guests one after another, each registering an 8 MiB buffer: each new
+ * OP-TEE partition must get its own SHM virtual space (32 MiB,
+ * core_virt_shm_pool, which with CFG_NS_VIRTUALIZATION lives in the
+ * partition's .bss) and heap, whatever the guests before it did.
  */
 static int test_sequential_big_buffers(void)
 {
