@@ -45,6 +45,14 @@ struct tg_model_config {
 	uint64_t seed;
 	/* Reserved SHM pool (contiguous TMEM allowed only inside it). */
 	uint64_t reserved_shm_base, reserved_shm_size;
+	/*
+	 * Behave like OP-TEE 4.10.0, which never frees what a NONCONTIG
+	 * TMEM parameter built (fixed upstream after it, 51d99cd24): the
+	 * object stays, under the TMEM's shm_ref, in front of the guest's
+	 * registered buffers, and its heap cost shows in stats ALLOC.
+	 * See docs/real-optee.md, section 7.
+	 */
+	bool leak_noncontig_tmem;
 };
 
 int tg_model_create(const struct tg_model_config *cfg,

@@ -570,7 +570,159 @@ static void memref_output_size_is_written_back(void **state)
 	assert_int_equal(a->params[1].u.tmem.size, 64);
 }
 
+/* ---- OP-TEE 4.10's NONCONTIG TMEM leak (cfg.leak_noncontig_tmem) ------- */
+
+static int setup_leaky(void **state)
+{
+	struct tg_model_config cfg = { .leak_noncontig_tmem = true };
+
+	(void)state;
+	m = model_new(&cfg);
+	nw_init(&nw, GUEST);
+	session = open_ok(m, &nw, invoke_tests);
+	return 0;
+}
+
+/* Sum @b's first page (INOUT TMEM, 1 page) with shm_ref @cookie. */
+static uint32_t sum_tmem(struct ncbuf *b, uint64_t cookie)
+{
+	uint64_t pa;
+	struct optee_msg_arg *a = sum_arg(&pa);
+
+	a->params[0].attr =
+		OPTEE_MSG_ATTR_TYPE_TMEM_INOUT | OPTEE_MSG_ATTR_NONCONTIG;
+	a->params[0].u.tmem.buf_ptr = b->buf_ptr;
+	a->params[0].u.tmem.size = PAGE;
+	a->params[0].u.tmem.shm_ref = cookie;
+	return run(pa, a);
+}
+
+/* Sum the first page of the registered buffer @cookie (INOUT RMEM). */
+static uint32_t sum_rmem(uint64_t cookie)
+{
+	uint64_t pa;
+	struct optee_msg_arg *a = sum_arg(&pa);
+
+	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_RMEM_INOUT;
+	a->params[0].u.rmem.shm_ref = cookie;
+	a->params[0].u.rmem.size = PAGE;
+	return run(pa, a);
+}
+
+/* stats ALLOC, pool 1 (the heap): allocated bytes. */
+static uint32_t heap_allocated(void)
+{
+	const uint8_t stats[16] = PTA_STATS_UUID;
+	struct optee_msg_arg *a;
+	uint32_t s, allocated;
+	struct ncbuf out;
+	uint64_t pa;
+
+	s = open_ok(m, &nw, stats);
+	ncbuf_new(&out, PAGE, 0);
+	a = invoke_arg(s, PTA_STATS_CMD_ALLOC, 2, &pa);
+	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
+	a->params[0].u.value.a = 1;
+	a->params[1].attr = OPTEE_MSG_ATTR_TYPE_RMEM_OUTPUT;
+	assert_int_equal(register_shm(m, &nw, &out, 0x57A7), TEEC_SUCCESS);
+	a->params[1].u.rmem.shm_ref = 0x57A7;
+	a->params[1].u.rmem.size = 64;
+	assert_int_equal(run(pa, a), TEEC_SUCCESS);
+	memcpy(&allocated, ncbuf_byte(&out, 40), sizeof(allocated));
+	assert_int_equal(unregister_shm(m, &nw, 0x57A7), TEEC_SUCCESS);
+	assert_int_equal(close_session(m, &nw, s), TEEC_SUCCESS);
+	return allocated;
+}
+
+/*
+ * By default a TMEM is gone when its call ends, whatever its shm_ref:
+ * the registered buffer with that cookie is the one an RMEM reaches.
+ */
+static void noncontig_tmem_leaves_nothing_behind(void **state)
+{
+	struct ncbuf a_buf, b_buf;
+
+	(void)state;
+	ncbuf_new(&a_buf, PAGE, 0);
+	ncbuf_new(&b_buf, PAGE, 0);
+	assert_int_equal(register_shm(m, &nw, &a_buf, 0xA), TEEC_SUCCESS);
+	memset(ncbuf_byte(&b_buf, 0), 2, 8);
+	assert_int_equal(sum_tmem(&b_buf, 0xA), TEEC_SUCCESS);
+	*ncbuf_byte(&a_buf, 1) = 5;
+	*ncbuf_byte(&b_buf, 1) = 7;
+	assert_int_equal(sum_rmem(0xA), TEEC_SUCCESS);
+	assert_int_equal(*ncbuf_byte(&a_buf, 0), 5);
+	assert_int_equal(*ncbuf_byte(&b_buf, 0), 16);
+	assert_int_equal(unregister_shm(m, &nw, 0xA), TEEC_SUCCESS);
+	assert_int_equal(heap_allocated(), 0);
+}
+
+/*
+ * OP-TEE 4.10: the TMEM's object outlives the call under its shm_ref, in
+ * front of the registered buffer: the RMEM reaches the TMEM's page, and
+ * UNREGISTER_SHM meets the guarded object first.
+ */
+static void leaked_tmem_stands_in_for_a_registered_cookie(void **state)
+{
+	struct ncbuf a_buf, b_buf;
+
+	(void)state;
+	ncbuf_new(&a_buf, PAGE, 0);
+	ncbuf_new(&b_buf, PAGE, 0);
+	assert_int_equal(register_shm(m, &nw, &a_buf, 0xA), TEEC_SUCCESS);
+	assert_int_equal(sum_tmem(&b_buf, 0xA), TEEC_SUCCESS);
+	*ncbuf_byte(&a_buf, 1) = 5;
+	*ncbuf_byte(&b_buf, 1) = 7;
+	assert_int_equal(sum_rmem(0xA), TEEC_SUCCESS);
+	assert_int_equal(*ncbuf_byte(&a_buf, 0), 0);
+	assert_int_equal(*ncbuf_byte(&b_buf, 0), 7);
+	assert_int_equal(unregister_shm(m, &nw, 0xA),
+			 TEEC_ERROR_BAD_PARAMETERS);
+}
+
+/* Registering the cookie again puts the new buffer in front of it. */
+static void leaked_tmem_cookie_can_be_registered_again(void **state)
+{
+	struct ncbuf a_buf, b_buf;
+
+	(void)state;
+	ncbuf_new(&a_buf, PAGE, 0);
+	ncbuf_new(&b_buf, PAGE, 0);
+	assert_int_equal(sum_tmem(&b_buf, 0xB), TEEC_SUCCESS);
+	assert_int_equal(register_shm(m, &nw, &a_buf, 0xB), TEEC_SUCCESS);
+	*ncbuf_byte(&a_buf, 1) = 5;
+	assert_int_equal(sum_rmem(0xB), TEEC_SUCCESS);
+	assert_int_equal(*ncbuf_byte(&a_buf, 0), 5);
+	assert_int_equal(unregister_shm(m, &nw, 0xB), TEEC_SUCCESS);
+}
+
+/* 96 bytes of heap per leaked 1-page TMEM, as stats ALLOC shows them,
+ * even when the call fails after the TMEM was built. */
+static void leaked_tmem_heap_shows_in_stats_alloc(void **state)
+{
+	struct ncbuf b_buf;
+	uint64_t pa;
+	struct optee_msg_arg *a;
+
+	(void)state;
+	ncbuf_new(&b_buf, PAGE, 0);
+	assert_int_equal(heap_allocated(), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(sum_tmem(&b_buf, 0), TEEC_SUCCESS);
+	assert_int_equal(heap_allocated(), 3 * 96);
+	a = invoke_arg(session, PTA_INVOKE_TESTS_CMD_PARAMS, 2, &pa);
+	a->params[0].attr =
+		OPTEE_MSG_ATTR_TYPE_TMEM_INOUT | OPTEE_MSG_ATTR_NONCONTIG;
+	a->params[0].u.tmem.buf_ptr = b_buf.buf_ptr;
+	a->params[0].u.tmem.size = PAGE;
+	a->params[1].attr = OPTEE_MSG_ATTR_TYPE_RMEM_INOUT;
+	a->params[1].u.rmem.shm_ref = 0xDEAD;
+	assert_int_equal(run(pa, a), TEEC_ERROR_BAD_PARAMETERS);
+	assert_int_equal(heap_allocated(), 4 * 96);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T_LEAKY(f) cmocka_unit_test_setup_teardown(f, setup_leaky, teardown)
 
 int main(void)
 {
@@ -607,6 +759,10 @@ int main(void)
 		T(regd_arg_not_fitting_buffer_is_ebadaddr),
 		T(unregister_of_buffer_in_use_is_busy),
 		T(memref_output_size_is_written_back),
+		T(noncontig_tmem_leaves_nothing_behind),
+		T_LEAKY(leaked_tmem_stands_in_for_a_registered_cookie),
+		T_LEAKY(leaked_tmem_cookie_can_be_registered_again),
+		T_LEAKY(leaked_tmem_heap_shows_in_stats_alloc),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -36,7 +36,7 @@ static struct model_thread *thread_alloc(struct tg_model *m, struct guest *g,
 /* Drop everything the call holds, without any RPC. */
 static void thread_release(struct model_thread *t)
 {
-	tgm_ta_params_release(t);
+	tgm_ta_params_release(NULL, t);
 	tgm_span_release(&t->arg_span);
 	tgm_span_release(&t->rpc_span);
 	tgm_span_release(&t->work_span);
@@ -274,7 +274,7 @@ static void thread_exit(struct tg_model *m, struct model_thread *t,
 	/* A failed write-back is invisible to OP-TEE's caller as well. */
 	(void)tgm_span_write(m, t->client_id, &t->arg_span, 0, t->shadow,
 			     t->shadow_size);
-	tgm_ta_params_release(t);
+	tgm_ta_params_release(m, t);
 
 	/* OP-TEE frees the RPC argument only when it has a cookie. */
 	if (t->rpc_src == RPC_ARG_ALLOCATED && t->rpc_cookie) {

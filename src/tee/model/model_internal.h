@@ -79,13 +79,20 @@ struct ns_span {
  * struct reg_shm - a buffer the normal world registered with REGISTER_SHM.
  * @users counts threads currently using it (RMEM parameters, REGD_ARG);
  * UNREGISTER_SHM refuses with BUSY while it is non-zero.
+ * @leaked: what a NONCONTIG TMEM left behind (cfg.leak_noncontig_tmem):
+ * found by its cookie like a registered buffer, never unregistered.
  */
 struct reg_shm {
 	struct reg_shm *next;
 	uint64_t cookie;
 	struct ns_span span;
 	uint32_t users;
+	bool leaked;
 };
+
+/* Heap that OP-TEE 4.10 loses per leaked NONCONTIG TMEM of @n pages
+ * (struct mobj_reg_shm and its page array; 96 bytes measured for 1). */
+#define MODEL_TMEM_LEAK_BYTES(n) (88u + 8u * (uint64_t)(n))
 
 struct ta_desc;
 
@@ -113,7 +120,8 @@ struct guest {
 	uint16_t id;
 	struct session *sessions;
 	struct reg_shm *shms;
-	uint32_t num_shms;
+	uint32_t num_shms;   /* registered, not counting leaked ones */
+	uint64_t heap_leaked; /* bytes, see struct reg_shm */
 	bool shm_cache_enabled;
 	struct cached_rpc_arg *rpc_cache; /* MODEL_MAX_THREADS entries */
 	uint32_t rpc_cache_len;
@@ -166,6 +174,9 @@ struct ta_param {
 	struct ns_span mem;
 	bool mem_is_null;
 	struct reg_shm *mem_reg; /* RMEM: holds a user reference */
+	/* NONCONTIG TMEM: its shm_ref and size as the normal world gave */
+	bool mem_noncontig;
+	uint64_t mem_cookie, mem_size_in;
 	uint32_t msg_index;	 /* index in the message */
 };
 
@@ -253,7 +264,7 @@ bool tgm_in_reserved_shm(const struct tg_model *m, uint64_t pa, uint64_t size);
 uint32_t tgm_msg_params_to_ta(struct tg_model *m, struct model_thread *t,
 			      uint32_t first, uint32_t count);
 void tgm_msg_params_from_ta(struct model_thread *t, uint32_t first);
-void tgm_ta_params_release(struct model_thread *t);
+void tgm_ta_params_release(struct tg_model *m, struct model_thread *t);
 struct reg_shm *tgm_reg_shm_find(struct guest *g, uint64_t cookie);
 void tgm_reg_shm_free_all(struct guest *g);
 uint32_t tgm_reg_shm_register(struct tg_model *m, struct model_thread *t);

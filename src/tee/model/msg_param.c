@@ -28,6 +28,7 @@ void tgm_reg_shm_free_all(struct guest *g)
 		free(r);
 	}
 	g->num_shms = 0;
+	g->heap_leaked = 0;
 }
 
 /* A temporary memref: NONCONTIG page list, NULL, or the reserved pool. */
@@ -44,9 +45,17 @@ static uint32_t tmem_to_span(struct tg_model *m, struct model_thread *t,
 		p->mem.size = 0;
 		return TEEC_SUCCESS;
 	}
-	if (mp->attr & OPTEE_MSG_ATTR_NONCONTIG)
-		return tgm_span_from_pagelist(m, t->client_id, buf_ptr, size,
-					      &p->mem);
+	if (mp->attr & OPTEE_MSG_ATTR_NONCONTIG) {
+		uint32_t res = tgm_span_from_pagelist(m, t->client_id, buf_ptr,
+						      size, &p->mem);
+
+		if (res == TEEC_SUCCESS) {
+			p->mem_noncontig = true;
+			p->mem_cookie = mp->u.tmem.shm_ref;
+			p->mem_size_in = size;
+		}
+		return res;
+	}
 	if (!tgm_in_reserved_shm(m, buf_ptr, size))
 		return TEEC_ERROR_BAD_PARAMETERS;
 	if (!tgm_span_contig(buf_ptr, size, &p->mem))
@@ -164,24 +173,60 @@ void tgm_msg_params_from_ta(struct model_thread *t, uint32_t first)
 	}
 }
 
-void tgm_ta_params_release(struct model_thread *t)
+/*
+ * What OP-TEE 4.10's cleanup_shm_refs() does with a NONCONTIG TMEM: it
+ * compares the attribute without OPTEE_MSG_ATTR_TYPE_MASK, so the
+ * mobj_reg_shm stays, guarded, at the head of the guest's list under
+ * the TMEM's shm_ref. Return: true when @p's span was kept that way.
+ */
+static bool tmem_leak(struct model_thread *t, struct ta_param *p)
+{
+	struct reg_shm *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return false;
+	r->cookie = p->mem_cookie;
+	r->span = p->mem;
+	r->span.size = p->mem_size_in; /* not what the TA reported */
+	r->leaked = true;
+	r->next = t->guest->shms;
+	t->guest->shms = r;
+	t->guest->heap_leaked += MODEL_TMEM_LEAK_BYTES(r->span.npages);
+	return true;
+}
+
+/* @m: the call ended (NULL: the guest is going away, nothing leaks). */
+void tgm_ta_params_release(struct tg_model *m, struct model_thread *t)
 {
 	for (uint32_t i = 0; i < MODEL_TA_NUM_PARAMS; i++) {
 		struct ta_param *p = &t->params[i];
 
 		if (p->mem_reg)
 			p->mem_reg->users--;
-		tgm_span_release(&p->mem);
+		if (!(m && m->cfg.leak_noncontig_tmem && p->mem_noncontig &&
+		      t->guest && tmem_leak(t, p)))
+			tgm_span_release(&p->mem);
 		memset(p, 0, sizeof(*p));
 	}
 	t->num_ta_params = 0;
+}
+
+/* A registered buffer with @cookie, leaked TMEMs left out. */
+static struct reg_shm *reg_shm_find_registered(struct guest *g,
+					       uint64_t cookie)
+{
+	for (struct reg_shm *r = g->shms; r; r = r->next)
+		if (r->cookie == cookie && !r->leaked)
+			return r;
+	return NULL;
 }
 
 /**
  * tgm_reg_shm_register() - OPTEE_MSG_CMD_REGISTER_SHM: exactly one parameter
  * with attr TMEM_OUTPUT|NONCONTIG (what OP-TEE checks), shm_ref = the
  * cookie the normal world chose. Duplicate cookies are refused (OP-TEE
- * does not check; the model does, so lookups stay unambiguous).
+ * does not check; the model does, so lookups stay unambiguous), except
+ * against a leaked TMEM, which OP-TEE's list keeps behind the new buffer.
  */
 uint32_t tgm_reg_shm_register(struct tg_model *m, struct model_thread *t)
 {
@@ -193,7 +238,7 @@ uint32_t tgm_reg_shm_register(struct tg_model *m, struct model_thread *t)
 	    mp->attr != (OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT |
 			 OPTEE_MSG_ATTR_NONCONTIG))
 		return TEEC_ERROR_BAD_PARAMETERS;
-	if (tgm_reg_shm_find(t->guest, mp->u.tmem.shm_ref))
+	if (reg_shm_find_registered(t->guest, mp->u.tmem.shm_ref))
 		return TEEC_ERROR_BAD_PARAMETERS;
 	if (t->guest->num_shms >= MODEL_MAX_REG_SHM)
 		return TEEC_ERROR_OUT_OF_MEMORY;
@@ -217,7 +262,8 @@ uint32_t tgm_reg_shm_register(struct tg_model *m, struct model_thread *t)
  * tgm_reg_shm_unregister() - OPTEE_MSG_CMD_UNREGISTER_SHM: one parameter whose
  * rmem.shm_ref is the cookie (OP-TEE does not look at its attr; Linux sends
  * RMEM_INPUT). ITEM_NOT_FOUND for an unknown cookie, BUSY while a call
- * uses the buffer.
+ * uses the buffer. The first object with the cookie is the one: a leaked
+ * TMEM is guarded, and OP-TEE answers BAD_PARAMETERS.
  */
 uint32_t tgm_reg_shm_unregister(struct model_thread *t)
 {
@@ -231,6 +277,8 @@ uint32_t tgm_reg_shm_unregister(struct model_thread *t)
 
 		if (r->cookie != mp->u.rmem.shm_ref)
 			continue;
+		if (r->leaked)
+			return TEEC_ERROR_BAD_PARAMETERS;
 		if (r->users)
 			return TEEC_ERROR_BUSY;
 		*pp = r->next;

@@ -40,11 +40,13 @@ static const struct stats_pool stats_pools[] = {
  * One 64-byte record, OP-TEE's struct pta_stats_alloc: desc[32], u64
  * free2_sum (offset 32), then u32 allocated (40), max_allocated (44),
  * size (48), num_alloc_fail, biggest_alloc_fail, biggest_alloc_fail_used.
+ * The model allocates nothing of its own: @allocated is what leaked
+ * TMEMs hold (cfg.leak_noncontig_tmem), 0 otherwise.
  */
-static void stats_record(const struct stats_pool *pool,
+static void stats_record(const struct stats_pool *pool, uint32_t allocated,
 			 uint8_t rec[STATS_RECORD_SIZE])
 {
-	uint32_t words[8] = { 0, 0, 0, 0, pool->size, 0, 0, 0 };
+	uint32_t words[8] = { 0, 0, allocated, allocated, pool->size, 0, 0, 0 };
 
 	memset(rec, 0, STATS_RECORD_SIZE);
 	memcpy(rec, pool->desc, strnlen(pool->desc, 31));
@@ -75,7 +77,11 @@ static uint32_t cmd_alloc(struct tg_model *m, struct model_thread *t)
 		return TEEC_ERROR_SHORT_BUFFER;
 	}
 	for (uint32_t i = 0; i < count; i++) {
-		stats_record(&stats_pools[first + i], rec);
+		uint64_t leaked = first + i == 0 ? t->guest->heap_leaked : 0;
+
+		stats_record(&stats_pools[first + i],
+			     leaked > UINT32_MAX ? UINT32_MAX : (uint32_t)leaked,
+			     rec);
 		if (!tgm_ta_mem_write(m, t, out,
 				      (uint64_t)i * STATS_RECORD_SIZE, rec,
 				      STATS_RECORD_SIZE))
