@@ -67,6 +67,9 @@ struct tg_guest_counters {
 	uint64_t attacks_refused;  /* hostile attempts refused as expected */
 	uint64_t attacks_passed;   /* hostile attempts NOT refused (a bug) */
 	uint64_t notifications;    /* async notifications received */
+	uint64_t interrupted;      /* failed with COMMUNICATION while the
+				    * mediator was killed (TG_WL_CHAOS): not
+				    * an error, the step is retried */
 	uint64_t lat_hist[TG_LAT_BUCKETS];
 	uint32_t sessions;         /* sessions the guest believes are open */
 	uint32_t phase;            /* free for the workload: what it is doing */

@@ -2,7 +2,8 @@
 /*
  * Guest workloads for the demo: run inside a guest on one of its vCPUs and
  * publish what they do in tg_guest_counters(vcpu) (calls, errors, verified
- * results, mismatches, latency histogram, sessions, attacks).
+ * results, mismatches, interrupted calls, latency histogram, sessions,
+ * attacks).
  */
 #ifndef TEEGATE_WORKLOAD_H
 #define TEEGATE_WORKLOAD_H
@@ -22,6 +23,13 @@ extern "C" {
 #define TG_WL_NO_RPC (1u << 2)	  /* skip GET_TIME and the LOAD_TA path */
 #define TG_WL_NO_NOTIF (1u << 3)  /* skip the async-notification step */
 #define TG_WL_VERBOSE (1u << 4)	  /* print failures to stderr */
+/*
+ * The mediator is killed while the workload runs (demo --chaos): an
+ * operation that fails with TEEC_ERROR_COMMUNICATION counts in
+ * counters.interrupted instead of counters.errors and its step is skipped;
+ * everything that completes is verified as usual.
+ */
+#define TG_WL_CHAOS (1u << 5)
 
 /**
  * struct tg_workload_opts - options of the workloads.

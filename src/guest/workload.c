@@ -3,6 +3,7 @@
  * The well-behaved demo guest (tg_workload_mixed()): a loop of TEE client
  * operations through the GP TEE Client API, each one verified.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,8 +89,28 @@ static void done_call(struct wl *w, uint64_t t0)
 	add(&w->c->lat_hist[tg_lat_bucket(now_ns() - t0)]);
 }
 
+/*
+ * Under TG_WL_CHAOS the mediator is killed on purpose while we run: an
+ * operation in flight at its death fails with TEEC_ERROR_COMMUNICATION.
+ * That is counted as interrupted, not as an error, and the step is left
+ * out of this round (the next round does it again). Without the flag,
+ * COMMUNICATION is an error like any other.
+ */
+static bool interrupted(struct wl *w, const char *step, TEEC_Result r)
+{
+	if (!(w->opts->flags & TG_WL_CHAOS) || r != TEEC_ERROR_COMMUNICATION)
+		return false;
+	add(&w->c->interrupted);
+	if (w->opts->flags & TG_WL_VERBOSE)
+		fprintf(stderr, "workload: %s interrupted (mediator killed)\n",
+			step);
+	return true;
+}
+
 static void fail(struct wl *w, const char *step, TEEC_Result r, uint32_t origin)
 {
+	if (interrupted(w, step, r))
+		return;
 	add(&w->c->errors);
 	w->failed = 1;
 	if (w->opts->flags & TG_WL_VERBOSE)
@@ -211,8 +232,11 @@ static void step_value_sum(struct wl *w, TEEC_Session *s)
 	      op.params[3].value.a == sa && op.params[3].value.b == sb);
 }
 
-/* One MEMREF_INOUT: byte 0 becomes the 8-bit sum of the buffer. */
-static void memref_sum(struct wl *w, TEEC_Session *s, const char *step,
+/*
+ * One MEMREF_INOUT: byte 0 becomes the 8-bit sum of the buffer. Return
+ * whether the call completed (and so was checked).
+ */
+static bool memref_sum(struct wl *w, TEEC_Session *s, const char *step,
 		       TEEC_Operation *op, uint8_t *buf, size_t len)
 {
 	uint8_t want = byte_sum(buf, len);
@@ -222,9 +246,10 @@ static void memref_sum(struct wl *w, TEEC_Session *s, const char *step,
 	r = invoke(w, s, 1, op, &origin);
 	if (r != TEEC_SUCCESS) {
 		fail(w, step, r, origin);
-		return;
+		return false;
 	}
 	check(w, step, buf[0] == want);
+	return true;
 }
 
 static void step_alloc_shm(struct wl *w, TEEC_Session *s)
@@ -320,8 +345,9 @@ static void step_temp_memref(struct wl *w, TEEC_Session *s)
 	op.paramTypes = (uint32_t)TEEC_MEMREF_TEMP_INOUT << (idx * 4);
 	op.params[idx].tmpref.buffer = buf;
 	op.params[idx].tmpref.size = len;
-	memref_sum(w, s, "temp memref", &op, buf, len);
-	check(w, "temp memref size", op.params[idx].tmpref.size == len);
+	if (memref_sum(w, s, "temp memref", &op, buf, len))
+		check(w, "temp memref size",
+		      op.params[idx].tmpref.size == len);
 	free(buf);
 }
 
@@ -368,6 +394,9 @@ static int open_optional(struct wl *w, TEEC_Session *s, const uint8_t o[16],
 			     &origin);
 	done_call(w, t0);
 	if (r != TEEC_SUCCESS) {
+		/* interrupted: whether the TEE has it is still unknown */
+		if (interrupted(w, "open optional TA", r))
+			return 0;
 		if (*have == 1)
 			fail(w, "open optional TA", r, origin);
 		*have = 0;
@@ -461,13 +490,17 @@ static void step_notify(struct wl *w)
 	r = notify_cmd(w, &s, MODEL_TA_NOTIFY_CMD_SEND, v);
 	if (r == TEEC_SUCCESS)
 		r = notify_cmd(w, &s, MODEL_TA_NOTIFY_CMD_WAIT, v);
+	if (interrupted(w, "notification send/wait", r))
+		goto out;
 	check(w, "notification send/wait", r == TEEC_SUCCESS);
 	if (tg_optee_info(w->ctx.drv)->async_notif) {
 		r = notify_cmd(w, &s, MODEL_TA_NOTIFY_CMD_ASYNC, v);
 		if (r == TEEC_SUCCESS)
 			r = notify_cmd(w, &s, MODEL_TA_NOTIFY_CMD_WAIT, v);
-		check(w, "async notification", r == TEEC_SUCCESS);
+		if (!interrupted(w, "async notification", r))
+			check(w, "async notification", r == TEEC_SUCCESS);
 	}
+out:
 	close_session(w, &s);
 }
 
@@ -514,6 +547,8 @@ static void step_absent_ta(struct wl *w)
 		TEEC_CloseSession(&s);
 		return;
 	}
+	if (interrupted(w, "absent TA", r))
+		return;
 	check(w, "absent TA",
 	      r == TEEC_ERROR_ITEM_NOT_FOUND && origin == TEEC_ORIGIN_TEE);
 }
