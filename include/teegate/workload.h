@@ -111,7 +111,10 @@ struct tg_attack_result {
  * @rounds:   times to run the whole catalogue (0 = 1).
  * @only:     run only the attack with this name (NULL = all).
  * @results:  if not NULL, gets one entry per catalogue entry.
- * @flags:    TG_WL_VERBOSE prints each attack's outcome.
+ * @flags:    TG_WL_VERBOSE prints each attack's outcome. TG_WL_CHAOS: an
+ *            attack answered ENOTAVAIL (the mediator died under it) when
+ *            that is not its refusal, or a setup that got COMMUNICATION,
+ *            counts in counters.interrupted, neither refused nor passed.
  */
 struct tg_hostile_opts {
 	uint32_t rounds;

@@ -198,6 +198,7 @@ struct outcome {
 	uint32_t ret, origin;
 	bool clean;   /* for TG_EXPECT_CLEAN */
 	bool skipped; /* the attack could not be tried */
+	bool interrupted; /* TG_WL_CHAOS: a step met a mediator death */
 };
 
 struct hctx {
@@ -212,6 +213,7 @@ struct hctx {
 	uint64_t list_ipa; /* 40 pages for page lists */
 	uint8_t *list;
 	uint32_t flags;
+	bool setup_interrupted; /* a setup call got COMMUNICATION */
 };
 
 static const uint8_t invoke_tests_uuid[16] = PTA_INVOKE_TESTS_UUID;
@@ -328,10 +330,21 @@ static void unregister_cookie(struct hctx *h, uint64_t cookie)
 {
 	struct optee_msg_arg *a = msg_init(h, OPTEE_MSG_CMD_UNREGISTER_SHM, 1);
 	struct outcome o;
+	uint32_t n;
 
 	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_RMEM_INPUT;
 	a->params[0].u.rmem.shm_ref = cookie;
 	raw_msg(h, &o);
+	/* TG_WL_CHAOS: the mediator died under it; a buffer left behind
+	 * would make the next attempt's registration of this cookie fail */
+	for (n = 0; (h->flags & TG_WL_CHAOS) &&
+		    o.a0 == OPTEE_SMC_RETURN_ENOTAVAIL && n < 3;
+	     n++) {
+		a = msg_init(h, OPTEE_MSG_CMD_UNREGISTER_SHM, 1);
+		a->params[0].attr = OPTEE_MSG_ATTR_TYPE_RMEM_INPUT;
+		a->params[0].u.rmem.shm_ref = cookie;
+		raw_msg(h, &o);
+	}
 }
 
 static void exhaust_bufs(struct hctx *h, uint64_t pages, uint32_t max,
@@ -453,6 +466,9 @@ static void exhaust_calls(struct hctx *h, struct outcome *o)
 				      &sess[nsess], &res) &&
 	       res.ret == TEEC_SUCCESS)
 		nsess++;
+	/* fewer sessions because the mediator died: not a fair attempt */
+	o->interrupted = nsess < EXHAUST_MAX &&
+			 res.ret == TEEC_ERROR_COMMUNICATION;
 	if (!nsess) {
 		/* the TEE opens no session (out of memory): no attempt */
 		o->skipped = true;
@@ -735,10 +751,21 @@ static bool refused(const struct tg_attack_expect *e, const struct outcome *o)
 static int setup(struct hctx *h)
 {
 	struct tg_optee_result res;
+	uint32_t tries = 0;
 	void *va;
 
-	if (tg_optee_get(h->vcpu, &h->drv))
-		return -1;
+	/*
+	 * TG_WL_CHAOS: a fast call of the driver's probe can meet a mediator
+	 * death (ENOTAVAIL); the probe after the restart tells that from a
+	 * TEE that is not there.
+	 */
+	while (tg_optee_get(h->vcpu, &h->drv)) {
+		if (!(h->flags & TG_WL_CHAOS) || ++tries > 3)
+			return -1;
+	}
+	if (tries)
+		__atomic_fetch_add(&tg_guest_counters(h->vcpu)->interrupted, 1,
+				   __ATOMIC_RELAXED);
 	if (tg_alloc_pages(h->vcpu, 1, &h->arg_ipa) ||
 	    !(va = tg_ipa_ptr(h->vcpu, h->arg_ipa)))
 		return -1;
@@ -750,12 +777,16 @@ static int setup(struct hctx *h)
 		return -1;
 	if (tg_optee_open_session(h->drv, invoke_tests_uuid, 0, NULL, 0, NULL,
 				  0, &h->session, &res) ||
-	    res.ret != TEEC_SUCCESS)
+	    res.ret != TEEC_SUCCESS) {
+		h->setup_interrupted = res.ret == TEEC_ERROR_COMMUNICATION;
 		return -1;
+	}
 	if (tg_optee_open_session(h->drv, stats_uuid, 0, NULL, 0, NULL, 0,
 				  &h->stats_session, &res) ||
-	    res.ret != TEEC_SUCCESS)
+	    res.ret != TEEC_SUCCESS) {
+		h->setup_interrupted = res.ret == TEEC_ERROR_COMMUNICATION;
 		return -1;
+	}
 	if (tg_optee_open_session(h->drv, yield_uuid, 0, NULL, 0, NULL, 0,
 				  &h->yield_session, &res) ||
 	    res.ret != TEEC_SUCCESS)
@@ -801,7 +832,12 @@ int tg_workload_hostile(struct tg_vcpu *vcpu,
 		memset(opts->results, 0,
 		       NUM_ATTACKS * sizeof(opts->results[0]));
 	if (setup(&h)) {
-		__atomic_fetch_add(&c->errors, 1, __ATOMIC_RELAXED);
+		/* TG_WL_CHAOS: the mediator died under the setup */
+		__atomic_fetch_add((h.flags & TG_WL_CHAOS) &&
+						   h.setup_interrupted
+					   ? &c->interrupted
+					   : &c->errors,
+				   1, __ATOMIC_RELAXED);
 		teardown(&h);
 		return -1;
 	}
@@ -824,6 +860,19 @@ int tg_workload_hostile(struct tg_vcpu *vcpu,
 				continue;
 			}
 			ok = refused(&t->expect, &o);
+			if (!ok && (h.flags & TG_WL_CHAOS) &&
+			    (o.interrupted ||
+			     o.a0 == OPTEE_SMC_RETURN_ENOTAVAIL)) {
+				/* The mediator died under the attack (it
+				 * was killed on purpose): not tried to its
+				 * end; the next round tries it again. */
+				__atomic_fetch_add(&c->interrupted, 1,
+						   __ATOMIC_RELAXED);
+				if (h.flags & TG_WL_VERBOSE)
+					fprintf(stderr, "hostile: %-26s interrupted (mediator killed)\n",
+						t->name);
+				continue;
+			}
 			__atomic_fetch_add(ok ? &c->attacks_refused
 					      : &c->attacks_passed,
 					   1, __ATOMIC_RELAXED);
