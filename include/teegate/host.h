@@ -282,8 +282,9 @@ int tg_machine_isolation_stats(struct tg_machine *m,
 			       struct tg_isolation_stats *out);
 
 /**
- * tg_machine_kill_mediator() - SIGKILL the shared out-of-process mediator
- * (tests, chaos). TG_ENOENT when there is none running.
+ * tg_machine_kill_mediator() - SIGKILL the out-of-process mediator: the
+ * shared process, or every per-guest one (tests, chaos). TG_ENOENT when
+ * none is running.
  */
 int tg_machine_kill_mediator(struct tg_machine *m);
 

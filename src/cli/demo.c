@@ -13,11 +13,13 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +34,7 @@
 #include <teegate/workload.h>
 #else
 #define TG_WL_VERBOSE 0u
+#define TG_WL_CHAOS 0u
 #endif
 
 #include "cli.h"
@@ -59,6 +62,9 @@
 #define DEMO_QEMU_MAX_CPUS 4u
 #define HOSTILE_SKIPPED_MARK 0x5C000000u /* hostile's final phase */ /* TF-A's qemu platform */
 #define DEMO_QEMU_MAX_RAM (2ull << 30)
+#define DEMO_CHAOS_DEFAULT_S 3u
+#define DEMO_CHAOS_MAX_S 60u
+#define DEMO_RESTART_WAIT_MS 10000u /* the platform's own bound, too */
 
 struct demo_opts {
 	uint32_t guests;
@@ -78,6 +84,8 @@ struct demo_opts {
 	bool model_no_virt;     /* test: the model without virtualization */
 	enum tg_isolation isolation; /* --isolation MODE */
 	bool per_guest;         /* --per-guest (service) */
+	uint32_t chaos_s;       /* --chaos: kill interval; 0 = no chaos */
+	const char *upgrade_path; /* --upgrade PATH */
 };
 
 /* What the summary says about the secure world. */
@@ -93,7 +101,7 @@ struct guest_arg {
 	uint32_t seconds;
 	uint64_t seed;
 	uint32_t vcpus;
-	uint32_t flags; /* TG_WL_VERBOSE */
+	uint32_t flags; /* TG_WL_VERBOSE, TG_WL_CHAOS */
 };
 
 struct row {
@@ -171,7 +179,9 @@ static void hostile_main(struct tg_vcpu *v, void *arg)
 	struct tg_attack_result res[64];
 	const struct tg_attack *table;
 	size_t n = tg_hostile_catalogue(&table), i;
-	struct tg_hostile_opts o = { .rounds = 1, .results = res };
+	struct tg_hostile_opts o = { .rounds = 1,
+				     .results = res,
+				     .flags = a->flags & TG_WL_CHAOS };
 	uint32_t skipped = 0;
 
 	if (n > 64)
@@ -298,6 +308,267 @@ static const struct tg_guest_counters *row_counters(const struct row *r)
 	return r->done ? &r->final : &r->last.counters;
 }
 
+/* ---- the mediator's life: --chaos, --upgrade ------------------------------ */
+
+/*
+ * A thread of the hypervisor SIGKILLs the out-of-process mediator (with
+ * --per-guest, every daemon) at each multiple of the interval while the
+ * workloads run (--chaos) and, halfway through, replaces it with another
+ * program (--upgrade). It kills only a mediator that serves: after each
+ * kill it waits until every death was followed by a restart, so each kill
+ * hits a running mediator, and each restart time is one sample. Kills stop
+ * when the workloads end: a per-guest daemon also dies, without a
+ * restart, when its guest is destroyed.
+ * Every number it shows comes from tg_machine_isolation_stats(), the
+ * hypervisor's own count; only "kills" is counted here (SIGKILLs sent).
+ */
+enum upgrade_state { UPGRADE_NONE, UPGRADE_PENDING, UPGRADE_DONE,
+		     UPGRADE_FAILED };
+
+struct medlife {
+	struct tg_machine *m;
+	uint64_t t0, interval_ns; /* interval 0: no chaos */
+	uint64_t end_ns;          /* after t0: the workloads' end */
+	uint64_t upgrade_at_ns;   /* after t0 */
+	const char *upgrade_path;
+	pthread_t thread;
+	bool started;
+	uint32_t stop;        /* __atomic */
+	uint64_t kills;       /* __atomic: SIGKILLs sent */
+	uint64_t not_back;    /* kills not followed by a restart in time */
+	uint64_t *restart_ns; /* death to serving, one per kill */
+	uint32_t nrestart, cap;
+	uint32_t upgrade;     /* __atomic: enum upgrade_state */
+	int upgrade_rc;
+	uint64_t upgrade_t_ns;    /* when, after t0 */
+	uint64_t upgrade_ns;      /* stop to serving (the platform's count) */
+	uint64_t upgrade_call_ns; /* tg_machine_upgrade_mediator() */
+	uint64_t upgrade_calls_failed;
+};
+
+/*
+ * Wait until a death after @deaths_before was seen and every death was
+ * followed by a restart. @st gets the stats. False after
+ * DEMO_RESTART_WAIT_MS.
+ */
+static bool wait_restarted(struct tg_machine *m, uint64_t deaths_before,
+			   struct tg_isolation_stats *st)
+{
+	unsigned int waited;
+
+	for (waited = 0; waited < DEMO_RESTART_WAIT_MS; waited++) {
+		tg_machine_isolation_stats(m, st);
+		if (st->deaths > deaths_before && st->restarts >= st->deaths)
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+static void medlife_kill(struct medlife *ml)
+{
+	struct tg_isolation_stats before, st;
+
+	tg_machine_isolation_stats(ml->m, &before);
+	if (tg_machine_kill_mediator(ml->m) != TG_OK)
+		return; /* none serving: a restart of its own is under way */
+	__atomic_fetch_add(&ml->kills, 1, __ATOMIC_RELAXED);
+	if (!wait_restarted(ml->m, before.deaths, &st)) {
+		ml->not_back++;
+		return;
+	}
+	if (ml->nrestart < ml->cap)
+		ml->restart_ns[ml->nrestart++] = st.last_restart_ns;
+}
+
+static void medlife_upgrade(struct medlife *ml)
+{
+	struct tg_isolation_stats before, st;
+	uint64_t t = now_ns();
+	unsigned int waited = 0;
+	int rc;
+
+	tg_machine_isolation_stats(ml->m, &before);
+	/* TG_EBUSY: a restart (the watchdog's) is under way; wait it out */
+	while ((rc = tg_machine_upgrade_mediator(ml->m, ml->upgrade_path)) ==
+		       TG_EBUSY &&
+	       waited++ < DEMO_RESTART_WAIT_MS)
+		usleep(1000);
+	ml->upgrade_call_ns = now_ns() - t;
+	ml->upgrade_t_ns = t - ml->t0;
+	ml->upgrade_rc = rc;
+	tg_machine_isolation_stats(ml->m, &st);
+	ml->upgrade_ns = st.last_upgrade_ns;
+	ml->upgrade_calls_failed = st.calls_failed - before.calls_failed;
+	__atomic_store_n(&ml->upgrade,
+			 rc == TG_OK && st.upgrades > before.upgrades
+				 ? UPGRADE_DONE
+				 : UPGRADE_FAILED,
+			 __ATOMIC_RELEASE);
+}
+
+static void *medlife_main(void *arg)
+{
+	struct medlife *ml = arg;
+	uint64_t next_kill = ml->t0 + ml->interval_ns;
+
+	while (!__atomic_load_n(&ml->stop, __ATOMIC_RELAXED)) {
+		uint64_t now = now_ns();
+
+		if (__atomic_load_n(&ml->upgrade, __ATOMIC_RELAXED) ==
+			    UPGRADE_PENDING &&
+		    now >= ml->t0 + ml->upgrade_at_ns) {
+			medlife_upgrade(ml);
+			continue;
+		}
+		if (ml->interval_ns && now >= next_kill &&
+		    next_kill < ml->t0 + ml->end_ns) {
+			medlife_kill(ml);
+			/* a late restart shifts the schedule, never bunches
+			 * kills up */
+			next_kill += ml->interval_ns;
+			if (next_kill < now_ns())
+				next_kill = now_ns() + ml->interval_ns;
+			continue;
+		}
+		usleep(10000);
+	}
+	return NULL;
+}
+
+/* vCPUs that run a workload: one operation in flight each at most. */
+static uint32_t wl_vcpus(const struct demo_opts *o)
+{
+	return o->guests * o->vcpus + (o->hostile ? HOSTILE_VCPUS : 0);
+}
+
+static bool medlife_wanted(const struct demo_opts *o)
+{
+	return o->chaos_s || o->upgrade_path;
+}
+
+static int medlife_start(struct medlife *ml, struct tg_machine *m,
+			 const struct demo_opts *o, uint64_t t0)
+{
+	memset(ml, 0, sizeof(*ml));
+	if (!medlife_wanted(o))
+		return 0;
+	ml->m = m;
+	ml->t0 = t0;
+	ml->interval_ns = (uint64_t)o->chaos_s * 1000000000ull;
+	ml->end_ns = (uint64_t)o->seconds * 1000000000ull;
+	if (o->upgrade_path) {
+		ml->upgrade_path = o->upgrade_path;
+		ml->upgrade_at_ns = (uint64_t)o->seconds * 500000000ull;
+		ml->upgrade = UPGRADE_PENDING;
+	}
+	if (o->chaos_s) {
+		ml->cap = o->seconds / o->chaos_s + 2;
+		ml->restart_ns = calloc(ml->cap, sizeof(*ml->restart_ns));
+		if (!ml->restart_ns)
+			return -1;
+	}
+	if (pthread_create(&ml->thread, NULL, medlife_main, ml)) {
+		free(ml->restart_ns);
+		ml->restart_ns = NULL;
+		return -1;
+	}
+	ml->started = true;
+	return 0;
+}
+
+static void medlife_stop(struct medlife *ml)
+{
+	if (!ml->started)
+		return;
+	__atomic_store_n(&ml->stop, 1, __ATOMIC_RELAXED);
+	pthread_join(ml->thread, NULL);
+	ml->started = false;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Median and maximum of the restart times, in ns (0 without samples). */
+static void restart_times(const struct medlife *ml, double *median,
+			  double *max)
+{
+	uint32_t n = ml->nrestart;
+	uint64_t *v;
+
+	*median = *max = 0;
+	v = n ? malloc(n * sizeof(*v)) : NULL;
+	if (!v)
+		return;
+	/* a copy: the JSON keeps them in the order of the kills */
+	memcpy(v, ml->restart_ns, n * sizeof(*v));
+	qsort(v, n, sizeof(*v), cmp_u64);
+	*median = n % 2 ? (double)v[n / 2]
+			: ((double)v[n / 2 - 1] + (double)v[n / 2]) / 2;
+	*max = (double)v[n - 1];
+	free(v);
+}
+
+/*
+ * On a terminal the table is redrawn in place, and a line on stderr
+ * breaks it; with --chaos the platform logs every death it sees. So,
+ * there and without --verbose, stderr goes to a file while the guests
+ * run (the mediator processes started meanwhile write there too), and is
+ * shown after the table, less the deaths --chaos caused.
+ */
+struct log_capture {
+	FILE *f;
+	int saved; /* the real stderr */
+};
+
+static void log_capture_start(struct log_capture *lc)
+{
+	lc->saved = -1;
+	lc->f = tmpfile();
+	if (!lc->f)
+		return;
+	fflush(stderr);
+	lc->saved = dup(STDERR_FILENO);
+	if (lc->saved < 0 || dup2(fileno(lc->f), STDERR_FILENO) < 0) {
+		if (lc->saved >= 0)
+			close(lc->saved);
+		lc->saved = -1;
+		fclose(lc->f);
+		lc->f = NULL;
+	}
+}
+
+static void log_capture_end(struct log_capture *lc)
+{
+	unsigned int caused = 0, other = 0;
+	char line[512];
+
+	if (!lc->f)
+		return;
+	fflush(stderr);
+	dup2(lc->saved, STDERR_FILENO);
+	close(lc->saved);
+	rewind(lc->f);
+	while (fgets(line, sizeof(line), lc->f)) {
+		if (strstr(line, "died (signal 9): restarting it")) {
+			caused++;
+			continue;
+		}
+		if (!other++)
+			fprintf(stderr, "teegate demo: the platform's log while the guests ran:\n");
+		fputs(line, stderr);
+	}
+	if (caused)
+		fprintf(stderr, "teegate demo: %u log lines of a mediator killed by --chaos and restarted are not shown\n",
+			caused);
+	fclose(lc->f);
+	lc->f = NULL;
+}
+
 /* ---- table ---------------------------------------------------------------- */
 
 static void print_header(FILE *f)
@@ -335,10 +606,68 @@ static void print_row(FILE *f, const struct row *r)
 		r->done ? 0u : r->last.domain.sessions, state);
 }
 
+/* Operations the guests saw interrupted by a mediator death (their
+ * counters: display material). */
+static uint64_t sum_interrupted(const struct row *rows, unsigned int n)
+{
+	uint64_t sum = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		sum += row_counters(&rows[i])->interrupted;
+	return sum;
+}
+
+/*
+ * The --chaos/--upgrade lines of the table, from the hypervisor's stats;
+ * @el ends each line's old text on a terminal. Returns the lines printed.
+ */
+static unsigned int print_medlife(FILE *f, const char *el,
+				  struct tg_machine *m,
+				  const struct medlife *ml,
+				  const struct row *rows, unsigned int n)
+{
+	struct tg_isolation_stats st;
+	char last[16];
+
+	tg_machine_isolation_stats(m, &st);
+	fprintf(f, "%smediator: ", el);
+	if (ml->interval_ns)
+		fprintf(f, "%llu killed, ",
+			(unsigned long long)__atomic_load_n(&ml->kills,
+							    __ATOMIC_RELAXED));
+	fprintf(f, "%llu deaths, %llu restarts (%llu state recovered, %llu lost), last restart %s\n",
+		(unsigned long long)st.deaths, (unsigned long long)st.restarts,
+		(unsigned long long)st.recovered,
+		(unsigned long long)st.state_lost,
+		fmt_ns(last, sizeof(last), (double)st.last_restart_ns));
+	fprintf(f, "%s          %llu calls failed in flight, guests saw %llu interrupted",
+		el, (unsigned long long)st.calls_failed,
+		(unsigned long long)sum_interrupted(rows, n));
+	switch (__atomic_load_n(&ml->upgrade, __ATOMIC_ACQUIRE)) {
+	case UPGRADE_PENDING:
+		fprintf(f, "; upgrade at t = %.0f s",
+			(double)ml->upgrade_at_ns / 1e9);
+		break;
+	case UPGRADE_DONE:
+		fprintf(f, "; upgraded at t = %.1f s in %s",
+			(double)ml->upgrade_t_ns / 1e9,
+			fmt_ns(last, sizeof(last), (double)ml->upgrade_ns));
+		break;
+	case UPGRADE_FAILED:
+		fprintf(f, "; upgrade FAILED: %s", tg_strerror(ml->upgrade_rc));
+		break;
+	default:
+		break;
+	}
+	fprintf(f, "\n");
+	return 2;
+}
+
 static unsigned int draw_table(struct tg_machine *m, struct row *rows,
 			       unsigned int n, const struct demo_opts *o,
-			       double t, bool done, bool tty,
-			       unsigned int prev_lines)
+			       const struct medlife *ml, double t, bool done,
+			       bool tty, unsigned int prev_lines)
 {
 	const char *el = tty ? "\033[K" : ""; /* clear to end of line */
 	struct tg_machine_pages ps;
@@ -378,6 +707,8 @@ static unsigned int draw_table(struct tg_machine *m, struct row *rows,
 	else
 		printf("%llu\n", (unsigned long long)tg_machine_violations(m));
 	lines++;
+	if (ml->m)
+		lines += print_medlife(stdout, el, m, ml, rows, n);
 	if (!tty) {
 		printf("\n");
 		lines++;
@@ -396,11 +727,78 @@ struct checks {
 	uint32_t threads_held;
 	uint64_t violations;
 	bool interrupted;
+	/* --chaos, --upgrade: the hypervisor's stats at the end */
+	struct tg_isolation_stats iso;
+	uint64_t stopped; /* per-guest daemons stopped with their guest */
+	uint64_t died;    /* the other deaths: each must be restarted */
+	uint64_t wl_interrupted; /* the guests' own count */
+	uint64_t max_interrupted; /* deaths x workload vCPUs */
+	double restart_median_ns, restart_max_ns;
+	bool restarted_ok, accounted_ok, upgraded_ok;
 	bool ok;
 };
 
+/* @s as a JSON string (quotes, backslashes and controls escaped). */
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+/* The --chaos and --upgrade objects of the JSON summary. */
+static void write_json_medlife(FILE *f, const struct demo_opts *o,
+			       const struct medlife *ml,
+			       const struct checks *k)
+{
+	uint32_t i;
+
+	if (o->chaos_s) {
+		fprintf(f, "  \"chaos\": {\"interval_s\": %u, \"kills\": %llu, \"deaths\": %llu, \"daemons_stopped\": %llu, \"restarts\": %llu, \"recovered\": %llu, \"state_lost\": %llu,\n",
+			o->chaos_s, (unsigned long long)ml->kills,
+			(unsigned long long)k->iso.deaths,
+			(unsigned long long)k->stopped,
+			(unsigned long long)k->iso.restarts,
+			(unsigned long long)k->iso.recovered,
+			(unsigned long long)k->iso.state_lost);
+		fprintf(f, "    \"calls_failed\": %llu, \"guests_interrupted\": %llu, \"restart_ms_median\": %.3f, \"restart_ms_max\": %.3f, \"restart_ms\": [",
+			(unsigned long long)k->iso.calls_failed,
+			(unsigned long long)k->wl_interrupted,
+			k->restart_median_ns / 1e6, k->restart_max_ns / 1e6);
+		for (i = 0; i < ml->nrestart; i++)
+			fprintf(f, "%s%.3f", i ? ", " : "",
+				(double)ml->restart_ns[i] / 1e6);
+		fprintf(f, "]},\n");
+	}
+	if (o->upgrade_path) {
+		bool done = ml->upgrade == UPGRADE_DONE;
+
+		fprintf(f, "  \"upgrade\": {\"path\": ");
+		json_str(f, o->upgrade_path);
+		fprintf(f, ", \"ok\": %s, ", done ? "true" : "false");
+		if (ml->upgrade == UPGRADE_PENDING)
+			fprintf(f, "\"at_s\": null, \"upgrade_ms\": null, \"call_ms\": null, \"calls_failed\": null},\n");
+		else
+			fprintf(f, "\"at_s\": %.3f, \"upgrade_ms\": %.3f, \"call_ms\": %.3f, \"calls_failed\": %llu},\n",
+				(double)ml->upgrade_t_ns / 1e9,
+				done ? (double)ml->upgrade_ns / 1e6 : 0.0,
+				(double)ml->upgrade_call_ns / 1e6,
+				(unsigned long long)ml->upgrade_calls_failed);
+	}
+}
+
 static void write_json(FILE *f, const struct demo_opts *o, struct row *rows,
-		       unsigned int n, double elapsed, const struct checks *k)
+		       unsigned int n, double elapsed, const struct checks *k,
+		       const struct medlife *ml)
 {
 	unsigned int i;
 
@@ -419,8 +817,7 @@ static void write_json(FILE *f, const struct demo_opts *o, struct row *rows,
 			"\"calls\": %llu, \"calls_per_s\": %.1f, \"p50_ns\": %.0f, \"p99_ns\": %.0f, "
 			"\"verified\": %llu, \"mismatches\": %llu, \"errors\": %llu, "
 			"\"attacks_refused\": %llu, \"attacks_passed\": %llu, "
-			"\"mediator_refusals\": %llu, \"traps\": %llu, "
-			"\"exit_status\": %d, \"signal\": %d}%s\n",
+			"\"mediator_refusals\": %llu, \"traps\": %llu, ",
 			r->last.client_id, r->last.name,
 			r->hostile ? "hostile" : "mixed",
 			(unsigned long long)c->calls, (double)c->calls / run_s,
@@ -432,12 +829,18 @@ static void write_json(FILE *f, const struct demo_opts *o, struct row *rows,
 			(unsigned long long)c->attacks_refused,
 			(unsigned long long)c->attacks_passed,
 			(unsigned long long)sum_refused(&r->last.domain),
-			(unsigned long long)r->last.traps,
+			(unsigned long long)r->last.traps);
+		if (o->chaos_s)
+			fprintf(f, "\"interrupted\": %llu, ",
+				(unsigned long long)c->interrupted);
+		fprintf(f, "\"exit_status\": %d, \"signal\": %d}%s\n",
 			WIFEXITED(r->wstatus) ? WEXITSTATUS(r->wstatus) : -1,
 			WIFSIGNALED(r->wstatus) ? WTERMSIG(r->wstatus) : 0,
 			i + 1 < n ? "," : "");
 	}
-	fprintf(f, "  ],\n  \"checks\": {\n");
+	fprintf(f, "  ],\n");
+	write_json_medlife(f, o, ml, k);
+	fprintf(f, "  \"checks\": {\n");
 	fprintf(f, "    \"guests_exited_cleanly\": %s,\n",
 		k->exited_clean ? "true" : "false");
 	fprintf(f, "    \"mismatches\": %llu,\n    \"errors\": %llu,\n",
@@ -459,6 +862,15 @@ static void write_json(FILE *f, const struct demo_opts *o, struct row *rows,
 	else
 		fprintf(f, "    \"model_threads_held\": %u,\n    \"oracle_violations\": %llu,\n",
 			k->threads_held, (unsigned long long)k->violations);
+	if (o->chaos_s || o->upgrade_path)
+		fprintf(f, "    \"mediator_restarted_with_state\": %s,\n",
+			k->restarted_ok ? "true" : "false");
+	if (o->chaos_s)
+		fprintf(f, "    \"failed_calls_accounted\": %s,\n",
+			k->accounted_ok ? "true" : "false");
+	if (o->upgrade_path)
+		fprintf(f, "    \"upgraded\": %s,\n",
+			k->upgraded_ok ? "true" : "false");
 	fprintf(f, "    \"interrupted\": %s\n  },\n",
 		k->interrupted ? "true" : "false");
 	fprintf(f, "  \"ok\": %s\n}\n", k->ok ? "true" : "false");
@@ -468,6 +880,7 @@ static void write_json(FILE *f, const struct demo_opts *o, struct row *rows,
 
 static int parse_opts(int argc, char **argv, struct demo_opts *o)
 {
+	struct stat st;
 	int i;
 
 	memset(o, 0, sizeof(*o));
@@ -520,12 +933,27 @@ static int parse_opts(int argc, char **argv, struct demo_opts *o)
 			o->per_guest = true;
 			continue;
 		}
+		if (!strcmp(name, "--chaos")) {
+			/* the interval is optional: a next word that is not
+			 * an option is it */
+			if (eq)
+				val = eq + 1;
+			else if (i + 1 < argc && strncmp(argv[i + 1], "--", 2))
+				val = argv[++i];
+			o->chaos_s = DEMO_CHAOS_DEFAULT_S;
+			if (val && !tg_cli_parse_u32("demo: --chaos", val, 1,
+						     DEMO_CHAOS_MAX_S,
+						     &o->chaos_s))
+				return TG_EXIT_USAGE;
+			continue;
+		}
 		if (strcmp(name, "--guests") && strcmp(name, "--isolation") &&
 		    strcmp(name, "--vcpus") &&
 		    strcmp(name, "--seconds") && strcmp(name, "--json") &&
 		    strcmp(name, "--backend") && strcmp(name, "--firmware") &&
 		    strcmp(name, "--qemu") && strcmp(name, "--qemu-cpus") &&
-		    strcmp(name, "--log-dir") && strcmp(name, "--qemu-timeout"))
+		    strcmp(name, "--log-dir") && strcmp(name, "--qemu-timeout") &&
+		    strcmp(name, "--upgrade"))
 			return tg_cli_usage_error("demo: unknown option '%s' (try 'teegate help demo')",
 						  name);
 		if (eq)
@@ -566,6 +994,17 @@ static int parse_opts(int argc, char **argv, struct demo_opts *o)
 			if (!*val)
 				return tg_cli_usage_error("demo: --qemu needs a path");
 			o->qemu_path = val;
+		} else if (!strcmp(name, "--upgrade")) {
+			if (!*val)
+				return tg_cli_usage_error("demo: --upgrade needs a path");
+			errno = 0;
+			if (access(val, X_OK) || stat(val, &st) ||
+			    !S_ISREG(st.st_mode))
+				return tg_cli_usage_error("demo: --upgrade: '%s' is not an executable program: %s",
+							  val,
+							  errno ? strerror(errno)
+								: "not a file");
+			o->upgrade_path = val;
 		} else if (!strcmp(name, "--log-dir")) {
 			if (!*val)
 				return tg_cli_usage_error("demo: --log-dir needs a directory");
@@ -592,6 +1031,15 @@ static int parse_opts(int argc, char **argv, struct demo_opts *o)
 		return tg_cli_usage_error("demo: --model-no-virt is for --backend model");
 	if (o->per_guest && o->isolation != TG_ISOLATION_SERVICE)
 		return tg_cli_usage_error("demo: --per-guest needs --isolation service");
+	/* the inline mediator is the hypervisor: nothing to kill or swap */
+	if ((o->chaos_s || o->upgrade_path) &&
+	    o->isolation != TG_ISOLATION_SANDBOXED &&
+	    o->isolation != TG_ISOLATION_SERVICE)
+		return tg_cli_usage_error("demo: %s needs --isolation sandboxed or service",
+					  o->chaos_s ? "--chaos" : "--upgrade");
+	if (o->chaos_s && o->chaos_s >= o->seconds)
+		return tg_cli_usage_error("demo: --chaos %u kills nothing in a %u s run: choose an interval below --seconds",
+					  o->chaos_s, o->seconds);
 	if (o->qemu && !o->firmware && !o->no_secure)
 		return tg_cli_usage_error("demo: --backend qemu needs --firmware DIR, the TF-A and OP-TEE images (see docs/real-optee.md)");
 	if (o->qemu && o->firmware && o->no_secure)
@@ -724,6 +1172,110 @@ static int check_secure_world(const struct demo_opts *o, int rc,
 	return 0;
 }
 
+/* What --chaos and --upgrade did, from the hypervisor's stats. */
+static void medlife_report(const struct demo_opts *o,
+			   const struct medlife *ml, const struct checks *k)
+{
+	const struct tg_isolation_stats *st = &k->iso;
+	char a[16], b[16];
+
+	printf("\n");
+	if (o->chaos_s) {
+		printf("mediator killed every %u s (--chaos):\n", o->chaos_s);
+		printf("  kills                   %llu%s, %llu deaths, %llu restarts: %llu with the state recovered, %llu with it lost\n",
+		       (unsigned long long)ml->kills,
+		       o->per_guest ? " rounds (every daemon SIGKILLed)"
+				    : " SIGKILLs",
+		       (unsigned long long)k->died,
+		       (unsigned long long)st->restarts,
+		       (unsigned long long)st->recovered,
+		       (unsigned long long)st->state_lost);
+		if (k->stopped)
+			printf("                          (and %llu daemons stopped with their guest, not counted)\n",
+			       (unsigned long long)k->stopped);
+		printf("  restart time            median %s, max %s (%u restarts, death to serving%s)\n",
+		       fmt_ns(a, sizeof(a), k->restart_median_ns),
+		       fmt_ns(b, sizeof(b), k->restart_max_ns), ml->nrestart,
+		       o->per_guest ? ", the last daemon of each kill" : "");
+		printf("  calls failed in flight  %llu (hypervisor: calls a recovery ended, their guests got COMMUNICATION)\n",
+		       (unsigned long long)st->calls_failed);
+		printf("  guests interrupted      %llu (operations that got COMMUNICATION; skipped, done again next round)\n",
+		       (unsigned long long)k->wl_interrupted);
+		printf("  (of the same order, not equal: the hypervisor also counts calls whose\n"
+		       "   failure the client API does not report, such as closing a session; a\n"
+		       "   guest counts an operation or an attack once, whichever of its calls\n"
+		       "   was hit, even one the mediator had not recorded yet; a death\n"
+		       "   interrupts at most one operation per vCPU)\n");
+	}
+	if (o->upgrade_path) {
+		printf("mediator upgrade (--upgrade %s):\n", o->upgrade_path);
+		if (ml->upgrade == UPGRADE_PENDING)
+			printf("  not done: the guests ended before t = %.0f s\n",
+			       (double)ml->upgrade_at_ns / 1e9);
+		else
+			printf("  at t = %.1f s: %s from the old process stopping to the new one serving (the call took %s), %llu calls failed\n",
+			       (double)ml->upgrade_t_ns / 1e9,
+			       fmt_ns(a, sizeof(a),
+				      ml->upgrade == UPGRADE_DONE
+					      ? (double)ml->upgrade_ns
+					      : 0),
+			       fmt_ns(b, sizeof(b),
+				      (double)ml->upgrade_call_ns),
+			       (unsigned long long)ml->upgrade_calls_failed);
+		if (ml->upgrade == UPGRADE_FAILED && tg_isolation_last_error())
+			printf("  failed: %s\n", tg_isolation_last_error());
+	}
+}
+
+/*
+ * The checks of --chaos and --upgrade: every death was followed by a
+ * restart that kept the state; each operation a guest saw fail was in
+ * flight at a death; the upgrade took place and failed no call.
+ */
+static bool medlife_checks(const struct demo_opts *o,
+			   const struct medlife *ml, struct checks *k)
+{
+	const struct tg_isolation_stats *st = &k->iso;
+	bool ok = true;
+
+	k->restarted_ok = k->died && st->restarts == k->died &&
+			  st->recovered == st->restarts && !st->state_lost &&
+			  !ml->not_back;
+	ok &= check("every mediator death followed by a restart that kept the state",
+		    k->restarted_ok,
+		    "%llu deaths, %llu restarts, %llu recovered, %llu state lost%s",
+		    (unsigned long long)k->died,
+		    (unsigned long long)st->restarts,
+		    (unsigned long long)st->recovered,
+		    (unsigned long long)st->state_lost,
+		    ml->not_back ? ", a restart took more than 10 s" : "");
+	if (o->chaos_s) {
+		k->accounted_ok = !k->errors &&
+				  k->wl_interrupted <= k->max_interrupted;
+		ok &= check("every failed operation was in flight at a death",
+			    k->accounted_ok,
+			    "%llu interrupted, at most %llu: %llu deaths x %u vCPUs; %llu errors",
+			    (unsigned long long)k->wl_interrupted,
+			    (unsigned long long)k->max_interrupted,
+			    (unsigned long long)k->died, wl_vcpus(o),
+			    (unsigned long long)k->errors);
+	}
+	if (o->upgrade_path) {
+		k->upgraded_ok = ml->upgrade == UPGRADE_DONE &&
+				 !ml->upgrade_calls_failed;
+		ok &= check("the mediator was upgraded without failing a call",
+			    k->upgraded_ok, "%s",
+			    ml->upgrade == UPGRADE_PENDING
+				    ? "not done"
+			    : ml->upgrade == UPGRADE_FAILED
+				    ? tg_strerror(ml->upgrade_rc)
+				    : ml->upgrade_calls_failed
+				    ? "calls failed"
+				    : "0 calls failed");
+	}
+	return ok;
+}
+
 /* Start the guest of row @r; on success it runs from now on. */
 static int start_row(struct tg_machine *m, struct tg_guest_config *gc,
 		     struct row *r, struct guest_arg *a,
@@ -764,6 +1316,8 @@ int tg_cmd_demo(int argc, char **argv)
 	struct tg_machine *m = NULL;
 	struct row *rows;
 	struct checks k = { 0 };
+	struct medlife ml = { 0 };
+	struct log_capture lc = { 0 };
 	struct tg_machine_pages ps;
 	FILE *json = NULL;
 	unsigned int n, i, lines = 0, live;
@@ -861,7 +1415,8 @@ int tg_cmd_demo(int argc, char **argv)
 		rows[i].hostile = o.hostile && i == n - 1;
 		args[i].seconds = o.seconds;
 		args[i].seed = 0x7e6a7e + i;
-		args[i].flags = o.verbose ? TG_WL_VERBOSE : 0;
+		args[i].flags = (o.verbose ? TG_WL_VERBOSE : 0) |
+				(o.chaos_s ? TG_WL_CHAOS : 0);
 		args[i].vcpus = rows[i].hostile ? HOSTILE_VCPUS : o.vcpus;
 		if (rows[i].hostile)
 			snprintf(rows[i].last.name, sizeof(rows[i].last.name),
@@ -903,6 +1458,12 @@ int tg_cmd_demo(int argc, char **argv)
 
 	t0 = last_tick = now_ns();
 	run_ns = (uint64_t)o.seconds * 1000000000ull;
+	if (tty && medlife_wanted(&o) && !o.verbose)
+		log_capture_start(&lc);
+	if (medlife_start(&ml, m, &o, t0)) {
+		fprintf(stderr, "teegate: cannot start the thread of --chaos/--upgrade\n");
+		interrupted = 1; /* the guests are stopped below */
+	}
 	for (;;) {
 		uint64_t now = now_ns();
 		double dt = (double)(now - last_tick) / 1e9;
@@ -970,7 +1531,7 @@ int tg_cmd_demo(int argc, char **argv)
 			break;
 		}
 		if (tick) {
-			lines = draw_table(m, rows, n, &o,
+			lines = draw_table(m, rows, n, &o, &ml,
 					   (double)(now - t0) / 1e9, false, tty,
 					   lines);
 			last_tick = now;
@@ -990,8 +1551,10 @@ int tg_cmd_demo(int argc, char **argv)
 				tg_guest_kill(rows[i].g);
 		usleep(50000);
 	}
+	medlife_stop(&ml); /* its last kill waited for the restart */
 	elapsed = (double)(now_ns() - t0) / 1e9;
-	lines = draw_table(m, rows, n, &o, elapsed, true, tty, lines);
+	lines = draw_table(m, rows, n, &o, &ml, elapsed, true, tty, lines);
+	log_capture_end(&lc);
 
 	/* Every guest is torn down now: what is left must be nothing. */
 	k.exited_clean = true;
@@ -1019,7 +1582,20 @@ int tg_cmd_demo(int argc, char **argv)
 							 UINT32_MAX)
 				 : 0;
 	k.violations = tg_machine_violations(m);
+	if (ml.m) {
+		tg_machine_isolation_stats(m, &k.iso);
+		k.wl_interrupted = sum_interrupted(rows, n);
+		/* each guest that ran had a daemon of its own */
+		for (i = 0; o.per_guest && i < n; i++)
+			k.stopped += rows[i].g ? 1 : 0;
+		k.died = k.iso.deaths > k.stopped ? k.iso.deaths - k.stopped
+						  : 0;
+		k.max_interrupted = k.died * wl_vcpus(&o);
+		restart_times(&ml, &k.restart_median_ns, &k.restart_max_ns);
+	}
 
+	if (ml.m)
+		medlife_report(&o, &ml, &k);
 	printf("\nsummary after %.1f s, every guest destroyed:\n", elapsed);
 	k.ok = true;
 	k.ok &= check("every guest ran to its end and exited with 0",
@@ -1060,10 +1636,12 @@ int tg_cmd_demo(int argc, char **argv)
 			      k.violations == 0, "%llu",
 			      (unsigned long long)k.violations);
 	}
+	if (ml.m)
+		k.ok &= medlife_checks(&o, &ml, &k);
 	printf("result: %s\n", k.ok ? "PASS" : "FAIL");
 
 	if (json) {
-		write_json(json, &o, rows, n, elapsed, &k);
+		write_json(json, &o, rows, n, elapsed, &k, &ml);
 		if (fclose(json)) {
 			fprintf(stderr, "teegate: --json: write failed: %s\n",
 				strerror(errno));
@@ -1075,6 +1653,7 @@ int tg_cmd_demo(int argc, char **argv)
 		k.ok = false;
 	}
 	stop_qemu(&sw); /* after the machine: its guests' VM_DESTROYED */
+	free(ml.restart_ns);
 	free(rows);
 	free(args);
 	return k.ok ? TG_EXIT_OK : TG_EXIT_FAIL;
@@ -1100,6 +1679,7 @@ void tg_help_demo(void)
 "                 [--backend model|qemu] [--firmware DIR] [--qemu PATH]\n"
 "                 [--qemu-cpus N] [--log-dir DIR]\n"
 "                 [--isolation inline|sandboxed|service [--per-guest]]\n"
+"                 [--chaos [SECONDS]] [--upgrade PATH]\n"
 "\n"
 "DESCRIPTION\n"
 "    Starts the hosted platform with the OP-TEE model as secure world and the\n"
@@ -1142,6 +1722,38 @@ void tg_help_demo(void)
 "    when a guest ends, each for --seconds. QEMU is stopped when the demo\n"
 "    ends, however it ends.\n"
 "\n"
+"    With --chaos (an out-of-process mediator only), a thread of the\n"
+"    hypervisor SIGKILLs the mediator process (with --per-guest, every\n"
+"    daemon) at each multiple of SECONDS while the workloads run, and waits\n"
+"    each time until it serves again. A restarted mediator recovers its\n"
+"    state: guests keep their sessions, buffers and calls suspended in an\n"
+"    RPC. A call in flight at the death fails with TEEC_ERROR_COMMUNICATION;\n"
+"    the guests count such an operation (or attack) as interrupted, not as\n"
+"    an error, and do it again in the next round; everything that completes\n"
+"    is verified as always. Two lines under the table show kills, deaths,\n"
+"    restarts (state recovered or lost), the last restart time, the calls\n"
+"    the recoveries failed and the guests' interrupted operations. The\n"
+"    summary adds the median and maximum restart time (death to serving)\n"
+"    and checks that every death was followed by a restart that kept the\n"
+"    state, and that the interrupted operations are no more than the deaths\n"
+"    can explain (one per vCPU and death). The hypervisor's count of failed\n"
+"    calls and the guests' count of interrupted operations are of the same\n"
+"    order, not equal: the first also counts calls whose failure the client\n"
+"    API does not report (closing a session), the second counts an\n"
+"    operation once whichever of its calls was hit.\n"
+"\n"
+"    With --upgrade PATH, halfway through the run the mediator is replaced\n"
+"    by the program at PATH while the guests run\n"
+"    (tg_machine_upgrade_mediator(): new calls wait, the running ones\n"
+"    finish, suspended ones are kept). The summary says how long it took\n"
+"    and checks that no call failed.\n"
+"\n"
+"    Every number of --chaos and --upgrade comes from the hypervisor's\n"
+"    isolation stats, except the kills (SIGKILLs sent) and the interrupted\n"
+"    operations (the guests' counters). On a terminal, the platform's log\n"
+"    is held back while the table is redrawn and shown after it, less the\n"
+"    deaths --chaos caused.\n"
+"\n"
 "OPTIONS\n"
 "    --guests N     well-behaved guests, 1 to %u (default 4)\n"
 "    --vcpus N      vCPUs per well-behaved guest, 1 to %u (default 2)\n"
@@ -1168,6 +1780,11 @@ void tg_help_demo(void)
 "                   daemon that maps machine memory, reached through a ring\n"
 "                   and eventfds\n"
 "    --per-guest    with --isolation service: one daemon per guest\n"
+"    --chaos [SECONDS]\n"
+"                   with --isolation sandboxed or service: kill the mediator\n"
+"                   every SECONDS, 1 to %u (default %u), less than --seconds\n"
+"    --upgrade PATH with --isolation sandboxed or service: replace the\n"
+"                   mediator with the program PATH halfway through the run\n"
 "    -h, --help     show this manual\n"
 "\n"
 "TEST OPTIONS\n"
@@ -1190,8 +1807,9 @@ void tg_help_demo(void)
 "        during boot, relay not ready in time, no OP-TEE answered, OP-TEE\n"
 "        without virtualization for more than one guest, OP-TEE refusing\n"
 "        the first guest, or the out-of-process mediator cannot start\n"
-"        (program missing, seccomp unavailable); one line on stderr says\n"
-"        what to do\n"
+"        (program missing, seccomp unavailable), or --chaos/--upgrade\n"
+"        without an out-of-process mediator, or --upgrade PATH not an\n"
+"        executable program; one line on stderr says what to do\n"
 "\n"
 "EXAMPLES\n"
 "    teegate demo\n"
@@ -1202,8 +1820,12 @@ void tg_help_demo(void)
 "        A short run without the hostile guest, plain periodic output.\n"
 "    teegate demo --isolation sandboxed\n"
 "        The same run with the mediator deprivileged in its own process.\n"
+"    teegate demo --isolation sandboxed --chaos\n"
+"        The same, and the mediator process is SIGKILLed every 3 seconds.\n"
+"    teegate demo --isolation service --upgrade ./teegate-mediator-new\n"
+"        The mediator daemon is replaced by another build at t = 10 s.\n"
 "    teegate demo --backend qemu --firmware ~/optee-fw --guests 1\n"
 "        One guest and the hostile guest against a real OP-TEE in QEMU.\n",
 	       DEMO_MAX_GUESTS, DEMO_MAX_VCPUS, DEMO_MAX_SECONDS, DEMO_GRACE_S,
-	       DEMO_QEMU_MAX_CPUS);
+	       DEMO_QEMU_MAX_CPUS, DEMO_CHAOS_MAX_S, DEMO_CHAOS_DEFAULT_S);
 }
