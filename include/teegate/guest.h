@@ -10,6 +10,7 @@
 #ifndef TEEGATE_GUEST_H
 #define TEEGATE_GUEST_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -40,6 +41,13 @@ int tg_balloon_out(struct tg_vcpu *vcpu, uint64_t ipa, uint32_t count);
 int tg_vcpu_spawn(struct tg_vcpu *vcpu, void (*fn)(struct tg_vcpu *, void *),
 		  void *arg);
 int tg_vcpu_join(struct tg_vcpu *vcpu, int index);
+
+/*
+ * tg_vcpu_killed() - the guest is being killed. A thread-mode vCPU ends
+ * at its next trap; one that loops without trapping must check this and
+ * return. A process guest is killed by a signal: always false.
+ */
+bool tg_vcpu_killed(struct tg_vcpu *vcpu);
 
 /* The vCPU the calling thread runs on (NULL outside a guest). */
 struct tg_vcpu *tg_vcpu_self(void);
@@ -77,6 +85,13 @@ struct tg_guest_counters {
 
 /* The calling guest's counters page (never NULL inside a guest). */
 struct tg_guest_counters *tg_guest_counters(struct tg_vcpu *vcpu);
+
+/*
+ * tg_guest_instance() - a number that names this start of the guest:
+ * never the same for two guests of one program, even when a thread-mode
+ * guest's pages (or its client id) are reused after another's teardown.
+ */
+uint64_t tg_guest_instance(struct tg_vcpu *vcpu);
 
 /* Bucket index for a latency in ns (see struct tg_guest_counters). */
 static inline unsigned int tg_lat_bucket(uint64_t ns)

@@ -211,6 +211,7 @@ int tg_optee_probe(struct tg_vcpu *vcpu, const struct tg_optee_config *cfg,
 	drv->vcpu = vcpu;
 	drv->notif_vcpu = -1;
 	drv->guest_key = tg_guest_counters(vcpu);
+	drv->guest_instance = tg_guest_instance(vcpu);
 	drv->refs = 1;
 	{
 		struct timespec ts;
@@ -314,7 +315,8 @@ struct tg_optee *tg_optee_lookup(struct tg_vcpu *vcpu)
 	key = tg_guest_counters(vcpu);
 	pthread_mutex_lock(&registry_lock);
 	for (d = registry; d; d = d->reg_next)
-		if (d->guest_key == key)
+		if (d->guest_key == key &&
+		    d->guest_instance == tg_guest_instance(vcpu))
 			break;
 	pthread_mutex_unlock(&registry_lock);
 	return d;
@@ -333,7 +335,8 @@ int tg_optee_get(struct tg_vcpu *vcpu, struct tg_optee **out)
 	pthread_mutex_lock(&get_lock);
 	pthread_mutex_lock(&registry_lock);
 	for (d = registry; d; d = d->reg_next) {
-		if (d->guest_key == key) {
+		if (d->guest_key == key &&
+		    d->guest_instance == tg_guest_instance(vcpu)) {
 			d->refs++;
 			break;
 		}

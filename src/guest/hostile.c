@@ -551,8 +551,9 @@ TG_NO_TSAN static void scribble_main(struct tg_vcpu *vcpu, void *arg)
 {
 	struct scribbler *s = arg;
 
-	(void)vcpu;
-	while (!__atomic_load_n(&s->stop, __ATOMIC_RELAXED)) {
+	/* it never traps: a thread-mode kill must be seen here */
+	while (!__atomic_load_n(&s->stop, __ATOMIC_RELAXED) &&
+	       !tg_vcpu_killed(vcpu)) {
 		size_t off;
 
 		s->rng ^= s->rng << 13;

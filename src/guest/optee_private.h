@@ -88,6 +88,7 @@ struct tg_optee {
 
 	/* Registry of drivers by guest (tg_optee_get()). */
 	const void *guest_key;
+	uint64_t guest_instance; /* with guest_key: which guest start */
 	uint32_t refs;
 	bool registered;
 	struct tg_optee *reg_next;

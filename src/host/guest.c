@@ -245,7 +245,10 @@ static struct tg_boot_info *boot_info_build(struct tg_guest *g, size_t *len)
 	if (!b)
 		return NULL;
 	b->magic = TG_BOOT_MAGIC;
+	static _Atomic uint64_t instances;
+
 	b->client_id = g->client_id;
+	b->instance = atomic_fetch_add(&instances, 1) + 1;
 	b->nvcpus = g->nvcpus;
 	b->npages = g->npages;
 	b->spin_ns = g->m->spin_ns;

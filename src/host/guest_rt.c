@@ -47,6 +47,7 @@ int tg_rt_init(struct tg_guest_rt *rt, const struct tg_boot_info *boot,
 
 	memset(rt, 0, sizeof(*rt));
 	rt->client_id = boot->client_id;
+	rt->instance = boot->instance;
 	rt->nvcpus = boot->nvcpus;
 	rt->npages = boot->npages;
 	rt->spin_ns = boot->spin_ns;
@@ -389,6 +390,16 @@ int tg_notif_wait(struct tg_vcpu *vcpu, uint32_t timeout_ms)
 	}
 }
 
+bool tg_vcpu_killed(struct tg_vcpu *vcpu)
+{
+	return vcpu->rt->thread_mode && atomic_load(&vcpu->rt->ctl->killed);
+}
+
+uint64_t tg_guest_instance(struct tg_vcpu *vcpu)
+{
+	return vcpu->rt->instance;
+}
+
 struct tg_guest_counters *tg_guest_counters(struct tg_vcpu *vcpu)
 {
 	return vcpu->rt->counters;
@@ -435,7 +446,9 @@ void tg_rt_thread_join_all(struct tg_guest_rt *rt)
 	atomic_store(&rt->ctl->killed, 1);
 	pthread_mutex_unlock(&rt->lock);
 	tg_futex_wake(&rt->ctl->notif_pending, 1 << 30);
-	for (v = 0; v < rt->nvcpus; v++) {
+	/* Spawned vCPUs first: one may use its spawner's stack (an argument
+	 * passed by address), which goes once the spawner is joined. */
+	for (v = rt->nvcpus; v-- > 0;) {
 		if (vcpu_state(&rt->vcpus[v]) == TG_VCPU_FREE)
 			continue;
 		tg_futex_wake(&rt->vcpus[v].slot->rsp, 1 << 30);

@@ -89,6 +89,7 @@ struct tg_boot_info {
 	uint64_t ipa_base;
 	uint32_t lockdown;
 	uint32_t pad;
+	uint64_t instance;   /* unique per guest start, in this process */
 	uint64_t pa[];       /* npages machine addresses */
 };
 
@@ -124,6 +125,7 @@ enum tg_rt_page {
 
 struct tg_guest_rt {
 	uint32_t client_id;
+	uint64_t instance;
 	uint32_t nvcpus;
 	uint32_t npages;
 	uint32_t spin_ns;
