@@ -160,6 +160,14 @@ static int prepare_param(struct tg_domain *d, struct optee_call *c, uint32_t i,
 		return prepare_rmem(d, c, p, e);
 	}
 	if (is_tmem(type)) {
+		/*
+		 * Never the guest's cookie: OP-TEE up to 4.10.0 leaks the
+		 * object of a NONCONTIG temporary memref under it (fixed
+		 * upstream by 51d99cd24), where it would shadow a buffer
+		 * the guest registers with that cookie - over pages we no
+		 * longer pin. 0 is a cookie no registration may use.
+		 */
+		p->u.tmem.shm_ref = 0;
 		if (noncontig)
 			return prepare_tmem_noncontig(d, c, p, e);
 		/* Only a NULL memref: contiguous guest memory would be an
@@ -183,7 +191,8 @@ static int prepare_register(struct tg_domain *d, struct optee_call *c,
 	bool ok;
 
 	if (c->num_params != 1 || p->attr != (OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT |
-					      OPTEE_MSG_ATTR_NONCONTIG))
+					      OPTEE_MSG_ATTR_NONCONTIG) ||
+	    !p->u.tmem.shm_ref) /* 0: temporary memrefs' (see above) */
 		return msg_fail_ret(e, TEEC_ERROR_BAD_PARAMETERS,
 				    TG_REFUSE_BAD_PARAM);
 	if (reserve_span(d, buf_ptr, p->u.tmem.size, &np, e))

@@ -115,6 +115,36 @@ static void noncontig_tmem_of_1_page(void **state)
 	assert_int_equal(fake_pinned_total(e->f), 0);
 }
 
+static uint64_t seen_shm_ref;
+
+static bool tee_note_shm_ref(struct fake *f, struct fake_thread *t,
+			     uint64_t regs[8])
+{
+	seen_shm_ref = t->arg->params[0].u.tmem.shm_ref;
+	return fake_step_ok(f, t, regs);
+}
+
+/*
+ * OP-TEE up to 4.10.0 keeps the object of a NONCONTIG temporary memref
+ * under its shm_ref for ever; named by a cookie the guest chose, it could
+ * shadow that guest's registered buffer. The TEE sees 0, a cookie no
+ * REGISTER_SHM may use.
+ */
+static void tmem_cookie_never_reaches_the_tee(void **state)
+{
+	struct env *e = *state;
+
+	seen_shm_ref = 1;
+	e->f->std_fn = tee_note_shm_ref;
+	assert_int_equal(tmem_call(e, 2, 0, 2 * PAGE), TEEC_SUCCESS);
+	assert_int_equal(seen_shm_ref, 0);
+	e->f->std_fn = NULL;
+	assert_int_equal(register_shm(e, G1, 0, 0, 1, 0, PAGE),
+			 TEEC_ERROR_BAD_PARAMETERS);
+	assert_int_equal(stats(e, G1).shm_bufs, 0);
+	assert_int_equal(fake_pinned_total(e->f), 0);
+}
+
 static void noncontig_tmem_of_511_pages(void **state)
 {
 	struct env *e = *state;
@@ -793,6 +823,7 @@ int main(void)
 		T(null_tmem_is_allowed),
 		T(contiguous_tmem_is_refused),
 		T(noncontig_tmem_of_1_page),
+		T(tmem_cookie_never_reaches_the_tee),
 		T(noncontig_tmem_of_511_pages),
 		T(noncontig_tmem_of_512_pages_spans_two_list_pages),
 		T(noncontig_tmem_of_4097_pages),
