@@ -92,6 +92,14 @@ typedef struct {
 	struct tg_optee *drv;
 	bool reg_mem;
 	bool memref_null;
+	/*
+	 * Send temporary memrefs as registered memory (REGISTER_SHM, RMEM,
+	 * UNREGISTER_SHM), as Linux's libteec does, instead of NONCONTIG
+	 * TMEM page lists. Off by default; set it after
+	 * TEEC_InitializeContext() for OP-TEE 4.10.0 and older, which
+	 * leak every NONCONTIG TMEM object (docs/real-optee.md).
+	 */
+	bool register_tmp;
 } TEEC_Context;
 
 typedef struct {

@@ -3,7 +3,8 @@
  * GlobalPlatform TEE Client API over the guest OP-TEE driver.
  *
  * Temporary memrefs are copied into guest pages and sent as NONCONTIG TMEM
- * page lists. Shared memory (allocated, or a registered caller buffer) is
+ * page lists, or registered and sent as RMEM with register_tmp (for
+ * OP-TEE 4.10.0 and older, which leak NONCONTIG TMEM objects). Shared memory (allocated, or a registered caller buffer) is
  * registered with REGISTER_SHM and sent as RMEM; a caller buffer outside
  * the guest RAM the driver knows is shadowed by registered pages and copied
  * around each operation (as libteec does when it cannot register).
@@ -128,7 +129,8 @@ static TEEC_Result op_prepare(TEEC_Context *ctx, TEEC_Operation *op,
 			}
 			if (pp->tmpref.size > TEEC_CONFIG_SHAREDMEM_MAX_SIZE)
 				return TEEC_ERROR_OUT_OF_MEMORY;
-			if (tg_optee_shm_alloc(ctx->drv, pp->tmpref.size, false,
+			if (tg_optee_shm_alloc(ctx->drv, pp->tmpref.size,
+					       ctx->register_tmp,
 					       &st->bounce[i], NULL))
 				return TEEC_ERROR_OUT_OF_MEMORY;
 			if (t != TEEC_MEMREF_TEMP_OUTPUT && pp->tmpref.size)

@@ -205,6 +205,42 @@ static void test_temp_memref_inout_is_copied_both_ways(void **state)
 	TEEC_CloseSession(&f->s);
 }
 
+/* register_tmp: REGISTER_SHM, the call with an RMEM, UNREGISTER_SHM. */
+static void test_temp_memref_registered_when_asked(void **state)
+{
+	struct fx *f = *state;
+	struct tg_optee_stats before, after;
+	uint8_t buf[5000];
+	TEEC_Operation op;
+	uint32_t origin;
+	uint8_t want;
+	size_t i;
+
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 7 + 3);
+	want = sum8(buf, sizeof(buf));
+	open_invoke_tests(f);
+	f->ctx.register_tmp = true;
+	memset(&op, 0, sizeof(op));
+	op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INOUT, TEEC_NONE,
+					 TEEC_NONE, TEEC_NONE);
+	op.params[0].tmpref.buffer = buf;
+	op.params[0].tmpref.size = sizeof(buf);
+	tg_optee_get_stats(f->ctx.drv, &before);
+	assert_int_equal(TEEC_InvokeCommand(&f->s, 1, &op, &origin),
+			 TEEC_SUCCESS);
+	tg_optee_get_stats(f->ctx.drv, &after);
+	assert_int_equal(buf[0], want);
+	assert_int_equal(after.std_calls - before.std_calls, 3);
+	f->ctx.register_tmp = false;
+	tg_optee_get_stats(f->ctx.drv, &before);
+	assert_int_equal(TEEC_InvokeCommand(&f->s, 1, &op, &origin),
+			 TEEC_SUCCESS);
+	tg_optee_get_stats(f->ctx.drv, &after);
+	assert_int_equal(after.std_calls - before.std_calls, 1);
+	TEEC_CloseSession(&f->s);
+}
+
 static void test_temp_memref_null_is_accepted(void **state)
 {
 	struct fx *f = *state;
@@ -559,6 +595,7 @@ int main(void)
 		T(test_invoke_value_inout_adds),
 		T(test_invoke_three_values_sum_into_output),
 		T(test_temp_memref_inout_is_copied_both_ways),
+		T(test_temp_memref_registered_when_asked),
 		T(test_temp_memref_null_is_accepted),
 		T(test_temp_memref_output_size_is_written_back),
 		T(test_temp_memref_short_buffer_reports_needed_size),
