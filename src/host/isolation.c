@@ -98,6 +98,9 @@ struct medproc {
 	_Atomic uint32_t free_mask;
 	uint32_t seq[TG_CHAN_SLOTS];
 	uint64_t scratch[TG_CHAN_SLOTS][PIN_CHUNK];
+	/* the SMCs of the conversation on each slot: how many, the last */
+	uint32_t smcs[TG_CHAN_SLOTS];
+	uint64_t last_smc_in[TG_CHAN_SLOTS][8], last_smc_out[TG_CHAN_SLOTS][8];
 	pthread_t monitor;
 	bool monitor_started;
 	pthread_t restarter;
@@ -522,6 +525,9 @@ static void serve_port(struct medproc *p, const struct call *c, uint32_t slot,
 			m->port.smc(m->port.ctx, r);
 			if (req[7])
 				track_thread(p, (uint32_t)req[7], req, r);
+			p->smcs[slot]++;
+			memcpy(p->last_smc_in[slot], req, sizeof(req));
+			memcpy(p->last_smc_out[slot], r, sizeof(r));
 		}
 		memcpy(s->msg.regs, r, sizeof(r));
 		ret = TG_OK;
@@ -623,6 +629,32 @@ static void watchdog_kill(struct medproc *p)
 #define SERVING_WAIT_MS 10000
 
 /*
+ * The mediator died in a guest's GET_ASYNC_NOTIF_VALUE after the TEE
+ * answered it. That answer popped a value from the TEE: lost, it would
+ * leave the guest waiting for a notification for ever. The mediator
+ * forwards this call unchanged, so the hypervisor can give the guest the
+ * answer itself when the conversation's only SMC was exactly the guest's
+ * call. Every other call just fails (it changes nothing, or recovery
+ * undoes it).
+ */
+static bool answered_by_its_smc(struct medproc *p, const struct call *c,
+				uint32_t slot, struct tg_chan_msg *msg)
+{
+	const uint64_t *in = p->last_smc_in[slot], *out = p->last_smc_out[slot];
+
+	if (c->op != TG_CALL_HANDLE_SMC || p->smcs[slot] != 1 ||
+	    (uint32_t)msg->regs[0] != OPTEE_SMC_GET_ASYNC_NOTIF_VALUE ||
+	    (uint32_t)in[0] != OPTEE_SMC_GET_ASYNC_NOTIF_VALUE ||
+	    in[7] != c->cid)
+		return false;
+	memset(msg->regs, 0, sizeof(msg->regs));
+	memcpy(msg->regs, out, 4 * sizeof(out[0]));
+	msg->arg0 = 1; /* handled */
+	msg->status = TG_OK;
+	return true;
+}
+
+/*
  * One call: post it on a free slot, serve the port requests it makes,
  * return the mediator's answer (@out: copied from the slot's data).
  * TG_ENOTEE when the mediator process is gone or restarting.
@@ -662,6 +694,7 @@ again:
 	    (uint32_t)msg->regs[0] == OPTEE_SMC_CALL_RETURN_FROM_RPC)
 		track_handle(p, c.cid, (uint32_t)msg->regs[3], false);
 	s = &p->chan.mem->slots[slot];
+	p->smcs[slot] = 0;
 	s->msg = *msg;
 	if (data_len)
 		memcpy(s->data, data, data_len);
@@ -671,6 +704,10 @@ again:
 				      p->iso->watchdog_ms)) {
 			if (!atomic_load(&p->dead))
 				watchdog_kill(p);
+			if (answered_by_its_smc(p, &c, (uint32_t)slot, msg)) {
+				slot_put(p, (uint32_t)slot);
+				return TG_OK;
+			}
 			/* died: the slot is reset with the channel */
 			slot_put(p, (uint32_t)slot);
 			return TG_ENOTEE;

@@ -69,12 +69,15 @@ static struct tg_chan_slot *my_slot(void)
 }
 
 /*
- * Tests: TEEGATE_TEST_MEDIATOR_DIE=OP:N kills this process (SIGKILL, as
- * from outside) right after it posts its N-th request OP (pin, unpin,
- * copy_from, copy_to, smc) or when it starts its N-th domain destroy
- * (destroy): the hypervisor is then serving a request of a dead process.
- * Only the first process of a machine dies; its restarts run normally.
+ * Tests: TEEGATE_TEST_MEDIATOR_DIE=OP:N kills this process right after
+ * it posts its N-th request OP (pin, unpin, copy_from, copy_to, smc,
+ * async_value: an SMC of GET_ASYNC_NOTIF_VALUE) or when it starts its
+ * N-th domain destroy (destroy): the hypervisor is then serving a request
+ * of a dead process. (In the sandbox, seccomp refuses raise()'s tgkill
+ * and kills the process with SIGSYS at that same point.) Only the first
+ * process of a machine dies; its restarts run normally.
  */
+#define DIE_ASYNC_VALUE 1000u /* an SMC of GET_ASYNC_NOTIF_VALUE */
 static uint32_t die_op;
 static _Atomic int32_t die_n;
 
@@ -88,6 +91,7 @@ static void die_init(void)
 		{ "copy_from", TG_PORT_COPY_FROM },
 		{ "copy_to", TG_PORT_COPY_TO }, { "smc", TG_PORT_SMC },
 		{ "destroy", TG_CALL_DOMAIN_DESTROY },
+		{ "async_value", DIE_ASYNC_VALUE },
 	};
 	const char *e = getenv("TEEGATE_TEST_MEDIATOR_DIE");
 	const char *colon;
@@ -116,6 +120,9 @@ static bool request(void)
 
 	tg_chan_to_hyp(&chan, self->slot, self->seen);
 	maybe_die(op);
+	if (op == TG_PORT_SMC && (uint32_t)my_slot()->msg.regs[0] ==
+					 OPTEE_SMC_GET_ASYNC_NOTIF_VALUE)
+		maybe_die(DIE_ASYNC_VALUE);
 	while (!tg_chan_wait_med(&chan, self->slot, self->seen + 1,
 				 IDLE_WAIT_MS))
 		if (getppid() == 1)

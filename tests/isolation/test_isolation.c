@@ -830,6 +830,63 @@ static void test_upgrade_under_load_fails_no_call(void **state)
 	assert_int_equal(tg_machine_destroy(m), TG_OK);
 }
 
+static TEEC_Result async_result = (TEEC_Result)-1;
+
+/* ASYNC(v) then WAIT(v): the value comes back through the driver's
+ * notification vCPU, which asks GET_ASYNC_NOTIF_VALUE for it. */
+static void async_main(struct tg_vcpu *v, void *arg)
+{
+	TEEC_UUID u = notify_uuid();
+	TEEC_Context ctx;
+	TEEC_Session s;
+	uint32_t origin;
+
+	(void)v;
+	(void)arg;
+	if (TEEC_InitializeContext(NULL, &ctx) != TEEC_SUCCESS)
+		return;
+	if (TEEC_OpenSession(&ctx, &s, &u, TEEC_LOGIN_PUBLIC, NULL, NULL,
+			     &origin) == TEEC_SUCCESS) {
+		int tries = 0;
+
+		/* the death fails the calls in flight with it (ASYNC, or
+		 * the WAIT: COMMUNICATION); the value ASYNC queued must not
+		 * be lost for all that: a WAIT for it ends */
+		notify(&s, MODEL_TA_NOTIFY_CMD_ASYNC, 9);
+		do
+			async_result = notify(&s, MODEL_TA_NOTIFY_CMD_WAIT, 9);
+		while (async_result == TEEC_ERROR_COMMUNICATION && ++tries < 3);
+		TEEC_CloseSession(&s);
+	}
+	TEEC_FinalizeContext(&ctx);
+}
+
+/*
+ * The mediator dies right after the TEE answered GET_ASYNC_NOTIF_VALUE,
+ * which popped the value: the hypervisor hands that answer to the guest
+ * itself, so the WAIT for it still ends.
+ */
+static void test_death_in_get_async_notif_value_loses_no_value(void **state)
+{
+	struct tg_machine *m;
+	struct tg_isolation_stats st;
+	struct tg_guest *g;
+
+	(void)state;
+	setenv("TEEGATE_TEST_MEDIATOR_DIE", "async_value:1", 1);
+	m = machine_new(TG_ISOLATION_SANDBOXED, NULL);
+	async_result = (TEEC_Result)-1;
+	g = keeper_guest(m, async_main, NULL, 2);
+	assert_int_equal(tg_guest_wait_timeout(g, 20000, NULL), TG_OK);
+	unsetenv("TEEGATE_TEST_MEDIATOR_DIE");
+	tg_machine_isolation_stats(m, &st);
+	assert_int_equal(st.deaths, 1);
+	assert_int_equal(st.recovered, 1);
+	assert_int_equal(async_result, TEEC_SUCCESS);
+	assert_int_equal(tg_machine_violations(m), 0);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
 static void test_upgrade_to_a_missing_program_is_refused(void **state)
 {
 	struct tg_machine *m = machine_new(TG_ISOLATION_SANDBOXED, NULL);
@@ -865,6 +922,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_upgrade_keeps_sessions_and_suspended_calls),
 		cmocka_unit_test(test_upgrade_under_load_fails_no_call),
 		cmocka_unit_test(test_upgrade_to_a_missing_program_is_refused),
+		cmocka_unit_test(
+			test_death_in_get_async_notif_value_loses_no_value),
 	};
 
 	unsetenv("TEEGATE_ISOLATION");
