@@ -322,12 +322,17 @@ struct tg_optee *tg_optee_lookup(struct tg_vcpu *vcpu)
 	return d;
 }
 
+static void unlock_get_lock(void *arg)
+{
+	(void)arg;
+	pthread_mutex_unlock(&get_lock);
+}
+
 int tg_optee_get(struct tg_vcpu *vcpu, struct tg_optee **out)
 {
 	const void *key;
 	struct tg_optee *d;
-
-	int rc = TG_OK;
+	volatile int rc = TG_OK; /* across pthread_cleanup_push() */
 
 	if (!vcpu || !out)
 		return TG_EINVAL;
@@ -344,11 +349,15 @@ int tg_optee_get(struct tg_vcpu *vcpu, struct tg_optee **out)
 	pthread_mutex_unlock(&registry_lock);
 	/*
 	 * Two drivers in one guest would both take the async notifications
-	 * and choose colliding cookies: probe under get_lock.
+	 * and choose colliding cookies: probe under get_lock. The probe
+	 * traps, and a killed thread-mode guest's vCPU ends in its trap
+	 * (pthread_exit): let it drop the lock then, or every other guest
+	 * of the program waits for it for ever.
 	 */
+	pthread_cleanup_push(unlock_get_lock, NULL);
 	if (!d)
 		rc = tg_optee_probe(vcpu, NULL, &d);
-	pthread_mutex_unlock(&get_lock);
+	pthread_cleanup_pop(1);
 	if (!rc)
 		*out = d;
 	return rc;

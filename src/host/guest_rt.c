@@ -98,10 +98,19 @@ int tg_rt_map_view(struct tg_guest_rt *rt, const struct tg_boot_info *boot,
 	return TG_OK;
 }
 
+/* The thread's own end: RUNNING -> DONE, never over a joiner's claim. */
+static void vcpu_done(struct tg_vcpu *vcpu)
+{
+	enum tg_vcpu_state running = TG_VCPU_RUNNING;
+
+	__atomic_compare_exchange_n(&vcpu->state, &running, TG_VCPU_DONE,
+				    false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
 static void vcpu_exit_if_killed(struct tg_vcpu *vcpu)
 {
 	if (vcpu->rt->thread_mode && atomic_load(&vcpu->rt->ctl->killed)) {
-		vcpu_set_state(vcpu, TG_VCPU_DONE);
+		vcpu_done(vcpu);
 		pthread_exit(NULL);
 	}
 }
@@ -296,7 +305,7 @@ static void *vcpu_thread(void *arg)
 
 	tls_vcpu = vcpu;
 	vcpu->fn(vcpu, vcpu->arg);
-	vcpu_set_state(vcpu, TG_VCPU_DONE);
+	vcpu_done(vcpu);
 	return NULL;
 }
 
@@ -339,6 +348,28 @@ int tg_vcpu_spawn(struct tg_vcpu *vcpu, void (*fn)(struct tg_vcpu *, void *),
 	return ret;
 }
 
+/*
+ * A thread is joined exactly once, by whoever claims it first (a vCPU
+ * joining one it spawned, or the teardown joining them all). Returns the
+ * state before the claim: FREE (nothing to join), JOINING (another joiner
+ * had it; it is FREE now) or the state the caller now joins from.
+ */
+static enum tg_vcpu_state join_claim(struct tg_guest_rt *rt,
+				     struct tg_vcpu *t)
+{
+	enum tg_vcpu_state st;
+
+	pthread_mutex_lock(&rt->lock);
+	st = vcpu_state(t);
+	if (st == TG_VCPU_RUNNING || st == TG_VCPU_DONE)
+		vcpu_set_state(t, TG_VCPU_JOINING);
+	pthread_mutex_unlock(&rt->lock);
+	if (st == TG_VCPU_JOINING)
+		while (vcpu_state(t) != TG_VCPU_FREE)
+			sched_yield();
+	return st;
+}
+
 int tg_vcpu_join(struct tg_vcpu *vcpu, int index)
 {
 	struct tg_guest_rt *rt = vcpu->rt;
@@ -348,13 +379,17 @@ int tg_vcpu_join(struct tg_vcpu *vcpu, int index)
 	    (uint32_t)index == vcpu->index)
 		return -1;
 	t = &rt->vcpus[index];
-	if (vcpu_state(t) == TG_VCPU_FREE)
+	switch (join_claim(rt, t)) {
+	case TG_VCPU_FREE:
 		return -1;
+	case TG_VCPU_JOINING:
+		return 0; /* joined by the teardown */
+	default:
+		break;
+	}
 	if (pthread_join(t->thread, NULL))
 		return -1;
-	pthread_mutex_lock(&rt->lock);
 	vcpu_set_state(t, TG_VCPU_FREE);
-	pthread_mutex_unlock(&rt->lock);
 	return 0;
 }
 
@@ -449,7 +484,9 @@ void tg_rt_thread_join_all(struct tg_guest_rt *rt)
 	/* Spawned vCPUs first: one may use its spawner's stack (an argument
 	 * passed by address), which goes once the spawner is joined. */
 	for (v = rt->nvcpus; v-- > 0;) {
-		if (vcpu_state(&rt->vcpus[v]) == TG_VCPU_FREE)
+		enum tg_vcpu_state st = join_claim(rt, &rt->vcpus[v]);
+
+		if (st == TG_VCPU_FREE || st == TG_VCPU_JOINING)
 			continue;
 		tg_futex_wake(&rt->vcpus[v].slot->rsp, 1 << 30);
 		pthread_join(rt->vcpus[v].thread, NULL);

@@ -99,6 +99,7 @@ enum tg_vcpu_state {
 	TG_VCPU_FREE = 0,
 	TG_VCPU_RUNNING,
 	TG_VCPU_DONE,
+	TG_VCPU_JOINING, /* one joiner claimed it: the others wait for FREE */
 };
 
 struct tg_guest_rt;
