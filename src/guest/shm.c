@@ -175,6 +175,8 @@ void tgg_shm_release_pages(struct tg_optee *drv, struct tg_optee_shm *shm)
 	free(shm);
 }
 
+static int shm_unregister(struct tg_optee *drv, struct tg_optee_shm *shm);
+
 /**
  * tgg_shm_register() - REGISTER_SHM @shm with a fresh cookie: one parameter,
  * attr TMEM_OUTPUT|NONCONTIG (what OP-TEE checks), a page list of the
@@ -207,6 +209,14 @@ int tgg_shm_register(struct tg_optee *drv, struct tg_optee_shm *shm,
 	tgg_pagelist_free(drv, list_ipa, list_pages);
 	if (tee_ret)
 		*tee_ret = rc ? TEEC_ERROR_COMMUNICATION : m.hdr.ret;
+	if (smc_ret == OPTEE_SMC_RETURN_ENOTAVAIL)
+		/*
+		 * The call failed on the way (a mediator that died with
+		 * it): it may have taken effect. Unregister the cookie so
+		 * that nothing stays registered that we think is not;
+		 * "not found" is fine.
+		 */
+		shm_unregister(drv, shm);
 	if (rc || m.hdr.ret != TEEC_SUCCESS) {
 		tgg_shm_unlink_cookie(drv, shm->cookie, shm->kind);
 		shm->cookie = 0;
