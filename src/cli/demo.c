@@ -1193,7 +1193,7 @@ static void medlife_report(const struct demo_opts *o,
 		if (k->stopped)
 			printf("                          (and %llu daemons stopped with their guest, not counted)\n",
 			       (unsigned long long)k->stopped);
-		printf("  restart time            median %s, max %s (%u restarts, death to serving%s)\n",
+		printf("  restart time            median %s, max %s (the restarts after %u kills, death to serving%s)\n",
 		       fmt_ns(a, sizeof(a), k->restart_median_ns),
 		       fmt_ns(b, sizeof(b), k->restart_max_ns), ml->nrestart,
 		       o->per_guest ? ", the last daemon of each kill" : "");
