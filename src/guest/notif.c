@@ -81,7 +81,8 @@ int tgg_notif_wait(struct tg_optee *drv, uint32_t key, uint32_t timeout_ms)
 	}
 	e->waiters++;
 	while (!e->pending) {
-		if (drv->stopping) {
+		/* a thread-mode kill: this wait traps no more, so look */
+		if (drv->stopping || tg_vcpu_killed(tgg_drv_vcpu(drv))) {
 			rc = TG_EBUSY;
 			break;
 		}
