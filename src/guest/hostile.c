@@ -311,6 +311,20 @@ static void do_id(struct hctx *h, uint64_t id, uint64_t a1, uint64_t a7,
 	raw_smc(h, id, a1, 0, 0, a7, o);
 }
 
+static void unregister_cookie(struct hctx *h, uint64_t cookie);
+
+/*
+ * TG_WL_CHAOS: a REGISTER_SHM answered ENOTAVAIL died with the mediator,
+ * which may have committed it first. Unregister the cookie, as the driver
+ * does, so that the next attempt does not find it taken.
+ */
+static void register_died(struct hctx *h, uint64_t cookie,
+			  const struct outcome *o)
+{
+	if ((h->flags & TG_WL_CHAOS) && o->a0 == OPTEE_SMC_RETURN_ENOTAVAIL)
+		unregister_cookie(h, cookie);
+}
+
 /* Register @pages data pages (aliased) with @cookie; 1 = refused. */
 static void register_aliased(struct hctx *h, uint64_t cookie, uint64_t pages,
 			     struct outcome *o)
@@ -324,6 +338,7 @@ static void register_aliased(struct hctx *h, uint64_t cookie, uint64_t pages,
 	a->params[0].u.tmem.size = pages * PG;
 	a->params[0].u.tmem.shm_ref = cookie;
 	raw_msg(h, o);
+	register_died(h, cookie, o);
 }
 
 static void unregister_cookie(struct hctx *h, uint64_t cookie)
@@ -397,6 +412,7 @@ static void unregister_in_use(struct hctx *h, struct outcome *o)
 	a->params[0].u.tmem.size = PG;
 	a->params[0].u.tmem.shm_ref = cookie;
 	raw_msg(h, &reg);
+	register_died(h, cookie, &reg);
 	if (!reg.msg || reg.ret != TEEC_SUCCESS) {
 		*o = reg;
 		tg_free_pages(h->vcpu, page, 1);
