@@ -450,10 +450,10 @@ static __attribute__((noinline)) void msg_commit(struct tg_domain *d,
 		session_remove(d, c->session);
 		break;
 	case OPTEE_MSG_CMD_REGISTER_SHM:
-		if (ok && b) {
+		/* Still the call's until it is released: a death before
+		 * the guest hears of it lets recovery undo it. */
+		if (ok && b)
 			b->state = SHM_READY;
-			c->new_buf = NULL;
-		}
 		break;
 	case OPTEE_MSG_CMD_UNREGISTER_SHM:
 		if (ok && b) {

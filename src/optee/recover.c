@@ -284,8 +284,11 @@ static void drop_call(struct tg_domain *d, struct optee_call *c,
 		tg_free(d->med, r, sizeof(*r));
 	}
 	if (b && (b->state == SHM_REGISTERING ||
-		  b->state == SHM_UNREGISTERING)) {
-		/* The TEE may hold it or not: unregister it there. */
+		  b->state == SHM_UNREGISTERING ||
+		  (b->state == SHM_READY &&
+		   c->cmd == OPTEE_MSG_CMD_REGISTER_SHM))) {
+		/* The TEE may hold it or not (or holds it, committed, but
+		 * the guest saw the call fail): unregister it there. */
 		u->cookies[u->ncookies++] = b->cookie;
 		shm_unlink(d, b);
 		shm_buf_free(d, b);

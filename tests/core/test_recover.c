@@ -24,7 +24,7 @@ static int events;
 static long leak_allowed; /* bookkeeping blocks a death may cost */
 static struct tg_port real; /* the fake's own port */
 
-enum { EV_SMC = 1, EV_PIN = 2, EV_COPY = 4 };
+enum { EV_SMC = 1, EV_PIN = 2, EV_COPY = 4, EV_COPY_TO = 8 };
 
 /* What the hypervisor saw (isolation.c keeps the same record). */
 static struct {
@@ -84,6 +84,15 @@ static int w_copy_from(void *ctx, uint32_t c, void *dst, uint64_t ipa,
 	int ret = real.copy_from_guest(ctx, c, dst, ipa, len);
 
 	event(EV_COPY);
+	return ret;
+}
+
+static int w_copy_to(void *ctx, uint32_t c, uint64_t ipa, const void *src,
+		     uint32_t len)
+{
+	int ret = real.copy_to_guest(ctx, c, ipa, src, len);
+
+	event(EV_COPY_TO);
 	return ret;
 }
 
@@ -215,6 +224,7 @@ static int setup(void **state)
 	e->f->port.smc = w_smc;
 	e->f->port.pin_pages = w_pin;
 	e->f->port.copy_from_guest = w_copy_from;
+	e->f->port.copy_to_guest = w_copy_to;
 	assert_int_equal(tg_mediator_recover(e->med, &e->f->port, NULL),
 			 TG_OK);
 	*state = e;
@@ -491,6 +501,34 @@ static void register_the_tee_saw_is_undone(void **state)
 			 TEEC_SUCCESS);
 }
 
+/* REGISTER_SHM committed, then the death while the answer was being
+ * copied back: the guest sees it fail, so it is undone too. */
+static void register_committed_but_not_answered_is_undone(void **state)
+{
+	struct env *e = *state;
+	struct tg_recover_stats st;
+	struct optee_msg_arg *a;
+	uint64_t r[8];
+
+	a = fake_msg(e->f, G1, ARG_IPA, OPTEE_MSG_CMD_REGISTER_SHM, 1);
+	a->params[0].attr =
+		OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT | OPTEE_MSG_ATTR_NONCONTIG;
+	a->params[0].u.tmem.buf_ptr =
+		fake_pagelist(e->f, G1, LIST_IPA, DATA_IPA, 16, 0);
+	a->params[0].u.tmem.size = 16 * PAGE;
+	a->params[0].u.tmem.shm_ref = 0x98;
+	set_regs(r, OPTEE_SMC_CALL_WITH_ARG, ARG_IPA >> 32,
+		 ARG_IPA & 0xFFFFFFFFu, 0);
+	assert_true(call_dies(e, G1, r, EV_COPY_TO, 1));
+	assert_int_equal(stats(e, G1).shm_bufs, 1); /* committed */
+	recover_all(e, &st);
+	assert_int_equal(st.bufs_dropped, 1);
+	assert_int_equal(stats(e, G1).shm_bufs, 0);
+	assert_int_equal(fake_pinned_total(e->f), 0);
+	assert_int_equal(register_shm(e, G1, 0x98, 0, 4, 0, 4 * PAGE),
+			 TEEC_SUCCESS);
+}
+
 /* OPEN_SESSION the TEE completed, then the death: closed again. */
 static void session_opened_by_a_dead_call_is_closed(void **state)
 {
@@ -654,6 +692,7 @@ int main(void)
 		T(tee_thread_nobody_recorded_is_ended),
 		T(orphan_thread_in_a_cmd_gets_communication),
 		T(register_the_tee_saw_is_undone),
+		T(register_committed_but_not_answered_is_undone),
 		T(session_opened_by_a_dead_call_is_closed),
 		T(open_that_never_reached_the_tee_closes_nothing),
 		T(death_at_every_pin_and_copy_leaves_nothing),
