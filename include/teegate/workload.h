@@ -30,6 +30,12 @@ extern "C" {
  * everything that completes is verified as usual.
  */
 #define TG_WL_CHAOS (1u << 5)
+/*
+ * Temporary memrefs as registered memory, as Linux's libteec sends them
+ * (TEEC_Context.register_tmp): for OP-TEE 4.10.0 and older, which leak
+ * every NONCONTIG temporary memref (docs/real-optee.md).
+ */
+#define TG_WL_REGISTER_TMP (1u << 6)
 
 /**
  * struct tg_workload_opts - options of the workloads.

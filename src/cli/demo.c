@@ -35,6 +35,7 @@
 #else
 #define TG_WL_VERBOSE 0u
 #define TG_WL_CHAOS 0u
+#define TG_WL_REGISTER_TMP 0u
 #endif
 
 #include "cli.h"
@@ -83,7 +84,7 @@ struct demo_opts {
 	bool no_secure;         /* test: QEMU without a secure world */
 	bool model_no_virt;     /* test: the model without virtualization */
 	enum tg_isolation isolation; /* --isolation MODE */
-	bool per_guest;         /* --per-guest (service) */
+	bool per_guest;         /* --per-guest (sandboxed, service) */
 	uint32_t chaos_s;       /* --chaos: kill interval; 0 = no chaos */
 	const char *upgrade_path; /* --upgrade PATH */
 };
@@ -1029,8 +1030,9 @@ static int parse_opts(int argc, char **argv, struct demo_opts *o)
 		return tg_cli_usage_error("demo: --firmware, --qemu, --qemu-cpus, --log-dir, --qemu-timeout and --no-secure need --backend qemu");
 	if (o->qemu && o->model_no_virt)
 		return tg_cli_usage_error("demo: --model-no-virt is for --backend model");
-	if (o->per_guest && o->isolation != TG_ISOLATION_SERVICE)
-		return tg_cli_usage_error("demo: --per-guest needs --isolation service");
+	if (o->per_guest && o->isolation != TG_ISOLATION_SERVICE &&
+	    o->isolation != TG_ISOLATION_SANDBOXED)
+		return tg_cli_usage_error("demo: --per-guest needs --isolation sandboxed or service");
 	/* the inline mediator is the hypervisor: nothing to kill or swap */
 	if ((o->chaos_s || o->upgrade_path) &&
 	    o->isolation != TG_ISOLATION_SANDBOXED &&
@@ -1127,6 +1129,29 @@ static void stop_qemu(struct secure_world *sw)
 	tg_qemu_stop(sw->q);
 #endif
 	sw->q = NULL;
+}
+
+/*
+ * A real OP-TEE 4.10.0 or older leaks the object of every NONCONTIG
+ * temporary memref into the guest's partition heap (fixed upstream by
+ * 51d99cd24, docs/real-optee.md): after a few hundred, large registrations
+ * fail. Linux guests never send such memrefs (libteec registers them);
+ * the demo's guests then do the same, and say so.
+ */
+static uint32_t register_tmp(const struct demo_opts *o, struct tg_machine *m)
+{
+	const struct tg_tee_info *t = NULL;
+
+	if (!o->qemu)
+		return 0;
+	if (tg_machine_mediator(m))
+		t = tg_mediator_tee_info(tg_machine_mediator(m));
+	if (t && (t->os_rev_major > 4 ||
+		  (t->os_rev_major == 4 && t->os_rev_minor > 10)))
+		return 0;
+	printf("OP-TEE %u.%u: temporary memrefs go as registered memory, as Linux sends them (4.10.0 and older leak NONCONTIG ones; docs/real-optee.md)\n",
+	       t ? t->os_rev_major : 0, t ? t->os_rev_minor : 0);
+	return TG_WL_REGISTER_TMP;
 }
 
 /*
@@ -1325,6 +1350,7 @@ int tg_cmd_demo(int argc, char **argv)
 	uint64_t run_ns, grace_ns = (uint64_t)DEMO_GRACE_S * 1000000000ull;
 	unsigned int slots = 0, waiting, refusals = 0;
 	bool tty = isatty(STDOUT_FILENO);
+	uint32_t tmp_flag;
 	double elapsed;
 	int ret;
 
@@ -1411,12 +1437,13 @@ int tg_cmd_demo(int argc, char **argv)
 	signal(SIGINT, on_sigint);
 	signal(SIGTERM, on_sigint);
 
+	tmp_flag = register_tmp(&o, m);
 	for (i = 0; i < n; i++) {
 		rows[i].hostile = o.hostile && i == n - 1;
 		args[i].seconds = o.seconds;
 		args[i].seed = 0x7e6a7e + i;
 		args[i].flags = (o.verbose ? TG_WL_VERBOSE : 0) |
-				(o.chaos_s ? TG_WL_CHAOS : 0);
+				(o.chaos_s ? TG_WL_CHAOS : 0) | tmp_flag;
 		args[i].vcpus = rows[i].hostile ? HOSTILE_VCPUS : o.vcpus;
 		if (rows[i].hostile)
 			snprintf(rows[i].last.name, sizeof(rows[i].last.name),
@@ -1779,7 +1806,8 @@ void tg_help_demo(void)
 "                   seccomp allow-list that maps no guest memory; or in a\n"
 "                   daemon that maps machine memory, reached through a ring\n"
 "                   and eventfds\n"
-"    --per-guest    with --isolation service: one daemon per guest\n"
+"    --per-guest    with --isolation sandboxed or service: one mediator\n"
+"                   process per guest\n"
 "    --chaos [SECONDS]\n"
 "                   with --isolation sandboxed or service: kill the mediator\n"
 "                   every SECONDS, 1 to %u (default %u), less than --seconds\n"

@@ -596,6 +596,7 @@ static int run(struct wl *w)
 		fail(w, "initialize context", r, TEEC_ORIGIN_API);
 		return -1;
 	}
+	w->ctx.register_tmp = (o->flags & TG_WL_REGISTER_TMP) != 0;
 	do {
 		__atomic_store_n(&w->c->phase, rounds, __ATOMIC_RELAXED);
 		one_round(w);
