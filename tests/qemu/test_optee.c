@@ -13,6 +13,8 @@
  *                                  nothing left, VM_DESTROYED done
  *   test_optee sequential_big_buffers  8 guests one after another, each
  *                                  with an 8 MiB buffer used in an invoke
+ *   test_optee temp_memref_cookie  a temporary memref cannot stand in for
+ *                                  a registered buffer afterwards
  *
  * The client program (pta_program()) drives the invoke-tests, stats and
  * device-enumeration pseudo-TAs (values, temporary, registered and
@@ -35,6 +37,7 @@
 #include <teegate/guest.h>
 #include <teegate/host.h>
 #include <teegate/optee_abi.h>
+#include <teegate/optee_guest.h>
 #include <teegate/tee_client_api.h>
 #include <teegate/workload.h>
 
@@ -961,6 +964,117 @@ static int test_sequential_big_buffers(void)
 	return failures ? 1 : 0;
 }
 
+/* ---- a temporary memref's cookie --------------------------------------- */
+
+struct cookie_run {
+	uint32_t temp_ret, rmem_ret, unreg_ret;
+	uint8_t a0, b0;
+	bool done;
+};
+
+/*
+ * A temporary memref over page B whose shm_ref is the cookie of the
+ * guest's registered buffer A, then an RMEM of A: the TEE must work on
+ * A. OP-TEE 4.10 files the TMEM's leaked object under that cookie, in
+ * front of A, so it would write into B, a page the mediator unpinned
+ * when the first call ended.
+ */
+static void cookie_main(struct tg_vcpu *v, void *arg)
+{
+	union {
+		struct optee_msg_arg m;
+		uint8_t raw[OPTEE_MSG_ARG_HDR_SIZE + OPTEE_MSG_PARAM_SIZE];
+	} msg;
+	struct cookie_run *cr = arg;
+	struct tg_optee_shm *a = NULL, *b = NULL;
+	struct tg_optee_result res;
+	struct tg_optee_param p;
+	uint64_t *list, list_ipa;
+	struct tg_optee *drv;
+	uint32_t origin, smc;
+	TEEC_Session s;
+	TEEC_Context c;
+
+	(void)v;
+	if (TEEC_InitializeContext(NULL, &c))
+		return;
+	drv = c.drv;
+	if (TEEC_OpenSession(&c, &s, &invoke_tests_uuid, TEEC_LOGIN_PUBLIC,
+			     NULL, NULL, &origin) ||
+	    tg_optee_shm_alloc(drv, 4096, true, &a, NULL) ||
+	    tg_optee_shm_alloc(drv, 4096, false, &b, NULL))
+		return;
+	list = tg_optee_mem_alloc(drv, 4096);
+	if (!list || !tg_optee_ipa_of(drv, list, 4096, &list_ipa))
+		return;
+	list[0] = b->ipa;
+	memset(b->va, 2, 4096);
+	memset(&msg, 0, sizeof(msg));
+	msg.m.cmd = OPTEE_MSG_CMD_INVOKE_COMMAND;
+	msg.m.func = PTA_INVOKE_TESTS_CMD_PARAMS;
+	msg.m.session = s.session_id;
+	msg.m.num_params = 1;
+	msg.m.params[0].attr =
+		OPTEE_MSG_ATTR_TYPE_TMEM_INOUT | OPTEE_MSG_ATTR_NONCONTIG;
+	msg.m.params[0].u.tmem.buf_ptr = list_ipa;
+	msg.m.params[0].u.tmem.size = 4096;
+	msg.m.params[0].u.tmem.shm_ref = a->cookie;
+	if (tg_optee_raw_call(drv, &msg.m, &smc))
+		return;
+	cr->temp_ret = msg.m.ret;
+
+	/* byte sums of the page: 4096 * 1 and 4096 * 3 are 0 mod 256 */
+	memset(a->va, 1, 4096);
+	memset(b->va, 3, 4096);
+	memset(&p, 0, sizeof(p));
+	p.type = TG_OPTEE_PARAM_MEMREF_INOUT;
+	p.u.memref.shm = a;
+	p.u.memref.size = 4096;
+	if (tg_optee_invoke(drv, s.session_id, PTA_INVOKE_TESTS_CMD_PARAMS, 0,
+			    &p, 1, &res))
+		return;
+	cr->rmem_ret = res.ret;
+	cr->a0 = ((uint8_t *)a->va)[0];
+	cr->b0 = ((uint8_t *)b->va)[0];
+
+	/* OP-TEE 4.10 would find the leaked object first and refuse. */
+	memset(&msg, 0, sizeof(msg));
+	msg.m.cmd = OPTEE_MSG_CMD_UNREGISTER_SHM;
+	msg.m.num_params = 1;
+	msg.m.params[0].attr = OPTEE_MSG_ATTR_TYPE_RMEM_INPUT;
+	msg.m.params[0].u.rmem.shm_ref = a->cookie;
+	if (tg_optee_raw_call(drv, &msg.m, &smc))
+		return;
+	cr->unreg_ret = msg.m.ret;
+	cr->done = true;
+	tg_optee_shm_free(a);
+	tg_optee_shm_free(b);
+	tg_optee_mem_free(drv, list);
+	TEEC_CloseSession(&s);
+	TEEC_FinalizeContext(&c);
+}
+
+static int test_temp_memref_cookie(void)
+{
+	struct cookie_run cr = { 0 };
+	struct env e;
+
+	if (env_start(&e, true))
+		return 1;
+	if (run_guest(&e, cookie_main, &cr, TG_GUEST_THREAD))
+		failures++;
+	printf("# temporary memref: %#x; RMEM of the registered buffer: %#x, its byte 0 %u (0: the sum was written there), the other page's %u (3: untouched); UNREGISTER_SHM of it: %#x\n",
+	       cr.temp_ret, cr.rmem_ret, cr.a0, cr.b0, cr.unreg_ret);
+	CHECK(cr.done, "the guest ran to its end");
+	CHECK(cr.temp_ret == TEEC_SUCCESS && cr.rmem_ret == TEEC_SUCCESS,
+	      "both invokes succeed");
+	CHECK(cr.a0 == 0 && cr.b0 == 3,
+	      "the TEE worked on the registered buffer, not on the temporary memref's page");
+	CHECK(cr.unreg_ret == TEEC_SUCCESS, "the registered buffer unregisters");
+	env_stop(&e);
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -972,6 +1086,7 @@ int main(int argc, char **argv)
 		{ "several_guests", test_several_guests },
 		{ "guest_destruction", test_guest_destruction },
 		{ "sequential_big_buffers", test_sequential_big_buffers },
+		{ "temp_memref_cookie", test_temp_memref_cookie },
 	};
 	size_t i;
 	int rc;
