@@ -370,7 +370,7 @@ static void recount(struct tg_domain *d)
 		for (b = d->shm[i]; b; b = b->next) {
 			b->in_use = 0;
 			n++;
-			pinned += b->npages;
+			pinned += b->npages - b->unpinned;
 			shadow += b->list_pages;
 		}
 	d->shm_count = n;
@@ -472,9 +472,10 @@ static uint64_t keep_pins(struct tg_domain *d,
 	}
 	k->ops = ops;
 	k->cid = dom_id(d);
+	/* an ORPHANED buffer is being unpinned in slices (teardown) */
 	for (i = 0; i < TG_SHM_HASH_BUCKETS; i++)
 		for (b = d->shm[i]; b; b = b->next)
-			keep_list(k, b->list, b->npages, 0);
+			keep_list(k, b->list, b->npages, b->unpinned);
 	for (b = d->dead_bufs; b; b = b->next)
 		keep_list(k, b->list, b->npages, b->unpinned);
 	for (rb = d->rpc_bufs; rb; rb = rb->next) {
