@@ -1348,9 +1348,22 @@ static void hog_main(struct tg_vcpu *v, void *arg)
 		    res.ret || tg_alloc_pages(v, 1, &page[n]))
 			break;
 	for (i = 0; i < n; i++) {
-		uint32_t a0 = atk_yield_start(&a, page[i], sess[i],
-					      HOG_YIELDS, regs[i]);
+		uint32_t a0, tries = 0;
 
+		/*
+		 * ETHREAD_LIMIT also comes from the TEE while the
+		 * bystander's short calls hold its other threads (often,
+		 * when its calls go out of process under a sanitizer):
+		 * insist for 200 ms. The mediator's cap refuses every time.
+		 */
+		for (;;) {
+			a0 = atk_yield_start(&a, page[i], sess[i], HOG_YIELDS,
+					     regs[i]);
+			if (a0 != OPTEE_SMC_RETURN_ETHREAD_LIMIT ||
+			    ++tries >= 50)
+				break;
+			usleep(4000);
+		}
 		if (!OPTEE_SMC_RETURN_IS_RPC(a0)) {
 			mb_report(v, 0, a0, held, 0);
 			break;
