@@ -42,7 +42,6 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <teegate/optee_abi.h>
@@ -836,14 +835,6 @@ static pid_t spawn(struct medproc *p)
 	_exit(127);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* Wait until the process's workers listen; false if it died first. */
 static bool wait_ready(struct medproc *p)
 {
@@ -963,7 +954,7 @@ static void *restarter_main(void *arg)
 		return NULL; /* died again: the monitor restarts it */
 	}
 	atomic_store(&p->fresh_next, false);
-	atomic_store(&iso->last_restart_ns, now_ns() - p->death_ns);
+	atomic_store(&iso->last_restart_ns, tg_now_ns() - p->death_ns);
 	atomic_fetch_add(&iso->restarts, 1);
 	if (atomic_exchange(&p->upgrading, false)) {
 		atomic_fetch_add(&iso->upgrades, 1);
@@ -1041,7 +1032,7 @@ static void *monitor_main(void *arg)
 		while (waitpid(p->pid, &st, 0) < 0 && errno == EINTR)
 			;
 		p->exit_status = st;
-		p->death_ns = now_ns();
+		p->death_ns = tg_now_ns();
 		atomic_store(&p->serving, 0);
 		atomic_store(&p->dead, 1);
 		atomic_fetch_add(&p->iso->deaths, 1);

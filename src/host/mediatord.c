@@ -411,18 +411,12 @@ static void p_unlock(void *ctx, struct tg_lock *l)
 
 static void shadow_lock(void)
 {
-	uint32_t zero = 0;
-
-	while (!atomic_compare_exchange_weak(&chan.mem->hdr.shadow_lock, &zero,
-					     1)) {
-		zero = 0;
-		sched_yield();
-	}
+	spin_lock(&chan.mem->hdr.shadow_lock);
 }
 
 static void shadow_unlock(void)
 {
-	atomic_store(&chan.mem->hdr.shadow_lock, 0);
+	spin_unlock(&chan.mem->hdr.shadow_lock);
 }
 
 static bool bit(uint32_t i)

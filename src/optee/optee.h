@@ -177,5 +177,8 @@ void rpc_answer_error(struct tg_domain *d, struct optee_call *c,
 
 /* teardown.c */
 void tg_domain_vm_destroyed(struct tg_domain *d);
+struct optee_call *internal_call_issue(struct tg_domain *d, uint32_t cmd,
+				       uint32_t session, uint64_t cookie,
+				       struct shm_buf *b);
 
 #endif /* TEEGATE_OPTEE_H */

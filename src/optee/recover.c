@@ -219,41 +219,14 @@ static void end_orphan_thread(struct tg_domain *d, uint32_t thread,
 static void internal_std(struct tg_domain *d, uint32_t cmd, uint32_t session,
 			 uint64_t cookie)
 {
-	struct optee_call *c = call_alloc(d);
-	struct optee_msg_arg *s;
-	uint64_t *tee;
+	struct optee_call *c = internal_call_issue(d, cmd, session, cookie,
+						   NULL);
 
 	if (!c) {
 		tg_log(d->med, TG_LOG_ERROR, dom_id(d),
 		       "recovery: no call slot to undo a call", cmd);
 		return;
 	}
-	c->entry = ENTRY_INTERNAL;
-	c->guest_arg_ipa = 0;
-	c->guest_rpc_ipa = 0;
-	c->supplied_rpc = d->med->tee.guest_caps & OPTEE_SMC_SEC_CAP_RPC_ARG;
-	c->cmd = cmd;
-	c->session = session;
-	c->num_params = cmd == OPTEE_MSG_CMD_UNREGISTER_SHM ? 1 : 0;
-	c->nout = 0;
-	s = c->shadow;
-	memset(s, 0, arg_size(c->num_params) + rpc_arg_size(d->med));
-	s->cmd = cmd;
-	s->session = session;
-	s->num_params = c->num_params;
-	if (c->num_params) {
-		s->params[0].attr = OPTEE_MSG_ATTR_TYPE_RMEM_INPUT;
-		s->params[0].u.rmem.shm_ref = cookie;
-		c->ptype[0] = OPTEE_MSG_ATTR_TYPE_RMEM_INPUT;
-	}
-	tee = c->tee;
-	tee[0] = c->supplied_rpc ? OPTEE_SMC_CALL_WITH_RPC_ARG
-				 : OPTEE_SMC_CALL_WITH_ARG;
-	reg_pair_split(c->shadow_pa, &tee[1], &tee[2]);
-	tee[3] = OPTEE_SMC_SHM_CACHED;
-	tee[4] = tee[5] = tee[6] = 0;
-	tee[7] = dom_id(d);
-	call_run(d, c, tee, NULL);
 	end_suspended(d, c);
 }
 

@@ -22,31 +22,38 @@
 /* Give up on a session or buffer the TEE keeps refusing to release. */
 #define TEARDOWN_MAX_RETRIES 1000u
 
-/* Issue a mediator-originated std call on the guest's behalf. */
-static int internal_call(struct tg_domain *d, uint32_t cmd, uint32_t session,
-			 struct shm_buf *b)
+/**
+ * internal_call_issue() - issue a mediator-originated std call on the
+ * guest's behalf: CLOSE_SESSION of @session, or UNREGISTER_SHM of @b (its
+ * bookkeeping then follows the call) or of a bare @cookie. One SMC: the
+ * call is back FREE, or SUSPENDED in an RPC for the caller to drive.
+ * Return: the call, or NULL when no call slot is free.
+ */
+struct optee_call *internal_call_issue(struct tg_domain *d, uint32_t cmd,
+				       uint32_t session, uint64_t cookie,
+				       struct shm_buf *b)
 {
 	struct optee_call *c = call_alloc(d);
 	struct optee_msg_arg *s;
 	uint64_t *tee;
 
 	if (!c)
-		return TG_AGAIN;
+		return NULL;
 	c->entry = ENTRY_INTERNAL;
 	c->guest_arg_ipa = 0; /* no guest to copy results back to */
 	c->guest_rpc_ipa = 0;
 	c->supplied_rpc = d->med->tee.guest_caps & OPTEE_SMC_SEC_CAP_RPC_ARG;
 	c->cmd = cmd;
 	c->session = session;
-	c->num_params = b ? 1 : 0;
+	c->num_params = cmd == OPTEE_MSG_CMD_UNREGISTER_SHM ? 1 : 0;
 	s = c->shadow;
 	memset(s, 0, arg_size(c->num_params));
 	s->cmd = cmd;
 	s->session = session;
 	s->num_params = c->num_params;
-	if (b) {
+	if (c->num_params) {
 		s->params[0].attr = OPTEE_MSG_ATTR_TYPE_RMEM_INPUT;
-		s->params[0].u.rmem.shm_ref = b->cookie;
+		s->params[0].u.rmem.shm_ref = b ? b->cookie : cookie;
 		c->ptype[0] = OPTEE_MSG_ATTR_TYPE_RMEM_INPUT;
 		c->new_buf = b;
 	}
@@ -58,6 +65,14 @@ static int internal_call(struct tg_domain *d, uint32_t cmd, uint32_t session,
 	tee[4] = tee[5] = tee[6] = 0;
 	tee[7] = dom_id(d);
 	call_run(d, c, tee, NULL);
+	return c;
+}
+
+/* A teardown step: at most one SMC, whatever happens. */
+static int internal_call(struct tg_domain *d, uint32_t cmd, uint32_t session,
+			 struct shm_buf *b)
+{
+	internal_call_issue(d, cmd, session, 0, b);
 	return TG_AGAIN;
 }
 
