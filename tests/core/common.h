@@ -52,10 +52,13 @@ static inline int env_setup(void **state)
 	return 0;
 }
 
-/* Tear everything down and check that nothing leaked or escaped. */
-static inline int env_teardown(void **state)
+/*
+ * Tear everything down and check that nothing leaked or escaped; up to
+ * @leaks_allowed bookkeeping blocks may stay allocated (a simulated
+ * mediator death loses the few it had not linked yet), none freed twice.
+ */
+static inline int env_destroy_checked(struct env *e, long leaks_allowed)
 {
-	struct env *e = *state;
 	uint32_t id;
 	int rc, steps;
 
@@ -69,12 +72,18 @@ static inline int env_teardown(void **state)
 	assert_int_equal(tg_mediator_destroy(e->med), TG_OK);
 	assert_int_equal(fake_pinned_total(e->f), 0);
 	assert_int_equal(e->f->shm_pages_live, 0);
-	assert_int_equal(e->f->allocs_live, 0);
+	assert_true(e->f->allocs_live >= 0);
+	assert_true(e->f->allocs_live <= leaks_allowed);
 	assert_int_equal(e->f->unpin_underflow, 0);
 	assert_int_equal(e->f->violations, 0);
 	fake_destroy(e->f);
 	free(e);
 	return 0;
+}
+
+static inline int env_teardown(void **state)
+{
+	return env_destroy_checked(*state, 0);
 }
 
 static inline void set_regs(uint64_t r[8], uint64_t a0, uint64_t a1,

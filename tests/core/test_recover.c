@@ -238,30 +238,7 @@ static int setup(void **state)
  */
 static int teardown(void **state)
 {
-	struct env *e = *state;
-
-	{
-		uint32_t id;
-		int rc, steps;
-
-		for (id = 1; id <= FAKE_MAX_GUESTS; id++) {
-			steps = 0;
-			do
-				rc = tg_domain_destroy(e->med, id);
-			while (rc == TG_AGAIN && ++steps < 1000000);
-			assert_true(rc == TG_OK || rc == TG_ENOENT);
-		}
-	}
-	assert_int_equal(tg_mediator_destroy(e->med), TG_OK);
-	assert_int_equal(fake_pinned_total(e->f), 0);
-	assert_int_equal(e->f->shm_pages_live, 0);
-	assert_true(e->f->allocs_live >= 0); /* nothing freed twice */
-	assert_true(e->f->allocs_live <= leak_allowed);
-	assert_int_equal(e->f->unpin_underflow, 0);
-	assert_int_equal(e->f->violations, 0);
-	fake_destroy(e->f);
-	free(e);
-	return 0;
+	return env_destroy_checked(*state, leak_allowed);
 }
 
 /* ---- TEE behaviours ------------------------------------------------------- */
@@ -327,6 +304,39 @@ static void invoke_values(struct env *e, uint32_t client, uint32_t session,
 	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INOUT;
 	a->params[0].u.value.a = 40;
 	a->params[0].u.value.b = 2;
+	set_regs(r, OPTEE_SMC_CALL_WITH_ARG, ARG_IPA >> 32,
+		 ARG_IPA & 0xFFFFFFFFu, 0);
+}
+
+/* A guest REGISTER_SHM of @npages at DATA_IPA, ready in @r. */
+static void register_regs(struct env *e, uint64_t cookie, uint32_t npages,
+			  uint64_t r[8])
+{
+	struct optee_msg_arg *a =
+		fake_msg(e->f, G1, ARG_IPA, OPTEE_MSG_CMD_REGISTER_SHM, 1);
+
+	a->params[0].attr =
+		OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT | OPTEE_MSG_ATTR_NONCONTIG;
+	a->params[0].u.tmem.buf_ptr =
+		fake_pagelist(e->f, G1, LIST_IPA, DATA_IPA, npages, 0);
+	a->params[0].u.tmem.size = (uint64_t)npages * PAGE;
+	a->params[0].u.tmem.shm_ref = cookie;
+	set_regs(r, OPTEE_SMC_CALL_WITH_ARG, ARG_IPA >> 32,
+		 ARG_IPA & 0xFFFFFFFFu, 0);
+}
+
+/* A guest OPEN_SESSION whose message carries stale session and ret. */
+static void open_regs(struct env *e, uint32_t stale_ret, uint64_t r[8])
+{
+	struct optee_msg_arg *a =
+		fake_msg(e->f, G1, ARG_IPA, OPTEE_MSG_CMD_OPEN_SESSION, 2);
+
+	a->params[0].attr =
+		OPTEE_MSG_ATTR_META | OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
+	a->params[1].attr =
+		OPTEE_MSG_ATTR_META | OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
+	a->session = 12345; /* a guest's stale value means nothing */
+	a->ret = stale_ret;
 	set_regs(r, OPTEE_SMC_CALL_WITH_ARG, ARG_IPA >> 32,
 		 ARG_IPA & 0xFFFFFFFFu, 0);
 }
@@ -474,18 +484,9 @@ static void register_the_tee_saw_is_undone(void **state)
 {
 	struct env *e = *state;
 	struct tg_recover_stats st;
-	struct optee_msg_arg *a;
 	uint64_t r[8], before;
 
-	a = fake_msg(e->f, G1, ARG_IPA, OPTEE_MSG_CMD_REGISTER_SHM, 1);
-	a->params[0].attr =
-		OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT | OPTEE_MSG_ATTR_NONCONTIG;
-	a->params[0].u.tmem.buf_ptr =
-		fake_pagelist(e->f, G1, LIST_IPA, DATA_IPA, 600, 0);
-	a->params[0].u.tmem.size = 600 * PAGE;
-	a->params[0].u.tmem.shm_ref = 0x99;
-	set_regs(r, OPTEE_SMC_CALL_WITH_ARG, ARG_IPA >> 32,
-		 ARG_IPA & 0xFFFFFFFFu, 0);
+	register_regs(e, 0x99, 600, r);
 	before = e->f->smc_count;
 	assert_true(call_dies(e, G1, r, EV_SMC, 1));
 	assert_int_equal(fake_pinned_total(e->f), 600);
@@ -507,18 +508,9 @@ static void register_committed_but_not_answered_is_undone(void **state)
 {
 	struct env *e = *state;
 	struct tg_recover_stats st;
-	struct optee_msg_arg *a;
 	uint64_t r[8];
 
-	a = fake_msg(e->f, G1, ARG_IPA, OPTEE_MSG_CMD_REGISTER_SHM, 1);
-	a->params[0].attr =
-		OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT | OPTEE_MSG_ATTR_NONCONTIG;
-	a->params[0].u.tmem.buf_ptr =
-		fake_pagelist(e->f, G1, LIST_IPA, DATA_IPA, 16, 0);
-	a->params[0].u.tmem.size = 16 * PAGE;
-	a->params[0].u.tmem.shm_ref = 0x98;
-	set_regs(r, OPTEE_SMC_CALL_WITH_ARG, ARG_IPA >> 32,
-		 ARG_IPA & 0xFFFFFFFFu, 0);
+	register_regs(e, 0x98, 16, r);
 	assert_true(call_dies(e, G1, r, EV_COPY_TO, 1));
 	assert_int_equal(stats(e, G1).shm_bufs, 1); /* committed */
 	recover_all(e, &st);
@@ -534,17 +526,9 @@ static void session_opened_by_a_dead_call_is_closed(void **state)
 {
 	struct env *e = *state;
 	struct tg_recover_stats st;
-	struct optee_msg_arg *a;
 	uint64_t r[8];
 
-	a = fake_msg(e->f, G1, ARG_IPA, OPTEE_MSG_CMD_OPEN_SESSION, 2);
-	a->params[0].attr =
-		OPTEE_MSG_ATTR_META | OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
-	a->params[1].attr =
-		OPTEE_MSG_ATTR_META | OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
-	a->session = 12345; /* a guest's stale value means nothing */
-	set_regs(r, OPTEE_SMC_CALL_WITH_ARG, ARG_IPA >> 32,
-		 ARG_IPA & 0xFFFFFFFFu, 0);
+	open_regs(e, 0, r);
 	assert_true(call_dies(e, G1, r, EV_SMC, 1));
 	recover_all(e, &st);
 	assert_int_equal(st.sessions_closed, 1);
@@ -557,18 +541,9 @@ static void open_that_never_reached_the_tee_closes_nothing(void **state)
 {
 	struct env *e = *state;
 	struct tg_recover_stats st;
-	struct optee_msg_arg *a;
 	uint64_t r[8];
 
-	a = fake_msg(e->f, G1, ARG_IPA, OPTEE_MSG_CMD_OPEN_SESSION, 2);
-	a->params[0].attr =
-		OPTEE_MSG_ATTR_META | OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
-	a->params[1].attr =
-		OPTEE_MSG_ATTR_META | OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
-	a->session = 12345;
-	a->ret = TEEC_SUCCESS;
-	set_regs(r, OPTEE_SMC_CALL_WITH_ARG, ARG_IPA >> 32,
-		 ARG_IPA & 0xFFFFFFFFu, 0);
+	open_regs(e, TEEC_SUCCESS, r);
 	assert_true(call_dies(e, G1, r, EV_COPY, 1));
 	recover_all(e, &st);
 	assert_int_equal(st.calls_failed, 1);
@@ -591,20 +566,10 @@ static void death_at_every_pin_and_copy_leaves_nothing(void **state)
 	for (kind = EV_PIN; kind <= EV_COPY; kind *= 2) {
 		for (at = 1; at <= 8; at++) {
 			struct tg_recover_stats st;
-			struct optee_msg_arg *a;
 			uint64_t r[8];
 			bool died;
 
-			a = fake_msg(e->f, G1, ARG_IPA,
-				     OPTEE_MSG_CMD_REGISTER_SHM, 1);
-			a->params[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT |
-					    OPTEE_MSG_ATTR_NONCONTIG;
-			a->params[0].u.tmem.buf_ptr = fake_pagelist(
-				e->f, G1, LIST_IPA, DATA_IPA, 1200, 0);
-			a->params[0].u.tmem.size = 1200 * PAGE;
-			a->params[0].u.tmem.shm_ref = 0x1000u + (uint32_t)at;
-			set_regs(r, OPTEE_SMC_CALL_WITH_ARG, ARG_IPA >> 32,
-				 ARG_IPA & 0xFFFFFFFFu, 0);
+			register_regs(e, 0x1000u + (uint32_t)at, 1200, r);
 			died = call_dies(e, G1, r, kind, at);
 			recover_all(e, &st);
 			if (!died) {
