@@ -24,6 +24,30 @@ int tg_cli_usage_error(const char *fmt, ...)
 bool tg_cli_parse_u32(const char *opt, const char *s, uint32_t min,
 		      uint32_t max, uint32_t *out);
 
+/* How an option takes its value. */
+enum tg_cli_arg {
+	TG_OPT_FLAG,	 /* --name */
+	TG_OPT_VALUE,	 /* --name=V or --name V */
+	TG_OPT_OPTIONAL, /* --name, --name=V, or --name V if V is no option */
+};
+
+struct tg_cli_opt {
+	const char *name; /* "--name"; NULL ends a table */
+	enum tg_cli_arg arg;
+};
+
+#define TG_CLI_HELP (-2)  /* -h or --help */
+#define TG_CLI_ERROR (-1) /* a one-line usage error was printed */
+
+/*
+ * tg_cli_next_opt() - recognise argv[*i] as one of @opts for command
+ * @cmd, moving *i past a value taken from the next word.
+ * @val: out, the value, or NULL.
+ * Return: the option's index in @opts, TG_CLI_HELP or TG_CLI_ERROR.
+ */
+int tg_cli_next_opt(const char *cmd, const struct tg_cli_opt *opts, int argc,
+		    char **argv, int *i, const char **val);
+
 int tg_cmd_demo(int argc, char **argv);
 void tg_help_demo(void);
 int tg_cmd_stress(int argc, char **argv);

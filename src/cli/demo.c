@@ -882,6 +882,7 @@ static void write_json(FILE *f, const struct demo_opts *o, struct row *rows,
 static int parse_opts(int argc, char **argv, struct demo_opts *o)
 {
 	struct stat st;
+	const char *val;
 	int i;
 
 	memset(o, 0, sizeof(*o));
@@ -892,78 +893,55 @@ static int parse_opts(int argc, char **argv, struct demo_opts *o)
 	o->verbose = false;
 	o->json_path = NULL;
 	for (i = 1; i < argc; i++) {
-		char *arg = argv[i], *val = NULL, *eq;
-		char name[32];
+		static const struct tg_cli_opt opts[] = {
+			{ "--verbose", TG_OPT_FLAG },
+			{ "--no-hostile", TG_OPT_FLAG },
+			{ "--no-secure", TG_OPT_FLAG },
+			{ "--model-no-virt", TG_OPT_FLAG },
+			{ "--per-guest", TG_OPT_FLAG },
+			{ "--chaos", TG_OPT_OPTIONAL },
+			{ "--guests", TG_OPT_VALUE },
+			{ "--isolation", TG_OPT_VALUE },
+			{ "--vcpus", TG_OPT_VALUE },
+			{ "--seconds", TG_OPT_VALUE },
+			{ "--json", TG_OPT_VALUE },
+			{ "--backend", TG_OPT_VALUE },
+			{ "--firmware", TG_OPT_VALUE },
+			{ "--qemu", TG_OPT_VALUE },
+			{ "--qemu-cpus", TG_OPT_VALUE },
+			{ "--log-dir", TG_OPT_VALUE },
+			{ "--qemu-timeout", TG_OPT_VALUE },
+			{ "--upgrade", TG_OPT_VALUE },
+			{ NULL, TG_OPT_FLAG },
+		};
+		int k = tg_cli_next_opt("demo", opts, argc, argv, &i, &val);
+		const char *name;
 
-		if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
+		if (k == TG_CLI_HELP) {
 			tg_help_demo();
 			return -1;
 		}
-		if (strncmp(arg, "--", 2))
-			return tg_cli_usage_error("demo: unexpected argument '%s' (try 'teegate help demo')",
-						  arg);
-		eq = strchr(arg, '=');
-		snprintf(name, sizeof(name), "%.*s",
-			 eq ? (int)(eq - arg) : (int)strlen(arg), arg);
+		if (k < 0)
+			return TG_EXIT_USAGE;
+		name = opts[k].name;
 		if (!strcmp(name, "--verbose")) {
-			if (eq)
-				return tg_cli_usage_error("demo: --verbose takes no value");
 			o->verbose = true;
-			continue;
-		}
-		if (!strcmp(name, "--no-hostile")) {
-			if (eq)
-				return tg_cli_usage_error("demo: --no-hostile takes no value");
+		} else if (!strcmp(name, "--no-hostile")) {
 			o->hostile = false;
-			continue;
-		}
-		if (!strcmp(name, "--no-secure") ||
-		    !strcmp(name, "--model-no-virt")) {
-			if (eq)
-				return tg_cli_usage_error("demo: %s takes no value",
-							  name);
-			if (name[2] == 'n')
-				o->no_secure = true;
-			else
-				o->model_no_virt = true;
-			continue;
-		}
-		if (!strcmp(name, "--per-guest")) {
-			if (eq)
-				return tg_cli_usage_error("demo: --per-guest takes no value");
+		} else if (!strcmp(name, "--no-secure")) {
+			o->no_secure = true;
+		} else if (!strcmp(name, "--model-no-virt")) {
+			o->model_no_virt = true;
+		} else if (!strcmp(name, "--per-guest")) {
 			o->per_guest = true;
-			continue;
-		}
-		if (!strcmp(name, "--chaos")) {
-			/* the interval is optional: a next word that is not
-			 * an option is it */
-			if (eq)
-				val = eq + 1;
-			else if (i + 1 < argc && strncmp(argv[i + 1], "--", 2))
-				val = argv[++i];
+		} else if (!strcmp(name, "--chaos")) {
+			/* the interval is optional */
 			o->chaos_s = DEMO_CHAOS_DEFAULT_S;
 			if (val && !tg_cli_parse_u32("demo: --chaos", val, 1,
 						     DEMO_CHAOS_MAX_S,
 						     &o->chaos_s))
 				return TG_EXIT_USAGE;
-			continue;
-		}
-		if (strcmp(name, "--guests") && strcmp(name, "--isolation") &&
-		    strcmp(name, "--vcpus") &&
-		    strcmp(name, "--seconds") && strcmp(name, "--json") &&
-		    strcmp(name, "--backend") && strcmp(name, "--firmware") &&
-		    strcmp(name, "--qemu") && strcmp(name, "--qemu-cpus") &&
-		    strcmp(name, "--log-dir") && strcmp(name, "--qemu-timeout") &&
-		    strcmp(name, "--upgrade"))
-			return tg_cli_usage_error("demo: unknown option '%s' (try 'teegate help demo')",
-						  name);
-		if (eq)
-			val = eq + 1;
-		else if (i + 1 < argc)
-			val = argv[++i];
-		else
-			return tg_cli_usage_error("demo: %s needs a value", name);
-		if (!strcmp(name, "--isolation")) {
+		} else if (!strcmp(name, "--isolation")) {
 			if (tg_isolation_parse(val, &o->isolation))
 				return tg_cli_usage_error("demo: --isolation: expected inline, sandboxed or service, got '%s'",
 							  val);

@@ -29,6 +29,53 @@ int tg_cli_usage_error(const char *fmt, ...)
 	return TG_EXIT_USAGE;
 }
 
+int tg_cli_next_opt(const char *cmd, const struct tg_cli_opt *opts, int argc,
+		    char **argv, int *i, const char **val)
+{
+	const char *arg = argv[*i], *eq;
+	size_t len;
+	int k;
+
+	*val = NULL;
+	if (!strcmp(arg, "-h") || !strcmp(arg, "--help"))
+		return TG_CLI_HELP;
+	if (strncmp(arg, "--", 2)) {
+		tg_cli_usage_error("%s: unexpected argument '%s' (try 'teegate help %s')",
+				   cmd, arg, cmd);
+		return TG_CLI_ERROR;
+	}
+	eq = strchr(arg, '=');
+	len = eq ? (size_t)(eq - arg) : strlen(arg);
+	for (k = 0; opts[k].name; k++)
+		if (strlen(opts[k].name) == len &&
+		    !strncmp(opts[k].name, arg, len))
+			break;
+	if (!opts[k].name) {
+		tg_cli_usage_error("%s: unknown option '%.*s' (try 'teegate help %s')",
+				   cmd, (int)len, arg, cmd);
+		return TG_CLI_ERROR;
+	}
+	if (eq) {
+		if (opts[k].arg == TG_OPT_FLAG) {
+			tg_cli_usage_error("%s: %s takes no value", cmd,
+					   opts[k].name);
+			return TG_CLI_ERROR;
+		}
+		*val = eq + 1;
+	} else if (opts[k].arg == TG_OPT_VALUE) {
+		if (*i + 1 >= argc) {
+			tg_cli_usage_error("%s: %s needs a value", cmd,
+					   opts[k].name);
+			return TG_CLI_ERROR;
+		}
+		*val = argv[++*i];
+	} else if (opts[k].arg == TG_OPT_OPTIONAL && *i + 1 < argc &&
+		   strncmp(argv[*i + 1], "--", 2)) {
+		*val = argv[++*i];
+	}
+	return k;
+}
+
 bool tg_cli_parse_u32(const char *opt, const char *s, uint32_t min,
 		      uint32_t max, uint32_t *out)
 {

@@ -390,6 +390,7 @@ static int start(struct tg_machine *m, struct slot *s, uint32_t idx,
 
 static int parse_opts(int argc, char **argv, struct stress_opts *o)
 {
+	const char *val;
 	int i;
 
 	memset(o, 0, sizeof(*o));
@@ -398,43 +399,38 @@ static int parse_opts(int argc, char **argv, struct stress_opts *o)
 	o->isolation = "inline";
 	o->iso = TG_ISOLATION_INLINE;
 	for (i = 1; i < argc; i++) {
-		char *arg = argv[i], *val = NULL, *eq;
-		char name[32];
+		static const struct tg_cli_opt opts[] = {
+			{ "--verbose", TG_OPT_FLAG },
+			{ "--thread-guests", TG_OPT_FLAG },
+			{ "--no-mediator-kills", TG_OPT_FLAG },
+			{ "--guests", TG_OPT_VALUE },
+			{ "--seconds", TG_OPT_VALUE },
+			{ "--seed", TG_OPT_VALUE },
+			{ "--isolation", TG_OPT_VALUE },
+			{ NULL, TG_OPT_FLAG },
+		};
+		int k = tg_cli_next_opt("stress", opts, argc, argv, &i, &val);
+		const char *name;
 
-		if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
+		if (k == TG_CLI_HELP) {
 			tg_help_stress();
 			return -1;
 		}
-		if (strncmp(arg, "--", 2))
-			return tg_cli_usage_error("stress: unexpected argument '%s' (try 'teegate help stress')",
-						  arg);
-		eq = strchr(arg, '=');
-		snprintf(name, sizeof(name), "%.*s",
-			 eq ? (int)(eq - arg) : (int)strlen(arg), arg);
-		if (!strcmp(name, "--verbose") ||
-		    !strcmp(name, "--thread-guests") ||
-		    !strcmp(name, "--no-mediator-kills")) {
-			if (eq)
-				return tg_cli_usage_error("stress: %s takes no value",
-							  name);
-			if (!strcmp(name, "--verbose"))
-				o->verbose = true;
-			else if (!strcmp(name, "--thread-guests"))
-				o->thread_guests = true;
-			else
-				o->no_mediator_kills = true;
+		if (k < 0)
+			return TG_EXIT_USAGE;
+		name = opts[k].name;
+		if (!strcmp(name, "--verbose")) {
+			o->verbose = true;
 			continue;
 		}
-		if (strcmp(name, "--guests") && strcmp(name, "--seconds") &&
-		    strcmp(name, "--seed") && strcmp(name, "--isolation"))
-			return tg_cli_usage_error("stress: unknown option '%s' (try 'teegate help stress')",
-						  name);
-		if (eq)
-			val = eq + 1;
-		else if (i + 1 < argc)
-			val = argv[++i];
-		else
-			return tg_cli_usage_error("stress: %s needs a value", name);
+		if (!strcmp(name, "--thread-guests")) {
+			o->thread_guests = true;
+			continue;
+		}
+		if (!strcmp(name, "--no-mediator-kills")) {
+			o->no_mediator_kills = true;
+			continue;
+		}
 		if (!strcmp(name, "--guests")) {
 			if (!tg_cli_parse_u32("stress: --guests", val, 1,
 					      STRESS_MAX_GUESTS, &o->guests))
