@@ -97,9 +97,9 @@ struct medproc {
 	_Atomic uint32_t free_mask;
 	uint32_t seq[TG_CHAN_SLOTS];
 	uint64_t scratch[TG_CHAN_SLOTS][PIN_CHUNK];
-	/* the SMCs of the conversation on each slot: how many, the last */
+	/* the SMCs of the conversation on each slot: how many, the first */
 	uint32_t smcs[TG_CHAN_SLOTS];
-	uint64_t last_smc_in[TG_CHAN_SLOTS][8], last_smc_out[TG_CHAN_SLOTS][8];
+	uint64_t first_smc_in[TG_CHAN_SLOTS][8], first_smc_out[TG_CHAN_SLOTS][8];
 	pthread_t monitor;
 	bool monitor_started;
 	pthread_t restarter;
@@ -524,9 +524,11 @@ static void serve_port(struct medproc *p, const struct call *c, uint32_t slot,
 			m->port.smc(m->port.ctx, r);
 			if (req[7])
 				track_thread(p, (uint32_t)req[7], req, r);
-			p->smcs[slot]++;
-			memcpy(p->last_smc_in[slot], req, sizeof(req));
-			memcpy(p->last_smc_out[slot], r, sizeof(r));
+			/* only a conversation's single SMC is ever needed */
+			if (!p->smcs[slot]++) {
+				memcpy(p->first_smc_in[slot], req, sizeof(req));
+				memcpy(p->first_smc_out[slot], r, sizeof(r));
+			}
 		}
 		memcpy(s->msg.regs, r, sizeof(r));
 		ret = TG_OK;
@@ -639,7 +641,8 @@ static void watchdog_kill(struct medproc *p)
 static bool answered_by_its_smc(struct medproc *p, const struct call *c,
 				uint32_t slot, struct tg_chan_msg *msg)
 {
-	const uint64_t *in = p->last_smc_in[slot], *out = p->last_smc_out[slot];
+	const uint64_t *in = p->first_smc_in[slot];
+	const uint64_t *out = p->first_smc_out[slot];
 
 	if (c->op != TG_CALL_HANDLE_SMC || p->smcs[slot] != 1 ||
 	    (uint32_t)msg->regs[0] != OPTEE_SMC_GET_ASYNC_NOTIF_VALUE ||
