@@ -558,9 +558,37 @@ static int plot(const char *png, const char *machine, const uint32_t *guests,
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
+enum bench_opt {
+	OPT_JSON = TG_CLI_OPT_FIRST,
+	OPT_PLOT,
+	OPT_QUICK,
+	OPT_ONE_GUEST,
+	OPT_ONLY,
+	OPT_TRAP_ON_VCPU,
+};
+
+static const struct option bench_options[] = {
+	{ "json", required_argument, NULL, OPT_JSON },
+	{ "plot", required_argument, NULL, OPT_PLOT },
+	{ "quick", no_argument, NULL, OPT_QUICK },
+	{ "one-guest", no_argument, NULL, OPT_ONE_GUEST },
+	{ "only", required_argument, NULL, OPT_ONLY },
+	{ "trap-on-vcpu", no_argument, NULL, OPT_TRAP_ON_VCPU },
+	TG_CLI_OPT_HELP,
+	{ 0 },
+};
+
+static const struct tg_cli_needs bench_needs[] = {
+	{ OPT_JSON, "a file name" },
+	{ OPT_PLOT, "a file name" },
+	{ OPT_ONLY, "a configuration" },
+	{ 0, NULL },
+};
+
 int tg_cmd_bench(int argc, char **argv)
 {
 	static struct result res[NCONFIGS][2];
+	struct tg_cli cli;
 	uint32_t guests[2] = { 1, 4 };
 	struct guest_arg ga, ga_direct;
 	const char *json = NULL, *png = NULL, *only = NULL;
@@ -570,40 +598,45 @@ int tg_cmd_bench(int argc, char **argv)
 	int i, c, gi, op, ng = 2;
 	bool failed = false;
 
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+	tg_cli_init(&cli, "bench", bench_options, argc, argv);
+	cli.needs = bench_needs;
+	while ((i = tg_cli_next(&cli)) != TG_CLI_END) {
+		switch (i) {
+		case TG_CLI_HELP:
 			tg_help_bench();
 			return TG_EXIT_OK;
-		} else if (!strcmp(a, "--quick")) {
+		case OPT_QUICK:
 			div = 20;
-		} else if (!strcmp(a, "--one-guest")) {
+			break;
+		case OPT_ONE_GUEST:
 			gmax = 1;
-		} else if (!strcmp(a, "--trap-on-vcpu")) {
+			break;
+		case OPT_TRAP_ON_VCPU:
 			trap_on_vcpu = true;
 			gmax = 1;
-		} else if (!strcmp(a, "--only")) {
-			if (i + 1 >= argc)
-				return tg_cli_usage_error("bench: --only needs a configuration");
-			only = argv[++i];
+			break;
+		case OPT_ONLY:
+			only = cli.val;
 			for (c = 0; c < NCONFIGS; c++)
 				if (!strcmp(only, configs[c].name))
 					break;
 			if (c == NCONFIGS)
 				return tg_cli_usage_error("bench: --only: no configuration '%s' (direct, inline, sandboxed, service, service-poll, service-per-guest)",
 							  only);
-		} else if (!strcmp(a, "--json") || !strcmp(a, "--plot")) {
-			if (i + 1 >= argc || !*argv[i + 1])
-				return tg_cli_usage_error("bench: %s needs a file name",
-							  a);
-			if (a[2] == 'j')
-				json = argv[++i];
+			break;
+		case OPT_JSON:
+		case OPT_PLOT:
+			if (!*cli.val)
+				return tg_cli_usage_error("bench: --%s needs a file name",
+							  i == OPT_JSON ? "json"
+									: "plot");
+			if (i == OPT_JSON)
+				json = cli.val;
 			else
-				png = argv[++i];
-		} else {
-			return tg_cli_usage_error("bench: unknown option '%s' (try 'teegate help bench')",
-						  a);
+				png = cli.val;
+			break;
+		default: /* TG_CLI_ERROR: said */
+			return TG_EXIT_USAGE;
 		}
 	}
 	if (json) {

@@ -3,6 +3,7 @@
 #ifndef TG_CLI_H
 #define TG_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -24,29 +25,50 @@ int tg_cli_usage_error(const char *fmt, ...)
 bool tg_cli_parse_u32(const char *opt, const char *s, uint32_t min,
 		      uint32_t max, uint32_t *out);
 
-/* How an option takes its value. */
-enum tg_cli_arg {
-	TG_OPT_FLAG,	 /* --name */
-	TG_OPT_VALUE,	 /* --name=V or --name V */
-	TG_OPT_OPTIONAL, /* --name, --name=V, or --name V if V is no option */
+/*
+ * One command's command line, read with getopt_long(3) (args.c): options
+ * first, full names only, an optional value also as the next word, every
+ * mistake one line on stderr.
+ */
+struct tg_cli {
+	const char *cmd; /* "demo": errors say "demo: ..."; NULL: teegate's own */
+	const struct option *opts; /* getopt_long's table: flag NULL, val
+				    * unique and not '?' or ':'; end with
+				    * TG_CLI_OPT_HELP and an all-zero entry */
+	const struct tg_cli_needs *needs; /* NULL: "needs a value" */
+	bool operands; /* words may follow the options (tg_cli_operand()) */
+	int argc;
+	char **argv; /* argv[0] is the command's name */
+	const char *val; /* the value of the option just returned, or NULL */
 };
 
-struct tg_cli_opt {
-	const char *name; /* "--name"; NULL ends a table */
-	enum tg_cli_arg arg;
+/* How a missing value is named: "--json needs a file name". */
+struct tg_cli_needs {
+	int val;
+	const char *what; /* NULL ends a table */
 };
 
+/* Every command's -h and --help. */
+#define TG_CLI_OPT_HELP { "help", no_argument, NULL, 'h' }
+/* The first val of a command's own options: above every character. */
+#define TG_CLI_OPT_FIRST 256
+
+#define TG_CLI_END (-1)   /* every option read */
 #define TG_CLI_HELP (-2)  /* -h or --help */
-#define TG_CLI_ERROR (-1) /* a one-line usage error was printed */
+#define TG_CLI_ERROR (-3) /* a one-line usage error was printed */
+
+void tg_cli_init(struct tg_cli *cli, const char *cmd,
+		 const struct option *opts, int argc, char **argv);
 
 /*
- * tg_cli_next_opt() - recognise argv[*i] as one of @opts for command
- * @cmd, moving *i past a value taken from the next word.
- * @val: out, the value, or NULL.
- * Return: the option's index in @opts, TG_CLI_HELP or TG_CLI_ERROR.
+ * tg_cli_next() - the next option of @cli's command line.
+ * Return: the option's val (its value in cli->val), TG_CLI_END,
+ * TG_CLI_HELP, or TG_CLI_ERROR once a one-line error was printed.
  */
-int tg_cli_next_opt(const char *cmd, const struct tg_cli_opt *opts, int argc,
-		    char **argv, int *i, const char **val);
+int tg_cli_next(struct tg_cli *cli);
+
+/* After TG_CLI_END: the index of the first operand (argc if none). */
+int tg_cli_operand(const struct tg_cli *cli);
 
 int tg_cmd_demo(int argc, char **argv);
 void tg_help_demo(void);

@@ -879,129 +879,183 @@ static void write_json(FILE *f, const struct demo_opts *o, struct row *rows,
 
 /* ---- the command ---------------------------------------------------------- */
 
-static int parse_opts(int argc, char **argv, struct demo_opts *o)
+enum demo_opt {
+	OPT_GUESTS = TG_CLI_OPT_FIRST,
+	OPT_VCPUS,
+	OPT_SECONDS,
+	OPT_JSON,
+	OPT_NO_HOSTILE,
+	OPT_VERBOSE,
+	OPT_BACKEND,
+	OPT_FIRMWARE,
+	OPT_QEMU,
+	OPT_QEMU_CPUS,
+	OPT_LOG_DIR,
+	OPT_ISOLATION,
+	OPT_PER_GUEST,
+	OPT_CHAOS,
+	OPT_UPGRADE,
+	/* test options */
+	OPT_NO_SECURE,
+	OPT_QEMU_TIMEOUT,
+	OPT_MODEL_NO_VIRT,
+};
+
+static const struct option demo_options[] = {
+	{ "guests", required_argument, NULL, OPT_GUESTS },
+	{ "vcpus", required_argument, NULL, OPT_VCPUS },
+	{ "seconds", required_argument, NULL, OPT_SECONDS },
+	{ "json", required_argument, NULL, OPT_JSON },
+	{ "no-hostile", no_argument, NULL, OPT_NO_HOSTILE },
+	{ "verbose", no_argument, NULL, OPT_VERBOSE },
+	{ "backend", required_argument, NULL, OPT_BACKEND },
+	{ "firmware", required_argument, NULL, OPT_FIRMWARE },
+	{ "qemu", required_argument, NULL, OPT_QEMU },
+	{ "qemu-cpus", required_argument, NULL, OPT_QEMU_CPUS },
+	{ "log-dir", required_argument, NULL, OPT_LOG_DIR },
+	{ "isolation", required_argument, NULL, OPT_ISOLATION },
+	{ "per-guest", no_argument, NULL, OPT_PER_GUEST },
+	{ "chaos", optional_argument, NULL, OPT_CHAOS },
+	{ "upgrade", required_argument, NULL, OPT_UPGRADE },
+	{ "no-secure", no_argument, NULL, OPT_NO_SECURE },
+	{ "qemu-timeout", required_argument, NULL, OPT_QEMU_TIMEOUT },
+	{ "model-no-virt", no_argument, NULL, OPT_MODEL_NO_VIRT },
+	TG_CLI_OPT_HELP,
+	{ 0 },
+};
+
+/*
+ * Read one option's value into @o; the checks between options follow in
+ * parse_opts(). Returns 0 or TG_EXIT_USAGE after one line.
+ */
+static int parse_opt(struct demo_opts *o, int opt, const char *val)
 {
 	struct stat st;
-	const char *val;
-	int i;
+
+	switch (opt) {
+	case OPT_VERBOSE:
+		o->verbose = true;
+		break;
+	case OPT_NO_HOSTILE:
+		o->hostile = false;
+		break;
+	case OPT_NO_SECURE:
+		o->no_secure = true;
+		break;
+	case OPT_MODEL_NO_VIRT:
+		o->model_no_virt = true;
+		break;
+	case OPT_PER_GUEST:
+		o->per_guest = true;
+		break;
+	case OPT_CHAOS:
+		/* the interval is optional */
+		o->chaos_s = DEMO_CHAOS_DEFAULT_S;
+		if (val && !tg_cli_parse_u32("demo: --chaos", val, 1,
+					     DEMO_CHAOS_MAX_S, &o->chaos_s))
+			return TG_EXIT_USAGE;
+		break;
+	case OPT_ISOLATION:
+		if (tg_isolation_parse(val, &o->isolation))
+			return tg_cli_usage_error("demo: --isolation: expected inline, sandboxed or service, got '%s'",
+						  val);
+		break;
+	case OPT_GUESTS:
+		if (!tg_cli_parse_u32("demo: --guests", val, 1,
+				      DEMO_MAX_GUESTS, &o->guests))
+			return TG_EXIT_USAGE;
+		break;
+	case OPT_VCPUS:
+		if (!tg_cli_parse_u32("demo: --vcpus", val, 1, DEMO_MAX_VCPUS,
+				      &o->vcpus))
+			return TG_EXIT_USAGE;
+		break;
+	case OPT_SECONDS:
+		if (!tg_cli_parse_u32("demo: --seconds", val, 1,
+				      DEMO_MAX_SECONDS, &o->seconds))
+			return TG_EXIT_USAGE;
+		break;
+	case OPT_BACKEND:
+		if (!strcmp(val, "qemu"))
+			o->qemu = true;
+		else if (!strcmp(val, "model"))
+			o->qemu = false;
+		else
+			return tg_cli_usage_error("demo: --backend: expected 'model' or 'qemu', got '%s'",
+						  val);
+		break;
+	case OPT_FIRMWARE:
+		if (!*val)
+			return tg_cli_usage_error("demo: --firmware needs a directory");
+		o->firmware = val;
+		break;
+	case OPT_QEMU:
+		if (!*val)
+			return tg_cli_usage_error("demo: --qemu needs a path");
+		o->qemu_path = val;
+		break;
+	case OPT_UPGRADE:
+		if (!*val)
+			return tg_cli_usage_error("demo: --upgrade needs a path");
+		errno = 0;
+		if (access(val, X_OK) || stat(val, &st) || !S_ISREG(st.st_mode))
+			return tg_cli_usage_error("demo: --upgrade: '%s' is not an executable program: %s",
+						  val,
+						  errno ? strerror(errno)
+							: "not a file");
+		o->upgrade_path = val;
+		break;
+	case OPT_LOG_DIR:
+		if (!*val)
+			return tg_cli_usage_error("demo: --log-dir needs a directory");
+		o->log_dir = val;
+		break;
+	case OPT_QEMU_TIMEOUT:
+		if (!tg_cli_parse_u32("demo: --qemu-timeout", val, 1, 600,
+				      &o->qemu_timeout))
+			return TG_EXIT_USAGE;
+		break;
+	case OPT_QEMU_CPUS:
+		if (!tg_cli_parse_u32("demo: --qemu-cpus", val, 1,
+				      DEMO_QEMU_MAX_CPUS, &o->qemu_cpus))
+			return TG_EXIT_USAGE;
+		break;
+	case OPT_JSON:
+		if (!*val)
+			return tg_cli_usage_error("demo: --json needs a file name");
+		o->json_path = val;
+		break;
+	default:
+		return TG_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/*
+ * The demo's command line into @o: 0, -1 after the manual (-h), or
+ * TG_EXIT_USAGE after one line on stderr.
+ */
+static int parse_opts(int argc, char **argv, struct demo_opts *o)
+{
+	struct tg_cli cli;
+	int c, ret;
 
 	memset(o, 0, sizeof(*o));
 	o->guests = 4;
 	o->vcpus = 2;
 	o->seconds = 20;
 	o->hostile = true;
-	o->verbose = false;
-	o->json_path = NULL;
-	for (i = 1; i < argc; i++) {
-		static const struct tg_cli_opt opts[] = {
-			{ "--verbose", TG_OPT_FLAG },
-			{ "--no-hostile", TG_OPT_FLAG },
-			{ "--no-secure", TG_OPT_FLAG },
-			{ "--model-no-virt", TG_OPT_FLAG },
-			{ "--per-guest", TG_OPT_FLAG },
-			{ "--chaos", TG_OPT_OPTIONAL },
-			{ "--guests", TG_OPT_VALUE },
-			{ "--isolation", TG_OPT_VALUE },
-			{ "--vcpus", TG_OPT_VALUE },
-			{ "--seconds", TG_OPT_VALUE },
-			{ "--json", TG_OPT_VALUE },
-			{ "--backend", TG_OPT_VALUE },
-			{ "--firmware", TG_OPT_VALUE },
-			{ "--qemu", TG_OPT_VALUE },
-			{ "--qemu-cpus", TG_OPT_VALUE },
-			{ "--log-dir", TG_OPT_VALUE },
-			{ "--qemu-timeout", TG_OPT_VALUE },
-			{ "--upgrade", TG_OPT_VALUE },
-			{ NULL, TG_OPT_FLAG },
-		};
-		int k = tg_cli_next_opt("demo", opts, argc, argv, &i, &val);
-		const char *name;
-
-		if (k == TG_CLI_HELP) {
+	tg_cli_init(&cli, "demo", demo_options, argc, argv);
+	while ((c = tg_cli_next(&cli)) != TG_CLI_END) {
+		if (c == TG_CLI_HELP) {
 			tg_help_demo();
 			return -1;
 		}
-		if (k < 0)
+		if (c == TG_CLI_ERROR)
 			return TG_EXIT_USAGE;
-		name = opts[k].name;
-		if (!strcmp(name, "--verbose")) {
-			o->verbose = true;
-		} else if (!strcmp(name, "--no-hostile")) {
-			o->hostile = false;
-		} else if (!strcmp(name, "--no-secure")) {
-			o->no_secure = true;
-		} else if (!strcmp(name, "--model-no-virt")) {
-			o->model_no_virt = true;
-		} else if (!strcmp(name, "--per-guest")) {
-			o->per_guest = true;
-		} else if (!strcmp(name, "--chaos")) {
-			/* the interval is optional */
-			o->chaos_s = DEMO_CHAOS_DEFAULT_S;
-			if (val && !tg_cli_parse_u32("demo: --chaos", val, 1,
-						     DEMO_CHAOS_MAX_S,
-						     &o->chaos_s))
-				return TG_EXIT_USAGE;
-		} else if (!strcmp(name, "--isolation")) {
-			if (tg_isolation_parse(val, &o->isolation))
-				return tg_cli_usage_error("demo: --isolation: expected inline, sandboxed or service, got '%s'",
-							  val);
-		} else if (!strcmp(name, "--guests")) {
-			if (!tg_cli_parse_u32("demo: --guests", val, 1,
-					      DEMO_MAX_GUESTS, &o->guests))
-				return TG_EXIT_USAGE;
-		} else if (!strcmp(name, "--vcpus")) {
-			if (!tg_cli_parse_u32("demo: --vcpus", val, 1,
-					      DEMO_MAX_VCPUS, &o->vcpus))
-				return TG_EXIT_USAGE;
-		} else if (!strcmp(name, "--seconds")) {
-			if (!tg_cli_parse_u32("demo: --seconds", val, 1,
-					      DEMO_MAX_SECONDS, &o->seconds))
-				return TG_EXIT_USAGE;
-		} else if (!strcmp(name, "--backend")) {
-			if (!strcmp(val, "qemu"))
-				o->qemu = true;
-			else if (!strcmp(val, "model"))
-				o->qemu = false;
-			else
-				return tg_cli_usage_error("demo: --backend: expected 'model' or 'qemu', got '%s'",
-							  val);
-		} else if (!strcmp(name, "--firmware")) {
-			if (!*val)
-				return tg_cli_usage_error("demo: --firmware needs a directory");
-			o->firmware = val;
-		} else if (!strcmp(name, "--qemu")) {
-			if (!*val)
-				return tg_cli_usage_error("demo: --qemu needs a path");
-			o->qemu_path = val;
-		} else if (!strcmp(name, "--upgrade")) {
-			if (!*val)
-				return tg_cli_usage_error("demo: --upgrade needs a path");
-			errno = 0;
-			if (access(val, X_OK) || stat(val, &st) ||
-			    !S_ISREG(st.st_mode))
-				return tg_cli_usage_error("demo: --upgrade: '%s' is not an executable program: %s",
-							  val,
-							  errno ? strerror(errno)
-								: "not a file");
-			o->upgrade_path = val;
-		} else if (!strcmp(name, "--log-dir")) {
-			if (!*val)
-				return tg_cli_usage_error("demo: --log-dir needs a directory");
-			o->log_dir = val;
-		} else if (!strcmp(name, "--qemu-timeout")) {
-			if (!tg_cli_parse_u32("demo: --qemu-timeout", val, 1,
-					      600, &o->qemu_timeout))
-				return TG_EXIT_USAGE;
-		} else if (!strcmp(name, "--qemu-cpus")) {
-			if (!tg_cli_parse_u32("demo: --qemu-cpus", val, 1,
-					      DEMO_QEMU_MAX_CPUS,
-					      &o->qemu_cpus))
-				return TG_EXIT_USAGE;
-		} else {
-			if (!*val)
-				return tg_cli_usage_error("demo: --json needs a file name");
-			o->json_path = val;
-		}
+		ret = parse_opt(o, c, cli.val);
+		if (ret)
+			return ret;
 	}
 	if (!o->qemu && (o->firmware || o->qemu_path || o->log_dir ||
 			 o->qemu_cpus || o->no_secure || o->qemu_timeout))

@@ -3,8 +3,6 @@
  * teegate - command line front end of the hosted platform.
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,87 +12,6 @@
 #ifndef TG_VERSION
 #define TG_VERSION "0.1.0"
 #endif
-
-const char *tg_cli_prog = "teegate";
-
-int tg_cli_usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", tg_cli_prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return TG_EXIT_USAGE;
-}
-
-int tg_cli_next_opt(const char *cmd, const struct tg_cli_opt *opts, int argc,
-		    char **argv, int *i, const char **val)
-{
-	const char *arg = argv[*i], *eq;
-	size_t len;
-	int k;
-
-	*val = NULL;
-	if (!strcmp(arg, "-h") || !strcmp(arg, "--help"))
-		return TG_CLI_HELP;
-	if (strncmp(arg, "--", 2)) {
-		tg_cli_usage_error("%s: unexpected argument '%s' (try 'teegate help %s')",
-				   cmd, arg, cmd);
-		return TG_CLI_ERROR;
-	}
-	eq = strchr(arg, '=');
-	len = eq ? (size_t)(eq - arg) : strlen(arg);
-	for (k = 0; opts[k].name; k++)
-		if (strlen(opts[k].name) == len &&
-		    !strncmp(opts[k].name, arg, len))
-			break;
-	if (!opts[k].name) {
-		tg_cli_usage_error("%s: unknown option '%.*s' (try 'teegate help %s')",
-				   cmd, (int)len, arg, cmd);
-		return TG_CLI_ERROR;
-	}
-	if (eq) {
-		if (opts[k].arg == TG_OPT_FLAG) {
-			tg_cli_usage_error("%s: %s takes no value", cmd,
-					   opts[k].name);
-			return TG_CLI_ERROR;
-		}
-		*val = eq + 1;
-	} else if (opts[k].arg == TG_OPT_VALUE) {
-		if (*i + 1 >= argc) {
-			tg_cli_usage_error("%s: %s needs a value", cmd,
-					   opts[k].name);
-			return TG_CLI_ERROR;
-		}
-		*val = argv[++*i];
-	} else if (opts[k].arg == TG_OPT_OPTIONAL && *i + 1 < argc &&
-		   strncmp(argv[*i + 1], "--", 2)) {
-		*val = argv[++*i];
-	}
-	return k;
-}
-
-bool tg_cli_parse_u32(const char *opt, const char *s, uint32_t min,
-		      uint32_t max, uint32_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	if (!s || !*s || *s == '-' || *s == '+')
-		goto bad;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		goto bad;
-	*out = (uint32_t)v;
-	return true;
-bad:
-	tg_cli_usage_error("%s: expected a number from %u to %u, got '%s'",
-			   opt, min, max, s ? s : "");
-	return false;
-}
 
 static void usage(FILE *f)
 {
@@ -122,56 +39,109 @@ static void usage(FILE *f)
 		"Run 'teegate help demo' for the demo's manual.\n");
 }
 
-int main(int argc, char **argv)
+/* The commands that are only text: help [CMD], version. */
+static int cmd_help(int argc, char **argv)
 {
-	const char *cmd;
+	static const struct option opts[] = { TG_CLI_OPT_HELP, { 0 } };
+	struct tg_cli cli;
+	const char *topic;
+	int c, at;
 
-	if (argc < 2)
-		return tg_cli_usage_error("no command given (try 'teegate --help')");
-	cmd = argv[1];
-	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
+	tg_cli_init(&cli, "help", opts, argc, argv);
+	cli.operands = true;
+	while ((c = tg_cli_next(&cli)) != TG_CLI_END) {
+		if (c == TG_CLI_ERROR)
+			return TG_EXIT_USAGE;
+		usage(stdout); /* -h, --help */
+		return TG_EXIT_OK;
+	}
+	at = tg_cli_operand(&cli);
+	if (at == argc) {
 		usage(stdout);
 		return TG_EXIT_OK;
 	}
-	if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
-		if (argc > 2)
-			return tg_cli_usage_error("version: no arguments expected");
-		printf("teegate %s\n", TG_VERSION);
+	if (at + 1 < argc)
+		return tg_cli_usage_error("help: one command at most, got '%s' too (try 'teegate help')",
+					  argv[at + 1]);
+	topic = argv[at];
+	if (!strcmp(topic, "demo"))
+		tg_help_demo();
+	else if (!strcmp(topic, "stress"))
+		tg_help_stress();
+	else if (!strcmp(topic, "bench"))
+		tg_help_bench();
+	else if (!strcmp(topic, "help") || !strcmp(topic, "version"))
+		usage(stdout);
+	else
+		return tg_cli_usage_error("help: no manual for '%s' (try 'teegate help')",
+					  topic);
+	return TG_EXIT_OK;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	static const struct option opts[] = { TG_CLI_OPT_HELP, { 0 } };
+	struct tg_cli cli;
+	int c;
+
+	tg_cli_init(&cli, "version", opts, argc, argv);
+	cli.operands = true;
+	while ((c = tg_cli_next(&cli)) != TG_CLI_END) {
+		if (c == TG_CLI_ERROR)
+			return TG_EXIT_USAGE;
+		usage(stdout);
 		return TG_EXIT_OK;
 	}
-	if (!strcmp(cmd, "help")) {
-		if (argc == 2) {
+	if (tg_cli_operand(&cli) < argc)
+		return tg_cli_usage_error("version: no arguments expected");
+	printf("teegate %s\n", TG_VERSION);
+	return TG_EXIT_OK;
+}
+
+enum { OPT_VERSION = TG_CLI_OPT_FIRST };
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "version", no_argument, NULL, OPT_VERSION },
+		TG_CLI_OPT_HELP,
+		{ 0 },
+	};
+	struct tg_cli cli;
+	const char *cmd;
+	int c, at;
+
+	/* teegate's own options, up to the command */
+	tg_cli_init(&cli, NULL, opts, argc, argv);
+	cli.operands = true;
+	while ((c = tg_cli_next(&cli)) != TG_CLI_END) {
+		switch (c) {
+		case TG_CLI_HELP:
 			usage(stdout);
 			return TG_EXIT_OK;
+		case OPT_VERSION: /* the version command, under its other name */
+			at = tg_cli_operand(&cli);
+			return cmd_version(argc - at + 1, argv + at - 1);
+		default:
+			return TG_EXIT_USAGE;
 		}
-		if (argc == 3 && !strcmp(argv[2], "demo")) {
-			tg_help_demo();
-			return TG_EXIT_OK;
-		}
-		if (argc == 3 && !strcmp(argv[2], "bench")) {
-			tg_help_bench();
-			return TG_EXIT_OK;
-		}
-		if (argc == 3 && !strcmp(argv[2], "stress")) {
-			tg_help_stress();
-			return TG_EXIT_OK;
-		}
-		if (argc == 3 && !strcmp(argv[2], "help")) {
-			usage(stdout);
-			return TG_EXIT_OK;
-		}
-		return tg_cli_usage_error("help: no manual for '%s' (try 'teegate help')",
-					  argv[2]);
 	}
+	at = tg_cli_operand(&cli);
+	if (at == argc)
+		return tg_cli_usage_error("no command given (try 'teegate --help')");
+	cmd = argv[at];
+	argc -= at;
+	argv += at;
 	if (!strcmp(cmd, "demo"))
-		return tg_cmd_demo(argc - 1, argv + 1);
+		return tg_cmd_demo(argc, argv);
 	if (!strcmp(cmd, "stress"))
-		return tg_cmd_stress(argc - 1, argv + 1);
+		return tg_cmd_stress(argc, argv);
 	if (!strcmp(cmd, "bench"))
-		return tg_cmd_bench(argc - 1, argv + 1);
-	if (cmd[0] == '-')
-		return tg_cli_usage_error("unknown option '%s' (try 'teegate --help')",
-					  cmd);
+		return tg_cmd_bench(argc, argv);
+	if (!strcmp(cmd, "help"))
+		return cmd_help(argc, argv);
+	if (!strcmp(cmd, "version"))
+		return cmd_version(argc, argv);
 	return tg_cli_usage_error("unknown command '%s' (try 'teegate --help')",
 				  cmd);
 }

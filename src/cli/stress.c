@@ -388,65 +388,77 @@ static int start(struct tg_machine *m, struct slot *s, uint32_t idx,
 
 /* ---- options -------------------------------------------------------------- */
 
+enum stress_opt {
+	OPT_GUESTS = TG_CLI_OPT_FIRST,
+	OPT_SECONDS,
+	OPT_ISOLATION,
+	OPT_NO_MEDIATOR_KILLS,
+	OPT_SEED,
+	OPT_THREAD_GUESTS,
+	OPT_VERBOSE,
+};
+
+static const struct option stress_options[] = {
+	{ "guests", required_argument, NULL, OPT_GUESTS },
+	{ "seconds", required_argument, NULL, OPT_SECONDS },
+	{ "isolation", required_argument, NULL, OPT_ISOLATION },
+	{ "no-mediator-kills", no_argument, NULL, OPT_NO_MEDIATOR_KILLS },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "thread-guests", no_argument, NULL, OPT_THREAD_GUESTS },
+	{ "verbose", no_argument, NULL, OPT_VERBOSE },
+	TG_CLI_OPT_HELP,
+	{ 0 },
+};
+
+/*
+ * The command line into @o: 0, -1 after the manual (-h), or
+ * TG_EXIT_USAGE after one line on stderr.
+ */
 static int parse_opts(int argc, char **argv, struct stress_opts *o)
 {
-	const char *val;
-	int i;
+	struct tg_cli cli;
+	uint32_t seed;
+	int c;
 
 	memset(o, 0, sizeof(*o));
 	o->guests = 4;
 	o->seconds = 30;
 	o->isolation = "inline";
 	o->iso = TG_ISOLATION_INLINE;
-	for (i = 1; i < argc; i++) {
-		static const struct tg_cli_opt opts[] = {
-			{ "--verbose", TG_OPT_FLAG },
-			{ "--thread-guests", TG_OPT_FLAG },
-			{ "--no-mediator-kills", TG_OPT_FLAG },
-			{ "--guests", TG_OPT_VALUE },
-			{ "--seconds", TG_OPT_VALUE },
-			{ "--seed", TG_OPT_VALUE },
-			{ "--isolation", TG_OPT_VALUE },
-			{ NULL, TG_OPT_FLAG },
-		};
-		int k = tg_cli_next_opt("stress", opts, argc, argv, &i, &val);
-		const char *name;
+	tg_cli_init(&cli, "stress", stress_options, argc, argv);
+	while ((c = tg_cli_next(&cli)) != TG_CLI_END) {
+		const char *val = cli.val;
 
-		if (k == TG_CLI_HELP) {
+		switch (c) {
+		case TG_CLI_HELP:
 			tg_help_stress();
 			return -1;
-		}
-		if (k < 0)
-			return TG_EXIT_USAGE;
-		name = opts[k].name;
-		if (!strcmp(name, "--verbose")) {
+		case OPT_VERBOSE:
 			o->verbose = true;
-			continue;
-		}
-		if (!strcmp(name, "--thread-guests")) {
+			break;
+		case OPT_THREAD_GUESTS:
 			o->thread_guests = true;
-			continue;
-		}
-		if (!strcmp(name, "--no-mediator-kills")) {
+			break;
+		case OPT_NO_MEDIATOR_KILLS:
 			o->no_mediator_kills = true;
-			continue;
-		}
-		if (!strcmp(name, "--guests")) {
+			break;
+		case OPT_GUESTS:
 			if (!tg_cli_parse_u32("stress: --guests", val, 1,
 					      STRESS_MAX_GUESTS, &o->guests))
 				return TG_EXIT_USAGE;
-		} else if (!strcmp(name, "--seconds")) {
+			break;
+		case OPT_SECONDS:
 			if (!tg_cli_parse_u32("stress: --seconds", val, 1,
 					      STRESS_MAX_SECONDS, &o->seconds))
 				return TG_EXIT_USAGE;
-		} else if (!strcmp(name, "--seed")) {
-			uint32_t s;
-
+			break;
+		case OPT_SEED:
 			if (!tg_cli_parse_u32("stress: --seed", val, 1,
-					      UINT32_MAX, &s))
+					      UINT32_MAX, &seed))
 				return TG_EXIT_USAGE;
-			o->seed = s;
-		} else {
+			o->seed = seed;
+			break;
+		case OPT_ISOLATION:
 			/* out-of-process modes: the mediator is killed too */
 			o->per_guest = !strcmp(val, "service-per-guest");
 			if (o->per_guest)
@@ -455,6 +467,9 @@ static int parse_opts(int argc, char **argv, struct stress_opts *o)
 				return tg_cli_usage_error("stress: --isolation: '%s' is not available on this platform (inline, sandboxed, service, service-per-guest)",
 							  val);
 			o->isolation = val;
+			break;
+		default: /* TG_CLI_ERROR: said */
+			return TG_EXIT_USAGE;
 		}
 	}
 	return 0;
