@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * teegate demo: the secure world, the OP-TEE model or a real OP-TEE in
+ * QEMU (--backend qemu), and what the mediator found out about it.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+
+#include <teegate/mediator.h>
+#ifdef TG_HAVE_QEMU
+#include "qemu.h"
+#endif
+
+#include "cli.h"
+#include "demo.h"
+
+/*
+ * --backend qemu: start QEMU (TF-A, OP-TEE, our relay) and point machine
+ * memory at its RAM. Every failure is one line on stderr; exit status 2.
+ */
+int demo_start_qemu(const struct demo_opts *o, struct tg_machine_config *mc,
+		    struct secure_world *sw)
+{
+#ifdef TG_HAVE_QEMU
+	struct tg_qemu_config qc = {
+		.firmware_dir = o->firmware,
+		.no_secure = o->no_secure,
+		.qemu_path = o->qemu_path,
+		.log_dir = o->log_dir,
+		.cpus = o->qemu_cpus,
+		.timeout_ms = o->qemu_timeout * 1000u,
+	};
+	char err[4096];
+	int rc;
+
+	/* QEMU's RAM: 1 GiB, more when the guests need it (at most 2). */
+	qc.ram_size = TG_QEMU_DEFAULT_RAM_SIZE;
+	while (qc.ram_size < mc->ram_size && qc.ram_size < DEMO_QEMU_MAX_RAM)
+		qc.ram_size <<= 1;
+	rc = tg_qemu_start(&qc, &sw->q, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "teegate: %s\n", err);
+		return TG_EXIT_USAGE;
+	}
+	if (tg_qemu_machine_memory(sw->q, mc, sw->regions,
+				   TG_HOST_MAX_RESERVED, sw->ram_path,
+				   sizeof(sw->ram_path))) {
+		fprintf(stderr, "teegate: QEMU's RAM cannot be machine memory: report this bug\n");
+		return TG_EXIT_USAGE;
+	}
+	mc->tee = TG_TEE_QEMU;
+	mc->qemu = sw->q;
+	if (o->verbose)
+		printf("teegate demo: relay ready on %u CPUs after %.0f ms\n",
+		       tg_qemu_cpus(sw->q), tg_qemu_boot_ms(sw->q));
+	return 0;
+#else
+	(void)o;
+	(void)mc;
+	(void)sw;
+	fprintf(stderr, "teegate: this teegate was built without the QEMU backend (src/tee/qemu): rebuild it\n");
+	return TG_EXIT_USAGE;
+#endif
+}
+
+void demo_stop_qemu(struct secure_world *sw)
+{
+#ifdef TG_HAVE_QEMU
+	tg_qemu_stop(sw->q);
+#endif
+	sw->q = NULL;
+}
+
+/*
+ * A real OP-TEE 4.10.0 or older leaks the object of every NONCONTIG
+ * temporary memref into the guest's partition heap (fixed upstream by
+ * 51d99cd24, docs/real-optee.md): after a few hundred, large registrations
+ * fail. Linux guests never send such memrefs (libteec registers them);
+ * the demo's guests then do the same, and say so.
+ */
+uint32_t demo_register_tmp(const struct demo_opts *o, struct tg_machine *m)
+{
+	const struct tg_tee_info *t = NULL;
+
+	if (!o->qemu)
+		return 0;
+	if (tg_machine_mediator(m))
+		t = tg_mediator_tee_info(tg_machine_mediator(m));
+	if (t && (t->os_rev_major > 4 ||
+		  (t->os_rev_major == 4 && t->os_rev_minor > 10)))
+		return 0;
+	printf("OP-TEE %u.%u: temporary memrefs go as registered memory, as Linux sends them (4.10.0 and older leak NONCONTIG ones; docs/real-optee.md)\n",
+	       t ? t->os_rev_major : 0, t ? t->os_rev_minor : 0);
+	return TG_WL_REGISTER_TMP;
+}
+
+/*
+ * The mediator's verdict on the secure world, after tg_machine_create():
+ * @rc its result. Returns 0 to go on, or an exit status after one line.
+ */
+int demo_check_secure_world(const struct demo_opts *o, int rc,
+			    struct tg_machine *m)
+{
+	const struct tg_tee_info *t = NULL;
+	unsigned int n = o->guests + (o->hostile ? 1 : 0);
+	char msg[512];
+
+	if (!rc && tg_machine_mediator(m))
+		t = tg_mediator_tee_info(tg_machine_mediator(m));
+#ifdef TG_HAVE_QEMU
+	if (o->qemu) {
+		int v = tg_qemu_check_probe(rc, t, msg, sizeof(msg));
+
+		if (v == TG_QEMU_OK)
+			return 0;
+		if (v != TG_QEMU_ENOVIRT) {
+			fprintf(stderr, "teegate: %s\n", msg);
+			return TG_EXIT_USAGE;
+		}
+	}
+#endif
+	if (rc) {
+		fprintf(stderr, "teegate: cannot create the machine: %s\n",
+			tg_strerror(rc));
+		return TG_EXIT_FAIL;
+	}
+	if (!t || t->virtualization)
+		return 0;
+	if (n > 1) {
+		fprintf(stderr, "teegate: the secure world (%s) lacks virtualization: only one guest can use it; run with --guests 1 --no-hostile%s\n",
+			demo_tee_name(o),
+			o->qemu ? ", or rebuild OP-TEE with CFG_NS_VIRTUALIZATION=y"
+				: "");
+		return TG_EXIT_USAGE;
+	}
+	printf("teegate demo: the secure world lacks virtualization: running the one guest asked for\n");
+	return 0;
+}
+
