@@ -30,11 +30,13 @@ packages=(
 	gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross
 	# the sandboxed isolation mode's syscall allow-list
 	libseccomp-dev
+	# the --json files of the teegate command
+	libjansson-dev
 	# benchmark plots
 	gnuplot-nox
 	# real OP-TEE under QEMU (and its tests without OP-TEE)
 	qemu-system-arm
-	# fuzz seed generator, small tools
+	# fuzz seed generator, small tools; the CLI tests read --json back
 	python3
 )
 

@@ -463,17 +463,14 @@ static void machine_line(char *buf, size_t len)
 		 sysconf(_SC_NPROCESSORS_ONLN), model, u.release, load[0]);
 }
 
-static void write_json(FILE *f, const char *machine, const uint32_t *guests,
-		       int ng, struct result res[][2])
+/* The results as JSON (--json): one entry per configuration, guest
+ * count and operation that ran. */
+static int write_json(FILE *f, const char *machine, const uint32_t *guests,
+		      int ng, struct result res[][2])
 {
+	json_t *root = json_object(), *results = json_array();
 	int c, gi, op;
-	bool first = true;
 
-	fprintf(f, "{\n  \"machine\": \"%s\",\n  \"unit\": \"us\",\n", machine);
-	if (trap_on_vcpu)
-		fprintf(f,
-			"  \"guests\": \"threads, traps on the vCPU's thread\",\n");
-	fprintf(f, "  \"results\": [\n");
 	for (c = 0; c < NCONFIGS; c++)
 		for (gi = 0; gi < ng; gi++) {
 			const struct result *r = &res[c][gi];
@@ -481,18 +478,36 @@ static void write_json(FILE *f, const char *machine, const uint32_t *guests,
 			if (!r->ok)
 				continue;
 			for (op = 0; op < NOPS; op++) {
+				json_t *e;
+
 				if (!r->samples[op])
 					continue;
-				fprintf(f,
-					"%s    {\"config\": \"%s\", \"guests\": %u, \"op\": \"%s\", \"samples\": %u, \"errors\": %u, \"p50_us\": %.3f, \"p99_us\": %.3f, \"ops_per_s\": %.1f}",
-					first ? "" : ",\n", configs[c].name,
-					guests[gi], op_keys[op], r->samples[op],
-					r->errors[op], r->p50_us[op],
-					r->p99_us[op], r->ops_per_s[op]);
-				first = false;
+				e = json_object();
+				tg_json_set(&e, "config",
+					    json_string(configs[c].name));
+				tg_json_set(&e, "guests",
+					    tg_json_uint(guests[gi]));
+				tg_json_set(&e, "op", json_string(op_keys[op]));
+				tg_json_set(&e, "samples",
+					    tg_json_uint(r->samples[op]));
+				tg_json_set(&e, "errors",
+					    tg_json_uint(r->errors[op]));
+				tg_json_set(&e, "p50_us",
+					    tg_json_fixed(r->p50_us[op], 3));
+				tg_json_set(&e, "p99_us",
+					    tg_json_fixed(r->p99_us[op], 3));
+				tg_json_set(&e, "ops_per_s",
+					    tg_json_fixed(r->ops_per_s[op], 1));
+				tg_json_append(&results, e);
 			}
 		}
-	fprintf(f, "\n  ]\n}\n");
+	tg_json_set(&root, "machine", json_string(machine));
+	tg_json_set(&root, "unit", json_string("us"));
+	if (trap_on_vcpu)
+		tg_json_set(&root, "guests",
+			    json_string("threads, traps on the vCPU's thread"));
+	tg_json_set(&root, "results", results);
+	return tg_json_write(root, f);
 }
 
 /* A clustered bar chart per operation, p50 of 1 guest, log scale. */
@@ -730,8 +745,11 @@ int tg_cmd_bench(int argc, char **argv)
 		if (!f)
 			return tg_cli_usage_error("bench: --json: cannot write '%s': %s",
 						  json, strerror(errno));
-		write_json(f, machine, guests, ng, res);
-		fclose(f);
+		if (write_json(f, machine, guests, ng, res) | fclose(f)) {
+			fprintf(stderr, "teegate: bench: --json: write failed: %s\n",
+				strerror(errno));
+			return TG_EXIT_USAGE;
+		}
 		printf("wrote %s\n", json);
 	}
 	if (png) {
@@ -782,7 +800,7 @@ void tg_help_bench(void)
 "    -h, --help        show this manual\n"
 "\n"
 "EXIT STATUS\n"
-"    0   every configuration ran; 1 one failed; 2 bad command line or\n"
-"        --plot could not be drawn\n");
+"    0   every configuration ran; 1 one failed; 2 bad command line, or\n"
+"        the --json file could not be written or the --plot drawn\n");
 }
 #endif /* TG_HAVE_WORKLOADS */

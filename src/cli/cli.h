@@ -4,8 +4,10 @@
 #define TG_CLI_H
 
 #include <getopt.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Exit statuses of every command. */
 #define TG_EXIT_OK 0
@@ -69,6 +71,31 @@ int tg_cli_next(struct tg_cli *cli);
 
 /* After TG_CLI_END: the index of the first operand (argc if none). */
 int tg_cli_operand(const struct tg_cli *cli);
+
+/* ---- --json files (json_out.c) ---- */
+
+/* @v rounded to @decimals places (as "%.Nf" would print it); null if
+ * not finite. */
+json_t *tg_json_fixed(double v, unsigned int decimals);
+
+/* @v as a JSON integer (jansson's are signed 64-bit: clamped). */
+json_t *tg_json_uint(uint64_t v);
+
+/*
+ * tg_json_set(), tg_json_append() - put @val (a new reference, or NULL
+ * when making it failed) into *@obj or *@arr. The first failure drops
+ * the whole object or array and leaves NULL there; later calls on it do
+ * nothing, so a writer checks once, at the end (tg_json_write()).
+ */
+void tg_json_set(json_t **obj, const char *key, json_t *val);
+void tg_json_append(json_t **arr, json_t *val);
+
+/*
+ * tg_json_write() - write @root to @f, indented, and drop the reference.
+ * A NULL @root (a json_pack() that failed for want of memory) is an
+ * error. Return: 0, or -1 when nothing or not all was written.
+ */
+int tg_json_write(json_t *root, FILE *f);
 
 int tg_cmd_demo(int argc, char **argv);
 void tg_help_demo(void);

@@ -311,8 +311,8 @@ int tg_cmd_demo(int argc, char **argv)
 	demo_end_checks(&k, &o, m, rows, n, &ml, slots, elapsed);
 
 	if (json) {
-		demo_write_json(json, &o, rows, n, elapsed, &k, &ml);
-		if (fclose(json)) {
+		ret = demo_write_json(json, &o, rows, n, elapsed, &k, &ml);
+		if (fclose(json) || ret) {
 			fprintf(stderr, "teegate: --json: write failed: %s\n",
 				strerror(errno));
 			k.ok = false;

@@ -272,8 +272,9 @@ bool demo_medlife_checks(const struct demo_opts *o, const struct medlife *ml,
 
 /* ---- JSON (demo_json.c) -------------------------------------------------- */
 
-void demo_write_json(FILE *f, const struct demo_opts *o, struct demo_row *rows,
-		     unsigned int n, double elapsed,
-		     const struct demo_checks *k, const struct medlife *ml);
+/* The summary as JSON into @f: 0, or -1 if it could not all be written. */
+int demo_write_json(FILE *f, const struct demo_opts *o, struct demo_row *rows,
+		    unsigned int n, double elapsed, const struct demo_checks *k,
+		    const struct medlife *ml);
 
 #endif /* TG_CLI_DEMO_H */

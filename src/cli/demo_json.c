@@ -1,148 +1,166 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * teegate demo: the summary as JSON (--json FILE).
+ * teegate demo: the summary as JSON (--json FILE), written with jansson.
+ * Which keys there are depends on the run: "interrupted" per guest and
+ * "chaos" with --chaos, "upgrade" with --upgrade; with --backend qemu
+ * "model_threads_held" and "oracle_violations" are null (real OP-TEE
+ * shows neither to the normal world).
  */
 #define _GNU_SOURCE
+#include <math.h>
 #include <stdio.h>
 #include <sys/wait.h>
 
 #include "cli.h"
 #include "demo.h"
 
-/* @s as a JSON string (quotes, backslashes and controls escaped). */
-static void json_str(FILE *f, const char *s)
+/* @ns in ms, to the µs. */
+static json_t *ms(double ns)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
+	return tg_json_fixed(ns / 1e6, 3);
 }
 
-/* The --chaos and --upgrade objects of the JSON summary. */
-static void write_json_medlife(FILE *f, const struct demo_opts *o,
-			       const struct medlife *ml,
-			       const struct demo_checks *k)
+/* One guest: its counters (display material) and how it ended. */
+static json_t *guest_json(const struct demo_opts *o, const struct demo_row *r,
+			  double elapsed)
 {
+	const struct tg_guest_counters *c = demo_row_counters(r);
+	double run_s = elapsed > 0 ? elapsed : 1;
+	double p50 = demo_hist_quantile(c->lat_hist, 0.5);
+	double p99 = demo_hist_quantile(c->lat_hist, 0.99);
+	json_t *g = json_object();
+
+	tg_json_set(&g, "client_id", tg_json_uint(r->last.client_id));
+	tg_json_set(&g, "name", json_string(r->last.name));
+	tg_json_set(&g, "workload",
+		    json_string(r->hostile ? "hostile" : "mixed"));
+	tg_json_set(&g, "calls", tg_json_uint(c->calls));
+	tg_json_set(&g, "calls_per_s",
+		    tg_json_fixed((double)c->calls / run_s, 1));
+	/* a bucket's middle, in whole ns */
+	tg_json_set(&g, "p50_ns", json_integer(llround(p50)));
+	tg_json_set(&g, "p99_ns", json_integer(llround(p99)));
+	tg_json_set(&g, "verified", tg_json_uint(c->verified));
+	tg_json_set(&g, "mismatches", tg_json_uint(c->mismatches));
+	tg_json_set(&g, "errors", tg_json_uint(c->errors));
+	tg_json_set(&g, "attacks_refused", tg_json_uint(c->attacks_refused));
+	tg_json_set(&g, "attacks_passed", tg_json_uint(c->attacks_passed));
+	tg_json_set(&g, "mediator_refusals",
+		    tg_json_uint(demo_sum_refused(&r->last.domain)));
+	tg_json_set(&g, "traps", tg_json_uint(r->last.traps));
+	if (o->chaos_s)
+		tg_json_set(&g, "interrupted", tg_json_uint(c->interrupted));
+	tg_json_set(&g, "exit_status",
+		    json_integer(WIFEXITED(r->wstatus) ? WEXITSTATUS(r->wstatus)
+						       : -1));
+	tg_json_set(&g, "signal",
+		    json_integer(WIFSIGNALED(r->wstatus) ? WTERMSIG(r->wstatus)
+							 : 0));
+	return g;
+}
+
+/* --chaos: the kills, and what the hypervisor saw of them. */
+static json_t *chaos_json(const struct demo_opts *o, const struct medlife *ml,
+			  const struct demo_checks *k)
+{
+	json_t *c = json_object(), *times = json_array();
 	uint32_t i;
 
-	if (o->chaos_s) {
-		fprintf(f, "  \"chaos\": {\"interval_s\": %u, \"kills\": %llu, \"deaths\": %llu, \"daemons_stopped\": %llu, \"restarts\": %llu, \"recovered\": %llu, \"state_lost\": %llu,\n",
-			o->chaos_s, (unsigned long long)ml->kills,
-			(unsigned long long)k->iso.deaths,
-			(unsigned long long)k->stopped,
-			(unsigned long long)k->iso.restarts,
-			(unsigned long long)k->iso.recovered,
-			(unsigned long long)k->iso.state_lost);
-		fprintf(f, "    \"calls_failed\": %llu, \"guests_interrupted\": %llu, \"restart_ms_median\": %.3f, \"restart_ms_max\": %.3f, \"restart_ms\": [",
-			(unsigned long long)k->iso.calls_failed,
-			(unsigned long long)k->wl_interrupted,
-			k->restart_median_ns / 1e6, k->restart_max_ns / 1e6);
-		for (i = 0; i < ml->nrestart; i++)
-			fprintf(f, "%s%.3f", i ? ", " : "",
-				(double)ml->restart_ns[i] / 1e6);
-		fprintf(f, "]},\n");
-	}
-	if (o->upgrade_path) {
-		bool done = ml->upgrade == UPGRADE_DONE;
-
-		fprintf(f, "  \"upgrade\": {\"path\": ");
-		json_str(f, o->upgrade_path);
-		fprintf(f, ", \"ok\": %s, ", done ? "true" : "false");
-		if (ml->upgrade == UPGRADE_PENDING)
-			fprintf(f, "\"at_s\": null, \"upgrade_ms\": null, \"call_ms\": null, \"calls_failed\": null},\n");
-		else
-			fprintf(f, "\"at_s\": %.3f, \"upgrade_ms\": %.3f, \"call_ms\": %.3f, \"calls_failed\": %llu},\n",
-				(double)ml->upgrade_t_ns / 1e9,
-				done ? (double)ml->upgrade_ns / 1e6 : 0.0,
-				(double)ml->upgrade_call_ns / 1e6,
-				(unsigned long long)ml->upgrade_calls_failed);
-	}
+	/* in the order of the kills */
+	for (i = 0; i < ml->nrestart; i++)
+		tg_json_append(&times, ms(ml->restart_ns[i]));
+	tg_json_set(&c, "interval_s", tg_json_uint(o->chaos_s));
+	tg_json_set(&c, "kills", tg_json_uint(ml->kills));
+	tg_json_set(&c, "deaths", tg_json_uint(k->iso.deaths));
+	tg_json_set(&c, "daemons_stopped", tg_json_uint(k->stopped));
+	tg_json_set(&c, "restarts", tg_json_uint(k->iso.restarts));
+	tg_json_set(&c, "recovered", tg_json_uint(k->iso.recovered));
+	tg_json_set(&c, "state_lost", tg_json_uint(k->iso.state_lost));
+	tg_json_set(&c, "calls_failed", tg_json_uint(k->iso.calls_failed));
+	tg_json_set(&c, "guests_interrupted", tg_json_uint(k->wl_interrupted));
+	tg_json_set(&c, "restart_ms_median", ms(k->restart_median_ns));
+	tg_json_set(&c, "restart_ms_max", ms(k->restart_max_ns));
+	tg_json_set(&c, "restart_ms", times);
+	return c;
 }
 
-void demo_write_json(FILE *f, const struct demo_opts *o, struct demo_row *rows,
-		     unsigned int n, double elapsed,
-		     const struct demo_checks *k, const struct medlife *ml)
+/* --upgrade: when, how long, how many calls failed; null if not done. */
+static json_t *upgrade_json(const struct demo_opts *o, const struct medlife *ml)
 {
+	bool pending = ml->upgrade == UPGRADE_PENDING;
+	bool done = ml->upgrade == UPGRADE_DONE;
+	json_t *u = json_object();
+
+	tg_json_set(&u, "path", json_string(o->upgrade_path));
+	tg_json_set(&u, "ok", json_boolean(done));
+	tg_json_set(&u, "at_s",
+		    pending ? json_null()
+			    : tg_json_fixed((double)ml->upgrade_t_ns / 1e9, 3));
+	tg_json_set(&u, "upgrade_ms",
+		    pending ? json_null() : ms(done ? ml->upgrade_ns : 0));
+	tg_json_set(&u, "call_ms",
+		    pending ? json_null() : ms(ml->upgrade_call_ns));
+	tg_json_set(&u, "calls_failed",
+		    pending ? json_null()
+			    : tg_json_uint(ml->upgrade_calls_failed));
+	return u;
+}
+
+/* What was left at the end (the hypervisor's own state), the verdicts. */
+static json_t *checks_json(const struct demo_opts *o,
+			   const struct demo_checks *k)
+{
+	json_t *c = json_object();
+
+	tg_json_set(&c, "guests_exited_cleanly", json_boolean(k->exited_clean));
+	tg_json_set(&c, "mismatches", tg_json_uint(k->mismatches));
+	tg_json_set(&c, "errors", tg_json_uint(k->errors));
+	tg_json_set(&c, "attacks_refused", tg_json_uint(k->attacks_refused));
+	tg_json_set(&c, "attacks_passed", tg_json_uint(k->attacks_passed));
+	tg_json_set(&c, "pinned_pages", tg_json_uint(k->pinned));
+	tg_json_set(&c, "guest_pages_left", tg_json_uint(k->guest_pages));
+	tg_json_set(&c, "quarantined_pages", tg_json_uint(k->quarantined));
+	tg_json_set(&c, "mediator_pages", tg_json_uint(k->mediator_pages));
+	tg_json_set(&c, "attacks_skipped", tg_json_uint(k->attacks_skipped));
+	/* real OP-TEE: neither can be seen from the normal world */
+	tg_json_set(&c, "model_threads_held",
+		    o->qemu ? json_null() : tg_json_uint(k->threads_held));
+	tg_json_set(&c, "oracle_violations",
+		    o->qemu ? json_null() : tg_json_uint(k->violations));
+	if (o->chaos_s || o->upgrade_path)
+		tg_json_set(&c, "mediator_restarted_with_state",
+			    json_boolean(k->restarted_ok));
+	if (o->chaos_s)
+		tg_json_set(&c, "failed_calls_accounted",
+			    json_boolean(k->accounted_ok));
+	if (o->upgrade_path)
+		tg_json_set(&c, "upgraded", json_boolean(k->upgraded_ok));
+	tg_json_set(&c, "interrupted", json_boolean(k->interrupted));
+	return c;
+}
+
+int demo_write_json(FILE *f, const struct demo_opts *o, struct demo_row *rows,
+		    unsigned int n, double elapsed, const struct demo_checks *k,
+		    const struct medlife *ml)
+{
+	json_t *root = json_object(), *guests = json_array();
 	unsigned int i;
 
-	fprintf(f, "{\n  \"tool\": \"teegate demo\",\n");
-	fprintf(f, "  \"backend\": \"%s\",\n", o->qemu ? "qemu" : "model");
-	fprintf(f, "  \"guests\": %u, \"vcpus\": %u, \"seconds\": %u, \"hostile\": %s,\n",
-		o->guests, o->vcpus, o->seconds, o->hostile ? "true" : "false");
-	fprintf(f, "  \"elapsed_s\": %.3f,\n  \"per_guest\": [\n", elapsed);
-	for (i = 0; i < n; i++) {
-		const struct demo_row *r = &rows[i];
-		const struct tg_guest_counters *c = demo_row_counters(r);
-		double run_s = elapsed > 0 ? elapsed : 1;
-
-		fprintf(f,
-			"    {\"client_id\": %u, \"name\": \"%s\", \"workload\": \"%s\", "
-			"\"calls\": %llu, \"calls_per_s\": %.1f, \"p50_ns\": %.0f, \"p99_ns\": %.0f, "
-			"\"verified\": %llu, \"mismatches\": %llu, \"errors\": %llu, "
-			"\"attacks_refused\": %llu, \"attacks_passed\": %llu, "
-			"\"mediator_refusals\": %llu, \"traps\": %llu, ",
-			r->last.client_id, r->last.name,
-			r->hostile ? "hostile" : "mixed",
-			(unsigned long long)c->calls, (double)c->calls / run_s,
-			demo_hist_quantile(c->lat_hist, 0.5),
-			demo_hist_quantile(c->lat_hist, 0.99),
-			(unsigned long long)c->verified,
-			(unsigned long long)c->mismatches,
-			(unsigned long long)c->errors,
-			(unsigned long long)c->attacks_refused,
-			(unsigned long long)c->attacks_passed,
-			(unsigned long long)demo_sum_refused(&r->last.domain),
-			(unsigned long long)r->last.traps);
-		if (o->chaos_s)
-			fprintf(f, "\"interrupted\": %llu, ",
-				(unsigned long long)c->interrupted);
-		fprintf(f, "\"exit_status\": %d, \"signal\": %d}%s\n",
-			WIFEXITED(r->wstatus) ? WEXITSTATUS(r->wstatus) : -1,
-			WIFSIGNALED(r->wstatus) ? WTERMSIG(r->wstatus) : 0,
-			i + 1 < n ? "," : "");
-	}
-	fprintf(f, "  ],\n");
-	write_json_medlife(f, o, ml, k);
-	fprintf(f, "  \"checks\": {\n");
-	fprintf(f, "    \"guests_exited_cleanly\": %s,\n",
-		k->exited_clean ? "true" : "false");
-	fprintf(f, "    \"mismatches\": %llu,\n    \"errors\": %llu,\n",
-		(unsigned long long)k->mismatches,
-		(unsigned long long)k->errors);
-	fprintf(f, "    \"attacks_refused\": %llu,\n    \"attacks_passed\": %llu,\n",
-		(unsigned long long)k->attacks_refused,
-		(unsigned long long)k->attacks_passed);
-	fprintf(f, "    \"pinned_pages\": %llu,\n    \"guest_pages_left\": %llu,\n",
-		(unsigned long long)k->pinned,
-		(unsigned long long)k->guest_pages);
-	fprintf(f, "    \"quarantined_pages\": %llu,\n    \"mediator_pages\": %llu,\n",
-		(unsigned long long)k->quarantined,
-		(unsigned long long)k->mediator_pages);
-	fprintf(f, "    \"attacks_skipped\": %llu,\n",
-		(unsigned long long)k->attacks_skipped);
-	if (o->qemu) /* real OP-TEE: neither can be seen from here */
-		fprintf(f, "    \"model_threads_held\": null,\n    \"oracle_violations\": null,\n");
-	else
-		fprintf(f, "    \"model_threads_held\": %u,\n    \"oracle_violations\": %llu,\n",
-			k->threads_held, (unsigned long long)k->violations);
-	if (o->chaos_s || o->upgrade_path)
-		fprintf(f, "    \"mediator_restarted_with_state\": %s,\n",
-			k->restarted_ok ? "true" : "false");
+	for (i = 0; i < n; i++)
+		tg_json_append(&guests, guest_json(o, &rows[i], elapsed));
+	tg_json_set(&root, "tool", json_string("teegate demo"));
+	tg_json_set(&root, "backend", json_string(o->qemu ? "qemu" : "model"));
+	tg_json_set(&root, "guests", tg_json_uint(o->guests));
+	tg_json_set(&root, "vcpus", tg_json_uint(o->vcpus));
+	tg_json_set(&root, "seconds", tg_json_uint(o->seconds));
+	tg_json_set(&root, "hostile", json_boolean(o->hostile));
+	tg_json_set(&root, "elapsed_s", tg_json_fixed(elapsed, 3));
+	tg_json_set(&root, "per_guest", guests);
 	if (o->chaos_s)
-		fprintf(f, "    \"failed_calls_accounted\": %s,\n",
-			k->accounted_ok ? "true" : "false");
+		tg_json_set(&root, "chaos", chaos_json(o, ml, k));
 	if (o->upgrade_path)
-		fprintf(f, "    \"upgraded\": %s,\n",
-			k->upgraded_ok ? "true" : "false");
-	fprintf(f, "    \"interrupted\": %s\n  },\n",
-		k->interrupted ? "true" : "false");
-	fprintf(f, "  \"ok\": %s\n}\n", k->ok ? "true" : "false");
+		tg_json_set(&root, "upgrade", upgrade_json(o, ml));
+	tg_json_set(&root, "checks", checks_json(o, k));
+	tg_json_set(&root, "ok", json_boolean(k->ok));
+	return tg_json_write(root, f);
 }
