@@ -784,7 +784,9 @@ void tg_help_bench(void)
 "    See docs/isolation.md for the numbers and how to read them.\n"
 "\n"
 "OPTIONS\n"
-"    --json FILE       also write the results as JSON\n"
+"    --json FILE       also write the results as JSON: the machine, and one\n"
+"                      entry per configuration, guest count and operation\n"
+"                      (samples, errors, p50_us, p99_us, ops_per_s)\n"
 "    --plot FILE.png   draw p50 per operation and mode with gnuplot\n"
 "    --quick           1/20 of the iterations (a smoke test)\n"
 "    --one-guest       only the 1-guest runs\n"
@@ -801,6 +803,15 @@ void tg_help_bench(void)
 "\n"
 "EXIT STATUS\n"
 "    0   every configuration ran; 1 one failed; 2 bad command line, or\n"
-"        the --json file could not be written or the --plot drawn\n");
+"        the --json file could not be written or the --plot drawn\n"
+"\n"
+"EXAMPLES\n"
+"    teegate bench --json bench.json --plot bench.png\n"
+"        Every configuration with 1 and 4 guests: the figures of\n"
+"        docs/isolation.md.\n"
+"    teegate bench --quick --only sandboxed\n"
+"        A smoke test of one configuration.\n"
+"    teegate bench --trap-on-vcpu --only inline\n"
+"        The mediator's own cost, with no handler thread in the way.\n");
 }
 #endif /* TG_HAVE_WORKLOADS */

@@ -36,7 +36,10 @@ static void usage(FILE *f)
 		"  -h, --help    show this help\n"
 		"  --version     print the version\n"
 		"\n"
-		"Run 'teegate help demo' for the demo's manual.\n");
+		"Run 'teegate help CMD' or 'teegate CMD --help' for the manual of a\n"
+		"command; start with 'teegate help demo'. Options are written in full,\n"
+		"before any other word, and a value follows as the next word or after\n"
+		"'=': '--guests 8' and '--guests=8' are the same.\n");
 }
 
 /* The commands that are only text: help [CMD], version. */
