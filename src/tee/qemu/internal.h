@@ -64,6 +64,11 @@ struct tg_qemu {
 	char nw_log[TG_QEMU_PATH_MAX];
 	char sw_log[TG_QEMU_PATH_MAX];
 	char qemu_log[TG_QEMU_PATH_MAX];
+
+	/* the isolation oracle (oracle_table.c), NULL when off */
+	struct tg_oracle_table *oracle;
+	int oracle_fd;
+	char oracle_plugin[TG_QEMU_PATH_MAX];
 };
 
 /* relay_client.c */

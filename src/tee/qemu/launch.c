@@ -35,6 +35,13 @@
 #ifndef TG_QEMU_RELAY_DIR
 #define TG_QEMU_RELAY_DIR ""
 #endif
+#ifndef TG_QEMU_ORACLE_PLUGIN
+#define TG_QEMU_ORACLE_PLUGIN ""
+#endif
+
+/* QEMU inherits NS RAM as fd 3 and the oracle table as fd 4. */
+#define QEMU_RAM_FD 3
+#define QEMU_ORACLE_FD 4
 
 #define FIRMWARE_HINT                                                        \
 	"expected flash.bin, or bl1.bin + fip.bin, or bl1.bin bl2.bin "      \
@@ -379,7 +386,7 @@ static int link_firmware(const char *fwdir, const char *workdir, char *err,
 
 struct qemu_argv {
 	char *argv[MAX_ARGS];
-	char buf[8][TG_QEMU_PATH_MAX];
+	char buf[9][TG_QEMU_PATH_MAX];
 	int n;
 };
 
@@ -438,6 +445,12 @@ static void build_argv(struct qemu_argv *a, const char *qemu,
 		arg(a, "-bios");
 		arg(a, a->buf[6]);
 	}
+	if (q->oracle) {
+		strf(a->buf[8], sizeof(a->buf[8]), "%s,table=%d,ram=%d",
+		     q->oracle_plugin, QEMU_ORACLE_FD, QEMU_RAM_FD);
+		arg(a, "-plugin");
+		arg(a, a->buf[8]);
+	}
 }
 
 /*
@@ -461,10 +474,22 @@ exec_qemu(const struct tg_qemu *q, pid_t parent, char *const argv[])
 		_exit(127);
 	if (chdir(q->workdir))
 		_exit(127);
-	/* dup2() clears FD_CLOEXEC, except when it has nothing to do. */
-	if (q->ram_fd == 3 ? fcntl(3, F_SETFD, 0) : dup2(q->ram_fd, 3) < 0)
+	/*
+	 * RAM becomes fd 3, the oracle table fd 4. Move the table out of
+	 * the way first, so that neither dup2() overwrites the other. dup2()
+	 * clears FD_CLOEXEC, except when it has nothing to do.
+	 */
+	if (q->oracle) {
+		fd = fcntl(q->oracle_fd, F_DUPFD, 10);
+		if (fd < 0)
+			_exit(127);
+	}
+	if (q->ram_fd == QEMU_RAM_FD ? fcntl(QEMU_RAM_FD, F_SETFD, 0)
+				     : dup2(q->ram_fd, QEMU_RAM_FD) < 0)
 		_exit(127);
-	closefrom(4);
+	if (q->oracle && dup2(fd, QEMU_ORACLE_FD) < 0)
+		_exit(127);
+	closefrom(q->oracle ? QEMU_ORACLE_FD + 1 : QEMU_RAM_FD + 1);
 	execv(argv[0], argv);
 	_exit(127);
 }
@@ -763,13 +788,97 @@ static int check_config(const struct tg_qemu_config *cfg, uint64_t *ram,
 	return TG_QEMU_OK;
 }
 
+const char *tg_qemu_oracle_plugin_path(void)
+{
+	return TG_QEMU_ORACLE_PLUGIN;
+}
+
+static int check_oracle(const struct tg_qemu_config *cfg, char *plugin,
+			size_t len, char *err, size_t errlen)
+{
+	const char *p = cfg->oracle_plugin && *cfg->oracle_plugin
+				? cfg->oracle_plugin
+				: TG_QEMU_ORACLE_PLUGIN;
+
+	if (cfg->oracle_nranges > TG_ORACLE_MAX_RANGES ||
+	    (cfg->oracle_nranges && !cfg->oracle_ranges))
+		return fail(err, errlen, TG_QEMU_EINVAL,
+			    "%u oracle code ranges: at most %u",
+			    cfg->oracle_nranges, TG_ORACLE_MAX_RANGES);
+	if (!*p || !realpath(p, plugin) || access(plugin, R_OK) ||
+	    strlen(plugin) >= len)
+		return fail(err, errlen, TG_QEMU_ENOORACLE,
+			    "oracle plugin %s not found or unreadable: build "
+			    "teegate (make builds tg-oracle.so), or run "
+			    "without the oracle",
+			    *p ? p : "tg-oracle.so");
+	return TG_QEMU_OK;
+}
+
+/*
+ * The oracle table: every page FREE, but the regions that are nobody's
+ * (device tree, OP-TEE's reserved SHM, relay, mailbox) RESERVED, and the
+ * probe port's pool MEDIATOR (its shadow pages). A hosted machine then
+ * takes the entries over as its page metadata (tg_qemu_oracle_pages()).
+ */
+static int make_oracle(struct tg_qemu *q, const struct tg_qemu_config *cfg,
+		       const char *plugin, uint32_t cpus, char *err,
+		       size_t errlen)
+{
+	struct tg_mem_region r[8];
+	uint32_t i, n, mode = TG_ORACLE_MODE_ACCESS;
+
+	if (cfg->oracle_nranges)
+		mode |= TG_ORACLE_MODE_RANGES;
+	if (tg_oracle_table_create(TG_QEMU_RAM_BASE, q->ram_size, cpus, mode,
+				   &q->oracle, &q->oracle_fd))
+		return fail(err, errlen, TG_QEMU_ESYS,
+			    "cannot create the oracle table: %s",
+			    strerror(errno));
+	strf(q->oracle_plugin, sizeof(q->oracle_plugin), "%s", plugin);
+	n = tg_qemu_reserved(q, r, 8);
+	for (i = 0; i < n && i < 8; i++)
+		tg_oracle_table_set_owner(q->oracle, r[i].base, r[i].size,
+					  TG_ORACLE_OWNER_RESERVED);
+	tg_oracle_table_set_owner(q->oracle,
+				  q->mailbox_pa + TG_RELAY_MAILBOX_SIZE,
+				  TG_QEMU_POOL_PAGES * 4096ull,
+				  TG_ORACLE_OWNER_MEDIATOR);
+	for (i = 0; i < cfg->oracle_nranges; i++) {
+		q->oracle->ranges[i].lo = cfg->oracle_ranges[i].lo;
+		q->oracle->ranges[i].hi = cfg->oracle_ranges[i].hi;
+	}
+	q->oracle->nranges = cfg->oracle_nranges;
+	return TG_QEMU_OK;
+}
+
+/* The relay runs: the plugin must have attached and found NS RAM. */
+static int oracle_attached(struct tg_qemu *q, char *err, size_t errlen)
+{
+	struct tg_qemu_oracle_stats st;
+	char qm[400];
+
+	tg_oracle_table_stats(q->oracle, &st);
+	if (st.running)
+		return TG_QEMU_OK;
+	log_tail(q->log_fd[TG_QEMU_LOG_QEMU], 2, qm, sizeof(qm));
+	if (st.broken)
+		return fail(err, errlen, TG_QEMU_ENOORACLE,
+			    "the oracle plugin cannot check this QEMU: %s",
+			    st.why);
+	return fail(err, errlen, TG_QEMU_ENOORACLE,
+		    "QEMU ran without the oracle plugin attached (does this "
+		    "QEMU support -plugin?): qemu: %s",
+		    qm);
+}
+
 int tg_qemu_start(const struct tg_qemu_config *cfg, struct tg_qemu **out,
 		  char *err, size_t errlen)
 {
 	static const struct tg_qemu_config defaults;
 	enum firmware_form form = FW_NONE;
 	char qemu[TG_QEMU_PATH_MAX], bios[TG_QEMU_PATH_MAX];
-	char relay_dst[TG_QEMU_PATH_MAX];
+	char relay_dst[TG_QEMU_PATH_MAX], plugin[TG_QEMU_PATH_MAX];
 	const char *relay_dir;
 	struct qemu_argv *argv = NULL;
 	struct tg_qemu *q;
@@ -804,6 +913,11 @@ int tg_qemu_start(const struct tg_qemu_config *cfg, struct tg_qemu **out,
 	}
 	relay_dir = cfg->relay_dir && *cfg->relay_dir ? cfg->relay_dir
 						      : TG_QEMU_RELAY_DIR;
+	if (cfg->oracle) {
+		rc = check_oracle(cfg, plugin, sizeof(plugin), err, errlen);
+		if (rc)
+			return rc;
+	}
 
 	q = calloc(1, sizeof(*q));
 	argv = calloc(1, sizeof(*argv));
@@ -813,6 +927,7 @@ int tg_qemu_start(const struct tg_qemu_config *cfg, struct tg_qemu **out,
 		return fail(err, errlen, TG_QEMU_ESYS, "out of memory");
 	}
 	q->ram_fd = -1;
+	q->oracle_fd = -1;
 	q->spawner_quit[0] = q->spawner_quit[1] = -1;
 	for (i = 0; i < TG_QEMU_NLOGS; i++)
 		q->log_fd[i] = -1;
@@ -877,6 +992,11 @@ int tg_qemu_start(const struct tg_qemu_config *cfg, struct tg_qemu **out,
 	q->ram = map;
 	q->mb = (volatile struct tg_relay_mailbox *)(q->ram + q->mailbox_pa -
 						     TG_QEMU_RAM_BASE);
+	if (cfg->oracle) {
+		rc = make_oracle(q, cfg, plugin, cpus, err, errlen);
+		if (rc)
+			goto err;
+	}
 
 	build_argv(argv, qemu, q, form, cpus, gic, bios);
 	t0 = now_ms();
@@ -891,6 +1011,13 @@ int tg_qemu_start(const struct tg_qemu_config *cfg, struct tg_qemu **out,
 	if (rc)
 		goto err;
 	q->boot_ms = now_ms() - t0;
+	if (q->oracle) {
+		rc = oracle_attached(q, err, errlen);
+		if (rc)
+			goto err;
+		/* Boot is over (OP-TEE edits the DTB in NS RAM): count now. */
+		tg_qemu_oracle_arm(q, true);
+	}
 	/*
 	 * BL2 has loaded every image and QEMU holds its log files open:
 	 * nothing needs the work dir any more, and a crash from here on
@@ -929,6 +1056,7 @@ void tg_qemu_stop(struct tg_qemu *q)
 		munmap(q->ram, q->ram_size);
 	if (q->ram_fd >= 0)
 		close(q->ram_fd);
+	tg_oracle_table_destroy(q->oracle, q->oracle_fd);
 	remove_workdir(q);
 	for (i = 0; i < TG_QEMU_NLOGS; i++)
 		if (q->log_fd[i] >= 0)
@@ -1057,6 +1185,7 @@ const char *tg_qemu_strerror(int e)
 	case TG_QEMU_ESYS: return "system error";
 	case TG_QEMU_ENOTEE: return "no OP-TEE answered";
 	case TG_QEMU_ENOVIRT: return "OP-TEE without virtualization";
+	case TG_QEMU_ENOORACLE: return "oracle plugin not working";
 	}
 	return "unknown error";
 }

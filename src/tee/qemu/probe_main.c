@@ -317,6 +317,35 @@ static int try_guest(struct tg_qemu *q, struct tg_mediator *med,
 	return rc;
 }
 
+static void print_oracle(const struct tg_qemu *q)
+{
+	struct tg_qemu_oracle_stats st;
+	struct tg_oracle_rec rec[8];
+	uint32_t i, n;
+
+	tg_qemu_oracle_stats(q, &st);
+	if (st.broken) {
+		printf("oracle: broken: %s\n", st.why);
+		return;
+	}
+	printf("oracle: %llu secure-world accesses to NS RAM checked, %llu "
+	       "violations (%llu foreign, %llu unpinned, %llu identity)\n",
+	       (unsigned long long)st.checked,
+	       (unsigned long long)st.violations,
+	       (unsigned long long)st.foreign,
+	       (unsigned long long)st.unpinned,
+	       (unsigned long long)st.identity);
+	n = tg_qemu_oracle_records(q, rec, 8);
+	for (i = 0; i < n; i++)
+		printf("oracle: %s %s of pa %#llx by insn %#llx for client %u "
+		       "(page owner %#x, %u pins)\n",
+		       rec[i].kind == TG_ORACLE_FOREIGN ? "foreign" : "unpinned",
+		       rec[i].write ? "write" : "read",
+		       (unsigned long long)rec[i].pa,
+		       (unsigned long long)rec[i].insn, rec[i].client,
+		       rec[i].owner, rec[i].pins);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -338,6 +367,8 @@ static void usage(FILE *f)
 		"  --std            with --vm: guest 1 opens the invoke-tests "
 		"PTA,\n"
 		"                   invokes it and closes (raw std calls)\n"
+		"  --oracle         load the isolation oracle (QEMU plugin) and\n"
+		"                   print what it saw\n"
 		"  -v, --verbose    mediator log\n");
 }
 
@@ -357,6 +388,7 @@ int main(int argc, char **argv)
 		{ "vm", no_argument, NULL, 'V' },
 		{ "std", no_argument, NULL, 'S' },
 		{ "idle", required_argument, NULL, 'I' },
+		{ "oracle", no_argument, NULL, 'O' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -386,6 +418,7 @@ int main(int argc, char **argv)
 		case 'V': vm = true; break;
 		case 'S': std = vm = true; break;
 		case 'I': idle = (unsigned int)atoi(optarg); break;
+		case 'O': cfg.oracle = true; break;
 		case 'v': verbose = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 1;
@@ -437,6 +470,8 @@ int main(int argc, char **argv)
 		verdict = TG_QEMU_EPROTO;
 	if (med)
 		tg_mediator_destroy(med);
+	if (cfg.oracle)
+		print_oracle(q);
 	tg_qemu_stop(q);
 	if (cfg.no_secure)
 		return verdict == TG_QEMU_ENOTEE ? 0 : 2;

@@ -31,6 +31,8 @@
 #include <teegate/mediator.h>
 #include <teegate/port.h>
 
+#include "oracle.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -54,6 +56,7 @@ enum tg_qemu_error {
 	TG_QEMU_ESYS = -8,        /* a system call failed */
 	TG_QEMU_ENOTEE = -9,      /* relay fine, no OP-TEE answered */
 	TG_QEMU_ENOVIRT = -10,    /* OP-TEE without virtualization (warning) */
+	TG_QEMU_ENOORACLE = -11,  /* oracle plugin missing or not working */
 };
 
 #define TG_QEMU_DEFAULT_RAM_SIZE (1ull << 30)
@@ -87,7 +90,20 @@ enum tg_qemu_error {
  * @timeout_ms:   boot until every relay CPU is ready; default 60 s.
  * @gic_version:  2 (default) or 3 (needs a TF-A built for GICv3; the
  *                relay then spins instead of sleeping when idle).
+ * @oracle:       load the isolation oracle (the TCG plugin tg-oracle.so,
+ *                docs/real-optee.md "The oracle"): every access the secure
+ *                world makes to NS RAM is checked against the page table
+ *                of tg_qemu_oracle_pages(). Armed once the relay is ready.
+ * @oracle_plugin: the plugin; default the build tree's.
+ * @oracle_ranges: with @oracle_nranges (at most TG_ORACLE_MAX_RANGES):
+ *                also count the instructions executed in these [lo, hi)
+ *                virtual address ranges (tg_qemu_oracle_range_count()).
  */
+struct tg_qemu_range {
+	uint64_t lo;
+	uint64_t hi;
+};
+
 struct tg_qemu_config {
 	const char *firmware_dir;
 	bool no_secure;
@@ -98,6 +114,10 @@ struct tg_qemu_config {
 	uint32_t cpus;
 	uint32_t timeout_ms;
 	uint32_t gic_version;
+	bool oracle;
+	const char *oracle_plugin;
+	const struct tg_qemu_range *oracle_ranges;
+	uint32_t oracle_nranges;
 };
 
 /**
@@ -125,6 +145,16 @@ void tg_qemu_stop(struct tg_qemu *q);
  * is OP-TEE's UNKNOWN_FUNCTION so that callers fail cleanly).
  */
 int tg_qemu_smc(struct tg_qemu *q, uint32_t cpu, uint64_t regs[8]);
+
+/**
+ * tg_qemu_smc_as() - tg_qemu_smc() on behalf of @client, which may differ
+ * from a7 (a guest that sets its own a7, TG_MEDIATION_DIRECT with
+ * direct_raw_a7): the oracle checks the secure world's accesses against
+ * @client's pages and counts an SMC whose a7 is not @client as an identity
+ * violation. tg_qemu_smc() is tg_qemu_smc_as() with @client = a7.
+ */
+int tg_qemu_smc_as(struct tg_qemu *q, uint32_t cpu, uint32_t client,
+		   uint64_t regs[8]);
 
 /**
  * tg_qemu_ping() - a round trip through the mailbox without an SMC, to
@@ -210,6 +240,77 @@ int tg_qemu_check_probe(int rc, const struct tg_tee_info *info, char *msg,
  * @verbose). The port's context is @q.
  */
 void tg_qemu_port_init(struct tg_port *port, struct tg_qemu *q, bool verbose);
+
+/**
+ * struct tg_qemu_oracle_stats - what the oracle saw (since the relay was
+ * ready).
+ * @on:         the oracle was asked for (@oracle in the config).
+ * @running:    the plugin is attached and found NS RAM.
+ * @broken:     the plugin cannot check (@why says why): no figure holds.
+ * @checked:    accesses by the secure world to NS RAM, checked.
+ * @violations: @foreign + @unpinned + @identity.
+ * @foreign:    accesses to a page that is not the client's (another
+ *              client's, free, reserved) nor a mediator page.
+ * @unpinned:   accesses to the client's own page while it is not pinned.
+ * @identity:   SMCs sent with an a7 that is not the client on whose
+ *              behalf they were sent (tg_qemu_smc_as()).
+ * @records:    violations recorded (the first TG_ORACLE_RECORDS are kept:
+ *              tg_qemu_oracle_records()).
+ */
+struct tg_qemu_oracle_stats {
+	bool on;
+	bool running;
+	bool broken;
+	char why[TG_ORACLE_WHY_LEN];
+	uint64_t checked;
+	uint64_t violations;
+	uint64_t foreign;
+	uint64_t unpinned;
+	uint64_t identity;
+	uint64_t records;
+};
+
+/** tg_qemu_oracle_stats() - TG_OK, or TG_ENOTSUP without the oracle. */
+int tg_qemu_oracle_stats(const struct tg_qemu *q,
+			 struct tg_qemu_oracle_stats *out);
+
+/** tg_qemu_oracle_records() - copy up to @max violation records. */
+uint32_t tg_qemu_oracle_records(const struct tg_qemu *q,
+				struct tg_oracle_rec *out, uint32_t max);
+
+/** tg_qemu_oracle_arm() - count (true) or ignore (false) accesses. */
+void tg_qemu_oracle_arm(struct tg_qemu *q, bool on);
+
+/**
+ * tg_qemu_oracle_pages() - the table's page entries (TG_ORACLE_ENTRY_SIZE
+ * bytes each, one per NS RAM page from TG_QEMU_RAM_BASE), shared with the
+ * plugin: the hosted platform keeps its page owners and pin counts there.
+ * NULL without the oracle.
+ */
+void *tg_qemu_oracle_pages(struct tg_qemu *q, uint64_t *npages,
+			   uint32_t *entry_size);
+
+/** tg_qemu_oracle_range_count() - instructions run in range @i so far. */
+uint64_t tg_qemu_oracle_range_count(const struct tg_qemu *q, uint32_t i);
+
+/*
+ * The table itself, for tools and tests that start QEMU on their own:
+ * create (a memfd of the header and one entry per page, every page FREE),
+ * mark owners, read the figures, destroy.
+ */
+int tg_oracle_table_create(uint64_t ram_base, uint64_t ram_size,
+			   uint32_t ncpus, uint32_t mode,
+			   struct tg_oracle_table **out, int *out_fd);
+void tg_oracle_table_destroy(struct tg_oracle_table *t, int fd);
+void tg_oracle_table_set_owner(struct tg_oracle_table *t, uint64_t pa,
+			       uint64_t len, uint32_t owner);
+void tg_oracle_table_stats(const struct tg_oracle_table *t,
+			   struct tg_qemu_oracle_stats *out);
+uint32_t tg_oracle_table_records(const struct tg_oracle_table *t,
+				 struct tg_oracle_rec *out, uint32_t max);
+
+/** tg_qemu_oracle_plugin_path() - the plugin the build made. */
+const char *tg_qemu_oracle_plugin_path(void);
 
 /** tg_qemu_strerror() - a short name of an enum tg_qemu_error. */
 const char *tg_qemu_strerror(int err);

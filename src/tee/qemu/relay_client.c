@@ -127,9 +127,16 @@ static struct tg_qemu_cpu *take_cpu(struct tg_qemu *q, uint32_t *cpu)
 	return &q->cpu[*cpu];
 }
 
+/*
+ * The oracle learns on whose behalf a relay CPU is in the secure world:
+ * @client is stored before the request is published (the release store
+ * of req_seq orders it before the relay's smc) and cleared after the
+ * answer, so a secure interrupt between SMCs runs for nobody.
+ */
 static int relay_call(struct tg_qemu *q, uint32_t cpu, uint64_t cmd,
-		      uint64_t regs[8])
+		      uint32_t client, uint64_t regs[8])
 {
+	struct tg_oracle_cpu *oc = NULL;
 	volatile struct tg_relay_slot *s;
 	struct tg_qemu_cpu *c;
 	uint64_t seq;
@@ -146,11 +153,21 @@ static int relay_call(struct tg_qemu *q, uint32_t cpu, uint64_t cmd,
 	s->cmd = cmd;
 	for (i = 0; i < 8; i++)
 		s->regs[i] = regs[i];
+	if (q->oracle && cmd == TG_RELAY_CMD_SMC && cpu < TG_ORACLE_MAX_CPUS) {
+		oc = &q->oracle->cpu[cpu];
+		if ((client != (uint32_t)regs[7] || regs[7] >> 32) &&
+		    __atomic_load_n(&q->oracle->armed, __ATOMIC_RELAXED))
+			__atomic_fetch_add(&q->oracle->identity, 1,
+					   __ATOMIC_RELAXED);
+		__atomic_store_n(&oc->client, client, __ATOMIC_RELAXED);
+	}
 	__atomic_store_n(&s->req_seq, seq, __ATOMIC_RELEASE);
 	ok = wait_answer(q, s, seq);
 	if (ok)
 		for (i = 0; i < 8; i++)
 			regs[i] = s->regs[i];
+	if (oc)
+		__atomic_store_n(&oc->client, 0, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&c->lock);
 	if (ok)
 		return TG_OK;
@@ -161,12 +178,20 @@ dead:
 
 int tg_qemu_smc(struct tg_qemu *q, uint32_t cpu, uint64_t regs[8])
 {
-	return relay_call(q, cpu, TG_RELAY_CMD_SMC, regs);
+	if (!regs)
+		return TG_EINVAL;
+	return relay_call(q, cpu, TG_RELAY_CMD_SMC, (uint32_t)regs[7], regs);
+}
+
+int tg_qemu_smc_as(struct tg_qemu *q, uint32_t cpu, uint32_t client,
+		   uint64_t regs[8])
+{
+	return relay_call(q, cpu, TG_RELAY_CMD_SMC, client, regs);
 }
 
 int tg_qemu_ping(struct tg_qemu *q, uint32_t cpu)
 {
 	uint64_t regs[8] = { 0 };
 
-	return relay_call(q, cpu, TG_RELAY_CMD_PING, regs);
+	return relay_call(q, cpu, TG_RELAY_CMD_PING, 0, regs);
 }
