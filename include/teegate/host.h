@@ -107,8 +107,10 @@ enum tg_backing_kind {
  *                Machine memory must be QEMU's RAM (fill the config with
  *                tg_qemu_machine_memory()). The caller starts QEMU before
  *                tg_machine_create() and stops it after
- *                tg_machine_destroy(). The isolation oracle does not see
- *                real OP-TEE's accesses: tg_machine_violations() stays 0.
+ *                tg_machine_destroy(). When QEMU runs the oracle plugin
+ *                (tg_qemu_config.oracle), the page owners and pin counts
+ *                live in its table and tg_machine_violations() counts what
+ *                the plugin saw real OP-TEE do (docs/real-optee.md).
  */
 enum tg_tee_backend {
 	TG_TEE_MODEL = 0,
@@ -125,6 +127,9 @@ enum tg_tee_backend {
  *                       (guest IPAs reach the TEE as if they were PAs; the
  *                       oracle will count that). The benchmark floor. The
  *                       platform itself issues VM_CREATED/VM_DESTROYED.
+ *                       With real OP-TEE this is "--no-mediator": the
+ *                       unmediated comparison of docs/security.md, never a
+ *                       default.
  */
 enum tg_mediation {
 	TG_MEDIATION_INLINE = 0,
@@ -202,6 +207,14 @@ enum tg_isolation {
  *                (TG_GUEST_THREAD): tg_guest_start() of a process guest
  *                fails with TG_EINVAL. No isolation at all: for
  *                benchmarks (teegate bench --trap-on-vcpu).
+ * @direct_raw_a7: TG_MEDIATION_DIRECT only: not even a7 is set, the
+ *                guest's SMC reaches the TEE exactly as the guest made it
+ *                (a guest with SMC access and nothing in between). For the
+ *                breach comparison of docs/security.md only.
+ * @test_unpin_early: TESTS ONLY: the port drops every pin as soon as it is
+ *                taken (the mediator believes its pages pinned, the
+ *                hypervisor does not), so that the oracle's mutation test
+ *                can show it counts a TEE working on unpinned pages.
  */
 struct tg_machine_config {
 	uint64_t ram_base;
@@ -224,6 +237,8 @@ struct tg_machine_config {
 	bool service_poll;
 	const char *mediator_path;
 	bool trap_on_vcpu;
+	bool direct_raw_a7;
+	bool test_unpin_early;
 };
 
 /** tg_isolation_parse() - "inline", "sandboxed" or "service"; TG_EINVAL. */
@@ -323,7 +338,9 @@ int tg_machine_destroy(struct tg_machine *m);
 /**
  * tg_machine_violations() - isolation-oracle violations so far: accesses by
  * the backend, on behalf of a client, to a page owned neither by that
- * client nor by the mediator.
+ * client nor by the mediator; with real OP-TEE and the oracle plugin, also
+ * accesses to the client's own pages while unpinned, and SMCs sent with
+ * another client's id (struct tg_qemu_oracle_stats).
  */
 uint64_t tg_machine_violations(const struct tg_machine *m);
 

@@ -76,8 +76,13 @@ void tg_hyp_dispatch(struct tg_guest *g, uint32_t vcpu, uint32_t conduit,
 		if (tg_iso_handle_smc(m, g->client_id, vcpu, regs))
 			return;
 	} else if (is_tee_call(fid)) {
-		regs[7] = g->client_id;
-		m->backend_smc(m->backend_ctx, regs);
+		/* direct: a7 is all the hypervisor sets (raw: not even it) */
+		if (!m->cfg.direct_raw_a7)
+			regs[7] = g->client_id;
+		if (m->backend_smc_as)
+			m->backend_smc_as(m->backend_ctx, g->client_id, regs);
+		else
+			m->backend_smc(m->backend_ctx, regs);
 		return;
 	}
 	arch_call(regs);

@@ -219,7 +219,10 @@ struct tg_machine {
 	 * sanitizers' allocator's, the mediator's) that a handler thread held
 	 * at that instant. */
 	pthread_rwlock_t fork_lock;
+	/* The page metadata; with real OP-TEE and its oracle, the entries
+	 * of the oracle table shared with QEMU (pages_shared). */
 	struct tg_page_meta *pages;
+	bool pages_shared;
 	uint32_t *free_pool;        /* page frame numbers */
 	uint64_t nfree;
 	uint64_t rng;
@@ -234,6 +237,8 @@ struct tg_machine {
 	struct tg_mediator *med;
 	struct tg_model *model;
 	void (*backend_smc)(void *ctx, uint64_t regs[8]);
+	/* optional: an SMC on behalf of a client whose a7 may differ */
+	void (*backend_smc_as)(void *ctx, uint32_t client, uint64_t regs[8]);
 	void *backend_ctx;
 	int log_level;
 	uint32_t spin_ns;
@@ -307,6 +312,8 @@ void tg_oracle_init(struct tg_machine *m);
 
 /* tee_qemu.c: TG_TEE_QEMU (TG_ENOTSUP when teegate_qemu is not built) */
 int tg_qemu_backend_init(struct tg_machine *m);
+struct tg_page_meta *tg_qemu_backend_pages(struct tg_machine *m);
+uint64_t tg_qemu_backend_violations(const struct tg_machine *m);
 
 /* null_tee.c */
 void tg_null_tee_smc(void *ctx, uint64_t regs[8]);

@@ -224,7 +224,8 @@ int tg_machine_destroy(struct tg_machine *m)
 
 uint64_t tg_machine_violations(const struct tg_machine *m)
 {
-	return atomic_load(&((struct tg_machine *)m)->violations);
+	return atomic_load(&((struct tg_machine *)m)->violations) +
+	       tg_qemu_backend_violations(m);
 }
 
 struct tg_mediator *tg_machine_mediator(struct tg_machine *m)

@@ -63,14 +63,22 @@ int tg_pages_init(struct tg_machine *m)
 	size_t pool = m->npages * sizeof(*m->free_pool);
 	uint64_t pfn;
 
-	/* Hypervisor state: wiped in forked guest processes. */
-	m->pages = mmap(NULL, meta, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	/* Hypervisor state: wiped in forked guest processes. With real
+	 * OP-TEE's oracle, the table shared with QEMU's plugin, which is
+	 * not mapped in forked guests at all (MADV_DONTFORK). */
+	m->pages = tg_qemu_backend_pages(m);
+	m->pages_shared = m->pages != NULL;
+	if (m->pages_shared)
+		memset(m->pages, 0, meta);
+	else
+		m->pages = mmap(NULL, meta, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	m->free_pool = mmap(NULL, pool, PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m->pages == MAP_FAILED || m->free_pool == MAP_FAILED)
 		return TG_ENOMEM;
-	madvise(m->pages, meta, MADV_WIPEONFORK);
+	if (!m->pages_shared)
+		madvise(m->pages, meta, MADV_WIPEONFORK);
 	madvise(m->free_pool, pool, MADV_WIPEONFORK);
 
 	/* Shuffle nothing here: allocation picks at random. */
@@ -87,7 +95,7 @@ int tg_pages_init(struct tg_machine *m)
 
 void tg_pages_fini(struct tg_machine *m)
 {
-	if (m->pages && m->pages != MAP_FAILED)
+	if (m->pages && m->pages != MAP_FAILED && !m->pages_shared)
 		munmap(m->pages, m->npages * sizeof(*m->pages));
 	if (m->free_pool && m->free_pool != MAP_FAILED)
 		munmap(m->free_pool, m->npages * sizeof(*m->free_pool));

@@ -88,7 +88,8 @@ static int port_pin_pages(void *ctx, uint32_t client_id,
 		m->pages[tg_pa_to_pfn(m, page_pa)].pins++;
 		pa[i] = page_pa;
 	}
-	if (ret) {
+	/* ret: undo; test_unpin_early (tests only): drop them already */
+	if (ret || m->cfg.test_unpin_early) {
 		while (i--)
 			m->pages[tg_pa_to_pfn(m, pa[i])].pins--;
 	}
@@ -103,6 +104,8 @@ static void port_unpin_pages(void *ctx, uint32_t client_id, const uint64_t *pa,
 	struct tg_machine *m = ctx;
 	uint32_t i;
 
+	if (m->cfg.test_unpin_early)
+		return; /* dropped when taken */
 	pthread_mutex_lock(&m->lock);
 	for (i = 0; i < count; i++) {
 		uint64_t p = pa[i];
