@@ -70,6 +70,17 @@ struct env {
 	bool qemu;
 };
 
+/*
+ * The isolation oracle watches real OP-TEE in every test unless
+ * TEEGATE_ORACLE=0 (to measure what it costs).
+ */
+static bool oracle_wanted(void)
+{
+	const char *v = getenv("TEEGATE_ORACLE");
+
+	return !v || strcmp(v, "0") != 0;
+}
+
 static int env_start(struct env *e, bool qemu)
 {
 	struct tg_machine_config mc = { 0 };
@@ -84,6 +95,7 @@ static int env_start(struct env *e, bool qemu)
 			.firmware_dir = getenv("TEEGATE_OPTEE_FIRMWARE"),
 			.cpus = 2,
 			.timeout_ms = 120000,
+			.oracle = oracle_wanted(),
 		};
 		char err[4096];
 
@@ -126,7 +138,23 @@ static int env_start(struct env *e, bool qemu)
 
 static void env_stop(struct env *e)
 {
+	struct tg_qemu_oracle_stats os;
 	struct tg_machine_pages ps;
+
+	if (e->qemu && tg_qemu_oracle_stats(e->q, &os) == TG_OK) {
+		printf("# oracle: %llu secure-world accesses to NS RAM checked, "
+		       "%llu violations (%llu foreign, %llu unpinned, %llu "
+		       "identity)\n",
+		       (unsigned long long)os.checked,
+		       (unsigned long long)os.violations,
+		       (unsigned long long)os.foreign,
+		       (unsigned long long)os.unpinned,
+		       (unsigned long long)os.identity);
+		CHECK(!os.broken, "oracle broken: %s", os.why);
+		CHECK(os.checked > 0, "the oracle checked nothing");
+		CHECK(os.violations == 0, "%llu oracle violations",
+		      (unsigned long long)os.violations);
+	}
 
 	tg_machine_page_stats(e->m, &ps);
 	CHECK(ps.pinned == 0 && ps.guest == 0 && ps.mediator == 0,
