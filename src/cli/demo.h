@@ -81,6 +81,7 @@ struct demo_opts {
 	uint32_t qemu_cpus;     /* --qemu-cpus N */
 	uint32_t qemu_timeout;  /* test: --qemu-timeout SEC */
 	bool no_secure;         /* test: QEMU without a secure world */
+	bool no_oracle;         /* --no-oracle: without the oracle plugin */
 	bool model_no_virt;     /* test: the model without virtualization */
 	enum tg_isolation isolation; /* --isolation MODE */
 	bool per_guest;         /* --per-guest (sandboxed, service) */
@@ -148,6 +149,16 @@ struct secure_world {
 int demo_start_qemu(const struct demo_opts *o, struct tg_machine_config *mc,
 		    struct secure_world *sw);
 void demo_stop_qemu(struct secure_world *sw);
+/*
+ * What the oracle plugin saw (--backend qemu): false when it is off. A
+ * figure of a broken oracle is no figure: @broken says so.
+ */
+struct demo_oracle {
+	bool broken;
+	char why[160];
+	uint64_t checked, violations, foreign, unpinned, identity;
+};
+bool demo_oracle_stats(struct demo_oracle *out);
 uint32_t demo_register_tmp(const struct demo_opts *o, struct tg_machine *m);
 int demo_check_secure_world(const struct demo_opts *o, int rc,
 			    struct tg_machine *m);
@@ -238,6 +249,8 @@ struct demo_checks {
 	uint64_t pinned, guest_pages, quarantined, mediator_pages;
 	uint32_t threads_held;
 	uint64_t violations;
+	bool oracle_on;           /* --backend qemu: the plugin watched */
+	struct demo_oracle oracle;
 	bool interrupted;
 	/* --chaos, --upgrade: the hypervisor's stats at the end */
 	struct tg_isolation_stats iso;

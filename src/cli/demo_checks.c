@@ -64,6 +64,7 @@ static void gather(struct demo_checks *k, const struct demo_opts *o,
 							 UINT32_MAX)
 				 : 0;
 	k->violations = tg_machine_violations(m);
+	k->oracle_on = o->qemu && demo_oracle_stats(&k->oracle);
 	if (ml->m) {
 		tg_machine_isolation_stats(m, &k->iso);
 		k->wl_interrupted = demo_sum_interrupted(rows, n);
@@ -120,9 +121,24 @@ bool demo_end_checks(struct demo_checks *k, const struct demo_opts *o,
 			    (unsigned long long)k->quarantined,
 			    (unsigned long long)k->mediator_pages);
 	if (o->qemu) {
-		/* Real OP-TEE reads memory without asking: nothing to see. */
+		/* OP-TEE's threads cannot be seen from the normal world. */
 		printf("  [n/a ] no TEE thread held (real OP-TEE: not visible from the normal world)\n");
-		printf("  [n/a ] no isolation violation (oracle): n/a (real OP-TEE)\n");
+		if (!k->oracle_on)
+			printf("  [n/a ] no isolation violation (oracle): n/a (--no-oracle)\n");
+		else if (k->oracle.broken)
+			k->ok &= demo_check("no isolation violation (oracle)",
+					    false, "the oracle plugin is broken: %s",
+					    k->oracle.why);
+		else
+			k->ok &= demo_check(
+				"no isolation violation (oracle)",
+				k->oracle.violations == 0 && k->oracle.checked,
+				"%llu of %llu secure-world accesses to NS RAM: %llu foreign, %llu unpinned, %llu identity",
+				(unsigned long long)k->oracle.violations,
+				(unsigned long long)k->oracle.checked,
+				(unsigned long long)k->oracle.foreign,
+				(unsigned long long)k->oracle.unpinned,
+				(unsigned long long)k->oracle.identity);
 	} else {
 		k->ok &= demo_check("no TEE thread held", k->threads_held == 0, "%u",
 				    k->threads_held);

@@ -3,8 +3,10 @@
  * teegate demo: the summary as JSON (--json FILE), written with jansson.
  * Which keys there are depends on the run: "interrupted" per guest and
  * "chaos" with --chaos, "upgrade" with --upgrade; with --backend qemu
- * "model_threads_held" and "oracle_violations" are null (real OP-TEE
- * shows neither to the normal world).
+ * "model_threads_held" is null (real OP-TEE does not show its threads to
+ * the normal world), and "oracle_violations" is what the oracle plugin
+ * counted, with "oracle_checked" beside it, or null with --no-oracle (or
+ * a broken plugin).
  */
 #define _GNU_SOURCE
 #include <math.h>
@@ -122,11 +124,21 @@ static json_t *checks_json(const struct demo_opts *o,
 	tg_json_set(&c, "quarantined_pages", tg_json_uint(k->quarantined));
 	tg_json_set(&c, "mediator_pages", tg_json_uint(k->mediator_pages));
 	tg_json_set(&c, "attacks_skipped", tg_json_uint(k->attacks_skipped));
-	/* real OP-TEE: neither can be seen from the normal world */
+	/* real OP-TEE's threads cannot be seen from the normal world */
 	tg_json_set(&c, "model_threads_held",
 		    o->qemu ? json_null() : tg_json_uint(k->threads_held));
-	tg_json_set(&c, "oracle_violations",
-		    o->qemu ? json_null() : tg_json_uint(k->violations));
+	if (!o->qemu) {
+		tg_json_set(&c, "oracle_violations",
+			    tg_json_uint(k->violations));
+	} else if (k->oracle_on && !k->oracle.broken) {
+		/* the oracle plugin watched real OP-TEE */
+		tg_json_set(&c, "oracle_violations",
+			    tg_json_uint(k->oracle.violations));
+		tg_json_set(&c, "oracle_checked",
+			    tg_json_uint(k->oracle.checked));
+	} else {
+		tg_json_set(&c, "oracle_violations", json_null());
+	}
 	if (o->chaos_s || o->upgrade_path)
 		tg_json_set(&c, "mediator_restarted_with_state",
 			    json_boolean(k->restarted_ok));

@@ -40,6 +40,7 @@ enum demo_opt {
 	OPT_QEMU,
 	OPT_QEMU_CPUS,
 	OPT_LOG_DIR,
+	OPT_NO_ORACLE,
 	OPT_ISOLATION,
 	OPT_PER_GUEST,
 	OPT_CHAOS,
@@ -62,6 +63,7 @@ static const struct option demo_options[] = {
 	{ "qemu", required_argument, NULL, OPT_QEMU },
 	{ "qemu-cpus", required_argument, NULL, OPT_QEMU_CPUS },
 	{ "log-dir", required_argument, NULL, OPT_LOG_DIR },
+	{ "no-oracle", no_argument, NULL, OPT_NO_ORACLE },
 	{ "isolation", required_argument, NULL, OPT_ISOLATION },
 	{ "per-guest", no_argument, NULL, OPT_PER_GUEST },
 	{ "chaos", optional_argument, NULL, OPT_CHAOS },
@@ -90,6 +92,9 @@ static int parse_opt(struct demo_opts *o, int opt, const char *val)
 		break;
 	case OPT_NO_SECURE:
 		o->no_secure = true;
+		break;
+	case OPT_NO_ORACLE:
+		o->no_oracle = true;
 		break;
 	case OPT_MODEL_NO_VIRT:
 		o->model_no_virt = true;
@@ -207,8 +212,9 @@ int demo_parse_opts(int argc, char **argv, struct demo_opts *o)
 			return ret;
 	}
 	if (!o->qemu && (o->firmware || o->qemu_path || o->log_dir ||
-			 o->qemu_cpus || o->no_secure || o->qemu_timeout))
-		return tg_cli_usage_error("demo: --firmware, --qemu, --qemu-cpus, --log-dir, --qemu-timeout and --no-secure need --backend qemu");
+			 o->qemu_cpus || o->no_secure || o->qemu_timeout ||
+			 o->no_oracle))
+		return tg_cli_usage_error("demo: --firmware, --qemu, --qemu-cpus, --log-dir, --no-oracle, --qemu-timeout and --no-secure need --backend qemu");
 	if (o->qemu && o->model_no_virt)
 		return tg_cli_usage_error("demo: --model-no-virt is for --backend model");
 	if (o->per_guest && o->isolation != TG_ISOLATION_SERVICE &&
@@ -278,8 +284,11 @@ void tg_help_demo(void)
 "    QEMU's RAM. Real OP-TEE has no model-only TAs (the workload uses the\n"
 "    invoke-tests PTA for its big buffer) and usually 2 threads: attacks\n"
 "    whose refusal cannot be provoked there are counted as skipped, not as\n"
-"    refused. The isolation oracle cannot see real OP-TEE's memory\n"
-"    accesses and the TEE's threads are not visible: those two checks say\n"
+"    refused. The isolation oracle is then a QEMU plugin that checks every\n"
+"    access of the secure world to NS RAM: to a page of the client it runs\n"
+"    for that the mediator pinned, or to a mediator page; anything else is\n"
+"    counted (--no-oracle runs without it, to measure what it costs). The\n"
+"    TEE's threads are not visible from the normal world: that check says\n"
 "    n/a. OP-TEE holds CFG_VIRT_GUEST_COUNT guests at once (2 by default),\n"
 "    the hostile guest included: the others wait for a free slot and run\n"
 "    when a guest ends, each for --seconds. QEMU is stopped when the demo\n"
@@ -338,6 +347,9 @@ void tg_help_demo(void)
 "    --qemu-cpus N  QEMU CPUs, one relay each, 1 to %u (default 2)\n"
 "    --log-dir DIR  keep nw.log (TF-A, relay), sw.log (OP-TEE) and\n"
 "                   qemu.log in DIR\n"
+"    --no-oracle    with --backend qemu: do not load the isolation oracle\n"
+"                   (the QEMU plugin tg-oracle.so); the oracle check then\n"
+"                   says n/a\n"
 "    --isolation inline|sandboxed|service\n"
 "                   where the mediator runs (docs/isolation.md): in the\n"
 "                   hypervisor (default); in a process of its own under a\n"

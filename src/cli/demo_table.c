@@ -245,10 +245,20 @@ unsigned int demo_draw_table(struct tg_machine *m, struct demo_row *rows,
 	       el, (unsigned long long)ps.free, (unsigned long long)ps.guest,
 	       (unsigned long long)ps.mediator, (unsigned long long)ps.pinned,
 	       (unsigned long long)ps.quarantined);
-	if (o->qemu)
-		printf("n/a (real OP-TEE)\n");
-	else
+	if (o->qemu) {
+		struct demo_oracle or;
+
+		if (!demo_oracle_stats(&or))
+			printf("n/a (--no-oracle)\n");
+		else if (or.broken)
+			printf("n/a (oracle broken: %s)\n", or.why);
+		else
+			printf("%llu (of %llu secure-world accesses)\n",
+			       (unsigned long long)or.violations,
+			       (unsigned long long)or.checked);
+	} else {
 		printf("%llu\n", (unsigned long long)tg_machine_violations(m));
+	}
 	lines++;
 	if (ml->m)
 		lines += print_medlife(stdout, el, m, ml, rows, n);

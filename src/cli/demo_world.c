@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <stdio.h>
+#include <string.h>
 
 #include <teegate/mediator.h>
 #ifdef TG_HAVE_QEMU
@@ -13,6 +14,11 @@
 
 #include "cli.h"
 #include "demo.h"
+
+#ifdef TG_HAVE_QEMU
+/* The QEMU whose oracle the table and the checks read, NULL when off. */
+static struct tg_qemu *oracle_q;
+#endif
 
 /*
  * --backend qemu: start QEMU (TF-A, OP-TEE, our relay) and point machine
@@ -29,6 +35,7 @@ int demo_start_qemu(const struct demo_opts *o, struct tg_machine_config *mc,
 		.log_dir = o->log_dir,
 		.cpus = o->qemu_cpus,
 		.timeout_ms = o->qemu_timeout * 1000u,
+		.oracle = !o->no_oracle,
 	};
 	char err[4096];
 	int rc;
@@ -50,6 +57,7 @@ int demo_start_qemu(const struct demo_opts *o, struct tg_machine_config *mc,
 	}
 	mc->tee = TG_TEE_QEMU;
 	mc->qemu = sw->q;
+	oracle_q = qc.oracle ? sw->q : NULL;
 	if (o->verbose)
 		printf("teegate demo: relay ready on %u CPUs after %.0f ms\n",
 		       tg_qemu_cpus(sw->q), tg_qemu_boot_ms(sw->q));
@@ -66,9 +74,33 @@ int demo_start_qemu(const struct demo_opts *o, struct tg_machine_config *mc,
 void demo_stop_qemu(struct secure_world *sw)
 {
 #ifdef TG_HAVE_QEMU
+	oracle_q = NULL;
 	tg_qemu_stop(sw->q);
 #endif
 	sw->q = NULL;
+}
+
+bool demo_oracle_stats(struct demo_oracle *out)
+{
+#ifdef TG_HAVE_QEMU
+	struct tg_qemu_oracle_stats st;
+
+	memset(out, 0, sizeof(*out));
+	if (!oracle_q || tg_qemu_oracle_stats(oracle_q, &st))
+		return false;
+	out->broken = st.broken || !st.running;
+	snprintf(out->why, sizeof(out->why), "%s",
+		 st.broken ? st.why : "the plugin is not running");
+	out->checked = st.checked;
+	out->violations = st.violations;
+	out->foreign = st.foreign;
+	out->unpinned = st.unpinned;
+	out->identity = st.identity;
+	return true;
+#else
+	memset(out, 0, sizeof(*out));
+	return false;
+#endif
 }
 
 /*

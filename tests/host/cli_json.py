@@ -119,9 +119,18 @@ def check_demo(d, o, stdout):
              "checks.%s %r is not the guests' sum" % (k, c.get(k)))
         n += 1
     qemu = d["backend"] == "qemu"
-    for k in ["model_threads_held", "oracle_violations"]:
-        need(c.get(k, 0) is None if qemu else is_count(c.get(k)),
-             "checks.%s %r (null only with real OP-TEE)" % (k, c.get(k)))
+    need(c.get("model_threads_held", 0) is None if qemu
+         else is_count(c.get("model_threads_held")),
+         "checks.model_threads_held %r (null only with real OP-TEE)"
+         % c.get("model_threads_held"))
+    # real OP-TEE: the oracle plugin's count, or null without it
+    oracle = not qemu or "no-oracle" not in o
+    need(is_count(c.get("oracle_violations")) if oracle
+         else c.get("oracle_violations", 0) is None,
+         "checks.oracle_violations %r (null only with --no-oracle)"
+         % c.get("oracle_violations"))
+    need(("oracle_checked" in c) == (qemu and oracle),
+         "checks.oracle_checked only with the oracle plugin")
     clean = c.get("guests_exited_cleanly")
     if clean:
         need(all(r["exit_status"] == 0 and r["signal"] == 0 for r in rows),
@@ -139,8 +148,9 @@ def check_demo(d, o, stdout):
                c.get("guest_pages_left") == 0 and
                c.get("quarantined_pages") == 0 and
                c.get("mediator_pages") == 0 and
-               (qemu or (c["model_threads_held"] == 0 and
-                         c["oracle_violations"] == 0)) and
+               (qemu or c["model_threads_held"] == 0) and
+               (not oracle or c["oracle_violations"] == 0) and
+               (not qemu or not oracle or c["oracle_checked"] > 0) and
                c.get("mediator_restarted_with_state", True) is True and
                c.get("failed_calls_accounted", True) is True and
                c.get("upgraded", True) is True)
