@@ -97,13 +97,15 @@ struct tg_oracle_rec {
  *              between SMCs.
  * @checked:    plugin: secure-world accesses to NS RAM checked (armed).
  * @violations: plugin: of which violations.
+ * @ns_seen:    plugin: its accesses to NS RAM (paces the cross-check).
  */
 struct tg_oracle_cpu {
 	uint32_t client;
 	uint32_t pad0;
 	uint64_t checked;
 	uint64_t violations;
-	uint64_t pad[5];
+	uint64_t ns_seen; /* plugin: NS RAM accesses seen, armed or not */
+	uint64_t pad[4];
 };
 
 /**

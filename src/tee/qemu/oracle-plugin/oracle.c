@@ -202,10 +202,18 @@ static void check_page(unsigned int vcpu, uint64_t pa, uint64_t insn,
 	       write);
 }
 
-/* The PA of @vaddr's access if it is in NS RAM, else UINT64_MAX. */
-static uint64_t ns_pa(qemu_plugin_meminfo_t info, uint64_t vaddr)
+/*
+ * The PA of @vaddr's access if it is in NS RAM, else UINT64_MAX. Each
+ * vCPU paces its cross-checks with its own counter (one writer, no
+ * shared cache line on the hot path).
+ */
+static uint64_t ns_pa(unsigned int vcpu, qemu_plugin_meminfo_t info,
+		      uint64_t vaddr)
 {
 	struct qemu_plugin_hwaddr *h = qemu_plugin_get_hwaddr(info, vaddr);
+	struct tg_oracle_cpu *c =
+		&tab->cpu[vcpu < TG_ORACLE_MAX_CPUS ? vcpu
+						    : TG_ORACLE_MAX_CPUS - 1];
 	uintptr_t host;
 	uint64_t pa, n, phys;
 
@@ -215,8 +223,10 @@ static uint64_t ns_pa(qemu_plugin_meminfo_t info, uint64_t vaddr)
 	if (!in_ns_ram(host))
 		return UINT64_MAX;
 	pa = ram_base + (host - ram_host);
-	n = __atomic_fetch_add(&tab->abi_checks, 1, __ATOMIC_RELAXED);
+	n = __atomic_load_n(&c->ns_seen, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->ns_seen, n + 1, __ATOMIC_RELAXED);
 	if (n < ABI_CHECK_FIRST || !(n & ABI_CHECK_EVERY)) {
+		__atomic_fetch_add(&tab->abi_checks, 1, __ATOMIC_RELAXED);
 		phys = qemu_plugin_hwaddr_phys_addr(h);
 		if (phys != pa &&
 		    __atomic_load_n(&tab->state, __ATOMIC_RELAXED) !=
@@ -232,25 +242,27 @@ static uint64_t ns_pa(qemu_plugin_meminfo_t info, uint64_t vaddr)
 static void on_mem(unsigned int vcpu, qemu_plugin_meminfo_t info,
 		   uint64_t vaddr, void *udata)
 {
-	uint64_t insn = (uint64_t)(uintptr_t)udata;
-	unsigned int size = 1u << qemu_plugin_mem_size_shift(info);
-	bool write = qemu_plugin_mem_is_store(info);
+	bool armed = __atomic_load_n(&tab->armed, __ATOMIC_RELAXED);
+	unsigned int size;
 	uint64_t pa;
 
-	if (!__atomic_load_n(&tab->armed, __ATOMIC_RELAXED) &&
+	/* Before boot ends only the first cross-checks are of interest. */
+	if (!armed &&
 	    __atomic_load_n(&tab->abi_checks, __ATOMIC_RELAXED) >=
 		    ABI_CHECK_FIRST)
 		return;
-	pa = ns_pa(info, vaddr);
-	if (__atomic_load_n(&tab->armed, __ATOMIC_RELAXED) &&
-	    pa != UINT64_MAX)
-		check_page(vcpu, pa, insn, write);
+	pa = ns_pa(vcpu, info, vaddr);
+	if (armed && pa != UINT64_MAX)
+		check_page(vcpu, pa, (uint64_t)(uintptr_t)udata,
+			   qemu_plugin_mem_is_store(info));
 	/* An access that crosses into the next virtual page. */
+	size = 1u << qemu_plugin_mem_size_shift(info);
 	if (((vaddr & 0xfffu) + size) > 0x1000u) {
-		pa = ns_pa(info, vaddr + size - 1);
-		if (__atomic_load_n(&tab->armed, __ATOMIC_RELAXED) &&
-		    pa != UINT64_MAX)
-			check_page(vcpu, pa & ~0xfffull, insn, write);
+		pa = ns_pa(vcpu, info, vaddr + size - 1);
+		if (armed && pa != UINT64_MAX)
+			check_page(vcpu, pa & ~0xfffull,
+				   (uint64_t)(uintptr_t)udata,
+				   qemu_plugin_mem_is_store(info));
 	}
 }
 
