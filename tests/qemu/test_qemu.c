@@ -525,12 +525,15 @@ static void qemu_survives_the_thread_that_started_it(void **state)
 
 /* ---- real OP-TEE (only with TEEGATE_OPTEE_FIRMWARE=DIR) ----------------- */
 
+/* With the oracle plugin unless TEEGATE_ORACLE=0 (as the optee tests). */
 static struct tg_qemu *start_real_optee(void)
 {
+	const char *oracle = getenv("TEEGATE_ORACLE");
 	struct tg_qemu_config cfg = {
 		.firmware_dir = getenv("TEEGATE_OPTEE_FIRMWARE"),
 		.cpus = 2,
 		.timeout_ms = 120000,
+		.oracle = !oracle || strcmp(oracle, "0") != 0,
 	};
 	struct tg_qemu *q = NULL;
 	char err[2048];
@@ -563,6 +566,21 @@ static struct tg_mediator *probe_real_optee(struct tg_qemu *q,
 	return med;
 }
 
+/* Whatever the oracle saw of OP-TEE: no violation. */
+static void oracle_saw_nothing_wrong(const struct tg_qemu *q)
+{
+	struct tg_qemu_oracle_stats st;
+
+	if (tg_qemu_oracle_stats(q, &st))
+		return; /* TEEGATE_ORACLE=0 */
+	print_message("oracle: %llu checked, %llu violations\n",
+		      (unsigned long long)st.checked,
+		      (unsigned long long)st.violations);
+	assert_false(st.broken);
+	assert_true(st.running);
+	assert_int_equal(st.violations, 0);
+}
+
 static void real_optee_probe_finds_virtualization(void **state)
 {
 	const struct tg_tee_info *t;
@@ -579,6 +597,7 @@ static void real_optee_probe_finds_virtualization(void **state)
 	assert_true(t->virtualization);
 	assert_true(t->thread_count >= 1);
 	assert_int_equal(tg_mediator_destroy(med), TG_OK);
+	oracle_saw_nothing_wrong(q);
 	stop_and_check(q);
 }
 
@@ -629,6 +648,7 @@ static void real_optee_guest_life_cycle(void **state)
 	assert_int_equal(tg_qemu_smc(q, 1, r), TG_OK);
 	assert_int_equal(r[0], OPTEE_SMC_RETURN_ENOTAVAIL);
 	assert_int_equal(tg_mediator_destroy(med), TG_OK);
+	oracle_saw_nothing_wrong(q);
 	stop_and_check(q);
 }
 
