@@ -347,6 +347,14 @@ uint64_t tg_machine_violations(const struct tg_machine *m);
 /** tg_machine_mediator() - the inline mediator, or NULL (direct mode). */
 struct tg_mediator *tg_machine_mediator(struct tg_machine *m);
 
+/**
+ * tg_machine_tee_info() - what the mediator's probe learnt of the TEE, in
+ * every isolation mode: the inline mediator's, or the mediator process's
+ * (one daemon per guest: the first daemon's, NULL before any guest
+ * started). NULL without a mediator (direct mode).
+ */
+const struct tg_tee_info *tg_machine_tee_info(struct tg_machine *m);
+
 /** tg_machine_model() - the OP-TEE model backend, or NULL. */
 struct tg_model *tg_machine_model(struct tg_machine *m);
 

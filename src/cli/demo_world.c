@@ -116,13 +116,15 @@ uint32_t demo_register_tmp(const struct demo_opts *o, struct tg_machine *m)
 
 	if (!o->qemu)
 		return 0;
-	if (tg_machine_mediator(m))
-		t = tg_mediator_tee_info(tg_machine_mediator(m));
+	t = tg_machine_tee_info(m);
 	if (t && (t->os_rev_major > 4 ||
 		  (t->os_rev_major == 4 && t->os_rev_minor > 10)))
 		return 0;
-	printf("OP-TEE %u.%u: temporary memrefs go as registered memory, as Linux sends them (4.10.0 and older leak NONCONTIG ones; docs/real-optee.md)\n",
-	       t ? t->os_rev_major : 0, t ? t->os_rev_minor : 0);
+	if (t)
+		printf("OP-TEE %u.%u: temporary memrefs go as registered memory, as Linux sends them (4.10.0 and older leak NONCONTIG ones; docs/real-optee.md)\n",
+		       t->os_rev_major, t->os_rev_minor);
+	else
+		printf("OP-TEE not probed yet (one mediator per guest): temporary memrefs go as registered memory, as Linux sends them (4.10.0 and older leak NONCONTIG ones; docs/real-optee.md)\n");
 	return TG_WL_REGISTER_TMP;
 }
 
@@ -137,10 +139,12 @@ int demo_check_secure_world(const struct demo_opts *o, int rc,
 	unsigned int n = o->guests + (o->hostile ? 1 : 0);
 	char msg[512];
 
-	if (!rc && tg_machine_mediator(m))
-		t = tg_mediator_tee_info(tg_machine_mediator(m));
+	if (!rc)
+		t = tg_machine_tee_info(m);
 #ifdef TG_HAVE_QEMU
-	if (o->qemu) {
+	/* one daemon per guest: each probes the TEE as its guest starts,
+	 * and a guest whose daemon finds no OP-TEE fails to start, saying so */
+	if (o->qemu && !(rc == TG_OK && !t && o->per_guest)) {
 		int v = tg_qemu_check_probe(rc, t, msg, sizeof(msg));
 
 		if (v == TG_QEMU_OK)

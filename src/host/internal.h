@@ -298,6 +298,7 @@ bool tg_iso_handle_smc(struct tg_machine *m, uint32_t cid, uint32_t vcpu,
 		       uint64_t regs[8]);
 void tg_iso_notif_irq(struct tg_machine *m);
 uint64_t tg_iso_idle_shadow_pages(struct tg_machine *m);
+const struct tg_tee_info *tg_iso_tee_info(struct tg_machine *m);
 /* port.c: the inline mediator's carve-out */
 void tg_port_shm_pool_init(struct tg_machine *m, uint32_t pages);
 void tg_port_shm_pool_fini(struct tg_machine *m);

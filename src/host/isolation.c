@@ -27,7 +27,11 @@
  * into the hypervisor's view of machine memory at the carve-out's PAs
  * (MAP_FIXED): the TEE backend and the oracle see it at its PAs, the
  * sandbox maps that memfd and nothing else. See docs/isolation.md for why
- * this, not a staging copy.
+ * this, not a staging copy. A TEE that reads machine memory's file itself
+ * (real OP-TEE: QEMU maps the file) never sees a splice into our view;
+ * there the sandbox is given machine memory's fd and an offset, maps the
+ * carve-out alone and closes the fd before its seccomp filter is in place,
+ * after which no call on its list can map or re-point a file mapping.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -153,6 +157,16 @@ struct tg_iso {
 	_Atomic uint64_t calls_failed, last_upgrade_ns;
 	int watchdog_ms;
 };
+
+/*
+ * Does the sandbox get a memfd of its own spliced under the carve-out?
+ * Only when every reader of machine memory goes through our mapping of it.
+ */
+static bool shadow_spliced(const struct tg_iso *iso)
+{
+	return iso->mode == TG_ISOLATION_SANDBOXED &&
+	       iso->m->cfg.backing != TG_BACKING_FILE;
+}
 
 static char last_error[256];
 static bool has_last_error;
@@ -797,7 +811,7 @@ static pid_t spawn(struct medproc *p)
 
 	snprintf(notify, sizeof(notify), "%d", (int)p->chan.notify);
 	snprintf(off, sizeof(off), "%#llx",
-		 iso->mode == TG_ISOLATION_SANDBOXED
+		 shadow_spliced(iso)
 			 ? 0ull
 			 : (unsigned long long)(p->shadow_pa -
 						iso->m->ram_base));
@@ -1090,7 +1104,7 @@ static void proc_free(struct medproc *p)
 		size_t len = (size_t)p->shadow_pages * TG_PAGE_SIZE;
 		uint64_t off = p->shadow_pa - m->ram_base;
 
-		if (p->iso->mode == TG_ISOLATION_SANDBOXED)
+		if (shadow_spliced(p->iso))
 			/* put machine memory back under the carve-out */
 			mmap(m->ram + off, len, PROT_READ | PROT_WRITE,
 			     MAP_SHARED | MAP_FIXED, m->mem.fd, (off_t)off);
@@ -1210,7 +1224,7 @@ static int proc_start(struct tg_iso *iso, uint32_t owner,
 		}
 	}
 	len = (size_t)p->shadow_pages * TG_PAGE_SIZE;
-	if (iso->mode == TG_ISOLATION_SANDBOXED) {
+	if (shadow_spliced(iso)) {
 		p->shadow_fd = memfd_create("teegate-shadow", MFD_CLOEXEC);
 		if (p->shadow_fd < 0 || ftruncate(p->shadow_fd, (off_t)len) ||
 		    mmap(m->ram + (p->shadow_pa - m->ram_base), len,
@@ -1626,6 +1640,23 @@ uint64_t tg_iso_idle_shadow_pages(struct tg_machine *m)
 	}
 	pthread_mutex_unlock(&iso->lock);
 	return idle;
+}
+
+/* The probe's answer: the shared process's, or the first daemon's. */
+const struct tg_tee_info *tg_iso_tee_info(struct tg_machine *m)
+{
+	struct tg_iso *iso = m->iso;
+	const struct tg_tee_info *t = NULL;
+	uint32_t i;
+
+	if (iso->shared)
+		return &iso->shared->tee;
+	pthread_mutex_lock(&iso->lock);
+	for (i = 0; i < MAX_PROCS && !t; i++)
+		if (iso->procs[i].p && atomic_load(&iso->procs[i].p->started))
+			t = &iso->procs[i].p->tee;
+	pthread_mutex_unlock(&iso->lock);
+	return t;
 }
 
 int tg_machine_isolation_stats(struct tg_machine *m,

@@ -233,6 +233,15 @@ struct tg_mediator *tg_machine_mediator(struct tg_machine *m)
 	return m->med;
 }
 
+const struct tg_tee_info *tg_machine_tee_info(struct tg_machine *m)
+{
+	if (m->med)
+		return tg_mediator_tee_info(m->med);
+	if (m->iso)
+		return tg_iso_tee_info(m);
+	return NULL;
+}
+
 struct tg_model *tg_machine_model(struct tg_machine *m)
 {
 	return m->model;

@@ -851,7 +851,9 @@ int main(int argc, char **argv)
 	shadow_pages = chan.mem->hdr.shadow_pages;
 	len = (size_t)shadow_pages * TG_PAGE_SIZE;
 	/* service: fd 4 is all of machine memory, mapped whole (privileged);
-	 * sandboxed: fd 4 is the carve-out alone */
+	 * sandboxed: fd 4 is the carve-out alone (off 0), or, when the TEE
+	 * reads machine memory's file itself, that file: only the carve-out
+	 * at @off is mapped, and the fd is closed before the filter */
 	if (!sandboxed &&
 	    mmap(NULL, (size_t)off + len, PROT_READ | PROT_WRITE, MAP_SHARED,
 		 4, 0) == MAP_FAILED)
