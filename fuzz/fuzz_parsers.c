@@ -153,12 +153,16 @@ static void check_message(struct fz_env *e, uint32_t g, struct fz_in *in,
 			  struct tg_domain *d)
 {
 	struct optee_call *c = call_alloc(d);
-	uint64_t before = pins_total(e);
+	uint64_t before = pins_total(e), shadow_pa;
 	struct msg_err err;
 	uint32_t i, n;
 
 	if (!c)
 		return;
+	if (!shadow_take(d->med, c, &shadow_pa)) {
+		call_free(d, c);
+		return;
+	}
 	n = fz_u8(in) % 9;
 	memset(c->shadow, 0, OPTEE_MSG_GET_ARG_SIZE(n));
 	c->shadow->cmd = fz_u8(in) % 9;

@@ -205,6 +205,7 @@ out_unlock:
 static int destroy_step(struct tg_mediator *med, struct tg_domain *d)
 {
 	uint32_t st = atomic_load(&d->state);
+	bool last;
 	int rc;
 
 	if (st == SLOT_LIVE) {
@@ -225,7 +226,11 @@ static int destroy_step(struct tg_mediator *med, struct tg_domain *d)
 	atomic_store(&d->state, SLOT_TOMB);
 	med->live_domains--;
 	update_call_caps(med);
+	last = !med->live_domains;
 	med->port.unlock(med->port.ctx, med->table_lock);
+	/* No domain, no call: the shadow pages go back to the port. */
+	if (last)
+		shadow_pool_drain(med);
 	tg_log(med, TG_LOG_INFO, dom_id(d), "domain destroyed", 0);
 	return TG_OK;
 }
@@ -272,10 +277,17 @@ int tg_domain_stats(struct tg_mediator *med, uint32_t client_id,
 	out->pinned_pages = atomic_load(&d->pinned_pages);
 	out->shadow_pages = atomic_load(&d->shadow_pages);
 	out->calls_in_flight = atomic_load(&d->calls_busy);
-	/* Counted here rather than on every RPC round trip. */
-	for (i = 0; i < d->limits.max_calls; i++)
-		out->calls_suspended +=
-			atomic_load(&d->calls[i].state) == CALL_SUSPENDED;
+	/*
+	 * Counted here rather than on every call: the suspended calls, and
+	 * the shadow page each call in flight holds (from the mediator's
+	 * pool, so not in d->shadow_pages).
+	 */
+	for (i = 0; i < d->limits.max_calls; i++) {
+		uint32_t st = atomic_load(&d->calls[i].state);
+
+		out->calls_suspended += st == CALL_SUSPENDED;
+		out->shadow_pages += st != CALL_FREE && d->calls[i].shadow;
+	}
 	dom_lock(d);
 	out->shm_bufs = d->shm_count;
 	out->rpc_bufs = d->rpc_count;

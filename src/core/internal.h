@@ -103,9 +103,9 @@ struct rpc_buf {
  * a0 = OK and the TEEC error in the message's ret.
  */
 struct msg_err {
-	uint32_t a0;
-	uint32_t ret; /* 0 when the error is in a0 */
-	enum tg_refusal why;
+	uint32_t ret;  /* 0 when the error is in a0 */
+	uint16_t a0;   /* OPTEE_SMC_RETURN_OK or a small error code */
+	uint16_t why;  /* enum tg_refusal */
 };
 
 /*
@@ -148,16 +148,14 @@ struct call_res {
 
 /**
  * struct optee_call - one std call of a guest, from its first SMC until
- * the TEE completes it. The shadow page holds the message (and the RPC
- * argument for the RPC_ARG forms) that the TEE actually reads.
+ * the TEE completes it. While in flight it holds a shadow page (from the
+ * mediator's pool, see shadow.c) with the message (and the RPC argument
+ * for the RPC_ARG forms) that the TEE actually reads; a FREE slot holds
+ * none.
  */
 struct optee_call {
 	_Atomic uint32_t
 		state; /* enum call_state, moved by call_transition() */
-	enum call_entry entry;
-	uint64_t tee[8];     /* registers of the next SMC to the TEE */
-	struct msg_err err;  /* how a refused call is answered */
-	uint32_t tee_thread; /* OP-TEE's thread id, never shown to guests */
 	/*
 	 * What the guest sees in a3 while the call waits on an RPC: the slot
 	 * index in bits 7:0 and a generation above, new at each suspension.
@@ -165,25 +163,65 @@ struct optee_call {
 	 * which threads other guests use.
 	 */
 	_Atomic uint32_t resume_handle;
-	uint32_t index;
-	uint32_t rpc_func;	 /* the RPC the TEE is waiting on */
-	uint64_t rpc_a1, rpc_a2; /* the TEE's a1, a2 of that RPC */
+	uint8_t index;	      /* slot index, < TG_MAX_CALLS_PER_DOMAIN */
+	uint8_t pad;
+	uint16_t rpc_func;    /* the RPC the TEE is waiting on */
+	/* Set for each new call: mode = 0, then entry unless ENTRY_ARG. */
+	union {
+		struct {
+			uint8_t entry;	   /* enum call_entry */
+			bool supplied_rpc; /* RPC arg follows the message */
+			bool opening;	   /* holds a reserved session slot */
+			/*
+			 * How the completion goes: CALL_FAST or
+			 * CALL_OUTPUTS (msg_prepare_fast() took it: an
+			 * INVOKE with NONE and VALUE_* params only), or
+			 * CALL_SLOW, set by every path that may commit or
+			 * hold something (any other message, a REGD_ARG
+			 * buffer, the mediator's own calls), for
+			 * msg_complete_slow().
+			 */
+			uint8_t slow;
+		};
+		uint32_t mode;
+	};
+	/*
+	 * cmd, session and num_params are set together on the hot path:
+	 * interleaved with fields set elsewhere, so that gcc does not pair
+	 * their stores through SIMD registers (more instructions).
+	 */
 	uint32_t cmd;
-	uint32_t num_params;
+	uint32_t tee_thread;  /* OP-TEE's thread id, never shown to guests */
 	uint32_t session;
+	uint32_t rpc_a1;      /* the TEE's a1, a2 of that RPC */
+	uint32_t num_params;
+	uint32_t rpc_a2;
+	struct msg_err err;   /* how a refused call is answered */
 	uint64_t guest_arg_ipa; /* where outputs are copied back */
-	uint64_t guest_rpc_ipa; /* supplied RPC arg in the guest */
-	bool supplied_rpc; /* RPC arg follows the message (RPC_ARG forms) */
+	struct optee_msg_arg *shadow; /* mediator shm page, NULL when FREE */
+	uint64_t shadow_bit; /* its bit in the pool, 0 if not the pool's */
 	struct shm_buf *regd_buf;
-	struct shm_buf *new_buf;      /* REGISTER/UNREGISTER_SHM target */
-	bool opening;		      /* holds a reserved session slot */
-	struct optee_msg_arg *shadow; /* mediator shm page */
-	uint64_t shadow_pa;
-	struct rpc_buf *rpc_arg_buf; /* RPC arg for CMD via ALLOC'd buffer */
+	struct shm_buf *new_buf; /* REGISTER/UNREGISTER_SHM target */
 	struct call_res *res;
-	uint8_t ptype[OPTEE_MSG_MAX_NUM_PARAMS];   /* validated param types */
-	uint8_t out_idx[OPTEE_MSG_MAX_NUM_PARAMS]; /* output params */
-	uint32_t nout;
+	/*
+	 * Output parameters, from the types validated on the way in (bit i:
+	 * param i), and which of them are values: copy_back() copies only
+	 * these fields, whatever the TEE left in the shadow.
+	 */
+	uint64_t out_mask[2];
+	uint64_t out_value[2];
+};
+
+_Static_assert(OPTEE_MSG_MAX_NUM_PARAMS <= 128, "out_mask holds 128 bits");
+/* A power of two keeps &calls[i] a shift (resume handles, call_alloc()). */
+_Static_assert(sizeof(struct optee_call) == 128 || sizeof(void *) != 8,
+	       "struct optee_call is 128 bytes on 64-bit");
+_Static_assert(TG_MAX_CALLS_PER_DOMAIN <= 256, "a slot index fits a byte");
+
+enum call_slowness {
+	CALL_FAST = 0,	  /* nothing but ret to copy back */
+	CALL_OUTPUTS = 1, /* and output values (out_mask) */
+	CALL_SLOW = 2,	  /* anything else: msg_complete_slow() */
 };
 
 /* ---- domains ------------------------------------------------------------- */
@@ -255,6 +293,23 @@ struct tg_domain {
 	_Atomic uint32_t destroy_busy; /* one destroy step at a time */
 };
 
+/*
+ * The shadow pages of calls in flight, shared by every domain: a domain
+ * holds none while it has no call in flight. Bit i of @used: va[i], pa[i] is
+ * allocated (or being allocated); of @free: va[i], pa[i] is allocated and no
+ * call holds it. Pages are added up to @cap and freed only with the
+ * mediator; beyond @cap a call gets a page of its own (shadow.c).
+ */
+#define TG_SHADOW_POOL_MAX 64u
+
+struct shadow_pool {
+	_Atomic uint64_t free;
+	_Atomic uint64_t used;
+	uint32_t cap;
+	void *va[TG_SHADOW_POOL_MAX]; /* NULL: not allocated (yet) */
+	uint64_t pa[TG_SHADOW_POOL_MAX];
+};
+
 struct tg_mediator {
 	struct tg_port port;
 	struct tg_config cfg;
@@ -262,9 +317,11 @@ struct tg_mediator {
 	struct tg_lock *table_lock; /* domain create/destroy only */
 	struct tg_domain *slots;
 	uint32_t nslots; /* power of two */
+	uint32_t slot_mask; /* nslots - 1 */
 	uint32_t live_domains;
 	uint32_t peer_domains; /* served by other mediators, same TEE */
 	uint32_t calls_count; /* what CALLS_COUNT answers */
+	struct shadow_pool shadow;
 };
 
 /* ---- helpers used across files -------------------------------------------- */
@@ -318,6 +375,9 @@ int optee_domain_init(struct tg_domain *d);
 void optee_domain_free(struct tg_domain *d);
 int optee_domain_destroy_step(struct tg_domain *d);
 uint32_t optee_calls_count(void);
+void shadow_pool_init(struct tg_mediator *med);
+void shadow_pool_drain(struct tg_mediator *med);
+void shadow_pool_free(struct tg_mediator *med);
 
 /* src/core/domain.c */
 struct tg_domain *domain_get_slow(struct tg_mediator *med, uint32_t client_id);
@@ -335,7 +395,7 @@ static inline struct tg_domain *domain_get(struct tg_mediator *med,
 					   uint32_t client_id)
 {
 	struct tg_domain *d =
-		&med->slots[slot_hash(client_id, med->nslots - 1)];
+		&med->slots[slot_hash(client_id, med->slot_mask)];
 
 	/*
 	 * Announce first, then check: on a miss the count of a slot that is

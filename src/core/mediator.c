@@ -93,10 +93,12 @@ int tg_mediator_create(const struct tg_port *port, const struct tg_config *cfg,
 	rc = optee_probe(med);
 	if (rc)
 		goto err_free;
+	shadow_pool_init(med);
 	tg_limits_defaults(&med->cfg.limits, med->tee.thread_count);
 
 	/* Open addressing at most half full keeps probe sequences short. */
 	med->nslots = pow2_at_least(max_domains * 2);
+	med->slot_mask = med->nslots - 1;
 	med->slots = tg_zalloc(med, sizeof(*med->slots) * med->nslots);
 	if (!med->slots) {
 		rc = TG_ENOMEM;
@@ -127,6 +129,7 @@ int tg_mediator_destroy(struct tg_mediator *med)
 	if (med->live_domains)
 		return TG_EBUSY;
 	port = med->port;
+	shadow_pool_free(med);
 	port.lock_destroy(port.ctx, med->table_lock);
 	tg_free(med, med->slots, sizeof(*med->slots) * med->nslots);
 	port.free(port.ctx, med, sizeof(*med));

@@ -12,11 +12,16 @@
  */
 #include "optee.h"
 
-static void reply(uint64_t regs[8], uint32_t a0)
+static inline void reply(uint64_t regs[8], uint32_t a0)
 {
 	regs[0] = a0;
-	regs[1] = regs[2] = regs[3] = 0;
-	regs[4] = regs[5] = regs[6] = regs[7] = 0;
+	regs[1] = 0;
+	regs[2] = 0;
+	regs[3] = 0;
+	regs[4] = 0;
+	regs[5] = 0;
+	regs[6] = 0;
+	regs[7] = 0;
 }
 
 /*
@@ -24,35 +29,62 @@ static void reply(uint64_t regs[8], uint32_t a0)
  * (call_cap). @calls_busy reserves one first, so a free slot exists while
  * we scan: a slot is marked FREE before its reservation is dropped.
  */
+static inline bool call_try(struct tg_domain *d, struct optee_call *c)
+{
+	return likely(atomic_load_explicit(&c->state, memory_order_relaxed) ==
+		      CALL_FREE) &&
+	       likely(call_transition(d, c, CALL_FREE, CALL_RUNNING));
+}
+
+/* call_alloc() past its first slot. */
+static __attribute__((noinline, returns_nonnull)) struct optee_call *
+call_alloc_scan(struct tg_domain *d)
+{
+	struct optee_call *c = d->calls, *end = c + d->limits.max_calls;
+
+	for (;;) {
+		if (++c >= end)
+			c = d->calls;
+		if (call_try(d, c))
+			return c;
+	}
+}
+
 inline struct optee_call *call_alloc(struct tg_domain *d)
 {
-	uint32_t i, max = d->limits.max_calls;
+	struct optee_call *c;
 
-	if (atomic_fetch_add(&d->calls_busy, 1) >=
-	    atomic_load_explicit(&d->call_cap, memory_order_relaxed)) {
+	if (unlikely(atomic_fetch_add(&d->calls_busy, 1) >=
+		     atomic_load_explicit(&d->call_cap,
+					  memory_order_relaxed))) {
 		atomic_fetch_sub(&d->calls_busy, 1);
 		return NULL;
 	}
-	for (;;) {
-		for (i = 0; i < max; i++) {
-			struct optee_call *c = &d->calls[i];
-
-			if (atomic_load_explicit(&c->state,
-						 memory_order_relaxed) ==
-				    CALL_FREE &&
-			    call_transition(d, c, CALL_FREE, CALL_RUNNING))
-				return c;
-		}
-	}
+	c = d->calls;
+	if (!c)
+		__builtin_unreachable(); /* from optee_domain_init() on */
+	if (likely(call_try(d, c)))
+		return c;
+	return call_alloc_scan(d);
 }
 
 /*
  * Return a slot whose resources were released (call_release_resources()
- * left res, regd_buf, new_buf and opening clear); keeps its shadow page.
- * Every other field is set afresh by whoever takes the slot next.
+ * left res, regd_buf, new_buf and opening clear), and its shadow page to
+ * the pool. Every other field is set afresh by whoever takes the slot next.
  */
 inline void call_free(struct tg_domain *d, struct optee_call *c)
 {
+	if (c->shadow)
+		shadow_give(d->med, c);
+	call_transition(d, c, CALL_RUNNING, CALL_FREE);
+	atomic_fetch_sub(&d->calls_busy, 1);
+}
+
+/* call_free() of a call known to hold its shadow page. */
+static inline void call_free_shadowed(struct tg_domain *d, struct optee_call *c)
+{
+	shadow_give(d->med, c);
 	call_transition(d, c, CALL_RUNNING, CALL_FREE);
 	atomic_fetch_sub(&d->calls_busy, 1);
 }
@@ -64,22 +96,29 @@ inline void call_free(struct tg_domain *d, struct optee_call *c)
  * race. A handle from another domain, a stale generation or a call that
  * is not waiting does not match.
  */
+static inline struct optee_call *call_claim_handle(struct tg_domain *d,
+						   uint32_t resume_handle)
+{
+	uint32_t i = resume_handle & 0xFFu;
+	struct optee_call *c;
+
+	if (unlikely(i >= d->limits.max_calls))
+		return NULL;
+	c = &d->calls[i];
+	if (unlikely(atomic_load(&c->resume_handle) != resume_handle) ||
+	    unlikely(!call_transition(d, c, CALL_SUSPENDED, CALL_RUNNING)))
+		return NULL;
+	return c;
+}
+
 struct optee_call *call_claim_suspended(struct tg_domain *d, bool any,
 					uint32_t resume_handle)
 {
 	struct optee_call *c;
 	uint32_t i;
 
-	if (!any) {
-		i = resume_handle & 0xFFu;
-		if (i >= d->limits.max_calls)
-			return NULL;
-		c = &d->calls[i];
-		if (atomic_load(&c->resume_handle) != resume_handle ||
-		    !call_transition(d, c, CALL_SUSPENDED, CALL_RUNNING))
-			return NULL;
-		return c;
-	}
+	if (!any)
+		return call_claim_handle(d, resume_handle);
 	for (i = 0; i < d->limits.max_calls; i++) {
 		c = &d->calls[i];
 		if (atomic_load(&c->state) == CALL_SUSPENDED &&
@@ -89,17 +128,53 @@ struct optee_call *call_claim_suspended(struct tg_domain *d, bool any,
 	return NULL;
 }
 
+/* The argument could not be read: nothing to copy an error back to. */
+static int fetch_fail(struct optee_call *c, struct msg_err *e)
+{
+	c->guest_arg_ipa = 0;
+	return msg_fail_a0(e, OPTEE_SMC_RETURN_EBADADDR, TG_REFUSE_BAD_ADDR);
+}
+
 /*
- * Locate the guest argument and copy it (header, then exactly num_params
- * parameters as read the first time) into the shadow page.
+ * The second half of fetch_arg(): @c->shadow holds the first @have bytes of
+ * the guest's message at @guest_ipa, with @room bytes usable there. Read
+ * num_params once, copy the rest of exactly that many parameters.
  */
-static int fetch_arg(struct tg_domain *d, struct optee_call *c,
-		     const uint64_t regs[8], struct msg_err *e)
+static int fetch_rest(struct tg_domain *d, struct optee_call *c,
+		      uint64_t guest_ipa, uint64_t room, uint32_t have,
+		      uint32_t extra, struct msg_err *e)
 {
 	struct tg_port *port = &d->med->port;
-	uint32_t extra = c->entry == ENTRY_ARG ? 0 : rpc_arg_size(d->med);
+	uint32_t n = c->shadow->num_params;
+
+	/* Read once; the guest may rewrite its copy from now on. */
+	if (n > OPTEE_MSG_MAX_NUM_PARAMS || arg_size(n) + extra > room)
+		return fetch_fail(c, e);
+	if (arg_size(n) > have &&
+	    port->copy_from_guest(port->ctx, dom_id(d),
+				  (uint8_t *)c->shadow + have, guest_ipa + have,
+				  arg_size(n) - have) != TG_OK)
+		return fetch_fail(c, e);
+	c->num_params = n;
+	c->cmd = c->shadow->cmd;
+	c->session = c->shadow->session;
+	c->guest_arg_ipa = guest_ipa;
+	c->supplied_rpc = extra != 0;
+	return 0;
+}
+
+/*
+ * Locate the guest argument of a CALL_WITH_RPC_ARG or CALL_WITH_REGD_ARG
+ * and copy it, RPC argument room included, into the shadow page.
+ */
+static __attribute__((noinline)) int
+fetch_arg_slow(struct tg_domain *d, struct optee_call *c,
+	       const uint64_t regs[8], struct msg_err *e)
+{
+	struct tg_port *port = &d->med->port;
+	uint32_t extra = rpc_arg_size(d->med);
 	uint64_t guest_ipa, room = TG_PAGE_SIZE;
-	uint32_t n, have;
+	uint32_t have;
 
 	c->guest_arg_ipa = 0; /* nothing to copy back to until located */
 	if (c->entry == ENTRY_REGD_ARG) {
@@ -122,13 +197,14 @@ static int fetch_arg(struct tg_domain *d, struct optee_call *c,
 			return msg_fail_a0(e, OPTEE_SMC_RETURN_EBADADDR,
 					   TG_REFUSE_BAD_ADDR);
 		}
-		guest_ipa = b->guest_ipa[pos >> TG_PAGE_SHIFT] +
+		guest_ipa = shm_buf_ipa(b, (uint32_t)(pos >> TG_PAGE_SHIFT)) +
 			    (pos & TG_PAGE_MASK);
 		room = TG_PAGE_SIZE - (pos & TG_PAGE_MASK);
 		if (room > b->size - offs)
 			room = b->size - offs;
 		b->in_use++;
 		c->regd_buf = b;
+		c->slow = CALL_SLOW; /* the reference goes at the completion */
 		dom_unlock(d);
 	} else {
 		guest_ipa = reg_pair(regs[1], regs[2]);
@@ -137,11 +213,8 @@ static int fetch_arg(struct tg_domain *d, struct optee_call *c,
 					   TG_REFUSE_BAD_ADDR);
 	}
 
-	/*
-	 * One port round trip for the common message: the header and up to
-	 * ARG_PREFETCH_PARAMS parameters, never past the page or buffer.
-	 * Bytes beyond num_params are never looked at again.
-	 */
+	/* The header and up to ARG_PREFETCH_PARAMS parameters in one copy,
+	 * never past the page or buffer. */
 	if (room < arg_size(0) + extra)
 		return msg_fail_a0(e, OPTEE_SMC_RETURN_EBADADDR,
 				   TG_REFUSE_BAD_ADDR);
@@ -152,24 +225,7 @@ static int fetch_arg(struct tg_domain *d, struct optee_call *c,
 				  have) != TG_OK)
 		return msg_fail_a0(e, OPTEE_SMC_RETURN_EBADADDR,
 				   TG_REFUSE_BAD_ADDR);
-	/* Read once; the guest may rewrite its copy from now on. */
-	n = c->shadow->num_params;
-	if (n > OPTEE_MSG_MAX_NUM_PARAMS || arg_size(n) + extra > room)
-		return msg_fail_a0(e, OPTEE_SMC_RETURN_EBADADDR,
-				   TG_REFUSE_BAD_ADDR);
-	if (arg_size(n) > have &&
-	    port->copy_from_guest(port->ctx, dom_id(d),
-				  (uint8_t *)c->shadow + have, guest_ipa + have,
-				  arg_size(n) - have) != TG_OK)
-		return msg_fail_a0(e, OPTEE_SMC_RETURN_EBADADDR,
-				   TG_REFUSE_BAD_ADDR);
-	c->num_params = n;
-	c->cmd = c->shadow->cmd;
-	c->session = c->shadow->session;
-	c->guest_arg_ipa = guest_ipa;
-	c->guest_rpc_ipa = extra ? guest_ipa + arg_size(n) : 0;
-	c->supplied_rpc = extra != 0;
-	return 0;
+	return fetch_rest(d, c, guest_ipa, room, have, extra, e);
 }
 
 /* Answer a refused std call and free its slot. */
@@ -178,7 +234,7 @@ std_call_refuse(struct tg_domain *d, struct optee_call *c, uint64_t regs[8])
 {
 	uint32_t a0 = c->err.a0;
 
-	ctr_refuse(d, c->err.why);
+	ctr_refuse(d, (enum tg_refusal)c->err.why);
 	if (c->err.ret)
 		msg_copy_back_ret(d, c, c->err.ret, TEEC_ORIGIN_COMMS);
 	call_release_resources(d, c);
@@ -187,46 +243,115 @@ std_call_refuse(struct tg_domain *d, struct optee_call *c, uint64_t regs[8])
 }
 
 /*
- * Copy, validate and translate the guest's message into @c's shadow.
- * On failure, answer the guest and free @c. Return: true when ready.
+ * Copy, validate and translate the guest's message into @c's shadow: the
+ * header, then exactly num_params parameters as read the first time, each
+ * byte read once. CALL_WITH_ARG of a message of up to ARG_PREFETCH_PARAMS
+ * parameters is inline: a page-aligned IPA, one port round trip, and for
+ * an INVOKE of values msg_prepare_fast(). Bytes beyond num_params are
+ * never looked at again. On failure, answer the guest and free @c.
+ * Return: true when ready.
  */
-static inline bool std_call_prepare(struct tg_domain *d, struct optee_call *c,
-				    uint64_t regs[8])
+static inline __attribute__((always_inline)) bool
+std_call_prepare(struct tg_domain *d, struct optee_call *c, uint64_t regs[8])
 {
-	/* The error record lives in the slot: no local escapes, so the
-	 * call into the TEE below can be a tail call. */
-	if (likely(!fetch_arg(d, c, regs, &c->err) &&
-		   !msg_prepare(d, c, &c->err)))
+	struct tg_port *port = &d->med->port;
+	uint64_t guest_ipa = reg_pair(regs[1], regs[2]);
+	uint32_t n;
+
+	/* The error record lives in the slot: no local escapes. */
+	if (unlikely(c->entry != ENTRY_ARG)) {
+		if (fetch_arg_slow(d, c, regs, &c->err))
+			goto refuse;
+		goto general;
+	}
+	if (unlikely(guest_ipa & TG_PAGE_MASK) ||
+	    unlikely(port->copy_from_guest(port->ctx, dom_id(d), c->shadow,
+					   guest_ipa,
+					   arg_size(ARG_PREFETCH_PARAMS)) !=
+		     TG_OK)) {
+		fetch_fail(c, &c->err);
+		goto refuse;
+	}
+	/* Read once; the guest may rewrite its copy from now on. */
+	n = c->shadow->num_params;
+	if (unlikely(n > ARG_PREFETCH_PARAMS)) {
+		if (fetch_rest(d, c, guest_ipa, TG_PAGE_SIZE,
+			       arg_size(ARG_PREFETCH_PARAMS), 0, &c->err))
+			goto refuse;
+		goto general;
+	}
+	c->num_params = n;
+	c->cmd = c->shadow->cmd;
+	c->session = c->shadow->session;
+	c->guest_arg_ipa = guest_ipa; /* supplied_rpc: clear (c->mode) */
+	if (likely(msg_prepare_fast(d, c, n)))
 		return true;
+	goto full;
+general:
+	if (msg_prepare_fast(d, c, c->num_params))
+		return true;
+full:
+	if (likely(!msg_prepare(d, c, &c->err)))
+		return true;
+refuse:
 	std_call_refuse(d, c, regs);
 	return false;
 }
 
-void std_call(struct tg_domain *d, uint32_t vcpu, uint64_t regs[8],
-	      enum call_entry entry)
+static inline __attribute__((always_inline)) void
+call_run_inline(struct tg_domain *d, struct optee_call *c, uint64_t tee[8],
+		uint64_t *guest);
+
+/*
+ * A std call from the guest: take a call slot and a shadow page, copy and
+ * check the message, and run it. Inline so that CALL_WITH_ARG, the common
+ * entry, gets its own copy with @entry a constant.
+ */
+static inline __attribute__((always_inline)) void
+std_call_inline(struct tg_domain *d, uint64_t regs[8], enum call_entry entry)
 {
 	struct optee_call *c;
-	uint64_t *tee;
+	uint64_t tee[8], shadow_pa;
 
 	c = call_alloc(d);
-	if (!c) {
+	if (unlikely(!c)) {
 		ctr_refuse(d, TG_REFUSE_LIMIT_CALLS);
 		reply(regs, OPTEE_SMC_RETURN_ETHREAD_LIMIT);
 		return;
 	}
-	(void)vcpu; /* calls may be resumed from any vCPU, as in Linux */
-	c->entry = entry;
-	if (!std_call_prepare(d, c, regs))
+	if (unlikely(!shadow_take(d->med, c, &shadow_pa))) {
+		/* What OP-TEE answers when it cannot map an argument. */
+		call_free(d, c);
+		ctr_refuse(d, TG_REFUSE_NO_MEMORY);
+		reply(regs, OPTEE_SMC_RETURN_ENOMEM);
 		return;
-	ctr_call(d, TG_KIND_STD_CALL);
-	tee = c->tee;
+	}
+	/* The SMC that will carry it, while the address is at hand. */
 	tee[0] = entry == ENTRY_ARG ? OPTEE_SMC_CALL_WITH_ARG
 				    : OPTEE_SMC_CALL_WITH_RPC_ARG;
-	reg_pair_split(c->shadow_pa, &tee[1], &tee[2]);
+	reg_pair_split(shadow_pa, &tee[1], &tee[2]);
 	tee[3] = OPTEE_SMC_SHM_CACHED;
 	tee[4] = tee[5] = tee[6] = 0;
 	tee[7] = dom_id(d);
-	call_run(d, c, tee, regs);
+	/* opening is clear in a FREE slot: call_release_resources() */
+	c->mode = 0;
+	c->entry = (uint8_t)entry;
+	if (!std_call_prepare(d, c, regs))
+		return;
+	ctr_call(d, TG_KIND_STD_CALL);
+	call_run_inline(d, c, tee, regs);
+}
+
+void std_call(struct tg_domain *d, uint64_t regs[8], enum call_entry entry)
+{
+	std_call_inline(d, regs, entry);
+}
+
+bool std_call_arg_put(struct tg_domain *d, uint64_t regs[8])
+{
+	std_call_inline(d, regs, ENTRY_ARG);
+	domain_put(d);
+	return true;
 }
 
 /* ---- RPCs from the TEE ------------------------------------------------- */
@@ -244,7 +369,10 @@ rpc_locate(struct tg_domain *d, struct optee_call *c, uint64_t *guest_ipa)
 	struct rpc_buf *b;
 
 	if (c->supplied_rpc) {
-		*guest_ipa = c->guest_rpc_ipa;
+		/* 0 for the mediator's own calls, which have no guest */
+		*guest_ipa = c->guest_arg_ipa
+				     ? c->guest_arg_ipa + arg_size(c->num_params)
+				     : 0;
 		return (struct optee_msg_arg *)((uint8_t *)c->shadow +
 						arg_size(c->num_params));
 	}
@@ -306,12 +434,12 @@ static __attribute__((cold, noinline)) void rpc_tee_side(struct tg_domain *d,
 	}
 }
 
-static uint32_t resume_handle(struct optee_call *c)
+static inline uint32_t resume_handle(struct optee_call *c)
 {
 	return atomic_load_explicit(&c->resume_handle, memory_order_relaxed);
 }
 
-static void resume_regs(struct tg_domain *d, struct optee_call *c,
+static inline void resume_regs(struct tg_domain *d, struct optee_call *c,
 			uint64_t tee[8])
 {
 	tee[0] = OPTEE_SMC_CALL_RETURN_FROM_RPC;
@@ -420,8 +548,8 @@ static bool rpc_to_guest(struct tg_domain *d, struct optee_call *c,
 	}
 }
 
-static void call_complete(struct tg_domain *d, struct optee_call *c,
-			  uint32_t a0, uint64_t *guest)
+static inline void call_complete(struct tg_domain *d, struct optee_call *c,
+				 uint32_t a0, uint64_t *guest)
 {
 	msg_complete(d, c, a0);
 	call_free(d, c);
@@ -434,22 +562,26 @@ static void call_complete(struct tg_domain *d, struct optee_call *c,
  * it here. Return: true when the call is now suspended, false when @tee
  * holds the mediator's own answer to resume with.
  */
+/* Note the RPC the TEE returned in @tee; a new resume handle for it. */
+static inline __attribute__((always_inline)) void call_note_rpc(struct optee_call *c, const uint64_t tee[8])
+{
+	c->tee_thread = (uint32_t)tee[3];
+	/* A new handle per suspension: old ones stop matching. Bits 7:0,
+	 * the slot index, never change (set in optee_domain_init()). */
+	atomic_store_explicit(
+		&c->resume_handle,
+		atomic_load_explicit(&c->resume_handle, memory_order_relaxed) +
+			0x100u,
+		memory_order_relaxed);
+	c->rpc_func = (uint16_t)OPTEE_SMC_RPC_FUNC(tee[0]);
+	c->rpc_a1 = (uint32_t)tee[1];
+	c->rpc_a2 = (uint32_t)tee[2];
+}
+
 static inline bool call_rpc(struct tg_domain *d, struct optee_call *c,
 			    uint64_t tee[8], uint64_t *guest)
 {
-	uint32_t a0 = (uint32_t)tee[0];
-
-	c->tee_thread = (uint32_t)tee[3];
-	/* A new handle per suspension: old ones stop matching. */
-	atomic_store_explicit(
-		&c->resume_handle,
-		(atomic_load_explicit(&c->resume_handle, memory_order_relaxed) +
-		 0x100u) |
-			c->index,
-		memory_order_relaxed);
-	c->rpc_func = OPTEE_SMC_RPC_FUNC(a0);
-	c->rpc_a1 = tee[1] & 0xFFFFFFFFu;
-	c->rpc_a2 = tee[2] & 0xFFFFFFFFu;
+	call_note_rpc(c, tee);
 	if (c->rpc_func == OPTEE_SMC_RPC_FUNC_FREE ||
 	    c->rpc_func == OPTEE_SMC_RPC_FUNC_CMD)
 		rpc_tee_side(d, c);
@@ -461,6 +593,91 @@ static inline bool call_rpc(struct tg_domain *d, struct optee_call *c,
 	return true;
 }
 
+/*
+ * The SMC in @tee returned an RPC: follow the call until it completes or
+ * needs the guest (or, for teardown, until it is suspended).
+ */
+static __attribute__((noinline)) void call_follow(struct tg_domain *d,
+						  struct optee_call *c,
+						  uint64_t tee[8],
+						  uint64_t *guest)
+{
+	struct tg_port *port = &d->med->port;
+
+	for (;;) {
+		if (call_rpc(d, c, tee, guest))
+			return;
+		/* answered by the mediator: @tee holds the resume */
+		port->smc(port->ctx, tee);
+		if (!OPTEE_SMC_RETURN_IS_RPC(tee[0])) {
+			call_complete(d, c, (uint32_t)tee[0], guest);
+			return;
+		}
+	}
+}
+
+/*
+ * The SMC in @tee returned neither OK for a fast call nor a FOREIGN_INTR
+ * for a guest: the general completion, or the RPC state machine. @tee may
+ * be @guest (rpc_return() issues a resume from the guest's registers).
+ */
+static __attribute__((noinline)) void call_run_rest(struct tg_domain *d,
+						    struct optee_call *c,
+						    uint64_t tee[8],
+						    uint64_t *guest)
+{
+	uint64_t frame[8];
+
+	if (tee == guest) {
+		memcpy(frame, tee, sizeof(frame));
+		tee = frame;
+	}
+	if (!OPTEE_SMC_RETURN_IS_RPC(tee[0]))
+		call_complete(d, c, (uint32_t)tee[0], guest);
+	else
+		call_follow(d, c, tee, guest);
+}
+
+/*
+ * call_run(), inline: the first SMC and a completion are the hot path.
+ * @tee may be @guest: every path reads what it needs of the TEE's answer
+ * before it writes the guest's.
+ */
+static inline __attribute__((always_inline)) void
+call_run_inline(struct tg_domain *d, struct optee_call *c, uint64_t tee[8],
+		uint64_t *guest)
+{
+	struct tg_port *port = &d->med->port;
+	uint32_t a0, handle;
+
+	port->smc(port->ctx, tee);
+	a0 = (uint32_t)tee[0];
+	if (likely(guest && a0 == OPTEE_SMC_RETURN_OK &&
+		   c->slow <= CALL_OUTPUTS)) {
+		msg_complete_fast(d, c);
+		call_free_shadowed(d, c);
+		reply(guest, OPTEE_SMC_RETURN_OK);
+	} else if (guest && a0 == OPTEE_SMC_RETURN_RPC_FOREIGN_INTR) {
+		/*
+		 * call_rpc() for the commonest RPC, inline: nothing to do
+		 * on the TEE's side, and the guest only resumes.
+		 */
+		c->tee_thread = (uint32_t)tee[3];
+		handle = resume_handle(c) + 0x100u; /* see call_note_rpc() */
+		atomic_store_explicit(&c->resume_handle, handle,
+				      memory_order_relaxed);
+		c->rpc_func = OPTEE_SMC_RPC_FUNC_FOREIGN_INTR;
+		c->rpc_a1 = (uint32_t)tee[1];
+		c->rpc_a2 = (uint32_t)tee[2];
+		reply(guest, OPTEE_SMC_RETURN_RPC_FOREIGN_INTR);
+		guest[3] = handle;
+		call_transition(d, c, CALL_RUNNING, CALL_SUSPENDED);
+		ctr_call(d, TG_KIND_RPC_TO_GUEST);
+	} else {
+		call_run_rest(d, c, tee, guest);
+	}
+}
+
 /**
  * call_run() - issue the prepared SMC in @tee and follow the call until it
  * completes or needs the guest. With @guest NULL (teardown) every RPC
@@ -469,18 +686,7 @@ static inline bool call_rpc(struct tg_domain *d, struct optee_call *c,
 void call_run(struct tg_domain *d, struct optee_call *c, uint64_t tee[8],
 	      uint64_t *guest)
 {
-	struct tg_port *port = &d->med->port;
-
-	for (;;) {
-		port->smc(port->ctx, tee);
-		if (likely(!OPTEE_SMC_RETURN_IS_RPC(tee[0]))) {
-			call_complete(d, c, (uint32_t)tee[0], guest);
-			return;
-		}
-		if (call_rpc(d, c, tee, guest))
-			return;
-		/* answered by the mediator: @tee holds the resume */
-	}
+	call_run_inline(d, c, tee, guest);
 }
 
 /* ---- answers from the guest -------------------------------------------- */
@@ -729,25 +935,54 @@ void rpc_answer_error(struct tg_domain *d, struct optee_call *c,
 	}
 }
 
-/* RETURN_FROM_RPC from the guest. */
-void rpc_return(struct tg_domain *d, uint64_t regs[8])
+/* The guest's answer to the RPC @c waits on, into @tee (cold: not for a
+ * FOREIGN_INTR, which carries none). */
+static __attribute__((noinline)) void rpc_answer(struct tg_domain *d,
+						 struct optee_call *c,
+						 const uint64_t regs[8],
+						 uint64_t tee[8])
 {
-	struct optee_call *c =
-		call_claim_suspended(d, false, (uint32_t)regs[3]);
-	uint64_t *tee;
-
-	if (!c) {
-		/* Not ours, not waiting, or already resumed: OP-TEE's answer. */
-		ctr_refuse(d, TG_REFUSE_BAD_THREAD);
-		reply(regs, OPTEE_SMC_RETURN_ERESUME);
-		return;
-	}
-	ctr_call(d, TG_KIND_RPC_RETURN);
-	tee = c->tee;
-	resume_regs(d, c, tee);
 	if (c->rpc_func == OPTEE_SMC_RPC_FUNC_ALLOC)
 		rpc_alloc_answer(d, c, regs, tee);
 	else if (c->rpc_func == OPTEE_SMC_RPC_FUNC_CMD)
 		rpc_cmd_answer(d, c);
-	call_run(d, c, tee, regs);
+}
+
+/* RETURN_FROM_RPC from the guest: call_claim_handle(), inline. */
+static inline __attribute__((always_inline)) void
+rpc_return(struct tg_domain *d, uint64_t regs[8])
+{
+	uint32_t handle = (uint32_t)regs[3], i = handle & 0xFFu;
+	struct optee_call *c;
+	uint64_t tee[8];
+
+	if (unlikely(i >= d->limits.max_calls))
+		goto refuse;
+	c = &d->calls[i];
+	if (unlikely(atomic_load(&c->resume_handle) != handle) ||
+	    unlikely(!call_transition(d, c, CALL_SUSPENDED, CALL_RUNNING)))
+		goto refuse;
+	ctr_call(d, TG_KIND_RPC_RETURN);
+	if (likely(c->rpc_func == OPTEE_SMC_RPC_FUNC_FOREIGN_INTR)) {
+		/* Nothing to read from the guest: resume from its registers
+		 * (the answer overwrites every one, as for a fast call). */
+		resume_regs(d, c, regs);
+		call_run_inline(d, c, regs, regs);
+		return;
+	}
+	resume_regs(d, c, tee);
+	rpc_answer(d, c, regs, tee);
+	call_run_inline(d, c, tee, regs);
+	return;
+refuse:
+	/* Not ours, not waiting, or already resumed: OP-TEE's answer. */
+	ctr_refuse(d, TG_REFUSE_BAD_THREAD);
+	reply(regs, OPTEE_SMC_RETURN_ERESUME);
+}
+
+bool rpc_return_put(struct tg_domain *d, uint64_t regs[8])
+{
+	rpc_return(d, regs);
+	domain_put(d);
+	return true;
 }

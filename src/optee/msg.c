@@ -144,12 +144,10 @@ static int prepare_param(struct tg_domain *d, struct optee_call *c, uint32_t i,
 		if (attr !=
 		    (OPTEE_MSG_ATTR_META | OPTEE_MSG_ATTR_TYPE_VALUE_INPUT))
 			goto bad;
-		c->ptype[i] = (uint8_t)type;
 		return 0;
 	}
 	if (attr & OPTEE_MSG_ATTR_META)
 		goto bad;
-	c->ptype[i] = (uint8_t)type;
 	if (type == OPTEE_MSG_ATTR_TYPE_NONE || is_value(type))
 		return noncontig ? msg_fail_ret(e, TEEC_ERROR_BAD_PARAMETERS,
 						TG_REFUSE_BAD_PARAM)
@@ -237,7 +235,6 @@ static int prepare_register(struct tg_domain *d, struct optee_call *c,
 	b->list_pa = pl.list_pa;
 	b->list_pages = pl.list_pages;
 	c->new_buf = b;
-	c->ptype[0] = OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT;
 	p->u.tmem.buf_ptr = pl.list_pa | b->page_offset;
 	return 0;
 
@@ -271,7 +268,6 @@ static int prepare_unregister(struct tg_domain *d, struct optee_call *c,
 	b->state = SHM_UNREGISTERING;
 	dom_unlock(d);
 	c->new_buf = b;
-	c->ptype[0] = OPTEE_MSG_ATTR_TYPE_RMEM_INPUT;
 	return 0;
 }
 
@@ -310,78 +306,85 @@ static int reserve_session(struct tg_domain *d, struct optee_call *c,
 	return 0;
 }
 
+/* The parameters from @first on, one by one (any type). */
+static int msg_prepare_params(struct tg_domain *d, struct optee_call *c,
+			      uint32_t first, struct msg_err *e)
+{
+	const struct optee_msg_param *params = c->shadow->params;
+	uint32_t i, n = c->num_params;
+
+	c->slow = CALL_SLOW; /* memrefs hold resources until completion */
+	for (i = first; i < n; i++) {
+		if (prepare_param(d, c, i, e))
+			return -1;
+		/* the type as validated: prepare_param() refused the rest */
+		note_output(c, i, TYPE(params[i].attr));
+	}
+	return 0;
+}
+
+/*
+ * msg_prepare_cmd() - msg_prepare() for every command but INVOKE_COMMAND:
+ * the command's own checks, then the parameters it leaves.
+ */
+static int msg_prepare_cmd(struct tg_domain *d, struct optee_call *c,
+			   struct msg_err *e)
+{
+	uint32_t first = 0;
+	int rc;
+
+	c->slow = CALL_SLOW; /* see msg_complete_slow() */
+	switch (c->cmd) {
+	case OPTEE_MSG_CMD_OPEN_SESSION:
+		rc = reserve_session(d, c, e);
+		/* params 0 and 1: the META pair, checked in full */
+		for (first = 0; !rc && first < 2; first++)
+			rc = prepare_param(d, c, first, e);
+		break;
+	case OPTEE_MSG_CMD_CLOSE_SESSION:
+		rc = check_session(d, c, false, e);
+		break;
+	case OPTEE_MSG_CMD_CANCEL:
+		rc = check_session(d, c, true, e);
+		break;
+	case OPTEE_MSG_CMD_REGISTER_SHM:
+		return prepare_register(d, c, e);
+	case OPTEE_MSG_CMD_UNREGISTER_SHM:
+		return prepare_unregister(d, c, e);
+	case OPTEE_MSG_CMD_DO_BOTTOM_HALF:
+	case OPTEE_MSG_CMD_STOP_ASYNC_NOTIF:
+		rc = 0;
+		break;
+	default:
+		/* Unknown and protected-memory commands: what OP-TEE
+		 * answers an unknown command. */
+		return msg_fail_a0(e, OPTEE_SMC_RETURN_EBADCMD,
+				   TG_REFUSE_BAD_CMD);
+	}
+	if (rc)
+		return rc;
+	return msg_prepare_params(d, c, first, e);
+}
+
 /**
- * msg_prepare() - validate and translate the shadow message of @c.
+ * msg_prepare() - validate and translate the shadow message of @c (any
+ * message; msg_prepare_fast() takes the commonest inline first).
  * Return: 0, or -1 with @e saying how to answer the guest. Resources taken
  * so far stay linked to @c for call_release_resources().
  */
 int msg_prepare(struct tg_domain *d, struct optee_call *c, struct msg_err *e)
 {
-	struct optee_msg_param *params;
-	uint32_t i, n, first = 0, nout = 0;
-	int rc;
-
-	c->nout = 0;
-	if (likely(c->cmd == OPTEE_MSG_CMD_INVOKE_COMMAND)) {
-		rc = check_session(d, c, false, e);
-	} else {
-		switch (c->cmd) {
-		case OPTEE_MSG_CMD_OPEN_SESSION:
-			rc = reserve_session(d, c, e);
-			/* params 0 and 1: the META pair, checked in full */
-			for (first = 0; !rc && first < 2; first++)
-				rc = prepare_param(d, c, first, e);
-			break;
-		case OPTEE_MSG_CMD_CLOSE_SESSION:
-			rc = check_session(d, c, false, e);
-			break;
-		case OPTEE_MSG_CMD_CANCEL:
-			rc = check_session(d, c, true, e);
-			break;
-		case OPTEE_MSG_CMD_REGISTER_SHM:
-			return prepare_register(d, c, e);
-		case OPTEE_MSG_CMD_UNREGISTER_SHM:
-			return prepare_unregister(d, c, e);
-		case OPTEE_MSG_CMD_DO_BOTTOM_HALF:
-		case OPTEE_MSG_CMD_STOP_ASYNC_NOTIF:
-			rc = 0;
-			break;
-		default:
-			/* Unknown and protected-memory commands: what OP-TEE
-			 * answers an unknown command. */
-			return msg_fail_a0(e, OPTEE_SMC_RETURN_EBADCMD,
-					   TG_REFUSE_BAD_CMD);
-		}
-	}
-	if (rc)
-		return rc;
-	/* Locals: the byte stores below may alias anything in @c. */
-	params = c->shadow->params;
-	n = c->num_params;
-	for (i = first; i < n; i++) {
-		uint64_t attr = params[i].attr;
-
-		/* Fast path: NONE and VALUE_* without flags need no work. */
-		if (likely(attr <= OPTEE_MSG_ATTR_TYPE_VALUE_INOUT)) {
-			if (attr & 2u) {
-				c->ptype[i] = (uint8_t)attr;
-				c->out_idx[nout++] = (uint8_t)i;
-			}
-			continue;
-		}
-		if (prepare_param(d, c, i, e)) {
-			c->nout = nout;
-			return -1;
-		}
-		/* Every validated OUTPUT or INOUT type has bit 1 set. */
-		if (c->ptype[i] & 2u)
-			c->out_idx[nout++] = (uint8_t)i;
-	}
-	c->nout = nout;
-	return 0;
+	c->out_mask[0] = c->out_mask[1] = 0;
+	c->out_value[0] = c->out_value[1] = 0;
+	c->slow = CALL_SLOW;
+	if (c->cmd != OPTEE_MSG_CMD_INVOKE_COMMAND)
+		return msg_prepare_cmd(d, c, e);
+	if (check_session(d, c, false, e))
+		return -1;
+	return msg_prepare_params(d, c, 0, e);
 }
 
-static void copy_out(struct tg_domain *d, uint64_t guest_ipa, const void *src,
+static inline void copy_out(struct tg_domain *d, uint64_t guest_ipa, const void *src,
 		     uint32_t len)
 {
 	struct tg_port *port = &d->med->port;
@@ -399,29 +402,38 @@ void msg_copy_back_ret(struct tg_domain *d, struct optee_call *c, uint32_t ret,
 		copy_out(d, c->guest_arg_ipa + 20, v, sizeof(v));
 }
 
-/* Copy back only what the TEE may have produced. */
-static void copy_back(struct tg_domain *d, struct optee_call *c)
+/* Copy back the output fields of the params in word @word of the masks. */
+static void copy_back_params(struct tg_domain *d, struct optee_call *c,
+			     uint32_t word)
 {
 	const struct optee_msg_arg *s = c->shadow;
-	uint64_t base = c->guest_arg_ipa;
-	uint32_t i, n, t;
+	uint64_t mask = c->out_mask[word], values = c->out_value[word];
+	uint64_t base = c->guest_arg_ipa + 32;
 
-	copy_out(d, base + 20, &s->ret, 8); /* ret, ret_origin */
-	if (c->cmd == OPTEE_MSG_CMD_OPEN_SESSION)
-		copy_out(d, base + 8, &s->session, 4);
-	if (c->cmd == OPTEE_MSG_CMD_REGISTER_SHM ||
-	    c->cmd == OPTEE_MSG_CMD_UNREGISTER_SHM)
-		return;
-	for (n = 0; n < c->nout; n++) {
-		i = c->out_idx[n];
-		t = c->ptype[i];
-		if (is_value(t))
-			copy_out(d, base + 32 + 32u * i + 8,
-				 &s->params[i].u.value, 24);
+	while (mask) {
+		uint32_t i = (uint32_t)__builtin_ctzll(mask) + 64 * word;
+
+		if (values & (mask & -mask))
+			copy_out(d, base + 32u * i + 8, &s->params[i].u.value,
+				 24);
 		else
-			copy_out(d, base + 32 + 32u * i + 16,
+			copy_out(d, base + 32u * i + 16,
 				 &s->params[i].u.tmem.size, 8);
+		mask &= mask - 1;
 	}
+}
+
+/*
+ * The rest of copy_back() after ret and ret_origin: the session of an
+ * OPEN_SESSION and the output params. REGISTER/UNREGISTER_SHM have none:
+ * their param is an input as far as the guest is concerned.
+ */
+void msg_copy_back_rest(struct tg_domain *d, struct optee_call *c)
+{
+	if (c->cmd == OPTEE_MSG_CMD_OPEN_SESSION)
+		copy_out(d, c->guest_arg_ipa + 8, &c->shadow->session, 4);
+	copy_back_params(d, c, 0);
+	copy_back_params(d, c, 1);
 }
 
 static void unpin_buf(struct tg_domain *d, struct shm_buf *b)
@@ -432,8 +444,7 @@ static void unpin_buf(struct tg_domain *d, struct shm_buf *b)
 }
 
 /* Commit sessions and registered buffers after a successful SMC. */
-static __attribute__((noinline)) void msg_commit(struct tg_domain *d,
-						 struct optee_call *c)
+static void msg_commit(struct tg_domain *d, struct optee_call *c)
 {
 	const struct optee_msg_arg *s = c->shadow;
 	struct shm_buf *b = c->new_buf;
@@ -478,21 +489,22 @@ static __attribute__((noinline)) void msg_commit(struct tg_domain *d,
 	}
 }
 
-/**
- * msg_complete() - the TEE completed the call with @a0: commit the
- * bookkeeping, copy results back and drop the call's references.
+/*
+ * msg_complete_slow() - msg_complete() for every call but a successful
+ * INVOKE with value params only.
  */
-void msg_complete(struct tg_domain *d, struct optee_call *c, uint32_t a0)
+void msg_complete_slow(struct tg_domain *d, struct optee_call *c, uint32_t a0)
 {
-	if (a0 != OPTEE_SMC_RETURN_OK) {
-		call_release_resources(d, c);
-		return;
+	if (a0 == OPTEE_SMC_RETURN_OK) {
+		if (c->cmd != OPTEE_MSG_CMD_INVOKE_COMMAND &&
+		    c->cmd != OPTEE_MSG_CMD_CANCEL)
+			msg_commit(d, c);
+		/* every guest call located its argument before the SMC */
+		if (c->entry != ENTRY_INTERNAL) {
+			copy_out(d, c->guest_arg_ipa + 20, &c->shadow->ret, 8);
+			msg_copy_back_rest(d, c);
+		}
 	}
-	if (c->cmd != OPTEE_MSG_CMD_INVOKE_COMMAND &&
-	    c->cmd != OPTEE_MSG_CMD_CANCEL)
-		msg_commit(d, c);
-	if (c->guest_arg_ipa)
-		copy_back(d, c);
 	call_release_resources(d, c);
 }
 

@@ -14,12 +14,13 @@
 
 #include "../core/internal.h"
 
-static inline int msg_fail_a0(struct msg_err *e, uint32_t a0,
+/* @a0: an error the message cannot carry (EBADADDR, EBADCMD). */
+static inline int msg_fail_a0(struct msg_err *e, uint16_t a0,
 			      enum tg_refusal why)
 {
 	e->a0 = a0;
 	e->ret = 0;
-	e->why = why;
+	e->why = (uint16_t)why;
 	return -1;
 }
 
@@ -28,7 +29,7 @@ static inline int msg_fail_ret(struct msg_err *e, uint32_t ret,
 {
 	e->a0 = OPTEE_SMC_RETURN_OK;
 	e->ret = ret;
-	e->why = why;
+	e->why = (uint16_t)why;
 	return -1;
 }
 
@@ -83,6 +84,12 @@ void pagelist_free_list(struct tg_domain *d, uint64_t *list,
 /* ---- shm.c --------------------------------------------------------------- */
 
 struct shm_buf *shm_find(struct tg_domain *d, uint64_t cookie);
+
+/* The guest IPA of data page @i of @b. */
+static inline uint64_t shm_buf_ipa(const struct shm_buf *b, uint32_t i)
+{
+	return b->guest_ipa[i];
+}
 void shm_insert(struct tg_domain *d, struct shm_buf *b);
 void shm_unlink(struct tg_domain *d, struct shm_buf *b);
 void shm_buf_free(struct tg_domain *d, struct shm_buf *b);
@@ -96,13 +103,13 @@ void rpc_buf_release(struct tg_domain *d, struct rpc_buf *b);
  * and a race with a close only lets the TEE refuse the call itself. */
 static inline bool session_known(struct tg_domain *d, uint32_t session)
 {
-	uint32_t i, hwm = atomic_load(&d->session_hwm);
+	_Atomic uint32_t *p = d->sessions;
+	_Atomic uint32_t *end = p + atomic_load(&d->session_hwm);
 
 	if (!session)
 		return false;
-	for (i = 0; i < hwm; i++)
-		if (atomic_load_explicit(&d->sessions[i],
-					 memory_order_relaxed) == session)
+	for (; p != end; p++)
+		if (atomic_load_explicit(p, memory_order_relaxed) == session)
 			return true;
 	return false;
 }
@@ -113,7 +120,8 @@ uint32_t session_any(struct tg_domain *d);
 /* ---- msg.c --------------------------------------------------------------- */
 
 int msg_prepare(struct tg_domain *d, struct optee_call *c, struct msg_err *e);
-void msg_complete(struct tg_domain *d, struct optee_call *c, uint32_t a0);
+void msg_complete_slow(struct tg_domain *d, struct optee_call *c, uint32_t a0);
+void msg_copy_back_rest(struct tg_domain *d, struct optee_call *c);
 void msg_copy_back_ret(struct tg_domain *d, struct optee_call *c, uint32_t ret,
 		       uint32_t origin);
 void call_release_slow(struct tg_domain *d, struct optee_call *c);
@@ -125,11 +133,160 @@ static inline void call_release_resources(struct tg_domain *d,
 		call_release_slow(d, c);
 }
 
+/* Record param @i as an output of @c if its validated @type is one. */
+static inline void note_output(struct optee_call *c, uint32_t i, uint32_t type)
+{
+	uint64_t bit = 1ull << (i & 63);
+
+	/* Every OUTPUT or INOUT type has bit 1 set; VALUE_* are 1..3. */
+	if (!(type & 2u))
+		return;
+	c->out_mask[i >> 6] |= bit;
+	if (type <= OPTEE_MSG_ATTR_TYPE_VALUE_INOUT)
+		c->out_value[i >> 6] |= bit;
+}
+
+/**
+ * msg_prepare_fast() - msg_prepare() of the commonest message, inline: an
+ * INVOKE_COMMAND of a known session with up to ARG_PREFETCH_PARAMS
+ * params (@n, which is @c->num_params), all NONE or VALUE_* without flags, which need no translation,
+ * only their outputs noted. Return: false for anything else (or a bad
+ * session), which msg_prepare() then checks in full.
+ */
+static inline bool msg_prepare_fast(struct tg_domain *d, struct optee_call *c,
+				    uint32_t n)
+{
+	const struct optee_msg_param *params = c->shadow->params;
+	uint64_t any = 0;
+	uint32_t i;
+
+	if (unlikely(c->cmd != OPTEE_MSG_CMD_INVOKE_COMMAND) ||
+	    unlikely(!session_known(d, c->session)))
+		return false;
+	/* Any attr but NONE and VALUE_* (a memref, a flag, an invalid type)
+	 * is above VALUE_INOUT. */
+	switch (n) {
+	case 4:
+		any |= params[3].attr;
+		/* fall through */
+	case 3:
+		any |= params[2].attr;
+		/* fall through */
+	case 2:
+		any |= params[1].attr;
+		/* fall through */
+	case 1:
+		any |= params[0].attr;
+		/* fall through */
+	case 0:
+		break;
+	default:
+		return false;
+	}
+	if (unlikely(any > OPTEE_MSG_ATTR_TYPE_VALUE_INOUT))
+		return false;
+	if (any & 2u) {
+		c->out_mask[0] = c->out_mask[1] = 0;
+		c->out_value[0] = c->out_value[1] = 0;
+		for (i = 0; i < n; i++)
+			note_output(c, i, (uint32_t)params[i].attr);
+		/* never lower it: a REGD_ARG call stays CALL_SLOW */
+		c->slow |= CALL_OUTPUTS;
+	}
+	return true;
+}
+
+/*
+ * msg_complete_fast() - msg_complete() of a call msg_prepare_fast() took
+ * (@c->slow at most CALL_OUTPUTS) that the TEE completed with OK: nothing
+ * to commit or drop, copy back ret and ret_origin and the output values if
+ * any. A guest that unmapped its argument loses its own results.
+ */
+static inline void msg_complete_fast(struct tg_domain *d, struct optee_call *c)
+{
+	struct tg_port *port = &d->med->port;
+
+	(void)port->copy_to_guest(port->ctx, dom_id(d), c->guest_arg_ipa + 20,
+				  &c->shadow->ret, 8);
+	if (unlikely(c->slow))
+		msg_copy_back_rest(d, c);
+}
+
+/**
+ * msg_complete() - the TEE completed the call with @a0: commit the
+ * bookkeeping, copy results back and drop the call's references.
+ */
+static inline void msg_complete(struct tg_domain *d, struct optee_call *c,
+				uint32_t a0)
+{
+	if (likely(c->slow <= CALL_OUTPUTS && a0 == OPTEE_SMC_RETURN_OK))
+		msg_complete_fast(d, c);
+	else
+		msg_complete_slow(d, c, a0);
+}
+
+/* ---- shadow.c: the shadow-page pool ------------------------------------- */
+
+void shadow_pool_recover(struct tg_mediator *med,
+			 const struct tg_recover_ops *ops);
+bool shadow_take_slow(struct tg_mediator *med, struct optee_call *c,
+		      uint64_t *shadow_pa);
+void shadow_give_unpooled(struct tg_mediator *med, void *va);
+
+/*
+ * Give @c a shadow page; its machine address in @shadow_pa (for the SMC,
+ * the one place that needs it). Return: false when no memory is left.
+ */
+static inline bool shadow_take(struct tg_mediator *med, struct optee_call *c,
+			       uint64_t *shadow_pa)
+{
+	struct shadow_pool *p = &med->shadow;
+	uint64_t f = atomic_load_explicit(&p->free, memory_order_acquire);
+
+	while (likely(f)) {
+		size_t i = (size_t)__builtin_ctzll(f);
+
+		uint64_t rest = f & (f - 1); /* @f without its lowest bit, i */
+
+		if (atomic_compare_exchange_weak_explicit(
+			    &p->free, &f, rest, memory_order_acquire,
+			    memory_order_acquire)) {
+			c->shadow_bit = f ^ rest;
+			c->shadow = p->va[i];
+			*shadow_pa = p->pa[i];
+			return true;
+		}
+	}
+	return shadow_take_slow(med, c, shadow_pa);
+}
+
+/* Take back @c's shadow page: the reference goes first (see shadow.c). */
+static inline void shadow_give(struct tg_mediator *med, struct optee_call *c)
+{
+	uint64_t bit = c->shadow_bit;
+	void *va;
+
+	if (likely(bit)) {
+		c->shadow = NULL;
+		atomic_fetch_or_explicit(&med->shadow.free, bit,
+					 memory_order_release);
+	} else {
+		va = c->shadow;
+		c->shadow = NULL;
+		shadow_give_unpooled(med, va);
+	}
+}
+
 /* ---- call.c -------------------------------------------------------------- */
 
-void std_call(struct tg_domain *d, uint32_t vcpu, uint64_t regs[8],
-	      enum call_entry entry);
-void rpc_return(struct tg_domain *d, uint64_t regs[8]);
+/* Calls are not tied to a vCPU: any may resume one, as in Linux. */
+void std_call(struct tg_domain *d, uint64_t regs[8], enum call_entry entry);
+/* CALL_WITH_ARG and RETURN_FROM_RPC, which drop the caller's domain
+ * reference when done (so that tg_handle_smc() can tail-call them). */
+bool std_call_arg_put(struct tg_domain *d, uint64_t regs[8])
+	__attribute__((nonnull));
+bool rpc_return_put(struct tg_domain *d, uint64_t regs[8])
+	__attribute__((nonnull));
 struct optee_call *call_alloc(struct tg_domain *d);
 void call_free(struct tg_domain *d, struct optee_call *c);
 

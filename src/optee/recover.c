@@ -53,9 +53,13 @@ static void claim_domain(struct tg_domain *d, const struct tg_recover_ops *ops)
 	for (i = 0; i < d->limits.max_calls; i++) {
 		struct optee_call *c = &d->calls[i];
 
-		claim(ops, c->shadow, 1);
-		if (atomic_load(&c->state) == CALL_FREE)
+		if (atomic_load(&c->state) == CALL_FREE) {
+			c->shadow = NULL; /* a FREE slot holds none */
 			continue;
+		}
+		/* a pool page is claimed with the pool (shadow.c) */
+		if (!c->shadow_bit)
+			claim(ops, c->shadow, 1);
 		for (r = c->res; r; r = r->next)
 			if (r->kind == RES_TMEM)
 				claim(ops, r->list, r->list_pages);
@@ -105,6 +109,7 @@ int tg_mediator_recover(struct tg_mediator *med, const struct tg_port *port,
 		}
 	}
 	med->live_domains = live;
+	shadow_pool_recover(med, ops);
 	tg_log(med, TG_LOG_WARN, 0, "mediator state recovered", live);
 	return TG_OK;
 }
@@ -142,13 +147,14 @@ static int thread_index(const struct tg_recover_info *ri, uint32_t thread)
  */
 static void end_suspended(struct tg_domain *d, struct optee_call *c)
 {
+	uint64_t tee[8];
 	uint32_t n;
 
 	for (n = 0; n < RECOVER_MAX_RPCS; n++) {
 		if (!call_transition(d, c, CALL_SUSPENDED, CALL_RUNNING))
 			return;
-		rpc_answer_error(d, c, c->tee);
-		call_run(d, c, c->tee, NULL);
+		rpc_answer_error(d, c, tee);
+		call_run(d, c, tee, NULL);
 	}
 	tg_log(d->med, TG_LOG_ERROR, dom_id(d),
 	       "recovery: TEE thread would not complete", c->tee_thread);
@@ -267,11 +273,14 @@ static void drop_call(struct tg_domain *d, struct optee_call *c,
 		shm_buf_free(d, b);
 		st->bufs_dropped++;
 	}
-	if (c->opening && c->shadow->ret == TEEC_SUCCESS && c->shadow->session)
+	if (c->opening && c->shadow && c->shadow->ret == TEEC_SUCCESS &&
+	    c->shadow->session)
 		u->sessions[u->nsessions++] = c->shadow->session;
 	c->new_buf = NULL;
 	c->regd_buf = NULL;
 	c->opening = false;
+	if (c->shadow)
+		shadow_give(d->med, c);
 	atomic_store(&c->state, CALL_FREE);
 	st->calls_failed++;
 }
@@ -361,7 +370,7 @@ static void recount(struct tg_domain *d)
 	for (i = 0; i < d->limits.max_calls; i++) {
 		struct optee_call *c = &d->calls[i];
 
-		shadow++;
+		/* A call's own shadow page is counted by tg_domain_stats(). */
 		if (atomic_load(&c->state) == CALL_FREE)
 			continue;
 		busy++;

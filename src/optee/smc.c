@@ -73,16 +73,16 @@ static void refuse(struct tg_domain *d, uint64_t regs[8], uint32_t a0,
 /*
  * Forward a fast call that takes no guest argument: the TEE gets fresh
  * registers with the guest's client id in a7, never the guest's own a1..a7.
+ * @client_id is the domain's (tg_handle_smc() checked it against the slot).
  */
-static void fast_forward(struct tg_domain *d, uint32_t fid, uint64_t regs[8])
+static inline void fast_forward(struct tg_mediator *med, struct tg_domain *d,
+				uint32_t client_id, uint32_t fid,
+				uint64_t regs[8])
 {
-	struct tg_port *port = &d->med->port;
-
 	regs[0] = fid;
-	regs[1] = regs[2] = regs[3] = 0;
-	regs[4] = regs[5] = regs[6] = 0;
-	regs[7] = dom_id(d);
-	port->smc(port->ctx, regs);
+	__builtin_memset(&regs[1], 0, 6 * sizeof(regs[0]));
+	regs[7] = client_id;
+	med->port.smc(med->port.ctx, regs);
 	regs[4] = regs[5] = regs[6] = regs[7] = 0;
 	ctr_call(d, TG_KIND_FAST_FORWARDED);
 }
@@ -114,7 +114,7 @@ static void async_notif(struct tg_domain *d, uint32_t fid, uint64_t regs[8])
 		       TG_REFUSE_UNKNOWN_FUNCTION);
 		return;
 	}
-	fast_forward(d, fid, regs);
+	fast_forward(d->med, d, dom_id(d), fid, regs);
 	if (fid == OPTEE_SMC_ENABLE_ASYNC_NOTIF &&
 	    (uint32_t)regs[0] == OPTEE_SMC_RETURN_OK)
 		d->async_notif = true;
@@ -148,33 +148,27 @@ static void emulate(struct tg_domain *d, uint32_t fid, uint64_t regs[8])
 	ctr_call(d, TG_KIND_FAST_EMULATED);
 }
 
-static inline void optee_handle_smc(struct tg_domain *d, uint32_t vcpu,
-				    uint64_t regs[8])
+/* Only the trusted-OS owner range (50..63) belongs to the TEE. */
+static inline bool fid_is_tee(uint32_t fid)
+{
+	return (fid & (OPTEE_SMC_OWNER_MASK << OPTEE_SMC_OWNER_SHIFT)) >=
+	       (OPTEE_SMC_OWNER_TRUSTED_OS << OPTEE_SMC_OWNER_SHIFT);
+}
+
+/*
+ * Every id but the hot ones of optee_handle_smc(). Return: false when @fid
+ * is not the TEE's (the caller then leaves it to the hypervisor).
+ */
+static __attribute__((cold, noinline)) bool other_call(struct tg_domain *d,
+						       uint64_t regs[8])
 {
 	uint32_t fid = (uint32_t)regs[0];
-	bool rpc_arg = d->med->tee.guest_caps & OPTEE_SMC_SEC_CAP_RPC_ARG;
 
+	if (!fid_is_tee(fid)) {
+		domain_put(d);
+		return false;
+	}
 	switch (fid) {
-	case OPTEE_SMC_CALLS_UID:
-	case OPTEE_SMC_CALLS_REVISION:
-	case OPTEE_SMC_GET_OS_UUID:
-	case OPTEE_SMC_GET_OS_REVISION:
-		fast_forward(d, fid, regs);
-		break;
-	case OPTEE_SMC_CALL_WITH_ARG:
-		std_call(d, vcpu, regs, ENTRY_ARG);
-		break;
-	case OPTEE_SMC_CALL_RETURN_FROM_RPC:
-		rpc_return(d, regs);
-		break;
-	case OPTEE_SMC_CALL_WITH_RPC_ARG:
-	case OPTEE_SMC_CALL_WITH_REGD_ARG:
-		if (!rpc_arg)
-			goto unknown;
-		std_call(d, vcpu, regs,
-			 fid == OPTEE_SMC_CALL_WITH_RPC_ARG ? ENTRY_RPC_ARG
-							    : ENTRY_REGD_ARG);
-		break;
 	case OPTEE_SMC_CALLS_COUNT:
 	case OPTEE_SMC_GET_THREAD_COUNT:
 	case OPTEE_SMC_ENABLE_SHM_CACHE:
@@ -200,34 +194,100 @@ static inline void optee_handle_smc(struct tg_domain *d, uint32_t vcpu,
 		refuse(d, regs, OPTEE_SMC_RETURN_UNKNOWN_FUNCTION,
 		       TG_REFUSE_WHOLE_TEE);
 		break;
+	case OPTEE_SMC_CALL_WITH_RPC_ARG:
+	case OPTEE_SMC_CALL_WITH_REGD_ARG:
+		if (d->med->tee.guest_caps & OPTEE_SMC_SEC_CAP_RPC_ARG) {
+			std_call(d, regs,
+				 fid == OPTEE_SMC_CALL_WITH_RPC_ARG
+					 ? ENTRY_RPC_ARG
+					 : ENTRY_REGD_ARG);
+			break;
+		}
+		/* fall through */
 	default:
-unknown:
 		/* Includes every SMC64 id and other trusted-OS owners. */
 		refuse(d, regs, OPTEE_SMC_RETURN_UNKNOWN_FUNCTION,
 		       TG_REFUSE_UNKNOWN_FUNCTION);
 		break;
 	}
+	domain_put(d);
+	return true;
 }
 
+/* fast_forward(), then drop the domain reference. */
+static __attribute__((noinline)) bool fast_forward_put(struct tg_domain *d,
+						       uint64_t regs[8])
+{
+	fast_forward(d->med, d, dom_id(d), (uint32_t)regs[0], regs);
+	domain_put(d);
+	return true;
+}
+
+/*
+ * The dispatch, with the domain reference the caller took, which the
+ * handler drops: the std calls and the forwarded fast calls here, the rest
+ * (and the owner check, which the ids here pass) in other_call(). Every
+ * case is a tail call, so that the dispatch saves no register.
+ */
+static inline bool optee_handle_smc_put(struct tg_domain *d, uint32_t fid,
+					uint64_t regs[8])
+{
+	/* The two hottest first: a std call and the usual probe. */
+	if (likely(fid == OPTEE_SMC_CALL_WITH_ARG))
+		return std_call_arg_put(d, regs);
+	if (fid == OPTEE_SMC_CALLS_UID)
+		return fast_forward_put(d, regs);
+	if (fid == OPTEE_SMC_CALL_RETURN_FROM_RPC)
+		return rpc_return_put(d, regs);
+	switch (fid) {
+	case OPTEE_SMC_CALLS_REVISION:
+	case OPTEE_SMC_GET_OS_UUID:
+	case OPTEE_SMC_GET_OS_REVISION:
+		return fast_forward_put(d, regs);
+	default:
+		return other_call(d, regs);
+	}
+}
+
+/* The client id's slot was not the first probe, or no domain is live. */
+static __attribute__((cold, noinline)) bool
+handle_smc_miss(struct tg_mediator *med, struct tg_domain *first,
+		uint32_t client_id, uint64_t regs[8])
+{
+	uint32_t fid = (uint32_t)regs[0];
+	struct tg_domain *d;
+
+	atomic_fetch_sub(&first->active, 1);
+	if (!fid_is_tee(fid))
+		return false;
+	d = domain_get_slow(med, client_id);
+	if (!d) {
+		/* What OP-TEE answers a client id it does not know. */
+		memset(regs, 0, 8 * sizeof(regs[0]));
+		regs[0] = OPTEE_SMC_RETURN_ENOTAVAIL;
+		return true;
+	}
+	return optee_handle_smc_put(d, fid, regs);
+}
+
+/*
+ * The entry point. Not the TEE's: false, nothing done but the look-up.
+ * The look-up is domain_get() with its miss path out of line (domain.c
+ * has the protocol), so that the hot path tests nothing twice.
+ */
 bool tg_handle_smc(struct tg_mediator *med, uint32_t client_id, uint32_t vcpu,
 		   uint64_t regs[8])
 {
 	uint32_t fid = (uint32_t)regs[0];
 	struct tg_domain *d;
 
-	/* Only the trusted-OS owner range (50..63) belongs to the TEE. */
-	if (OPTEE_SMC_OWNER(fid) < OPTEE_SMC_OWNER_TRUSTED_OS)
-		return false;
-	d = domain_get(med, client_id);
-	if (unlikely(!d)) {
-		/* What OP-TEE answers a client id it does not know. */
-		memset(regs, 0, 8 * sizeof(regs[0]));
-		regs[0] = OPTEE_SMC_RETURN_ENOTAVAIL;
-		return true;
-	}
-	optee_handle_smc(d, vcpu, regs);
-	domain_put(d);
-	return true;
+	(void)vcpu; /* calls are not tied to a vCPU (see std_call()) */
+	d = &med->slots[slot_hash(client_id, med->slot_mask)];
+	atomic_fetch_add(&d->active, 1);
+	if (unlikely(atomic_load(&d->state) != SLOT_LIVE ||
+		     atomic_load(&d->client_id) != client_id))
+		return handle_smc_miss(med, d, client_id, regs);
+	return optee_handle_smc_put(d, fid, regs);
 }
 
 /* ---- probe ------------------------------------------------------------- */
@@ -327,15 +387,10 @@ int optee_domain_init(struct tg_domain *d)
 		tg_zalloc(med, sizeof(*d->sessions) * d->limits.max_sessions);
 	if (!d->lock || !d->calls || !d->sessions)
 		goto err;
-	/* One shadow page per call slot, so a call never allocates it. */
+	/* Shadow pages come from the mediator's pool, per call (shadow.c). */
 	for (i = 0; i < d->limits.max_calls; i++) {
-		d->calls[i].index = i;
+		d->calls[i].index = (uint8_t)i;
 		atomic_store(&d->calls[i].resume_handle, i);
-		d->calls[i].shadow =
-			port->shm_alloc(port->ctx, 1, &d->calls[i].shadow_pa);
-		if (!d->calls[i].shadow)
-			goto err;
-		atomic_fetch_add(&d->shadow_pages, 1);
 	}
 	return TG_OK;
 err:
@@ -357,12 +412,10 @@ void optee_domain_free(struct tg_domain *d)
 	d->sessions = NULL;
 	d->lock = NULL;
 	if (calls) {
-		for (i = 0; i < d->limits.max_calls; i++) {
-			if (!calls[i].shadow)
-				continue;
-			port->shm_free(port->ctx, calls[i].shadow, 1);
-			atomic_fetch_sub(&d->shadow_pages, 1);
-		}
+		/* Only a half-built domain's (recovery) call may hold one. */
+		for (i = 0; i < d->limits.max_calls; i++)
+			if (calls[i].shadow)
+				shadow_give(med, &calls[i]);
 		tg_free(med, calls, sizeof(*calls) * d->limits.max_calls);
 	}
 	tg_free(med, sessions, sizeof(*sessions) * d->limits.max_sessions);

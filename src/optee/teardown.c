@@ -35,17 +35,22 @@ struct optee_call *internal_call_issue(struct tg_domain *d, uint32_t cmd,
 {
 	struct optee_call *c = call_alloc(d);
 	struct optee_msg_arg *s;
-	uint64_t *tee;
+	uint64_t tee[8], shadow_pa;
 
 	if (!c)
 		return NULL;
+	if (!shadow_take(d->med, c, &shadow_pa)) {
+		call_free(d, c);
+		return NULL;
+	}
 	c->entry = ENTRY_INTERNAL;
+	c->slow = CALL_SLOW;
 	c->guest_arg_ipa = 0; /* no guest to copy results back to */
-	c->guest_rpc_ipa = 0;
 	c->supplied_rpc = d->med->tee.guest_caps & OPTEE_SMC_SEC_CAP_RPC_ARG;
 	c->cmd = cmd;
 	c->session = session;
 	c->num_params = cmd == OPTEE_MSG_CMD_UNREGISTER_SHM ? 1 : 0;
+	c->out_mask[0] = c->out_mask[1] = 0; /* and nothing to copy back */
 	s = c->shadow;
 	memset(s, 0, arg_size(c->num_params));
 	s->cmd = cmd;
@@ -54,13 +59,11 @@ struct optee_call *internal_call_issue(struct tg_domain *d, uint32_t cmd,
 	if (c->num_params) {
 		s->params[0].attr = OPTEE_MSG_ATTR_TYPE_RMEM_INPUT;
 		s->params[0].u.rmem.shm_ref = b ? b->cookie : cookie;
-		c->ptype[0] = OPTEE_MSG_ATTR_TYPE_RMEM_INPUT;
 		c->new_buf = b;
 	}
-	tee = c->tee;
 	tee[0] = c->supplied_rpc ? OPTEE_SMC_CALL_WITH_RPC_ARG
 				 : OPTEE_SMC_CALL_WITH_ARG;
-	reg_pair_split(c->shadow_pa, &tee[1], &tee[2]);
+	reg_pair_split(shadow_pa, &tee[1], &tee[2]);
 	tee[3] = OPTEE_SMC_SHM_CACHED;
 	tee[4] = tee[5] = tee[6] = 0;
 	tee[7] = dom_id(d);
@@ -196,12 +199,13 @@ static int unpin_orphans(struct tg_domain *d)
 int optee_domain_destroy_step(struct tg_domain *d)
 {
 	struct optee_call *c;
+	uint64_t tee[8];
 
 	/* Teardown's own calls may be suspended in any phase. */
 	c = call_claim_suspended(d, true, 0);
 	if (c) {
-		rpc_answer_error(d, c, c->tee);
-		call_run(d, c, c->tee, NULL);
+		rpc_answer_error(d, c, tee);
+		call_run(d, c, tee, NULL);
 		return TG_AGAIN;
 	}
 	switch (d->destroy_phase) {
