@@ -42,9 +42,14 @@
 #define PG_DATA4096 64u      /* 4096 data pages */
 #define PG_DATA128 4200u     /* 128 data pages */
 #define PG_DATA16 4400u      /* 16 data pages */
+#define PG_LIST16384 4500u   /* 33 page-list pages of the 64 MiB buffer */
+#define PG_LISTREGD 4600u    /* page list of the REGD_ARG buffer */
+#define PG_REGD 4601u        /* the REGD_ARG buffer: one page */
+#define PG_DATA16384 8192u   /* 16384 data pages (64 MiB) */
 
 #define COOKIE_BUF 0x5eed0000c0ffee00ull
 #define COOKIE_TMEM 0x7e77000000000001ull
+#define COOKIE_REGD 0x4e6d000000000001ull
 
 static inline uint64_t ipa_of(uint32_t guest_page)
 {
@@ -92,15 +97,21 @@ static __attribute__((noreturn)) void die(const char *what,
 
 /* ---- the guest's side -------------------------------------------------- */
 
-static struct optee_msg_arg *guest_arg(uint32_t cmd, uint32_t num_params)
+static struct optee_msg_arg *guest_arg_at(uint32_t page, uint32_t cmd,
+					  uint32_t num_params)
 {
-	struct optee_msg_arg *arg = fake_guest_ptr(ipa_of(PG_ARG));
+	struct optee_msg_arg *arg = fake_guest_ptr(ipa_of(page));
 
 	memset(arg, 0, OPTEE_MSG_GET_ARG_SIZE(num_params));
 	arg->cmd = cmd;
 	arg->session = session_id;
 	arg->num_params = num_params;
 	return arg;
+}
+
+static struct optee_msg_arg *guest_arg(uint32_t cmd, uint32_t num_params)
+{
+	return guest_arg_at(PG_ARG, cmd, num_params);
 }
 
 static void std_call_regs(uint64_t regs[8])
@@ -178,8 +189,8 @@ static void invoke_values(bool (*smc)(uint64_t *))
 	std_call_ok(smc, "INVOKE (4 VALUE_INPUT) failed");
 }
 
-static void register_shm(bool (*smc)(uint64_t *), uint32_t list,
-			 uint32_t npages)
+static void register_cookie(bool (*smc)(uint64_t *), uint32_t list,
+			    uint32_t npages, uint64_t cookie)
 {
 	struct optee_msg_arg *arg = guest_arg(OPTEE_MSG_CMD_REGISTER_SHM, 1);
 
@@ -187,8 +198,14 @@ static void register_shm(bool (*smc)(uint64_t *), uint32_t list,
 			      OPTEE_MSG_ATTR_NONCONTIG;
 	arg->params[0].u.tmem.buf_ptr = ipa_of(list);
 	arg->params[0].u.tmem.size = (uint64_t)npages << TG_PAGE_SHIFT;
-	arg->params[0].u.tmem.shm_ref = COOKIE_BUF;
+	arg->params[0].u.tmem.shm_ref = cookie;
 	std_call_ok(smc, "REGISTER_SHM failed");
+}
+
+static void register_shm(bool (*smc)(uint64_t *), uint32_t list,
+			 uint32_t npages)
+{
+	register_cookie(smc, list, npages, COOKIE_BUF);
 }
 
 static void unregister_shm(bool (*smc)(uint64_t *))
@@ -222,6 +239,11 @@ static void setup_list4096(void)
 	guest_page_list(PG_LIST4096, PG_DATA4096, 4096);
 }
 
+static void setup_list16384(void)
+{
+	guest_page_list(PG_LIST16384, PG_DATA16384, 16384);
+}
+
 static void setup_list128(void)
 {
 	guest_page_list(PG_LIST128, PG_DATA128, 128);
@@ -249,6 +271,50 @@ static void iter_invoke_values(void)
 	invoke_values(smc_measured);
 }
 
+/* The same with VALUE_INOUT: four outputs copied back. */
+static void iter_invoke_inout(void)
+{
+	struct optee_msg_arg *arg = guest_arg(OPTEE_MSG_CMD_INVOKE_COMMAND, 4);
+	uint32_t i;
+
+	arg->func = PTA_INVOKE_TESTS_CMD_TRACE;
+	for (i = 0; i < 4; i++) {
+		arg->params[i].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INOUT;
+		arg->params[i].u.value.a = i;
+	}
+	std_call_ok(smc_measured, "INVOKE (4 VALUE_INOUT) failed");
+}
+
+static void setup_regd(void)
+{
+	open_session();
+	guest_page_list(PG_LISTREGD, PG_REGD, 1);
+	register_cookie(smc_other, PG_LISTREGD, 1, COOKIE_REGD);
+}
+
+/*
+ * INVOKE with 4 VALUE_INPUT as Linux issues it when the TEE offers
+ * RPC_ARG: the message in a registered page, CALL_WITH_REGD_ARG.
+ */
+static void iter_invoke_regd(void)
+{
+	struct optee_msg_arg *arg =
+		guest_arg_at(PG_REGD, OPTEE_MSG_CMD_INVOKE_COMMAND, 4);
+	uint64_t regs[8] = { OPTEE_SMC_CALL_WITH_REGD_ARG,
+			     COOKIE_REGD >> 32, COOKIE_REGD & 0xFFFFFFFFu, 0 };
+	uint32_t i;
+
+	arg->func = PTA_INVOKE_TESTS_CMD_TRACE;
+	for (i = 0; i < 4; i++) {
+		arg->params[i].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
+		arg->params[i].u.value.a = i;
+	}
+	if (!smc_measured(regs))
+		die("CALL_WITH_REGD_ARG not handled", regs);
+	if (regs[0] != OPTEE_SMC_RETURN_OK || arg->ret != TEEC_SUCCESS)
+		die("INVOKE by CALL_WITH_REGD_ARG failed", regs);
+}
+
 static void iter_register4096(void)
 {
 	register_shm(smc_measured, PG_LIST4096, 4096);
@@ -259,6 +325,12 @@ static void iter_unregister4096(void)
 {
 	register_shm(smc_other, PG_LIST4096, 4096);
 	unregister_shm(smc_measured);
+}
+
+static void iter_register16384(void)
+{
+	register_shm(smc_measured, PG_LIST16384, 16384);
+	unregister_shm(smc_other);
 }
 
 static void iter_register128(void)
@@ -334,19 +406,26 @@ struct scenario {
 };
 
 static const struct scenario scenarios[] = {
-	{ "calls_uid", "CALLS_UID (forwarded fast call)", 1, 100, "105",
+	{ "calls_uid", "CALLS_UID (forwarded fast call)", 1, 60, "105",
 	  200, 1200, setup_none, iter_calls_uid },
-	{ "invoke_values", "INVOKE, 4 VALUE_INPUT", 1, 600, "1,658",
+	{ "invoke_values", "INVOKE, 4 VALUE_INPUT", 1, 400, "1,658",
 	  100, 600, setup_session, iter_invoke_values },
-	{ "register_4096", "REGISTER_SHM 4096 pages, per page", 4096, 30,
+	{ "register_4096", "REGISTER_SHM 4096 pages, per page", 4096, 20,
 	  "~56 (max 129 pages)", 4, 24, setup_list4096, iter_register4096 },
+	{ "register_64m", "REGISTER_SHM 64 MiB (16384 pages), per page",
+	  16384, 20, "n/a (max 129 pages)", 2, 12, setup_list16384,
+	  iter_register16384 },
 	{ "unregister_4096", "UNREGISTER_SHM 4096 pages", 1, 0, "n/a",
 	  4, 24, setup_list4096, iter_unregister4096 },
 	{ "register_128", "REGISTER_SHM 128 pages", 1, 0, "9,055",
 	  20, 120, setup_list128, iter_register128 },
 	{ "unregister_128", "UNREGISTER_SHM 128 pages", 1, 0, "3,094",
 	  20, 120, setup_list128, iter_unregister128 },
-	{ "rpc_foreign_intr", "CALL->FOREIGN_INTR + RETURN_FROM_RPC", 1, 800,
+	{ "invoke_inout", "INVOKE, 4 VALUE_INOUT", 1, 0, "n/a", 100, 600,
+	  setup_session, iter_invoke_inout },
+	{ "invoke_regd", "INVOKE, 4 VALUE_INPUT by CALL_WITH_REGD_ARG", 1, 0,
+	  "n/a", 100, 600, setup_regd, iter_invoke_regd },
+	{ "rpc_foreign_intr", "CALL->FOREIGN_INTR + RETURN_FROM_RPC", 1, 500,
 	  "1,889", 100, 600, setup_rpc, iter_rpc_foreign_intr },
 	{ "invoke_tmem16", "INVOKE, 16-page TMEM NONCONTIG (INOUT)", 1, 0,
 	  "3,295", 50, 300, setup_tmem16, iter_tmem16 },

@@ -19,7 +19,7 @@
 
 /* Machine memory: guest RAM then the pool for shm_alloc(). */
 #define FAKE_PA_BASE 0x40000000ull
-#define FAKE_GUEST_PAGES 8192u
+#define FAKE_GUEST_PAGES 32768u /* 128 MiB: room for a 64 MiB buffer */
 #define FAKE_SHM_PAGES 1024u
 #define FAKE_MACHINE_PAGES (FAKE_GUEST_PAGES + FAKE_SHM_PAGES)
 

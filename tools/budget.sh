@@ -167,7 +167,7 @@ fi
 build_type=$("$bin" --list | sed -n 's/^# build type: //p')
 rows=()
 failed=0
-fmt="| %-40s | %20s | %8s | %-19s | %-6s |\n"
+fmt="| %-46s | %20s | %8s | %-19s | %-6s |\n"
 header=$(printf "$fmt" call instructions/call budget Xen result)
 rule=$(printf "$fmt" "" "" "" "" "" | tr ' ' '-')
 

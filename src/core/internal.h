@@ -173,13 +173,14 @@ struct optee_call {
 			bool supplied_rpc; /* RPC arg follows the message */
 			bool opening;	   /* holds a reserved session slot */
 			/*
-			 * How the completion goes: CALL_FAST or
-			 * CALL_OUTPUTS (msg_prepare_fast() took it: an
-			 * INVOKE with NONE and VALUE_* params only), or
-			 * CALL_SLOW, set by every path that may commit or
-			 * hold something (any other message, a REGD_ARG
-			 * buffer, the mediator's own calls), for
-			 * msg_complete_slow().
+			 * How the completion goes (enum call_slowness,
+			 * bits): CALL_SLOW is set by every path that may
+			 * commit or hold something (any message but an
+			 * INVOKE of NONE and VALUE_* params, a REGD_ARG
+			 * buffer, the mediator's own calls) and sends it to
+			 * msg_complete_slow(). CALL_OUTPUTS says that
+			 * out_mask and out_value were set for this call;
+			 * without it they are stale and never read.
 			 */
 			uint8_t slow;
 		};
@@ -220,7 +221,7 @@ _Static_assert(TG_MAX_CALLS_PER_DOMAIN <= 256, "a slot index fits a byte");
 
 enum call_slowness {
 	CALL_FAST = 0,	  /* nothing but ret to copy back */
-	CALL_OUTPUTS = 1, /* and output values (out_mask) */
+	CALL_OUTPUTS = 1, /* out_mask/out_value are this call's: copy them */
 	CALL_SLOW = 2,	  /* anything else: msg_complete_slow() */
 };
 

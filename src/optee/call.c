@@ -617,9 +617,10 @@ static __attribute__((noinline)) void call_follow(struct tg_domain *d,
 }
 
 /*
- * The SMC in @tee returned neither OK for a fast call nor a FOREIGN_INTR
- * for a guest: the general completion, or the RPC state machine. @tee may
- * be @guest (rpc_return() issues a resume from the guest's registers).
+ * The SMC in @tee returned neither OK for a fast call nor a guest's
+ * FOREIGN_INTR: the general completion, or the RPC state machine. @tee
+ * may be @guest (rpc_return() resumes from the guest's registers): then
+ * the RPC state machine works on a copy.
  */
 static __attribute__((noinline)) void call_run_rest(struct tg_domain *d,
 						    struct optee_call *c,
@@ -628,14 +629,15 @@ static __attribute__((noinline)) void call_run_rest(struct tg_domain *d,
 {
 	uint64_t frame[8];
 
+	if (!OPTEE_SMC_RETURN_IS_RPC(tee[0])) {
+		call_complete(d, c, (uint32_t)tee[0], guest);
+		return;
+	}
 	if (tee == guest) {
 		memcpy(frame, tee, sizeof(frame));
 		tee = frame;
 	}
-	if (!OPTEE_SMC_RETURN_IS_RPC(tee[0]))
-		call_complete(d, c, (uint32_t)tee[0], guest);
-	else
-		call_follow(d, c, tee, guest);
+	call_follow(d, c, tee, guest);
 }
 
 /*

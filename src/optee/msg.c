@@ -197,8 +197,8 @@ static int prepare_register(struct tg_domain *d, struct optee_call *c,
 		return -1;
 	b = tg_zalloc(d->med, sizeof(*b));
 	if (b)
-		b->guest_ipa = d->med->port.alloc(d->med->port.ctx,
-						  sizeof(uint64_t) * np);
+		b->guest_ipa = d->med->port.alloc(
+			d->med->port.ctx, shm_buf_ipa_bytes((uint32_t)np));
 	if (!b || !b->guest_ipa) {
 		tg_free(d->med, b, sizeof(*b));
 		pin_unreserve(d, np);
@@ -313,7 +313,6 @@ static int msg_prepare_params(struct tg_domain *d, struct optee_call *c,
 	const struct optee_msg_param *params = c->shadow->params;
 	uint32_t i, n = c->num_params;
 
-	c->slow = CALL_SLOW; /* memrefs hold resources until completion */
 	for (i = first; i < n; i++) {
 		if (prepare_param(d, c, i, e))
 			return -1;
@@ -333,7 +332,6 @@ static int msg_prepare_cmd(struct tg_domain *d, struct optee_call *c,
 	uint32_t first = 0;
 	int rc;
 
-	c->slow = CALL_SLOW; /* see msg_complete_slow() */
 	switch (c->cmd) {
 	case OPTEE_MSG_CMD_OPEN_SESSION:
 		rc = reserve_session(d, c, e);
@@ -376,7 +374,8 @@ int msg_prepare(struct tg_domain *d, struct optee_call *c, struct msg_err *e)
 {
 	c->out_mask[0] = c->out_mask[1] = 0;
 	c->out_value[0] = c->out_value[1] = 0;
-	c->slow = CALL_SLOW;
+	/* it may commit or hold anything; the masks are set from here on */
+	c->slow = CALL_SLOW | CALL_OUTPUTS;
 	if (c->cmd != OPTEE_MSG_CMD_INVOKE_COMMAND)
 		return msg_prepare_cmd(d, c, e);
 	if (check_session(d, c, false, e))
@@ -502,7 +501,9 @@ void msg_complete_slow(struct tg_domain *d, struct optee_call *c, uint32_t a0)
 		/* every guest call located its argument before the SMC */
 		if (c->entry != ENTRY_INTERNAL) {
 			copy_out(d, c->guest_arg_ipa + 20, &c->shadow->ret, 8);
-			msg_copy_back_rest(d, c);
+			/* the masks are this call's only with CALL_OUTPUTS */
+			if (c->slow & CALL_OUTPUTS)
+				msg_copy_back_rest(d, c);
 		}
 	}
 	call_release_resources(d, c);

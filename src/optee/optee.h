@@ -85,6 +85,12 @@ void pagelist_free_list(struct tg_domain *d, uint64_t *list,
 
 struct shm_buf *shm_find(struct tg_domain *d, uint64_t cookie);
 
+/* The size of shm_buf.guest_ipa: one scratch entry (pagelist_shadow()). */
+static inline size_t shm_buf_ipa_bytes(uint32_t npages)
+{
+	return sizeof(uint64_t) * ((size_t)npages + 1);
+}
+
 /* The guest IPA of data page @i of @b. */
 static inline uint64_t shm_buf_ipa(const struct shm_buf *b, uint32_t i)
 {

@@ -79,13 +79,36 @@ uint32_t pagelist_unpin(struct tg_domain *d, uint64_t *list, uint32_t npages,
 	return done;
 }
 
+/* The OR of @n entries: any offset bits of any entry show in bits 11:0. */
+static inline uint64_t or_entries(const uint64_t *e, uint32_t n)
+{
+	const uint64_t *end8 = e + (n & ~7u), *end = e + n;
+	uint64_t a = 0, b = 0, c = 0, d = 0;
+
+	for (; e < end8; e += 8) {
+		a |= e[0] | e[4];
+		b |= e[1] | e[5];
+		c |= e[2] | e[6];
+		d |= e[3] | e[7];
+	}
+	for (; e < end; e++)
+		a |= *e;
+	return a | b | c | d;
+}
+
 /**
  * pagelist_shadow() - copy, validate, pin and translate a guest page list.
  * @guest_list_ipa: IPA of the first list page (guest-controlled).
  * @npages:         data pages, computed by the caller from a validated
  *                  size; the caller has reserved them with pin_reserve().
- * @guest_ipa_out:  optional, receives the data pages' IPAs.
+ * @guest_ipa_out:  optional, npages + 1 entries: receives the data pages'
+ *                  IPAs (the last entry is scratch).
  * @pl:             out: the shadow list.
+ *
+ * Each guest list page is copied once: into @guest_ipa_out when given (its
+ * next pointer lands on the slot the following copy overwrites), else into
+ * the shadow list page itself. Only that copy is checked and pinned; the
+ * port writes the machine addresses into the shadow list.
  *
  * Return: 0, or -1 with @why set; then nothing stays pinned or allocated.
  */
@@ -109,45 +132,34 @@ int pagelist_shadow(struct tg_domain *d, uint64_t guest_list_ipa,
 
 	for (lp = 0; lp < list_pages; lp++) {
 		uint64_t *page = list + lp * SLOTS;
+		uint64_t *ipa = guest_ipa_out ? guest_ipa_out + lp * ENTRIES
+					      : page;
 		uint32_t n = entries_in(npages, lp);
 		bool more = lp + 1 < list_pages;
-		uint64_t bad = guest_ipa & TG_PAGE_MASK;
-		uint32_t i;
+		uint64_t next = 0;
 
 		/* A middle list page is copied whole, next pointer included. */
-		if (bad || port->copy_from_guest(port->ctx, id, page, guest_ipa,
-						 more ? TG_PAGE_SIZE
-						      : n * 8u) != TG_OK) {
+		if ((guest_ipa & TG_PAGE_MASK) ||
+		    port->copy_from_guest(port->ctx, id, ipa, guest_ipa,
+					  more ? TG_PAGE_SIZE : n * 8u) !=
+			    TG_OK) {
 			*why = TG_REFUSE_BAD_ADDR;
 			goto err;
 		}
-		if (guest_ipa_out) {
-			uint64_t *out = guest_ipa_out + lp * ENTRIES;
-
-			for (i = 0; i < n; i++) {
-				bad |= page[i];
-				out[i] = page[i];
-			}
-		} else {
-			for (i = 0; i < n; i++)
-				bad |= page[i];
-		}
-		if (bad & TG_PAGE_MASK) {
+		if (more)
+			next = ipa[ENTRIES];
+		if (or_entries(ipa, n) & TG_PAGE_MASK) {
 			*why = TG_REFUSE_BAD_PARAM;
 			goto err;
 		}
-		/* Translate in place: the copy's IPAs become pinned PAs. */
-		if (port->pin_pages(port->ctx, id, page, page, n) != TG_OK) {
+		/* Translate: the copy's IPAs become pinned PAs in @page. */
+		if (port->pin_pages(port->ctx, id, ipa, page, n) != TG_OK) {
 			*why = TG_REFUSE_BAD_ADDR;
 			goto err;
 		}
-		if (more) {
-			guest_ipa = page[ENTRIES];
-			page[ENTRIES] =
-				list_pa + (uint64_t)(lp + 1) * TG_PAGE_SIZE;
-		} else {
-			page[ENTRIES] = 0;
-		}
+		page[ENTRIES] =
+			more ? list_pa + (uint64_t)(lp + 1) * TG_PAGE_SIZE : 0;
+		guest_ipa = next;
 	}
 	pl->list = list;
 	pl->list_pa = list_pa;

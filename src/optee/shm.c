@@ -51,7 +51,7 @@ void shm_buf_free(struct tg_domain *d, struct shm_buf *b)
 	struct tg_mediator *med = d->med;
 
 	pagelist_free_list(d, b->list, b->list_pages);
-	tg_free(med, b->guest_ipa, sizeof(uint64_t) * b->npages);
+	tg_free(med, b->guest_ipa, shm_buf_ipa_bytes(b->npages));
 	tg_free(med, b, sizeof(*b));
 }
 
