@@ -204,6 +204,136 @@ static void stats_count_calls_and_refusals(void **state)
 	assert_int_equal(stats(e, G2).calls[TG_KIND_FAST_FORWARDED], 0);
 }
 
+/* ---- the shadow-page pool ------------------------------------------------ */
+
+/* A NONE-param INVOKE of the session in @client's message page 3. */
+static uint32_t invoke_none(struct env *e, uint32_t client, uint32_t session)
+{
+	uint64_t ipa = FAKE_IPA_BASE + 3 * PAGE;
+	struct optee_msg_arg *a =
+		fake_msg(e->f, client, ipa, OPTEE_MSG_CMD_INVOKE_COMMAND, 1);
+	uint64_t r[8];
+
+	a->session = session;
+	set_regs(r, OPTEE_SMC_CALL_WITH_ARG, ipa >> 32, ipa & 0xFFFFFFFFu, 0);
+	assert_true(tg_handle_smc(e->med, client, 0, r));
+	return (uint32_t)r[0];
+}
+
+static uint32_t nested_session[4];
+static uint32_t nested_a0[4];
+static uint64_t nested_pages_in_flight;
+
+/* Inside G1's SMC, G2 calls; inside G2's, G3: three calls in flight. */
+static void nest_next_call(struct fake *f, uint64_t regs[8])
+{
+	struct env *e = f->test_ctx;
+	static uint32_t depth;
+
+	(void)regs;
+	if (depth >= 2) {
+		nested_pages_in_flight = f->shm_pages_live;
+		return;
+	}
+	depth++;
+	nested_a0[depth + 1] = invoke_none(e, depth + 1,
+					   nested_session[depth + 1]);
+	depth--;
+}
+
+/*
+ * The pool holds at most twice the TEE's threads (2 here); a call that
+ * finds it empty and full-grown gets a page of its own, which goes back to
+ * the port when the call completes. With no domain left the pool is empty.
+ */
+static void shadow_pool_lends_beyond_its_cap_and_empties(void **state)
+{
+	struct env *e = calloc(1, sizeof(*e));
+	uint32_t id;
+
+	(void)state;
+	e->f = fake_create();
+	e->f->threads = 1;
+	for (id = 1; id <= 3; id++)
+		fake_add_guest(e->f, id, 64);
+	assert_int_equal(tg_mediator_create(&e->f->port, NULL, &e->med),
+			 TG_OK);
+	for (id = 1; id <= 3; id++) {
+		assert_int_equal(tg_domain_create(e->med, id, NULL), TG_OK);
+		nested_session[id] = open_session(e, id);
+		assert_int_equal(stats(e, id).shadow_pages, 0);
+	}
+	/* one call at a time: one page, kept by the pool */
+	assert_int_equal(e->f->shm_pages_live, 1);
+	e->f->test_ctx = e;
+	e->f->during_smc = nest_next_call;
+	nested_a0[1] = invoke_none(e, 1, nested_session[1]);
+	e->f->during_smc = NULL;
+	for (id = 1; id <= 3; id++)
+		assert_int_equal(nested_a0[id], OPTEE_SMC_RETURN_OK);
+	/* three pages while three calls were in flight: 2 pooled, 1 lent */
+	assert_int_equal(nested_pages_in_flight, 3);
+	/* the lent page went back; the pool keeps its 2 */
+	assert_int_equal(e->f->shm_pages_live, 2);
+	for (id = 1; id <= 3; id++)
+		assert_int_equal(stats(e, id).shadow_pages, 0);
+	for (id = 1; id <= 3; id++)
+		assert_true(fake_destroy_domain(e->med, id) >= 0);
+	assert_int_equal(e->f->shm_pages_live, 0);
+	env_destroy_checked(e, 0);
+}
+
+/* A call whose shadow page cannot be had: OP-TEE's ENOMEM, nothing kept. */
+static void no_memory_for_a_shadow_page_is_enomem(void **state)
+{
+	struct env *e = *state;
+
+	/* the pool is empty while no call was made: it grows from the port */
+	assert_int_equal(e->f->shm_pages_live, 0);
+	e->f->fail_shm_alloc = true;
+	assert_int_equal(invoke_none(e, G1, 1), OPTEE_SMC_RETURN_ENOMEM);
+	e->f->fail_shm_alloc = false;
+	assert_int_equal(stats(e, G1).refused[TG_REFUSE_NO_MEMORY], 1);
+	assert_int_equal(stats(e, G1).calls_in_flight, 0);
+	assert_int_equal(e->f->shm_pages_live, 0);
+	/* and the next call gets one */
+	assert_int_equal(invoke_none(e, G1, open_session(e, G1)),
+			 OPTEE_SMC_RETURN_OK);
+}
+
+/* A call suspended in an RPC holds its page; the domain none once done. */
+static bool foreign_intr_once(struct fake *f, struct fake_thread *t,
+			      uint64_t regs[8])
+{
+	if (t->step == 0) {
+		fake_rpc(regs, OPTEE_SMC_RPC_FUNC_FOREIGN_INTR, 0, 0);
+		return false;
+	}
+	return fake_step_ok(f, t, regs);
+}
+
+static void suspended_call_holds_one_shadow_page(void **state)
+{
+	struct env *e = *state;
+	uint32_t s = open_session(e, G1);
+	struct optee_msg_arg *a =
+		fake_msg(e->f, G1, ARG_IPA, OPTEE_MSG_CMD_INVOKE_COMMAND, 0);
+	uint64_t r[8];
+
+	a->session = s;
+	e->f->std_fn = foreign_intr_once;
+	assert_int_equal(call_arg(e, G1, ARG_IPA, r),
+			 OPTEE_SMC_RETURN_RPC_FOREIGN_INTR);
+	e->f->std_fn = NULL;
+	assert_int_equal(stats(e, G1).shadow_pages, 1);
+	assert_int_equal(stats(e, G2).shadow_pages, 0);
+	r[0] = OPTEE_SMC_CALL_RETURN_FROM_RPC;
+	assert_true(tg_handle_smc(e->med, G1, 0, r));
+	assert_int_equal(r[0], OPTEE_SMC_RETURN_OK);
+	assert_int_equal(a->ret, TEEC_SUCCESS);
+	assert_int_equal(stats(e, G1).shadow_pages, 0);
+}
+
 static void limits_take_defaults_and_are_clamped(void **state)
 {
 	struct tg_limits lim = { .max_calls = 1000,
@@ -271,6 +401,9 @@ int main(void)
 		T(mediator_destroy_with_live_domains_is_ebusy),
 		T(stats_of_unknown_domain_is_enoent),
 		T(stats_count_calls_and_refusals),
+		cmocka_unit_test(shadow_pool_lends_beyond_its_cap_and_empties),
+		T(no_memory_for_a_shadow_page_is_enomem),
+		T(suspended_call_holds_one_shadow_page),
 		T(limits_take_defaults_and_are_clamped),
 		T(destroy_of_unknown_or_repeated_domain),
 		T(peer_domains_count_for_fair_sharing),

@@ -758,6 +758,51 @@ static void regd_arg_call_works_and_is_shadowed(void **state)
 			 OPTEE_SMC_CALL_WITH_RPC_ARG);
 }
 
+/*
+ * A completion copies back the outputs of this call only. Here G1's call
+ * slot last noted six outputs, G2's call then left its own values in the
+ * shadow page the pool hands out next, and G1 makes a REGD_ARG call of one
+ * VALUE_INPUT: nothing past its message may change.
+ */
+static void completion_copies_back_only_this_calls_outputs(void **state)
+{
+	struct env *e = *state;
+	uint32_t s1 = open_session(e, G1), s2 = open_session(e, G2), i;
+	struct optee_msg_arg *a;
+	uint8_t *buf;
+	uint64_t r[8];
+
+	assert_int_equal(register_shm(e, G1, 0x600, 0, 1, 0, PAGE),
+			 TEEC_SUCCESS);
+	a = invoke_msg(e, G1, s1, 6);
+	for (i = 0; i < 6; i++)
+		a->params[i].attr = OPTEE_MSG_ATTR_TYPE_VALUE_OUTPUT;
+	assert_int_equal(call_arg(e, G1, ARG_IPA, r), OPTEE_SMC_RETURN_OK);
+	a = invoke_msg(e, G2, s2, 6);
+	for (i = 0; i < 6; i++) {
+		a->params[i].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INOUT;
+		a->params[i].u.value.a = 0x5ec7e7;
+		a->params[i].u.value.b = 0x5ec7e7;
+		a->params[i].u.value.c = 0x5ec7e7;
+	}
+	assert_int_equal(call_arg(e, G2, ARG_IPA, r), OPTEE_SMC_RETURN_OK);
+	buf = fake_guest_ptr(e->f, G1, DATA_IPA);
+	memset(buf, 0xa5, PAGE);
+	a = (struct optee_msg_arg *)buf;
+	memset(a, 0, OPTEE_MSG_GET_ARG_SIZE(1));
+	a->cmd = OPTEE_MSG_CMD_INVOKE_COMMAND;
+	a->session = s1;
+	a->num_params = 1;
+	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
+	set_regs(r, OPTEE_SMC_CALL_WITH_REGD_ARG, 0, 0x600, 0);
+	assert_true(tg_handle_smc(e->med, G1, 0, r));
+	assert_int_equal(r[0], OPTEE_SMC_RETURN_OK);
+	assert_int_equal(a->ret, TEEC_SUCCESS);
+	for (i = OPTEE_MSG_GET_ARG_SIZE(1); i < PAGE; i++)
+		assert_int_equal(buf[i], 0xa5);
+	assert_int_equal(unregister_shm(e, G1, 0x600), TEEC_SUCCESS);
+}
+
 static void regd_arg_with_bad_cookie_or_offset_is_ebadaddr(void **state)
 {
 	struct env *e = *state;
@@ -863,6 +908,7 @@ int main(void)
 		T(guest_rewriting_arg_during_call_changes_nothing),
 		T(regd_arg_call_works_and_is_shadowed),
 		T(regd_arg_with_bad_cookie_or_offset_is_ebadaddr),
+		T(completion_copies_back_only_this_calls_outputs),
 		T(rpc_arg_call_works),
 		T(port_allocation_failure_is_a_clean_error),
 #undef T
