@@ -4,6 +4,8 @@
  *
  *   tg_budget --list            scenarios, budgets and Xen's figures
  *   tg_budget SCENARIO N        set up, then run N iterations
+ *   tg_budget --memory          mediator bytes per idle domain, per pinned
+ *                               page and per open session (no valgrind)
  *
  * Every guest SMC goes through one of two wrappers: smc_measured() for the
  * call the scenario is about, smc_other() for set-up and for the other half
@@ -510,6 +512,136 @@ static int run(const struct scenario *s, unsigned long iterations)
 	return 0;
 }
 
+/* ---- memory --------------------------------------------------------------- */
+
+#define MEM_DOMAINS 32u
+#define MEM_MAX_DOMAINS 64u /* the default of tg_config.max_domains */
+#define MEM_SESSIONS 100u
+
+/* Everything the port holds for the mediator: alloc() and shm pages. */
+static uint64_t mediator_bytes(void)
+{
+	return fake_alloc_bytes() + fake_shm_pages_in_use() * TG_PAGE_SIZE;
+}
+
+static int mem_row(const char *what, double bytes, const char *detail,
+		   double goal)
+{
+	int over = goal > 0 && bytes > goal;
+	char g[16] = "-";
+
+	if (goal > 0)
+		snprintf(g, sizeof(g), "%.0f", goal);
+	printf("| %-44s | %9.2f | %-42s | %5s | %-6s |\n", what, bytes, detail,
+	       g, goal > 0 ? (over ? "FAIL" : "PASS") : "report");
+	return over;
+}
+
+/* Bytes held for a registered buffer of @npages (while registered). */
+static uint64_t registered_bytes(uint32_t list, uint32_t data,
+				 uint32_t npages)
+{
+	uint64_t before = mediator_bytes(), during;
+
+	guest_page_list(list, data, npages);
+	register_shm(smc_other, list, npages);
+	during = mediator_bytes();
+	unregister_shm(smc_other);
+	if (mediator_bytes() != before) {
+		fprintf(stderr, "tg_budget: UNREGISTER left %" PRIu64
+			" bytes\n", mediator_bytes() - before);
+		exit(1);
+	}
+	return during - before;
+}
+
+/*
+ * Bytes the fake port allocated for the mediator (what it asked for, no
+ * allocator rounding; an shm page counts 4096) for N idle domains, for
+ * registered buffers of different sizes and for N open sessions, each a
+ * difference over N. The fake port's locks are a static array: a port's
+ * lock object is its own cost and is not in these figures.
+ */
+static int memory(void)
+{
+	struct tg_config cfg = { .max_domains = MEM_MAX_DOMAINS };
+	uint64_t m0, m1, d0, table, b1, b128, b4096, b64m;
+	struct tg_port port;
+	double per_domain, share, per_page;
+	char detail[64];
+	uint32_t i;
+	int over = 0, rc;
+
+	fake_port_init(&port);
+	rc = tg_mediator_create(&port, &cfg, &med);
+	if (rc != TG_OK) {
+		fprintf(stderr, "tg_budget: tg_mediator_create: %s\n",
+			tg_strerror(rc));
+		return 1;
+	}
+	table = mediator_bytes();
+	if (tg_domain_create(med, FAKE_CLIENT_ID, NULL) != TG_OK)
+		return 1;
+	d0 = mediator_bytes();
+	for (i = 0; i < MEM_DOMAINS; i++)
+		if (tg_domain_create(med, FAKE_CLIENT_ID + 1 + i, NULL) !=
+		    TG_OK) {
+			fprintf(stderr, "tg_budget: tg_domain_create failed\n");
+			return 1;
+		}
+	m1 = mediator_bytes();
+	per_domain = (double)(m1 - d0) / MEM_DOMAINS;
+	/* The mediator and its domain table are allocated for max_domains:
+	 * their share per possible domain is part of an idle domain. */
+	share = (double)table / MEM_MAX_DOMAINS;
+
+	printf("# build type: %s\n", TG_BUDGET_BUILD_TYPE);
+	printf("Mediator memory: bytes the fake port allocated for it "
+	       "(alloc() as asked, an shm\npage as 4096), as differences "
+	       "over N; %u-thread TEE, default limits.\n\n",
+	       FAKE_TEE_THREAD_COUNT);
+	printf("| %-44s | %9s | %-42s | %5s | %-6s |\n", "what", "bytes",
+	       "how measured", "goal", "result");
+	printf("|----------------------------------------------|-----------|"
+	       "--------------------------------------------|-------|"
+	       "--------|\n");
+	snprintf(detail, sizeof(detail), "%.0f created + %.0f table share",
+		 per_domain, share);
+	over |= mem_row("per idle domain", per_domain + share, detail, 4096);
+
+	open_session();
+	m0 = mediator_bytes();
+	for (i = 1; i < MEM_SESSIONS; i++)
+		open_session();
+	m1 = mediator_bytes();
+	snprintf(detail, sizeof(detail),
+		 "%u more; its 4-byte entry is in the domain", MEM_SESSIONS - 1);
+	over |= mem_row("per open session",
+			(double)(m1 - m0) / (MEM_SESSIONS - 1), detail, 64);
+
+	b1 = registered_bytes(PG_LISTREGD, PG_REGD, 1);
+	b128 = registered_bytes(PG_LIST128, PG_DATA128, 128);
+	b4096 = registered_bytes(PG_LIST4096, PG_DATA4096, 4096);
+	b64m = registered_bytes(PG_LIST16384, PG_DATA16384, 16384);
+	per_page = (double)(b64m - b4096) / (16384 - 4096);
+	over |= mem_row("per pinned page (registered buffer)", per_page,
+			"(64 MiB - 16 MiB buffer) / 12288 pages", 16);
+	over |= mem_row("per registered buffer, besides its pages",
+			(double)b1 - per_page, "1-page buffer - per page", 0);
+	over |= mem_row("per pinned page, 1-page buffer", (double)b1,
+			"REGISTER_SHM, while registered", 0);
+	over |= mem_row("per pinned page, 128-page buffer",
+			(double)b128 / 128, "REGISTER_SHM, while registered", 0);
+	over |= mem_row("per pinned page, 64 MiB buffer",
+			(double)b64m / 16384, "REGISTER_SHM, while registered",
+			0);
+	over |= mem_row("per call in flight", TG_PAGE_SIZE,
+			"structure: a page of the shadow pool", 0);
+	over |= mem_row("mediator, no domain (max_domains 64)",
+			(double)table, "tg_mediator_create()", 0);
+	return over;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long iterations;
@@ -520,6 +652,8 @@ int main(int argc, char **argv)
 		list();
 		return 0;
 	}
+	if (argc == 2 && !strcmp(argv[1], "--memory"))
+		return memory();
 	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		usage(stdout);
 		return 0;

@@ -38,6 +38,7 @@ static uint64_t shm_in_use;
 #define ALLOC_CLASSES 40u
 static alignas(64) uint8_t arena[ARENA_BYTES];
 static size_t arena_used;
+static uint64_t alloc_bytes; /* requested by the mediator, live */
 static void *alloc_free_head[ALLOC_CLASSES];
 
 struct tg_lock {
@@ -253,6 +254,7 @@ static void *fake_alloc(void *ctx, size_t size)
 	p = alloc_free_head[c];
 	if (p) {
 		alloc_free_head[c] = *(void **)p;
+		alloc_bytes += size;
 		return p;
 	}
 	/* Bump, aligned to the class size up to 64 bytes. */
@@ -261,6 +263,7 @@ static void *fake_alloc(void *ctx, size_t size)
 		return NULL;
 	p = arena + arena_used;
 	arena_used += (size_t)1 << c;
+	alloc_bytes += size;
 	return p;
 }
 
@@ -271,6 +274,7 @@ static void fake_free(void *ctx, void *ptr, size_t size)
 	(void)ctx;
 	if (!ptr)
 		return;
+	alloc_bytes -= size;
 	*(void **)ptr = alloc_free_head[c];
 	alloc_free_head[c] = ptr;
 }
@@ -488,6 +492,11 @@ uint64_t fake_pinned_pages(void)
 uint64_t fake_shm_pages_in_use(void)
 {
 	return shm_in_use;
+}
+
+uint64_t fake_alloc_bytes(void)
+{
+	return alloc_bytes;
 }
 
 void fake_port_init(struct tg_port *port)

@@ -57,4 +57,7 @@ void *fake_guest_ptr(uint64_t guest_ipa);
 uint64_t fake_pinned_pages(void);
 uint64_t fake_shm_pages_in_use(void);
 
+/* Bytes the mediator holds from alloc() (as it asked: no class rounding). */
+uint64_t fake_alloc_bytes(void);
+
 #endif /* TG_BENCH_FAKE_PORT_H */

@@ -95,7 +95,7 @@ static void check_pagelist(struct fz_env *e, uint32_t g, struct fz_in *in,
 
 	if (!pin_reserve(d, np))
 		return;
-	ipas = calloc(np + 1, sizeof(*ipas)); /* + pagelist_shadow()'s scratch */
+	ipas = calloc(np, sizeof(*ipas));
 	if (pagelist_shadow(d, first, np, ipas, &pl, &why)) {
 		pin_unreserve(d, np);
 		if (pins_total(e) != before)

@@ -31,9 +31,11 @@
 # of those as one instruction), so that a memcpy/memset the mediator calls
 # is counted like the vector loop it is on hardware without ERMS.
 #
-# Prints a table (call | instructions/call | budget | Xen | result), writes
-# it to FILE too, and exits 1 if any budget is exceeded or a run fails,
-# 77 (CTest's skip) if valgrind is not installed.
+# Prints a table (call | instructions/call | budget | Xen | result), then
+# the mediator's memory table (TG_BUDGET --memory: bytes per idle domain,
+# per pinned page, per open session, with their goals), writes both to
+# FILE too, and exits 1 if any budget or memory goal is exceeded or a run
+# fails, 77 (CTest's skip) if valgrind is not installed.
 set -euo pipefail
 
 out=
@@ -68,6 +70,12 @@ if [[ -n "$smoke" ]]; then
 			status=1
 		fi
 	done < <("$bin" --list)
+	if "$bin" --memory >/dev/null; then
+		echo "budget smoke: --memory ok"
+	else
+		echo "budget smoke: --memory FAILED"
+		status=1
+	fi
 	exit $status
 fi
 
@@ -211,6 +219,12 @@ while IFS=$'\t' read -r name divisor budget xen n1 n2 title; do
 	rows+=("$(printf "$fmt" "$title" "$shown" "$budget" "$xen" "$result")")
 done < <("$bin" --list)
 
+memory_status=0
+memory_table=$("$bin" --memory | grep -v '^# build type') || memory_status=$?
+if [[ $memory_status -ne 0 ]]; then
+	failed=1
+fi
+
 {
 	echo "Instructions per call of tg_handle_smc() (callgrind, inclusive,"
 	echo "steady state, fake port; build type ${build_type:-unknown})."
@@ -218,6 +232,10 @@ done < <("$bin" --list)
 	echo "$header"
 	echo "$rule"
 	printf '%s\n' "${rows[@]}"
+	if [[ -z "$only" ]]; then
+		echo
+		echo "$memory_table"
+	fi
 } | tee ${out:+"$out"}
 
 if [[ $failed -ne 0 ]]; then

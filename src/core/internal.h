@@ -21,7 +21,8 @@
 #define TG_DEFAULT_DESTROY_STEP_PAGES 1024u
 /* The RPC argument the mediator shadows has at most this many params. */
 #define TG_MAX_RPC_PARAMS 8u
-#define TG_SHM_HASH_BUCKETS 64u
+#define TG_SHM_HASH_BITS 4u /* 16 buckets for up to max_shm_bufs (64) */
+#define TG_SHM_HASH_BUCKETS (1u << TG_SHM_HASH_BITS)
 /* Call slots per domain: the slot index must fit a resume handle's byte. */
 #define TG_MAX_CALLS_PER_DOMAIN 255u
 
@@ -41,8 +42,11 @@ enum shm_state {
  * struct shm_buf - a guest buffer registered with the TEE.
  * @cookie:    chosen by the guest; unique within the domain.
  * @list:      the shadow page list given to the TEE; its entries are the
- *             pinned PAs (511 per list page) and stay the record of what
- *             to unpin.
+ *             pinned PAs (511 per list page). The TEE reads it only during
+ *             the REGISTER_SHM; once that commits the PAs move to @pa and
+ *             the list pages go back (shm_buf_compact()), unless there was
+ *             no memory for @pa: then @list stays the record.
+ * @pa:        the pinned PAs, npages entries: the record of what to unpin.
  * @guest_ipa: the guest's page IPAs, for CALL_WITH_REGD_ARG.
  * @in_use:    in-flight calls referring to it (RMEM or REGD_ARG).
  */
@@ -59,6 +63,7 @@ struct shm_buf {
 	uint32_t list_pages;
 	uint32_t unpinned;   /* destroy progress */
 	uint64_t *guest_ipa; /* npages entries (mediator-private) */
+	uint64_t *pa;	     /* npages entries (mediator-private) or NULL */
 };
 
 /* ---- RPC buffers ------------------------------------------------------- */

@@ -437,7 +437,7 @@ void msg_copy_back_rest(struct tg_domain *d, struct optee_call *c)
 
 static void unpin_buf(struct tg_domain *d, struct shm_buf *b)
 {
-	pagelist_unpin(d, b->list, b->npages, 0, UINT32_MAX);
+	shm_buf_unpin(d, b, 0, UINT32_MAX);
 	pin_unreserve(d, b->npages);
 	shm_buf_free(d, b);
 }
@@ -449,6 +449,10 @@ static void msg_commit(struct tg_domain *d, struct optee_call *c)
 	struct shm_buf *b = c->new_buf;
 	bool ok = s->ret == TEEC_SUCCESS;
 
+	/* The TEE has the list now: compact it while the buffer is ours. */
+	if (c->cmd == OPTEE_MSG_CMD_REGISTER_SHM && ok && b &&
+	    b->state == SHM_REGISTERING)
+		shm_buf_compact(d, b);
 	dom_lock(d);
 	switch (c->cmd) {
 	case OPTEE_MSG_CMD_OPEN_SESSION:

@@ -85,10 +85,10 @@ void pagelist_free_list(struct tg_domain *d, uint64_t *list,
 
 struct shm_buf *shm_find(struct tg_domain *d, uint64_t cookie);
 
-/* The size of shm_buf.guest_ipa: one scratch entry (pagelist_shadow()). */
+/* The size of shm_buf.guest_ipa. */
 static inline size_t shm_buf_ipa_bytes(uint32_t npages)
 {
-	return sizeof(uint64_t) * ((size_t)npages + 1);
+	return sizeof(uint64_t) * (size_t)npages;
 }
 
 /* The guest IPA of data page @i of @b. */
@@ -99,6 +99,9 @@ static inline uint64_t shm_buf_ipa(const struct shm_buf *b, uint32_t i)
 void shm_insert(struct tg_domain *d, struct shm_buf *b);
 void shm_unlink(struct tg_domain *d, struct shm_buf *b);
 void shm_buf_free(struct tg_domain *d, struct shm_buf *b);
+void shm_buf_compact(struct tg_domain *d, struct shm_buf *b);
+uint32_t shm_buf_unpin(struct tg_domain *d, struct shm_buf *b, uint32_t from,
+		       uint32_t max);
 struct rpc_buf *rpc_buf_find(struct tg_domain *d, uint64_t cookie);
 bool rpc_cookie_taken(struct tg_domain *d, uint64_t cookie);
 void rpc_buf_insert(struct tg_domain *d, struct rpc_buf *b);

@@ -101,13 +101,13 @@ static inline uint64_t or_entries(const uint64_t *e, uint32_t n)
  * @guest_list_ipa: IPA of the first list page (guest-controlled).
  * @npages:         data pages, computed by the caller from a validated
  *                  size; the caller has reserved them with pin_reserve().
- * @guest_ipa_out:  optional, npages + 1 entries: receives the data pages'
- *                  IPAs (the last entry is scratch).
+ * @guest_ipa_out:  optional, npages entries: receives the data pages' IPAs.
  * @pl:             out: the shadow list.
  *
- * Each guest list page is copied once: into @guest_ipa_out when given (its
- * next pointer lands on the slot the following copy overwrites), else into
- * the shadow list page itself. Only that copy is checked and pinned; the
+ * Each guest list page is copied once: into @guest_ipa_out when given (a
+ * middle page's next pointer lands on the first slot of the next page's
+ * entries, which the next copy overwrites), else into the shadow list page
+ * itself. Only that copy is checked and pinned; the
  * port writes the machine addresses into the shadow list.
  *
  * Return: 0, or -1 with @why set; then nothing stays pinned or allocated.

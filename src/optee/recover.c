@@ -432,6 +432,19 @@ static void keep_list(struct keeper *k, const uint64_t *list, uint32_t npages,
 		keep(k, list[(i / per) * slots + i % per]);
 }
 
+/* A registered buffer's pins not unpinned yet (teardown's progress). */
+static void keep_buf(struct keeper *k, const struct shm_buf *b)
+{
+	uint32_t i;
+
+	if (!b->pa) {
+		keep_list(k, b->list, b->npages, b->unpinned);
+		return;
+	}
+	for (i = b->unpinned; i < b->npages; i++)
+		keep(k, b->pa[i]);
+}
+
 static uint64_t keep_pins(struct tg_domain *d,
 			  const struct tg_recover_ops *ops)
 {
@@ -457,9 +470,9 @@ static uint64_t keep_pins(struct tg_domain *d,
 	/* an ORPHANED buffer is being unpinned in slices (teardown) */
 	for (i = 0; i < TG_SHM_HASH_BUCKETS; i++)
 		for (b = d->shm[i]; b; b = b->next)
-			keep_list(k, b->list, b->npages, b->unpinned);
+			keep_buf(k, b);
 	for (b = d->dead_bufs; b; b = b->next)
-		keep_list(k, b->list, b->npages, b->unpinned);
+		keep_buf(k, b);
 	for (rb = d->rpc_bufs; rb; rb = rb->next) {
 		if (rb->list)
 			keep_list(k, rb->list, rb->npages, 0);

@@ -10,7 +10,7 @@ static uint32_t cookie_bucket(uint64_t cookie)
 {
 	uint64_t h = cookie * 0x9E3779B97F4A7C15ull;
 
-	return (uint32_t)(h >> 58) & (TG_SHM_HASH_BUCKETS - 1);
+	return (uint32_t)(h >> (64 - TG_SHM_HASH_BITS));
 }
 
 struct shm_buf *shm_find(struct tg_domain *d, uint64_t cookie)
@@ -51,8 +51,54 @@ void shm_buf_free(struct tg_domain *d, struct shm_buf *b)
 	struct tg_mediator *med = d->med;
 
 	pagelist_free_list(d, b->list, b->list_pages);
+	tg_free(med, b->pa, sizeof(uint64_t) * b->npages);
 	tg_free(med, b->guest_ipa, shm_buf_ipa_bytes(b->npages));
 	tg_free(med, b, sizeof(*b));
+}
+
+/*
+ * shm_buf_compact() - once the TEE has taken a registered buffer (it copies
+ * the page list during REGISTER_SHM and never reads it again), keep its
+ * pinned PAs in a private array of exactly npages entries and give the
+ * list pages back: a registered page then costs 16 bytes (its PA and its
+ * IPA) instead of a whole list page for a small buffer. Called before the
+ * buffer is READY, so nothing else looks at it. @pa is recorded before
+ * @list is dropped: a death in between leaves both, never neither.
+ * Without memory for the array the list stays the record.
+ */
+void shm_buf_compact(struct tg_domain *d, struct shm_buf *b)
+{
+	struct tg_port *port = &d->med->port;
+	uint32_t lp, n = b->npages, per = OPTEE_MSG_PAGELIST_ENTRIES;
+	uint64_t *pa, *list = b->list;
+
+	pa = port->alloc(port->ctx, sizeof(uint64_t) * n);
+	if (!pa)
+		return;
+	for (lp = 0; lp < b->list_pages; lp++)
+		memcpy(pa + lp * per, list + lp * (per + 1),
+		       sizeof(uint64_t) * (n - lp * per < per ? n - lp * per
+							      : per));
+	b->pa = pa;
+	b->list = NULL;
+	pagelist_free_list(d, list, b->list_pages);
+	b->list_pages = 0;
+}
+
+/* Unpin up to @max pages of @b from page @from. Return: how many. */
+uint32_t shm_buf_unpin(struct tg_domain *d, struct shm_buf *b, uint32_t from,
+		       uint32_t max)
+{
+	struct tg_port *port = &d->med->port;
+	uint32_t n;
+
+	if (!b->pa)
+		return pagelist_unpin(d, b->list, b->npages, from, max);
+	if (from >= b->npages)
+		return 0;
+	n = b->npages - from < max ? b->npages - from : max;
+	port->unpin_pages(port->ctx, dom_id(d), b->pa + from, n);
+	return n;
 }
 
 struct rpc_buf *rpc_buf_find(struct tg_domain *d, uint64_t cookie)

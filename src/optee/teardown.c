@@ -124,7 +124,7 @@ static bool unpin_slice(struct tg_domain *d, struct shm_buf *b)
 	/* Progress first: after a crash here the pins are unreferenced,
 	 * and recovery drops them; never unpinned twice. */
 	b->unpinned = from + n;
-	pagelist_unpin(d, b->list, b->npages, from, n);
+	shm_buf_unpin(d, b, from, n);
 	pin_unreserve(d, n);
 	return b->unpinned >= b->npages;
 }

@@ -24,7 +24,7 @@ static int events;
 static long leak_allowed; /* bookkeeping blocks a death may cost */
 static struct tg_port real; /* the fake's own port */
 
-enum { EV_SMC = 1, EV_PIN = 2, EV_COPY = 4, EV_COPY_TO = 8 };
+enum { EV_SMC = 1, EV_PIN = 2, EV_COPY = 4, EV_COPY_TO = 8, EV_MEM = 16 };
 
 /* What the hypervisor saw (isolation.c keeps the same record). */
 static struct {
@@ -94,6 +94,35 @@ static int w_copy_to(void *ctx, uint32_t c, uint64_t ipa, const void *src,
 
 	event(EV_COPY_TO);
 	return ret;
+}
+
+/* Memory: alloc(), free(), shm_alloc() and shm_free() are events. */
+static void *w_alloc(void *ctx, size_t size)
+{
+	void *p = real.alloc(ctx, size);
+
+	event(EV_MEM);
+	return p;
+}
+
+static void w_free(void *ctx, void *p, size_t size)
+{
+	real.free(ctx, p, size);
+	event(EV_MEM);
+}
+
+static void *w_shm_alloc(void *ctx, uint32_t n, uint64_t *pa)
+{
+	void *p = real.shm_alloc(ctx, n, pa);
+
+	event(EV_MEM);
+	return p;
+}
+
+static void w_shm_free(void *ctx, void *va, uint32_t n)
+{
+	real.shm_free(ctx, va, n);
+	event(EV_MEM);
 }
 
 /* A guest SMC as the hypervisor passes it: handles are tracked. */
@@ -225,6 +254,10 @@ static int setup(void **state)
 	e->f->port.pin_pages = w_pin;
 	e->f->port.copy_from_guest = w_copy_from;
 	e->f->port.copy_to_guest = w_copy_to;
+	e->f->port.alloc = w_alloc;
+	e->f->port.free = w_free;
+	e->f->port.shm_alloc = w_shm_alloc;
+	e->f->port.shm_free = w_shm_free;
 	assert_int_equal(tg_mediator_recover(e->med, &e->f->port, NULL),
 			 TG_OK);
 	*state = e;
@@ -588,6 +621,42 @@ static void death_at_every_pin_and_copy_leaves_nothing(void **state)
 	}
 }
 
+/*
+ * Death at every allocation and free of a REGISTER_SHM of 1200 pages:
+ * the first call grows the shadow pool, the commit moves the buffer's PAs
+ * from its list pages to a private array and gives the list back. After
+ * recovery the buffer is there and usable or gone, nothing is pinned that
+ * the state does not reference, and the pool hands out its pages again.
+ */
+static void death_at_every_allocation_leaves_nothing(void **state)
+{
+	struct env *e = *state;
+	int at;
+
+	for (at = 1; at <= 12; at++) {
+		struct tg_recover_stats st;
+		uint64_t r[8];
+		bool died;
+
+		register_regs(e, 0x2000u + (uint32_t)at, 1200, r);
+		died = call_dies(e, G1, r, EV_MEM, at);
+		recover_all(e, &st);
+		if (!died) {
+			assert_int_equal(stats(e, G1).shm_bufs, 1);
+			assert_int_equal(unregister_shm(e, G1,
+							0x2000u + (uint32_t)at),
+					 TEEC_SUCCESS);
+		}
+		assert_int_equal(stats(e, G1).shm_bufs, 0);
+		assert_int_equal(stats(e, G1).calls_in_flight, 0);
+		assert_int_equal(fake_pinned_total(e->f), 0);
+		assert_int_equal(stats(e, G1).pinned_pages, 0);
+		assert_int_equal(stats(e, G1).shadow_pages, 0);
+		/* the pool works after it: a session opens and closes */
+		open_session(e, G1);
+	}
+}
+
 /* Death in a teardown's SMC: recovery, then the teardown finishes. */
 static void death_during_destroy_then_destroy_finishes(void **state)
 {
@@ -660,6 +729,7 @@ int main(void)
 		T(session_opened_by_a_dead_call_is_closed),
 		T(open_that_never_reached_the_tee_closes_nothing),
 		T(death_at_every_pin_and_copy_leaves_nothing),
+		T(death_at_every_allocation_leaves_nothing),
 		T(death_during_destroy_then_destroy_finishes),
 		T(death_during_create_frees_the_slot),
 		T(recover_refuses_what_is_not_a_mediator),
