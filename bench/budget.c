@@ -623,15 +623,18 @@ static int memory(void)
 	b128 = registered_bytes(PG_LIST128, PG_DATA128, 128);
 	b4096 = registered_bytes(PG_LIST4096, PG_DATA4096, 4096);
 	b64m = registered_bytes(PG_LIST16384, PG_DATA16384, 16384);
-	per_page = (double)(b64m - b4096) / (16384 - 4096);
+	per_page = (double)(b64m - b1) / (16384 - 1);
 	over |= mem_row("per pinned page (registered buffer)", per_page,
-			"(64 MiB - 16 MiB buffer) / 12288 pages", 16);
+			"(64 MiB buffer - 1-page buffer) / 16383", 16);
 	over |= mem_row("per registered buffer, besides its pages",
 			(double)b1 - per_page, "1-page buffer - per page", 0);
 	over |= mem_row("per pinned page, 1-page buffer", (double)b1,
 			"REGISTER_SHM, while registered", 0);
 	over |= mem_row("per pinned page, 128-page buffer",
 			(double)b128 / 128, "REGISTER_SHM, while registered", 0);
+	over |= mem_row("per pinned page, 4096-page buffer",
+			(double)b4096 / 4096, "REGISTER_SHM, while registered",
+			0);
 	over |= mem_row("per pinned page, 64 MiB buffer",
 			(double)b64m / 16384, "REGISTER_SHM, while registered",
 			0);
