@@ -448,6 +448,45 @@ static void register_of_4096_pages_and_buffer_limit(void **state)
 	assert_int_equal(stats(e, G1).pinned_pages, 0);
 }
 
+/*
+ * A registered buffer keeps only its PAs and IPAs: its list pages go back
+ * once the TEE has taken it. Without memory for the PA array (here every
+ * allocation fails from the TEE's answer on) the list stays its record,
+ * and the buffer works and unregisters the same.
+ */
+static void fail_allocations(struct fake *f, uint64_t regs[8])
+{
+	(void)regs;
+	f->fail_alloc = true;
+}
+
+static void registered_buffer_gives_its_list_pages_back(void **state)
+{
+	struct env *e = *state;
+	uint64_t pages;
+
+	open_session(e, G1); /* the pool has its page for a call */
+	pages = e->f->shm_pages_live;
+	assert_int_equal(register_shm(e, G1, 1, 0, 600, 0, 600ull * PAGE),
+			 TEEC_SUCCESS);
+	assert_int_equal(stats(e, G1).shadow_pages, 0);
+	assert_int_equal(e->f->shm_pages_live, pages);
+	assert_int_equal(unregister_shm(e, G1, 1), TEEC_SUCCESS);
+	assert_int_equal(fake_pinned_total(e->f), 0);
+
+	e->f->during_smc = fail_allocations;
+	assert_int_equal(register_shm(e, G1, 2, 0, 600, 0, 600ull * PAGE),
+			 TEEC_SUCCESS);
+	e->f->during_smc = NULL;
+	e->f->fail_alloc = false;
+	/* 600 pages: two list pages, kept */
+	assert_int_equal(stats(e, G1).shadow_pages, 2);
+	assert_int_equal(stats(e, G1).pinned_pages, 600);
+	assert_int_equal(unregister_shm(e, G1, 2), TEEC_SUCCESS);
+	assert_int_equal(fake_pinned_total(e->f), 0);
+	assert_int_equal(stats(e, G1).shadow_pages, 0);
+}
+
 static void registered_buffer_limit_gives_out_of_memory(void **state)
 {
 	struct env *e = *state;
@@ -890,6 +929,7 @@ int main(void)
 		T(duplicate_cookie_registration_is_refused),
 		T(register_with_wrong_attr_is_refused),
 		T(register_of_4096_pages_and_buffer_limit),
+		T(registered_buffer_gives_its_list_pages_back),
 		T(registered_buffer_limit_gives_out_of_memory),
 		T(unregister_with_wrong_attr_is_refused),
 		T(reserved_attr_bits_are_refused),

@@ -386,6 +386,45 @@ static void foreign_intr_returns_to_guest_and_resumes(void **state)
 	assert_int_equal(stats(e, G1).calls_in_flight, 0);
 }
 
+/* FOREIGN_INTR, then (resumed from the guest's registers) a GET_TIME. */
+static bool tee_foreign_intr_then_get_time(struct fake *f,
+					   struct fake_thread *t,
+					   uint64_t regs[8])
+{
+	bool done;
+
+	if (t->step == 0) {
+		fake_rpc(regs, OPTEE_SMC_RPC_FUNC_FOREIGN_INTR, 0, 0);
+		return false;
+	}
+	t->step--; /* its own steps, one later */
+	done = tee_get_time_supplied(f, t, regs);
+	t->step++;
+	return done;
+}
+
+/*
+ * The RPC after a FOREIGN_INTR's resume is followed on a copy of the
+ * registers (rpc_return() resumes from the guest's own): the CMD reaches
+ * the guest and its answer the TEE.
+ */
+static void foreign_intr_then_cmd_reaches_the_guest(void **state)
+{
+	struct env *e = *state;
+	struct optee_msg_arg *a = invoke_msg(e, G1, 1);
+	struct gdrv g = { .rpc_ipa = ARG_IPA + OPTEE_MSG_GET_ARG_SIZE(1) };
+	uint64_t r[8];
+
+	e->f->std_fn = tee_foreign_intr_then_get_time;
+	rpc_call(e, G1, OPTEE_SMC_CALL_WITH_RPC_ARG, r);
+	assert_int_equal(r[0], OPTEE_SMC_RETURN_RPC_FOREIGN_INTR);
+	assert_int_equal(guest_loop(e, G1, r, &g, -1), OPTEE_SMC_RETURN_OK);
+	assert_int_equal(g.foreign, 1);
+	assert_int_equal(g.last_cmd, OPTEE_RPC_CMD_GET_TIME);
+	assert_int_equal(a->params[0].u.value.a, 1234);
+	assert_int_equal(stats(e, G1).calls_in_flight, 0);
+}
+
 static void supplied_rpc_arg_is_shadowed(void **state)
 {
 	struct env *e = *state;
@@ -925,6 +964,7 @@ int main(void)
 		T(rpc_buffer_limit_fails_alloc_without_asking_guest),
 		T(alloc_answered_with_a_cookie_in_use_frees_nothing_else),
 		T(foreign_intr_returns_to_guest_and_resumes),
+		T(foreign_intr_then_cmd_reaches_the_guest),
 		T(supplied_rpc_arg_is_shadowed),
 		T(shm_alloc_answer_is_pinned_and_freed),
 		T(shm_alloc_answered_with_foreign_list_fails),
