@@ -512,7 +512,7 @@ static int run(const struct scenario *s, unsigned long iterations)
 	return 0;
 }
 
-/* ---- memory --------------------------------------------------------------- */
+/* ---- memory ------------------------------------------------------------- */
 
 #define MEM_DOMAINS 32u
 #define MEM_MAX_DOMAINS 64u /* the default of tg_config.max_domains */
@@ -615,7 +615,8 @@ static int memory(void)
 		open_session();
 	m1 = mediator_bytes();
 	snprintf(detail, sizeof(detail),
-		 "%u more; its 4-byte entry is in the domain", MEM_SESSIONS - 1);
+		 "%u more; its 4-byte entry is in the domain",
+		 MEM_SESSIONS - 1);
 	over |= mem_row("per open session",
 			(double)(m1 - m0) / (MEM_SESSIONS - 1), detail, 64);
 
@@ -630,8 +631,8 @@ static int memory(void)
 			(double)b1 - per_page, "1-page buffer - per page", 0);
 	over |= mem_row("per pinned page, 1-page buffer", (double)b1,
 			"REGISTER_SHM, while registered", 0);
-	over |= mem_row("per pinned page, 128-page buffer",
-			(double)b128 / 128, "REGISTER_SHM, while registered", 0);
+	over |= mem_row("per pinned page, 128-page buffer", (double)b128 / 128,
+			"REGISTER_SHM, while registered", 0);
 	over |= mem_row("per pinned page, 4096-page buffer",
 			(double)b4096 / 4096, "REGISTER_SHM, while registered",
 			0);

@@ -206,7 +206,7 @@ void tg_tee_notif_irq(struct tg_mediator *med);
 
 /* Bumped whenever the layout of the mediator's state changes: a state
  * written by another layout version is not recovered. */
-#define TG_STATE_VERSION 1u
+#define TG_STATE_VERSION 2u /* 2: the shadow pool, smaller calls and slots */
 
 #define TG_RECOVER_MAX_THREADS 64u
 #define TG_RECOVER_MAX_HANDLES 256u

@@ -63,7 +63,7 @@ struct shm_buf {
 	uint32_t list_pages;
 	uint32_t unpinned;   /* destroy progress */
 	uint64_t *guest_ipa; /* npages entries (mediator-private) */
-	uint64_t *pa;	     /* npages entries (mediator-private) or NULL */
+	uint64_t *pa;	     /* npages entries (private), or NULL */
 };
 
 /* ---- RPC buffers ------------------------------------------------------- */
@@ -176,7 +176,7 @@ struct optee_call {
 		struct {
 			uint8_t entry;	   /* enum call_entry */
 			bool supplied_rpc; /* RPC arg follows the message */
-			bool opening;	   /* holds a reserved session slot */
+			bool opening;	   /* holds a reserved session */
 			/*
 			 * How the completion goes (enum call_slowness,
 			 * bits): CALL_SLOW is set by every path that may

@@ -370,9 +370,9 @@ rpc_locate(struct tg_domain *d, struct optee_call *c, uint64_t *guest_ipa)
 
 	if (c->supplied_rpc) {
 		/* 0 for the mediator's own calls, which have no guest */
-		*guest_ipa = c->guest_arg_ipa
-				     ? c->guest_arg_ipa + arg_size(c->num_params)
-				     : 0;
+		*guest_ipa = 0;
+		if (c->guest_arg_ipa)
+			*guest_ipa = c->guest_arg_ipa + arg_size(c->num_params);
 		return (struct optee_msg_arg *)((uint8_t *)c->shadow +
 						arg_size(c->num_params));
 	}
@@ -440,7 +440,7 @@ static inline uint32_t resume_handle(struct optee_call *c)
 }
 
 static inline void resume_regs(struct tg_domain *d, struct optee_call *c,
-			uint64_t tee[8])
+			       uint64_t tee[8])
 {
 	tee[0] = OPTEE_SMC_CALL_RETURN_FROM_RPC;
 	tee[1] = c->rpc_a1;
@@ -563,7 +563,8 @@ static inline void call_complete(struct tg_domain *d, struct optee_call *c,
  * holds the mediator's own answer to resume with.
  */
 /* Note the RPC the TEE returned in @tee; a new resume handle for it. */
-static inline __attribute__((always_inline)) void call_note_rpc(struct optee_call *c, const uint64_t tee[8])
+static inline __attribute__((always_inline)) void
+call_note_rpc(struct optee_call *c, const uint64_t tee[8])
 {
 	c->tee_thread = (uint32_t)tee[3];
 	/* A new handle per suspension: old ones stop matching. Bits 7:0,

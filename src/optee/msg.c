@@ -383,8 +383,8 @@ int msg_prepare(struct tg_domain *d, struct optee_call *c, struct msg_err *e)
 	return msg_prepare_params(d, c, 0, e);
 }
 
-static inline void copy_out(struct tg_domain *d, uint64_t guest_ipa, const void *src,
-		     uint32_t len)
+static inline void copy_out(struct tg_domain *d, uint64_t guest_ipa,
+			    const void *src, uint32_t len)
 {
 	struct tg_port *port = &d->med->port;
 

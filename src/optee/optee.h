@@ -157,10 +157,11 @@ static inline void note_output(struct optee_call *c, uint32_t i, uint32_t type)
 
 /**
  * msg_prepare_fast() - msg_prepare() of the commonest message, inline: an
- * INVOKE_COMMAND of a known session with up to ARG_PREFETCH_PARAMS
- * params (@n, which is @c->num_params), all NONE or VALUE_* without flags, which need no translation,
- * only their outputs noted. Return: false for anything else (or a bad
- * session), which msg_prepare() then checks in full.
+ * INVOKE_COMMAND of a known session with up to ARG_PREFETCH_PARAMS params
+ * (@n, which is @c->num_params), all NONE or VALUE_* without flags, which
+ * need no translation, only their outputs noted. Return: false for
+ * anything else (or a bad session), which msg_prepare() then checks in
+ * full.
  */
 static inline bool msg_prepare_fast(struct tg_domain *d, struct optee_call *c,
 				    uint32_t n)
