@@ -550,6 +550,11 @@ enum tg_guest_state {
  * @pins:          sum of the pin counts of those pages.
  * @pages_quarantined: ballooned out (or of a dead guest) but still pinned.
  * @traps:         traps handled for it (SMC and HVC).
+ * @killed_syscall: process guests: the system call for which the
+ *                 hypervisor killed the guest because its allow-list
+ *                 refuses it (the kernel's report, logged too), or -1.
+ * @killed_arch:   that call's ABI (AUDIT_ARCH_*: on x86_64 also i386
+ *                 for int 0x80; x32 calls carry bit 30 in the number).
  * @counters:      a copy of the guest's counters page. Written by the
  *                 guest: hostile values, display only.
  */
@@ -565,6 +570,8 @@ struct tg_guest_stats {
 	uint64_t pins;
 	uint64_t pages_quarantined;
 	uint64_t traps;
+	int32_t killed_syscall;
+	uint32_t killed_arch;
 	struct tg_guest_counters counters;
 };
 int tg_guest_stats(struct tg_guest *g, struct tg_guest_stats *out);

@@ -99,6 +99,7 @@ static void guest_free(struct tg_guest *g)
 		munmap(g->shared, shared_len(g));
 	if (g->shared_fd >= 0)
 		close(g->shared_fd);
+	tg_watch_stop(g);
 	if (g->p2m)
 		munmap((void *)g->p2m, p2m_len(g));
 	pthread_rwlock_destroy(&g->p2m_lock);
@@ -124,6 +125,9 @@ static int guest_create(struct tg_machine *m, const struct tg_guest_config *cfg,
 		return TG_ENOMEM;
 	g->m = m;
 	g->shared_fd = -1;
+	g->watch.sock = g->watch.listener = g->watch.stop = -1;
+	g->watch.pidfd = -1;
+	atomic_store(&g->watch.killed_nr, -1);
 	g->mode = cfg->mode;
 	g->nvcpus = cfg->vcpus ? cfg->vcpus : TG_HOST_DEFAULT_VCPUS;
 	g->npages = cfg->ram_pages ? cfg->ram_pages
@@ -274,10 +278,31 @@ static void reset_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/*
+ * The fds a guest process keeps: stdout, stderr and, until its lockdown
+ * hands the filter's listener over, @handoff (moved to fd 3). Returns
+ * the hand-over fd, or -1.
+ */
+static int keep_only_output_fds(int handoff)
+{
+	/* The hypervisor's stdin is not the guest's to read: closed here,
+	 * or by tg_lockdown() once the listener (which would take the
+	 * lowest free fd, and libseccomp needs it above 0) is handed over. */
+	if (handoff < 0) {
+		close(0);
+		syscall(SYS_close_range, 3u, ~0u, 0u);
+		return -1;
+	}
+	if (handoff != 3 && dup2(handoff, 3) != 3)
+		return -2;
+	syscall(SYS_close_range, 4u, ~0u, 0u);
+	return 3;
+}
+
 /* The forked child: build the guest, shed the hypervisor, run @fn. */
 static void __attribute__((noreturn))
 child_main(struct tg_guest *g, const struct tg_boot_info *boot, pid_t parent,
-	   void (*fn)(struct tg_vcpu *, void *), void *arg)
+	   void (*fn)(struct tg_vcpu *, void *), void *arg, int handoff)
 {
 	struct tg_guest_rt *rt;
 
@@ -293,8 +318,10 @@ child_main(struct tg_guest *g, const struct tg_boot_info *boot, pid_t parent,
 				     ((size_t)rt->npages + 256u) * TG_PAGE_SIZE,
 				     g->shared, shared_len(g)))
 		_exit(124);
-	syscall(SYS_close_range, 3u, ~0u, 0u);
-	if (boot->lockdown && tg_lockdown())
+	handoff = keep_only_output_fds(handoff);
+	if (handoff == -2)
+		_exit(124);
+	if (boot->lockdown && tg_lockdown(handoff))
 		_exit(123);
 	tg_rt_run_vcpu0(rt, fn, arg);
 }
@@ -349,7 +376,9 @@ static int start_handlers_after_fork(struct tg_guest *g, pid_t pid,
 	/* The counters page is the guest's to write: read-only here (after
 	 * fork(), so that the child's copy of the mapping stays writable). */
 	mprotect(g->shared, TG_PAGE_SIZE, PROT_READ);
-	ret = tg_handlers_start(g);
+	ret = g->watch.sock >= 0 ? tg_watch_start(g) : TG_OK;
+	if (!ret)
+		ret = tg_handlers_start(g);
 	if (ret) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
@@ -368,8 +397,8 @@ int tg_guest_start(struct tg_machine *m, const struct tg_guest_config *cfg,
 	struct tg_boot_info *boot;
 	struct tg_guest *g;
 	pid_t parent = getpid(), pid;
+	int ret, handoff = -1;
 	size_t len;
-	int ret;
 
 	if (!m || !fn || !out)
 		return TG_EINVAL;
@@ -389,7 +418,10 @@ int tg_guest_start(struct tg_machine *m, const struct tg_guest_config *cfg,
 		return TG_OK;
 	}
 	boot = boot_info_build(g, &len);
-	if (!boot) {
+	if (boot && boot->lockdown)
+		handoff = tg_watch_prepare(g);
+	if (!boot || (boot->lockdown && handoff < 0)) {
+		free(boot);
 		guest_abort(g);
 		return TG_ENOMEM;
 	}
@@ -397,8 +429,10 @@ int tg_guest_start(struct tg_machine *m, const struct tg_guest_config *cfg,
 	pthread_rwlock_wrlock(&m->fork_lock);
 	pid = fork();
 	if (pid == 0)
-		child_main(g, boot, parent, fn, arg);
+		child_main(g, boot, parent, fn, arg, handoff);
 	pthread_rwlock_unlock(&m->fork_lock);
+	if (handoff >= 0)
+		close(handoff);
 	free(boot);
 	if (pid < 0) {
 		guest_abort(g);
@@ -422,9 +456,10 @@ static int fd_with_contents(const char *name, const void *data, size_t len)
 
 /* The caller's environment plus the boot fds, built before fork(): the
  * child only calls async-signal-safe functions until execve(). */
-static char **exec_env(void)
+static char **exec_env(bool lockdown)
 {
-	static char boot_var[] = "TEEGATE_GUEST_BOOT=3,4,5";
+	static char boot_var[] = "TEEGATE_GUEST_BOOT=3,4,5,6";
+	static char boot_var_open[] = "TEEGATE_GUEST_BOOT=3,4,5,-1";
 	extern char **environ;
 	size_t n = 0, i, k = 0;
 	char **env;
@@ -437,7 +472,7 @@ static char **exec_env(void)
 	for (i = 0; i < n; i++)
 		if (strncmp(environ[i], "TEEGATE_GUEST_BOOT=", 19))
 			env[k++] = environ[i];
-	env[k++] = boot_var;
+	env[k++] = lockdown ? boot_var : boot_var_open;
 	env[k] = NULL;
 	return env;
 }
@@ -453,7 +488,7 @@ int tg_guest_start_exec(struct tg_machine *m,
 	pid_t parent = getpid(), pid;
 	size_t len;
 	char **envp;
-	int boot_fd, ret;
+	int boot_fd, ret, handoff = -1;
 
 	if (!m || !path || !out)
 		return TG_EINVAL;
@@ -466,13 +501,22 @@ int tg_guest_start_exec(struct tg_machine *m,
 	boot = boot_info_build(g, &len);
 	boot_fd = boot ? fd_with_contents("teegate-boot", boot, len) : -1;
 	free(boot);
+	if (boot_fd >= 0 && !g->no_lockdown) {
+		handoff = tg_watch_prepare(g);
+		if (handoff < 0) {
+			close(boot_fd);
+			boot_fd = -1;
+		}
+	}
 	if (boot_fd < 0) {
 		guest_abort(g);
 		return TG_ENOMEM;
 	}
-	envp = exec_env();
+	envp = exec_env(handoff >= 0);
 	if (!envp) {
 		close(boot_fd);
+		if (handoff >= 0)
+			close(handoff);
 		guest_abort(g);
 		return TG_ENOMEM;
 	}
@@ -480,7 +524,7 @@ int tg_guest_start_exec(struct tg_machine *m,
 	pthread_rwlock_wrlock(&m->fork_lock);
 	pid = fork();
 	if (pid == 0) {
-		int hi[3], i;
+		int hi[4], i, n = handoff >= 0 ? 4 : 3;
 
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
@@ -489,16 +533,20 @@ int tg_guest_start_exec(struct tg_machine *m,
 		hi[0] = fcntl(m->mem.fd, F_DUPFD_CLOEXEC, 100);
 		hi[1] = fcntl(boot_fd, F_DUPFD_CLOEXEC, 100);
 		hi[2] = fcntl(g->shared_fd, F_DUPFD_CLOEXEC, 100);
-		for (i = 0; i < 3; i++)
+		hi[3] = handoff >= 0 ? fcntl(handoff, F_DUPFD_CLOEXEC, 100)
+				     : -1;
+		for (i = 0; i < n; i++)
 			if (hi[i] < 0 || dup2(hi[i], 3 + i) != 3 + i)
 				_exit(125);
-		syscall(SYS_close_range, 6u, ~0u, 0u);
+		syscall(SYS_close_range, (unsigned int)(3 + n), ~0u, 0u);
 		execve(path, argv ? argv : def_argv, envp);
 		_exit(127);
 	}
 	pthread_rwlock_unlock(&m->fork_lock);
 	free(envp);
 	close(boot_fd);
+	if (handoff >= 0)
+		close(handoff);
 	if (pid < 0) {
 		guest_abort(g);
 		return TG_ENOMEM;
@@ -590,6 +638,7 @@ int tg_guest_wait_timeout(struct tg_guest *g, int timeout_ms, int *wstatus)
 	}
 	if (g->state == TG_GUEST_EXITED) {
 		tg_handlers_stop(g);
+		tg_watch_stop(g);
 		if (g->has_domain && tg_has_mediator(m)) {
 			uint64_t t0 = tg_now_ns();
 			int r;
@@ -733,6 +782,8 @@ int tg_guest_stats(struct tg_guest *g, struct tg_guest_stats *out)
 	}
 	pthread_mutex_unlock(&m->lock);
 	out->traps = atomic_load(&g->traps);
+	out->killed_syscall = atomic_load(&g->watch.killed_nr);
+	out->killed_arch = atomic_load(&g->watch.killed_arch);
 	copy_guest_counters(&out->counters, g->counters);
 	return TG_OK;
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -504,9 +505,27 @@ bool tg_rt_vcpu0_done(struct tg_guest_rt *rt)
 
 static struct tg_vcpu *exec_vcpu0;
 
-static int parse_fds(const char *s, int fds[3])
+/* memory, boot page, shared pages, hand-over socket (-1: no lockdown) */
+static int parse_fds(const char *s, int fds[4])
 {
-	return sscanf(s, "%d,%d,%d", &fds[0], &fds[1], &fds[2]) == 3 ? 0 : -1;
+	return sscanf(s, "%d,%d,%d,%d", &fds[0], &fds[1], &fds[2],
+		      &fds[3]) == 4
+		       ? 0
+		       : -1;
+}
+
+/* Keep stdout, stderr and the hand-over socket; close the rest (stdin:
+ * tg_lockdown() does, see keep_only_output_fds() in guest.c). */
+static void close_other_fds(int handoff)
+{
+	if (handoff < 3) {
+		close(0);
+		syscall(SYS_close_range, 3u, ~0u, 0u);
+		return;
+	}
+	if (handoff > 3)
+		syscall(SYS_close_range, 3u, (unsigned int)handoff - 1, 0u);
+	syscall(SYS_close_range, (unsigned int)handoff + 1, ~0u, 0u);
 }
 
 struct tg_vcpu *tg_guest_enter(void)
@@ -517,7 +536,7 @@ struct tg_vcpu *tg_guest_enter(void)
 	struct stat st_boot, st_mem;
 	size_t shared_len;
 	void *shared;
-	int fds[3];
+	int fds[4];
 	uint32_t i, lockdown;
 
 	if (exec_vcpu0) {
@@ -553,10 +572,8 @@ struct tg_vcpu *tg_guest_enter(void)
 		goto fail;
 	lockdown = boot->lockdown;
 	munmap(boot, (size_t)st_boot.st_size);
-	close(fds[0]);
-	close(fds[1]);
-	close(fds[2]);
-	if (lockdown && tg_lockdown())
+	close_other_fds(lockdown ? fds[3] : -1);
+	if (lockdown && (fds[3] < 3 || tg_lockdown(fds[3])))
 		goto fail;
 	exec_vcpu0 = &rt->vcpus[0];
 	vcpu_set_state(exec_vcpu0, TG_VCPU_RUNNING);

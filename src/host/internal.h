@@ -164,6 +164,21 @@ struct tg_handler {
 	uint32_t spin_ns;
 };
 
+/*
+ * struct tg_watch - the hypervisor's watch over a locked-down guest
+ * process (lockdown_watch.c). The thread owns @sock and @listener.
+ */
+struct tg_watch {
+	int sock;                 /* hand-over socket, -1 once done */
+	int listener;             /* the filter's notification fd */
+	int stop;                 /* eventfd: the teardown ends the thread */
+	int pidfd;
+	pthread_t thread;
+	bool started;
+	_Atomic int32_t killed_nr;    /* refused call that killed it, or -1 */
+	_Atomic uint32_t killed_arch; /* its AUDIT_ARCH_* */
+};
+
 struct tg_guest {
 	struct tg_machine *m;
 	uint32_t client_id;
@@ -176,6 +191,7 @@ struct tg_guest {
 	bool no_lockdown;
 	pid_t pid;
 	int wstatus;
+	struct tg_watch watch;      /* process guests under lockdown */
 
 	/* p2m: PA of IPA page i, 0 = none. Written under p2m_lock (write),
 	 * read under it (read) by the port, so that a page cannot leave the
@@ -348,7 +364,13 @@ void tg_rt_thread_join_all(struct tg_guest_rt *rt);
 bool tg_rt_vcpu0_done(struct tg_guest_rt *rt);
 
 /* lockdown.c */
-int tg_lockdown(void);
+int tg_lockdown(int handoff_fd);
+bool tg_lockdown_call_is_conditional(int nr);
+
+/* lockdown_watch.c */
+int tg_watch_prepare(struct tg_guest *g);
+int tg_watch_start(struct tg_guest *g);
+void tg_watch_stop(struct tg_guest *g);
 int tg_scrub_shared_mappings(const void *keep1, size_t len1,
 			     const void *keep2, size_t len2);
 

@@ -5,13 +5,36 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
+#include <linux/filter.h>
+#include <linux/io_uring.h>
+#include <linux/kcmp.h>
+#include <linux/perf_event.h>
+#include <linux/seccomp.h>
+#include <linux/userfaultfd.h>
+#include <sys/ioctl.h>
+#include <sys/ipc.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/msg.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/shm.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <termios.h>
 
 #include "escape.h"
 
@@ -108,6 +131,441 @@ static void esc_remap_file_pages(struct tg_vcpu *v, const struct esc_target *t)
 	done(c);
 }
 
+/* The technique's call succeeded where it must be refused (no breach by
+ * itself, but the door is open). */
+static void opened(struct tg_guest_counters *c)
+{
+	c->calls++;
+}
+
+/* Record a call's outcome: refused (an error) or opened. */
+static void outcome(struct tg_guest_counters *c, long ret)
+{
+	if (ret < 0)
+		c->attacks_refused++;
+	else
+		opened(c);
+}
+
+/* Walk every page offset of @fd, mapped shared, looking for a canary. */
+static void scan_fd(int fd, const struct esc_target *t,
+		    struct tg_guest_counters *c)
+{
+	uint64_t off;
+
+	for (off = 0; off < t->ram_pages; off++) {
+		volatile uint64_t *q = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+					    MAP_SHARED, fd,
+					    (off_t)(off * PAGE));
+
+		if (q == MAP_FAILED)
+			return;
+		if (is_canary(q, t))
+			spoil(q, c);
+		munmap((void *)q, PAGE);
+	}
+}
+
+/* open() @path and, when it opens, try to map it and scan it. */
+static void open_and_scan(const char *path, int flags,
+			  const struct esc_target *t,
+			  struct tg_guest_counters *c)
+{
+	int fd = open(path, flags);
+
+	if (fd < 0) {
+		c->attacks_refused++;
+		return;
+	}
+	opened(c);
+	scan_fd(fd, t, c);
+	close(fd);
+}
+
+/* mremap() growing an own page: the next page of the file comes along. */
+static void esc_mremap(struct tg_vcpu *v, const struct esc_target *t)
+{
+	volatile uint64_t *p = own_page(v);
+	struct tg_guest_counters *c;
+	volatile uint64_t *q;
+
+	if (!p)
+		return;
+	c = trying(v);
+	q = mremap((void *)p, PAGE, 2 * PAGE, MREMAP_MAYMOVE);
+	if (q == MAP_FAILED) {
+		c->attacks_refused++;
+	} else {
+		opened(c);
+		if (is_canary(q + PAGE / 8, t))
+			spoil(q + PAGE / 8, c);
+	}
+	done(c);
+}
+
+/* mmap() of every fd number: one of them might be machine memory. */
+static void esc_mmap_of_every_fd(struct tg_vcpu *v, const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+	int fd;
+
+	for (fd = 0; fd < 1024; fd++) {
+		void *q = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, 0);
+
+		if (q == MAP_FAILED) {
+			c->attacks_refused++;
+			continue;
+		}
+		opened(c);
+		munmap(q, PAGE);
+		scan_fd(fd, t, c);
+	}
+	done(c);
+}
+
+/* /proc/self/map_files/<own page>: an fd of the machine memory file. */
+static void esc_proc_self_map_files(struct tg_vcpu *v,
+				    const struct esc_target *t)
+{
+	volatile uint64_t *p = own_page(v);
+	struct tg_guest_counters *c;
+	char path[96];
+
+	if (!p)
+		return;
+	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx",
+		 (unsigned long)p, (unsigned long)p + PAGE);
+	c = trying(v);
+	open_and_scan(path, O_RDWR, t, c);
+	done(c);
+}
+
+static void esc_proc_self_mem(struct tg_vcpu *v, const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+	int fd = open("/proc/self/mem", O_RDWR);
+
+	(void)t;
+	outcome(c, fd);
+	if (fd >= 0)
+		close(fd);
+	done(c);
+}
+
+static void proc_open(struct tg_vcpu *v, const struct esc_target *t,
+		      int pid, const char *what)
+{
+	struct tg_guest_counters *c = trying(v);
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, what);
+	fd = open(path, O_RDWR);
+	if (fd < 0) {
+		c->attacks_refused++;
+	} else {
+		c->attacks_passed++; /* another process's memory or fds */
+		scan_fd(fd, t, c);
+		close(fd);
+	}
+	done(c);
+}
+
+static void esc_proc_hypervisor_mem(struct tg_vcpu *v,
+				    const struct esc_target *t)
+{
+	proc_open(v, t, t->hyp_pid, "mem");
+}
+
+static void esc_proc_victim_mem(struct tg_vcpu *v, const struct esc_target *t)
+{
+	proc_open(v, t, t->victim_pid, "mem");
+}
+
+/* /proc/<hypervisor>/fd/<machine memory>: reopen the memfd itself. */
+static void esc_proc_hypervisor_fd(struct tg_vcpu *v,
+				   const struct esc_target *t)
+{
+	char what[32];
+
+	snprintf(what, sizeof(what), "fd/%d", t->mem_fd);
+	proc_open(v, t, t->hyp_pid, what);
+}
+
+/* A file in /dev/shm: a channel to another guest, or the RAM file. */
+static void esc_dev_shm(struct tg_vcpu *v, const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/shm/teegate-escape-%d", t->hyp_pid);
+	fd = open(path, O_RDWR | O_CREAT, 0666);
+	if (fd < 0) {
+		c->attacks_refused++;
+	} else {
+		opened(c);
+		close(fd);
+		unlink(path);
+	}
+	done(c);
+}
+
+/* The machine memory's backing file by its path (a file-backed machine). */
+static void esc_backing_file(struct tg_vcpu *v, const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+
+	open_and_scan(t->backing, O_RDWR, t, c);
+	done(c);
+}
+
+static void own_madvise(struct tg_vcpu *v, int advice)
+{
+	volatile uint64_t *p = own_page(v);
+	struct tg_guest_counters *c;
+
+	if (!p)
+		return;
+	c = trying(v);
+	outcome(c, madvise((void *)p, PAGE, advice));
+	done(c);
+}
+
+/* MADV_REMOVE punches the page out of the machine memory file. */
+static void esc_madvise_remove(struct tg_vcpu *v, const struct esc_target *t)
+{
+	(void)t;
+	own_madvise(v, MADV_REMOVE);
+}
+
+static void esc_madvise_hwpoison(struct tg_vcpu *v, const struct esc_target *t)
+{
+	(void)t;
+	own_madvise(v, MADV_HWPOISON);
+}
+
+static void esc_process_madvise(struct tg_vcpu *v, const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+
+	(void)t;
+	outcome(c, syscall(SYS_process_madvise, 1, NULL, 0, MADV_COLD, 0));
+	done(c);
+}
+
+static void esc_userfaultfd(struct tg_vcpu *v, const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+
+	(void)t;
+	outcome(c, syscall(SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY));
+	done(c);
+}
+
+/* io_uring: its operations (openat, read...) are not seen by seccomp. */
+static void esc_io_uring(struct tg_vcpu *v, const struct esc_target *t)
+{
+	struct io_uring_params prm;
+	struct tg_guest_counters *c = trying(v);
+
+	(void)t;
+	memset(&prm, 0, sizeof(prm));
+	outcome(c, syscall(SYS_io_uring_setup, 8, &prm));
+	done(c);
+}
+
+static void do_ptrace(struct tg_vcpu *v, int pid)
+{
+	struct tg_guest_counters *c = trying(v);
+
+	if (ptrace(PTRACE_ATTACH, pid, NULL, NULL) < 0)
+		c->attacks_refused++;
+	else
+		c->attacks_passed++;
+	done(c);
+}
+
+static void esc_ptrace_hypervisor(struct tg_vcpu *v, const struct esc_target *t)
+{
+	do_ptrace(v, t->hyp_pid);
+}
+
+static void esc_ptrace_victim(struct tg_vcpu *v, const struct esc_target *t)
+{
+	do_ptrace(v, t->victim_pid);
+}
+
+/* The victim's view is likely at the address of ours (same parent). */
+static void vm_rw(struct tg_vcpu *v, const struct esc_target *t, bool write)
+{
+	uint64_t buf[PAGE / 8];
+	struct iovec local = { buf, PAGE }, remote;
+	struct tg_guest_counters *c = trying(v);
+	ssize_t n;
+
+	remote.iov_base = tg_ipa_ptr(v, ESC_RAM_BASE);
+	remote.iov_len = PAGE;
+	memset(buf, 0, sizeof(buf));
+	n = write ? syscall(SYS_process_vm_writev, t->victim_pid, &local, 1,
+			    &remote, 1, 0)
+		  : syscall(SYS_process_vm_readv, t->victim_pid, &local, 1,
+			    &remote, 1, 0);
+	if (n < 0)
+		c->attacks_refused++;
+	else
+		c->attacks_passed++;
+	done(c);
+}
+
+static void esc_process_vm_readv(struct tg_vcpu *v, const struct esc_target *t)
+{
+	vm_rw(v, t, false);
+}
+
+static void esc_process_vm_writev(struct tg_vcpu *v,
+				  const struct esc_target *t)
+{
+	vm_rw(v, t, true);
+}
+
+static void esc_pidfd_open(struct tg_vcpu *v, const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+
+	outcome(c, syscall(SYS_pidfd_open, t->hyp_pid, 0));
+	done(c);
+}
+
+/* pidfd_getfd() of the hypervisor's machine memory fd (pidfd guessed). */
+static void esc_pidfd_getfd(struct tg_vcpu *v, const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+	long fd = syscall(SYS_pidfd_getfd, 3, t->mem_fd, 0);
+
+	if (fd < 0) {
+		c->attacks_refused++;
+	} else {
+		c->attacks_passed++;
+		scan_fd((int)fd, t, c);
+	}
+	done(c);
+}
+
+static void esc_kcmp(struct tg_vcpu *v, const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+
+	outcome(c, syscall(SYS_kcmp, getpid(), t->hyp_pid, KCMP_FILE, 1,
+			   t->mem_fd));
+	done(c);
+}
+
+/* SysV shared memory: a segment another guest can attach too. */
+static void esc_sysv_shm(struct tg_vcpu *v, const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+	int id = shmget((key_t)(0x74650000 + (t->hyp_pid & 0xffff)), PAGE,
+			IPC_CREAT | 0666);
+
+	if (id < 0) {
+		c->attacks_refused++;
+	} else {
+		void *p = shmat(id, NULL, 0);
+
+		opened(c);
+		if (p != (void *)-1)
+			shmdt(p);
+		shmctl(id, IPC_RMID, NULL);
+	}
+	done(c);
+}
+
+static void esc_sysv_msg_queue(struct tg_vcpu *v, const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+	int id = msgget((key_t)(0x74660000 + (t->hyp_pid & 0xffff)),
+			IPC_CREAT | 0666);
+
+	outcome(c, id);
+	if (id >= 0)
+		msgctl(id, IPC_RMID, NULL);
+	done(c);
+}
+
+/* A child process would keep every page it maps past a balloon. */
+static void child_outcome(struct tg_guest_counters *c, long pid)
+{
+	if (pid == 0)
+		_exit(0);
+	outcome(c, pid);
+}
+
+static void esc_clone_without_clone_thread(struct tg_vcpu *v,
+					   const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+
+	(void)t;
+	child_outcome(c, syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, NULL));
+	done(c);
+}
+
+static void esc_fork(struct tg_vcpu *v, const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+
+	(void)t;
+	child_outcome(c, fork());
+	done(c);
+}
+
+static void esc_vfork(struct tg_vcpu *v, const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+	pid_t pid;
+
+	(void)t;
+	pid = vfork();
+	if (pid == 0)
+		_exit(0);
+	outcome(c, pid);
+	done(c);
+}
+
+struct esc_clone_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack,
+		stack_size, tls;
+};
+
+static void esc_clone3(struct tg_vcpu *v, const struct esc_target *t)
+{
+	struct esc_clone_args ca = { .exit_signal = SIGCHLD };
+	struct tg_guest_counters *c = trying(v);
+
+	(void)t;
+	child_outcome(c, syscall(SYS_clone3, &ca, sizeof(ca)));
+	done(c);
+}
+
+/* A thread of this process, but in new namespaces (the kernel refuses
+ * the combination too; the filter looks at the flags first). */
+static void esc_clone_thread_with_namespace_flags(struct tg_vcpu *v,
+						  const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+
+	(void)t;
+	child_outcome(c, syscall(SYS_clone,
+				 CLONE_VM | CLONE_FS | CLONE_FILES |
+					 CLONE_SIGHAND | CLONE_THREAD |
+					 CLONE_SYSVSEM | CLONE_NEWUSER,
+				 NULL, NULL, NULL, NULL));
+	done(c);
+}
+
+/* ---- signals ---------------------------------------------------------- */
+
 /* SIGKILL another guest: as the same uid, the kernel alone allows it. */
 static void esc_kill_another_guest(struct tg_vcpu *v,
 				   const struct esc_target *t)
@@ -121,9 +579,712 @@ static void esc_kill_another_guest(struct tg_vcpu *v,
 	done(c);
 }
 
+/* Signal 0: permission probe only (the test runs next to others). */
+static void probe_kill(struct tg_vcpu *v, int pid)
+{
+	struct tg_guest_counters *c = trying(v);
+
+	outcome(c, kill(pid, 0));
+	done(c);
+}
+
+static void esc_kill_hypervisor(struct tg_vcpu *v, const struct esc_target *t)
+{
+	probe_kill(v, t->hyp_pid);
+}
+
+static void esc_kill_mediator(struct tg_vcpu *v, const struct esc_target *t)
+{
+	probe_kill(v, t->mediator_pid ? t->mediator_pid : t->hyp_pid);
+}
+
+static void esc_kill_every_process(struct tg_vcpu *v,
+				   const struct esc_target *t)
+{
+	(void)t;
+	probe_kill(v, -1);
+}
+
+static void esc_tgkill_another_guest(struct tg_vcpu *v,
+				     const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+
+	if (syscall(SYS_tgkill, t->victim_pid, t->victim_pid, SIGKILL))
+		c->attacks_refused++;
+	else
+		c->attacks_passed++;
+	done(c);
+}
+
+static void esc_rt_sigqueueinfo_another_guest(struct tg_vcpu *v,
+					      const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	si.si_code = SI_QUEUE;
+	if (syscall(SYS_rt_sigqueueinfo, t->victim_pid, SIGKILL, &si))
+		c->attacks_refused++;
+	else
+		c->attacks_passed++;
+	done(c);
+}
+
+static void esc_rt_tgsigqueueinfo_another_guest(struct tg_vcpu *v,
+						const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	si.si_code = SI_QUEUE;
+	if (syscall(SYS_rt_tgsigqueueinfo, t->victim_pid, t->victim_pid,
+		    SIGKILL, &si))
+		c->attacks_refused++;
+	else
+		c->attacks_passed++;
+	done(c);
+}
+
+static void esc_pidfd_send_signal(struct tg_vcpu *v, const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+
+	(void)t;
+	outcome(c, syscall(SYS_pidfd_send_signal, 1, 0, NULL, 0));
+	done(c);
+}
+
+/* ---- acting on another process without touching its memory ------------ */
+
+static void esc_prlimit_another_guest(struct tg_vcpu *v,
+				      const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+	struct rlimit old;
+
+	/* read only: a success shows the door is open */
+	if (syscall(SYS_prlimit64, t->victim_pid, RLIMIT_AS, NULL, &old))
+		c->attacks_refused++;
+	else
+		c->attacks_passed++;
+	done(c);
+}
+
+static void esc_sched_setaffinity_another_guest(struct tg_vcpu *v,
+						const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	if (sched_getaffinity(0, sizeof(set), &set) ||
+	    sched_setaffinity(t->victim_pid, sizeof(set), &set))
+		c->attacks_refused++;
+	else
+		c->attacks_passed++;
+	done(c);
+}
+
+static void esc_setpriority_another_guest(struct tg_vcpu *v,
+					  const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+
+	if (setpriority(PRIO_PROCESS, (id_t)t->victim_pid, 0))
+		c->attacks_refused++;
+	else
+		c->attacks_passed++;
+	done(c);
+}
+
+static void esc_move_pages_of_another_guest(struct tg_vcpu *v,
+					    const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+	void *pages[1] = { tg_ipa_ptr(v, ESC_RAM_BASE) };
+	int status[1];
+
+	if (syscall(SYS_move_pages, t->victim_pid, 1, pages, NULL, status, 0))
+		c->attacks_refused++;
+	else
+		c->attacks_passed++; /* read only, but it saw them */
+	done(c);
+}
+
+/* ---- files, fds, sockets ---------------------------------------------- */
+
+static void esc_open_any_file(struct tg_vcpu *v, const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+	int fd;
+
+	(void)t;
+	fd = open("/etc/passwd", O_RDONLY);
+	outcome(c, fd);
+	if (fd >= 0)
+		close(fd);
+	fd = openat(AT_FDCWD, "/proc/self/status", O_RDONLY);
+	outcome(c, fd);
+	if (fd >= 0)
+		close(fd);
+	done(c);
+}
+
+static void esc_openat2(struct tg_vcpu *v, const struct esc_target *t)
+{
+	struct { uint64_t flags, mode, resolve; } how = { O_RDONLY, 0, 0 };
+	struct tg_guest_counters *c = trying(v);
+
+	(void)t;
+	outcome(c, syscall(SYS_openat2, AT_FDCWD, "/etc/passwd", &how,
+			   sizeof(how)));
+	done(c);
+}
+
+static void esc_name_to_handle_at(struct tg_vcpu *v,
+				  const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+	char buf[sizeof(struct file_handle) + 128];
+	struct file_handle *fh = (struct file_handle *)buf;
+	int mount_id;
+
+	(void)t;
+	fh->handle_bytes = 128;
+	outcome(c, name_to_handle_at(AT_FDCWD, "/dev/shm", fh, &mount_id, 0));
+	done(c);
+}
+
+static void esc_open_by_handle_at(struct tg_vcpu *v,
+				  const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+	char buf[sizeof(struct file_handle) + 8];
+	struct file_handle *fh = (struct file_handle *)buf;
+
+	(void)t;
+	memset(buf, 0, sizeof(buf));
+	fh->handle_bytes = 8;
+	outcome(c, open_by_handle_at(1, fh, O_RDONLY));
+	done(c);
+}
+
+static void esc_memfd_create(struct tg_vcpu *v, const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+
+	(void)t;
+	outcome(c, memfd_create("escape", 0));
+	done(c);
+}
+
+/* A unix socket: the mediators' channels, abstract sockets. */
+static void esc_socket(struct tg_vcpu *v, const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	(void)t;
+	if (fd < 0) {
+		c->attacks_refused++;
+	} else {
+		opened(c);
+		memcpy(sa.sun_path, "\0teegate", 8);
+		connect(fd, (struct sockaddr *)&sa,
+			(socklen_t)(offsetof(struct sockaddr_un, sun_path) + 8));
+		close(fd);
+	}
+	done(c);
+}
+
+static void esc_socketpair(struct tg_vcpu *v, const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+	int sv[2];
+
+	(void)t;
+	outcome(c, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	done(c);
+}
+
+/* SCM_RIGHTS: first on the hand-over socket's fd (3, closed by then),
+ * then on stdout. */
+static void esc_sendmsg_scm_rights(struct tg_vcpu *v,
+				   const struct esc_target *t)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct tg_guest_counters *c = trying(v);
+	char byte = 'x';
+	struct iovec iov = { &byte, 1 };
+	struct msghdr msg = { 0 };
+	struct cmsghdr *cm;
+	int fd = 2;
+
+	(void)t;
+	memset(&u, 0, sizeof(u));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = u.buf;
+	msg.msg_controllen = sizeof(u.buf);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	outcome(c, sendmsg(3, &msg, MSG_NOSIGNAL));
+	outcome(c, sendmsg(1, &msg, MSG_NOSIGNAL));
+	done(c);
+}
+
+static void esc_write_to_another_fd(struct tg_vcpu *v,
+				    const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+
+	(void)t;
+	outcome(c, write(0, "x", 1));
+	done(c);
+}
+
+static void esc_dup(struct tg_vcpu *v, const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+
+	(void)t;
+	outcome(c, dup(2));
+	done(c);
+}
+
+/* TIOCSTI: type into the hypervisor's terminal. */
+static void esc_ioctl_tiocsti(struct tg_vcpu *v, const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+	char ch = 'x';
+
+	(void)t;
+	outcome(c, ioctl(2, TIOCSTI, &ch));
+	done(c);
+}
+
+static void esc_splice(struct tg_vcpu *v, const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+
+	(void)t;
+	outcome(c, splice(1, NULL, 2, NULL, 1, 0));
+	done(c);
+}
+
+static void esc_vmsplice(struct tg_vcpu *v, const struct esc_target *t)
+{
+	volatile uint64_t *p = own_page(v);
+	struct tg_guest_counters *c;
+	struct iovec iov;
+
+	(void)t;
+	if (!p)
+		return;
+	iov.iov_base = (void *)p;
+	iov.iov_len = PAGE;
+	c = trying(v);
+	outcome(c, vmsplice(1, &iov, 1, SPLICE_F_GIFT));
+	done(c);
+}
+
+static void esc_tee(struct tg_vcpu *v, const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+
+	(void)t;
+	outcome(c, tee(1, 2, 1, 0));
+	done(c);
+}
+
+/* ---- the process's own powers ----------------------------------------- */
+
+static void esc_execve(struct tg_vcpu *v, const struct esc_target *t)
+{
+	char *const argv[] = { (char *)"/bin/true", NULL };
+	struct tg_guest_counters *c = trying(v);
+
+	(void)t;
+	outcome(c, execve("/bin/true", argv, NULL));
+	done(c);
+}
+
+static void esc_execveat(struct tg_vcpu *v, const struct esc_target *t)
+{
+	char *const argv[] = { (char *)"/bin/true", NULL };
+	struct tg_guest_counters *c = trying(v);
+
+	(void)t;
+	outcome(c, syscall(SYS_execveat, AT_FDCWD, "/bin/true", argv, NULL, 0));
+	done(c);
+}
+
+static void esc_unshare(struct tg_vcpu *v, const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+
+	(void)t;
+	outcome(c, unshare(CLONE_NEWUSER));
+	done(c);
+}
+
+static void esc_setns(struct tg_vcpu *v, const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+
+	(void)t;
+	outcome(c, setns(1, 0));
+	done(c);
+}
+
+static void esc_mount(struct tg_vcpu *v, const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+
+	(void)t;
+	outcome(c, mount("none", "/tmp", "tmpfs", 0, NULL));
+	done(c);
+}
+
+/* Dumpable again: other same-uid processes could then read us. */
+static void esc_prctl(struct tg_vcpu *v, const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+
+	(void)t;
+	outcome(c, prctl(PR_SET_DUMPABLE, 1, 0, 0, 0));
+	done(c);
+}
+
+static void esc_personality(struct tg_vcpu *v, const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+
+	(void)t;
+	outcome(c, personality(READ_IMPLIES_EXEC));
+	done(c);
+}
+
+static void esc_modify_ldt(struct tg_vcpu *v, const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+	char buf[16];
+
+	(void)t;
+	outcome(c, syscall(SYS_modify_ldt, 0, buf, sizeof(buf)));
+	done(c);
+}
+
+static void esc_arch_prctl(struct tg_vcpu *v, const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+	unsigned long fs;
+
+	(void)t;
+	outcome(c, syscall(SYS_arch_prctl, 0x1003 /* ARCH_GET_FS */, &fs));
+	done(c);
+}
+
+static void esc_bpf(struct tg_vcpu *v, const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+	char attr[128];
+
+	(void)t;
+	memset(attr, 0, sizeof(attr));
+	outcome(c, syscall(SYS_bpf, 0 /* BPF_MAP_CREATE */, attr,
+			   sizeof(attr)));
+	done(c);
+}
+
+static void esc_perf_event_open(struct tg_vcpu *v, const struct esc_target *t)
+{
+	struct perf_event_attr pe;
+	struct tg_guest_counters *c = trying(v);
+
+	(void)t;
+	memset(&pe, 0, sizeof(pe));
+	pe.size = sizeof(pe);
+	pe.type = PERF_TYPE_SOFTWARE;
+	pe.config = PERF_COUNT_SW_CPU_CLOCK;
+	pe.exclude_kernel = 1;
+	outcome(c, syscall(SYS_perf_event_open, &pe, t->hyp_pid, -1, -1, 0));
+	done(c);
+}
+
+static void esc_keyctl(struct tg_vcpu *v, const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+
+	(void)t;
+	outcome(c, syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */,
+			   -3 /* session */, 0));
+	done(c);
+}
+
+/* A second filter with a listener of its own could answer "go on". */
+static void esc_seccomp(struct tg_vcpu *v, const struct esc_target *t)
+{
+	struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K,
+					    SECCOMP_RET_USER_NOTIF);
+	struct sock_fprog prog = { 1, &allow };
+	struct tg_guest_counters *c = trying(v);
+
+	(void)t;
+	outcome(c, syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+			   SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog));
+	done(c);
+}
+
+static void own_protect(struct tg_vcpu *v, bool map)
+{
+	volatile uint64_t *p = own_page(v);
+	struct tg_guest_counters *c;
+
+	if (!p)
+		return;
+	c = trying(v);
+	if (map) {
+		void *q = mmap(NULL, PAGE, PROT_READ | PROT_WRITE | PROT_EXEC,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		outcome(c, q == MAP_FAILED ? -1 : 0);
+	} else {
+		outcome(c, mprotect((void *)p, PAGE,
+				    PROT_READ | PROT_WRITE | PROT_EXEC));
+	}
+	done(c);
+}
+
+static void esc_mprotect_exec(struct tg_vcpu *v, const struct esc_target *t)
+{
+	(void)t;
+	own_protect(v, false);
+}
+
+static void esc_mmap_exec(struct tg_vcpu *v, const struct esc_target *t)
+{
+	(void)t;
+	own_protect(v, true);
+}
+
+/* FUTEX_CMP_REQUEUE_PI: not one of the four operations on the list. */
+static void esc_futex_requeue_pi(struct tg_vcpu *v, const struct esc_target *t)
+{
+	static uint32_t a, b;
+	struct tg_guest_counters *c = trying(v);
+
+	(void)t;
+	outcome(c, syscall(SYS_futex, &a, 12 /* FUTEX_CMP_REQUEUE_PI */, 1,
+			   NULL, &b, 0));
+	done(c);
+}
+
+/* ---- other ABIs ------------------------------------------------------- */
+
+#if defined(__x86_64__)
+/* remap_file_pages with the x32 bit set in the number */
+static void esc_x32_abi(struct tg_vcpu *v, const struct esc_target *t)
+{
+	volatile uint64_t *p = own_page(v);
+	struct tg_guest_counters *c;
+
+	if (!p)
+		return;
+	c = trying(v);
+	if (syscall(SYS_remap_file_pages | 0x40000000, (void *)p, PAGE, 0,
+		    (size_t)(t->ram_pages / 2), 0))
+		c->attacks_refused++;
+	else
+		opened(c);
+	done(c);
+}
+
+/* The i386 system call entry: getpid (20) with int 0x80. */
+static void esc_int80_i386(struct tg_vcpu *v, const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+	long eax = 20;
+
+	(void)t;
+	__asm__ volatile("int $0x80" : "+a"(eax) : : "memory");
+	outcome(c, eax);
+	done(c);
+}
+#endif
+
+/* A SIGSYS handler changes nothing: the refused call is not trapped in
+ * the guest, the hypervisor is told. */
+static void esc_sigsys_handler(struct tg_vcpu *v, const struct esc_target *t)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGSYS, &sa, NULL);
+	esc_remap_file_pages(v, t);
+}
+
+/* ---- what a guest may still do ---------------------------------------- */
+
+struct rt_check {
+	volatile int ran;
+};
+
+static void second_vcpu(struct tg_vcpu *v, void *arg)
+{
+	struct rt_check *k = arg;
+	struct timespec ts = { 0, 1000000 };
+
+	(void)v;
+	nanosleep(&ts, NULL);
+	k->ran = 1;
+}
+
+/*
+ * The runtime and the C library keep working under the list: vCPU
+ * threads, guest pages and a balloon, malloc/realloc/free of large
+ * blocks (realloc copies when mremap is refused), anonymous mappings,
+ * time, sleeps, notification waits, stdout and stderr, raise().
+ */
+static void esc_runtime_still_works(struct tg_vcpu *v,
+				    const struct esc_target *t)
+{
+	struct tg_guest_counters *c = trying(v);
+	struct rt_check k = { 0 };
+	struct timespec ts;
+	uint64_t ipa;
+	uint8_t *big;
+	void *q;
+	int idx;
+
+	(void)t;
+	idx = tg_vcpu_spawn(v, second_vcpu, &k);
+	c->verified += idx > 0 && !tg_vcpu_join(v, idx) && k.ran;
+	big = malloc(4u << 20);
+	if (big) {
+		memset(big, 0x5a, 4u << 20);
+		big = realloc(big, 16u << 20);
+		c->verified += big && big[(4u << 20) - 1] == 0x5a;
+		free(big);
+	}
+	q = mmap(NULL, 1u << 20, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	c->verified += q != MAP_FAILED && !mprotect(q, PAGE, PROT_READ) &&
+		       !madvise(q, 1u << 20, MADV_DONTNEED) &&
+		       !munmap(q, 1u << 20);
+	c->verified += !tg_alloc_pages(v, 2, &ipa) && tg_ipa_ptr(v, ipa) &&
+		       !tg_balloon_out(v, ipa, 1);
+	c->verified += !clock_gettime(CLOCK_MONOTONIC, &ts) &&
+		       tg_notif_wait(v, 5) == 0;
+	c->verified += printf("# escape guest: stdout works\n") > 0 &&
+		       fflush(stdout) == 0 &&
+		       fprintf(stderr, "# escape guest: stderr works\n") > 0;
+	signal(SIGUSR1, SIG_IGN);
+	c->verified += raise(SIGUSR1) == 0;
+	done(c);
+}
+
+/* abort(): the guest's own death, not the filter's. */
+static void esc_abort(struct tg_vcpu *v, const struct esc_target *t)
+{
+	(void)t;
+	trying(v);
+	abort();
+}
+
 const struct esc_technique esc_techniques[] = {
 	{ "remap_file_pages", esc_remap_file_pages },
+	{ "mremap", esc_mremap },
+	{ "mmap_of_every_fd", esc_mmap_of_every_fd },
+	{ "proc_self_map_files", esc_proc_self_map_files },
+	{ "proc_self_mem", esc_proc_self_mem },
+	{ "proc_hypervisor_mem", esc_proc_hypervisor_mem },
+	{ "proc_victim_mem", esc_proc_victim_mem },
+	{ "proc_hypervisor_fd", esc_proc_hypervisor_fd },
+	{ "dev_shm", esc_dev_shm },
+	{ "backing_file", esc_backing_file },
+	{ "madvise_remove", esc_madvise_remove },
+	{ "madvise_hwpoison", esc_madvise_hwpoison },
+	{ "process_madvise", esc_process_madvise },
+	{ "userfaultfd", esc_userfaultfd },
+	{ "io_uring", esc_io_uring },
+	{ "ptrace_hypervisor", esc_ptrace_hypervisor },
+	{ "ptrace_victim", esc_ptrace_victim },
+	{ "process_vm_readv", esc_process_vm_readv },
+	{ "process_vm_writev", esc_process_vm_writev },
+	{ "pidfd_open", esc_pidfd_open },
+	{ "pidfd_getfd", esc_pidfd_getfd },
+	{ "kcmp", esc_kcmp },
+	{ "sysv_shm", esc_sysv_shm },
+	{ "sysv_msg_queue", esc_sysv_msg_queue },
+	{ "clone_without_clone_thread", esc_clone_without_clone_thread },
+	{ "clone_thread_with_namespace_flags",
+	  esc_clone_thread_with_namespace_flags },
+	{ "fork", esc_fork },
+	{ "vfork", esc_vfork },
+	{ "clone3", esc_clone3 },
 	{ "kill_another_guest", esc_kill_another_guest },
+	{ "kill_hypervisor", esc_kill_hypervisor },
+	{ "kill_mediator", esc_kill_mediator },
+	{ "kill_every_process", esc_kill_every_process },
+	{ "tgkill_another_guest", esc_tgkill_another_guest },
+	{ "rt_sigqueueinfo_another_guest", esc_rt_sigqueueinfo_another_guest },
+	{ "rt_tgsigqueueinfo_another_guest",
+	  esc_rt_tgsigqueueinfo_another_guest },
+	{ "pidfd_send_signal", esc_pidfd_send_signal },
+	{ "prlimit_another_guest", esc_prlimit_another_guest },
+	{ "sched_setaffinity_another_guest",
+	  esc_sched_setaffinity_another_guest },
+	{ "setpriority_another_guest", esc_setpriority_another_guest },
+	{ "move_pages_of_another_guest", esc_move_pages_of_another_guest },
+	{ "open_any_file", esc_open_any_file },
+	{ "openat2", esc_openat2 },
+	{ "name_to_handle_at", esc_name_to_handle_at },
+	{ "open_by_handle_at", esc_open_by_handle_at },
+	{ "memfd_create", esc_memfd_create },
+	{ "socket", esc_socket },
+	{ "socketpair", esc_socketpair },
+	{ "sendmsg_scm_rights", esc_sendmsg_scm_rights },
+	{ "write_to_another_fd", esc_write_to_another_fd },
+	{ "dup", esc_dup },
+	{ "ioctl_tiocsti", esc_ioctl_tiocsti },
+	{ "splice", esc_splice },
+	{ "vmsplice", esc_vmsplice },
+	{ "tee", esc_tee },
+	{ "execve", esc_execve },
+	{ "execveat", esc_execveat },
+	{ "unshare", esc_unshare },
+	{ "setns", esc_setns },
+	{ "mount", esc_mount },
+	{ "prctl", esc_prctl },
+	{ "personality", esc_personality },
+	{ "modify_ldt", esc_modify_ldt },
+	{ "arch_prctl", esc_arch_prctl },
+	{ "bpf", esc_bpf },
+	{ "perf_event_open", esc_perf_event_open },
+	{ "keyctl", esc_keyctl },
+	{ "seccomp", esc_seccomp },
+	{ "mprotect_exec", esc_mprotect_exec },
+	{ "mmap_exec", esc_mmap_exec },
+	{ "futex_requeue_pi", esc_futex_requeue_pi },
+#if defined(__x86_64__)
+	{ "x32_abi", esc_x32_abi },
+	{ "int80_i386", esc_int80_i386 },
+#endif
+	{ "sigsys_handler", esc_sigsys_handler },
+	{ "runtime_still_works", esc_runtime_still_works },
+	{ "abort", esc_abort },
 	{ NULL, NULL },
 };
 
