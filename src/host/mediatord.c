@@ -724,28 +724,67 @@ static void *worker_main(void *arg)
 /* ---- the sandbox ------------------------------------------------------- */
 
 /*
- * The allow-list: what the workers need to wait, answer, log and allocate
- * bookkeeping memory. No open (EACCES), no socket, no fork or exec, no ptrace, no
- * process_vm_*, no mremap; anything else kills the process.
+ * The allow-list: what the workers need to wait on the channel (a futex:
+ * the sandbox never gets eventfds), answer, log on stderr and allocate
+ * (malloc, the arena's reset). No open (EACCES: glibc's malloc tries a
+ * /proc file), no socket, no fork or exec, no ptrace, no process_vm_*,
+ * no mremap, no file mapping; anything else kills the process (SIGSYS;
+ * TEEGATE_DEBUG_SECCOMP=1 says which call instead).
  */
+struct med_rule {
+	int nr;
+	int errno_answer;		/* 0: allow */
+	struct scmp_arg_cmp cmp;	/* .op 0: no condition */
+};
+
+#define M_ALLOW(name) { SCMP_SYS(name), 0, { 0 } }
+#define M_ALLOW_EQ(name, a, x)                                                 \
+	{ SCMP_SYS(name), 0,                                                   \
+	  { .arg = (a), .op = SCMP_CMP_EQ, .datum_a = (x) } }
+#define M_ALLOW_MASKED(name, a, mask, x)                                       \
+	{ SCMP_SYS(name), 0,                                                   \
+	  { .arg = (a), .op = SCMP_CMP_MASKED_EQ, .datum_a = (mask),           \
+	    .datum_b = (x) } }
+#define FUTEX_CMD_BITS 0xfffffe7full
+
+static const struct med_rule med_rules[] = {
+	/* the channel: spin, then a futex; workers idle-check the parent */
+	M_ALLOW_MASKED(futex, 1, FUTEX_CMD_BITS, 0 /* FUTEX_WAIT */),
+	M_ALLOW_MASKED(futex, 1, FUTEX_CMD_BITS, 1 /* FUTEX_WAKE */),
+	M_ALLOW_MASKED(futex, 1, FUTEX_CMD_BITS, 9 /* FUTEX_WAIT_BITSET */),
+	M_ALLOW_MASKED(futex, 1, FUTEX_CMD_BITS, 10 /* FUTEX_WAKE_BITSET */),
+	M_ALLOW(sched_yield),
+	M_ALLOW(getppid),
+	M_ALLOW(clock_gettime),
+	M_ALLOW(restart_syscall),
+	/* memory: malloc (mmap, anonymous and never executable, is added
+	 * by install_seccomp()); MADV_REMOVE resets the state arena */
+	M_ALLOW(munmap),
+	M_ALLOW(brk),
+	M_ALLOW_MASKED(mprotect, 2, PROT_EXEC, 0),
+	M_ALLOW_EQ(madvise, 2, MADV_DONTNEED),
+	M_ALLOW_EQ(madvise, 2, MADV_REMOVE),
+	M_ALLOW_EQ(sched_getaffinity, 0, 0), /* malloc: arena count */
+	/* log lines, the end of a worker or of the process */
+	M_ALLOW_EQ(write, 0, 2),
+	M_ALLOW(exit),
+	M_ALLOW(exit_group),
+	M_ALLOW(rt_sigprocmask),
+	M_ALLOW(rt_sigreturn),
+	M_ALLOW(getpid),
+	M_ALLOW(gettid),
+#ifdef TG_MEDIATORD_EVIL
+	M_ALLOW(clock_nanosleep), /* the hung mediator's sleep(1) */
+	M_ALLOW(nanosleep),
+#endif
+	/* glibc's malloc reads /proc/sys/vm/overcommit_memory when it
+	 * shrinks a heap: a failed open is fine for it */
+	{ SCMP_SYS(openat), EACCES, { 0 } },
+	{ SCMP_SYS(open), EACCES, { 0 } },
+};
+
 static int install_seccomp(void)
 {
-	static const int allow[] = {
-		SCMP_SYS(futex),	SCMP_SYS(read),
-		SCMP_SYS(write),	SCMP_SYS(poll),
-		SCMP_SYS(ppoll),	SCMP_SYS(mmap),
-		SCMP_SYS(munmap),	SCMP_SYS(brk),
-		SCMP_SYS(madvise),	SCMP_SYS(mprotect),
-		SCMP_SYS(exit),		SCMP_SYS(exit_group),
-		SCMP_SYS(clock_gettime), SCMP_SYS(clock_nanosleep),
-		SCMP_SYS(nanosleep),	SCMP_SYS(sched_yield),
-		SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask),
-		SCMP_SYS(getpid),	SCMP_SYS(gettid),
-		SCMP_SYS(getppid),	SCMP_SYS(restart_syscall),
-		SCMP_SYS(sigaltstack),	SCMP_SYS(getrandom),
-		SCMP_SYS(rseq),		SCMP_SYS(set_robust_list),
-		SCMP_SYS(sched_getaffinity), /* malloc: arena count */
-	};
 	scmp_filter_ctx ctx;
 	size_t i;
 	int ret;
@@ -757,16 +796,28 @@ static int install_seccomp(void)
 	if (!ctx)
 		return -ENOMEM;
 	ret = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
-	for (i = 0; !ret && i < sizeof(allow) / sizeof(allow[0]); i++)
-		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allow[i], 0);
-	/* glibc's malloc reads /proc/sys/vm/overcommit_memory when it
-	 * shrinks a heap: a failed open is fine for it */
 	if (!ret)
-		ret = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
-				       SCMP_SYS(openat), 0);
+		ret = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
+				       SCMP_ACT_KILL_PROCESS);
+	/* mmap: never executable either (two conditions, one rule) */
 	if (!ret)
-		ret = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
-				       SCMP_SYS(open), 0);
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 2,
+				       SCMP_A3(SCMP_CMP_MASKED_EQ,
+					       MAP_ANONYMOUS, MAP_ANONYMOUS),
+				       SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC,
+					       0));
+	for (i = 0; !ret && i < sizeof(med_rules) / sizeof(med_rules[0]);
+	     i++) {
+		const struct med_rule *r = &med_rules[i];
+
+		if (r->nr < 0)
+			continue;
+		ret = seccomp_rule_add_array(
+			ctx,
+			r->errno_answer ? SCMP_ACT_ERRNO((uint32_t)r->errno_answer)
+					: SCMP_ACT_ALLOW,
+			r->nr, r->cmp.op ? 1 : 0, &r->cmp);
+	}
 	if (!ret)
 		ret = seccomp_load(ctx);
 	seccomp_release(ctx);
