@@ -49,6 +49,17 @@
 
 #include "internal.h"
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define TG_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define TG_SANITIZED 1
+#endif
+#endif
+#ifndef TG_SANITIZED
+#define TG_SANITIZED 0
+#endif
+
 static bool inside(uintptr_t s, uintptr_t e, const void *keep, size_t len)
 {
 	uintptr_t k = (uintptr_t)keep;
@@ -185,8 +196,9 @@ static const struct allow_rule allow_list[] = {
 	ALLOW(munmap),
 	ALLOW(brk),
 	ALLOW_IF(madvise, 2, SCMP_CMP_EQ, MADV_DONTNEED),
-	/* malloc sizes its arenas by the CPUs this process may use */
-	ALLOW_IF(sched_getaffinity, 0, SCMP_CMP_EQ, 0),
+	/* malloc sizes its arenas by the CPUs this process may use;
+	 * pthread_getattr_np() asks for a thread's (read-only either way) */
+	ALLOW(sched_getaffinity),
 	/* signals within this process (raise, abort, pthread_kill) */
 	ALLOW(rt_sigaction),
 	ALLOW(rt_sigprocmask),
@@ -201,6 +213,13 @@ static const struct allow_rule allow_list[] = {
 	ALLOW(close),
 	/* the listener's hand-over, once (the fd is closed right after) */
 	ALLOW_IF(sendmsg, 0, SCMP_CMP_EQ, ARG_HANDOFF_FD),
+#if TG_SANITIZED
+	/* the sanitizer runtimes (ASan builds, tests only): an alternate
+	 * signal stack per thread, and advice on their shadow memory */
+	ALLOW(sigaltstack),
+	ALLOW_IF(madvise, 2, SCMP_CMP_EQ, MADV_NOHUGEPAGE),
+	ALLOW_IF(madvise, 2, SCMP_CMP_EQ, MADV_DONTDUMP),
+#endif
 	/*
 	 * Refused with an error, not killed: the C library makes these calls
 	 * on its own and copes with the error. pthread_create() tries clone3
