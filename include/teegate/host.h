@@ -420,8 +420,9 @@ enum tg_guest_mode {
  * @mode:      process (default) or thread.
  * @limits:    mediator limits for this domain; NULL = defaults.
  * @name:      for logs and tables; copied (up to 31 chars).
- * @no_lockdown: process mode: skip the privilege drop and seccomp filter
- *             (debugging only; see tg_guest_start()).
+ * @no_lockdown: process mode: skip the privilege drop and the seccomp
+ *             allow-list (debugging only; see tg_guest_start()): such a
+ *             guest can reach all of machine memory.
  */
 struct tg_guest_config {
 	uint32_t client_id;
@@ -442,15 +443,18 @@ struct tg_guest_config {
  * simply waits in the slot).
  *
  * Process mode: fork(); the child maps each of its pages from machine
- * memory at its IPA into one contiguous view, closes every fd but 0-2,
- * unmaps every other shared mapping (machine memory, other guests' pages
- * and trap slots), then locks itself down: when root it switches to uid
- * and gid 65534 (no capabilities, cannot ptrace or read the hypervisor),
- * sets no_new_privs and installs a seccomp filter that refuses mremap
- * (growing a file mapping would reach a neighbour's page), fork/vfork and
- * non-thread clone (a child would keep pages past a balloon), ptrace and
- * process_vm_*. The process exits with _exit(0) when @fn returns, and is
- * killed if the hypervisor process dies.
+ * memory at its IPA into one contiguous view, closes every fd but
+ * stdout and stderr, unmaps every other shared mapping (machine memory,
+ * other guests' pages and trap slots), then locks itself down: when root
+ * it switches to uid and gid 65534, and it installs a seccomp allow-list
+ * (no_new_privs): threads, futexes, anonymous memory, time, sleeps,
+ * signals to itself, writes to stdout/stderr (docs/threat-model.md,
+ * "Guests' reach"). A call outside the list never runs: the hypervisor
+ * logs it (one line naming the call) and kills the guest
+ * (tg_guest_stats().killed_syscall). open, fstat, mremap and clone3 fail
+ * with an error instead, which the C library copes with. The process
+ * exits with _exit(0) when @fn returns, and is killed if the hypervisor
+ * process dies.
  *
  * fork() happens with every handler thread of the machine quiesced (none
  * is inside a trap, so none holds an allocator or mediator lock). Other
@@ -473,12 +477,14 @@ int tg_guest_start(struct tg_machine *m, const struct tg_guest_config *cfg,
  * @argv: its argv (NULL = { path, NULL }); the environment is the
  *        caller's plus TEEGATE_GUEST_BOOT.
  *
- * The child execs @path with three extra fds: machine memory, a boot page
- * (client id, vCPU count, the p2m as page offsets) and the guest's shared
- * trap pages, named in TEEGATE_GUEST_BOOT. The program must be linked with
- * teegate_host and call tg_guest_enter() first thing in main(): it maps
- * the guest's pages and trap pages, closes the three fds, locks the
- * process down as tg_guest_start() describes, and returns vCPU 0.
+ * The child execs @path with four extra fds: machine memory, a boot page
+ * (client id, vCPU count, the p2m as page offsets), the guest's shared
+ * trap pages and the socket over which the lockdown hands the filter's
+ * listener to the hypervisor, named in TEEGATE_GUEST_BOOT. The program
+ * must be linked with teegate_host and call tg_guest_enter() first thing
+ * in main(): it maps the guest's pages and trap pages, closes every fd
+ * but stdout and stderr, locks the process down as tg_guest_start()
+ * describes, and returns vCPU 0.
  *
  * The window, honestly: from exec until tg_guest_enter() returns the
  * process holds an fd of ALL machine memory and its privileges. Anything

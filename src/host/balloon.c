@@ -8,8 +8,9 @@
  * them before it traps, but the guest is hostile, so the hypervisor checks
  * /proc/<pid>/maps and refuses the balloon while any of the pages is still
  * mapped. The check cannot go stale: the locked-down guest has no fd of
- * machine memory and cannot mremap(), fork() or ptrace, so it cannot map a
- * page again.
+ * machine memory, and its allow-list (lockdown.c) has no call that maps
+ * or re-points a file mapping (mmap only anonymous; no remap_file_pages,
+ * mremap, fork or ptrace), so it cannot map a page again.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
