@@ -466,7 +466,8 @@ struct tg_guest_config {
  *
  * Return: TG_OK; TG_EINVAL; TG_EEXIST (client id in use); TG_ELIMIT (too
  * many guests, vCPUs or pages); TG_ENOMEM (not enough free machine pages);
- * or the error of tg_domain_create().
+ * TG_ENOTSUP (process mode: the kernel cannot notify the hypervisor of a
+ * refused call, Linux < 5.7; logged); or the error of tg_domain_create().
  */
 int tg_guest_start(struct tg_machine *m, const struct tg_guest_config *cfg,
 		   void (*fn)(struct tg_vcpu *vcpu0, void *arg), void *arg,

@@ -285,9 +285,16 @@ static void reset_signals(void)
  */
 static int keep_only_output_fds(int handoff)
 {
-	/* The hypervisor's stdin is not the guest's to read: closed here,
-	 * or by tg_lockdown() once the listener (which would take the
-	 * lowest free fd, and libseccomp needs it above 0) is handed over. */
+	/* The hypervisor's stdin (or, without one, whatever fd of the
+	 * hypervisor took number 0) is not the guest's: /dev/null until
+	 * tg_lockdown() has handed the listener over (libseccomp needs the
+	 * listener above fd 0), then closed. */
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	if (null < 0 || (null != 0 && dup2(null, 0) != 0))
+		return -2;
+	if (null != 0)
+		close(null);
 	if (handoff < 0) {
 		close(0);
 		syscall(SYS_close_range, 3u, ~0u, 0u);
@@ -418,12 +425,12 @@ int tg_guest_start(struct tg_machine *m, const struct tg_guest_config *cfg,
 		return TG_OK;
 	}
 	boot = boot_info_build(g, &len);
-	if (boot && boot->lockdown)
-		handoff = tg_watch_prepare(g);
-	if (!boot || (boot->lockdown && handoff < 0)) {
+	ret = !boot ? TG_ENOMEM
+		    : boot->lockdown ? tg_watch_prepare(g, &handoff) : TG_OK;
+	if (ret) {
 		free(boot);
 		guest_abort(g);
-		return TG_ENOMEM;
+		return ret;
 	}
 	fflush(NULL);
 	pthread_rwlock_wrlock(&m->fork_lock);
@@ -501,16 +508,13 @@ int tg_guest_start_exec(struct tg_machine *m,
 	boot = boot_info_build(g, &len);
 	boot_fd = boot ? fd_with_contents("teegate-boot", boot, len) : -1;
 	free(boot);
-	if (boot_fd >= 0 && !g->no_lockdown) {
-		handoff = tg_watch_prepare(g);
-		if (handoff < 0) {
+	ret = boot_fd < 0 ? TG_ENOMEM
+	      : g->no_lockdown ? TG_OK : tg_watch_prepare(g, &handoff);
+	if (ret) {
+		if (boot_fd >= 0)
 			close(boot_fd);
-			boot_fd = -1;
-		}
-	}
-	if (boot_fd < 0) {
 		guest_abort(g);
-		return TG_ENOMEM;
+		return ret;
 	}
 	envp = exec_env(handoff >= 0);
 	if (!envp) {

@@ -175,6 +175,7 @@ struct tg_watch {
 	int pidfd;
 	pthread_t thread;
 	bool started;
+	atomic_bool running;          /* the thread reached its loop */
 	_Atomic int32_t killed_nr;    /* refused call that killed it, or -1 */
 	_Atomic uint32_t killed_arch; /* its AUDIT_ARCH_* */
 };
@@ -368,7 +369,7 @@ int tg_lockdown(int handoff_fd);
 bool tg_lockdown_call_is_conditional(int nr);
 
 /* lockdown_watch.c */
-int tg_watch_prepare(struct tg_guest *g);
+int tg_watch_prepare(struct tg_guest *g, int *child_end);
 int tg_watch_start(struct tg_guest *g);
 void tg_watch_stop(struct tg_guest *g);
 int tg_scrub_shared_mappings(const void *keep1, size_t len1,

@@ -336,6 +336,12 @@ int tg_lockdown(int handoff_fd)
 {
 	pid_t parent = getppid();
 
+	/* fd 0 taken (the hypervisor may run without stdin): the listener
+	 * must not be fd 0, which libseccomp takes for "no listener" */
+	if (fcntl(0, F_GETFD) < 0 &&
+	    open("/dev/null", O_RDONLY | O_CLOEXEC) != 0)
+		return -1;
+
 	if (geteuid() == 0) {
 		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
 		    setresuid(65534, 65534, 65534))

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -39,25 +40,37 @@
 
 /**
  * tg_watch_prepare() - before fork: the hand-over socket and the stop
- * eventfd. Return: the child's end of the socket (close-on-exec), or -1.
+ * eventfd; @child_end gets the child's end of the socket (close-on-exec).
+ * Return: TG_OK, TG_ENOTSUP (no user notification: said in the log),
+ * TG_ENOMEM.
  */
-int tg_watch_prepare(struct tg_guest *g)
+int tg_watch_prepare(struct tg_guest *g, int *child_end)
 {
+	/* user notification with TSYNC: libseccomp API level 6 */
+	static _Atomic int api;
 	int sv[2];
 
 	g->watch.sock = g->watch.listener = g->watch.stop = -1;
 	g->watch.pidfd = -1;
 	atomic_store(&g->watch.killed_nr, -1);
+	if (!atomic_load(&api))
+		atomic_store(&api, (int)seccomp_api_get());
+	if (atomic_load(&api) < 6) {
+		tg_host_log(g->m, TG_LOG_ERROR,
+			    "guest start refused: the kernel lacks seccomp user notification with thread sync (needs Linux 5.7 or later, libseccomp 2.5 or later) to lock a guest process down");
+		return TG_ENOTSUP;
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
-		return -1;
+		return TG_ENOMEM;
 	g->watch.stop = eventfd(0, EFD_CLOEXEC);
 	if (g->watch.stop < 0) {
 		close(sv[0]);
 		close(sv[1]);
-		return -1;
+		return TG_ENOMEM;
 	}
 	g->watch.sock = sv[0];
-	return sv[1];
+	*child_end = sv[1];
+	return TG_OK;
 }
 
 /* The one fd of a hand-over message, if it is a seccomp listener. */
@@ -134,8 +147,9 @@ static void on_refused_call(struct tg_guest *g, const struct seccomp_notif *n)
 					    d->nr))
 		return;
 	atomic_store(&g->watch.killed_arch, d->arch);
-	describe_call(d, what, sizeof(what));
+	/* out of any fork(): the name lookup allocates */
 	pthread_rwlock_rdlock(&m->fork_lock);
+	describe_call(d, what, sizeof(what));
 	if (native && tg_lockdown_call_is_conditional(d->nr))
 		tg_host_log(m, TG_LOG_ERROR,
 			    "guest '%s' (client %u, pid %d) killed: system call %s with arguments its allow-list refuses (%#llx, %#llx, %#llx, %#llx)",
@@ -156,6 +170,7 @@ static void *watch_main(void *arg)
 {
 	struct tg_guest *g = arg;
 
+	atomic_store(&g->watch.running, true);
 	for (;;) {
 		struct pollfd p[2] = {
 			{ .fd = g->watch.stop, .events = POLLIN },
@@ -174,10 +189,13 @@ static void *watch_main(void *arg)
 		if (p[1].fd == g->watch.sock && p[1].fd >= 0) {
 			if (p[1].revents & POLLIN)
 				g->watch.listener = receive_listener(p[1].fd);
-			if (g->watch.listener < 0)
+			if (g->watch.listener < 0) {
+				pthread_rwlock_rdlock(&g->m->fork_lock);
 				tg_host_log(g->m, TG_LOG_INFO,
 					    "guest '%s' (client %u): no seccomp listener handed over",
 					    g->name, g->client_id);
+				pthread_rwlock_unlock(&g->m->fork_lock);
+			}
 			close(g->watch.sock);
 			g->watch.sock = -1;
 			continue;
@@ -219,6 +237,10 @@ int tg_watch_start(struct tg_guest *g)
 	if (ret)
 		return TG_ENOMEM;
 	g->watch.started = true;
+	/* as tg_handlers_start(): not while the new thread may still hold
+	 * the thread library's start-up locks, the caller may fork() next */
+	while (!atomic_load(&g->watch.running))
+		sched_yield();
 	return TG_OK;
 }
 

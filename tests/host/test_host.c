@@ -684,6 +684,86 @@ static void locked_down_guest_cannot_mremap_or_fork(void **state)
 	assert_int_equal(tg_machine_destroy(m), TG_OK);
 }
 
+/* Phase 1, then idle until told (a notification), then leave. */
+static void waiting_guest(struct tg_vcpu *v, void *arg)
+{
+	(void)arg;
+	__atomic_store_n(&tg_guest_counters(v)->phase, 1, __ATOMIC_SEQ_CST);
+	while (!tg_notif_wait(v, 1000))
+		;
+}
+
+static void wait_for_phase_1(struct tg_guest *g)
+{
+	uint64_t t0 = now_ns();
+
+	while (counters_of(g).phase != 1)
+		assert_true(now_ns() - t0 < 10000000000ull);
+}
+
+/* Seen from outside: the hand-over socket, stdin and every inherited fd
+ * are gone once guest code runs. */
+static void locked_down_guest_holds_only_stdout_and_stderr(void **state)
+{
+	struct tg_machine *m = machine_new(64ull << 20);
+	const struct tg_port *port = tg_machine_port(m);
+	struct tg_guest *g;
+	struct dirent *e;
+	char path[64];
+	int n = 0, ws;
+	DIR *d;
+
+	(void)state;
+	g = guest_new(m, TG_GUEST_PROCESS, 16, 1, waiting_guest, NULL);
+	wait_for_phase_1(g);
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)tg_guest_pid(g));
+	d = opendir(path);
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		assert_true(!strcmp(e->d_name, "1") || !strcmp(e->d_name, "2"));
+		n++;
+	}
+	closedir(d);
+	assert_true(n <= 2);
+	port->raise_notif_irq(port->ctx, tg_guest_client_id(g));
+	assert_int_equal(tg_guest_wait_timeout(g, 10000, &ws), TG_OK);
+	assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
+/* A hypervisor started without stdin: the lockdown still works, for a
+ * forked and an exec'd guest (the filter's listener must not be fd 0). */
+static void locked_down_guest_starts_without_stdin(void **state)
+{
+	struct tg_machine *m = machine_new(64ull << 20);
+	struct tg_guest_config gc = { .ram_pages = 32, .vcpus = 1 };
+	struct uid_loop l = { .calls = 10 };
+	int saved = dup(0), ws, ws_exec;
+	struct tg_guest_counters c;
+	struct tg_guest *g, *x;
+
+	(void)state;
+	assert_true(saved >= 0);
+	close(0);
+	g = guest_new(m, TG_GUEST_PROCESS, 16, 1, uid_calls, &l);
+	assert_int_equal(tg_guest_start_exec(m, &gc, TG_EXEC_GUEST_PATH, NULL,
+					     &x),
+			 TG_OK);
+	assert_int_equal(tg_guest_wait_timeout(g, 10000, &ws), TG_OK);
+	assert_int_equal(tg_guest_wait_timeout(x, 10000, &ws_exec), TG_OK);
+	assert_int_equal(dup2(saved, 0), 0);
+	close(saved);
+	assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+	assert_int_equal(counters_of(g).verified, l.calls);
+	assert_true(WIFEXITED(ws_exec) && WEXITSTATUS(ws_exec) == 0);
+	c = counters_of(x);
+	assert_int_equal(c.verified, 2);
+	assert_int_equal(c.mismatches, 0);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
 static void arch_calls(struct tg_vcpu *v, void *arg)
 {
 	struct tg_guest_counters *c = tg_guest_counters(v);
@@ -1015,6 +1095,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(exec_mode_guest_runs),
 		cmocka_unit_test(balloon_of_a_still_mapped_page_is_refused),
 		cmocka_unit_test(locked_down_guest_cannot_mremap_or_fork),
+		cmocka_unit_test(
+			locked_down_guest_holds_only_stdout_and_stderr),
+		cmocka_unit_test(locked_down_guest_starts_without_stdin),
 		cmocka_unit_test(non_tee_calls_get_psci_or_not_supported),
 		cmocka_unit_test(thread_mode_guest_is_killed_at_next_trap),
 		cmocka_unit_test(trap_on_vcpu_answers_calls_and_counts_traps),
