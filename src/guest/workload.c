@@ -588,14 +588,26 @@ static int run(struct wl *w)
 {
 	const struct tg_workload_opts *o = w->opts;
 	uint64_t deadline = now_ns() + (uint64_t)o->seconds * 1000000000ull;
-	uint32_t rounds = 0;
+	uint32_t rounds = 0, tries;
 	TEEC_Result r;
 
+	/*
+	 * Under TG_WL_CHAOS a fast call of the driver's probe can meet a
+	 * mediator death (ENOTAVAIL, and the context is ITEM_NOT_FOUND); the
+	 * probe after the restart tells that from a TEE that is not there,
+	 * as the hostile guest's set-up does.
+	 */
 	r = TEEC_InitializeContext(NULL, &w->ctx);
+	for (tries = 0; r == TEEC_ERROR_ITEM_NOT_FOUND &&
+			(o->flags & TG_WL_CHAOS) && tries < 3;
+	     tries++)
+		r = TEEC_InitializeContext(NULL, &w->ctx);
 	if (r != TEEC_SUCCESS) {
 		fail(w, "initialize context", r, TEEC_ORIGIN_API);
 		return -1;
 	}
+	if (tries)
+		add(&w->c->interrupted);
 	w->ctx.register_tmp = (o->flags & TG_WL_REGISTER_TMP) != 0;
 	do {
 		__atomic_store_n(&w->c->phase, rounds, __ATOMIC_RELAXED);
