@@ -72,6 +72,21 @@ enum tg_attack_expect_kind {
 	TG_EXPECT_MSG,	 /* a0 == OK, msg ret == code, and origin ==
 			      * origin unless origin is 0 (any) */
 	TG_EXPECT_CLEAN, /* any well-formed answer; the guest survives */
+	TG_EXPECT_NOT_BREACHED, /* a clean answer, and the attack saw no
+				 * breach (the victim attacks, whose answer
+				 * depends on where the named page lies) */
+};
+
+/*
+ * When an attempt counts as a breach, whatever the mediator (or none):
+ * the verdict the guest image reports from inside a real hypervisor.
+ */
+enum tg_attack_breach {
+	TG_BREACH_NEVER,       /* going through harms no one: "allowed" */
+	TG_BREACH_IF_ACCEPTED, /* a call that must never reach the TEE went
+				* through (a0 = OK and ret = SUCCESS) */
+	TG_BREACH_IF_UNCLEAN,  /* an answer that is no answer (a crash) */
+	TG_BREACH_DETECTED,    /* the attack checks what the TEE did */
 };
 
 struct tg_attack_expect {
@@ -85,12 +100,18 @@ struct tg_attack_expect {
  * @name:    short name (also used in docs and tests).
  * @what:    what the attack does.
  * @expect:  the refusal expected from the mediator (include/teegate/
- *           mediator.h contract); edit tg_hostile_expect[] to adjust.
+ *           mediator.h contract); edit tg_hostile_table[] to adjust.
+ * @breach:  what counts as a breach with any mediator (or none).
+ * @bare:    a bare OP-TEE 4.10 (CFG_NS_VIRTUALIZATION, no mediator, the
+ *           guest's own a7) lets this one through: one of the classes of
+ *           docs/security.md "Against a bare OP-TEE".
  */
 struct tg_attack {
 	const char *name;
 	const char *what;
 	struct tg_attack_expect expect;
+	enum tg_attack_breach breach;
+	int bare;
 };
 
 /* The catalogue; returns its length. */
@@ -121,12 +142,17 @@ struct tg_attack_result {
  *            attack answered ENOTAVAIL (the mediator died under it) when
  *            that is not its refusal, or a setup that got COMMUNICATION,
  *            counts in counters.interrupted, neither refused nor passed.
+ * @victim_addr:   the page the victim attacks name (0: a default that is
+ *                 no guest's RAM as an IPA).
+ * @victim_client: the client id they forge (0: 1).
  */
 struct tg_hostile_opts {
 	uint32_t rounds;
 	const char *only;
 	struct tg_attack_result *results;
 	uint32_t flags;
+	uint64_t victim_addr;
+	uint32_t victim_client;
 };
 
 /**

@@ -43,14 +43,25 @@ struct p {
 
 /* ---- the hostile catalogue, one test per attack -------------------------- */
 
+/* Which attack, and the victim the victim attacks name. */
+struct cat_arg {
+	const char *name;
+	uint64_t victim_addr;
+	uint32_t victim_client;
+};
+
 static void catalogue_main(struct tg_vcpu *v, void *arg)
 {
-	const char *name = arg;
+	const struct cat_arg *ca = arg;
+	const char *name = ca->name;
 	struct tg_attack_result res[64];
 	const struct tg_attack *t;
 	size_t n = tg_hostile_catalogue(&t), i;
-	struct tg_hostile_opts o = { .rounds = 1, .only = name,
-				     .results = res };
+	struct tg_hostile_opts o = { .rounds = 1,
+				     .only = name,
+				     .results = res,
+				     .victim_addr = ca->victim_addr,
+				     .victim_client = ca->victim_client };
 
 	if (n > 64)
 		return;
@@ -65,6 +76,8 @@ static void catalogue_main(struct tg_vcpu *v, void *arg)
 	}
 }
 
+static uint64_t bystander_page(struct fx *f);
+
 /*
  * The catalogue's own verdict must be "refused" once, and the answer the
  * exact one its table gives; attacks whose table entry only asks for a
@@ -73,6 +86,7 @@ static void catalogue_main(struct tg_vcpu *v, void *arg)
 static void catalogue_test(void **state)
 {
 	const char *name = *state;
+	struct cat_arg ca = { .name = name };
 	const struct tg_attack *t;
 	size_t n = tg_hostile_catalogue(&t), i;
 	struct fx f;
@@ -81,9 +95,13 @@ static void catalogue_test(void **state)
 		;
 	assert_true(i < n);
 	fx_up(&f, NULL);
+	/* The victim attacks name the bystander: one of its pages (its PA,
+	 * which is no IPA of the attacker's RAM) and its client id. */
+	ca.victim_addr = bystander_page(&f);
+	ca.victim_client = tg_guest_client_id(f.by);
 	/* vCPU 1 is the driver's notification vCPU; the TOCTOU attacks
 	 * scribble from vCPU 2 */
-	fx_attack(&f, catalogue_main, (void *)name, 4);
+	fx_attack(&f, catalogue_main, &ca, 4);
 	assert_int_equal(fx_value(&f, MB_EXTRA + 2), 0); /* not skipped */
 	assert_int_equal(fx_value(&f, MB_EXTRA + 1), 0); /* not passed */
 	assert_int_equal(fx_value(&f, MB_EXTRA), 1);	  /* refused */
@@ -93,6 +111,18 @@ static void catalogue_test(void **state)
 		break;
 	case TG_EXPECT_MSG:
 		fx_expect_msg(&f, 0, t[i].expect.code, t[i].expect.origin);
+		break;
+	case TG_EXPECT_NOT_BREACHED:
+		/* The bystander's PA read as the attacker's IPA: no RAM. */
+		if (!strcmp(name, "arg_in_victim_memory"))
+			fx_expect_a0(&f, 0, OPTEE_SMC_RETURN_EBADADDR);
+		else if (!strcmp(name, "forged_a7_session"))
+			/* a7 is the hypervisor's to write: the call runs as
+			 * the attacker, on its own session */
+			fx_expect_msg(&f, 0, TEEC_SUCCESS, 0);
+		else
+			fx_expect_msg(&f, 0, TEEC_ERROR_BAD_PARAMETERS,
+				      TEEC_ORIGIN_COMMS);
 		break;
 	default:
 		if (!strcmp(name, "pagelist_loop"))
@@ -1748,6 +1778,12 @@ static const struct CMUnitTest all_tests[] = {
 	CAT("unregister_in_use"),
 	CAT("toctou_arg"),
 	CAT("toctou_pagelist"),
+	CAT("victim_page_in_list"),
+	CAT("victim_page_written"),
+	CAT("victim_page_registered"),
+	CAT("arg_in_victim_memory"),
+	CAT("forged_a7_session"),
+	CAT("vm_created_duplicate"),
 	/* what the catalogue lacks */
 	T(addr_arg_in_another_guests_page_is_ebadaddr),
 	T(addr_arg_in_a_mediator_page_is_ebadaddr),
