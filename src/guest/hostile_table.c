@@ -852,14 +852,17 @@ static void victim_page_written(struct tg_hostile_env *env,
 }
 
 /*
- * The message itself at the victim's address. In our own RAM only if we
+ * The message itself at the victim's address (a page of its messages,
+ * env->victim_arg_addr, when the attacker has a better guess for one).
+ * Any offset in the page is kept. In our own RAM only if we
  * may write that page: a real INVOKE of our own goes there, and an answer
  * in it means the mediator took the address as our IPA.
  */
 static void arg_in_victim_memory(struct tg_hostile_env *env,
 				 struct tg_hostile_outcome *o)
 {
-	uint64_t v = victim_page(env);
+	uint64_t v =
+		env->victim_arg_addr ? env->victim_arg_addr : env->victim_addr;
 	struct optee_msg_arg *m = NULL;
 
 	if (env->own_ptr(env->ctx, v)) {
@@ -881,12 +884,22 @@ static void arg_in_victim_memory(struct tg_hostile_env *env,
 		m->params[0].u.value.b = 7;
 	}
 	raw_smc(env, OPTEE_SMC_CALL_WITH_ARG, v >> 32, (uint32_t)v, 0, o);
-	if (o->a0 != OPTEE_SMC_RETURN_OK)
-		return;
-	if (m && m->ret == TEEC_SUCCESS && m->params[0].u.value.a == 12) {
-		o->why = "the address named the attacker's own page";
+	if (m) {
+		if (o->a0 != OPTEE_SMC_RETURN_OK)
+			return;
+		if (m->ret == TEEC_SUCCESS && m->params[0].u.value.a == 12) {
+			o->why = "the address named the attacker's own page";
+			return;
+		}
+	} else if (o->a0 != OPTEE_SMC_RETURN_OK &&
+		   o->a0 != OPTEE_SMC_RETURN_EBADCMD) {
 		return;
 	}
+	/*
+	 * Not our page, and the TEE read it as a message: it answered it
+	 * (OK), or found no command it knows in it (EBADCMD, what OP-TEE
+	 * says to another guest's data). A mediator says EBADADDR.
+	 */
 	o->breached = true;
 	o->why = "the TEE took a page that is not the attacker's as the "
 		 "argument";

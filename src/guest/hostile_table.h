@@ -113,6 +113,8 @@ void tg_hostile_scribble(struct tg_hostile_scribbler *s);
  *                 overwrites it; without one it names the caller).
  * @victim_addr:   another guest's page (a PA as the attacker guesses or
  *                 learnt it; through a mediator it is read as an IPA).
+ * @victim_arg_addr: another guest's message page for arg_in_victim_memory
+ *                 (0: @victim_addr).
  * @victim_client: another guest's client id (for a7 and VM_CREATED).
  * @flags:         TG_WL_CHAOS.
  */
@@ -140,6 +142,7 @@ struct tg_hostile_env {
 	uint32_t yield_session;
 	uint64_t a7;
 	uint64_t victim_addr;
+	uint64_t victim_arg_addr;
 	uint32_t victim_client;
 	uint32_t flags;
 };
