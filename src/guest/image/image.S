@@ -102,6 +102,39 @@ tg_img_call:
 	ret
 
 /*
+ * void tg_img_cost_call(uint64_t regs[8], unsigned int site): an HVC like
+ * tg_img_call's, made from call site number @site. Each site is its own
+ * HVC instruction with a symbol, tg_cost_site_<kind>, so that the tg-cost
+ * plugin knows the kind of the hypervisor call that follows from the
+ * address it traps from (src/tee/qemu/cost-plugin). Keep the order of
+ * enum tg_cost_site (image.h).
+ */
+	.globl	tg_img_cost_call
+tg_img_cost_call:
+	stp	x19, x30, [sp, #-16]!
+	mov	x19, x0
+	adr	x10, cost_sites
+	add	x10, x10, x1, lsl #3
+	ldp	x0, x1, [x19, #0]
+	ldp	x2, x3, [x19, #16]
+	ldp	x4, x5, [x19, #32]
+	ldp	x6, x7, [x19, #48]
+	br	x10
+cost_sites:
+	.irp	kind, fast, invoke4, open, close, reg1, reg16, reg128, reg512, unregister, rpc_call, rpc_alloc_ret, rpc_cmd_ret, rpc_free_ret, rpc_other_ret
+	.globl	tg_cost_site_\kind
+tg_cost_site_\kind:
+	hvc	#0
+	b	1f
+	.endr
+1:	stp	x0, x1, [x19, #0]
+	stp	x2, x3, [x19, #16]
+	stp	x4, x5, [x19, #32]
+	stp	x6, x7, [x19, #48]
+	ldp	x19, x30, [sp], #16
+	ret
+
+/*
  * long tg_img_hypercall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2,
  *                       uint64_t a3): a Xen hypercall (HVC #0xEA1, the
  * number in x16, the result in x0).

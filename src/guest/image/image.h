@@ -24,6 +24,35 @@ void tg_img_secondary_entry(void);
 void tg_img_halt(void) __attribute__((noreturn));
 extern char __image_start[], __image_end[];
 
+/* Call sites of the cost mode, in the order of image.S's cost_sites. */
+enum tg_cost_site {
+	TG_SITE_FAST,
+	TG_SITE_INVOKE4,
+	TG_SITE_OPEN,
+	TG_SITE_CLOSE,
+	TG_SITE_REG1,
+	TG_SITE_REG16,
+	TG_SITE_REG128,
+	TG_SITE_REG512,
+	TG_SITE_UNREGISTER,
+	TG_SITE_RPC_CALL,
+	TG_SITE_RPC_ALLOC_RET,
+	TG_SITE_RPC_CMD_RET,
+	TG_SITE_RPC_FREE_RET,
+	TG_SITE_RPC_OTHER_RET,
+};
+void tg_img_cost_call(uint64_t regs[8], unsigned int site);
+
+/* cost.c: the cost mode (tg.mode=cost); returns the failed checks. */
+struct tg_cost_opts {
+	const char *name;
+	uint64_t reps;
+	uint64_t client; /* a7 */
+	uint8_t *bufs;	 /* 512 spare pages for the registered buffers, or
+			  * NULL (one page, aliased) */
+};
+uint64_t tg_cost_run(const struct tg_cost_opts *o);
+
 /* The C entry points image.S calls. */
 void tg_image_main(const void *dtb);
 void tg_image_secondary(uint64_t context);

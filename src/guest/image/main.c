@@ -21,6 +21,9 @@
  *   tg.only=NAME          run one attack
  *   tg.rounds=N           run the catalogue N times (default 1)
  *   tg.off=psci|none      power off at the end (default psci)
+ *   tg.mode=hostile|cost  the catalogue (default), or the cost mode's
+ *                         known sequence of calls (cost.c)
+ *   tg.reps=N             cost mode: calls of each kind (default 10)
  *
  * Output (one line each, greppable):
  *   TG-HOSTILE-BEGIN NAME attacks=N conduit=... victim=... ...
@@ -59,6 +62,8 @@ struct params {
 	char only[40];
 	uint64_t rounds;
 	bool off;
+	bool cost;
+	uint64_t reps;
 };
 
 static struct params P;
@@ -207,6 +212,11 @@ static void parse_args(const char *args, int pass)
 				P.method = TG_CONDUIT_SMC;
 			else
 				bad_arg(tok, len, "use hvc or smc");
+		} else if (key_is(tok, klen, "tg.mode")) {
+			if (vlen == 4 && !tg_strncmp(v, "cost", 4))
+				P.cost = true;
+			else if (!(vlen == 7 && !tg_strncmp(v, "hostile", 7)))
+				bad_arg(tok, len, "use hostile or cost");
 		} else if (key_is(tok, klen, "tg.off")) {
 			P.off = !(vlen == 4 && !tg_strncmp(v, "none", 4));
 		} else if (key_is(tok, klen, "tg.ram")) {
@@ -234,6 +244,8 @@ static void parse_args(const char *args, int pass)
 			P.client = n;
 		} else if (key_is(tok, klen, "tg.rounds")) {
 			P.rounds = n;
+		} else if (key_is(tok, klen, "tg.reps")) {
+			P.reps = n;
 		} else {
 			bad_arg(tok, len, "unknown key");
 		}
@@ -551,6 +563,29 @@ static uint64_t run_catalogue(void)
 	return count[TG_VERDICT_BREACHED];
 }
 
+/*
+ * 512 pages of our spare RAM for the cost mode's registered buffers: the
+ * first 2 MiB-aligned run above the image and the tree, or NULL.
+ */
+static uint8_t *cost_buffers(void)
+{
+	uint64_t base, end, a;
+	uint32_t i;
+
+	for (i = 0; i < P.ram_count; i++) {
+		end = P.ram_base[i] + P.ram_size[i];
+		for (base = (P.ram_base[i] + 0x1fffff) & ~0x1fffffull;
+		     base + 512 * PG <= end; base += 0x200000) {
+			for (a = base; a < base + 512 * PG; a += PG)
+				if (!env_spare_ptr(&ctx, a))
+					break;
+			if (a == base + 512 * PG)
+				return (uint8_t *)(uintptr_t)base;
+		}
+	}
+	return NULL;
+}
+
 void tg_image_main(const void *tree)
 {
 	uint64_t breached;
@@ -591,7 +626,16 @@ void tg_image_main(const void *tree)
 		ctx.conduit = DT.optee_method;
 	else
 		ctx.conduit = TG_CONDUIT_HVC; /* a domU's, when in doubt */
-	breached = run_catalogue();
+	if (P.cost) {
+		struct tg_cost_opts co = { .name = P.name,
+					   .reps = P.reps ? P.reps : 10,
+					   .client = P.client,
+					   .bufs = cost_buffers() };
+
+		breached = tg_cost_run(&co);
+	} else {
+		breached = run_catalogue();
+	}
 	begin_line("TG-DONE");
 	if (breached == ~0ull)
 		tg_puts(" rc=setup\n");

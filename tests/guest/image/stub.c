@@ -13,8 +13,9 @@
  *             as it is, VM_CREATED / VM_DESTROYED / GET_SHM_CONFIG work
  *
  * Both implement the invoke-tests PTA's PARAMS command (value a + b; a
- * memref's byte sum into its byte 0) and the stats PTA's GET_TIME (one
- * RPC ALLOC, which the image declines). CALL_WITH_RPC_ARG and
+ * memref's byte sum into its byte 0) and the stats PTA's GET_TIME (RPC
+ * ALLOC; given a buffer, RPC CMD GET_TIME in it and RPC FREE, as OP-TEE
+ * does; declined, the PTA fails). CALL_WITH_RPC_ARG and
  * CALL_WITH_REGD_ARG are unknown (as with Xen's mediator).
  *
  * The victim: client 1, two pages outside the image's RAM (VICTIM_PA:
@@ -155,10 +156,15 @@ static struct {
 	uint32_t client;
 	uint64_t cookie, list, offset, size;
 } shm[MAX_SHM];
+/* A GET_TIME in flight: RPC ALLOC, then (with a buffer) CMD, then FREE. */
+enum rpc_stage { RPC_ALLOC_SENT, RPC_CMD_SENT, RPC_FREE_SENT };
 static struct {
 	bool busy;
 	uint32_t client;
 	uint64_t arg;
+	enum rpc_stage stage;
+	uint64_t buf, cookie;
+	uint64_t time;
 } threads[NUM_THREADS];
 
 static bool client_live(uint32_t id)
@@ -308,6 +314,23 @@ static void invoke_params(struct optee_msg_arg *m, uint32_t client,
 	uint32_t i;
 	int s;
 
+	if (m->num_params == 4) {
+		uint64_t sa = 0, sb = 0;
+
+		for (i = 0; i < 3; i++) {
+			if ((m->params[i].attr & OPTEE_MSG_ATTR_TYPE_MASK) !=
+			    OPTEE_MSG_ATTR_TYPE_VALUE_INPUT)
+				break;
+			sa += m->params[i].u.value.a;
+			sb += m->params[i].u.value.b;
+		}
+		if (i == 3 && (m->params[3].attr & OPTEE_MSG_ATTR_TYPE_MASK) ==
+				      OPTEE_MSG_ATTR_TYPE_VALUE_OUTPUT) {
+			m->params[3].u.value.a = sa;
+			m->params[3].u.value.b = sb;
+			return;
+		}
+	}
 	for (i = 1; i < m->num_params; i++)
 		if (m->params[i].attr) {
 			fail(a, TEEC_ERROR_BAD_PARAMETERS, false);
@@ -529,6 +552,7 @@ static void std_call(uint64_t *r, uint32_t client)
 		threads[t].busy = true;
 		threads[t].client = client;
 		threads[t].arg = arg;
+		threads[t].stage = RPC_ALLOC_SENT;
 		r[0] = rpc_a0;
 		r[1] = 160; /* ALLOC: the RPC argument's size */
 		r[3] = t;
@@ -540,7 +564,7 @@ static void std_call(uint64_t *r, uint32_t client)
 static void return_from_rpc(uint64_t *r, uint32_t client)
 {
 	uint64_t t = r[3];
-	struct optee_msg_arg *m;
+	struct optee_msg_arg *m, *rpc;
 
 	if (t >= NUM_THREADS || !threads[t].busy ||
 	    (!cfg.bare && threads[t].client != client)) {
@@ -548,15 +572,47 @@ static void return_from_rpc(uint64_t *r, uint32_t client)
 		return;
 	}
 	m = (struct optee_msg_arg *)(uintptr_t)threads[t].arg;
-	threads[t].busy = false;
-	if (!r[1] && !r[2]) {
-		m->ret = TEEC_ERROR_OUT_OF_MEMORY;
-		m->ret_origin = TEEC_ORIGIN_TEE;
-	} else {
-		m->ret = 0;
-		m->params[0].u.value.a = 1;
+	switch (threads[t].stage) {
+	case RPC_ALLOC_SENT:
+		threads[t].buf = r[1] << 32 | (uint32_t)r[2];
+		threads[t].cookie = r[4] << 32 | (uint32_t)r[5];
+		if (!threads[t].buf || (threads[t].buf & (PG - 1)) ||
+		    !usable(threads[t].buf, PG)) {
+			/* no buffer: the PTA fails */
+			threads[t].busy = false;
+			m->ret = TEEC_ERROR_OUT_OF_MEMORY;
+			m->ret_origin = TEEC_ORIGIN_TEE;
+			r[0] = OPTEE_SMC_RETURN_OK;
+			return;
+		}
+		rpc = (struct optee_msg_arg *)(uintptr_t)threads[t].buf;
+		memset(rpc, 0, 32 + 32);
+		rpc->cmd = OPTEE_RPC_CMD_GET_TIME;
+		rpc->num_params = 1;
+		rpc->params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_OUTPUT;
+		threads[t].stage = RPC_CMD_SENT;
+		r[0] = OPTEE_SMC_RETURN_RPC_CMD;
+		r[1] = threads[t].cookie >> 32;
+		r[2] = (uint32_t)threads[t].cookie;
+		return;
+	case RPC_CMD_SENT:
+		rpc = (struct optee_msg_arg *)(uintptr_t)threads[t].buf;
+		threads[t].time = rpc->ret ? 0 : rpc->params[0].u.value.a;
+		threads[t].stage = RPC_FREE_SENT;
+		r[0] = OPTEE_SMC_RETURN_RPC_FREE;
+		r[1] = threads[t].cookie >> 32;
+		r[2] = (uint32_t)threads[t].cookie;
+		return;
+	case RPC_FREE_SENT:
+	default:
+		threads[t].busy = false;
+		m->ret = threads[t].time ? TEEC_SUCCESS : TEEC_ERROR_GENERIC;
+		m->ret_origin = TEEC_ORIGIN_TRUSTED_APP;
+		m->params[0].u.value.a = threads[t].time;
+		m->params[0].u.value.b = 0;
+		r[0] = OPTEE_SMC_RETURN_OK;
+		return;
 	}
-	r[0] = OPTEE_SMC_RETURN_OK;
 }
 
 static void optee(uint64_t *r)

@@ -21,6 +21,8 @@ and writes the lines tg-cost.so reads (see the header of cost.c):
   --mark-elf ELF2        the guest whose call sites name the kinds
   --mark SYM=KIND        executing SYM (in ELF2) names the next call's kind.
                          Repeatable.
+  --mark-prefix PREFIX   every symbol PREFIXKIND of ELF2 is a mark of KIND
+                         (the hostile image's call sites: tg_cost_site_)
   --tools PREFIX         binutils prefix (default aarch64-linux-gnu-)
 
 Every address is checked against the bytes of its ELF by the plugin (the
@@ -31,7 +33,7 @@ Xen's own mediator and teegate's port, from one Xen build tree each:
   cost-ranges.py xen-syms --count-object xen/arch/arm/tee/optee.o \\
       --total-section .text --call tee_handle_call \\
       --snap handle_keypress=key --mark-elf tg-hostile.elf \\
-      --mark tg_cost_site_fast=fast ... -o optee.ranges
+      --mark-prefix tg_cost_site_ -o optee.ranges
   cost-ranges.py xen-syms --count-object .../tee/teegate/tg_xen.o \\
       --count-object .../teegate/core/*.o --count-object .../optee/*.o ...
 
@@ -97,12 +99,13 @@ def main(argv):
     p.add_argument("--snap", action="append", default=[])
     p.add_argument("--mark-elf")
     p.add_argument("--mark", action="append", default=[])
+    p.add_argument("--mark-prefix")
     p.add_argument("--tools", default="aarch64-linux-gnu-")
     a = p.parse_args(argv)
     for f in [a.elf] + a.count_object + ([a.mark_elf] if a.mark_elf else []):
         if not os.path.isfile(f):
             fail(f"{f} does not exist")
-    if a.mark and not a.mark_elf:
+    if (a.mark or a.mark_prefix) and not a.mark_elf:
         fail("--mark needs --mark-elf (the guest image whose call sites "
              "name the kinds)")
     if bool(a.begin) != bool(a.end):
@@ -181,10 +184,19 @@ def main(argv):
         gsyms = {}
         for s in symbols(a.tools, a.mark_elf):
             gsyms.setdefault(s[3], []).append(s)
+        marks = []
         for mark in a.mark:
             sym, _, kind = mark.partition("=")
             if not kind:
                 fail(f"--mark {mark}: use SYMBOL=KIND")
+            marks.append((sym, kind))
+        if a.mark_prefix:
+            found = sorted(n for n in gsyms if n.startswith(a.mark_prefix)
+                           and len(n) > len(a.mark_prefix))
+            if not found:
+                fail(f"{a.mark_elf} has no symbol {a.mark_prefix}*")
+            marks += [(n, n[len(a.mark_prefix):]) for n in found]
+        for sym, kind in marks:
             lines.append(f"mark g {addr_of(sym, gsyms, a.mark_elf):#x} "
                          f"{kind}")
     with open(a.output, "w") as f:
