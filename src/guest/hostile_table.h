@@ -17,6 +17,8 @@
 #include <teegate/optee_abi.h>
 #include <teegate/workload.h>
 
+#include "victim_canary.h"
+
 #define TG_HOSTILE_PAGE 4096u
 /* Pages for page lists: the longest list sent is 16386 entries. */
 #define TG_HOSTILE_LIST_PAGES 40u
@@ -32,27 +34,6 @@
 #define TG_HOSTILE_DEFAULT_VICTIM 0x7fff0000ull
 /* Bytes of the victim's page the read attacks sum. */
 #define TG_VICTIM_READ_BYTES 64u
-
-/*
- * The canary a victim keeps in the first page of its registered buffer
- * (the victim client of tools/xen/clients): byte i of the page. The
- * attacker recognises it in what it read.
- */
-static inline uint8_t tg_victim_canary(uint32_t i)
-{
-	return (uint8_t)(0xA5u ^ (i * 29u) ^ (i >> 8));
-}
-
-/* The 8-bit sum of the canary's first @n bytes. */
-static inline uint8_t tg_victim_canary_sum(uint32_t n)
-{
-	uint8_t s = 0;
-	uint32_t i;
-
-	for (i = 0; i < n; i++)
-		s = (uint8_t)(s + tg_victim_canary(i));
-	return s;
-}
 
 /* What one attempt got. */
 struct tg_hostile_outcome {
