@@ -21,8 +21,9 @@
  * The victim: client 1, two pages outside the image's RAM (VICTIM_PA:
  * tg_victim_canary(); the next page: its last message); at power-off the
  * stub says whether they are intact.
- * Xen's console_io hypercall goes to QEMU's PL011; PSCI CPU_ON, CPU_OFF and
- * SYSTEM_OFF go on to QEMU's PSCI.
+ * Xen's console_io hypercall, and its PV console (HVM params and the
+ * event channel send that drains the ring), go to QEMU's PL011; PSCI
+ * CPU_ON, CPU_OFF and SYSTEM_OFF go on to QEMU's PSCI.
  */
 #include <string.h>
 
@@ -762,6 +763,8 @@ static void victim_check(void)
 	puts_uart("\n");
 }
 
+static uint64_t hyp_bytes, pv_bytes;
+
 /* ---- traps ---------------------------------------------------------------------------- */
 
 static void power_off(void)
@@ -771,6 +774,10 @@ static void power_off(void)
 	victim_check();
 	puts_uart("TG-STUB-END calls=");
 	put_dec(cfg.calls);
+	puts_uart(" hyp_bytes=");
+	put_dec(hyp_bytes);
+	puts_uart(" pv_bytes=");
+	put_dec(pv_bytes);
 	puts_uart("\n");
 	stub_smc(r);
 	for (;;)
@@ -815,6 +822,29 @@ static void psci(uint64_t *r)
 	}
 }
 
+/*
+ * Xen's PV console, as little as the image uses: HVM params CONSOLE_PFN
+ * (a page of ours) and CONSOLE_EVTCHN, and EVTCHNOP_send, on which the
+ * stub drains the ring's output to the UART.
+ */
+#define PV_RING_PA 0x4B000000ull
+#define PV_EVTCHN 3u
+
+static void pv_drain(void)
+{
+	volatile uint8_t *ring = (volatile uint8_t *)(uintptr_t)PV_RING_PA;
+	volatile uint32_t *idx =
+		(volatile uint32_t *)(uintptr_t)(PV_RING_PA + 3072);
+	uint32_t cons = idx[2], prod = idx[3];
+
+	while (cons != prod) {
+		putc_uart((char)ring[1024 + (cons & 2047)]);
+		cons++;
+		pv_bytes++;
+	}
+	idx[2] = cons;
+}
+
 static void hypercall(uint64_t *r)
 {
 	uint64_t i;
@@ -824,6 +854,30 @@ static void hypercall(uint64_t *r)
 
 		for (i = 0; i < r[1] && i < 4096; i++)
 			putc_uart(s[i]);
+		hyp_bytes += r[1];
+		r[0] = 0;
+		return;
+	}
+	if (r[16] == 34 && r[0] == 1) { /* hvm_op(HVMOP_get_param) */
+		volatile uint8_t *p = (volatile uint8_t *)(uintptr_t)r[1];
+		uint32_t index = *(volatile uint32_t *)(p + 4);
+		volatile uint64_t *value = (volatile uint64_t *)(p + 8);
+
+		if (index == 17) { /* HVM_PARAM_CONSOLE_PFN */
+			memset((void *)(uintptr_t)PV_RING_PA, 0, 4096);
+			*value = PV_RING_PA >> 12;
+		} else if (index == 18) { /* HVM_PARAM_CONSOLE_EVTCHN */
+			*value = PV_EVTCHN;
+		} else {
+			r[0] = (uint64_t)-22;
+			return;
+		}
+		r[0] = 0;
+		return;
+	}
+	if (r[16] == 32 && r[0] == 4) { /* event_channel_op(EVTCHNOP_send) */
+		if (*(volatile uint32_t *)(uintptr_t)r[1] == PV_EVTCHN)
+			pv_drain();
 		r[0] = 0;
 		return;
 	}

@@ -173,6 +173,23 @@ def main(argv):
     check(any(l.startswith("TG-HOSTILE-ARG ignored 'tg.bogus=1'")
               for l in lines), "own page: the unknown key is reported")
 
+    # 4. Xen's PV console (the stub serves the ring): every line through
+    # it, none through console_io
+    lines = run(qemu, stub, image,
+                f"stub.policy=mediated {RAM} {VICTIM} tg.console=pv "
+                "tg.only=victim_page_in_list", "pv console")
+    check(any(l.startswith("TG-HOSTILE hostile 38 victim_page_in_list "
+                           "refused") for l in lines),
+          "pv console: the attack's line came through the ring")
+    check(any(l.startswith("TG-DONE hostile rc=0") for l in lines),
+          "pv console: TG-DONE")
+    end = [l for l in lines if l.startswith("TG-STUB-END ")]
+    m = re.search(r"hyp_bytes=(\d+) pv_bytes=(\d+)", end[0] if end else "")
+    check(m and int(m.group(1)) == 0 and int(m.group(2)) > 300,
+          f"pv console: all bytes through the ring: {end}")
+    check(not any("not available" in l for l in lines),
+          "pv console: no fallback")
+
     print(f"# {len(failures)} failure(s)")
     return 1 if failures else 0
 
