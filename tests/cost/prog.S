@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * A tiny arm64 machine for testing the tg-cost plugin: QEMU (virt,
+ * A tiny arm64 machine for testing the oracle plugin's per-call counting: QEMU (virt,
  * virtualization=on, no EL3) enters it at EL2. It runs the "mediator"
  * (med.S) once outside any call, then drops to EL1, which makes HVC
  * calls from two marked call sites (kinds A and B) and one unmarked one;

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-2-Clause
-"""The tg-cost plugin on a machine whose counts are known (prog.S, med.S).
+"""The oracle plugin's per-call counting (tg-oracle.so,ranges=) on a machine
+whose counts are known (prog.S, med.S).
 
 usage: test_cost.py QEMU PLUGIN COST_RANGES_PY PROG_ELF MED_O WORKDIR [OTHER_ELF]
 
@@ -88,7 +89,7 @@ def main(argv):
     if not check(r.returncode == 0, "cost-ranges.py wrote the ranges"):
         return 1
 
-    p = qemu_run(qemu, f"{plugin},ranges={ranges},out={out},calls={calls}",
+    p = qemu_run(qemu, f"{plugin},ranges={ranges},out={out},log={calls}",
                  prog)
     check(p.returncode == 0, f"QEMU exited {p.returncode}: "
           f"{p.stdout.decode(errors='replace')[-300:]}")
@@ -144,7 +145,8 @@ def main(argv):
 
     p = qemu_run(qemu, f"{plugin},ranges={ranges},out={out},bogus=1", prog)
     text = p.stdout.decode(errors="replace")
-    check(p.returncode != 0 and "tg-cost: unknown argument 'bogus=1'" in text,
+    check(p.returncode != 0 and
+          "tg-oracle: unknown argument 'bogus=1' with ranges=" in text,
           f"a bad argument stops QEMU with the plugin's message: {text!r}")
     print(f"# {len(failures)} failure(s)")
     return 1 if failures else 0

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-2-Clause
-"""The tg-cost plugin and the hostile image's cost mode, without Xen.
+"""The oracle plugin's per-call counting and the hostile image's cost
+mode, without Xen.
 
 The image (tg.mode=cost) makes each kind of OP-TEE call from its own call
 site; the project's EL2 stub answers them (its fake OP-TEE, as a mediator

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * The image's cost mode (tg.mode=cost): a known sequence of OP-TEE calls,
- * each kind made from its own call site (tg_img_cost_call), for the tg-cost
- * plugin to count the mediator's instructions per kind of call:
+ * each kind made from its own call site (tg_img_cost_call), for the oracle
+ * plugin's per-call counting (tg-oracle.so,ranges=) to count the mediator's instructions per kind of call:
  *
  *   fast        GET_OS_REVISION
  *   invoke4     INVOKE of the invoke-tests PTA with 4 values (3 in, 1 out)

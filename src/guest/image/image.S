@@ -104,10 +104,10 @@ tg_img_call:
 /*
  * void tg_img_cost_call(uint64_t regs[8], unsigned int site): an HVC like
  * tg_img_call's, made from call site number @site. Each site is its own
- * HVC instruction with a symbol, tg_cost_site_<kind>, so that the tg-cost
- * plugin knows the kind of the hypervisor call that follows from the
- * address it traps from (src/tee/qemu/cost-plugin). Keep the order of
- * enum tg_cost_site (image.h).
+ * HVC instruction with a symbol, tg_cost_site_<kind>, so that the oracle
+ * plugin's per-call counting (src/tee/qemu/oracle-plugin/calls.c) knows
+ * the kind of the hypervisor call that follows from the address it traps
+ * from. Keep the order of enum tg_cost_site (image.h).
  */
 	.globl	tg_img_cost_call
 tg_img_cost_call:

@@ -28,6 +28,9 @@
  * A second mode (TG_ORACLE_MODE_RANGES) counts the instructions executed
  * in given virtual address ranges with QEMU's inline counters, for any
  * code (e.g. a hypervisor's mediator at EL2).
+ *
+ * With ranges=FILE instead of table=FD the plugin counts per call and
+ * kind of call in given code ranges, without a table (calls.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -43,6 +46,7 @@
 #include <unistd.h>
 
 #include "../oracle.h"
+#include "calls.h"
 #include "qemu_plugin_api.h"
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_version = TG_QEMU_PLUGIN_API;
@@ -329,6 +333,9 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 	size_t len;
 	void *map;
 
+	for (i = 0; i < argc; i++)
+		if (!strncmp(argv[i], "ranges=", 7))
+			return tg_calls_install(id, info, argc, argv);
 	ram_fd = 3;
 	for (i = 0; i < argc; i++) {
 		r = arg_fd(argv[i], "table", &table_fd);

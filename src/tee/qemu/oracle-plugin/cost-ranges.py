@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-2-Clause
-"""cost-ranges.py - the ranges file of the tg-cost QEMU plugin, from ELF files.
+"""cost-ranges.py - the ranges file of the oracle plugin's per-call counting
+(tg-oracle.so,ranges=FILE), from ELF files.
 
 Reads symbols with binutils (aarch64-linux-gnu-nm and -objdump by default)
-and writes the lines tg-cost.so reads (see the header of cost.c):
+and writes the lines the plugin reads (see the header of calls.c):
 
   cost-ranges.py ELF [options] -o RANGES
 

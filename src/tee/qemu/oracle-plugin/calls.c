@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * tg-cost: a QEMU TCG plugin that counts the instructions executed inside
- * given code ranges, attributed per call and per kind of call.
+ * The oracle plugin's per-call counting (tg-oracle.so with ranges=): the
+ * instructions executed inside given code ranges, attributed per call and
+ * per kind of call, for a hypervisor's mediator at EL2 (issue 14's cost in
+ * the hypervisor). Unlike the oracle's inline range counters (mode
+ * TG_ORACLE_MODE_RANGES, set up by the project's launcher through the
+ * oracle table), it needs no table and no RAM file, so any QEMU command
+ * line can use it (tools/xen's runner), and it counts per vCPU and per
+ * call.
  *
- *   qemu-system-aarch64 ... -plugin tg-cost.so,ranges=FILE,out=FILE[,calls=FILE]
+ *   qemu-system-aarch64 ... -plugin tg-oracle.so,ranges=FILE,out=FILE[,log=FILE]
  *
  * The ranges file (cost-ranges.py writes it from xen-syms; '#' comments):
  *   elf ID PATH           an ELF whose bytes an address of this ID must
@@ -33,7 +39,7 @@
  *   range NAME in_calls=N outside=N
  *   snap LABEL seq=N calls=N mediator=N total=N outside=N
  *   summary calls=N mediator=N total=N outside=N unverified=N open=N
- * calls= writes one line per call: call SEQ vcpu=V kind=K mediator=N total=N
+ * log= writes one line per call: call SEQ vcpu=V kind=K mediator=N total=N
  *
  * Counts are exact under TCG: a callback runs before each instruction of
  * interest executes (an instruction that faults is counted once).
@@ -46,9 +52,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "calls.h"
 #include "qemu_plugin_api.h"
-
-QEMU_PLUGIN_EXPORT int qemu_plugin_version = TG_QEMU_PLUGIN_API;
 
 #define MAX_ELFS 8
 #define MAX_RANGES 4096
@@ -138,7 +143,7 @@ static void die(const char *fmt, const char *a, const char *b)
 	char msg[1024];
 
 	snprintf(msg, sizeof(msg), fmt, a, b);
-	fprintf(stderr, "tg-cost: %s\n", msg);
+	fprintf(stderr, "tg-oracle: %s\n", msg);
 	exit(2);
 }
 
@@ -323,7 +328,7 @@ static void read_ranges(const char *path)
 			}
 		} else {
 			die("ranges line %s: cannot read '%s' (see the header of "
-			    "cost.c)",
+			    "calls.c)",
 			    where, strtok(line, "\n"));
 		}
 	}
@@ -584,7 +589,7 @@ static void at_exit(qemu_plugin_id_t id, void *udata)
 		open_calls += vcpus[i].in_call;
 	if (!out)
 		return;
-	fprintf(out, "# tg-cost: ranges %s\n", ranges_path);
+	fprintf(out, "# tg-oracle: ranges %s\n", ranges_path);
 	for (i = 0; i < nkinds; i++) {
 		const struct kind_stats *k = &kinds[i];
 
@@ -615,15 +620,20 @@ static void at_exit(qemu_plugin_id_t id, void *udata)
 		fflush(calls_out);
 }
 
-QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
-					   const qemu_info_t *info, int argc,
-					   char **argv)
+int tg_calls_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc,
+		     char **argv)
 {
 	const char *rpath = NULL, *opath = NULL, *cpath = NULL;
 	int i;
 
-	if (!info->system_emulation) {
-		fprintf(stderr, "tg-cost: system emulation only\n");
+	if (!info->system_emulation ||
+	    info->version.cur != TG_QEMU_PLUGIN_API) {
+		fprintf(stderr,
+			"tg-oracle: ranges= counts in system emulation with "
+			"QEMU 7.2's plugin API (version %d); this QEMU has "
+			"version %d%s\n",
+			TG_QEMU_PLUGIN_API, info->version.cur,
+			info->system_emulation ? "" : " in user mode");
 		return -1;
 	}
 	for (i = 0; i < argc; i++) {
@@ -631,30 +641,30 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 			rpath = argv[i] + 7;
 		else if (!strncmp(argv[i], "out=", 4))
 			opath = argv[i] + 4;
-		else if (!strncmp(argv[i], "calls=", 6))
-			cpath = argv[i] + 6;
+		else if (!strncmp(argv[i], "log=", 4))
+			cpath = argv[i] + 4;
 		else {
 			fprintf(stderr,
-				"tg-cost: unknown argument '%s': use "
-				"ranges=FILE,out=FILE[,calls=FILE]\n",
+				"tg-oracle: unknown argument '%s' with ranges=: "
+				"use ranges=FILE,out=FILE[,log=FILE]\n",
 				argv[i]);
 			return -1;
 		}
 	}
 	if (!rpath || !opath) {
-		fprintf(stderr, "tg-cost: needs ranges=FILE and out=FILE "
-				"(-plugin tg-cost.so,ranges=R,out=O)\n");
+		fprintf(stderr, "tg-oracle: ranges=FILE needs out=FILE "
+				"(-plugin tg-oracle.so,ranges=R,out=O)\n");
 		return -1;
 	}
 	read_ranges(rpath);
 	out = fopen(opath, "w");
 	if (!out) {
-		fprintf(stderr, "tg-cost: cannot write %s: %s\n", opath,
+		fprintf(stderr, "tg-oracle: cannot write %s: %s\n", opath,
 			strerror(errno));
 		return -1;
 	}
 	if (cpath && !(calls_out = fopen(cpath, "w"))) {
-		fprintf(stderr, "tg-cost: cannot write %s: %s\n", cpath,
+		fprintf(stderr, "tg-oracle: cannot write %s: %s\n", cpath,
 			strerror(errno));
 		return -1;
 	}
