@@ -84,9 +84,9 @@ static bool one(TEEC_Context *ctx, TEEC_Session *s, const char *mode,
 			op.params[0].tmpref.buffer = data;
 			op.params[0].tmpref.size = size;
 		} else {
-			op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_WHOLE,
-							 TEEC_NONE, TEEC_NONE,
-							 TEEC_NONE);
+			op.paramTypes =
+				TEEC_PARAM_TYPES(TEEC_MEMREF_WHOLE, TEEC_NONE,
+						 TEEC_NONE, TEEC_NONE);
 			op.params[0].memref.parent = &shm;
 		}
 		inv = sum_invoke(s, &op, &origin);
@@ -211,7 +211,8 @@ int tgc_bigbuf(int argc, char **argv)
 		TEEC_FinalizeContext(&ctx);
 		return 1;
 	}
-	for (sz = strtok_r(list, ",", &sp1); sz; sz = strtok_r(NULL, ",", &sp1)) {
+	for (sz = strtok_r(list, ",", &sp1); sz;
+	     sz = strtok_r(NULL, ",", &sp1)) {
 		uint64_t size;
 		char mcopy[128];
 

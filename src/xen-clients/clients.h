@@ -35,12 +35,12 @@
 #endif
 
 /* OP-TEE's invoke-tests pseudo TA (docs/optee-abi.md). */
-#define TGC_INVOKE_TESTS_UUID                                              \
-	{                                                                  \
-		0xd96a5b40, 0xc3e5, 0x21e3,                                \
-		{                                                          \
-			0x87, 0x94, 0x10, 0x02, 0xa5, 0xd5, 0xc6, 0x1b     \
-		}                                                          \
+#define TGC_INVOKE_TESTS_UUID                                          \
+	{                                                              \
+		0xd96a5b40, 0xc3e5, 0x21e3,                            \
+		{                                                      \
+			0x87, 0x94, 0x10, 0x02, 0xa5, 0xd5, 0xc6, 0x1b \
+		}                                                      \
 	}
 #define TGC_CMD_PARAMS 1
 

@@ -69,9 +69,9 @@ static void hog_main(void *arg)
 			TEEC_Operation op;
 
 			memset(&op, 0, sizeof(op));
-			op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_WHOLE,
-							 TEEC_NONE, TEEC_NONE,
-							 TEEC_NONE);
+			op.paramTypes =
+				TEEC_PARAM_TYPES(TEEC_MEMREF_WHOLE, TEEC_NONE,
+						 TEEC_NONE, TEEC_NONE);
 			op.params[0].memref.parent = &shm;
 			r = TEEC_InvokeCommand(&s, TGC_CMD_PARAMS, &op,
 					       &origin);
@@ -126,8 +126,9 @@ int tgc_fair_hog(int argc, char **argv)
 		h[i].deadline = tgc_now_ns() + seconds * 1000000000ull;
 		handle[i] = tgc_spawn(hog_main, &h[i]);
 		if (handle[i] < 0) {
-			tgc_printf("TG-FAIR-HOG-FAILED cannot start thread %u\n",
-				   i);
+			tgc_printf(
+				"TG-FAIR-HOG-FAILED cannot start thread %u\n",
+				i);
 			threads = i;
 			break;
 		}
@@ -198,8 +199,8 @@ int tgc_fair_time(int argc, char **argv)
 		return 1;
 	r = TEEC_InitializeContext(NULL, &ctx);
 	if (r == TEEC_SUCCESS)
-		r = TEEC_OpenSession(&ctx, &s, &invoke_tests,
-				     TEEC_LOGIN_PUBLIC, NULL, NULL, &origin);
+		r = TEEC_OpenSession(&ctx, &s, &invoke_tests, TEEC_LOGIN_PUBLIC,
+				     NULL, NULL, &origin);
 	if (r != TEEC_SUCCESS) {
 		tgc_printf("TG-FAIR-TIME-FAILED open the invoke-tests PTA: "
 			   "0x%08x\n",
@@ -222,7 +223,8 @@ int tgc_fair_time(int argc, char **argv)
 		t0 = tgc_now_ns();
 		r = TEEC_InvokeCommand(&s, TGC_CMD_PARAMS, &op, &origin);
 		dt = tgc_now_ns() - t0;
-		if (r != TEEC_SUCCESS || op.params[0].value.a != 1000 + 2 * (k - 1))
+		if (r != TEEC_SUCCESS ||
+		    op.params[0].value.a != 1000 + 2 * (k - 1))
 			errors++;
 		else {
 			lat[n++] = dt / 1000;

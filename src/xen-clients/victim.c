@@ -58,8 +58,8 @@ int tgc_victim(int argc, char **argv)
 		canary[i] = tg_victim_canary(i);
 	r = TEEC_InitializeContext(NULL, &ctx);
 	if (r == TEEC_SUCCESS)
-		r = TEEC_OpenSession(&ctx, &s, &invoke_tests,
-				     TEEC_LOGIN_PUBLIC, NULL, NULL, &origin);
+		r = TEEC_OpenSession(&ctx, &s, &invoke_tests, TEEC_LOGIN_PUBLIC,
+				     NULL, NULL, &origin);
 	if (r != TEEC_SUCCESS) {
 		tgc_printf("TG-VICTIM-FAILED open the invoke-tests PTA: "
 			   "0x%08x\n",
@@ -105,9 +105,9 @@ int tgc_victim(int argc, char **argv)
 			work[i] = (uint8_t)(i * 17 + k);
 		want = tgc_sum8(work, sizeof(work));
 		memset(&op, 0, sizeof(op));
-		op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INOUT,
-						 TEEC_NONE, TEEC_NONE,
-						 TEEC_NONE);
+		op.paramTypes =
+			TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INOUT, TEEC_NONE,
+					 TEEC_NONE, TEEC_NONE);
 		op.params[0].tmpref.buffer = work;
 		op.params[0].tmpref.size = sizeof(work);
 		calls++;
@@ -128,14 +128,15 @@ int tgc_victim(int argc, char **argv)
 		k++;
 		if (tgc_now_ns() >= t_next) {
 			t_next += 5000000000ull;
-			tgc_printf("TG-VICTIM-PROGRESS secs=%llu calls=%llu "
-				   "verified=%llu errors=%llu corruptions=%llu\n",
-				   (unsigned long long)((tgc_now_ns() - t0) /
-							1000000000ull),
-				   (unsigned long long)calls,
-				   (unsigned long long)verified,
-				   (unsigned long long)errors,
-				   (unsigned long long)corruptions);
+			tgc_printf(
+				"TG-VICTIM-PROGRESS secs=%llu calls=%llu "
+				"verified=%llu errors=%llu corruptions=%llu\n",
+				(unsigned long long)((tgc_now_ns() - t0) /
+						     1000000000ull),
+				(unsigned long long)calls,
+				(unsigned long long)verified,
+				(unsigned long long)errors,
+				(unsigned long long)corruptions);
 		}
 	}
 	if (r == TEEC_SUCCESS)

@@ -193,9 +193,9 @@ static int teardown(void **state)
 
 static void bigbuf_reports_every_size_and_mode_and_holds_20_buffers(void **s)
 {
-	static const char *const argv[] = { "bigbuf",	  "--sizes",
-					    "516K,520K,1M,4M", "--held",
-					    "20",	  NULL };
+	static const char *const argv[] = {
+		"bigbuf", "--sizes", "516K,520K,1M,4M", "--held", "20", NULL
+	};
 	struct run r = { .fn = tgc_bigbuf, .argv = argv };
 	pthread_t t;
 
@@ -223,7 +223,7 @@ static void bigbuf_bad_option_is_a_usage_line(void **s)
 {
 	static const char *const argv[] = { "bigbuf", "--sizez", "1M", NULL };
 	static const char *const argv2[] = { "bigbuf", "--sizes", "12Q",
-					     "--held", "0", NULL };
+					     "--held", "0",	  NULL };
 	struct run r = { .fn = tgc_bigbuf, .argv = argv };
 	pthread_t t;
 
@@ -232,8 +232,7 @@ static void bigbuf_bad_option_is_a_usage_line(void **s)
 	start(&r, &t);
 	pthread_join(t, NULL);
 	assert_int_equal(r.rc, 2);
-	assert_int_equal(count("TG-USAGE bigbuf: unknown option '--sizez'"),
-			 1);
+	assert_int_equal(count("TG-USAGE bigbuf: unknown option '--sizez'"), 1);
 	r.argv = argv2;
 	start(&r, &t);
 	pthread_join(t, NULL);
@@ -244,8 +243,8 @@ static void bigbuf_bad_option_is_a_usage_line(void **s)
 
 static void victim_runs_clean_and_sees_a_changed_canary_byte(void **s)
 {
-	static const char *const argv[] = { "victim", "--seconds", "3",
-					    "--pages", "2", NULL };
+	static const char *const argv[] = { "victim",  "--seconds", "3",
+					    "--pages", "2",	    NULL };
 	struct run r = { .fn = tgc_victim, .argv = argv };
 	uint8_t *canary;
 	pthread_t t;
@@ -281,12 +280,13 @@ static void victim_runs_clean_and_sees_a_changed_canary_byte(void **s)
 
 static void fair_hog_and_timer_run_side_by_side(void **s)
 {
-	static const char *const hog_argv[] = { "fair-hog", "--threads", "3",
-						"--seconds", "2",	"--kib",
-						"256",	     NULL };
+	static const char *const hog_argv[] = { "fair-hog", "--threads",
+						"3",	    "--seconds",
+						"2",	    "--kib",
+						"256",	    NULL };
 	static const char *const time_argv[] = { "fair-time", "--seconds",
-						 "2", "--interval-ms", "5",
-						 NULL };
+						 "2",	      "--interval-ms",
+						 "5",	      NULL };
 	struct run hog = { .fn = tgc_fair_hog, .argv = hog_argv };
 	struct run timer = { .fn = tgc_fair_time, .argv = time_argv };
 	pthread_t t1, t2;
