@@ -36,6 +36,10 @@ packages=(
 	gnuplot-nox
 	# real OP-TEE under QEMU (and its tests without OP-TEE)
 	qemu-system-arm
+	# Xen from Debian's xen source package with ports/xen (the xen stage)
+	flex bison dpkg-dev
+	# Xen guest images from Debian arm64 packages (tools/xen)
+	cpio
 	# fuzz seed generator, small tools; the CLI tests read --json back
 	python3
 )

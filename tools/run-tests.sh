@@ -16,6 +16,11 @@
 #             build stage's binary: random workloads, kills and balloons
 #   fuzz      fuzz/run.sh: each libFuzzer harness for FUZZ_SECONDS (60),
 #             clang with ASan+UBSan (what `make fuzz-smoke` runs)
+#   xen       tools/xen/build-xen.sh: Debian 12's xen source package (apt,
+#             bookworm main), ports/xen/apply.sh, the arm64 hypervisor
+#             built with teegate as its OP-TEE mediator (build-xen/); a
+#             compile or link error, or apt failing to fetch the source,
+#             fails it
 #
 # Each stage prints one header and one result line; full output goes to
 # build-logs/STAGE.log and its tail is shown when the stage fails. The last
@@ -34,7 +39,7 @@ coverage_min=${COVERAGE_MIN:-90}
 logs=$root/build-logs
 mkdir -p "$logs"
 
-all_stages=(build coverage budget asan tsan stress fuzz)
+all_stages=(build coverage budget asan tsan stress fuzz xen)
 if [[ ${1:-} == -h || ${1:-} == --help ]]; then
 	sed -n '3,/^set -euo/p' "${BASH_SOURCE[0]}" | grep '^#' | sed 's/^# \{0,1\}//'
 	exit 0
@@ -292,6 +297,19 @@ stage_fuzz() {
 	else
 		failed=$((failed + 1))
 		stage_end FAIL "a harness failed (build-fuzz/fuzz-*.log, build-fuzz/crash-*)"
+	fi
+}
+
+stage_xen() {
+	stage_begin xen "Xen 4.17 (Debian source package) + ports/xen, arm64 hypervisor (build-xen/)"
+	if run tools/xen/build-xen.sh --work "$root/build-xen" --jobs "$jobs"; then
+		passed=$((passed + 1))
+		stage_end PASS "$(grep -m 1 '^build-xen: source' "$stage_log" |
+			sed 's/^build-xen: source \([^ ]*\).*/\1/'), $(grep -m 1 '^build-xen: OK' "$stage_log" |
+			sed 's/.*mediator/mediator/')"
+	else
+		failed=$((failed + 1))
+		stage_end FAIL "$(grep -E '^build-xen: ' "$stage_log" | tail -n 1)"
 	fi
 }
 

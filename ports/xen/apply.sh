@@ -168,6 +168,7 @@ printf '%s\n' "$fragment" >"$dest/teegate.config"
 
 n=$(find "$dest" -name '*.c' | wc -l)
 echo "apply.sh: teegate put into $xen/arch/arm/tee/teegate ($n C files)"
-echo "apply.sh: interfaces: $(grep -o 'TG_XEN_HAVE_[A-Z_0-9]*' "$dest/tg_xen_config.h" | tr '\n' ' ')"
+ifs=$(grep -o 'TG_XEN_HAVE_[A-Z_0-9]*' "$dest/tg_xen_config.h" | tr '\n' ' ' || true)
+echo "apply.sh: newer Xen interfaces found: ${ifs:-none (Xen 4.17: by_ipa copies, a private 8-register SMC helper)}"
 echo "apply.sh: enable it with the fragment $dest/teegate.config, e.g."
 echo "  append it to xen/.config and run 'make olddefconfig'"
