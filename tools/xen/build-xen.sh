@@ -14,8 +14,9 @@
 #                  (default: build-xen/ in the project)
 #   --out DIR      where xen-M and xen-syms-M are written (default: WORK/out)
 #   --cmdline STR  Xen command line built in (CONFIG_CMDLINE; QEMU's -bios boot
-#                  cannot pass one); default: "console=dtuart dom0_mem=512M
-#                  loglvl=all guest_loglvl=all"
+#                  cannot pass one); default: "console=dtuart sync_console
+#                  dom0_mem=768M loglvl=all guest_loglvl=all" (sync_console:
+#                  no console line is dropped, the QEMU UART never stalls)
 #   --jobs N       parallel make jobs (default: nproc)
 #
 # Needs (Debian 12): gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu make
@@ -34,7 +35,7 @@ mediator=teegate
 source_dir=
 work=$root/build-xen
 out=
-cmdline="console=dtuart dom0_mem=512M loglvl=all guest_loglvl=all"
+cmdline="console=dtuart sync_console dom0_mem=768M loglvl=all guest_loglvl=all"
 jobs=$(nproc)
 
 die() { echo "build-xen: $*" >&2; exit 2; }

@@ -20,8 +20,9 @@
 # It writes into --out:
 #   vmlinuz             Debian's linux-image-arm64 kernel (dom0 and domUs)
 #   dom0.cpio.gz        busybox-static, libc6, xen-utils-4.17 and its
-#                       libraries, the kernel's tee/optee/xen/9p modules,
-#                       optee_client + xtest from --xtest
+#                       libraries, the kernel's tee/optee/xen modules,
+#                       optee_client + xtest from --xtest, and in /boot the
+#                       kernel and the two domU images below (for xl create)
 #   domU-xtest.cpio.gz  busybox-static, libc6, tee/optee modules, optee_client
 #                       + xtest from --xtest
 #   domU-deb.cpio.gz    busybox-static, libc6, tee/optee modules, Debian's own
@@ -199,7 +200,7 @@ check_needed() {
 
 pack() { # ROOT NAME
 	(cd "$1" && find . -print0 | LC_ALL=C sort -z |
-		cpio --null -o -H newc --owner=0:0 --quiet) | gzip -6 >"$out/$2.new"
+		cpio --null -o -H newc --owner=0:0 --quiet) | gzip -3 >"$out/$2.new"
 	mv "$out/$2.new" "$out/$2"
 	echo "make-images: $2 $(stat -c %s "$out/$2") bytes"
 }
@@ -212,15 +213,12 @@ aarch64-linux-gnu-gcc -O2 -Wall -Wextra -Werror -I"$dev/usr/include" \
 	-l:libteec.so.1
 
 # ---- the three roots --------------------------------------------------------------------------
-r=$(guest_root dom0 tee optee xen-evtchn xen-privcmd xen-gntdev xen-gntalloc \
-	xenfs 9p 9pnet_virtio virtio_mmio)
+r=$(guest_root dom0 tee optee xen-evtchn xen-privcmd xen-gntdev xen-gntalloc xenfs)
 for p in "${xen_pkgs[@]}"; do put_pkg "$r" "$p"; done
 put_xtest "$r"
-check_needed "$r" usr/lib/xen-4.17/bin/xl usr/lib/xen-4.17/bin/xenstored \
-	usr/lib/xen-4.17/bin/xenconsoled usr/lib/xen-4.17/bin/xen-init-dom0 \
-	usr/bin/xtest usr/bin/tee-supplicant
-pack "$r" dom0.cpio.gz
-
+# The domUs' kernel and initramfs images, for xl create (domU-*.cpio.gz
+# are packed first, below, so dom0 is packed last).
+dom0_root=$r
 r=$(guest_root domU tee optee)
 put_xtest "$r"
 check_needed "$r" usr/bin/xtest usr/bin/tee-supplicant
@@ -232,6 +230,15 @@ install -D -m 0755 "$work/teec-check" "$r/usr/bin/teec-check"
 mkdir -p "$r/var/lib/optee-client/data/tee"
 check_needed "$r" usr/sbin/tee-supplicant usr/bin/teec-check
 pack "$r" domU-deb.cpio.gz
+
+r=$dom0_root
+mkdir -p "$r/boot"
+cp "$work/pkg/$kernel_pkg/boot/vmlinuz-$kver" "$r/boot/vmlinuz"
+cp "$out/domU-xtest.cpio.gz" "$out/domU-deb.cpio.gz" "$r/boot/"
+check_needed "$r" usr/lib/xen-4.17/bin/xl usr/lib/xen-4.17/bin/xenstored \
+	usr/lib/xen-4.17/bin/xenconsoled usr/lib/xen-4.17/bin/xen-init-dom0 \
+	usr/bin/xtest usr/bin/tee-supplicant
+pack "$r" dom0.cpio.gz
 
 # ---- kernel, BL33, Xen -------------------------------------------------------------------------
 cp "$work/pkg/$kernel_pkg/boot/vmlinuz-$kver" "$out/vmlinuz"

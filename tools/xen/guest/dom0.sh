@@ -1,36 +1,44 @@
 # SPDX-License-Identifier: BSD-2-Clause
 #
-# dom0: starts Xen's tools, runs the job that tools/xen/run-xen.sh wrote
-# into the shared directory (/mnt/run/job.conf), and writes everything
-# back there: dom0's xtest log, each domU's console (xenconsoled), Xen's
-# log and teegate's counters (console key 'E'), and a final "done" file.
-echo "TG-READY dom0 $(uname -r) $(grep MemTotal /proc/meminfo)"
-mkdir -p /mnt/run /mnt/images
-mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 run /mnt/run ||
-	{ echo "TG-FATAL dom0 cannot mount the run directory (9p tag 'run')"; poweroff -f; }
-mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,ro images /mnt/images ||
-	{ echo "TG-FATAL dom0 cannot mount the images (9p tag 'images')"; poweroff -f; }
-OUT=/mnt/run/out
+# dom0: starts Xen's tools and runs the job that tools/xen/run-xen put on
+# dom0's kernel command line (tg.domus, tg.suites, ...). Everything goes
+# back to the host over the console, which Xen sends to QEMU's first
+# serial port: dom0's own "TG ..." lines, and each guest's xtest progress
+# forwarded as "[NAME] line" (the case lines and xtest's summary; the
+# full logs stay in dom0's /tmp/out and are printed at the end).
+# Counters: teegate's console key 'E' (xl debug-keys E) between
+# TG-COUNTERS-BEGIN/END markers, Xen's free memory as TG-MEM.
+OUT=/tmp/out
 mkdir -p "$OUT/console"
-DOMUS=0 SUITES=regression DOM0_SUITES= DOM0_WITH_DOMUS=0 DEB_DOMU=0 DESTROY=
-DOMU_MEM=512 XTEST_ARGS= TIMEOUT=7200
-. /mnt/run/job.conf
+DOMUS=${TG_domus:-0}
+SUITES=${TG_suites:-regression}
+DOM0_SUITES=$(echo "${TG_dom0suites:-}" | tr -d ' ')
+DOM0_WITH_DOMUS=${TG_dom0with:-0}
+DEB_DOMU=${TG_deb:-0}
+DESTROY=${TG_destroy:-}
+DOMU_MEM=${TG_domumem:-512}
+XTEST_ARGS=${TG_args:-}
+TIMEOUT=${TG_timeout:-7200}
+[ "$DOM0_SUITES" = none ] && DOM0_SUITES=
+[ "$DESTROY" = none ] && DESTROY=
 
-say() { echo "TG $*"; echo "$(now) $*" >>"$OUT/dom0.log"; }
-xenlog_flush() { xl dmesg -c >>"$OUT/xen-dmesg.log" 2>&1; }
-# counters LABEL: teegate's console key 'E' and Xen's free memory, into
-# $OUT/counters-LABEL.txt (and the Xen log).
+say() { echo "TG $*" >/dev/console; echo "$(now) $*" >>"$OUT/dom0.log"; }
 counters() {
-	xenlog_flush
+	echo "TG-COUNTERS-BEGIN $1 $(now)" >/dev/console
 	xl debug-keys E
-	sleep 1
-	{
-		echo "# $1 at $(now)"
-		xl dmesg -c | tee -a "$OUT/xen-dmesg.log" | grep 'teegate:'
-		xl info | grep -E '^(total|free)_memory'
-		xl list
-	} >"$OUT/counters-$1.txt" 2>&1
-	say "counters $1: $(grep -m 1 'port pins held' "$OUT/counters-$1.txt" | sed 's/.*teegate: //')"
+	sleep 2
+	echo "TG-MEM $1 $(xl info | grep -E '^free_memory' | tr -s ' ')" >/dev/console
+	echo "TG-COUNTERS-END $1" >/dev/console
+}
+# forward NAME FILE: the lines of FILE that show progress, as "[NAME] ...".
+forward() {
+	tail -n +1 -f "$2" 2>/dev/null | awk -v n="$1" '
+		/^TG-/ || /^\* / || /^  [a-z0-9_.]+ (OK|FAILED)$/ || /FAILED first error/ ||
+		/^Result of testsuite/ || /^[a-z0-9_]+ (OK|FAILED)/ ||
+		/subtests? of which/ || /test cases? of which/ || /test cases? (were )?skipped/ ||
+		/^teec-check:/ || /optee|tee-supplicant|Kernel panic|Oops/ {
+			print "[" n "] " $0 > "/dev/console"; fflush("/dev/console")
+		}'
 }
 
 # ---- Xen's tools ------------------------------------------------------------
@@ -43,19 +51,22 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
 done
 xen-init-dom0 >>"$OUT/dom0.log" 2>&1
 xenconsoled --log=guest --log-dir="$OUT/console" --pid-file=/run/xenconsoled.pid
-say "xen tools up: $(xl info | grep -E '^xen_(major|minor|extra)' | awk '{ printf "%s", $3 }' | tr -s ' ')"
-optee_probe_report | tee -a "$OUT/dom0.log"
-[ -e /dev/tee0 ] && start_supplicant /usr/bin/tee-supplicant | tee -a "$OUT/dom0.log"
+say "xen tools up: Xen $(xl info | sed -n 's/^xen_version *: //p'), job: domus=$DOMUS suites=$SUITES dom0=${DOM0_SUITES:-none} deb=$DEB_DOMU destroy=${DESTROY:-none} args=${XTEST_ARGS:-all}"
+optee_probe_report | sed 's/^/[dom0] /' >/dev/console
+[ -e /dev/tee0 ] && start_supplicant /usr/bin/tee-supplicant | sed 's/^/[dom0] /' >/dev/console
 counters start
 
 # ---- dom0's own xtest -------------------------------------------------------------
+: >"$OUT/dom0-xtest.log"
+forward dom0 "$OUT/dom0-xtest.log" &
 dom0_run() {
-	TG_suites=$DOM0_SUITES TG_args=$XTEST_ARGS TG_name=dom0 run_suites "$OUT/dom0-xtest.log"
+	TG_suites=$DOM0_SUITES TG_args=$XTEST_ARGS TG_name=dom0 run_suites >>"$OUT/dom0-xtest.log"
 	echo "TG-DONE dom0 rc=$?" >>"$OUT/dom0-xtest.log"
 }
 if [ -n "$DOM0_SUITES" ] && [ "$DOM0_WITH_DOMUS" != 1 ]; then
 	say "dom0 xtest: $DOM0_SUITES"
 	dom0_run
+	sleep 2
 	counters after-dom0
 fi
 
@@ -63,17 +74,19 @@ fi
 domu_create() { # NAME RAMDISK ROLE MEMORY
 	cat >"/tmp/$1.cfg" <<CFG
 name = "$1"
-kernel = "/mnt/images/vmlinuz"
-ramdisk = "/mnt/images/$2"
+kernel = "/boot/vmlinuz"
+ramdisk = "/boot/$2"
 memory = $4
 vcpus = 1
 tee = "optee"
 extra = "console=hvc0 rdinit=/init tg.role=$3 tg.name=$1 tg.suites=$SUITES tg.args=$XTEST_ARGS"
 CFG
+	: >"$OUT/console/guest-$1.log"
+	forward "$1" "$OUT/console/guest-$1.log" &
 	if xl create "/tmp/$1.cfg" >>"$OUT/dom0.log" 2>&1; then
 		say "created $1 (domid $(xl domid "$1"))"
 	else
-		say "FAILED to create $1 (see dom0.log)"
+		say "FAILED to create $1: $(tail -n 2 "$OUT/dom0.log" | tr '\n' ' ')"
 		echo "TG-DONE $1 rc=create-failed" >>"$OUT/console/guest-$1.log"
 	fi
 }
@@ -88,6 +101,7 @@ if [ "$DEB_DOMU" = 1 ]; then
 	domu_create domUdeb domU-deb.cpio.gz domU-deb 256
 	names="$names domUdeb"
 fi
+dom0_pid=
 if [ -n "$DOM0_SUITES" ] && [ "$DOM0_WITH_DOMUS" = 1 ]; then
 	say "dom0 xtest: $DOM0_SUITES (with the domUs)"
 	dom0_run &
@@ -100,17 +114,15 @@ after=${DESTROY#*:}
 destroyed=
 t_start=$(now)
 while :; do
-	xenlog_flush
 	left=
 	for n in $names; do
-		if grep -q "^TG-DONE $n " "$OUT/console/guest-$n.log" 2>/dev/null; then
-			continue
-		fi
-		if [ "$n" = "$destroyed" ]; then
-			continue
-		fi
+		grep -q "^TG-DONE $n " "$OUT/console/guest-$n.log" 2>/dev/null && continue
+		[ "$n" = "$destroyed" ] && continue
 		if ! xl domid "$n" >/dev/null 2>&1; then
-			say "$n is gone without TG-DONE"
+			sleep 3
+			grep -q "^TG-DONE $n " "$OUT/console/guest-$n.log" && continue
+			say "$n is gone without TG-DONE; the end of its console:"
+			tail -n 40 "$OUT/console/guest-$n.log" | sed "s/^/[$n] | /" >/dev/console
 			echo "TG-DONE $n rc=vanished" >>"$OUT/console/guest-$n.log"
 			continue
 		fi
@@ -124,11 +136,12 @@ while :; do
 			domid=$(xl domid "$victim")
 			t0=$(now)
 			xl destroy "$victim" >>"$OUT/dom0.log" 2>&1
-			say "xl destroy $victim (domid $domid) returned $? after $(($(now) - t0))s"
+			rc=$?
+			say "xl destroy $victim (domid $domid) returned $rc after $(($(now) - t0))s"
 			if xl domid "$victim" >/dev/null 2>&1; then
-				say "DESTROY-FAILED $victim still exists"
+				say "DESTROY-FAILED $victim (domid $domid) still exists"
 			else
-				say "DESTROYED $victim: no longer listed"
+				say "DESTROYED $victim (domid $domid) is no longer listed"
 			fi
 			destroyed=$victim
 			echo "TG-DONE $victim rc=destroyed" >>"$OUT/console/guest-$victim.log"
@@ -146,11 +159,28 @@ while :; do
 	fi
 	sleep 10
 done
-sleep 3
+sleep 5
 counters end
-xenlog_flush
+say "xl list: $(xl list | tail -n +2 | awk '{ printf "%s(%s) ", $1, $2 }')"
+# What explains each failure: every failed case's own lines (at most
+# the last 80 of each), then xtest's closing summary. The full logs stay
+# in dom0's /tmp/out.
+for f in "$OUT"/dom0-xtest.log "$OUT"/console/guest-*.log; do
+	n=$(basename "$f" .log)
+	n=${n#guest-}
+	n=${n%-xtest}
+	awk -v n="$n" '
+		/^\* [a-z]+_[0-9]+ / { nb = 0; incase = 1 }
+		incase { buf[nb % 80] = $0; nb++ }
+		/^  [a-z]+_[0-9]+ FAILED$/ {
+			print "[" n "] TG-FAILED-CASE-BEGIN " $1 > "/dev/console"
+			for (i = (nb > 80 ? nb - 80 : 0); i < nb; i++)
+				print "[" n "] | " buf[i % 80] > "/dev/console"
+			print "[" n "] TG-FAILED-CASE-END " $1 > "/dev/console"
+			incase = 0
+		}
+		/^  [a-z]+_[0-9]+ OK$/ { incase = 0 }' "$f"
+done
 say "all done"
-xl list >>"$OUT/dom0.log" 2>&1
-echo "done $(now)" >"$OUT/done"
-sync
+sleep 2
 poweroff -f

@@ -24,19 +24,18 @@ start_supplicant() {
 	fi
 }
 
-# run_suites OUT: xtest, one suite after the other (TG_suites, comma
-# separated), each framed by TG-SUITE-BEGIN/END; returns non-zero if any
-# suite failed. OUT is a file, or empty for stdout.
+# run_suites: xtest, one suite after the other (TG_suites, comma
+# separated), each framed by TG-SUITE-BEGIN/END on stdout; returns
+# non-zero if any suite failed.
 run_suites() {
-	out=${1:-/dev/stdout}
 	status=0
 	for s in $(echo "$TG_suites" | tr ',' ' '); do
 		t0=$(now)
-		echo "TG-SUITE-BEGIN $TG_name $s $t0" >>"$out"
-		# shellcheck disable=SC2086
-		xtest -t "$s" $(echo "$TG_args" | tr ',' ' ') >>"$out" 2>&1
+		echo "TG-SUITE-BEGIN $TG_name $s $t0"
+		# shellcheck disable=SC2046
+		xtest -t "$s" $(echo "$TG_args" | tr ',' ' ') 2>&1
 		rc=$?
-		echo "TG-SUITE-END $TG_name $s rc=$rc secs=$(($(now) - t0))" >>"$out"
+		echo "TG-SUITE-END $TG_name $s rc=$rc secs=$(($(now) - t0))"
 		[ $rc -eq 0 ] || status=1
 	done
 	return $status
