@@ -305,8 +305,8 @@ stage_xen() {
 	if run tools/xen/build-xen.sh --work "$root/build-xen" --jobs "$jobs"; then
 		passed=$((passed + 1))
 		stage_end PASS "$(grep -m 1 '^build-xen: source' "$stage_log" |
-			sed 's/^build-xen: source \([^ ]*\).*/\1/'), $(grep -m 1 '^build-xen: OK' "$stage_log" |
-			sed 's/.*mediator/mediator/')"
+			sed 's/^build-xen: source \([^ ]*\).*/\1/'): $(grep -m 1 '^build-xen: OK' "$stage_log" |
+			sed 's/.*(\(.*\))$/\1/')"
 	else
 		failed=$((failed + 1))
 		stage_end FAIL "$(grep -E '^build-xen: ' "$stage_log" | tail -n 1)"

@@ -167,5 +167,5 @@ cp "$tree/xen/xen" "$out/xen-$mediator"
 cp "$syms" "$out/xen-syms-$mediator"
 cp "$tree/xen/.config" "$out/xen-$mediator.config"
 echo "$src_name" >"$out/xen-$mediator.source"
-echo "build-xen: OK: $out/xen-$mediator ($(stat -c %s "$out/xen-$mediator") bytes," \
-	"mediator '$mediator' registered as OP-TEE); configure $((t1 - t0))s, make $((t2 - t1))s"
+echo "build-xen: OK: $out/xen-$mediator ($(stat -c %s "$out/xen-$mediator") bytes;" \
+	"mediator '$mediator' registered as OP-TEE; configure $((t1 - t0))s, make $((t2 - t1))s)"

@@ -33,6 +33,7 @@ counters() {
 # forward NAME FILE: the lines of FILE that show progress, as "[NAME] ...".
 forward() {
 	tail -n +1 -f "$2" 2>/dev/null | awk -v n="$1" '
+		{ sub(/\r$/, "") }
 		/^TG-/ || /^\* / || /^  [a-z0-9_.]+ (OK|FAILED)$/ || /FAILED first error/ ||
 		/^Result of testsuite/ || /^[a-z0-9_]+ (OK|FAILED)/ ||
 		/subtests? of which/ || /test cases? of which/ || /test cases? (were )?skipped/ ||
@@ -170,6 +171,7 @@ for f in "$OUT"/dom0-xtest.log "$OUT"/console/guest-*.log; do
 	n=${n#guest-}
 	n=${n%-xtest}
 	awk -v n="$n" '
+		{ sub(/\r$/, "") }
 		/^\* [a-z]+_[0-9]+ / { nb = 0; incase = 1 }
 		incase { buf[nb % 80] = $0; nb++ }
 		/^  [a-z]+_[0-9]+ FAILED$/ {
