@@ -132,7 +132,12 @@ while :; do
 	if [ -n "$victim" ] && [ -z "$destroyed" ]; then
 		begun=$(sed -n "s/^TG-SUITE-BEGIN $victim [^ ]* \([0-9]*\).*/\1/p" \
 			"$OUT/console/guest-$victim.log" 2>/dev/null | head -n 1)
-		if [ -n "$begun" ] && [ $(($(now) - begun)) -ge "$after" ]; then
+		if [ -n "$begun" ] && [ $(($(now) - begun)) -ge "$after" ] &&
+			{ grep -q "^TG-DONE $victim " "$OUT/console/guest-$victim.log" ||
+				! xl domid "$victim" >/dev/null 2>&1; }; then
+			say "DESTROY-TOO-LATE $victim ended before it could be destroyed"
+			destroyed=$victim
+		elif [ -n "$begun" ] && [ $(($(now) - begun)) -ge "$after" ]; then
 			counters before-destroy
 			domid=$(xl domid "$victim")
 			t0=$(now)
