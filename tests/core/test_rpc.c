@@ -578,6 +578,47 @@ static void double_resume_is_refused(void **s)
 	assert_int_equal(again[0], OPTEE_SMC_RETURN_ERESUME);
 }
 
+static bool tee_foreign_intr_twice(struct fake *f, struct fake_thread *t,
+				   uint64_t regs[8])
+{
+	if (t->step < 2) {
+		fake_rpc(regs, OPTEE_SMC_RPC_FUNC_FOREIGN_INTR, 0, 0);
+		return false;
+	}
+	return fake_step_ok(f, t, regs);
+}
+
+/*
+ * A resume handle names one suspension: the handle of the call's first
+ * RPC does not resume it in its second (same slot, older generation).
+ */
+static void stale_resume_handle_of_the_same_call_is_eresume(void **s)
+{
+	struct env *e = *s;
+	uint64_t r[8], stale[8];
+	uint32_t first;
+
+	invoke_msg(e, G1, 1);
+	e->f->std_fn = tee_foreign_intr_twice;
+	rpc_call(e, G1, OPTEE_SMC_CALL_WITH_ARG, r);
+	assert_int_equal(r[0], OPTEE_SMC_RETURN_RPC_FOREIGN_INTR);
+	first = (uint32_t)r[3];
+	set_regs(r, OPTEE_SMC_CALL_RETURN_FROM_RPC, 0, 0, first);
+	tg_handle_smc(e->med, G1, 0, r);
+	assert_int_equal(r[0], OPTEE_SMC_RETURN_RPC_FOREIGN_INTR);
+	assert_int_not_equal((uint32_t)r[3], first);
+	/* same slot, an older generation */
+	assert_int_equal((uint32_t)r[3] & 0xFF, first & 0xFF);
+	set_regs(stale, OPTEE_SMC_CALL_RETURN_FROM_RPC, 0, 0, first);
+	tg_handle_smc(e->med, G1, 0, stale);
+	assert_int_equal(stale[0], OPTEE_SMC_RETURN_ERESUME);
+	assert_int_equal(stats(e, G1).calls_suspended, 1);
+	set_regs(r, OPTEE_SMC_CALL_RETURN_FROM_RPC, 0, 0, r[3]);
+	tg_handle_smc(e->med, G1, 0, r);
+	assert_int_equal(r[0], OPTEE_SMC_RETURN_OK);
+	assert_int_equal(stats(e, G1).calls_in_flight, 0);
+}
+
 static void unregister_while_call_uses_buffer_is_busy(void **s)
 {
 	struct env *e = *s;
@@ -974,6 +1015,7 @@ int main(void)
 		T(return_from_rpc_with_other_guests_thread_is_eresume),
 		T(return_from_rpc_for_thread_not_waiting_is_eresume),
 		T(double_resume_is_refused),
+		T(stale_resume_handle_of_the_same_call_is_eresume),
 		T(unregister_while_call_uses_buffer_is_busy),
 		T(call_limit_gives_ethread_limit_without_smc),
 		T(tee_thread_limit_passes_through_and_frees_the_slot),
