@@ -455,6 +455,49 @@ static void state_between_calls_is_kept(void **state)
 	assert_int_equal(fake_pinned_total(e->f), 0);
 }
 
+/*
+ * A kept call keeps its shadow page: recovery rebuilds the pool's free
+ * bitmap from the calls that hold a page, so a call that starts while the
+ * kept one waits (here another guest's) gets a page of its own, and
+ * neither call's message or results reach the other.
+ */
+static void kept_call_keeps_its_shadow_page(void **state)
+{
+	struct env *e = *state;
+	struct tg_recover_stats st;
+	struct optee_msg_arg *a1, *a2;
+	uint32_t s1 = open_session(e, G1), s2 = open_session(e, G2);
+	uint64_t r1[8], r2[8];
+
+	e->f->std_fn = tee_foreign_intr_once;
+	invoke_values(e, G1, s1, r1);
+	assert_true(guest_smc(e, G1, r1));
+	assert_int_equal(r1[0], OPTEE_SMC_RETURN_RPC_FOREIGN_INTR);
+	recover_all(e, &st);
+	assert_int_equal(st.calls_kept, 1);
+
+	invoke_values(e, G2, s2, r2);
+	a2 = fake_guest_ptr(e->f, G2, ARG_IPA);
+	a2->params[0].u.value.a = 1000;
+	assert_true(guest_smc(e, G2, r2));
+	assert_int_equal(r2[0], OPTEE_SMC_RETURN_RPC_FOREIGN_INTR);
+
+	set_regs(r1, OPTEE_SMC_CALL_RETURN_FROM_RPC, 0, 0, r1[3]);
+	assert_true(guest_smc(e, G1, r1));
+	assert_int_equal(r1[0], OPTEE_SMC_RETURN_OK);
+	a1 = fake_guest_ptr(e->f, G1, ARG_IPA);
+	assert_int_equal(a1->ret, TEEC_SUCCESS);
+	assert_int_equal(a1->session, s1);
+	assert_int_equal(a1->params[0].u.value.a, 42);
+
+	set_regs(r2, OPTEE_SMC_CALL_RETURN_FROM_RPC, 0, 0, r2[3]);
+	assert_true(guest_smc(e, G2, r2));
+	assert_int_equal(r2[0], OPTEE_SMC_RETURN_OK);
+	assert_int_equal(a2->ret, TEEC_SUCCESS);
+	assert_int_equal(a2->session, s2);
+	assert_int_equal(a2->params[0].u.value.a, 1002);
+}
+
 /* A call suspended whose handle the guest never got (its conversation
  * died): the TEE thread is driven to the end, the guest sees nothing. */
 static void suspended_call_the_guest_never_saw_is_ended(void **state)
@@ -743,6 +786,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(state_between_calls_is_kept),
+		T(kept_call_keeps_its_shadow_page),
 		T(suspended_call_the_guest_never_saw_is_ended),
 		T(tee_thread_nobody_recorded_is_ended),
 		T(orphan_thread_in_a_cmd_gets_communication),
