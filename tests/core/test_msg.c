@@ -865,6 +865,57 @@ static void regd_arg_with_bad_cookie_or_offset_is_ebadaddr(void **state)
 	assert_int_equal(unregister_shm(e, G1, 0x500), TEEC_SUCCESS);
 }
 
+/* An INVOKE of @n VALUE_INPUTs at @off in the registered buffer page. */
+static void regd_msg_at(struct env *e, uint32_t session, uint32_t off,
+			uint32_t n)
+{
+	struct optee_msg_arg *a = fake_guest_ptr(e->f, G1, DATA_IPA + off);
+	uint32_t i;
+
+	memset(a, 0, OPTEE_MSG_GET_ARG_SIZE(n));
+	a->cmd = OPTEE_MSG_CMD_INVOKE_COMMAND;
+	a->session = session;
+	a->num_params = n;
+	for (i = 0; i < n; i++)
+		a->params[i].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
+}
+
+/*
+ * The bound of a CALL_WITH_REGD_ARG is the buffer, not its page: a buffer
+ * of 256 bytes whose page is pinned whole. The message (and the RPC
+ * argument after it, 160 bytes with the fake's 4 RPC params) must lie
+ * within the 256 bytes; the rest of the page was never given to the TEE.
+ */
+static void regd_arg_past_the_buffers_end_is_ebadaddr(void **state)
+{
+	struct env *e = *state;
+	uint32_t s = open_session(e, G1), smcs;
+	uint64_t r[8];
+
+	assert_int_equal(register_shm(e, G1, 0x510, 0, 1, 0, 256),
+			 TEEC_SUCCESS);
+	/* control: message and RPC argument within the 256 bytes */
+	regd_msg_at(e, s, 0, 0);
+	set_regs(r, OPTEE_SMC_CALL_WITH_REGD_ARG, 0, 0x510, 0);
+	assert_true(tg_handle_smc(e->med, G1, 0, r));
+	assert_int_equal(r[0], OPTEE_SMC_RETURN_OK);
+
+	smcs = e->f->smc_count;
+	/* the message starts past the end of the buffer, in its page */
+	regd_msg_at(e, s, 512, 0);
+	set_regs(r, OPTEE_SMC_CALL_WITH_REGD_ARG, 0, 0x510, 512);
+	assert_true(tg_handle_smc(e->med, G1, 0, r));
+	assert_int_equal(r[0], OPTEE_SMC_RETURN_EBADADDR);
+	/* the message ends at the buffer's end, its RPC argument past it */
+	regd_msg_at(e, s, 128, 3);
+	set_regs(r, OPTEE_SMC_CALL_WITH_REGD_ARG, 0, 0x510, 128);
+	assert_true(tg_handle_smc(e->med, G1, 0, r));
+	assert_int_equal(r[0], OPTEE_SMC_RETURN_EBADADDR);
+	assert_int_equal(e->f->smc_count, smcs); /* the TEE saw neither */
+	assert_int_equal(stats(e, G1).calls_in_flight, 0);
+	assert_int_equal(unregister_shm(e, G1, 0x510), TEEC_SUCCESS);
+}
+
 static void rpc_arg_call_works(void **state)
 {
 	struct env *e = *state;
@@ -948,6 +999,7 @@ int main(void)
 		T(guest_rewriting_arg_during_call_changes_nothing),
 		T(regd_arg_call_works_and_is_shadowed),
 		T(regd_arg_with_bad_cookie_or_offset_is_ebadaddr),
+		T(regd_arg_past_the_buffers_end_is_ebadaddr),
 		T(completion_copies_back_only_this_calls_outputs),
 		T(rpc_arg_call_works),
 		T(port_allocation_failure_is_a_clean_error),
