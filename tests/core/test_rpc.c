@@ -514,6 +514,30 @@ static void shm_alloc_answered_with_wrong_attr_fails(void **state)
 	assert_int_equal(a->ret, TEEC_ERROR_BAD_PARAMETERS);
 }
 
+/*
+ * A contiguous SHM_ALLOC answer is one pinned page: the TEE takes its
+ * machine address with the size the guest gave, so a size over a page
+ * would reach the machine pages after it (another guest's). Here the TEE
+ * asks for 3 pages - 100 bytes and the guest answers a contiguous buffer.
+ */
+static void shm_alloc_answered_contiguous_over_a_page_fails(void **state)
+{
+	struct env *e = *state;
+	struct optee_msg_arg *a = invoke_msg(e, G1, 1);
+	struct gdrv g = { .rpc_ipa = ARG_IPA + OPTEE_MSG_GET_ARG_SIZE(1),
+			  .shm_list_ipa = DATA_IPA,
+			  .shm_attr_override =
+				  OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT };
+	uint64_t r[8];
+
+	e->f->std_fn = tee_shm_alloc_cycle;
+	rpc_call(e, G1, OPTEE_SMC_CALL_WITH_RPC_ARG, r);
+	assert_int_equal(guest_loop(e, G1, r, &g, -1), OPTEE_SMC_RETURN_OK);
+	assert_int_equal(a->ret, TEEC_ERROR_BAD_PARAMETERS);
+	assert_int_equal(stats(e, G1).pinned_pages, 0);
+	assert_int_equal(stats(e, G1).rpc_bufs, 0);
+}
+
 static void rpc_cmd_with_machine_address_is_not_shown_to_guest(void **s)
 {
 	struct env *e = *s;
@@ -987,6 +1011,11 @@ static void alloc_answered_with_a_cookie_in_use_frees_nothing_else(void **s)
 	tg_handle_smc(e->med, G1, 0, r2);
 	/* call B: same cookie, refused; its TEE thread frees the cookie */
 	assert_int_equal(guest_loop(e, G1, r2, &gb, -1), OPTEE_SMC_RETURN_OK);
+	assert_int_equal(((struct optee_msg_arg *)fake_guest_ptr(e->f, G1,
+								 ARG2_IPA))
+				 ->ret,
+			 TEEC_ERROR_OUT_OF_MEMORY);
+	assert_int_equal(stats(e, G1).refused[TG_REFUSE_BAD_COOKIE], 1);
 	assert_int_equal(stats(e, G1).rpc_bufs, 1);
 	/* call A still completes with its RPC buffer intact */
 	assert_int_equal(guest_loop(e, G1, r, &ga, -1), OPTEE_SMC_RETURN_OK);
@@ -1011,6 +1040,7 @@ int main(void)
 		T(shm_alloc_answered_with_foreign_list_fails),
 		T(shm_alloc_answered_with_looping_list_stays_bounded),
 		T(shm_alloc_answered_with_wrong_attr_fails),
+		T(shm_alloc_answered_contiguous_over_a_page_fails),
 		T(rpc_cmd_with_machine_address_is_not_shown_to_guest),
 		T(return_from_rpc_with_other_guests_thread_is_eresume),
 		T(return_from_rpc_for_thread_not_waiting_is_eresume),
