@@ -174,6 +174,7 @@ struct gdrv {
 	uint32_t client;
 	uint64_t shm_list_ipa; /* SHM_ALLOC answer */
 	uint32_t shm_attr_override;
+	uint64_t shm_size_short; /* answer this much less than asked */
 };
 
 static void answer_cmd(struct env *e, struct gdrv *g, struct optee_msg_arg *rpc)
@@ -202,7 +203,7 @@ static void answer_cmd(struct env *e, struct gdrv *g, struct optee_msg_arg *rpc)
 				? g->shm_list_ipa
 				: fake_pagelist(e->f, g->client, LIST_IPA,
 						DATA_IPA, 3, 0);
-		rpc->params[0].u.tmem.size = size;
+		rpc->params[0].u.tmem.size = size - g->shm_size_short;
 		rpc->params[0].u.tmem.shm_ref = 0x5555;
 		rpc->ret = TEEC_SUCCESS;
 		break;
@@ -528,6 +529,24 @@ static void shm_alloc_answered_contiguous_over_a_page_fails(void **state)
 			  .shm_list_ipa = DATA_IPA,
 			  .shm_attr_override =
 				  OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT };
+	uint64_t r[8];
+
+	e->f->std_fn = tee_shm_alloc_cycle;
+	rpc_call(e, G1, OPTEE_SMC_CALL_WITH_RPC_ARG, r);
+	assert_int_equal(guest_loop(e, G1, r, &g, -1), OPTEE_SMC_RETURN_OK);
+	assert_int_equal(a->ret, TEEC_ERROR_BAD_PARAMETERS);
+	assert_int_equal(stats(e, G1).pinned_pages, 0);
+	assert_int_equal(stats(e, G1).rpc_bufs, 0);
+}
+
+/* An SHM_ALLOC answered with less than the TEE asked for: refused (the
+ * TEE would use the size it asked for, past the pages pinned). */
+static void shm_alloc_answered_short_fails(void **state)
+{
+	struct env *e = *state;
+	struct optee_msg_arg *a = invoke_msg(e, G1, 1);
+	struct gdrv g = { .rpc_ipa = ARG_IPA + OPTEE_MSG_GET_ARG_SIZE(1),
+			  .shm_size_short = 1 };
 	uint64_t r[8];
 
 	e->f->std_fn = tee_shm_alloc_cycle;
@@ -1041,6 +1060,7 @@ int main(void)
 		T(shm_alloc_answered_with_looping_list_stays_bounded),
 		T(shm_alloc_answered_with_wrong_attr_fails),
 		T(shm_alloc_answered_contiguous_over_a_page_fails),
+		T(shm_alloc_answered_short_fails),
 		T(rpc_cmd_with_machine_address_is_not_shown_to_guest),
 		T(return_from_rpc_with_other_guests_thread_is_eresume),
 		T(return_from_rpc_for_thread_not_waiting_is_eresume),
