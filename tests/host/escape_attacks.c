@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -1066,6 +1067,83 @@ static void own_protect(struct tg_vcpu *v, bool map)
 	done(c);
 }
 
+/*
+ * A forked guest starts as a copy of the hypervisor process: its private
+ * memory (heap, other threads' stacks) is a copy-on-write snapshot taken
+ * at fork() time, and what the hypervisor, the mediator or the TEE model
+ * handled for other guests may still be in it. Probe every page around
+ * the libraries, the heap and this thread's stack (faults caught) for the
+ * victim's canary, which the victim gave the TEE as a memref before this
+ * guest started. Finding it is the breach. An exec'd guest has nothing
+ * to find.
+ */
+static sigjmp_buf probe_env;
+
+static void probe_fault(int sig)
+{
+	(void)sig;
+	siglongjmp(probe_env, 1);
+}
+
+/* The victim's canary at @w, as far as this page goes (@n words). */
+static int canary_at(const volatile uint64_t *w, size_t n,
+		     const struct esc_target *t)
+{
+	size_t i;
+
+	if (n < 2 || w[0] != t->magic || w[1] != ESC_TAG_VICTIM)
+		return 0;
+	for (i = 2; i < n && i < 64; i++)
+		if (w[i] != (t->magic ^ ESC_TAG_VICTIM ^
+			     (i * 0x9e3779b97f4a7c15ull)))
+			return 0;
+	return 1;
+}
+
+static uint64_t probe_range(uintptr_t lo, uintptr_t hi,
+			    const struct esc_target *t)
+{
+	volatile uintptr_t p;
+	volatile uint64_t found = 0;
+
+	for (p = lo & ~(uintptr_t)(PAGE - 1); p < hi; p += PAGE) {
+		const volatile uint64_t *w = (const volatile uint64_t *)p;
+		size_t i;
+
+		if (sigsetjmp(probe_env, 1))
+			continue; /* not mapped, or not readable */
+		(void)w[0];
+		for (i = 0; i < PAGE / 8; i++)
+			if (w[i] == t->magic && canary_at(w + i, PAGE / 8 - i, t))
+				found++;
+	}
+	return found;
+}
+
+static void esc_inherited_memory(struct tg_vcpu *v, const struct esc_target *t)
+{
+	struct sigaction sa = { .sa_handler = probe_fault };
+	struct tg_guest_counters *c = trying(v);
+	uintptr_t lib = (uintptr_t)&malloc, stack = (uintptr_t)&sa;
+	uintptr_t heap = (uintptr_t)sbrk(0);
+	uint64_t found;
+
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+	/* threads' stacks and malloc's arenas sit below the libraries */
+	found = probe_range(lib - (1ul << 30), lib + (1ul << 28), t);
+	found += probe_range(stack - (64ul << 20), stack + (1ul << 20), t);
+	found += probe_range(heap > (256ul << 20) ? heap - (256ul << 20) : 0,
+			     heap, t);
+	signal(SIGSEGV, SIG_DFL);
+	signal(SIGBUS, SIG_DFL);
+	if (found)
+		c->attacks_passed += found;
+	else
+		c->attacks_refused++;
+	done(c);
+}
+
 static void esc_mprotect_exec(struct tg_vcpu *v, const struct esc_target *t)
 {
 	(void)t;
@@ -1277,6 +1355,7 @@ const struct esc_technique esc_techniques[] = {
 	{ "seccomp", esc_seccomp },
 	{ "mprotect_exec", esc_mprotect_exec },
 	{ "mmap_exec", esc_mmap_exec },
+	{ "inherited_memory", esc_inherited_memory },
 	{ "futex_requeue_pi", esc_futex_requeue_pi },
 #if defined(__x86_64__)
 	{ "x32_abi", esc_x32_abi },

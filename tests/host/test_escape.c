@@ -49,6 +49,8 @@
 #include <cmocka.h>
 
 #include <teegate/host.h>
+#include <teegate/optee_abi.h>
+#include <teegate/optee_guest.h>
 
 #include "escape.h"
 
@@ -84,6 +86,51 @@ struct esc_fx {
 	struct esc_target t;
 };
 
+/*
+ * The victim's business with the TEE: a canary page goes as a memref to
+ * the invoke-tests PTA (it sums its bytes), so that the TEE, and whatever
+ * of the hypervisor's memory it went through, saw it. Then the victim
+ * wipes its own copy and leaves nothing open: the attacker can only find
+ * the canary where the hypervisor kept it (inherited_memory).
+ */
+static void victim_uses_the_tee(struct tg_vcpu *v, const struct esc_target *t,
+				struct tg_guest_counters *c)
+{
+	static const uint8_t uuid[16] = PTA_INVOKE_TESTS_UUID;
+	const struct tg_optee_config cfg = { .no_async_notif = true };
+	struct tg_optee_param prm[1];
+	struct tg_optee_result res;
+	struct tg_optee_shm *shm;
+	struct tg_optee *drv;
+	uint32_t s;
+
+	if (tg_optee_probe(v, &cfg, &drv)) {
+		c->errors++;
+		return;
+	}
+	if (tg_optee_open_session(drv, uuid, 0, NULL, 0, NULL, 0, &s, &res)) {
+		c->errors++;
+	} else if (tg_optee_shm_alloc(drv, 4096, false, &shm, NULL)) {
+		c->errors++;
+	} else {
+		esc_canary_fill(shm->va, t->magic, ESC_TAG_VICTIM);
+		memset(prm, 0, sizeof(prm));
+		prm[0].type = TG_OPTEE_PARAM_MEMREF_INOUT;
+		prm[0].u.memref.shm = shm;
+		prm[0].u.memref.size = 4096;
+		if (tg_optee_invoke(drv, s, PTA_INVOKE_TESTS_CMD_PARAMS, 0,
+				    prm, 1, &res) ||
+		    res.ret != TEEC_SUCCESS)
+			c->errors++;
+		else
+			c->calls++;
+		memset(shm->va, 0, 4096);
+		tg_optee_shm_free(shm);
+		tg_optee_close_session(drv, s, &res);
+	}
+	tg_optee_remove(drv);
+}
+
 /* The victim: a canary in its first page, checked when the test says. */
 static void victim_main(struct tg_vcpu *v, void *arg)
 {
@@ -91,6 +138,7 @@ static void victim_main(struct tg_vcpu *v, void *arg)
 	struct tg_guest_counters *c = tg_guest_counters(v);
 	uint64_t *p = tg_ipa_ptr(v, ESC_RAM_BASE);
 
+	victim_uses_the_tee(v, t, c);
 	esc_canary_fill(p, t->magic, ESC_TAG_VICTIM);
 	__atomic_store_n(&c->phase, ESC_PHASE_START, __ATOMIC_SEQ_CST);
 	while (!tg_notif_wait(v, 1000))
@@ -257,6 +305,8 @@ static void fx_check_and_down(struct esc_fx *f)
 	assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
 	vc = counters_of(f->victim);
 	assert_int_equal(vc.phase, ESC_PHASE_DONE);
+	assert_int_equal(vc.errors, 0);
+	assert_int_equal(vc.calls, 1); /* its canary went through the TEE */
 	assert_int_equal(vc.mismatches, 0);
 	assert_int_equal(vc.verified, 1);
 	assert_int_equal(tg_machine_violations(f->m), 0);
@@ -451,6 +501,7 @@ ESC_KILLED(userfaultfd, SYS_userfaultfd, "userfaultfd")
 ESC_KILLED(io_uring, SYS_io_uring_setup, "io_uring_setup")
 ESC_KILLED(mprotect_exec, SYS_mprotect, "mprotect")
 ESC_KILLED(mmap_exec, SYS_mmap, "mmap")
+ESC_OTHER(inherited_memory, REFUSED, false)
 /* other processes' memory */
 ESC_KILLED(ptrace_hypervisor, SYS_ptrace, "ptrace")
 ESC_KILLED(ptrace_victim, SYS_ptrace, "ptrace")
@@ -581,6 +632,7 @@ int main(int argc, char **argv)
 		T(io_uring),
 		T(mprotect_exec),
 		T(mmap_exec),
+		T(inherited_memory),
 		T(ptrace_hypervisor),
 		T(ptrace_victim),
 		T(process_vm_readv),
