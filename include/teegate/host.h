@@ -396,12 +396,16 @@ const struct tg_port *tg_machine_port(struct tg_machine *m);
  * enum tg_guest_mode - where a guest's vCPUs run.
  * @TG_GUEST_PROCESS: a forked process that maps only its own pages (the
  *                    default). The child keeps a private copy-on-write
- *                    snapshot of the caller's heap as it was at fork time
- *                    (that is how @fn and @arg reach it): it gets no shared
- *                    mapping other than its own pages and trap pages (every
- *                    other shared mapping is unmapped and every fd closed),
- *                    but for a guest that must not even see that snapshot
- *                    use tg_guest_start_exec().
+ *                    snapshot of the calling process's private memory as
+ *                    it was at fork time (that is how @fn and @arg reach
+ *                    it): the heap, the caller's live frames, the calling
+ *                    program's other threads' stacks; the hypervisor's
+ *                    handler stacks and page tables read as zeros there
+ *                    (docs/threat-model.md, "Guests' reach"). It gets no
+ *                    shared mapping other than its own pages and trap
+ *                    pages (every other shared mapping is unmapped and
+ *                    every fd closed). For a guest that must not even see
+ *                    that snapshot use tg_guest_start_exec().
  * @TG_GUEST_THREAD:  threads of the hypervisor process. No isolation:
  *                    for micro-benchmarks, fuzzing and debugging.
  */

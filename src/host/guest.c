@@ -313,6 +313,7 @@ child_main(struct tg_guest *g, const struct tg_boot_info *boot, pid_t parent,
 {
 	struct tg_guest_rt *rt;
 
+	tg_scrub_dead_stack();
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(126);

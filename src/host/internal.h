@@ -367,6 +367,8 @@ bool tg_rt_vcpu0_done(struct tg_guest_rt *rt);
 /* lockdown.c */
 int tg_lockdown(int handoff_fd);
 bool tg_lockdown_call_is_conditional(int nr);
+void tg_stack_wipe_on_fork(bool on);
+void tg_scrub_dead_stack(void);
 
 /* lockdown_watch.c */
 int tg_watch_prepare(struct tg_guest *g, int *child_end);

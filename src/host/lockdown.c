@@ -34,6 +34,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -124,6 +125,90 @@ int tg_scrub_shared_mappings(const void *keep1, size_t len1,
 	}
 	free(buf);
 	return 0;
+}
+
+/* ---- what a forked guest inherits of the hypervisor's private memory ---- */
+
+/*
+ * fork() gives a guest process a copy-on-write copy of the hypervisor's
+ * private memory: the heap, and every thread's stack. The mediator (inline)
+ * and the TEE model run on the handler threads, and their stacks keep what
+ * they handled for other guests after the call (the model's bounce buffers
+ * hold memref data). Those stacks read as zeros in a forked process, and
+ * the forked child drops the dead part of its own thread's stack (the
+ * frames the parent used below the fork, teardown's for instance). The
+ * heap is not wiped: a forked guest's @arg lives there, and so does the
+ * bookkeeping of the mediator and the model (cookies, session ids, machine
+ * addresses of pinned pages; docs/threat-model.md, "Guests' reach").
+ */
+
+/**
+ * tg_stack_wipe_on_fork() - on: the calling thread's stack, up to its
+ * thread control block (which the C library's fork() reads in the child),
+ * reads as zeros in any process forked later (MADV_WIPEONFORK); off: no
+ * more, before the thread ends (the C library may reuse the stack for a
+ * thread that forks a guest, which then needs its stack).
+ */
+void tg_stack_wipe_on_fork(bool on)
+{
+	uintptr_t lo, top = (uintptr_t)pthread_self() & ~(uintptr_t)TG_PAGE_MASK;
+	pthread_attr_t attr;
+	size_t size;
+	void *addr;
+
+	if (pthread_getattr_np(pthread_self(), &attr))
+		return;
+	if (!pthread_attr_getstack(&attr, &addr, &size)) {
+		lo = (uintptr_t)addr;
+		if (top > lo && top <= lo + size)
+			madvise(addr, top - lo,
+				on ? MADV_WIPEONFORK : MADV_KEEPONFORK);
+	}
+	pthread_attr_destroy(&attr);
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define TG_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TG_ASAN 1
+#endif
+#endif
+#ifdef TG_ASAN
+void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
+#endif
+
+/**
+ * tg_scrub_dead_stack() - in a freshly forked child, first thing: the
+ * calling thread's stack below this frame (the parent's dead frames)
+ * reads as zeros from now on. The frames above stay (the guest's @arg may
+ * point into its starter's frames); so do this frame and the kilobyte
+ * under it, where memset() and madvise() keep their return addresses.
+ */
+__attribute__((noinline)) void tg_scrub_dead_stack(void)
+{
+	volatile char here = 0;
+	uintptr_t keep = (uintptr_t)&here - 1024, end, lo;
+	pthread_attr_t attr;
+	size_t size;
+	void *addr;
+
+	if (pthread_getattr_np(pthread_self(), &attr))
+		return;
+	if (!pthread_attr_getstack(&attr, &addr, &size)) {
+		lo = (uintptr_t)addr;
+		end = keep & ~(uintptr_t)TG_PAGE_MASK;
+		if (end > lo && keep < lo + size) {
+#ifdef TG_ASAN
+			/* dead frames' redzones are still poisoned */
+			__asan_unpoison_memory_region((void *)end, keep - end);
+#endif
+			memset((void *)end, 0, keep - end);
+			madvise(addr, end - lo, MADV_DONTNEED);
+		}
+	}
+	pthread_attr_destroy(&attr);
+	(void)here;
 }
 
 /* ---- the allow-list ----------------------------------------------------- */

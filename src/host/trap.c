@@ -193,6 +193,8 @@ static void *handler_main(void *arg)
 	uint64_t regs[8];
 
 	h->spin_ns = max;
+	/* the mediator and the TEE model work here: hidden from forks */
+	tg_stack_wipe_on_fork(true);
 	atomic_store(&h->running, true);
 	for (;;) {
 		uint32_t guest_seq, conduit;
@@ -225,6 +227,7 @@ static void *handler_main(void *arg)
 		if (atomic_load(&s->guest_sleeping))
 			tg_futex_wake(&s->rsp, 1);
 	}
+	tg_stack_wipe_on_fork(false);
 	return NULL;
 }
 

@@ -379,6 +379,20 @@ static uint32_t native_arch(void)
 #endif
 }
 
+/*
+ * The thread that starts the attacker did work for the victim before (in
+ * a real hypervisor: a teardown, a TEE call on the victim's behalf): a
+ * copy of the victim's canary, 32 KiB down its stack, in frames dead by
+ * the time it forks. A forked attacker must not find it there either.
+ */
+static __attribute__((noinline)) void dead_frame_with_canary(uint64_t magic)
+{
+	uint64_t deep[4096];
+
+	esc_canary_fill(deep, magic, ESC_TAG_VICTIM);
+	__asm__ volatile("" : : "r"(deep) : "memory");
+}
+
 static void run_technique(const char *name, const struct esc_expect *x)
 {
 	const struct tg_sw_mem *mem;
@@ -392,6 +406,7 @@ static void run_technique(const char *name, const struct esc_expect *x)
 
 	fx_up(&f, x->file_backed);
 	logfd = log_capture_begin(&saved);
+	dead_frame_with_canary(f.t.magic);
 	g = start_attacker(&f, name);
 	assert_int_equal(tg_guest_wait_timeout(g, WAIT_MS, &ws), TG_OK);
 	log = log_capture_end(logfd, saved);

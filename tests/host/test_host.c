@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -1075,6 +1076,59 @@ static void direct_mode_reaches_the_backend(void **state)
 	assert_int_equal(tg_machine_destroy(m), TG_OK);
 }
 
+/*
+ * Handler threads' stacks read as zeros in forked processes (they hold what
+ * the mediator and the TEE model did for other guests) until the thread
+ * ends. The C library then caches such a stack and gives it to the next
+ * thread of that size: a guest started from that thread must run (its
+ * fork() child runs on that stack).
+ */
+struct starter {
+	struct tg_machine *m;
+	int ret, ws;
+};
+
+static void *start_guest_from_thread(void *arg)
+{
+	struct starter *st = arg;
+	struct tg_guest_config gc = { 0 };
+	struct tg_guest *g = NULL;
+
+	gc.ram_pages = 64;
+	gc.vcpus = 1;
+	st->ret = tg_guest_start(st->m, &gc, empty_guest, NULL, &g);
+	if (!st->ret)
+		st->ret = tg_guest_wait_timeout(g, 10000, &st->ws);
+	tg_guest_release(g);
+	return NULL;
+}
+
+static void guest_started_on_a_former_handler_stack_runs(void **state)
+{
+	struct tg_machine *m = machine_new(64ull << 20);
+	struct starter st = { m, -1, -1 };
+	struct tg_guest *g;
+	pthread_t t;
+	int ws = -1, i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		/* two handler threads come and go: their stacks are cached */
+		g = guest_new(m, TG_GUEST_PROCESS, 64, 2, empty_guest, NULL);
+		assert_int_equal(tg_guest_wait(g, &ws), TG_OK);
+		assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+		tg_guest_release(g);
+		st.ret = st.ws = -1;
+		assert_int_equal(pthread_create(&t, NULL,
+						start_guest_from_thread, &st),
+				 0);
+		assert_int_equal(pthread_join(t, NULL), 0);
+		assert_int_equal(st.ret, TG_OK);
+		assert_true(WIFEXITED(st.ws) && WEXITSTATUS(st.ws) == 0);
+	}
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -1111,6 +1165,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(file_backing_maps_an_existing_ram_file),
 		cmocka_unit_test(process_guest_page_limit_is_enforced),
 		cmocka_unit_test(direct_mode_reaches_the_backend),
+		cmocka_unit_test(guest_started_on_a_former_handler_stack_runs),
 	};
 
 	if (argc > 1)
