@@ -17,6 +17,8 @@
 
 #include <setjmp.h>
 
+#include "optee.h" /* the shadow pool, for a death no port call marks */
+
 static jmp_buf crash_env;
 static int crash_at;	   /* die at this port event (1-based), 0 = never */
 static int crash_kind;	   /* which events count */
@@ -498,6 +500,90 @@ static void kept_call_keeps_its_shadow_page(void **state)
 	assert_int_equal(a2->params[0].u.value.a, 1002);
 }
 
+static struct tg_domain *domain_of(struct env *e, uint32_t client)
+{
+	uint32_t i;
+
+	for (i = 0; i < e->med->nslots; i++)
+		if (atomic_load(&e->med->slots[i].state) == SLOT_LIVE &&
+		    atomic_load(&e->med->slots[i].client_id) == client)
+			return &e->med->slots[i];
+	fail();
+	return NULL;
+}
+
+/*
+ * A death between a call's two records of its shadow page: it took pool
+ * page i (the bit is out of the free map) and wrote the page's address,
+ * but its slot still shows the pool bit of the slot's previous call (the
+ * two stores are not ordered for a SIGKILL: no port call between them).
+ * Here that stale bit is the one of G1's page, whose call recovery keeps.
+ * Recovery must go by the page, not by the bit: G1's page stays G1's.
+ */
+static void call_caught_between_pool_bit_and_page_is_recovered(void **state)
+{
+	struct env *e = *state;
+	struct shadow_pool *p = &e->med->shadow;
+	uint32_t s1 = open_session(e, G1), s2 = open_session(e, G2), i;
+	struct optee_msg_arg *a1, *a2;
+	struct tg_recover_stats st;
+	struct optee_call *c = NULL;
+	struct tg_domain *d2;
+	uint64_t r1[8], r2[8], held, spare;
+
+	e->f->std_fn = tee_foreign_intr_once;
+	invoke_values(e, G1, s1, r1);
+	assert_true(guest_smc(e, G1, r1));
+	assert_int_equal(r1[0], OPTEE_SMC_RETURN_RPC_FOREIGN_INTR);
+	/* a second pool page, free again */
+	invoke_values(e, G2, s2, r2);
+	assert_true(guest_smc(e, G2, r2));
+	set_regs(r2, OPTEE_SMC_CALL_RETURN_FROM_RPC, 0, 0, r2[3]);
+	assert_true(guest_smc(e, G2, r2));
+	assert_int_equal(r2[0], OPTEE_SMC_RETURN_OK);
+	held = atomic_load(&p->used) & ~atomic_load(&p->free);
+	spare = atomic_load(&p->free);
+	assert_int_equal(__builtin_popcountll(held), 1); /* G1's call's */
+	assert_true(spare != 0);
+	spare &= -spare;
+
+	/* G2's call, dead between the two stores */
+	d2 = domain_of(e, G2);
+	for (i = 0; i < d2->limits.max_calls; i++)
+		if (atomic_load(&d2->calls[i].state) == CALL_FREE) {
+			c = &d2->calls[i];
+			break;
+		}
+	assert_non_null(c);
+	atomic_store(&c->state, CALL_RUNNING);
+	atomic_fetch_add(&d2->calls_busy, 1);
+	atomic_fetch_and(&p->free, ~spare);
+	c->shadow = p->va[__builtin_ctzll(spare)];
+	c->shadow_bit = held; /* stale: the slot's previous record */
+
+	recover_all(e, &st);
+	assert_int_equal(st.calls_kept, 1);
+	assert_int_equal(stats(e, G2).calls_in_flight, 0);
+
+	/* G2's next call must get a page of its own */
+	invoke_values(e, G2, s2, r2);
+	a2 = fake_guest_ptr(e->f, G2, ARG_IPA);
+	a2->params[0].u.value.a = 1000;
+	assert_true(guest_smc(e, G2, r2));
+	assert_int_equal(r2[0], OPTEE_SMC_RETURN_RPC_FOREIGN_INTR);
+	set_regs(r1, OPTEE_SMC_CALL_RETURN_FROM_RPC, 0, 0, r1[3]);
+	assert_true(guest_smc(e, G1, r1));
+	assert_int_equal(r1[0], OPTEE_SMC_RETURN_OK);
+	a1 = fake_guest_ptr(e->f, G1, ARG_IPA);
+	assert_int_equal(a1->session, s1);
+	assert_int_equal(a1->params[0].u.value.a, 42);
+	set_regs(r2, OPTEE_SMC_CALL_RETURN_FROM_RPC, 0, 0, r2[3]);
+	assert_true(guest_smc(e, G2, r2));
+	assert_int_equal(r2[0], OPTEE_SMC_RETURN_OK);
+	assert_int_equal(a2->session, s2);
+	assert_int_equal(a2->params[0].u.value.a, 1002);
+}
+
 /* A call suspended whose handle the guest never got (its conversation
  * died): the TEE thread is driven to the end, the guest sees nothing. */
 static void suspended_call_the_guest_never_saw_is_ended(void **state)
@@ -787,6 +873,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(state_between_calls_is_kept),
 		T(kept_call_keeps_its_shadow_page),
+		T(call_caught_between_pool_bit_and_page_is_recovered),
 		T(suspended_call_the_guest_never_saw_is_ended),
 		T(tee_thread_nobody_recorded_is_ended),
 		T(orphan_thread_in_a_cmd_gets_communication),
