@@ -239,6 +239,7 @@ static inline void msg_complete(struct tg_domain *d, struct optee_call *c,
 
 void shadow_pool_recover(struct tg_mediator *med,
 			 const struct tg_recover_ops *ops);
+uint64_t shadow_pool_bit_of(const struct tg_mediator *med, const void *va);
 bool shadow_take_slow(struct tg_mediator *med, struct optee_call *c,
 		      uint64_t *shadow_pa);
 void shadow_give_unpooled(struct tg_mediator *med, void *va);

@@ -57,7 +57,9 @@ static void claim_domain(struct tg_domain *d, const struct tg_recover_ops *ops)
 			c->shadow = NULL; /* a FREE slot holds none */
 			continue;
 		}
-		/* a pool page is claimed with the pool (shadow.c) */
+		/* The bit from the page (a death may have split their two
+		 * stores); a pool page is claimed with the pool (shadow.c). */
+		c->shadow_bit = shadow_pool_bit_of(d->med, c->shadow);
 		if (!c->shadow_bit)
 			claim(ops, c->shadow, 1);
 		for (r = c->res; r; r = r->next)

@@ -23,7 +23,9 @@
  *
  * Crash recovery (docs/isolation.md): a page is referenced by the pool
  * (va[i], pa[i]) for the mediator's whole life, so recovery claims every pool
- * page, and recomputes @free from the calls that hold one. A call drops
+ * page, and recomputes @free from the calls that hold one, by the page's
+ * address (shadow_pool_bit_of()): a call's shadow_bit and shadow are two
+ * plain stores, which a death may split in either order. A call drops
  * its reference (@shadow = NULL) before its bit is set free, and takes the
  * bit before it records the page, so a death in between leaves a page
  * that no call references: free again after recovery.
@@ -131,6 +133,25 @@ void shadow_pool_free(struct tg_mediator *med)
 	}
 	atomic_store(&p->free, 0);
 	atomic_store(&p->used, 0);
+}
+
+/**
+ * shadow_pool_bit_of() - the pool bit of shadow page @va, 0 when @va is not
+ * a pool page (a page of its own, or a pool page whose index the dead
+ * process never recorded). Recovery goes by the page, never by a call's
+ * shadow_bit: shadow_take() stores the bit and the page in two plain
+ * stores that a death may split, in either order.
+ */
+uint64_t shadow_pool_bit_of(const struct tg_mediator *med, const void *va)
+{
+	uint32_t i;
+
+	if (!va)
+		return 0;
+	for (i = 0; i < TG_SHADOW_POOL_MAX; i++)
+		if (med->shadow.va[i] == va)
+			return 1ull << i;
+	return 0;
 }
 
 /* Pages held by the calls of @d's slots (recovery). */
