@@ -136,7 +136,8 @@ static int fetch_fail(struct optee_call *c, struct msg_err *e)
 }
 
 /*
- * The second half of fetch_arg(): @c->shadow holds the first @have bytes of
+ * The second half of the argument's copy (std_call_prepare(),
+ * fetch_arg_slow()): @c->shadow holds the first @have bytes of
  * the guest's message at @guest_ipa, with @room bytes usable there. Read
  * num_params once, copy the rest of exactly that many parameters.
  */

@@ -38,7 +38,8 @@ static inline uint32_t arg_size(uint32_t num_params)
 	return OPTEE_MSG_GET_ARG_SIZE(num_params);
 }
 
-/* Parameters fetched with the header in the first copy (see fetch_arg). */
+/* Parameters fetched with the header in the first copy
+ * (std_call_prepare()). */
 #define ARG_PREFETCH_PARAMS 4u
 
 static inline uint32_t rpc_arg_size(const struct tg_mediator *med)

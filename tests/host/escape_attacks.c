@@ -1117,7 +1117,8 @@ static ESC_RAW_READS uint64_t probe_range(uintptr_t lo, uintptr_t hi,
 			continue; /* not mapped, or not readable */
 		(void)w[0];
 		for (i = 0; i < PAGE / 8; i++)
-			if (w[i] == t->magic && canary_at(w + i, PAGE / 8 - i, t))
+			if (w[i] == t->magic &&
+			    canary_at(w + i, PAGE / 8 - i, t))
 				found++;
 	}
 	return found;
