@@ -5,7 +5,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all build configure demo test fuzz-smoke clean
+.PHONY: all build configure demo test fuzz-smoke fuzz-long clean
 
 all: build
 
@@ -27,6 +27,10 @@ test:
 # Each libFuzzer harness for 60 s (clang, ASan+UBSan); see docs/fuzzing.md.
 fuzz-smoke:
 	fuzz/run.sh 60
+
+# Each harness for 30 minutes, one after the other (releases; about an hour).
+fuzz-long:
+	fuzz/run.sh 1800
 
 clean:
 	rm -rf $(BUILD) build-* build-logs

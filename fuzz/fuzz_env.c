@@ -2,6 +2,10 @@
 /* The fuzz harnesses' machine, port and secure world (see fuzz_env.h). */
 #include "fuzz_env.h"
 
+#include <teegate/optee_abi.h>
+
+#include "model_tas.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,7 +166,37 @@ static void shm_free(void *ctx, void *va, uint32_t npages)
 
 static void smc(void *ctx, uint64_t regs[8])
 {
-	tg_model_smc(((struct fz_env *)ctx)->model, regs);
+	struct fz_env *e = ctx;
+
+	e->smcs++;
+	tg_model_smc(e->model, regs);
+}
+
+/* As the hosted hypervisor does (isolation.c): resume FOREIGN_INTR here. */
+static uint32_t smc_resume_intr(void *ctx, uint64_t regs[8], uint32_t max)
+{
+	uint64_t a7 = regs[7], thread;
+	uint32_t n = 0;
+
+	smc(ctx, regs);
+	while (n < max &&
+	       (uint32_t)regs[0] == OPTEE_SMC_RETURN_RPC_FOREIGN_INTR) {
+		thread = regs[3];
+		memset(regs, 0, 8 * sizeof(regs[0]));
+		regs[0] = OPTEE_SMC_CALL_RETURN_FROM_RPC;
+		regs[3] = thread;
+		regs[7] = a7;
+		smc(ctx, regs);
+		n++;
+	}
+	return n;
+}
+
+/* A clock that runs with the TEE: 1 ms per SMC, the same for every run
+ * of an input, so that sat-on threads are taken back (fair.c). */
+static uint64_t now_ns(void *ctx)
+{
+	return ((struct fz_env *)ctx)->smcs * 1000000u;
 }
 
 /* Single-threaded harness: locks only count. */
@@ -241,15 +275,59 @@ void fz_create_domain(struct fz_env *e, uint32_t g,
 	e->live[g] = true;
 }
 
+/*
+ * The most tg_domain_destroy() steps a domain can take, from the model's
+ * and the mediator's limits. Each step does at most one SMC (whose
+ * FOREIGN_INTR answers the port resumes, but the bound does not count on
+ * it) or one slice of unpins:
+ *  - every call in flight, the domain's (max_calls) and teardown's own (a
+ *    CLOSE per session, an UNREGISTER per buffer), runs to its end. Its
+ *    work makes at most MODEL_TA_YIELD_MAX RPCs (the yield TA's
+ *    FOREIGN_INTRs; the other TAs a few: FZ_WORK_RPCS), and each
+ *    injection point (the call's start and each resume of its work) adds
+ *    at most one injected RPC: 2 steps per RPC of its work, plus one;
+ *  - a session or buffer the TEE keeps refusing is retried at most
+ *    TEARDOWN_MAX_RETRIES (1000) times;
+ *  - unpins: max_pinned_pages / destroy_step_pages slices, plus one per
+ *    buffer and its orphan pass; RPC buffers one step each; VM_DESTROYED
+ *    and the final free.
+ * A destroy that needs more has a loop the model's limits do not
+ * explain: that is the invariant.
+ */
+#define FZ_WORK_RPCS 16u /* absent TA: ALLOC, SHM_ALLOC, 2 FS, LOAD_TA... */
+#define FZ_TEARDOWN_RETRIES 1000u
+
+static uint64_t destroy_bound(void)
+{
+	struct tg_limits l = { 0 };
+	uint64_t call = 2ull * ((uint64_t)MODEL_TA_YIELD_MAX + FZ_WORK_RPCS) + 1;
+	uint64_t small = 2ull * FZ_WORK_RPCS + 1;
+
+	l.max_calls = FZ_TEE_THREADS; /* the mediator's defaults */
+	l.max_sessions = TG_DEFAULT_MAX_SESSIONS;
+	l.max_shm_bufs = TG_DEFAULT_MAX_SHM_BUFS;
+	l.max_pinned_pages = TG_DEFAULT_MAX_PINNED_PAGES;
+	l.max_rpc_bufs = TG_DEFAULT_MAX_RPC_BUFS;
+	return l.max_calls * call +
+	       (uint64_t)(l.max_sessions + l.max_shm_bufs) *
+		       (small + FZ_TEARDOWN_RETRIES) +
+	       l.max_pinned_pages / 1024u + 2ull * l.max_shm_bufs +
+	       l.max_rpc_bufs + 4;
+}
+
 void fz_destroy_domain(struct fz_env *e, uint32_t g)
 {
-	uint32_t i, steps = 0;
+	static uint64_t bound;
+	uint64_t steps = 0;
+	uint32_t i;
 	int rc;
 
+	if (!bound)
+		bound = destroy_bound();
 	if (!e->live[g])
 		return;
 	while ((rc = tg_domain_destroy(e->med, fz_client(g))) == TG_AGAIN)
-		if (++steps > 1000000)
+		if (++steps > bound)
 			die("domain destroy does not end", g);
 	if (rc != TG_OK)
 		die("domain destroy failed", (uint64_t)rc);
@@ -264,7 +342,7 @@ void fz_destroy_domain(struct fz_env *e, uint32_t g)
 struct fz_env *fz_env_create(uint32_t inject, uint64_t seed,
 			     const struct tg_limits *limits)
 {
-	struct tg_model_config mc = { .threads = 2,
+	struct tg_model_config mc = { .threads = FZ_TEE_THREADS,
 				      .inject_foreign_intr_pct = inject,
 				      .inject_rpc_pct = inject / 2,
 				      .seed = seed };
@@ -307,6 +385,8 @@ struct fz_env *fz_env_create(uint32_t inject, uint64_t seed,
 		.lock = lock,
 		.unlock = unlock,
 		.raise_notif_irq = notif,
+		.now_ns = now_ns,
+		.smc_resume_intr = smc_resume_intr,
 	};
 	if (tg_mediator_create(&e->port, NULL, &e->med) != TG_OK)
 		die("mediator create failed", 0);

@@ -32,7 +32,10 @@ struct fz_env {
 	struct tg_mediator *med;
 	struct tg_model *model;
 	long allocs;
+	uint64_t smcs; /* SMCs so far: the port's clock */
 };
+
+#define FZ_TEE_THREADS 2u
 
 /* Build the machine, the model (with @inject percent of random RPCs and
  * preemption, seeded by @seed) and the mediator with every guest live. */

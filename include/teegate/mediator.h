@@ -54,6 +54,29 @@ struct tg_config {
 	struct tg_limits limits; /* defaults for tg_domain_create(.., NULL) */
 	/* Pages unpinned per tg_domain_destroy() step; 0 = 1024. */
 	uint32_t destroy_step_pages;
+	/*
+	 * Fair share (docs/threat-model.md): a TEE thread a guest has left
+	 * suspended in an RPC (FOREIGN_INTR included) for this long while
+	 * another domain is refused a thread is taken back; 0 = 20 ms.
+	 */
+	uint32_t sit_ms;
+	/*
+	 * The port refuses to act for one domain inside another domain's
+	 * call (out-of-process mediators): then the mediator never takes a
+	 * thread back by itself, and the hypervisor calls
+	 * tg_domain_reclaim() for the other domains when a guest's std call
+	 * was answered ETHREAD_LIMIT.
+	 */
+	bool hypervisor_reclaims;
+	/*
+	 * Let a domain hold every TEE thread while it is alone (the cap of
+	 * T-1 then applies only while two or more domains exist). For a TEE
+	 * with few threads and guests that need them all at once (a TA call
+	 * waiting for another call of the same guest). It weakens the fair
+	 * share: a newcomer then waits for the lone guest's threads to be
+	 * taken back or to end (docs/threat-model.md).
+	 */
+	bool no_thread_reserve;
 };
 
 /* What the probe learnt about the TEE. */
@@ -115,6 +138,7 @@ struct tg_domain_stats {
 	uint32_t sessions;	  /* open sessions */
 	uint64_t pinned_pages;	  /* pins held for this domain */
 	uint64_t shadow_pages;	  /* mediator shm pages held for it */
+	uint64_t threads_taken;	  /* its TEE threads taken back (it sat) */
 };
 
 /**
@@ -159,19 +183,60 @@ bool tg_handle_smc(struct tg_mediator *med, uint32_t client_id, uint32_t vcpu,
 		   uint64_t regs[8]);
 
 /**
- * tg_mediator_set_peer_domains() - @n domains of the same TEE are served
- * by other mediator instances (one mediator per guest, stub-domain
- * style). They count for fair sharing: while any other domain exists, a
- * domain may hold at most all but one of the TEE's threads.
+ * tg_domain_reclaim() - another domain's std call was refused a TEE thread
+ * (ETHREAD_LIMIT from the TEE): take back a thread @client_id sits on.
+ *
+ * The mediator does this by itself unless cfg.hypervisor_reclaims is set
+ * (out-of-process mediators, where each call may act for one domain
+ * only): the hypervisor then calls it, as a call of @client_id, for the
+ * domains other than the refused one (with one mediator per guest, in
+ * those guests' mediators). A thread counts as sat on when the guest has
+ * left it suspended in an RPC, with the same resume handle, since a
+ * refusal at least cfg.sit_ms earlier. Its RPC is answered with an error
+ * (a FOREIGN_INTR is resumed) until the TEE completes the call; the guest
+ * collects the result with its resume handle. The domain may start no new
+ * std call for a short while afterwards, so that the freed thread goes to
+ * the one that waits.
+ * @foreign_intr: false: only threads sat on in an RPC the guest must
+ *   answer (ALLOC, FREE, CMD), which end after a few SMCs; true: also
+ *   those in a FOREIGN_INTR, which end only when their TA call has run to
+ *   its end. Ask every other domain with false before asking with true.
+ * Return: TG_OK when a thread was freed; TG_AGAIN when a call is suspended
+ * but was not sat on long enough yet (ask again sit_ms later), or is
+ * being run to its end; TG_EBUSY when the domain has no call suspended
+ * (its threads are at work: nothing to take back); TG_ENOENT.
  */
-int tg_mediator_set_peer_domains(struct tg_mediator *med, uint32_t n);
+int tg_domain_reclaim(struct tg_mediator *med, uint32_t client_id,
+		      bool foreign_intr);
+
+/* What a domain whose std call was just answered ETHREAD_LIMIT needs. */
+enum tg_thread_want {
+	TG_WANT_NOTHING = 0, /* its own cap (or a hold) refused it */
+	TG_WANT_MORE,	     /* the TEE refused it; it holds other threads,
+				whose ends wake a guest that waits for them */
+	TG_WANT_FIRST,	     /* the TEE refused it and it holds none: only
+				a thread taken back will serve it */
+};
+
+/**
+ * tg_domain_thread_want() - after an ETHREAD_LIMIT answer to @client_id's
+ * std call, tell whether the TEE (every thread held) or the domain's own
+ * cap refused it, and whether it holds any thread. The hypervisor then
+ * asks the other domains for a thread they sit on (tg_domain_reclaim()),
+ * for TG_WANT_FIRST waiting sit_ms and asking again before it retries the
+ * call: a guest holding no thread may never retry on its own (Linux waits
+ * for one of its own calls to end).
+ */
+enum tg_thread_want tg_domain_thread_want(struct tg_mediator *med,
+					  uint32_t client_id);
 
 /**
  * tg_domain_destroy() - tear a domain down in bounded steps.
  *
  * Call after the guest's vCPUs are stopped. Each call does a bounded amount
- * of work (at most one SMC and destroy_step_pages unpins) and returns
- * TG_AGAIN until done. Calls suspended in an RPC are driven to completion
+ * of work (at most one SMC, whose FOREIGN_INTR answers the port may resume
+ * up to 65536 times with smc_resume_intr(), and destroy_step_pages
+ * unpins) and returns TG_AGAIN until done. Calls suspended in an RPC are driven to completion
  * with error answers, sessions are closed, buffers unregistered and
  * unpinned, shadows freed, and VM_DESTROYED is issued last.
  * Return: TG_OK when gone, TG_AGAIN, or TG_ENOENT.
@@ -206,10 +271,11 @@ void tg_tee_notif_irq(struct tg_mediator *med);
 
 /* Bumped whenever the layout of the mediator's state changes: a state
  * written by another layout version is not recovered. */
-#define TG_STATE_VERSION 2u /* 2: the shadow pool, smaller calls and slots */
+#define TG_STATE_VERSION 3u /* 3: fair share (held back, taken calls) */
 
 #define TG_RECOVER_MAX_THREADS 64u
 #define TG_RECOVER_MAX_HANDLES 256u
+#define TG_RECOVER_MAX_DONE 64u
 
 /**
  * struct tg_recover_info - what the hypervisor saw of one domain, which
@@ -220,6 +286,13 @@ void tg_tee_notif_irq(struct tg_mediator *med);
  * @handles: resume handles (a3) that guests were given with an RPC and
  *           have not used yet. A suspended call whose handle the guest
  *           never received is ended: its guest saw the call fail.
+ * @done:    calls the TEE completed in a conversation of the domain that
+ *           died before its answer reached the guest: a0 = the SMC whose
+ *           answer was the completion (CALL_WITH_ARG, CALL_WITH_RPC_ARG or
+ *           RETURN_FROM_RPC), a1:a2 = the address of the message the call
+ *           started with (a1:a2 of its CALL_WITH_*), a3 = 0. The guest saw
+ *           the call fail, so a session it opened or a buffer it
+ *           registered is undone.
  */
 struct tg_recover_info {
 	uint32_t nthreads;
@@ -228,6 +301,10 @@ struct tg_recover_info {
 		uint32_t thread, a0, a1, a2;
 	} threads[TG_RECOVER_MAX_THREADS];
 	uint32_t handles[TG_RECOVER_MAX_HANDLES];
+	uint32_t ndone;
+	struct {
+		uint32_t a0, a1, a2, a3;
+	} done[TG_RECOVER_MAX_DONE];
 };
 
 /**

@@ -136,6 +136,7 @@ struct tg_optee_shm {
 	uint64_t alloc_ipa;
 	uint64_t list_ipa; /* page list kept for the TEE, or 0 */
 	uint32_t list_pages;
+	bool abandoned; /* freed while maybe still registered */
 	struct tg_optee_shm *next; /* in the driver's cookie table */
 };
 
@@ -156,8 +157,16 @@ int tg_optee_shm_alloc(struct tg_optee *drv, size_t size, bool reg,
 int tg_optee_shm_register_buf(struct tg_optee *drv, void *buf, size_t size,
 			      struct tg_optee_shm **out, uint32_t *tee_ret);
 
-/* Unregister if registered (UNREGISTER_SHM) and free. Return TG_OK, or
- * TG_EBUSY when the TEE refused (the shm stays valid). */
+/*
+ * Unregister if registered (UNREGISTER_SHM) and free. Return TG_OK; or
+ * TG_EBUSY when a call uses it (the shm stays valid: free it again
+ * later); or, when the buffer may otherwise still be registered (the TEE
+ * refused, or the call failed on the way even when asked again), an error
+ * (TG_EPROTO...): its pages are neither freed nor reused, and the driver
+ * keeps it and tries again when it is removed; the caller must not use it
+ * any more. BAD_PARAMETERS, OP-TEE's answer to a cookie it does not know,
+ * counts as unregistered.
+ */
 int tg_optee_shm_free(struct tg_optee_shm *shm);
 
 /**

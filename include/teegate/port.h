@@ -128,6 +128,36 @@ struct tg_port {
 	 * offer async notifications; the mediator then hides the capability.
 	 */
 	void (*raise_notif_irq)(void *ctx, uint32_t client_id);
+
+	/*
+	 * Optional callbacks (NULL: the mediator does without). They are
+	 * used only off the guests' call paths: when a thread is taken back
+	 * from a guest that sits on it, and in teardown and recovery.
+	 */
+
+	/**
+	 * now_ns() - a monotonic clock in nanoseconds. Without it the
+	 * mediator never takes back a TEE thread a guest sits on (fair
+	 * sharing then rests on the per-domain cap alone; see
+	 * docs/threat-model.md).
+	 */
+	uint64_t (*now_ns)(void *ctx);
+
+	/**
+	 * smc_resume_intr() - issue @regs like smc(); then, as long as the
+	 * TEE answers RPC FOREIGN_INTR and at most @max times, resume that
+	 * thread at once (RETURN_FROM_RPC with a3 = the thread the TEE named
+	 * and a7 as in @regs), taking the hypervisor's own pending
+	 * interrupts in between as it would between two SMCs. @regs gets
+	 * the last answer. The mediator asks for it only for calls whose
+	 * guest is not there to resume them (a dying guest's, one taken
+	 * back), so that an out-of-process mediator does not pay a round
+	 * trip per interrupt. A port may stop early (e.g. after a time
+	 * slice): the mediator goes on where it stopped.
+	 * Return: the number of FOREIGN_INTR it resumed.
+	 */
+	uint32_t (*smc_resume_intr)(void *ctx, uint64_t regs[8],
+				    uint32_t max);
 };
 
 #ifdef __cplusplus

@@ -80,20 +80,26 @@ static struct tg_domain *slot_find_locked(struct tg_mediator *med,
 }
 
 /*
- * Fair sharing of the TEE's threads. Every thread a guest holds is a call
- * of it in flight: inside the SMC or suspended in an RPC, which a hostile
- * guest can leave unanswered. While two or more domains are live, each
- * may hold at most all but one of the TEE's threads, so no guest alone
- * can starve the others: the last thread stays within their reach. (With
- * as many hogging guests as threads, the others wait until one finishes;
- * docs/threat-model.md.) Called with the table lock held whenever the
- * number of live domains changes; the call path only reads call_cap.
+ * Fair sharing of the TEE's threads: the reserve. Every thread a guest
+ * holds is a call of it in flight: inside the SMC or suspended in an RPC,
+ * which a hostile guest can leave unanswered, and a FOREIGN_INTR cannot
+ * be answered for it, only run further. So with T >= 2 threads no domain
+ * may hold more than T-1, even while it is alone: threads already held
+ * are not given back when another domain comes, and the last one must
+ * stay within the newcomer's reach whatever the order of arrival. Threads
+ * sat on by several domains are taken back (src/optee/fair.c). The cap
+ * costs a lone guest one thread of parallelism (docs/threat-model.md);
+ * cfg.no_thread_reserve keeps it only while two domains or more exist.
+ * Called with the table lock held whenever a domain is created or freed;
+ * the call path only reads call_cap. A domain held back after a thread
+ * was taken from it keeps call_cap 0 until fair.c lifts it.
  */
 static void update_call_caps(struct tg_mediator *med)
 {
-	uint32_t threads = med->tee.thread_count, fair = threads, i;
+	uint32_t threads = med->tee.thread_count, fair = threads, i, cap;
 
-	if (med->live_domains + med->peer_domains >= 2 && threads >= 2)
+	if (threads >= 2 &&
+	    (!med->cfg.no_thread_reserve || med->live_domains >= 2))
 		fair = threads - 1;
 	for (i = 0; i < med->nslots; i++) {
 		struct tg_domain *d = &med->slots[i];
@@ -101,21 +107,10 @@ static void update_call_caps(struct tg_mediator *med)
 
 		if (st != SLOT_LIVE && st != SLOT_DYING)
 			continue;
-		atomic_store(&d->call_cap, d->limits.max_calls < fair
-						   ? d->limits.max_calls
-						   : fair);
+		cap = d->limits.max_calls < fair ? d->limits.max_calls : fair;
+		atomic_store(&d->fair_cap, cap);
+		atomic_store(&d->call_cap, d->held_until ? 0 : cap);
 	}
-}
-
-int tg_mediator_set_peer_domains(struct tg_mediator *med, uint32_t n)
-{
-	if (!med || n > TG_MAX_CLIENT_ID)
-		return TG_EINVAL;
-	med->port.lock(med->port.ctx, med->table_lock);
-	med->peer_domains = n;
-	update_call_caps(med);
-	med->port.unlock(med->port.ctx, med->table_lock);
-	return TG_OK;
 }
 
 static void vm_destroyed(struct tg_mediator *med, uint32_t client_id)
@@ -211,6 +206,11 @@ static int destroy_step(struct tg_mediator *med, struct tg_domain *d)
 	if (st == SLOT_LIVE) {
 		atomic_store(&d->state, SLOT_DYING);
 		st = SLOT_DYING;
+		/* Teardown's own calls need a slot: no hold (fair.c). */
+		med->port.lock(med->port.ctx, med->table_lock);
+		atomic_store(&d->held_until, 0);
+		atomic_store(&d->call_cap, atomic_load(&d->fair_cap));
+		med->port.unlock(med->port.ctx, med->table_lock);
 	}
 	if (st == SLOT_DYING) {
 		rc = optee_domain_destroy_step(d);
@@ -277,6 +277,7 @@ int tg_domain_stats(struct tg_mediator *med, uint32_t client_id,
 	out->pinned_pages = atomic_load(&d->pinned_pages);
 	out->shadow_pages = atomic_load(&d->shadow_pages);
 	out->calls_in_flight = atomic_load(&d->calls_busy);
+	out->threads_taken = atomic_load(&d->threads_taken);
 	/*
 	 * Counted here rather than on every call: the suspended calls, and
 	 * the shadow page each call in flight holds (from the mediator's

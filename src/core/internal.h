@@ -25,6 +25,8 @@
 #define TG_SHM_HASH_BUCKETS (1u << TG_SHM_HASH_BITS)
 /* Call slots per domain: the slot index must fit a resume handle's byte. */
 #define TG_MAX_CALLS_PER_DOMAIN 255u
+/* Results of calls taken back that a domain has not collected yet. */
+#define TG_ENDED_CALLS 8u
 
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -230,6 +232,26 @@ enum call_slowness {
 	CALL_SLOW = 2,	  /* anything else: msg_complete_slow() */
 };
 
+/*
+ * What a call slot keeps off the call path (struct tg_domain.sides; not in
+ * struct optee_call, which the hot path keeps at 128 bytes):
+ * - fair share (src/optee/fair.c): the resume handle a refused domain
+ *   first saw the call suspended with, and when (both under the domain
+ *   lock); the handle of a call being taken back from its guest, else 0;
+ * - recovery (recover.c): the last session or buffer a call of the slot
+ *   committed (OPEN_SESSION or REGISTER_SHM: cmd, the session id or
+ *   cookie, and the shadow page the TEE answered in), so that a recovery
+ *   can undo it when the answer never reached the guest.
+ */
+struct call_side {
+	uint64_t sit_since;
+	uint32_t sit_handle;
+	_Atomic uint32_t taken;
+	const void *commit_shadow;
+	uint64_t commit_ref;
+	uint32_t commit_cmd;
+};
+
 /* ---- domains ------------------------------------------------------------- */
 
 enum slot_state {
@@ -273,10 +295,23 @@ struct tg_domain {
 	_Atomic uint32_t calls_busy;
 	/*
 	 * TEE threads this domain may hold at once: its limit, and never all
-	 * of the TEE's threads while other domains exist (fair sharing, see
-	 * domain.c:update_call_caps()).
+	 * of the TEE's threads (fair sharing, see domain.c:update_call_caps()
+	 * and src/optee/fair.c). @call_cap is what call_alloc() checks: 0
+	 * while the domain is held back after a thread was taken from it
+	 * (until @held_until, table lock), @fair_cap otherwise.
 	 */
 	_Atomic uint32_t call_cap;
+	_Atomic uint32_t fair_cap;
+	struct call_side *sides; /* limits.max_calls entries */
+	_Atomic uint64_t held_until;
+	_Atomic uint64_t threads_taken;
+	/* Calls taken back and completed: the result a guest collects with
+	 * its resume handle (fair.c; under the lock, oldest overwritten). */
+	struct {
+		uint32_t handle, a0;
+		bool valid;
+	} ended[TG_ENDED_CALLS];
+	uint32_t ended_next;
 
 	struct shm_buf *shm[TG_SHM_HASH_BUCKETS];
 	uint32_t shm_count;
@@ -325,7 +360,6 @@ struct tg_mediator {
 	uint32_t nslots; /* power of two */
 	uint32_t slot_mask; /* nslots - 1 */
 	uint32_t live_domains;
-	uint32_t peer_domains; /* served by other mediators, same TEE */
 	uint32_t calls_count; /* what CALLS_COUNT answers */
 	struct shadow_pool shadow;
 };

@@ -175,10 +175,11 @@ static const struct tg_attack tg_hostile_table[] = {
 	[A_RMEM_FORGED_COOKIE] = { "rmem_forged_cookie",
 				   "RMEM with a cookie never registered",
 				   BADPARAM, ACCEPTED, 0 },
-	/* docs/optee-ids.md: unknown cookie in UNREGISTER_SHM: ITEM_NOT_FOUND */
+	/* docs/optee-ids.md: unknown cookie in UNREGISTER_SHM: BAD_PARAMETERS,
+	 * as OP-TEE 4.10 */
 	[A_UNREGISTER_FORGED_COOKIE] = { "unregister_forged_cookie",
 					 "UNREGISTER_SHM of a cookie never registered",
-					 MSG(TEEC_ERROR_ITEM_NOT_FOUND),
+					 MSG(TEEC_ERROR_BAD_PARAMETERS),
 					 ACCEPTED, 0 },
 	[A_FOREIGN_SESSION] = { "foreign_session",
 				"INVOKE_COMMAND on a session id not opened by us",

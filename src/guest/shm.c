@@ -231,26 +231,37 @@ static int shm_unregister(struct tg_optee *drv, struct tg_optee_shm *shm)
 		struct optee_msg_arg hdr;
 		struct optee_msg_param p[1];
 	} m;
-	uint32_t smc_ret = 0;
+	uint32_t smc_ret = 0, tries = 0;
 	int rc;
 
-	memset(&m, 0, sizeof(m));
-	m.hdr.cmd = OPTEE_MSG_CMD_UNREGISTER_SHM;
-	m.hdr.num_params = 1;
-	m.p[0].attr = OPTEE_MSG_ATTR_TYPE_RMEM_INPUT;
-	m.p[0].u.rmem.shm_ref = shm->cookie;
-	rc = tgg_std_call(drv,
-			  drv->info.call_form == TG_OPTEE_FORM_REGD_ARG &&
+	/*
+	 * ENOTAVAIL: the call failed on the way (a mediator that died with
+	 * it), so it may or may not have happened. Ask again: the answer
+	 * then says (BAD_PARAMETERS if it had).
+	 */
+	do {
+		memset(&m, 0, sizeof(m));
+		m.hdr.cmd = OPTEE_MSG_CMD_UNREGISTER_SHM;
+		m.hdr.num_params = 1;
+		m.p[0].attr = OPTEE_MSG_ATTR_TYPE_RMEM_INPUT;
+		m.p[0].u.rmem.shm_ref = shm->cookie;
+		smc_ret = 0;
+		rc = tgg_std_call(drv,
+				  drv->info.call_form ==
+						  TG_OPTEE_FORM_REGD_ARG &&
 					  shm->kind == SHM_KIND_ARG_CACHE
-				  ? TG_OPTEE_FORM_ARG
-				  : drv->info.call_form,
-			  &m.hdr, &smc_ret);
+					  ? TG_OPTEE_FORM_ARG
+					  : drv->info.call_form,
+				  &m.hdr, &smc_ret);
+	} while (rc && smc_ret == OPTEE_SMC_RETURN_ENOTAVAIL && ++tries < 3);
 	if (rc)
-		return rc;
-	if (m.hdr.ret == TEEC_ERROR_BUSY)
-		return TG_EBUSY;
-	/* Any other answer: the TEE no longer knows the cookie. */
-	return TG_OK;
+		return rc; /* failed on the way: it may not have happened */
+	/* Gone, or not registered: OP-TEE 4.10 answers BAD_PARAMETERS to a
+	 * cookie it does not know (a retry after a lost answer). */
+	if (m.hdr.ret == TEEC_SUCCESS || m.hdr.ret == TEEC_ERROR_BAD_PARAMETERS)
+		return TG_OK;
+	/* Refused (BUSY: a call uses it): the TEE may still use the pages. */
+	return m.hdr.ret == TEEC_ERROR_BUSY ? TG_EBUSY : TG_EPROTO;
 }
 
 int tg_optee_shm_alloc(struct tg_optee *drv, size_t size, bool reg,
@@ -314,8 +325,18 @@ int tg_optee_shm_free(struct tg_optee_shm *shm)
 	if (shm->cookie) {
 		int rc = shm_unregister(drv, shm);
 
+		/* Not unregistered: the TEE may still read or write the
+		 * pages, so they are not freed (nor reused). BUSY: the
+		 * caller frees it again later; otherwise the driver keeps
+		 * it and tries again at its removal. */
 		if (rc == TG_EBUSY)
 			return rc;
+		if (rc) {
+			pthread_mutex_lock(&drv->lock);
+			shm->abandoned = true;
+			pthread_mutex_unlock(&drv->lock);
+			return rc;
+		}
 		tgg_shm_unlink_cookie(drv, shm->cookie, shm->kind);
 	}
 	tgg_shm_release_pages(drv, shm);
@@ -400,8 +421,9 @@ void tg_optee_mem_free(struct tg_optee *drv, void *p)
 	}
 }
 
-/* At teardown: free RPC allocations the TEE never freed, and regions.
- * Client shms are the clients' to free. */
+/* At teardown: free RPC allocations the TEE never freed, client shms
+ * whose free could not unregister them (asked once more), and regions.
+ * Other client shms are the clients' to free. */
 void tgg_shm_free_all(struct tg_optee *drv)
 {
 	struct tg_optee_shm **pp = &drv->shms, *s;
@@ -414,6 +436,14 @@ void tgg_shm_free_all(struct tg_optee *drv)
 			*pp = s->next;
 			pthread_mutex_unlock(&drv->lock);
 			tgg_shm_release_pages(drv, s);
+			pthread_mutex_lock(&drv->lock);
+		} else if (s->abandoned) {
+			*pp = s->next;
+			pthread_mutex_unlock(&drv->lock);
+			if (shm_unregister(drv, s) == TG_OK)
+				tgg_shm_release_pages(drv, s);
+			else
+				free(s); /* its pages stay out of use */
 			pthread_mutex_lock(&drv->lock);
 		} else {
 			pp = &s->next;

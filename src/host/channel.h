@@ -48,7 +48,7 @@ enum tg_chan_op {
 	TG_CALL_EXIT,		 /* worker leaves (graceful stop) */
 	TG_CALL_MEDIATOR_RECOVER, /* adopt the state in the arena -> tee info */
 	TG_CALL_DOMAIN_RECOVER,	 /* cid; data: tg_recover_info -> stats */
-	TG_CALL_SET_PEERS,	 /* arg0: domains other daemons serve */
+	TG_CALL_RECLAIM,	 /* cid; arg0: FOREIGN_INTR too (reclaim) */
 	TG_CALL_COUNT,
 	/* mediator -> hypervisor */
 	TG_PORT_DONE = 100,	 /* status; regs/data as the call says */
@@ -56,7 +56,8 @@ enum tg_chan_op {
 	TG_PORT_UNPIN,		 /* cid, count; data: pas */
 	TG_PORT_COPY_FROM,	 /* cid, arg0 = ipa, len -> data */
 	TG_PORT_COPY_TO,	 /* cid, arg0 = ipa, len, data */
-	TG_PORT_SMC,		 /* regs -> regs */
+	TG_PORT_SMC,		 /* regs -> regs; arg0: FOREIGN_INTR answers
+				  * to resume at once (-> count) */
 	TG_PORT_LOG,		 /* arg0 = level, arg1 = value, cid; data: msg */
 	TG_PORT_NOTIF,		 /* cid */
 	TG_PORT_KEEP,		 /* cid, count; data: pas (count 0: done) */

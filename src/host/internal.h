@@ -312,7 +312,9 @@ int tg_iso_domain_destroy(struct tg_machine *m, uint32_t cid);
 int tg_iso_domain_stats(struct tg_machine *m, uint32_t cid,
 			struct tg_domain_stats *out);
 bool tg_iso_handle_smc(struct tg_machine *m, uint32_t cid, uint32_t vcpu,
-		       uint64_t regs[8]);
+		       uint64_t regs[8], enum tg_thread_want *want);
+int tg_iso_domain_reclaim(struct tg_machine *m, uint32_t cid,
+			  bool foreign_intr);
 void tg_iso_notif_irq(struct tg_machine *m);
 uint64_t tg_iso_idle_shadow_pages(struct tg_machine *m);
 const struct tg_tee_info *tg_iso_tee_info(struct tg_machine *m);

@@ -70,10 +70,16 @@ struct track {
 	pthread_mutex_t lock;
 	struct {
 		uint32_t cid, thread, a0, a1, a2;
+		uint32_t sa1, sa2; /* the shadow its call started with */
 	} thr[TRACK_THREADS]; /* cid 0: free */
 	struct {
 		uint32_t cid, handle;
 	} hdl[TRACK_HANDLES];
+	/* per slot: a guest call the TEE completed in the conversation on
+	 * that slot, cleared when the answer reached the guest (cid 0) */
+	struct {
+		uint32_t cid, a0, a1, a2, a3;
+	} done[TG_CHAN_SLOTS];
 	uint64_t overflows;
 };
 
@@ -242,39 +248,82 @@ static void refuse(struct medproc *p, _Atomic uint64_t *counter,
 
 /* ---- what recovery needs to know -------------------------------------- */
 
+/*
+ * @shadow gets the address (a1:a2) of the message the call on that TEE
+ * thread started with: the SMC's own for a CALL_WITH_*, the one recorded
+ * with the thread for a resume (0 when unknown).
+ */
 static void track_thread(struct medproc *p, uint32_t cid, const uint64_t in[8],
-			 const uint64_t out[8])
+			 const uint64_t out[8], uint32_t shadow[2])
 {
 	struct track *t = &p->track;
 	bool resume = (uint32_t)in[0] == OPTEE_SMC_CALL_RETURN_FROM_RPC;
+	bool start = (uint32_t)in[0] == OPTEE_SMC_CALL_WITH_ARG ||
+		     (uint32_t)in[0] == OPTEE_SMC_CALL_WITH_RPC_ARG;
 	bool rpc = OPTEE_SMC_RETURN_IS_RPC(out[0]);
-	uint32_t i;
+	uint32_t i, sa1 = start ? (uint32_t)in[1] : 0;
+	uint32_t sa2 = start ? (uint32_t)in[2] : 0;
 
-	if (!resume && !rpc)
-		return;
-	pthread_mutex_lock(&t->lock);
-	for (i = 0; i < TRACK_THREADS; i++) {
-		if (t->thr[i].cid != cid)
-			continue;
-		/* resumed (and maybe suspended again, below) */
-		if ((resume && t->thr[i].thread == (uint32_t)in[3]) ||
-		    (rpc && t->thr[i].thread == (uint32_t)out[3]))
-			t->thr[i].cid = 0;
-	}
-	if (rpc) {
-		for (i = 0; i < TRACK_THREADS && t->thr[i].cid; i++)
-			;
-		if (i < TRACK_THREADS) {
-			t->thr[i].thread = (uint32_t)out[3];
-			t->thr[i].a0 = (uint32_t)out[0];
-			t->thr[i].a1 = (uint32_t)out[1];
-			t->thr[i].a2 = (uint32_t)out[2];
-			t->thr[i].cid = cid;
-		} else {
-			t->overflows++;
+	if (resume || rpc) {
+		pthread_mutex_lock(&t->lock);
+		for (i = 0; i < TRACK_THREADS; i++) {
+			if (t->thr[i].cid != cid)
+				continue;
+			/* resumed (and maybe suspended again, below) */
+			if (resume && t->thr[i].thread == (uint32_t)in[3]) {
+				sa1 = t->thr[i].sa1;
+				sa2 = t->thr[i].sa2;
+				t->thr[i].cid = 0;
+			} else if (rpc && t->thr[i].thread == (uint32_t)out[3]) {
+				t->thr[i].cid = 0;
+			}
 		}
+		if (rpc) {
+			for (i = 0; i < TRACK_THREADS && t->thr[i].cid; i++)
+				;
+			if (i < TRACK_THREADS) {
+				t->thr[i].thread = (uint32_t)out[3];
+				t->thr[i].a0 = (uint32_t)out[0];
+				t->thr[i].a1 = (uint32_t)out[1];
+				t->thr[i].a2 = (uint32_t)out[2];
+				t->thr[i].sa1 = sa1;
+				t->thr[i].sa2 = sa2;
+				t->thr[i].cid = cid;
+			} else {
+				t->overflows++;
+			}
+		}
+		pthread_mutex_unlock(&t->lock);
 	}
+	shadow[0] = sa1;
+	shadow[1] = sa2;
+}
+
+/*
+ * The TEE completed the guest call of the conversation on @slot (@fid:
+ * the completing SMC; @shadow: the message it started with): until the
+ * answer reaches the guest, a death leaves the guest believing it failed,
+ * and recovery undoes what it committed (tg_recover_info.done).
+ */
+static void track_done(struct medproc *p, uint32_t slot, uint32_t cid,
+		       uint32_t fid, const uint32_t shadow[2])
+{
+	struct track *t = &p->track;
+
+	pthread_mutex_lock(&t->lock);
+	t->done[slot].a0 = fid;
+	t->done[slot].a1 = shadow[0];
+	t->done[slot].a2 = shadow[1];
+	t->done[slot].a3 = 0;
+	t->done[slot].cid = cid;
 	pthread_mutex_unlock(&t->lock);
+}
+
+static void track_done_clear(struct medproc *p, uint32_t slot)
+{
+	pthread_mutex_lock(&p->track.lock);
+	p->track.done[slot].cid = 0;
+	pthread_mutex_unlock(&p->track.lock);
 }
 
 /* A guest got (@set) or gave back a resume handle. */
@@ -313,6 +362,9 @@ static void track_forget(struct medproc *p, uint32_t cid)
 	for (i = 0; i < TRACK_HANDLES; i++)
 		if (t->hdl[i].cid == cid)
 			t->hdl[i].cid = 0;
+	for (i = 0; i < TG_CHAN_SLOTS; i++)
+		if (t->done[i].cid == cid)
+			t->done[i].cid = 0;
 	pthread_mutex_unlock(&t->lock);
 }
 
@@ -338,6 +390,17 @@ static void track_info(struct medproc *p, uint32_t cid,
 		if (t->hdl[i].cid == cid &&
 		    ri->nhandles < TG_RECOVER_MAX_HANDLES)
 			ri->handles[ri->nhandles++] = t->hdl[i].handle;
+	/* consumed: a later recovery must not undo them again */
+	for (i = 0; i < TG_CHAN_SLOTS; i++) {
+		if (t->done[i].cid != cid)
+			continue;
+		ri->done[ri->ndone].a0 = t->done[i].a0;
+		ri->done[ri->ndone].a1 = t->done[i].a1;
+		ri->done[ri->ndone].a2 = t->done[i].a2;
+		ri->done[ri->ndone].a3 = t->done[i].a3;
+		ri->ndone++;
+		t->done[i].cid = 0;
+	}
 	pthread_mutex_unlock(&t->lock);
 }
 
@@ -524,6 +587,7 @@ static void serve_port(struct medproc *p, const struct call *c, uint32_t slot,
 		break;
 	case TG_PORT_SMC: {
 		uint64_t r[8];
+		uint32_t resumed = 0, shadow[2] = { 0, 0 };
 
 		memcpy(r, in->regs, sizeof(r));
 		if (!smc_allowed(c, r)) {
@@ -536,8 +600,32 @@ static void serve_port(struct medproc *p, const struct call *c, uint32_t slot,
 
 			memcpy(req, r, sizeof(r));
 			m->port.smc(m->port.ctx, r);
+			/*
+			 * smc_resume_intr(): resume the FOREIGN_INTR answers
+			 * here, with the same client id, rather than one
+			 * round trip each (a dying guest's long TA call).
+			 */
+			while (req[7] && resumed < in->arg0 &&
+			       resumed < (1u << 20) &&
+			       (uint32_t)r[0] ==
+				       OPTEE_SMC_RETURN_RPC_FOREIGN_INTR) {
+				uint64_t thread = r[3];
+
+				memset(r, 0, sizeof(r));
+				r[0] = OPTEE_SMC_CALL_RETURN_FROM_RPC;
+				r[3] = thread;
+				r[7] = req[7];
+				m->port.smc(m->port.ctx, r);
+				resumed++;
+			}
 			if (req[7])
-				track_thread(p, (uint32_t)req[7], req, r);
+				track_thread(p, (uint32_t)req[7], req, r,
+					     shadow);
+			if (c->op == TG_CALL_HANDLE_SMC && req[7] &&
+			    !OPTEE_SMC_RETURN_IS_RPC(r[0]) &&
+			    (shadow[0] || shadow[1]))
+				track_done(p, slot, c->cid, (uint32_t)req[0],
+					   shadow);
 			/* only a conversation's single SMC is ever needed */
 			if (!p->smcs[slot]++) {
 				memcpy(p->first_smc_in[slot], req, sizeof(req));
@@ -545,6 +633,7 @@ static void serve_port(struct medproc *p, const struct call *c, uint32_t slot,
 			}
 		}
 		memcpy(s->msg.regs, r, sizeof(r));
+		s->msg.count = resumed;
 		ret = TG_OK;
 		break;
 	}
@@ -711,6 +800,10 @@ again:
 		track_handle(p, c.cid, (uint32_t)msg->regs[3], false);
 	s = &p->chan.mem->slots[slot];
 	p->smcs[slot] = 0;
+	/* a guest call's: a recovery's own calls must not drop the record
+	 * of the death they are recovering from */
+	if (c.op == TG_CALL_HANDLE_SMC)
+		track_done_clear(p, (uint32_t)slot);
 	s->msg = *msg;
 	if (data_len)
 		memcpy(s->data, data, data_len);
@@ -721,6 +814,7 @@ again:
 			if (!atomic_load(&p->dead))
 				watchdog_kill(p);
 			if (answered_by_its_smc(p, &c, (uint32_t)slot, msg)) {
+				track_done_clear(p, (uint32_t)slot);
 				slot_put(p, (uint32_t)slot);
 				return TG_OK;
 			}
@@ -734,6 +828,8 @@ again:
 		serve_port(p, &c, (uint32_t)slot, &in);
 	}
 	*msg = in;
+	if (c.op == TG_CALL_HANDLE_SMC)
+		track_done_clear(p, (uint32_t)slot); /* the answer goes out */
 	if (out_len)
 		memcpy(out, s->data, out_len);
 	/* The guest gets a resume handle: record it while the slot is
@@ -1418,30 +1514,6 @@ void tg_iso_stop(struct tg_machine *m)
 	iso_free(iso);
 }
 
-/*
- * One daemon per guest: each sees one domain, so tell each how many the
- * others serve, for fair sharing of the TEE's threads (domain.c,
- * update_call_caps()). A daemon that ignores it only hogs threads for
- * its own guest, which a hostile mediator could do anyway.
- */
-static void update_peers(struct tg_iso *iso)
-{
-	uint32_t i, n = 0;
-
-	pthread_mutex_lock(&iso->upgrade_lock);
-	for (i = 0; i < MAX_PROCS; i++)
-		n += iso->procs[i].p != NULL;
-	for (i = 0; i < MAX_PROCS; i++) {
-		struct tg_chan_msg msg = { .op = TG_CALL_SET_PEERS,
-					   .arg0 = n - 1 };
-
-		if (iso->procs[i].p)
-			proc_call(iso->procs[i].p, &msg, NULL, 0, NULL, 0,
-				  F_WAIT_SLOT | F_WAIT_SERVING);
-	}
-	pthread_mutex_unlock(&iso->upgrade_lock);
-}
-
 int tg_iso_domain_create(struct tg_machine *m, uint32_t cid,
 			 const struct tg_limits *limits)
 {
@@ -1500,8 +1572,6 @@ int tg_iso_domain_create(struct tg_machine *m, uint32_t cid,
 		iso->doms[i].limits = lim;
 	}
 	pthread_mutex_unlock(&iso->lock);
-	if (iso->per_guest)
-		update_peers(iso);
 	return TG_OK;
 }
 
@@ -1546,7 +1616,6 @@ int tg_iso_domain_destroy(struct tg_machine *m, uint32_t cid)
 		pthread_mutex_unlock(&iso->lock);
 		proc_stop(p);
 		pthread_mutex_unlock(&iso->upgrade_lock);
-		update_peers(iso);
 	}
 	return ret;
 }
@@ -1563,13 +1632,14 @@ int tg_iso_domain_stats(struct tg_machine *m, uint32_t cid,
 }
 
 bool tg_iso_handle_smc(struct tg_machine *m, uint32_t cid, uint32_t vcpu,
-		       uint64_t regs[8])
+		       uint64_t regs[8], enum tg_thread_want *want)
 {
 	struct tg_chan_msg msg = { .op = TG_CALL_HANDLE_SMC, .cid = cid,
 				   .vcpu = vcpu };
 	struct medproc *p = proc_of(m->iso, cid);
 	int ret;
 
+	*want = TG_WANT_NOTHING;
 	memcpy(msg.regs, regs, sizeof(msg.regs));
 	/* A restart or an upgrade in progress: wait it out, as a vCPU would
 	 * wait for a busy TEE, rather than fail the call. */
@@ -1578,6 +1648,9 @@ bool tg_iso_handle_smc(struct tg_machine *m, uint32_t cid, uint32_t vcpu,
 		: TG_ENOTEE;
 	if (ret == TG_OK && msg.arg0) {
 		memcpy(regs, msg.regs, sizeof(msg.regs));
+		/* the mediator's word only: a lie costs sitters a thread */
+		if (msg.arg1 <= TG_WANT_FIRST)
+			*want = (enum tg_thread_want)msg.arg1;
 		return true;
 	}
 	if (ret == TG_OK || !is_tee_fid((uint32_t)regs[0]))
@@ -1586,6 +1659,23 @@ bool tg_iso_handle_smc(struct tg_machine *m, uint32_t cid, uint32_t vcpu,
 	memset(regs, 0, 8 * sizeof(regs[0]));
 	regs[0] = OPTEE_SMC_RETURN_ENOTAVAIL;
 	return true;
+}
+
+/*
+ * Ask the mediator of @cid to take back a thread its guest sits on
+ * (tg_domain_reclaim()), as a call of @cid: an out-of-process mediator
+ * acts for the domain it is serving only.
+ */
+int tg_iso_domain_reclaim(struct tg_machine *m, uint32_t cid,
+			  bool foreign_intr)
+{
+	struct tg_chan_msg msg = { .op = TG_CALL_RECLAIM, .cid = cid,
+				   .arg0 = foreign_intr };
+	struct medproc *p = proc_of(m->iso, cid);
+
+	if (!p)
+		return TG_ENOENT;
+	return proc_call(p, &msg, NULL, 0, NULL, 0, F_WAIT_SLOT);
 }
 
 /*

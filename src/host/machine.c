@@ -159,6 +159,8 @@ int tg_machine_create(const struct tg_machine_config *cfg,
 		ret = tg_iso_start(m);
 		if (!ret && m->isolation == TG_ISOLATION_INLINE) {
 			tg_port_shm_pool_init(m, TG_ISO_SHADOW_PAGES);
+			/* hypercall.c asks for sat-on threads, in every mode */
+			m->cfg.mediator.hypervisor_reclaims = true;
 			ret = tg_mediator_create(&m->port, &m->cfg.mediator,
 						 &m->med);
 		}

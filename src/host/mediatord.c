@@ -36,6 +36,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <teegate/mediator.h>
@@ -73,11 +74,13 @@ static struct tg_chan_slot *my_slot(void)
  * it posts its N-th request OP (pin, unpin, copy_from, copy_to, smc,
  * async_value: an SMC of GET_ASYNC_NOTIF_VALUE) or when it starts its
  * N-th domain destroy (destroy): the hypervisor is then serving a request
- * of a dead process. (In the sandbox, seccomp refuses raise()'s tgkill
+ * of a dead process. std_done: when the mediator has completed its N-th
+ * guest std call (CALL_WITH_*), before the answer goes out. (In the sandbox, seccomp refuses raise()'s tgkill
  * and kills the process with SIGSYS at that same point.) Only the first
  * process of a machine dies; its restarts run normally.
  */
 #define DIE_ASYNC_VALUE 1000u /* an SMC of GET_ASYNC_NOTIF_VALUE */
+#define DIE_STD_DONE 1001u    /* a guest std call done, not answered */
 static uint32_t die_op;
 static _Atomic int32_t die_n;
 
@@ -92,6 +95,7 @@ static void die_init(void)
 		{ "copy_to", TG_PORT_COPY_TO }, { "smc", TG_PORT_SMC },
 		{ "destroy", TG_CALL_DOMAIN_DESTROY },
 		{ "async_value", DIE_ASYNC_VALUE },
+		{ "std_done", DIE_STD_DONE },
 	};
 	const char *e = getenv("TEEGATE_TEST_MEDIATOR_DIE");
 	const char *colon;
@@ -232,9 +236,34 @@ static void p_smc(void *ctx, uint64_t regs[8])
 
 	(void)ctx;
 	s->msg.op = TG_PORT_SMC;
+	s->msg.arg0 = 0;
 	memcpy(s->msg.regs, regs, sizeof(s->msg.regs));
 	request();
 	memcpy(regs, s->msg.regs, sizeof(s->msg.regs));
+}
+
+/* The hypervisor resumes the FOREIGN_INTR answers itself: one round trip
+ * however many interrupts the TEE takes (a dying guest's long TA call). */
+static uint32_t p_smc_resume_intr(void *ctx, uint64_t regs[8], uint32_t max)
+{
+	struct tg_chan_slot *s = my_slot();
+
+	(void)ctx;
+	s->msg.op = TG_PORT_SMC;
+	s->msg.arg0 = max;
+	memcpy(s->msg.regs, regs, sizeof(s->msg.regs));
+	request();
+	memcpy(regs, s->msg.regs, sizeof(s->msg.regs));
+	return s->msg.count;
+}
+
+static uint64_t p_now_ns(void *ctx)
+{
+	struct timespec ts;
+
+	(void)ctx;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static void p_log(void *ctx, enum tg_log_level level, uint32_t cid,
@@ -492,6 +521,8 @@ static const struct tg_port proxy = {
 	.unlock = p_unlock,
 	.log = p_log,
 	.raise_notif_irq = p_notif,
+	.now_ns = p_now_ns,
+	.smc_resume_intr = p_smc_resume_intr,
 };
 
 /* ---- recovery ----------------------------------------------------------- */
@@ -590,12 +621,16 @@ static void serve(struct tg_chan_slot *s)
 {
 	struct tg_chan_msg in = s->msg;
 	int ret = TG_OK;
+	uint32_t fid;
 
 	switch (in.op) {
 	case TG_CALL_MEDIATOR_CREATE: {
 		struct tg_config cfg;
 
 		memcpy(&cfg, s->data, sizeof(cfg));
+		/* This port acts for the served domain only: the hypervisor
+		 * asks each domain to give a thread back (TG_CALL_RECLAIM). */
+		cfg.hypervisor_reclaims = true;
 		if (med) {
 			ret = TG_EEXIST;
 			break;
@@ -636,8 +671,8 @@ static void serve(struct tg_chan_slot *s)
 			memcpy(s->data, &st, sizeof(st));
 		break;
 	}
-	case TG_CALL_SET_PEERS:
-		ret = med ? tg_mediator_set_peer_domains(med, (uint32_t)in.arg0)
+	case TG_CALL_RECLAIM:
+		ret = med ? tg_domain_reclaim(med, in.cid, in.arg0 != 0)
 			  : TG_ENOENT;
 		break;
 	case TG_CALL_MEDIATOR_DESTROY:
@@ -679,8 +714,21 @@ static void serve(struct tg_chan_slot *s)
 			break;
 		}
 #endif
+		fid = (uint32_t)in.regs[0];
 		s->msg.arg0 = med && tg_handle_smc(med, in.cid, in.vcpu,
 						   in.regs);
+		if ((fid == OPTEE_SMC_CALL_WITH_ARG ||
+		     fid == OPTEE_SMC_CALL_WITH_RPC_ARG ||
+		     fid == OPTEE_SMC_CALL_WITH_REGD_ARG) &&
+		    (uint32_t)in.regs[0] == OPTEE_SMC_RETURN_OK)
+			maybe_die(DIE_STD_DONE);
+		/* Refused by the TEE, not by its cap: the hypervisor asks
+		 * the other domains for a thread (TG_CALL_RECLAIM). */
+		s->msg.arg1 = s->msg.arg0 &&
+					      (uint32_t)in.regs[0] ==
+						      OPTEE_SMC_RETURN_ETHREAD_LIMIT
+				      ? tg_domain_thread_want(med, in.cid)
+				      : TG_WANT_NOTHING;
 		memcpy(s->msg.regs, in.regs, sizeof(in.regs));
 		break;
 	case TG_CALL_NOTIF_IRQ:

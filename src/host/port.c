@@ -360,6 +360,12 @@ static void port_raise_notif_irq(void *ctx, uint32_t client_id)
 		tg_guest_raise_notif(g);
 }
 
+static uint64_t port_now_ns(void *ctx)
+{
+	(void)ctx;
+	return tg_now_ns();
+}
+
 void tg_port_init(struct tg_machine *m)
 {
 	struct tg_port *p = &m->port;
@@ -381,4 +387,5 @@ void tg_port_init(struct tg_machine *m)
 	p->unlock = port_unlock;
 	p->log = port_log;
 	p->raise_notif_irq = port_raise_notif_irq;
+	p->now_ns = port_now_ns;
 }

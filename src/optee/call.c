@@ -315,7 +315,7 @@ std_call_inline(struct tg_domain *d, uint64_t regs[8], enum call_entry entry)
 	uint64_t tee[8], shadow_pa;
 
 	c = call_alloc(d);
-	if (unlikely(!c)) {
+	if (unlikely(!c) && !(c = fair_call_alloc_held(d))) {
 		ctr_refuse(d, TG_REFUSE_LIMIT_CALLS);
 		reply(regs, OPTEE_SMC_RETURN_ETHREAD_LIMIT);
 		return;
@@ -693,6 +693,75 @@ void call_run(struct tg_domain *d, struct optee_call *c, uint64_t tee[8],
 	call_run_inline(d, c, tee, guest);
 }
 
+/* ---- calls whose guest is not there to answer ------------------------- */
+
+/*
+ * One SMC for a call no guest answers: the TEE's FOREIGN_INTR answers are
+ * resumed at once, by the port when it can (smc_resume_intr(): no round
+ * trip per interrupt for an out-of-process mediator), else here.
+ */
+void tee_smc_drain(struct tg_domain *d, uint64_t tee[8])
+{
+	struct tg_port *port = &d->med->port;
+	uint64_t thread;
+	uint32_t n;
+
+	if (port->smc_resume_intr) {
+		port->smc_resume_intr(port->ctx, tee, TG_DRAIN_INTR_PER_SMC);
+		return;
+	}
+	port->smc(port->ctx, tee);
+	for (n = 0; n < TG_DRAIN_INTR_PER_SMC &&
+		    (uint32_t)tee[0] == OPTEE_SMC_RETURN_RPC_FOREIGN_INTR;
+	     n++) {
+		thread = tee[3];
+		memset(tee, 0, 8 * sizeof(tee[0]));
+		tee[0] = OPTEE_SMC_CALL_RETURN_FROM_RPC;
+		tee[3] = thread;
+		tee[7] = dom_id(d);
+		port->smc(port->ctx, tee);
+	}
+}
+
+/**
+ * call_drive() - run @c, RUNNING and owned by the caller, whose guest is
+ * not there to answer it (a dying guest, one whose thread is taken back,
+ * a recovery): @tee holds the next SMC. Every RPC is answered with an
+ * error, FOREIGN_INTR resumed (tee_smc_drain()), for at most @max_smcs
+ * SMCs. The resume handle does not change meanwhile.
+ * Return: true when the TEE completed the call: its bookkeeping is done
+ * and its results are copied back (msg_complete()), @a0 is the TEE's
+ * answer, and @c is still RUNNING for the caller to free. false when the
+ * budget ran out: @c is SUSPENDED in the TEE's latest RPC, with the
+ * resume handle it had, so that a guest may still resume it.
+ */
+bool call_drive(struct tg_domain *d, struct optee_call *c, uint64_t tee[8],
+		uint32_t max_smcs, uint32_t *a0)
+{
+	uint32_t n;
+
+	for (n = 0;; n++) {
+		tee_smc_drain(d, tee);
+		if (!OPTEE_SMC_RETURN_IS_RPC(tee[0])) {
+			*a0 = (uint32_t)tee[0];
+			msg_complete(d, c, *a0);
+			return true;
+		}
+		c->tee_thread = (uint32_t)tee[3];
+		c->rpc_func = (uint16_t)OPTEE_SMC_RPC_FUNC(tee[0]);
+		c->rpc_a1 = (uint32_t)tee[1];
+		c->rpc_a2 = (uint32_t)tee[2];
+		if (c->rpc_func == OPTEE_SMC_RPC_FUNC_FREE ||
+		    c->rpc_func == OPTEE_SMC_RPC_FUNC_CMD)
+			rpc_tee_side(d, c);
+		if (n + 1 >= max_smcs) {
+			call_transition(d, c, CALL_RUNNING, CALL_SUSPENDED);
+			return false;
+		}
+		rpc_answer_error(d, c, tee);
+	}
+}
+
 /* ---- answers from the guest -------------------------------------------- */
 
 /* The guest's RPC argument, copied whole: optee_msg_arg's layout with a
@@ -979,6 +1048,9 @@ rpc_return(struct tg_domain *d, uint64_t regs[8])
 	call_run_inline(d, c, tee, regs);
 	return;
 refuse:
+	/* A call taken back from this guest (fair.c): its result. */
+	if (fair_collect(d, regs))
+		return;
 	/* Not ours, not waiting, or already resumed: OP-TEE's answer. */
 	ctr_refuse(d, TG_REFUSE_BAD_THREAD);
 	reply(regs, OPTEE_SMC_RETURN_ERESUME);

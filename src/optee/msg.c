@@ -257,8 +257,12 @@ static int prepare_unregister(struct tg_domain *d, struct optee_call *c,
 	b = shm_find(d, p->u.rmem.shm_ref);
 	if (!b || b->state != SHM_READY) {
 		dom_unlock(d);
-		/* What OP-TEE answers for a cookie it does not know. */
-		return msg_fail_ret(e, TEEC_ERROR_ITEM_NOT_FOUND,
+		/*
+		 * What OP-TEE 4.10 answers a cookie it does not know, or one
+		 * being registered or released (mobj_reg_shm_release_by_cookie
+		 * in core/mm/mobj_dyn_shm.c).
+		 */
+		return msg_fail_ret(e, TEEC_ERROR_BAD_PARAMETERS,
 				    TG_REFUSE_BAD_COOKIE);
 	}
 	if (b->in_use) {
@@ -290,6 +294,10 @@ static int reserve_session(struct tg_domain *d, struct optee_call *c,
 	if (c->num_params < 2)
 		return msg_fail_ret(e, TEEC_ERROR_BAD_PARAMETERS,
 				    TG_REFUSE_BAD_PARAM);
+	/* The TEE writes both on success; until then recovery can tell
+	 * that no session was opened (tg_domain_recover()). */
+	c->shadow->session = 0;
+	c->shadow->ret = TEEC_ERROR_COMMUNICATION;
 	dom_lock(d);
 	ok = d->session_count + d->sessions_reserved < d->limits.max_sessions;
 	if (ok)
@@ -299,10 +307,6 @@ static int reserve_session(struct tg_domain *d, struct optee_call *c,
 		return msg_fail_ret(e, TEEC_ERROR_OUT_OF_MEMORY,
 				    TG_REFUSE_LIMIT_SESSIONS);
 	c->opening = true;
-	/* The TEE writes both on success; until then recovery can tell
-	 * that no session was opened (tg_domain_recover()). */
-	c->shadow->session = 0;
-	c->shadow->ret = TEEC_ERROR_COMMUNICATION;
 	return 0;
 }
 
@@ -456,8 +460,10 @@ static void msg_commit(struct tg_domain *d, struct optee_call *c)
 	dom_lock(d);
 	switch (c->cmd) {
 	case OPTEE_MSG_CMD_OPEN_SESSION:
-		if (ok)
+		if (ok) {
 			session_add(d, s->session);
+			recover_note_commit(d, c, s->session);
+		}
 		break;
 	case OPTEE_MSG_CMD_CLOSE_SESSION:
 		/* Closed for the client whatever the TEE says. */
@@ -466,8 +472,10 @@ static void msg_commit(struct tg_domain *d, struct optee_call *c)
 	case OPTEE_MSG_CMD_REGISTER_SHM:
 		/* Still the call's until it is released: a death before
 		 * the guest hears of it lets recovery undo it. */
-		if (ok && b)
+		if (ok && b) {
 			b->state = SHM_READY;
+			recover_note_commit(d, c, s->params[0].u.tmem.shm_ref);
+		}
 		break;
 	case OPTEE_MSG_CMD_UNREGISTER_SHM:
 		if (ok && b) {
@@ -511,6 +519,9 @@ void msg_complete_slow(struct tg_domain *d, struct optee_call *c, uint32_t a0)
 		}
 	}
 	call_release_resources(d, c);
+	/* No TEE thread was free: take back one a guest sits on. */
+	if (a0 == OPTEE_SMC_RETURN_ETHREAD_LIMIT)
+		fair_thread_wanted(d, c);
 }
 
 /* Drop everything a finished (or refused) call holds. */

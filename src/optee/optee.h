@@ -8,6 +8,8 @@
  *   pagelist.c  shadowing of NONCONTIG page lists
  *   shm.c       registered buffers, RPC buffers and sessions
  *   teardown.c  resumable domain destruction
+ *   fair.c      fair share of the TEE's threads: taking back sat-on ones
+ *   recover.c   recovery after the mediator's process died
  */
 #ifndef TEEGATE_OPTEE_H
 #define TEEGATE_OPTEE_H
@@ -343,6 +345,21 @@ void call_run(struct tg_domain *d, struct optee_call *c, uint64_t tee[8],
 	      uint64_t *guest);
 void rpc_answer_error(struct tg_domain *d, struct optee_call *c,
 		      uint64_t tee[8]);
+
+/* FOREIGN_INTR answers resumed within one SMC of a call no guest answers. */
+#define TG_DRAIN_INTR_PER_SMC 65536u
+void tee_smc_drain(struct tg_domain *d, uint64_t tee[8]);
+bool call_drive(struct tg_domain *d, struct optee_call *c, uint64_t tee[8],
+		uint32_t max_smcs, uint32_t *a0);
+
+/* recover.c: what a call committed, for a recovery that must undo it */
+void recover_note_commit(struct tg_domain *d, const struct optee_call *c,
+			 uint64_t ref);
+
+/* fair.c: fair share of the TEE's threads (off the call paths) */
+void fair_thread_wanted(struct tg_domain *d, const struct optee_call *c);
+struct optee_call *fair_call_alloc_held(struct tg_domain *d);
+bool fair_collect(struct tg_domain *d, uint64_t regs[8]);
 
 /* teardown.c */
 void tg_domain_vm_destroyed(struct tg_domain *d);

@@ -150,13 +150,14 @@ static int thread_index(const struct tg_recover_info *ri, uint32_t thread)
 static void end_suspended(struct tg_domain *d, struct optee_call *c)
 {
 	uint64_t tee[8];
-	uint32_t n;
+	uint32_t a0;
 
-	for (n = 0; n < RECOVER_MAX_RPCS; n++) {
-		if (!call_transition(d, c, CALL_SUSPENDED, CALL_RUNNING))
-			return;
-		rpc_answer_error(d, c, tee);
-		call_run(d, c, tee, NULL);
+	if (!call_transition(d, c, CALL_SUSPENDED, CALL_RUNNING))
+		return;
+	rpc_answer_error(d, c, tee);
+	if (call_drive(d, c, tee, RECOVER_MAX_RPCS, &a0)) {
+		call_free(d, c);
+		return;
 	}
 	tg_log(d->med, TG_LOG_ERROR, dom_id(d),
 	       "recovery: TEE thread would not complete", c->tee_thread);
@@ -172,7 +173,6 @@ static void end_suspended(struct tg_domain *d, struct optee_call *c)
 static void end_orphan_thread(struct tg_domain *d, uint32_t thread,
 			      uint32_t a0, uint32_t a1, uint32_t a2)
 {
-	struct tg_port *port = &d->med->port;
 	uint64_t r[8];
 	uint32_t n;
 
@@ -211,7 +211,7 @@ static void end_orphan_thread(struct tg_domain *d, uint32_t thread,
 		}
 		if (b)
 			rpc_buf_release(d, b);
-		port->smc(port->ctx, r);
+		tee_smc_drain(d, r);
 		if (!OPTEE_SMC_RETURN_IS_RPC(r[0]))
 			return;
 		a0 = (uint32_t)r[0];
@@ -245,6 +245,96 @@ struct undo {
 	uint32_t ncookies, nsessions;
 };
 
+static void undo_session(struct undo *u, uint32_t session)
+{
+	uint32_t i;
+
+	for (i = 0; i < u->nsessions; i++)
+		if (u->sessions[i] == session)
+			return;
+	if (u->nsessions < TG_MAX_CALLS_PER_DOMAIN)
+		u->sessions[u->nsessions++] = session;
+}
+
+static bool buf_referenced(struct tg_domain *d, const struct shm_buf *b);
+
+void recover_note_commit(struct tg_domain *d, const struct optee_call *c,
+			 uint64_t ref)
+{
+	struct call_side *side = &d->sides[c->index];
+
+	side->commit_cmd = c->cmd;
+	side->commit_ref = ref;
+	side->commit_shadow = c->shadow;
+}
+
+/*
+ * A call the TEE completed in a conversation of this domain that died
+ * before the answer reached the guest: the guest saw it fail, so what it
+ * committed is undone. @shadow_pa is the page the call's message was in
+ * (the hypervisor saw it in the SMC that started the call). Its bytes are
+ * what the TEE answered if the page is still the call's (a RUNNING call
+ * that died between the commit and its end), or if it went back to the
+ * pool with this call as its last user: the slot's commit record (set by
+ * msg_commit()) names the page and what it committed, and must agree with
+ * the page. A page another call holds, or one the port got back, says
+ * nothing.
+ */
+static void undo_lost_answer(struct tg_domain *d, uint64_t shadow_pa,
+			     struct undo *u, struct tg_recover_stats *st)
+{
+	const struct shadow_pool *p = &d->med->shadow;
+	const struct optee_msg_arg *s = NULL;
+	uint64_t ref, busy = ~atomic_load(&p->free);
+	struct shm_buf *b;
+	uint32_t i, k;
+
+	for (i = 0; i < TG_SHADOW_POOL_MAX; i++)
+		if (p->va[i] && p->pa[i] == shadow_pa)
+			break;
+	if (i == TG_SHADOW_POOL_MAX)
+		return;
+	for (k = 0; k < d->limits.max_calls; k++) {
+		const struct optee_call *c = &d->calls[k];
+
+		if (c->shadow != p->va[i])
+			continue;
+		if (atomic_load(&c->state) == CALL_RUNNING)
+			s = p->va[i];
+		break;
+	}
+	if (!s && !(busy & (1ull << i))) {
+		const struct optee_msg_arg *page = p->va[i];
+
+		ref = page->cmd == OPTEE_MSG_CMD_OPEN_SESSION
+			      ? page->session
+			      : page->params[0].u.tmem.shm_ref;
+		for (k = 0; k < d->limits.max_calls; k++)
+			if (atomic_load(&d->calls[k].state) == CALL_FREE &&
+			    d->sides[k].commit_shadow == p->va[i] &&
+			    d->sides[k].commit_cmd == page->cmd &&
+			    d->sides[k].commit_ref == ref)
+				s = page;
+	}
+	if (!s || s->ret != TEEC_SUCCESS)
+		return;
+	if (s->cmd == OPTEE_MSG_CMD_OPEN_SESSION) {
+		if (s->session && session_known(d, s->session))
+			undo_session(u, s->session);
+		return;
+	}
+	if (s->cmd != OPTEE_MSG_CMD_REGISTER_SHM ||
+	    u->ncookies >= TG_MAX_CALLS_PER_DOMAIN)
+		return;
+	b = shm_find(d, s->params[0].u.tmem.shm_ref);
+	if (!b || b->state != SHM_READY || buf_referenced(d, b))
+		return;
+	u->cookies[u->ncookies++] = b->cookie;
+	shm_unlink(d, b);
+	shm_buf_free(d, b);
+	st->bufs_dropped++;
+}
+
 /*
  * Drop a call that was in flight: its references go without unpinning
  * (the pins are not reported to keep_pins, so the hypervisor drops them),
@@ -277,7 +367,7 @@ static void drop_call(struct tg_domain *d, struct optee_call *c,
 	}
 	if (c->opening && c->shadow && c->shadow->ret == TEEC_SUCCESS &&
 	    c->shadow->session)
-		u->sessions[u->nsessions++] = c->shadow->session;
+		undo_session(u, c->shadow->session);
 	c->new_buf = NULL;
 	c->regd_buf = NULL;
 	c->opening = false;
@@ -289,12 +379,20 @@ static void drop_call(struct tg_domain *d, struct optee_call *c,
 
 static bool buf_referenced(struct tg_domain *d, const struct shm_buf *b)
 {
+	const struct call_res *r;
 	uint32_t i;
 
-	for (i = 0; i < d->limits.max_calls; i++)
-		if (atomic_load(&d->calls[i].state) != CALL_FREE &&
-		    d->calls[i].new_buf == b)
+	for (i = 0; i < d->limits.max_calls; i++) {
+		const struct optee_call *c = &d->calls[i];
+
+		if (atomic_load(&c->state) == CALL_FREE)
+			continue;
+		if (c->new_buf == b || c->regd_buf == b)
 			return true;
+		for (r = c->res; r; r = r->next)
+			if (r->kind == RES_RMEM && r->buf == b)
+				return true;
+	}
 	return false;
 }
 
@@ -540,10 +638,12 @@ int tg_domain_recover(struct tg_mediator *med, uint32_t client_id,
 			   : TG_RECOVER_MAX_THREADS;
 
 	/* Suspended calls: keep those the guest can resume; end the rest
-	 * (the guest saw their conversation fail). */
+	 * (the guest saw their conversation fail). A call the dead process
+	 * was taking back from its guest is RUNNING: dropped below. */
 	for (i = 0; i < d->limits.max_calls; i++) {
 		struct optee_call *c = &d->calls[i];
 
+		atomic_store(&d->sides[i].taken, 0);
 		if (atomic_load(&c->state) != CALL_SUSPENDED)
 			continue;
 		t = thread_index(info, c->tee_thread);
@@ -573,10 +673,15 @@ int tg_domain_recover(struct tg_mediator *med, uint32_t client_id,
 				  info->threads[i].a2);
 		st.threads_ended++;
 	}
+	/* Calls the TEE completed whose answer the guest never got. */
+	for (i = 0; i < info->ndone && i < TG_RECOVER_MAX_DONE; i++)
+		undo_lost_answer(d, reg_pair(info->done[i].a1, info->done[i].a2),
+				 u, &st);
 	/* The TEE runs nothing of this domain's now but the kept calls. */
 	for (i = 0; i < d->limits.max_calls; i++)
 		if (atomic_load(&d->calls[i].state) == CALL_RUNNING)
 			drop_call(d, &d->calls[i], u, &st);
+
 	settle_bufs(d, &st);
 	settle_rpc_bufs(d);
 	recount(d);

@@ -130,8 +130,8 @@ static void emulate(struct tg_domain *d, uint32_t fid, uint64_t regs[8])
 		break;
 	case OPTEE_SMC_GET_THREAD_COUNT:
 		/* What this guest can use at once (fair share). */
-		if (threads > atomic_load(&d->call_cap))
-			threads = atomic_load(&d->call_cap);
+		if (threads > atomic_load(&d->fair_cap))
+			threads = atomic_load(&d->fair_cap);
 		answer(regs, OPTEE_SMC_RETURN_OK, threads, 0, 0);
 		break;
 	case OPTEE_SMC_ENABLE_SHM_CACHE:
@@ -385,7 +385,8 @@ int optee_domain_init(struct tg_domain *d)
 	d->calls = tg_zalloc(med, sizeof(*d->calls) * d->limits.max_calls);
 	d->sessions =
 		tg_zalloc(med, sizeof(*d->sessions) * d->limits.max_sessions);
-	if (!d->lock || !d->calls || !d->sessions)
+	d->sides = tg_zalloc(med, sizeof(*d->sides) * d->limits.max_calls);
+	if (!d->lock || !d->calls || !d->sessions || !d->sides)
 		goto err;
 	/* Shadow pages come from the mediator's pool, per call (shadow.c). */
 	for (i = 0; i < d->limits.max_calls; i++) {
@@ -404,12 +405,14 @@ void optee_domain_free(struct tg_domain *d)
 	struct tg_port *port = &med->port;
 	struct optee_call *calls = d->calls;
 	_Atomic uint32_t *sessions = d->sessions;
+	struct call_side *sides = d->sides;
 	struct tg_lock *lock = d->lock;
 	uint32_t i;
 
 	/* Detach first: a crash below leaks, never frees twice. */
 	d->calls = NULL;
 	d->sessions = NULL;
+	d->sides = NULL;
 	d->lock = NULL;
 	if (calls) {
 		/* Only a half-built domain's (recovery) call may hold one. */
@@ -419,6 +422,7 @@ void optee_domain_free(struct tg_domain *d)
 		tg_free(med, calls, sizeof(*calls) * d->limits.max_calls);
 	}
 	tg_free(med, sessions, sizeof(*sessions) * d->limits.max_sessions);
+	tg_free(med, sides, sizeof(*sides) * d->limits.max_calls);
 	if (lock)
 		port->lock_destroy(port->ctx, lock);
 	atomic_store(&d->calls_busy, 0);
@@ -430,6 +434,10 @@ void optee_domain_free(struct tg_domain *d)
 	memset(d->shm, 0, sizeof(d->shm));
 	memset(&d->ctr, 0, sizeof(d->ctr));
 	d->async_notif = false;
+	atomic_store(&d->held_until, 0);
+	atomic_store(&d->threads_taken, 0);
+	memset(d->ended, 0, sizeof(d->ended));
+	d->ended_next = 0;
 	d->destroy_phase = DESTROY_QUIESCE;
 	d->destroy_retries = 0;
 	atomic_store(&d->pinned_pages, 0);

@@ -2,8 +2,9 @@
 /*
  * Resumable teardown of a domain whose vCPUs are stopped.
  *
- * Each step does at most one SMC and unpins at most destroy_step_pages
- * pages, then returns TG_AGAIN. The order keeps the isolation invariant:
+ * Each step does at most one SMC (whose FOREIGN_INTR answers are resumed
+ * at once, by the port when it can: tee_smc_drain()) and unpins at most
+ * destroy_step_pages pages, then returns TG_AGAIN. The order keeps the isolation invariant:
  * a page is unpinned only once the TEE no longer holds its address.
  *
  *   QUIESCE   wait until no vCPU is inside tg_handle_smc()
@@ -75,7 +76,12 @@ struct optee_call *internal_call_issue(struct tg_domain *d, uint32_t cmd,
 static int internal_call(struct tg_domain *d, uint32_t cmd, uint32_t session,
 			 struct shm_buf *b)
 {
-	internal_call_issue(d, cmd, session, 0, b);
+	if (!internal_call_issue(d, cmd, session, 0, b) && b) {
+		/* No call slot: try again (destroy_retries bounds it). */
+		dom_lock(d);
+		b->state = SHM_READY;
+		dom_unlock(d);
+	}
 	return TG_AGAIN;
 }
 
@@ -204,8 +210,12 @@ int optee_domain_destroy_step(struct tg_domain *d)
 	/* Teardown's own calls may be suspended in any phase. */
 	c = call_claim_suspended(d, true, 0);
 	if (c) {
+		uint32_t a0;
+
+		/* One SMC; its FOREIGN_INTR are resumed in the port. */
 		rpc_answer_error(d, c, tee);
-		call_run(d, c, tee, NULL);
+		if (call_drive(d, c, tee, 1, &a0))
+			call_free(d, c);
 		return TG_AGAIN;
 	}
 	switch (d->destroy_phase) {

@@ -46,6 +46,7 @@ struct fx_opts {
 	const struct tg_limits *att_limits;
 	uint32_t by_seconds;	       /* 0 = 1 */
 	bool no_bystander;
+	uint32_t sit_ms;	       /* the mediator's sit_ms; 0 = default */
 };
 
 /* Mode of guests: process, or thread under ASan (see the README). */

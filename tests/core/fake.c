@@ -550,6 +550,34 @@ static void port_smc(void *ctx, uint64_t regs[8])
 	tee_smc(ctx, regs);
 }
 
+/* As a hypervisor would: the FOREIGN_INTR answers resumed here. */
+static uint32_t port_smc_resume_intr(void *ctx, uint64_t regs[8],
+				     uint32_t max)
+{
+	struct fake *f = ctx;
+	uint64_t a7 = regs[7], thread;
+	uint32_t n = 0;
+
+	port_smc(ctx, regs);
+	while (n < max &&
+	       (uint32_t)regs[0] == OPTEE_SMC_RETURN_RPC_FOREIGN_INTR) {
+		thread = regs[3];
+		memset(regs, 0, 8 * sizeof(regs[0]));
+		regs[0] = OPTEE_SMC_CALL_RETURN_FROM_RPC;
+		regs[3] = thread;
+		regs[7] = a7;
+		port_smc(ctx, regs);
+		n++;
+	}
+	f->port_resumes += n;
+	return n;
+}
+
+static uint64_t port_now_ns(void *ctx)
+{
+	return ((struct fake *)ctx)->now_ns;
+}
+
 /* ---- construction -------------------------------------------------------- */
 
 struct fake *fake_create(void)
@@ -588,6 +616,8 @@ struct fake *fake_create(void)
 		.unlock = port_unlock,
 		.log = port_log,
 		.raise_notif_irq = port_notif,
+		.now_ns = port_now_ns,
+		.smc_resume_intr = port_smc_resume_intr,
 	};
 	return f;
 }

@@ -91,6 +91,10 @@ struct fake {
 	uint32_t next_session;
 	/* hook run inside the SMC, before the TEE handles it */
 	void (*during_smc)(struct fake *f, uint64_t regs[8]);
+	/* the port's clock (now_ns), moved by the tests */
+	uint64_t now_ns;
+	/* FOREIGN_INTR answers the port resumed itself (smc_resume_intr) */
+	uint64_t port_resumes;
 	void *test_ctx;
 };
 

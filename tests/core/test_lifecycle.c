@@ -350,8 +350,12 @@ static void limits_take_defaults_and_are_clamped(void **state)
 	assert_true(fake_destroy_domain(e->med, 3) >= 0);
 }
 
-/* One mediator per guest: the others' domains count for fair sharing. */
-static void peer_domains_count_for_fair_sharing(void **state)
+/*
+ * The reserve holds whatever the order: a domain alone on the machine
+ * may hold all but one of the TEE's threads too (one it held before
+ * another domain came is never given back by itself).
+ */
+static void a_lone_domain_holds_all_but_one_thread(void **state)
 {
 	struct env *e = *state;
 	uint64_t r[8];
@@ -359,18 +363,30 @@ static void peer_domains_count_for_fair_sharing(void **state)
 	assert_true(fake_destroy_domain(e->med, G2) >= 0);
 	set_regs(r, OPTEE_SMC_GET_THREAD_COUNT, 0, 0, 0);
 	tg_handle_smc(e->med, G1, 0, r);
-	assert_int_equal(r[1], e->f->threads); /* alone: all of them */
-	assert_int_equal(tg_mediator_set_peer_domains(e->med, 1), TG_OK);
+	assert_int_equal(r[1], e->f->threads - 1);
+	assert_int_equal(tg_domain_create(e->med, G2, NULL), TG_OK);
 	set_regs(r, OPTEE_SMC_GET_THREAD_COUNT, 0, 0, 0);
 	tg_handle_smc(e->med, G1, 0, r);
 	assert_int_equal(r[1], e->f->threads - 1);
-	assert_int_equal(tg_mediator_set_peer_domains(e->med, 0), TG_OK);
+}
+
+/* Without the reserve: alone, every thread; with another, all but one. */
+static void without_the_reserve_a_lone_domain_may_hold_every_thread(void **s)
+{
+	struct tg_config cfg = { .no_thread_reserve = true };
+	struct env *e = env_new(&cfg, false);
+	uint64_t r[8];
+
+	(void)s;
+	assert_int_equal(tg_domain_create(e->med, G1, NULL), TG_OK);
 	set_regs(r, OPTEE_SMC_GET_THREAD_COUNT, 0, 0, 0);
 	tg_handle_smc(e->med, G1, 0, r);
 	assert_int_equal(r[1], e->f->threads);
-	assert_int_equal(tg_mediator_set_peer_domains(NULL, 1), TG_EINVAL);
-	assert_int_equal(tg_mediator_set_peer_domains(e->med, 0x10000),
-			 TG_EINVAL);
+	assert_int_equal(tg_domain_create(e->med, G2, NULL), TG_OK);
+	set_regs(r, OPTEE_SMC_GET_THREAD_COUNT, 0, 0, 0);
+	tg_handle_smc(e->med, G1, 0, r);
+	assert_int_equal(r[1], e->f->threads - 1);
+	env_destroy_checked(e, 0);
 }
 
 static void destroy_of_unknown_or_repeated_domain(void **state)
@@ -406,7 +422,9 @@ int main(void)
 		T(suspended_call_holds_one_shadow_page),
 		T(limits_take_defaults_and_are_clamped),
 		T(destroy_of_unknown_or_repeated_domain),
-		T(peer_domains_count_for_fair_sharing),
+		T(a_lone_domain_holds_all_but_one_thread),
+		cmocka_unit_test(
+			without_the_reserve_a_lone_domain_may_hold_every_thread),
 #undef T
 	};
 

@@ -31,10 +31,21 @@ enum { EV_SMC = 1, EV_PIN = 2, EV_COPY = 4, EV_COPY_TO = 8, EV_MEM = 16 };
 /* What the hypervisor saw (isolation.c keeps the same record). */
 static struct {
 	uint32_t thread[16], a0[16], a1[16], a2[16];
+	uint32_t sa1[16], sa2[16]; /* the message its call started with */
 	bool busy[16];
 	uint32_t handles[64];
 	uint32_t nhandles;
 } hv;
+
+/*
+ * The last std call the TEE completed, as the hypervisor sees it (the
+ * completing SMC, and the message the call started with), and the one
+ * whose answer a death kept from the guest (lose_answer()).
+ */
+static struct {
+	uint32_t a0, a1, a2;
+} last_done, lost;
+static bool lost_valid;
 
 static void event(int kind)
 {
@@ -44,19 +55,28 @@ static void event(int kind)
 
 static void w_smc(void *ctx, uint64_t regs[8])
 {
+	bool start, resume;
+	uint32_t i, sa1, sa2;
 	uint64_t in[8];
-	uint32_t i;
 
 	memcpy(in, regs, sizeof(in));
 	real.smc(ctx, regs);
+	start = (uint32_t)in[0] == OPTEE_SMC_CALL_WITH_ARG ||
+		(uint32_t)in[0] == OPTEE_SMC_CALL_WITH_RPC_ARG;
+	resume = (uint32_t)in[0] == OPTEE_SMC_CALL_RETURN_FROM_RPC;
+	sa1 = start ? (uint32_t)in[1] : 0;
+	sa2 = start ? (uint32_t)in[2] : 0;
 	for (i = 0; i < 16; i++) {
 		if (!hv.busy[i])
 			continue;
-		if (((uint32_t)in[0] == OPTEE_SMC_CALL_RETURN_FROM_RPC &&
-		     hv.thread[i] == (uint32_t)in[3]) ||
-		    (OPTEE_SMC_RETURN_IS_RPC(regs[0]) &&
-		     hv.thread[i] == (uint32_t)regs[3]))
+		if (resume && hv.thread[i] == (uint32_t)in[3]) {
+			sa1 = hv.sa1[i];
+			sa2 = hv.sa2[i];
 			hv.busy[i] = false;
+		} else if (OPTEE_SMC_RETURN_IS_RPC(regs[0]) &&
+			   hv.thread[i] == (uint32_t)regs[3]) {
+			hv.busy[i] = false;
+		}
 	}
 	if (OPTEE_SMC_RETURN_IS_RPC(regs[0]) && in[7]) {
 		for (i = 0; i < 16 && hv.busy[i]; i++)
@@ -67,6 +87,12 @@ static void w_smc(void *ctx, uint64_t regs[8])
 		hv.a0[i] = (uint32_t)regs[0];
 		hv.a1[i] = (uint32_t)regs[1];
 		hv.a2[i] = (uint32_t)regs[2];
+		hv.sa1[i] = sa1;
+		hv.sa2[i] = sa2;
+	} else if (in[7] && (start || resume)) {
+		last_done.a0 = (uint32_t)in[0];
+		last_done.a1 = sa1;
+		last_done.a2 = sa2;
 	}
 	event(EV_SMC);
 }
@@ -177,6 +203,17 @@ static bool call_dies(struct env *e, uint32_t client, uint64_t r[8], int kind,
 	return false;
 }
 
+/*
+ * The mediator died after the last call was complete in it, before the
+ * answer reached the guest (it saw the call fail): the hypervisor tells
+ * recovery which completion that was.
+ */
+static void lose_answer(void)
+{
+	lost = last_done;
+	lost_valid = true;
+}
+
 /* ---- the hypervisor's side of a recovery ---------------------------------- */
 
 static bool claimed[FAKE_MACHINE_PAGES];
@@ -249,6 +286,12 @@ static void recover_all(struct env *e, struct tg_recover_stats *st1)
 		}
 		for (i = 0; i < hv.nhandles; i++)
 			ri->handles[ri->nhandles++] = hv.handles[i];
+		if (c == G1 && lost_valid) {
+			ri->done[0].a0 = lost.a0;
+			ri->done[0].a1 = lost.a1;
+			ri->done[0].a2 = lost.a2;
+			ri->ndone = 1;
+		}
 		memset(&st, 0, sizeof(st));
 		assert_int_equal(tg_domain_recover(e->med, c, ri, &ops, &st),
 				 TG_OK);
@@ -264,6 +307,7 @@ static int setup(void **state)
 	struct env *e;
 
 	memset(&hv, 0, sizeof(hv));
+	lost_valid = false;
 	keep_excess = 0;
 	leak_allowed = 0;
 	e = env_new(NULL, true);
@@ -720,6 +764,92 @@ static void session_opened_by_a_dead_call_is_closed(void **state)
 	assert_int_equal(stats(e, G1).sessions, 0);
 }
 
+/*
+ * OPEN_SESSION complete in the mediator (committed, results copied, slot
+ * free), then the death before the answer reached the guest: the guest
+ * saw it fail, so the session is closed.
+ */
+static void session_opened_but_never_answered_is_closed(void **state)
+{
+	struct env *e = *state;
+	struct tg_recover_stats st;
+	uint64_t r[8];
+
+	open_regs(e, 0, r);
+	assert_true(guest_smc(e, G1, r));
+	assert_int_equal(r[0], OPTEE_SMC_RETURN_OK);
+	assert_int_equal(stats(e, G1).sessions, 1);
+	lose_answer();
+	recover_all(e, &st);
+	assert_int_equal(st.sessions_closed, 1);
+	assert_int_equal(st.sessions_kept, 0);
+	assert_int_equal(stats(e, G1).sessions, 0);
+}
+
+/* The same after an RPC: the completion was the guest's resume. */
+static void resumed_open_never_answered_is_closed(void **state)
+{
+	struct env *e = *state;
+	struct tg_recover_stats st;
+	uint64_t r[8];
+
+	e->f->std_fn = tee_foreign_intr_once;
+	open_regs(e, 0, r);
+	assert_true(guest_smc(e, G1, r));
+	assert_int_equal(r[0], OPTEE_SMC_RETURN_RPC_FOREIGN_INTR);
+	set_regs(r, OPTEE_SMC_CALL_RETURN_FROM_RPC, 0, 0, r[3]);
+	assert_true(guest_smc(e, G1, r));
+	assert_int_equal(r[0], OPTEE_SMC_RETURN_OK);
+	e->f->std_fn = NULL;
+	lose_answer();
+	recover_all(e, &st);
+	assert_int_equal(st.sessions_closed, 1);
+	assert_int_equal(stats(e, G1).sessions, 0);
+}
+
+/* REGISTER_SHM complete in the mediator, answer lost: undone. */
+static void register_never_answered_is_undone(void **state)
+{
+	struct env *e = *state;
+	struct tg_recover_stats st;
+	uint64_t r[8];
+
+	register_regs(e, 0x97, 16, r);
+	assert_true(guest_smc(e, G1, r));
+	assert_int_equal(stats(e, G1).shm_bufs, 1);
+	lose_answer();
+	recover_all(e, &st);
+	assert_int_equal(st.bufs_dropped, 1);
+	assert_int_equal(stats(e, G1).shm_bufs, 0);
+	assert_int_equal(fake_pinned_total(e->f), 0);
+	assert_int_equal(register_shm(e, G1, 0x97, 0, 4, 0, 4 * PAGE),
+			 TEEC_SUCCESS);
+}
+
+/* A session the guest was told about stays when a later call in the
+ * same slot (same argument page) loses its answer. */
+static void answered_session_stays_when_a_later_answer_is_lost(void **state)
+{
+	struct env *e = *state;
+	struct tg_recover_stats st;
+	uint32_t session = open_session(e, G1);
+	uint64_t r[8];
+
+	invoke_values(e, G1, session, r);
+	assert_true(guest_smc(e, G1, r));
+	assert_int_equal(r[0], OPTEE_SMC_RETURN_OK);
+	lose_answer();
+	recover_all(e, &st);
+	assert_int_equal(st.sessions_closed, 0);
+	assert_int_equal(st.sessions_kept, 1);
+	invoke_values(e, G1, session, r);
+	assert_true(guest_smc(e, G1, r));
+	assert_int_equal(r[0], OPTEE_SMC_RETURN_OK);
+	assert_int_equal(
+		((struct optee_msg_arg *)fake_guest_ptr(e->f, G1, ARG_IPA))->ret,
+		TEEC_SUCCESS);
+}
+
 /* Dead before the TEE saw the OPEN: nothing to close. */
 static void open_that_never_reached_the_tee_closes_nothing(void **state)
 {
@@ -881,6 +1011,10 @@ int main(void)
 		T(register_committed_but_not_answered_is_undone),
 		T(session_opened_by_a_dead_call_is_closed),
 		T(open_that_never_reached_the_tee_closes_nothing),
+		T(session_opened_but_never_answered_is_closed),
+		T(resumed_open_never_answered_is_closed),
+		T(register_never_answered_is_undone),
+		T(answered_session_stays_when_a_later_answer_is_lost),
 		T(death_at_every_pin_and_copy_leaves_nothing),
 		T(death_at_every_allocation_leaves_nothing),
 		T(death_during_destroy_then_destroy_finishes),

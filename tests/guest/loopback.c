@@ -377,8 +377,45 @@ uint32_t lb_guest_pages_used(struct lb_guest *g)
 
 /* ---- guest.h ------------------------------------------------------------ */
 
+/* A TEE that refuses one message (see lb_refuse_next()). */
+static struct {
+	uint32_t cmd, a0, ret;
+	bool armed;
+} refuse;
+
+void lb_refuse_next(uint32_t msg_cmd, uint32_t a0, uint32_t ret)
+{
+	refuse.cmd = msg_cmd;
+	refuse.a0 = a0;
+	refuse.ret = ret;
+	refuse.armed = true;
+}
+
+static bool refused_here(struct tg_vcpu *vcpu, uint64_t regs[8])
+{
+	struct optee_msg_arg *m;
+	uint64_t ipa = ((regs[1] & 0xFFFFFFFFu) << 32) | (regs[2] & 0xFFFFFFFFu);
+
+	if (!refuse.armed || ((uint32_t)regs[0] != OPTEE_SMC_CALL_WITH_ARG &&
+			      (uint32_t)regs[0] != OPTEE_SMC_CALL_WITH_RPC_ARG))
+		return false;
+	m = tg_ipa_ptr(vcpu, ipa);
+	if (!m || m->cmd != refuse.cmd)
+		return false;
+	refuse.armed = false;
+	if (refuse.a0 == OPTEE_SMC_RETURN_OK) {
+		m->ret = refuse.ret;
+		m->ret_origin = TEEC_ORIGIN_TEE;
+	}
+	memset(regs, 0, 8 * sizeof(regs[0]));
+	regs[0] = refuse.a0;
+	return true;
+}
+
 void tg_smc(struct tg_vcpu *vcpu, uint64_t regs[8])
 {
+	if (refused_here(vcpu, regs))
+		return;
 #ifdef TG_HAVE_MEDIATOR
 	if (env.med) {
 		/* The trap: a7 is whatever the guest left; the mediator

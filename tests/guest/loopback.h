@@ -45,6 +45,13 @@ uint64_t lb_guest_pins(struct lb_guest *g);
 void lb_set_chaos(uint32_t pct, uint64_t seed);
 uint64_t lb_chaos_injected(void);
 
+/*
+ * The next std call (CALL_WITH_ARG or _RPC_ARG) whose message command is
+ * @msg_cmd does not reach the TEE: it is answered @a0 (and, for a0 = OK,
+ * @ret in the message), as a TEE or a transport that refuses it would.
+ */
+void lb_refuse_next(uint32_t msg_cmd, uint32_t a0, uint32_t ret);
+
 /* A guest with @ram_mib MiB of RAM, announced with VM_CREATED. */
 struct lb_guest *lb_guest_create(uint32_t client_id, uint32_t ram_mib);
 void lb_guest_destroy(struct lb_guest *g);

@@ -340,6 +340,73 @@ static void test_registered_shm_is_sent_as_rmem(void **state)
 	fixture_free(f);
 }
 
+/*
+ * A buffer whose UNREGISTER_SHM the TEE refused, or whose call failed on
+ * the way (a mediator that died with it), may still be registered: its
+ * pages must be neither freed nor reused. BAD_PARAMETERS, OP-TEE 4.10's
+ * answer to a cookie it does not know, counts as unregistered.
+ */
+static void test_refused_unregister_keeps_the_pages(void **state)
+{
+	struct tg_optee_config cfg = { .call_form = TG_OPTEE_FORM_ARG };
+	struct fixture *f = fixture_new(&cfg);
+	struct tg_optee_shm *shm, *shm2;
+	uint32_t used;
+
+	(void)state;
+	assert_int_equal(tg_optee_shm_alloc(f->drv, 3 * 4096, true, &shm,
+					    NULL),
+			 TG_OK);
+	used = lb_guest_pages_used(f->g);
+	/* refused by the TEE: the pages stay out of use, the driver keeps
+	 * the buffer and unregisters it when it is removed */
+	lb_refuse_next(OPTEE_MSG_CMD_UNREGISTER_SHM, OPTEE_SMC_RETURN_OK,
+		       TEEC_ERROR_GENERIC);
+	assert_int_equal(tg_optee_shm_free(shm), TG_EPROTO);
+	assert_int_equal(lb_guest_pages_used(f->g), used);
+	/* the same when the call fails (not ENOTAVAIL: not asked again) */
+	assert_int_equal(tg_optee_shm_alloc(f->drv, 2 * 4096, true, &shm2,
+					    NULL),
+			 TG_OK);
+	used = lb_guest_pages_used(f->g);
+	lb_refuse_next(OPTEE_MSG_CMD_UNREGISTER_SHM, OPTEE_SMC_RETURN_EBUSY,
+		       0);
+	assert_int_equal(tg_optee_shm_free(shm2), TG_EPROTO);
+	assert_int_equal(lb_guest_pages_used(f->g), used);
+	/* failed on the way (a mediator that died with it): asked again */
+	assert_int_equal(tg_optee_shm_alloc(f->drv, 4096, true, &shm, NULL),
+			 TG_OK);
+	used = lb_guest_pages_used(f->g);
+	lb_refuse_next(OPTEE_MSG_CMD_UNREGISTER_SHM,
+		       OPTEE_SMC_RETURN_ENOTAVAIL, 0);
+	assert_int_equal(tg_optee_shm_free(shm), TG_OK);
+	assert_true(lb_guest_pages_used(f->g) < used);
+	/* the removal unregisters the two kept ones and gives every page
+	 * back (fixture_free checks) */
+	fixture_free(f);
+}
+
+/* An unregister whose answer was lost: the TEE no longer knows the
+ * cookie (BAD_PARAMETERS), so the pages are free. */
+static void test_unregister_of_a_forgotten_cookie_frees_the_pages(void **s)
+{
+	struct tg_optee_config cfg = { .call_form = TG_OPTEE_FORM_ARG };
+	struct fixture *f = fixture_new(&cfg);
+	struct tg_optee_shm *shm;
+	uint32_t used;
+
+	(void)s;
+	assert_int_equal(tg_optee_shm_alloc(f->drv, 3 * 4096, true, &shm,
+					    NULL),
+			 TG_OK);
+	used = lb_guest_pages_used(f->g);
+	lb_refuse_next(OPTEE_MSG_CMD_UNREGISTER_SHM, OPTEE_SMC_RETURN_OK,
+		       TEEC_ERROR_BAD_PARAMETERS);
+	assert_int_equal(tg_optee_shm_free(shm), TG_OK);
+	assert_true(lb_guest_pages_used(f->g) < used);
+	fixture_free(f);
+}
+
 static void test_unregistered_shm_is_sent_as_noncontig_tmem(void **state)
 {
 	struct fixture *f = fixture_new(NULL);
@@ -732,6 +799,9 @@ int main(void)
 		cmocka_unit_test(
 			test_unregistered_shm_is_sent_as_noncontig_tmem),
 		cmocka_unit_test(test_null_memref_needs_no_buffer),
+		cmocka_unit_test(test_refused_unregister_keeps_the_pages),
+		cmocka_unit_test(
+			test_unregister_of_a_forgotten_cookie_frees_the_pages),
 		cmocka_unit_test(test_foreign_intr_rpcs_are_resumed),
 		cmocka_unit_test(test_thread_limit_is_waited_out_and_retried),
 		cmocka_unit_test(test_concurrent_callers_share_the_driver),

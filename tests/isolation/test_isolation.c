@@ -31,8 +31,9 @@
 #define EVIL_FID 0xC6EE0001u /* mediatord.c, TG_MEDIATORD_EVIL */
 #define SECRET 0x5ec7e75ec7e7ull
 
-static struct tg_machine *machine_new(enum tg_isolation mode,
-				      const char *path)
+static struct tg_machine *machine_new_threads(enum tg_isolation mode,
+					      const char *path,
+					      uint32_t tee_threads)
 {
 	struct tg_machine_config cfg;
 	struct tg_machine *m = NULL;
@@ -44,8 +45,15 @@ static struct tg_machine *machine_new(enum tg_isolation mode,
 	cfg.mediation = TG_MEDIATION_INLINE;
 	cfg.isolation = mode;
 	cfg.mediator_path = path;
+	cfg.model.threads = tee_threads;
 	assert_int_equal(tg_machine_create(&cfg, &m), TG_OK);
 	return m;
+}
+
+static struct tg_machine *machine_new(enum tg_isolation mode,
+				      const char *path)
+{
+	return machine_new_threads(mode, path, 0);
 }
 
 static _Atomic int victim_stop;
@@ -482,6 +490,85 @@ static void test_mediator_killed_at_each_point_leaves_nothing(void **state)
 	unsetenv("TEEGATE_TEST_MEDIATOR_DIE");
 }
 
+/*
+ * The mediator dies when it has completed a guest's OPEN_SESSION but
+ * before the answer goes out (TEEGATE_TEST_MEDIATOR_DIE=std_done:1): the
+ * guest sees the call fail and never learns the session, so recovery
+ * closes it (the hypervisor tells it which completion was lost).
+ */
+static _Atomic int lost_open_step, lost_open_go, lost_open_rc, lost_open_ok;
+
+/* A thread guest: the test and the guest share these. */
+static void lost_open_main(struct tg_vcpu *v, void *arg)
+{
+	static const uint8_t uuid[16] = PTA_INVOKE_TESTS_UUID;
+	struct tg_optee_config cfg = { .call_form = TG_OPTEE_FORM_ARG,
+				       .no_async_notif = true,
+				       .no_shm_cache = true };
+	struct tg_optee_result res = { 0 };
+	struct tg_optee *drv;
+	uint32_t s = 0;
+
+	(void)arg;
+	if (tg_optee_probe(v, &cfg, &drv))
+		return;
+	atomic_store(&lost_open_rc, tg_optee_open_session(drv, uuid, 0, NULL,
+							  0, NULL, 0, &s,
+							  &res));
+	atomic_store(&lost_open_step, 1);
+	while (!atomic_load(&lost_open_go))
+		usleep(2000); /* the test looks at the domain meanwhile */
+	atomic_store(&lost_open_ok,
+		     !tg_optee_open_session(drv, uuid, 0, NULL, 0, NULL, 0,
+					    &s, &res) &&
+			     res.ret == TEEC_SUCCESS);
+	tg_optee_close_session(drv, s, NULL);
+	tg_optee_remove(drv);
+}
+
+static void test_open_whose_answer_was_lost_is_closed(void **state)
+{
+	struct tg_isolation_stats st;
+	struct tg_guest_config gc;
+	struct tg_guest_stats gs;
+	struct tg_guest *g = NULL;
+	struct tg_machine *m;
+	int i;
+
+	(void)state;
+	atomic_store(&lost_open_step, 0);
+	atomic_store(&lost_open_go, 0);
+	atomic_store(&lost_open_ok, 0);
+	setenv("TEEGATE_TEST_MEDIATOR_DIE", "std_done:1", 1);
+	m = machine_new(TG_ISOLATION_SANDBOXED, NULL);
+	unsetenv("TEEGATE_TEST_MEDIATOR_DIE");
+	memset(&gc, 0, sizeof(gc));
+	gc.mode = TG_GUEST_THREAD; /* shares the flags above */
+	gc.vcpus = 1;
+	gc.ram_pages = 1024;
+	assert_int_equal(tg_guest_start(m, &gc, lost_open_main, NULL, &g),
+			 TG_OK);
+	for (i = 0; i < 20000; i++) {
+		tg_machine_isolation_stats(m, &st);
+		if (atomic_load(&lost_open_step) && st.recovered)
+			break;
+		usleep(1000);
+	}
+	/* the guest saw its open fail: the mediator died with it */
+	assert_int_equal(atomic_load(&lost_open_step), 1);
+	assert_int_not_equal(atomic_load(&lost_open_rc), TG_OK);
+	assert_int_equal(st.deaths, 1);
+	assert_int_equal(st.recovered, 1);
+	/* the domain holds no session its guest does not know of */
+	assert_int_equal(tg_guest_stats(g, &gs), TG_OK);
+	assert_int_equal(gs.domain.sessions, 0);
+	atomic_store(&lost_open_go, 1);
+	assert_int_equal(tg_guest_wait_timeout(g, 30000, NULL), TG_OK);
+	assert_int_equal(atomic_load(&lost_open_ok), 1);
+	assert_int_equal(tg_machine_violations(m), 0);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
 /* ---- state kept across a crash and an upgrade ---------------------- */
 
 static const TEEC_UUID invoke_tests_uuid = {
@@ -740,7 +827,10 @@ static void waiter_main(struct tg_vcpu *v, void *arg)
 
 static void test_upgrade_keeps_sessions_and_suspended_calls(void **state)
 {
-	struct tg_machine *m = machine_new(TG_ISOLATION_SANDBOXED, NULL);
+	/* the WAIT and the SEND are two calls of one guest at once: with the
+	 * reserve, a lone guest needs 3 TEE threads for that */
+	struct tg_machine *m =
+		machine_new_threads(TG_ISOLATION_SANDBOXED, NULL, 3);
 	struct tg_isolation_stats st;
 	struct tg_guest_stats gs;
 	struct tg_machine_pages ps;
@@ -924,6 +1014,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_upgrade_to_a_missing_program_is_refused),
 		cmocka_unit_test(
 			test_death_in_get_async_notif_value_loses_no_value),
+		cmocka_unit_test(test_open_whose_answer_was_lost_is_closed),
 	};
 
 	unsetenv("TEEGATE_ISOLATION");

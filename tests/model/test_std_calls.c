@@ -411,7 +411,7 @@ static void vm_destroyed_frees_threads_sessions_and_buffers(void **state)
 		OPTEE_SMC_RETURN_ERESUME);
 	assert_int_equal(close_session(m, &nw, s), TEEC_ERROR_BAD_PARAMETERS);
 	assert_int_equal(unregister_shm(m, &nw, 0x77),
-			 TEEC_ERROR_ITEM_NOT_FOUND);
+			 TEEC_ERROR_BAD_PARAMETERS);
 }
 
 static void value_outputs_are_written_back(void **state)

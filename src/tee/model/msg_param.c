@@ -261,9 +261,11 @@ uint32_t tgm_reg_shm_register(struct tg_model *m, struct model_thread *t)
 /**
  * tgm_reg_shm_unregister() - OPTEE_MSG_CMD_UNREGISTER_SHM: one parameter whose
  * rmem.shm_ref is the cookie (OP-TEE does not look at its attr; Linux sends
- * RMEM_INPUT). ITEM_NOT_FOUND for an unknown cookie, BUSY while a call
- * uses the buffer. The first object with the cookie is the one: a leaked
- * TMEM is guarded, and OP-TEE answers BAD_PARAMETERS.
+ * RMEM_INPUT). BAD_PARAMETERS for an unknown cookie, as OP-TEE 4.10
+ * (mobj_reg_shm_release_by_cookie()); BUSY while a call uses the buffer
+ * (OP-TEE would block the thread until the call ends). The first object
+ * with the cookie is the one: a leaked TMEM is guarded, and OP-TEE
+ * answers BAD_PARAMETERS.
  */
 uint32_t tgm_reg_shm_unregister(struct model_thread *t)
 {
@@ -287,5 +289,5 @@ uint32_t tgm_reg_shm_unregister(struct model_thread *t)
 		t->guest->num_shms--;
 		return TEEC_SUCCESS;
 	}
-	return TEEC_ERROR_ITEM_NOT_FOUND;
+	return TEEC_ERROR_BAD_PARAMETERS;
 }
