@@ -46,7 +46,7 @@ static uint64_t mono_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* ---- the hog -------------------------------------------------------------- */
+/* ---- the hog ------------------------------------------------------------- */
 
 /* What a hog does (copied into the guest at its start). */
 struct hog_p {
@@ -162,7 +162,7 @@ static void hog_main(struct tg_vcpu *v, void *arg)
 	}
 }
 
-/* ---- the newcomer ----------------------------------------------------------- */
+/* ---- the newcomer -------------------------------------------------------- */
 
 /* Mailbox: step 0 = a0/ret of its INVOKE, extra 0 = microseconds from
  * its first std call until its INVOKE completed, extra 1 = ETHREAD_LIMIT
@@ -284,10 +284,36 @@ static void end_hog(struct fx *f, struct tg_guest *g)
 	fx_end_guest(f, g, true, &gs);
 }
 
+/*
+ * Run a scenario (from fx_up to fx_down) until its newcomer is served
+ * within @bound ms, at most TRIES times. The mechanism serves it in about
+ * sit_ms + 2 ms (20-40 ms here); on a loaded machine one run in ten or so
+ * is pushed past 100 ms by the scheduler alone (the guests are processes).
+ * A policy that does not take threads back fails every run (it waits for
+ * the hogs: 1.5 s and more), so retrying hides no regression of it.
+ */
+#define TRIES 3
+
+static void served_within(uint64_t (*once)(void), uint64_t bound)
+{
+	uint64_t ms = 0;
+	int i;
+
+	for (i = 1; i <= TRIES; i++) {
+		ms = once();
+		if (ms <= bound)
+			return;
+		printf("    over %llu ms (run %d of %d)\n",
+		       (unsigned long long)bound, i, TRIES);
+	}
+	fail_msg("the newcomer waited %llu ms, more than %llu, %d times",
+		 (unsigned long long)ms, (unsigned long long)bound, TRIES);
+}
+
 #define RPC_INTR OPTEE_SMC_RETURN_RPC_FOREIGN_INTR
 #define RPC_CMD OPTEE_SMC_RETURN_RPC_CMD
 
-/* ---- hog first ------------------------------------------------------------ */
+/* ---- hog first ----------------------------------------------------------- */
 
 /*
  * The issue's attack: alone on the machine, the hog leaves one call in a
@@ -295,27 +321,34 @@ static void end_hog(struct fx *f, struct tg_guest *g)
  * the second thread (the reserve), and a guest that starts afterwards is
  * served within 100 ms.
  */
-static void hog_first_newcomer_is_served_within_100ms(void **state)
+static uint64_t hog_first_once(void)
 {
 	struct fx_opts o = { .tee_threads = 2, .no_bystander = true };
 	struct hog_p hp = { .sit_intr = 1, .sit_cmd = 1, .yields = 1000,
 			    .hold_ms = 100000 };
 	struct tg_guest *hog;
 	struct fx f;
+	uint64_t ms;
 
-	(void)state;
 	fx_up(&f, &o);
 	hog = start_hog(&f, "hog", &hp);
 	assert_int_equal(hog_a0(hog, 0), RPC_INTR);
 	/* the lone guest holds T-1 threads: its second call waits */
 	assert_int_equal(hog_a0(hog, 1), OPTEE_SMC_RETURN_ETHREAD_LIMIT);
 	assert_int_equal(hog_ret(hog, HOG_SIT), 1);
-	assert_true(run_newcomer(&f, 3000) <= SERVED_MS);
+	ms = run_newcomer(&f, 3000);
 	end_hog(&f, hog);
 	fx_down(&f);
+	return ms;
 }
 
-/* ---- hog second ------------------------------------------------------------ */
+static void hog_first_newcomer_is_served_within_100ms(void **state)
+{
+	(void)state;
+	served_within(hog_first_once, SERVED_MS);
+}
+
+/* ---- hog second ---------------------------------------------------------- */
 
 /* A guest already running calls: its slowest call while the hog sits. */
 #define EARLY_CALLS 200u
@@ -363,7 +396,7 @@ static void early_main(struct tg_vcpu *v, void *arg)
 	tg_optee_remove(drv);
 }
 
-static void hog_second_earlier_and_later_guests_are_served(void **state)
+static uint64_t hog_second_once(void)
 {
 	struct fx_opts o = { .tee_threads = 2, .no_bystander = true };
 	struct hog_p hp = { .sit_intr = 1, .sit_cmd = 1, .yields = 1000,
@@ -371,8 +404,8 @@ static void hog_second_earlier_and_later_guests_are_served(void **state)
 	struct tg_guest *early, *hog;
 	struct tg_guest_stats gs;
 	struct fx f;
+	uint64_t ms;
 
-	(void)state;
 	fx_up(&f, &o);
 	early = fx_start_guest(&f, "early", early_main, NULL, 1, 256,
 			       fx_mode());
@@ -390,12 +423,19 @@ static void hog_second_earlier_and_later_guests_are_served(void **state)
 	assert_int_equal(guest_value(early, EARLY_WAITS), 0);
 	fx_end_guest(&f, early, false, &gs);
 	/* and one that comes after the hog */
-	assert_true(run_newcomer(&f, 3000) <= SERVED_MS);
+	ms = run_newcomer(&f, 3000);
 	end_hog(&f, hog);
 	fx_down(&f);
+	return ms;
 }
 
-/* ---- several hogs ----------------------------------------------------------- */
+static void hog_second_earlier_and_later_guests_are_served(void **state)
+{
+	(void)state;
+	served_within(hog_second_once, SERVED_MS);
+}
+
+/* ---- several hogs -------------------------------------------------------- */
 
 /*
  * Two hogs hold both threads: A in a FOREIGN_INTR (a million to go), B in
@@ -403,7 +443,7 @@ static void hog_second_earlier_and_later_guests_are_served(void **state)
  * back (its RPC answered with an error for it). When the hogs resume, B
  * learns its call ended with an error of its own call; A's call goes on.
  */
-static void several_hogs_newcomer_is_served_within_100ms(void **state)
+static uint64_t several_hogs_once(void)
 {
 	struct fx_opts o = { .tee_threads = 2, .no_bystander = true };
 	struct hog_p pa = { .sit_intr = 1, .yields = MODEL_TA_YIELD_MAX,
@@ -411,14 +451,14 @@ static void several_hogs_newcomer_is_served_within_100ms(void **state)
 	struct hog_p pb = { .sit_cmd = 1, .hold_ms = 1500 };
 	struct tg_guest *a, *b;
 	struct fx f;
+	uint64_t ms;
 
-	(void)state;
 	fx_up(&f, &o);
 	a = start_hog(&f, "hog-a", &pa);
 	b = start_hog(&f, "hog-b", &pb);
 	assert_int_equal(hog_a0(a, 0), RPC_INTR);
 	assert_int_equal(hog_a0(b, 0), RPC_CMD);
-	assert_true(run_newcomer(&f, 3000) <= SERVED_MS);
+	ms = run_newcomer(&f, 3000);
 	assert_true(guest_step(a, HOG_DONE, 20000));
 	assert_true(guest_step(b, HOG_DONE, 20000));
 	/* A was left alone: its call is still its own, running */
@@ -429,6 +469,13 @@ static void several_hogs_newcomer_is_served_within_100ms(void **state)
 	end_hog(&f, a);
 	end_hog(&f, b);
 	fx_down(&f);
+	return ms;
+}
+
+static void several_hogs_newcomer_is_served_within_100ms(void **state)
+{
+	(void)state;
+	served_within(several_hogs_once, SERVED_MS);
 }
 
 /*
@@ -439,7 +486,7 @@ static void several_hogs_newcomer_is_served_within_100ms(void **state)
  */
 #define DRIVE_BOUND_MS 2000u
 
-static void several_hogs_in_foreign_intr_cost_one_drained_call(void **state)
+static uint64_t hogs_in_intr_once(void)
 {
 	struct fx_opts o = { .tee_threads = 2, .no_bystander = true };
 	struct hog_p hp = { .sit_intr = 1, .yields = MODEL_TA_YIELD_MAX,
@@ -447,14 +494,14 @@ static void several_hogs_in_foreign_intr_cost_one_drained_call(void **state)
 	struct tg_guest *a, *b;
 	uint32_t done = 0;
 	struct fx f;
+	uint64_t ms;
 
-	(void)state;
 	fx_up(&f, &o);
 	a = start_hog(&f, "hog-a", &hp);
 	b = start_hog(&f, "hog-b", &hp);
 	assert_int_equal(hog_a0(a, 0), RPC_INTR);
 	assert_int_equal(hog_a0(b, 0), RPC_INTR);
-	assert_true(run_newcomer(&f, 10000) <= DRIVE_BOUND_MS);
+	ms = run_newcomer(&f, 10000);
 	assert_true(guest_step(a, HOG_DONE, 20000));
 	assert_true(guest_step(b, HOG_DONE, 20000));
 	/* one call was run to its end: its guest gets its own result */
@@ -474,9 +521,16 @@ static void several_hogs_in_foreign_intr_cost_one_drained_call(void **state)
 	end_hog(&f, a);
 	end_hog(&f, b);
 	fx_down(&f);
+	return ms;
 }
 
-/* ---- a dead hog's teardown ------------------------------------------------------- */
+static void several_hogs_in_foreign_intr_cost_one_drained_call(void **state)
+{
+	(void)state;
+	served_within(hogs_in_intr_once, DRIVE_BOUND_MS);
+}
+
+/* ---- a dead hog's teardown ----------------------------------------------- */
 
 /*
  * A hog killed while its yield call has a million foreign interrupts to
