@@ -513,8 +513,8 @@ static uint32_t message(struct optee_msg_arg *m, uint32_t client,
 		s = m->num_params == 1
 			    ? find_shm(client, m->params[0].u.rmem.shm_ref)
 			    : -1;
-		if (s < 0)
-			fail(&a, TEEC_ERROR_ITEM_NOT_FOUND, true);
+		if (s < 0) /* as OP-TEE 4.10 and the mediator */
+			fail(&a, TEEC_ERROR_BAD_PARAMETERS, true);
 		else
 			shm[s].used = false;
 		break;
