@@ -290,6 +290,14 @@ struct tg_domain {
 	_Atomic uint64_t pinned_pages;
 	_Atomic uint64_t shadow_pages;
 	bool async_notif;
+	/*
+	 * The TEE refused this domain a thread while it held none: when, in
+	 * units of 2^20 ns (1 without a clock; 0: not waiting), and the low
+	 * bits of its std call count then. No CANCEL goes past a cap while it
+	 * waits (fair.c). Both in padding: the domain's size is on the path
+	 * of every SMC (its slot's address).
+	 */
+	_Atomic uint32_t refused_at;
 
 	struct optee_call *calls; /* limits.max_calls slots */
 	_Atomic uint32_t calls_busy;
@@ -312,6 +320,7 @@ struct tg_domain {
 		bool valid;
 	} ended[TG_ENDED_CALLS];
 	uint32_t ended_next;
+	_Atomic uint32_t refused_calls;
 
 	struct shm_buf *shm[TG_SHM_HASH_BUCKETS];
 	uint32_t shm_count;

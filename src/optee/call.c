@@ -69,6 +69,21 @@ inline struct optee_call *call_alloc(struct tg_domain *d)
 }
 
 /*
+ * One slot past the domain's cap, for a CANCEL (std_call_at_cap()): only
+ * from exactly the cap, so one at a time, and only while the cap is in
+ * force (not 0: a held-back domain waits) and a slot is left.
+ */
+struct optee_call *call_alloc_past_cap(struct tg_domain *d)
+{
+	uint32_t cap = atomic_load(&d->call_cap), busy = cap;
+
+	if (!cap || cap >= d->limits.max_calls ||
+	    !atomic_compare_exchange_strong(&d->calls_busy, &busy, cap + 1))
+		return NULL;
+	return call_alloc_scan(d);
+}
+
+/*
  * Return a slot whose resources were released (call_release_resources()
  * left res, regd_buf, new_buf and opening clear), and its shadow page to
  * the pool. Every other field is set afresh by whoever takes the slot next.
@@ -253,7 +268,8 @@ std_call_refuse(struct tg_domain *d, struct optee_call *c, uint64_t regs[8])
  * Return: true when ready.
  */
 static inline __attribute__((always_inline)) bool
-std_call_prepare(struct tg_domain *d, struct optee_call *c, uint64_t regs[8])
+std_call_prepare(struct tg_domain *d, struct optee_call *c, uint64_t regs[8],
+		 bool cancel_only)
 {
 	struct tg_port *port = &d->med->port;
 	uint64_t guest_ipa = reg_pair(regs[1], regs[2]);
@@ -285,10 +301,14 @@ std_call_prepare(struct tg_domain *d, struct optee_call *c, uint64_t regs[8])
 	c->cmd = c->shadow->cmd;
 	c->session = c->shadow->session;
 	c->guest_arg_ipa = guest_ipa; /* supplied_rpc: clear (c->mode) */
+	if (cancel_only && c->cmd != OPTEE_MSG_CMD_CANCEL)
+		goto at_cap;
 	if (likely(msg_prepare_fast(d, c, n)))
 		return true;
 	goto full;
 general:
+	if (cancel_only && c->cmd != OPTEE_MSG_CMD_CANCEL)
+		goto at_cap;
 	if (msg_prepare_fast(d, c, c->num_params))
 		return true;
 full:
@@ -296,6 +316,12 @@ full:
 		return true;
 refuse:
 	std_call_refuse(d, c, regs);
+	return false;
+at_cap:
+	/* Past the cap, only a CANCEL goes (std_call_at_cap()). */
+	call_free(d, c);
+	ctr_refuse(d, TG_REFUSE_LIMIT_CALLS);
+	reply(regs, OPTEE_SMC_RETURN_ETHREAD_LIMIT);
 	return false;
 }
 
@@ -308,18 +334,13 @@ call_run_inline(struct tg_domain *d, struct optee_call *c, uint64_t tee[8],
  * check the message, and run it. Inline so that CALL_WITH_ARG, the common
  * entry, gets its own copy with @entry a constant.
  */
+/* A guest std call in slot @c: only a CANCEL with @cancel_only. */
 static inline __attribute__((always_inline)) void
-std_call_inline(struct tg_domain *d, uint64_t regs[8], enum call_entry entry)
+std_call_run(struct tg_domain *d, struct optee_call *c, uint64_t regs[8],
+	     enum call_entry entry, bool cancel_only)
 {
-	struct optee_call *c;
 	uint64_t tee[8], shadow_pa;
 
-	c = call_alloc(d);
-	if (unlikely(!c) && !(c = fair_call_alloc_held(d))) {
-		ctr_refuse(d, TG_REFUSE_LIMIT_CALLS);
-		reply(regs, OPTEE_SMC_RETURN_ETHREAD_LIMIT);
-		return;
-	}
 	if (unlikely(!shadow_take(d->med, c, &shadow_pa))) {
 		/* What OP-TEE answers when it cannot map an argument. */
 		call_free(d, c);
@@ -337,10 +358,41 @@ std_call_inline(struct tg_domain *d, uint64_t regs[8], enum call_entry entry)
 	/* opening is clear in a FREE slot: call_release_resources() */
 	c->mode = 0;
 	c->entry = (uint8_t)entry;
-	if (!std_call_prepare(d, c, regs))
+	if (!std_call_prepare(d, c, regs, cancel_only))
 		return;
 	ctr_call(d, TG_KIND_STD_CALL);
 	call_run_inline(d, c, tee, regs);
+}
+
+/*
+ * The domain is at its cap, and not a held-back domain whose hold ran out
+ * (fair_call_alloc_held()): a CANCEL may go past the cap
+ * (fair_cancel_may_pass()); anything else is refused as OP-TEE refuses
+ * when its threads are all busy.
+ */
+static __attribute__((cold, noinline)) void
+std_call_at_cap(struct tg_domain *d, uint64_t regs[8], enum call_entry entry)
+{
+	struct optee_call *c;
+
+	if (fair_cancel_may_pass(d) && (c = call_alloc_past_cap(d))) {
+		std_call_run(d, c, regs, entry, true);
+		return;
+	}
+	ctr_refuse(d, TG_REFUSE_LIMIT_CALLS);
+	reply(regs, OPTEE_SMC_RETURN_ETHREAD_LIMIT);
+}
+
+static inline __attribute__((always_inline)) void
+std_call_inline(struct tg_domain *d, uint64_t regs[8], enum call_entry entry)
+{
+	struct optee_call *c = call_alloc(d);
+
+	if (unlikely(!c) && !(c = fair_call_alloc_held(d))) {
+		std_call_at_cap(d, regs, entry);
+		return;
+	}
+	std_call_run(d, c, regs, entry, false);
 }
 
 void std_call(struct tg_domain *d, uint64_t regs[8], enum call_entry entry)

@@ -179,12 +179,28 @@ static int take_back(struct tg_domain *d, bool foreign_intr)
 void fair_thread_wanted(struct tg_domain *d, const struct optee_call *c)
 {
 	struct tg_mediator *med = d->med;
-	uint32_t pass, i;
+	uint32_t pass, i, busy = atomic_load(&d->calls_busy); /* with @c */
 
-	/* The mediator's own calls wait their turn; out of process, the
-	 * hypervisor asks each domain itself (tg_domain_reclaim()). */
-	if (c->entry == ENTRY_INTERNAL || med->cfg.hypervisor_reclaims ||
-	    !med->port.now_ns)
+	/* The mediator's own calls wait their turn, and a CANCEL let past
+	 * the cap claims nothing (fair_cancel_may_pass()). */
+	if (c->entry == ENTRY_INTERNAL || busy > atomic_load(&d->fair_cap))
+		return;
+	if (busy == 1) {
+		/* It holds no thread: no CANCEL past a cap until it calls
+		 * again (fair_cancel_may_pass()). */
+		uint32_t at = med->port.now_ns
+				      ? (uint32_t)(fair_now(med) >> 20)
+				      : 1;
+
+		atomic_store(&d->refused_calls,
+			     (uint32_t)atomic_load_explicit(
+				     &d->ctr.calls[TG_KIND_STD_CALL],
+				     memory_order_relaxed));
+		atomic_store(&d->refused_at, at ? at : 1);
+	}
+	/* Out of process, the hypervisor asks each domain itself
+	 * (tg_domain_reclaim()). */
+	if (med->cfg.hypervisor_reclaims || !med->port.now_ns)
 		return;
 	for (pass = 0; pass < 2; pass++) {
 		for (i = 0; i < med->nslots; i++) {
@@ -204,6 +220,60 @@ void fair_thread_wanted(struct tg_domain *d, const struct optee_call *c)
 				return;
 		}
 	}
+}
+
+/*
+ * A domain refused a TEE thread while it held none, and that has not
+ * called since (with a clock: for at most HOLD_MS).
+ */
+static bool goes_without(struct tg_domain *v, uint64_t now)
+{
+	uint32_t at = atomic_load(&v->refused_at);
+
+	if (!at)
+		return false;
+	if ((uint32_t)atomic_load_explicit(&v->ctr.calls[TG_KIND_STD_CALL],
+					   memory_order_relaxed) !=
+		    atomic_load(&v->refused_calls) ||
+	    (now && (uint32_t)((uint32_t)(now >> 20) - at) >=
+			    (uint32_t)(((uint64_t)HOLD_MS * 1000000u) >> 20))) {
+		atomic_compare_exchange_strong(&v->refused_at, &at, 0);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * May @d, at its cap, send a CANCEL past it? OP-TEE answers a CANCEL at
+ * once, without an RPC, so it holds a thread only for its own SMC; the
+ * thread it takes is the one the reserve keeps free, and a guest that
+ * cancels a call it has in flight (Linux does, from a second thread) has
+ * no other. Not while another domain goes without a thread: the reserve
+ * is that domain's first. One at a time per domain
+ * (call_alloc_past_cap()).
+ */
+bool fair_cancel_may_pass(struct tg_domain *d)
+{
+	struct tg_mediator *med = d->med;
+	uint64_t now = med->port.now_ns ? fair_now(med) : 0;
+	uint32_t i;
+
+	for (i = 0; i < med->nslots; i++) {
+		struct tg_domain *v = &med->slots[i];
+		uint32_t id = atomic_load(&v->client_id);
+		bool waits;
+
+		if (v == d || !id || atomic_load(&v->state) != SLOT_LIVE)
+			continue;
+		v = domain_get(med, id);
+		if (!v)
+			continue;
+		waits = goes_without(v, now);
+		domain_put(v);
+		if (waits)
+			return false;
+	}
+	return true;
 }
 
 int tg_domain_reclaim(struct tg_mediator *med, uint32_t client_id,

@@ -359,7 +359,10 @@ void recover_note_commit(struct tg_domain *d, const struct optee_call *c,
 /* fair.c: fair share of the TEE's threads (off the call paths) */
 void fair_thread_wanted(struct tg_domain *d, const struct optee_call *c);
 struct optee_call *fair_call_alloc_held(struct tg_domain *d);
+bool fair_cancel_may_pass(struct tg_domain *d);
 bool fair_collect(struct tg_domain *d, uint64_t regs[8]);
+/* call.c: a slot past the cap, for a CANCEL (fair_cancel_may_pass()) */
+struct optee_call *call_alloc_past_cap(struct tg_domain *d);
 
 /* teardown.c */
 void tg_domain_vm_destroyed(struct tg_domain *d);

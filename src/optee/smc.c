@@ -438,6 +438,8 @@ void optee_domain_free(struct tg_domain *d)
 	atomic_store(&d->threads_taken, 0);
 	memset(d->ended, 0, sizeof(d->ended));
 	d->ended_next = 0;
+	atomic_store(&d->refused_at, 0);
+	atomic_store(&d->refused_calls, 0);
 	d->destroy_phase = DESTROY_QUIESCE;
 	d->destroy_retries = 0;
 	atomic_store(&d->pinned_pages, 0);

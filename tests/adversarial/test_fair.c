@@ -565,6 +565,61 @@ static void dead_hog_is_drained_quickly(void **state)
 	fx_down(&f);
 }
 
+/* ---- CANCEL at the cap -------------------------------------------------- */
+
+/*
+ * xtest 1009.3 ("TEE Wait 2s cancel"): a guest alone, at its cap of one
+ * thread (T = 2, the reserve), cancels the call it has in flight. Steps:
+ *   0  a0 of the yield call (a FOREIGN_INTR: it sits)
+ *   1  a0/ret/origin of the CANCEL (OK, SUCCESS: it went past the cap)
+ *   2  a0/ret of the yield call resumed (OK, TEEC_ERROR_CANCEL)
+ *   3  done
+ */
+static void canceller_main(struct tg_vcpu *v, void *arg)
+{
+	struct optee_msg_arg *m, *cm;
+	uint64_t regs[8], page;
+	struct ans o;
+	struct atk a;
+
+	(void)arg;
+	if (atk_init(&a, v) || tg_alloc_pages(v, 1, &page))
+		return;
+	mb_report(v, 0, atk_yield_start(&a, page, a.s_yield, 1000, regs), 0,
+		  0);
+	cm = atk_msg(&a, OPTEE_MSG_CMD_CANCEL, 0);
+	cm->session = a.s_yield;
+	atk_send(&a, &o);
+	mb_report(v, 1, o.a0, o.ret, o.origin);
+	atk_resume(&a, (uint32_t)regs[3], regs);
+	m = tg_ipa_ptr(v, page);
+	mb_report(v, 2, (uint32_t)regs[0],
+		  regs[0] == OPTEE_SMC_RETURN_OK ? m->ret : 0, 0);
+	mb_report(v, 3, 0, 0, 0);
+	atk_fini(&a);
+}
+
+static void cancel_at_the_cap_ends_the_call_in_flight(void **state)
+{
+	struct fx_opts o = { .tee_threads = 2, .no_bystander = true };
+	struct tg_guest_stats gs;
+	struct tg_guest *g;
+	struct fx f;
+
+	(void)state;
+	fx_up(&f, &o);
+	g = fx_start_guest(&f, "canceller", canceller_main, NULL, 1,
+			   FX_ATT_PAGES, fx_mode());
+	assert_true(guest_step(g, 3, 20000));
+	assert_int_equal(guest_value(g, 0), RPC_INTR);
+	assert_int_equal(guest_value(g, 4 * 1), OPTEE_SMC_RETURN_OK);
+	assert_int_equal(guest_value(g, 4 * 1 + 1), TEEC_SUCCESS);
+	assert_int_equal(guest_value(g, 4 * 2), OPTEE_SMC_RETURN_OK);
+	assert_int_equal(guest_value(g, 4 * 2 + 1), TEEC_ERROR_CANCEL);
+	fx_end_guest(&f, g, false, &gs);
+	fx_down(&f);
+}
+
 #define T(fn) cmocka_unit_test(fn)
 
 static const struct CMUnitTest all_tests[] = {
@@ -573,6 +628,7 @@ static const struct CMUnitTest all_tests[] = {
 	T(several_hogs_newcomer_is_served_within_100ms),
 	T(several_hogs_in_foreign_intr_cost_one_drained_call),
 	T(dead_hog_is_drained_quickly),
+	T(cancel_at_the_cap_ends_the_call_in_flight),
 };
 
 #define NTESTS (sizeof(all_tests) / sizeof(all_tests[0]))

@@ -542,6 +542,161 @@ static void refusals_are_told_apart(void **state)
 	env_destroy_checked(e, 0);
 }
 
+/* ---- CANCEL at the cap ---------------------------------------------------- */
+
+/* G@g's CANCEL of @session, message page @k: a0. */
+static uint32_t cancel_call(struct env *e, uint32_t g, uint32_t session,
+			    uint32_t k)
+{
+	struct optee_msg_arg *a = fake_msg(e->f, g, MSG_IPA(k),
+					   OPTEE_MSG_CMD_CANCEL, 0);
+	uint64_t r[8];
+
+	a->session = session;
+	a->cancel_id = 9;
+	e->f->std_fn = NULL;
+	return call_arg(e, g, MSG_IPA(k), r);
+}
+
+/* The fake TEE's CANCEL that stops in a FOREIGN_INTR first (OP-TEE's
+ * never does, a TEE may). */
+static bool tee_cancel_interrupted(struct fake *f, struct fake_thread *t,
+				   uint64_t regs[8])
+{
+	(void)f;
+	if (t->step == 0) {
+		fake_rpc(regs, OPTEE_SMC_RPC_FUNC_FOREIGN_INTR, 0, 0);
+		return false;
+	}
+	t->arg->ret = TEEC_SUCCESS;
+	regs[0] = OPTEE_SMC_RETURN_OK;
+	return true;
+}
+
+/*
+ * xtest 1009.3: a guest at its cap (here 1 of 2 threads) cancels the call
+ * it has in flight. OP-TEE answers a CANCEL at once, without an RPC, so
+ * the CANCEL goes past the cap, into the thread the reserve keeps free.
+ */
+static void cancel_at_the_cap_reaches_the_tee(void **state)
+{
+	struct env *e = *state;
+	uint32_t s1 = open_session(e, G1), smcs;
+	uint64_t r1[8];
+
+	assert_int_equal(yield_call(e, G1, s1, 1, 5000, r1),
+			 OPTEE_SMC_RETURN_RPC_FOREIGN_INTR);
+	smcs = e->f->smc_count;
+	assert_int_equal(cancel_call(e, G1, s1, 2), OPTEE_SMC_RETURN_OK);
+	assert_true(e->f->smc_count > smcs); /* the TEE got it */
+	assert_int_equal(msg_of(e, G1, 2)->ret, TEEC_SUCCESS);
+	assert_int_equal(stats(e, G1).calls_in_flight, 1);
+	assert_int_equal(stats(e, G1).refused[TG_REFUSE_LIMIT_CALLS],
+			 0);
+	/* and again, one at a time */
+	assert_int_equal(cancel_call(e, G1, s1, 2), OPTEE_SMC_RETURN_OK);
+	assert_int_equal(finish(e, G1, 1, r1), OPTEE_SMC_RETURN_OK);
+	assert_int_equal(stats(e, G1).calls_in_flight, 0);
+}
+
+/* Every other message at the cap is refused before the TEE sees it. */
+static void only_a_cancel_passes_the_cap(void **state)
+{
+	struct env *e = *state;
+	uint32_t s1 = open_session(e, G1), smcs;
+	struct optee_msg_arg *a;
+	uint64_t r1[8], r[8];
+
+	assert_int_equal(yield_call(e, G1, s1, 1, 5000, r1),
+			 OPTEE_SMC_RETURN_RPC_FOREIGN_INTR);
+	smcs = e->f->smc_count;
+	assert_int_equal(yield_call(e, G1, s1, 2, 1, r),
+			 OPTEE_SMC_RETURN_ETHREAD_LIMIT);
+	a = fake_msg(e->f, G1, MSG_IPA(2), OPTEE_MSG_CMD_CLOSE_SESSION, 0);
+	a->session = s1;
+	assert_int_equal(call_arg(e, G1, MSG_IPA(2), r),
+			 OPTEE_SMC_RETURN_ETHREAD_LIMIT);
+	assert_int_equal(e->f->smc_count, smcs);
+	assert_int_equal(stats(e, G1).refused[TG_REFUSE_LIMIT_CALLS],
+			 2);
+	assert_int_equal(stats(e, G1).calls_in_flight, 1);
+	assert_int_equal(finish(e, G1, 1, r1), OPTEE_SMC_RETURN_OK);
+}
+
+/* One CANCEL past the cap at a time, even one the TEE suspends. */
+static void one_cancel_past_the_cap_at_a_time(void **state)
+{
+	struct env *e = *state;
+	uint32_t s1 = open_session(e, G1);
+	struct optee_msg_arg *a;
+	uint64_t r1[8], rc[8];
+
+	assert_int_equal(yield_call(e, G1, s1, 1, 5000, r1),
+			 OPTEE_SMC_RETURN_RPC_FOREIGN_INTR);
+	a = fake_msg(e->f, G1, MSG_IPA(2), OPTEE_MSG_CMD_CANCEL, 0);
+	a->session = s1;
+	e->f->std_fn = tee_cancel_interrupted;
+	assert_int_equal(call_arg(e, G1, MSG_IPA(2), rc),
+			 OPTEE_SMC_RETURN_RPC_FOREIGN_INTR);
+	assert_int_equal(stats(e, G1).calls_in_flight, 2);
+	assert_int_equal(cancel_call(e, G1, s1, 3),
+			 OPTEE_SMC_RETURN_ETHREAD_LIMIT);
+	assert_int_equal(finish(e, G1, 2, rc), OPTEE_SMC_RETURN_OK);
+	assert_int_equal(cancel_call(e, G1, s1, 3), OPTEE_SMC_RETURN_OK);
+	assert_int_equal(finish(e, G1, 1, r1), OPTEE_SMC_RETURN_OK);
+}
+
+/*
+ * G3 was refused while holding no thread: until it calls again (or, with
+ * a clock, for the hold time) no CANCEL goes past a cap, so the thread
+ * the reserve keeps is G3's when it comes back.
+ */
+static void cancel_gate(struct env *e, bool clock)
+{
+	uint32_t s1 = open_session(e, G1), s2 = open_session(e, G2);
+	uint64_t r1[8], r2[8];
+
+	assert_int_equal(yield_call(e, G1, s1, 1, 5000, r1),
+			 OPTEE_SMC_RETURN_RPC_FOREIGN_INTR);
+	assert_int_equal(yield_call(e, G2, s2, 1, 5, r2),
+			 OPTEE_SMC_RETURN_RPC_FOREIGN_INTR);
+	assert_int_equal(newcomer(e), OPTEE_SMC_RETURN_ETHREAD_LIMIT);
+	assert_int_equal(finish(e, G2, 1, r2), OPTEE_SMC_RETURN_OK);
+	/* a thread is free now, and it is G3's */
+	assert_int_equal(cancel_call(e, G1, s1, 2),
+			 OPTEE_SMC_RETURN_ETHREAD_LIMIT);
+	if (clock) {
+		/* (the time is kept in units of 2^20 ns: about a ms) */
+		e->f->now_ns += HOLD - 2 * MS;
+		assert_int_equal(cancel_call(e, G1, s1, 2),
+				 OPTEE_SMC_RETURN_ETHREAD_LIMIT);
+		e->f->now_ns += 2 * MS;
+		assert_int_equal(cancel_call(e, G1, s1, 2),
+				 OPTEE_SMC_RETURN_OK);
+	} else {
+		assert_int_equal(cancel_call(e, G1, s1, 2),
+				 OPTEE_SMC_RETURN_ETHREAD_LIMIT);
+	}
+	/* G3 comes back: served; the gate opens */
+	assert_int_equal(newcomer(e), OPTEE_SMC_RETURN_OK);
+	assert_int_equal(cancel_call(e, G1, s1, 2), OPTEE_SMC_RETURN_OK);
+	assert_int_equal(finish(e, G1, 1, r1), OPTEE_SMC_RETURN_OK);
+}
+
+static void cancel_waits_while_a_refused_domain_goes_without(void **state)
+{
+	cancel_gate(*state, true);
+}
+
+static void cancel_gate_without_a_clock(void **state)
+{
+	struct env *e = fair_env(false, false);
+
+	(void)state;
+	cancel_gate(e, false);
+	env_destroy_checked(e, 0);
+}
+
 static int teardown(void **state)
 {
 	return env_teardown(state);
@@ -560,9 +715,14 @@ int main(void)
 		T(call_longer_than_a_take_back_stays_its_guests),
 		T(oldest_uncollected_result_gives_way),
 		T(teardown_resumes_interrupts_in_the_port),
+		T(cancel_at_the_cap_reaches_the_tee),
+		T(only_a_cancel_passes_the_cap),
+		T(one_cancel_past_the_cap_at_a_time),
+		T(cancel_waits_while_a_refused_domain_goes_without),
 #undef T
 		cmocka_unit_test(hypervisor_asks_each_domain),
 		cmocka_unit_test(no_clock_no_take_back),
+		cmocka_unit_test(cancel_gate_without_a_clock),
 		cmocka_unit_test(refusals_are_told_apart),
 		cmocka_unit_test(teardown_resumes_interrupts_itself_without_the_port),
 	};
