@@ -318,7 +318,9 @@ refuse:
 	std_call_refuse(d, c, regs);
 	return false;
 at_cap:
-	/* Past the cap, only a CANCEL goes (std_call_at_cap()). */
+	/* Past the cap, only a CANCEL goes (std_call_at_cap()). What
+	 * reading the message took (a REGD_ARG buffer) goes back. */
+	call_release_resources(d, c);
 	call_free(d, c);
 	ctr_refuse(d, TG_REFUSE_LIMIT_CALLS);
 	reply(regs, OPTEE_SMC_RETURN_ETHREAD_LIMIT);

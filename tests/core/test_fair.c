@@ -623,6 +623,35 @@ static void only_a_cancel_passes_the_cap(void **state)
 	assert_int_equal(finish(e, G1, 1, r1), OPTEE_SMC_RETURN_OK);
 }
 
+/*
+ * A message refused at the cap gives back what reading it took: a
+ * REGD_ARG message holds its registered buffer while the call lives, and
+ * that buffer must unregister once the call in flight ended.
+ */
+static void refused_regd_arg_message_keeps_no_buffer_busy(void **state)
+{
+	struct env *e = *state;
+	uint32_t s1 = open_session(e, G1);
+	struct optee_msg_arg *a;
+	uint64_t r1[8], r[8];
+
+	assert_int_equal(register_shm(e, G1, 0x700, 0, 1, 0, PAGE),
+			 TEEC_SUCCESS);
+	assert_int_equal(yield_call(e, G1, s1, 1, 5000, r1),
+			 OPTEE_SMC_RETURN_RPC_FOREIGN_INTR);
+	a = fake_guest_ptr(e->f, G1, DATA_IPA);
+	memset(a, 0, 64);
+	a->cmd = OPTEE_MSG_CMD_INVOKE_COMMAND;
+	a->session = s1;
+	a->num_params = 1;
+	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INOUT;
+	set_regs(r, OPTEE_SMC_CALL_WITH_REGD_ARG, 0, 0x700, 0);
+	assert_true(tg_handle_smc(e->med, G1, 0, r));
+	assert_int_equal(r[0], OPTEE_SMC_RETURN_ETHREAD_LIMIT);
+	assert_int_equal(finish(e, G1, 1, r1), OPTEE_SMC_RETURN_OK);
+	assert_int_equal(unregister_shm(e, G1, 0x700), TEEC_SUCCESS);
+}
+
 /* One CANCEL past the cap at a time, even one the TEE suspends. */
 static void one_cancel_past_the_cap_at_a_time(void **state)
 {
@@ -718,6 +747,7 @@ int main(void)
 		T(cancel_at_the_cap_reaches_the_tee),
 		T(only_a_cancel_passes_the_cap),
 		T(one_cancel_past_the_cap_at_a_time),
+		T(refused_regd_arg_message_keeps_no_buffer_busy),
 		T(cancel_waits_while_a_refused_domain_goes_without),
 #undef T
 		cmocka_unit_test(hypervisor_asks_each_domain),
