@@ -134,7 +134,10 @@ void tgg_arg_cache_free(struct tg_optee *drv)
 	while (cp) {
 		struct arg_cache_page *next = cp->next;
 
-		tg_optee_shm_free(cp->shm);
+		/* BUSY (a call the driver lost when a mediator died still
+		 * holds it): tgg_shm_free_all() asks once more. */
+		if (tg_optee_shm_free(cp->shm) == TG_EBUSY)
+			tgg_shm_abandon(drv, cp->shm);
 		free(cp);
 		cp = next;
 	}

@@ -137,6 +137,8 @@ struct tg_optee_shm *tgg_shm_unlink_cookie(struct tg_optee *drv,
 struct tg_optee_shm *tgg_shm_find_cookie(struct tg_optee *drv, uint64_t cookie,
 					 uint32_t kind);
 void tgg_shm_release_pages(struct tg_optee *drv, struct tg_optee_shm *shm);
+/* Not unregistered: kept, asked again at the driver's removal. */
+void tgg_shm_abandon(struct tg_optee *drv, struct tg_optee_shm *shm);
 int tgg_shm_register(struct tg_optee *drv, struct tg_optee_shm *shm,
 		     enum tg_optee_call_form form, uint32_t *tee_ret);
 void tgg_shm_free_all(struct tg_optee *drv);

@@ -177,6 +177,18 @@ void tgg_shm_release_pages(struct tg_optee *drv, struct tg_optee_shm *shm)
 
 static int shm_unregister(struct tg_optee *drv, struct tg_optee_shm *shm);
 
+/*
+ * @shm stays registered (its UNREGISTER was refused or failed on the way):
+ * the TEE may still use its pages, so they are not reused. It stays in the
+ * table, and the driver asks again at its removal (tgg_shm_free_all()).
+ */
+void tgg_shm_abandon(struct tg_optee *drv, struct tg_optee_shm *shm)
+{
+	pthread_mutex_lock(&drv->lock);
+	shm->abandoned = true;
+	pthread_mutex_unlock(&drv->lock);
+}
+
 /**
  * tgg_shm_register() - REGISTER_SHM @shm with a fresh cookie: one parameter,
  * attr TMEM_OUTPUT|NONCONTIG (what OP-TEE checks), a page list of the
@@ -332,9 +344,7 @@ int tg_optee_shm_free(struct tg_optee_shm *shm)
 		if (rc == TG_EBUSY)
 			return rc;
 		if (rc) {
-			pthread_mutex_lock(&drv->lock);
-			shm->abandoned = true;
-			pthread_mutex_unlock(&drv->lock);
+			tgg_shm_abandon(drv, shm);
 			return rc;
 		}
 		tgg_shm_unlink_cookie(drv, shm->cookie, shm->kind);
