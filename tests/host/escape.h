@@ -27,6 +27,11 @@
 /* Canary words: the magic, then a tag saying whose page it is. */
 #define ESC_TAG_VICTIM 0x76696374696d0001ull	 /* "victim" */
 #define ESC_TAG_HYPERVISOR 0x6879702d6d656d01ull /* "hyp-mem" */
+#define ESC_TAG_PROGRAM 0x70726f6772616d01ull	 /* "program" */
+#define ESC_TAG_SELF 0x73656c662d6d6501ull	 /* "self-me": a control */
+
+/* Pages of the buffer the victim keeps registered with the TEE. */
+#define ESC_REGD_PAGES 4u
 
 enum esc_phase {
 	ESC_PHASE_START = 1,
@@ -45,6 +50,12 @@ enum esc_phase {
  * @mem_fd:       the hypervisor's fd number of machine memory.
  * @backing:      machine memory as /proc/<hyp>/maps names it (a memfd's
  *                "/memfd:teegate-ram (deleted)", or a file's path).
+ * @enc_k:        an odd multiplier: the values below are given multiplied
+ *                by it, so that the attacker holds no copy of them and a
+ *                scan of its own memory cannot find its own needles.
+ * @enc_regd_pa:  the machine addresses of the pages of the buffer the
+ *                victim keeps registered with the TEE (times @enc_k).
+ * @enc_cookie:   that buffer's cookie (times @enc_k).
  */
 struct esc_target {
 	uint64_t magic;
@@ -54,6 +65,9 @@ struct esc_target {
 	int32_t mediator_pid;
 	int32_t mem_fd;
 	char backing[64];
+	uint64_t enc_k;
+	uint64_t enc_regd_pa[ESC_REGD_PAGES];
+	uint64_t enc_cookie;
 };
 
 typedef void (*esc_fn)(struct tg_vcpu *v, const struct esc_target *t);
@@ -71,9 +85,9 @@ const struct esc_technique *esc_find(const char *name);
 void esc_canary_fill(uint64_t *page, uint64_t magic, uint64_t tag);
 int esc_canary_intact(const uint64_t *page, uint64_t magic, uint64_t tag);
 
-/* argv form of a target, for the exec'd attacker (8 strings). */
-#define ESC_ARGC 7
-void esc_target_to_argv(const struct esc_target *t, char buf[ESC_ARGC][80]);
+/* argv form of a target, for the exec'd attacker (ESC_ARGC strings). */
+#define ESC_ARGC 8
+void esc_target_to_argv(const struct esc_target *t, char buf[ESC_ARGC][160]);
 int esc_target_from_argv(struct esc_target *t, char **argv);
 
 #endif /* TG_TESTS_ESCAPE_H */

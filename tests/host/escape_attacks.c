@@ -1068,14 +1068,26 @@ static void own_protect(struct tg_vcpu *v, bool map)
 }
 
 /*
- * A forked guest starts as a copy of the hypervisor process: its private
- * memory (heap, other threads' stacks) is a copy-on-write snapshot taken
- * at fork() time, and what the hypervisor, the mediator or the TEE model
- * handled for other guests may still be in it. Probe every page around
- * the libraries, the heap and this thread's stack (faults caught) for the
- * victim's canary, which the victim gave the TEE as a memref before this
- * guest started. Finding it is the breach. An exec'd guest has nothing
- * to find.
+ * A forked guest used to start as a copy of the hypervisor process: its
+ * private memory (heap, other threads' stacks) a copy-on-write snapshot
+ * of the hypervisor's, and what the hypervisor, the mediator or the TEE
+ * model handled for other guests could still be in it. Scan ALL of the
+ * attacker's readable memory, every mapping it has, for what the
+ * hypervisor handled before this guest started:
+ *  - the victim's canary, which the victim gave the TEE as a memref;
+ *  - the machine addresses of the pages of the buffer the victim keeps
+ *    registered (four words in a row, as the mediator's and the TEE
+ *    model's records keep them), and that buffer's cookie;
+ *  - a marker the test program wrote to its own heap after it created
+ *    the machine.
+ * Finding any of them is the breach. Two controls prove the scan sees
+ * what is there: a canary and a row of words this guest puts in its own
+ * heap must both be found.
+ *
+ * The mappings are found without /proc (open is refused): an anonymous
+ * PROT_NONE mmap with MAP_FIXED_NOREPLACE over a range fails with EEXIST
+ * when anything is mapped in it, so halving the ranges that are not free
+ * finds every mapping. Each page found is read with faults caught.
  */
 static sigjmp_buf probe_env;
 
@@ -1088,59 +1100,192 @@ static void probe_fault(int sig)
 /* Reads memory the sanitizer never gave this program: not instrumented. */
 #define ESC_RAW_READS __attribute__((no_sanitize_address))
 
-/* The victim's canary at @w, as far as this page goes (@n words). */
-static ESC_RAW_READS int canary_at(const volatile uint64_t *w, size_t n,
-		     const struct esc_target *t)
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+
+#if defined(__SANITIZE_ADDRESS__)
+#define ESC_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ESC_ASAN 1
+#endif
+#endif
+
+struct scan {
+	const struct esc_target *t;
+	uint64_t k;
+	uint64_t own_enc[ESC_REGD_PAGES]; /* the control row, times k */
+	/* found */
+	uint64_t victim, program, regd_pa, cookie, own_canary, own_row;
+	/* covered */
+	uint64_t pages, unreadable, probes, skipped_bytes;
+};
+
+/* A canary tagged @tag at @w, as far as this page goes (@n words). */
+static ESC_RAW_READS int tagged_canary_at(const volatile uint64_t *w,
+					  size_t n, uint64_t magic,
+					  uint64_t tag)
 {
 	size_t i;
 
-	if (n < 2 || w[0] != t->magic || w[1] != ESC_TAG_VICTIM)
+	if (n < 2 || w[0] != magic || w[1] != tag)
 		return 0;
 	for (i = 2; i < n && i < 64; i++)
-		if (w[i] != (t->magic ^ ESC_TAG_VICTIM ^
-			     (i * 0x9e3779b97f4a7c15ull)))
+		if (w[i] != (magic ^ tag ^ (i * 0x9e3779b97f4a7c15ull)))
 			return 0;
 	return 1;
 }
 
-static ESC_RAW_READS uint64_t probe_range(uintptr_t lo, uintptr_t hi,
-			    const struct esc_target *t)
+/* ESC_REGD_PAGES words at @w, times k, equal to @enc (within the page). */
+static ESC_RAW_READS int row_at(const volatile uint64_t *w, size_t n,
+				uint64_t k, const uint64_t *enc)
 {
-	volatile uintptr_t p;
-	volatile uint64_t found = 0;
+	size_t i;
 
-	for (p = lo & ~(uintptr_t)(PAGE - 1); p < hi; p += PAGE) {
-		const volatile uint64_t *w = (const volatile uint64_t *)p;
-		size_t i;
+	if (n < ESC_REGD_PAGES)
+		return 0;
+	for (i = 0; i < ESC_REGD_PAGES; i++)
+		if (w[i] * k != enc[i])
+			return 0;
+	return 1;
+}
 
-		if (sigsetjmp(probe_env, 1))
-			continue; /* not mapped, or not readable */
-		(void)w[0];
-		for (i = 0; i < PAGE / 8; i++)
-			if (w[i] == t->magic &&
-			    canary_at(w + i, PAGE / 8 - i, t))
-				found++;
+static ESC_RAW_READS void scan_page(struct scan *s, uintptr_t p)
+{
+	const volatile uint64_t *w = (const volatile uint64_t *)p;
+	const struct esc_target *t = s->t;
+	size_t i, n = PAGE / 8;
+
+	if (sigsetjmp(probe_env, 1)) {
+		s->unreadable++;
+		return;
 	}
-	return found;
+	(void)w[0];
+	s->pages++;
+	for (i = 0; i < n; i++) {
+		uint64_t v = w[i], vk = v * s->k;
+
+		if (v == t->magic) {
+			s->victim += tagged_canary_at(w + i, n - i, t->magic,
+						      ESC_TAG_VICTIM);
+			s->program += tagged_canary_at(w + i, n - i, t->magic,
+						       ESC_TAG_PROGRAM);
+			s->own_canary += tagged_canary_at(w + i, n - i,
+							  t->magic,
+							  ESC_TAG_SELF);
+		}
+		if (vk == t->enc_cookie)
+			s->cookie++;
+		if (vk == t->enc_regd_pa[0])
+			s->regd_pa += row_at(w + i, n - i, s->k,
+					     t->enc_regd_pa);
+		if (vk == s->own_enc[0])
+			s->own_row += row_at(w + i, n - i, s->k, s->own_enc);
+	}
+}
+
+/* Is nothing at all mapped in [lo, hi)? */
+static int range_free(struct scan *s, uintptr_t lo, uintptr_t hi)
+{
+	void *p = mmap((void *)lo, hi - lo, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
+			       MAP_FIXED_NOREPLACE,
+		       -1, 0);
+
+	s->probes++;
+	if (p == MAP_FAILED)
+		return 0; /* EEXIST: something is there (or cannot say) */
+	munmap(p, hi - lo);
+	return p == (void *)lo;
+}
+
+/* Sanitizer regions: the shadow and the allocator's TiB reservations. */
+static int skipped_range(struct scan *s, uintptr_t lo, uintptr_t hi)
+{
+#if defined(ESC_ASAN) && defined(__x86_64__)
+	static const uintptr_t skip[][2] = {
+		{ 0x00007fff8000ull, 0x10007fff8000ull }, /* shadow, gap */
+		{ 0x600000000000ull, 0x640000000000ull }, /* allocator */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
+		if (lo >= skip[i][0] && hi <= skip[i][1]) {
+			s->skipped_bytes += hi - lo;
+			return 1;
+		}
+#else
+	(void)s;
+	(void)lo;
+	(void)hi;
+#endif
+	return 0;
+}
+
+static void scan_range(struct scan *s, uintptr_t lo, uintptr_t hi)
+{
+	uintptr_t mid, p;
+
+	if (skipped_range(s, lo, hi) || range_free(s, lo, hi))
+		return;
+	if (hi - lo <= 16 * PAGE) {
+		for (p = lo; p < hi; p += PAGE)
+			scan_page(s, p);
+		return;
+	}
+	mid = lo + (((hi - lo) / 2) & ~(uintptr_t)(PAGE - 1));
+	scan_range(s, lo, mid);
+	scan_range(s, mid, hi);
 }
 
 static void esc_inherited_memory(struct tg_vcpu *v, const struct esc_target *t)
 {
 	struct sigaction sa = { .sa_handler = probe_fault };
 	struct tg_guest_counters *c = trying(v);
-	uintptr_t lib = (uintptr_t)&malloc, stack = (uintptr_t)&sa;
-	uintptr_t heap = (uintptr_t)sbrk(0);
-	uint64_t found;
+	uint64_t *own = malloc(2 * PAGE), found;
+	struct scan s;
+	size_t i;
 
+	memset(&s, 0, sizeof(s));
+	s.t = t;
+	s.k = t->enc_k;
+	if (!own || !(s.k & 1)) {
+		c->errors++;
+		done(c);
+		return;
+	}
+	/* the controls: a canary and a row of words in this guest's heap */
+	esc_canary_fill(own, t->magic, ESC_TAG_SELF);
+	for (i = 0; i < ESC_REGD_PAGES; i++) {
+		own[PAGE / 8 + i] = (uint64_t)(uintptr_t)own * (i + 3) + i;
+		s.own_enc[i] = own[PAGE / 8 + i] * s.k;
+	}
 	sigaction(SIGSEGV, &sa, NULL);
 	sigaction(SIGBUS, &sa, NULL);
-	/* threads' stacks and malloc's arenas sit below the libraries */
-	found = probe_range(lib - (1ul << 30), lib + (1ul << 28), t);
-	found += probe_range(stack - (64ul << 20), stack + (1ul << 20), t);
-	found += probe_range(heap > (256ul << 20) ? heap - (256ul << 20) : 0,
-			     heap, t);
+	scan_range(&s, 1ul << 16, (1ul << 47) - PAGE);
 	signal(SIGSEGV, SIG_DFL);
 	signal(SIGBUS, SIG_DFL);
+	printf("# inherited_memory: scanned %llu pages (%llu MiB) in %llu "
+	       "probes, %llu unreadable, %llu MiB skipped (sanitizer); found: "
+	       "victim's memref canary %llu, program's heap marker %llu, "
+	       "victim's registered pages' addresses %llu, its cookie %llu; "
+	       "controls: own canary %llu, own row %llu\n",
+	       (unsigned long long)s.pages,
+	       (unsigned long long)(s.pages * PAGE >> 20),
+	       (unsigned long long)s.probes,
+	       (unsigned long long)s.unreadable,
+	       (unsigned long long)(s.skipped_bytes >> 20),
+	       (unsigned long long)s.victim, (unsigned long long)s.program,
+	       (unsigned long long)s.regd_pa, (unsigned long long)s.cookie,
+	       (unsigned long long)s.own_canary,
+	       (unsigned long long)s.own_row);
+	fflush(stdout);
+	/* the scan must see this guest's own heap, or it proves nothing */
+	if (!s.own_canary || !s.own_row)
+		c->errors++;
+	free(own);
+	found = s.victim + s.program + s.regd_pa + s.cookie;
 	if (found)
 		c->attacks_passed += found;
 	else
@@ -1381,15 +1526,23 @@ const struct esc_technique *esc_find(const char *name)
 	return NULL;
 }
 
-void esc_target_to_argv(const struct esc_target *t, char buf[ESC_ARGC][80])
+void esc_target_to_argv(const struct esc_target *t, char buf[ESC_ARGC][160])
 {
-	snprintf(buf[0], 80, "%llu", (unsigned long long)t->magic);
-	snprintf(buf[1], 80, "%llu", (unsigned long long)t->ram_pages);
-	snprintf(buf[2], 80, "%d", t->hyp_pid);
-	snprintf(buf[3], 80, "%d", t->victim_pid);
-	snprintf(buf[4], 80, "%d", t->mediator_pid);
-	snprintf(buf[5], 80, "%d", t->mem_fd);
-	snprintf(buf[6], 80, "%s", t->backing);
+	snprintf(buf[0], 160, "%llu", (unsigned long long)t->magic);
+	snprintf(buf[1], 160, "%llu", (unsigned long long)t->ram_pages);
+	snprintf(buf[2], 160, "%d", t->hyp_pid);
+	snprintf(buf[3], 160, "%d", t->victim_pid);
+	snprintf(buf[4], 160, "%d", t->mediator_pid);
+	snprintf(buf[5], 160, "%d", t->mem_fd);
+	snprintf(buf[6], 160, "%s", t->backing);
+	_Static_assert(ESC_REGD_PAGES == 4, "the needles' argv format");
+	snprintf(buf[7], 160, "%llx,%llx,%llx,%llx,%llx,%llx",
+		 (unsigned long long)t->enc_k,
+		 (unsigned long long)t->enc_regd_pa[0],
+		 (unsigned long long)t->enc_regd_pa[1],
+		 (unsigned long long)t->enc_regd_pa[2],
+		 (unsigned long long)t->enc_regd_pa[3],
+		 (unsigned long long)t->enc_cookie);
 }
 
 int esc_target_from_argv(struct esc_target *t, char **argv)
@@ -1407,5 +1560,13 @@ int esc_target_from_argv(struct esc_target *t, char **argv)
 	t->mediator_pid = atoi(argv[4]);
 	t->mem_fd = atoi(argv[5]);
 	snprintf(t->backing, sizeof(t->backing), "%s", argv[6]);
+	if (sscanf(argv[7], "%llx,%llx,%llx,%llx,%llx,%llx",
+		   (unsigned long long *)&t->enc_k,
+		   (unsigned long long *)&t->enc_regd_pa[0],
+		   (unsigned long long *)&t->enc_regd_pa[1],
+		   (unsigned long long *)&t->enc_regd_pa[2],
+		   (unsigned long long *)&t->enc_regd_pa[3],
+		   (unsigned long long *)&t->enc_cookie) != 6)
+		return -1;
 	return 0;
 }

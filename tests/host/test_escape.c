@@ -55,7 +55,7 @@
 #include "escape.h"
 
 #define RAM_SIZE (64ull << 20)
-#define VICTIM_PAGES 16u
+#define VICTIM_PAGES 32u
 #define ATTACKER_PAGES 16u
 #define WAIT_MS 20000
 
@@ -84,29 +84,37 @@ struct esc_fx {
 	uint64_t hyp_canary_pa;
 	struct tg_machine_pages before;
 	struct esc_target t;
+	uint64_t *program_marker; /* on the heap, written after creation */
 };
 
 /*
  * The victim's business with the TEE: a canary page goes as a memref to
  * the invoke-tests PTA (it sums its bytes), so that the TEE, and whatever
  * of the hypervisor's memory it went through, saw it. Then the victim
- * wipes its own copy and leaves nothing open: the attacker can only find
- * the canary where the hypervisor kept it (inherited_memory).
+ * wipes its own copy. It also registers a buffer of ESC_REGD_PAGES pages
+ * and keeps it registered (the mediator and the TEE keep its machine
+ * addresses and cookie), and reports that buffer's IPA and cookie in
+ * lat_hist[0] and [1] of its counters (which it does not use otherwise).
+ * The attacker can only find any of it where the hypervisor kept it
+ * (inherited_memory). Returns the registered buffer (freed at the end).
  */
-static void victim_uses_the_tee(struct tg_vcpu *v, const struct esc_target *t,
-				struct tg_guest_counters *c)
+static struct tg_optee_shm *victim_uses_the_tee(struct tg_vcpu *v,
+						const struct esc_target *t,
+						struct tg_guest_counters *c,
+						struct tg_optee **drvp)
 {
 	static const uint8_t uuid[16] = PTA_INVOKE_TESTS_UUID;
 	const struct tg_optee_config cfg = { .no_async_notif = true };
 	struct tg_optee_param prm[1];
 	struct tg_optee_result res;
-	struct tg_optee_shm *shm;
+	struct tg_optee_shm *shm, *regd = NULL;
 	struct tg_optee *drv;
 	uint32_t s;
 
+	*drvp = NULL;
 	if (tg_optee_probe(v, &cfg, &drv)) {
 		c->errors++;
-		return;
+		return NULL;
 	}
 	if (tg_optee_open_session(drv, uuid, 0, NULL, 0, NULL, 0, &s, &res)) {
 		c->errors++;
@@ -128,7 +136,16 @@ static void victim_uses_the_tee(struct tg_vcpu *v, const struct esc_target *t,
 		tg_optee_shm_free(shm);
 		tg_optee_close_session(drv, s, &res);
 	}
-	tg_optee_remove(drv);
+	if (tg_optee_shm_alloc(drv, ESC_REGD_PAGES * 4096, true, &regd,
+			       NULL)) {
+		c->errors++;
+		regd = NULL;
+	} else {
+		c->lat_hist[0] = regd->ipa;
+		c->lat_hist[1] = regd->cookie;
+	}
+	*drvp = drv;
+	return regd;
 }
 
 /* The victim: a canary in its first page, checked when the test says. */
@@ -136,9 +153,17 @@ static void victim_main(struct tg_vcpu *v, void *arg)
 {
 	const struct esc_target *t = arg;
 	struct tg_guest_counters *c = tg_guest_counters(v);
-	uint64_t *p = tg_ipa_ptr(v, ESC_RAM_BASE);
+	struct tg_optee_shm *regd;
+	struct tg_optee *drv;
+	uint64_t *p, ipa = 0;
 
-	victim_uses_the_tee(v, t, c);
+	/* page 0 is the canary's, never the driver's */
+	if (tg_alloc_pages(v, 1, &ipa) || ipa != ESC_RAM_BASE) {
+		c->errors++;
+		return;
+	}
+	p = tg_ipa_ptr(v, ESC_RAM_BASE);
+	regd = victim_uses_the_tee(v, t, c, &drv);
 	esc_canary_fill(p, t->magic, ESC_TAG_VICTIM);
 	__atomic_store_n(&c->phase, ESC_PHASE_START, __ATOMIC_SEQ_CST);
 	while (!tg_notif_wait(v, 1000))
@@ -147,6 +172,10 @@ static void victim_main(struct tg_vcpu *v, void *arg)
 		c->verified++;
 	else
 		c->mismatches++;
+	if (regd && tg_optee_shm_free(regd))
+		c->errors++;
+	if (drv)
+		tg_optee_remove(drv);
 	__atomic_store_n(&c->phase, ESC_PHASE_DONE, __ATOMIC_SEQ_CST);
 }
 
@@ -188,7 +217,9 @@ static void fx_up(struct esc_fx *f, bool file_backed)
 	const struct tg_port *port;
 	struct tg_isolation_stats is;
 	struct tg_guest_config gc = { 0 };
+	struct tg_guest_counters vc;
 	uint64_t t0;
+	uint32_t i;
 
 	memset(f, 0, sizeof(*f));
 	mc.ram_size = RAM_SIZE;
@@ -207,6 +238,8 @@ static void fx_up(struct esc_fx *f, bool file_backed)
 	}
 	assert_int_equal(tg_machine_create(&mc, &f->m), TG_OK);
 	port = tg_machine_port(f->m);
+	f->program_marker = malloc(TG_PAGE_SIZE);
+	assert_non_null(f->program_marker);
 
 	f->t.magic = now_ns() * 0x9e3779b97f4a7c15ull | 1;
 	f->t.ram_pages = RAM_SIZE / TG_PAGE_SIZE;
@@ -235,6 +268,20 @@ static void fx_up(struct esc_fx *f, bool file_backed)
 	while (counters_of(f->victim).phase != ESC_PHASE_START)
 		assert_true(now_ns() - t0 < 10000000000ull);
 	tg_machine_page_stats(f->m, &f->before);
+	assert_int_equal(counters_of(f->victim).errors, 0);
+	/* what the attacker looks for in its memory, times an odd k */
+	f->t.enc_k = (f->t.magic * 0xbf58476d1ce4e5b9ull) | 1;
+	vc = counters_of(f->victim);
+	for (i = 0; i < ESC_REGD_PAGES; i++) {
+		uint64_t pa = tg_guest_ipa_to_pa(
+			f->victim, vc.lat_hist[0] + i * TG_PAGE_SIZE);
+
+		assert_true(pa != 0);
+		f->t.enc_regd_pa[i] = pa * f->t.enc_k;
+	}
+	f->t.enc_cookie = vc.lat_hist[1] * f->t.enc_k;
+	/* the program's own data, after the machine was created */
+	esc_canary_fill(f->program_marker, f->t.magic, ESC_TAG_PROGRAM);
 }
 
 static struct tg_guest *start_attacker(struct esc_fx *f, const char *name)
@@ -248,7 +295,7 @@ static struct tg_guest *start_attacker(struct esc_fx *f, const char *name)
 	gc.ram_pages = ATTACKER_PAGES;
 	gc.vcpus = 2;
 	if (exec_attacker()) {
-		char buf[ESC_ARGC][80];
+		char buf[ESC_ARGC][160];
 		char *argv[3 + ESC_ARGC];
 		int i;
 
@@ -312,6 +359,7 @@ static void fx_check_and_down(struct esc_fx *f)
 	assert_int_equal(tg_machine_violations(f->m), 0);
 	port->shm_free(port->ctx, f->hyp_canary, 1);
 	assert_int_equal(tg_machine_destroy(f->m), TG_OK);
+	free(f->program_marker);
 	if (f->ram_file[0])
 		unlink(f->ram_file);
 }
