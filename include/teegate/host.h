@@ -66,6 +66,7 @@ struct tg_qemu;
 #define TG_HOST_MAX_PROCESS_PAGES 60000u
 #define TG_HOST_MAX_THREAD_VIEW_PAGES 16384u
 #define TG_HOST_MAX_RESERVED 16u
+#define TG_HOST_MAX_GUEST_ARG (1u << 20) /* tg_guest_config.arg_size */
 
 /* Page owners in the owner map (client ids are 1..0xFFFF). */
 #define TG_OWNER_FREE 0u
@@ -321,6 +322,12 @@ int tg_machine_upgrade_mediator(struct tg_machine *m, const char *path);
  * for TG_MEDIATION_INLINE, the mediator (which probes the backend).
  * @cfg: NULL for all defaults.
  *
+ * The first call in a process (and the first in a child forked from it)
+ * also forks the zygote, the process process guests are cloned from
+ * (tg_guest_start()), and starts a thread that stays until the process
+ * ends: the zygote and every process guest are killed when it does. Do it
+ * before the program holds anything a guest must not see.
+ *
  * Return: TG_OK, TG_EINVAL (bad config), TG_ENOMEM, TG_ENOTSUP (backend or
  * mediator not built in), or the mediator's probe error (TG_ENOTEE...).
  */
@@ -394,18 +401,19 @@ const struct tg_port *tg_machine_port(struct tg_machine *m);
 
 /**
  * enum tg_guest_mode - where a guest's vCPUs run.
- * @TG_GUEST_PROCESS: a forked process that maps only its own pages (the
- *                    default). The child keeps a private copy-on-write
- *                    snapshot of the calling process's private memory as
- *                    it was at fork time (that is how @fn and @arg reach
- *                    it): the heap, the caller's live frames, the calling
- *                    program's other threads' stacks; the hypervisor's
- *                    handler stacks and page tables read as zeros there
- *                    (docs/threat-model.md, "Guests' reach"). It gets no
+ * @TG_GUEST_PROCESS: a process that maps only its own pages (the
+ *                    default), cloned from the process's zygote: a copy
+ *                    of the calling program as it was when it created
+ *                    its FIRST machine, before any machine, mediator or
+ *                    TEE model held anything (docs/isolation.md, "How a
+ *                    process guest starts"). It sees none of what the
+ *                    hypervisor did since, for any guest; @fn must be
+ *                    code of the program as it was then, and @arg is a
+ *                    copy of tg_guest_config.arg_size bytes. It gets no
  *                    shared mapping other than its own pages and trap
- *                    pages (every other shared mapping is unmapped and
- *                    every fd closed). For a guest that must not even see
- *                    that snapshot use tg_guest_start_exec().
+ *                    pages, and no fd but stdout and stderr. For a guest
+ *                    that must not even see the program's state before
+ *                    its first machine, use tg_guest_start_exec().
  * @TG_GUEST_THREAD:  threads of the hypervisor process. No isolation:
  *                    for micro-benchmarks, fuzzing and debugging.
  */
@@ -427,6 +435,14 @@ enum tg_guest_mode {
  * @no_lockdown: process mode: skip the privilege drop and the seccomp
  *             allow-list (debugging only; see tg_guest_start()): such a
  *             guest can reach all of machine memory.
+ * @arg_size:  process mode: the size of tg_guest_start()'s @arg. The
+ *             guest gets a copy of these bytes (at most
+ *             TG_HOST_MAX_GUEST_ARG), made when tg_guest_start() is
+ *             called, and never any of the caller's memory: pointers
+ *             inside the argument are worthless to it, except to code
+ *             and constant data of the program. Give both @arg and
+ *             @arg_size or neither (TG_EINVAL, logged). Thread mode:
+ *             ignored, @arg is passed as it is.
  */
 struct tg_guest_config {
 	uint32_t client_id;
@@ -436,6 +452,7 @@ struct tg_guest_config {
 	const struct tg_limits *limits;
 	const char *name;
 	bool no_lockdown;
+	size_t arg_size;
 };
 
 /**
@@ -446,10 +463,14 @@ struct tg_guest_config {
  * handler thread per vCPU slot (a trap posted before its handler runs
  * simply waits in the slot).
  *
- * Process mode: fork(); the child maps each of its pages from machine
- * memory at its IPA into one contiguous view, closes every fd but
- * stdout and stderr, unmaps every other shared mapping (machine memory,
- * other guests' pages and trap slots), then locks itself down: when root
+ * Process mode: the process's zygote (forked by its first
+ * tg_machine_create()) clones the guest, a child of this process as a
+ * fork()ed one would be (waitpid(), pidfds, SIGCHLD), and hands it its
+ * boot information and the copy of @arg (tg_guest_config.arg_size) in a
+ * memfd, with machine memory's fd. The guest maps each of its pages from
+ * machine memory at its IPA into one contiguous view, closes every fd but
+ * stdout and stderr (this process's, as they are now), unmaps every other
+ * shared mapping, then locks itself down: when root
  * it switches to uid and gid 65534, and it installs a seccomp allow-list
  * (no_new_privs): threads, futexes, anonymous memory, time, sleeps,
  * signals to itself, writes to stdout/stderr (docs/threat-model.md,
@@ -460,18 +481,17 @@ struct tg_guest_config {
  * exits with _exit(0) when @fn returns, and is killed if the hypervisor
  * process dies.
  *
- * fork() happens with every handler thread of the machine quiesced (none
- * is inside a trap, so none holds an allocator or mediator lock). Other
- * threads of the calling program are not: one that is inside malloc() at
- * that instant is harmless with glibc (its malloc is fork-safe) but can
- * deadlock the child under ASan, whose allocator is not; thread-mode
- * guests' vCPUs are such threads. LeakSanitizer cannot run its exit-time
- * check in a locked-down guest (it needs ptrace): guests end with _exit().
+ * @fn must be code the program had when it created its first machine
+ * (not a library loaded since: TG_EINVAL, logged). Globals the program
+ * changed since then are seen as they were then: pass what the guest
+ * needs in @arg. LeakSanitizer cannot run its exit-time check in a
+ * locked-down guest (it needs ptrace): guests end with _exit().
  *
  * Return: TG_OK; TG_EINVAL; TG_EEXIST (client id in use); TG_ELIMIT (too
  * many guests, vCPUs or pages); TG_ENOMEM (not enough free machine pages);
  * TG_ENOTSUP (process mode: the kernel cannot notify the hypervisor of a
- * refused call, Linux < 5.7; logged); or the error of tg_domain_create().
+ * refused call, Linux < 5.7; logged); TG_EPROTO (process mode: the zygote
+ * is gone, e.g. killed; logged); or the error of tg_domain_create().
  */
 int tg_guest_start(struct tg_machine *m, const struct tg_guest_config *cfg,
 		   void (*fn)(struct tg_vcpu *vcpu0, void *arg), void *arg,

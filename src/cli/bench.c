@@ -359,6 +359,7 @@ static int run_config(const struct config *c, uint32_t nguests,
 	gc.ram_pages = GUEST_PAGES;
 	gc.name = "bench";
 	gc.mode = trap_on_vcpu ? TG_GUEST_THREAD : TG_GUEST_PROCESS;
+	gc.arg_size = sizeof(*ga); /* a process guest gets a copy */
 	for (i = 0; i < nguests; i++) {
 		ret = tg_guest_start(m, &gc, bench_guest, (void *)ga, &g[i]);
 		if (ret)

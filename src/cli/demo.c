@@ -37,6 +37,7 @@ static int start_row(struct tg_machine *m, struct tg_guest_config *gc,
 	gc->vcpus = a->vcpus + DRIVER_VCPUS;
 	gc->limits = limits;
 	gc->ram_pages = r->hostile ? HOSTILE_PAGES : MIXED_PAGES;
+	gc->arg_size = sizeof(*a); /* a process guest gets a copy */
 	ret = tg_guest_start(m, gc,
 			     r->hostile ? demo_hostile_main : demo_mixed_main,
 			     a, &r->g);

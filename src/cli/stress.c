@@ -371,6 +371,7 @@ static int start(struct tg_machine *m, struct slot *s, uint32_t idx,
 	gc.ram_pages = STRESS_GUEST_PAGES;
 	gc.limits = &limits;
 	gc.mode = o->thread_guests ? TG_GUEST_THREAD : TG_GUEST_PROCESS;
+	gc.arg_size = sizeof(s->arg); /* a process guest gets a copy */
 	rc = tg_guest_start(m, &gc, guest_main, &s->arg, &s->g);
 	if (rc) {
 		s->g = NULL;

@@ -239,12 +239,14 @@ fail_nopages:
 	return ret;
 }
 
-static struct tg_boot_info *boot_info_build(struct tg_guest *g, size_t *len)
+/* The boot information; forked guests: their argument's bytes after it. */
+static struct tg_boot_info *boot_info_build(struct tg_guest *g, const void *arg,
+					    size_t arg_size, size_t *len)
 {
 	struct tg_boot_info *b;
 	uint32_t i;
 
-	*len = sizeof(*b) + (size_t)g->npages * sizeof(uint64_t);
+	*len = sizeof(*b) + (size_t)g->npages * sizeof(uint64_t) + arg_size;
 	b = calloc(1, *len);
 	if (!b)
 		return NULL;
@@ -259,8 +261,11 @@ static struct tg_boot_info *boot_info_build(struct tg_guest *g, size_t *len)
 	b->ram_base = g->m->ram_base;
 	b->ipa_base = TG_HOST_GUEST_IPA_BASE;
 	b->lockdown = !g->no_lockdown;
+	b->arg_size = (uint32_t)arg_size;
 	for (i = 0; i < g->npages; i++)
 		b->pa[i] = atomic_load(&g->p2m[i]);
+	if (arg_size)
+		memcpy(&b->pa[g->npages], arg, arg_size);
 	return b;
 }
 
@@ -278,12 +283,13 @@ static void reset_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-/*
- * The fds a guest process keeps: stdout, stderr and, until its lockdown
- * hands the filter's listener over, @handoff (moved to fd 3). Returns
- * the hand-over fd, or -1.
+/**
+ * tg_guest_keep_output_fds() - the fds a forked guest process keeps:
+ * stdout, stderr and, until its lockdown hands the filter's listener over,
+ * @handoff (moved to fd 3). Returns the hand-over fd, -1 (none), or -2
+ * (failed: the guest must not run).
  */
-static int keep_only_output_fds(int handoff)
+int tg_guest_keep_output_fds(int handoff)
 {
 	/* The hypervisor's stdin (or, without one, whatever fd of the
 	 * hypervisor took number 0) is not the guest's: /dev/null until
@@ -306,34 +312,6 @@ static int keep_only_output_fds(int handoff)
 	return 3;
 }
 
-/* The forked child: build the guest, shed the hypervisor, run @fn. */
-static void __attribute__((noreturn))
-child_main(struct tg_guest *g, const struct tg_boot_info *boot, pid_t parent,
-	   void (*fn)(struct tg_vcpu *, void *), void *arg, int handoff)
-{
-	struct tg_guest_rt *rt;
-
-	tg_scrub_dead_stack();
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(126);
-	reset_signals();
-	rt = malloc(sizeof(*rt));
-	if (!rt || tg_rt_init(rt, boot, g->shared) ||
-	    tg_rt_map_view(rt, boot, g->m->mem.fd))
-		_exit(125);
-	if (tg_scrub_shared_mappings(rt->view,
-				     ((size_t)rt->npages + 256u) * TG_PAGE_SIZE,
-				     g->shared, shared_len(g)))
-		_exit(124);
-	handoff = keep_only_output_fds(handoff);
-	if (handoff == -2)
-		_exit(124);
-	if (boot->lockdown && tg_lockdown(handoff))
-		_exit(123);
-	tg_rt_run_vcpu0(rt, fn, arg);
-}
-
 static int start_thread_mode(struct tg_guest *g,
 			     void (*fn)(struct tg_vcpu *, void *), void *arg)
 {
@@ -349,7 +327,7 @@ static int start_thread_mode(struct tg_guest *g,
 		g->thread_view = NULL;
 		return TG_ENOMEM;
 	}
-	boot = boot_info_build(g, &len);
+	boot = boot_info_build(g, NULL, 0, &len);
 	g->rt = malloc(sizeof(*g->rt));
 	if (!boot || !g->rt || tg_rt_init(g->rt, boot, g->shared)) {
 		free(boot);
@@ -373,7 +351,8 @@ static void guest_abort(struct tg_guest *g)
  * The guest process exists: record its pid, then start its handlers. A
  * guest that traps first just waits in its slot (a handler starts from the
  * last answered sequence, so it sees that request). Starting them after
- * fork() also keeps starting threads out of the fork.
+ * the guest exists also keeps starting threads out of an exec guest's
+ * fork().
  */
 static int start_handlers_after_fork(struct tg_guest *g, pid_t pid,
 				     struct tg_guest **out)
@@ -382,7 +361,7 @@ static int start_handlers_after_fork(struct tg_guest *g, pid_t pid,
 
 	g->pid = pid;
 	/* The counters page is the guest's to write: read-only here (after
-	 * fork(), so that the child's copy of the mapping stays writable). */
+	 * an exec guest's fork(), whose copy of the mapping stays writable). */
 	mprotect(g->shared, TG_PAGE_SIZE, PROT_READ);
 	ret = g->watch.sock >= 0 ? tg_watch_start(g) : TG_OK;
 	if (!ret)
@@ -398,57 +377,6 @@ static int start_handlers_after_fork(struct tg_guest *g, pid_t pid,
 	return TG_OK;
 }
 
-int tg_guest_start(struct tg_machine *m, const struct tg_guest_config *cfg,
-		   void (*fn)(struct tg_vcpu *vcpu0, void *arg), void *arg,
-		   struct tg_guest **out)
-{
-	struct tg_boot_info *boot;
-	struct tg_guest *g;
-	pid_t parent = getpid(), pid;
-	int ret, handoff = -1;
-	size_t len;
-
-	if (!m || !fn || !out)
-		return TG_EINVAL;
-	ret = guest_create(m, cfg, &g);
-	if (ret)
-		return ret;
-	if (g->mode == TG_GUEST_THREAD) {
-		/* trap_on_vcpu: the vCPU threads handle their own traps */
-		ret = m->cfg.trap_on_vcpu ? TG_OK : tg_handlers_start(g);
-		if (!ret)
-			ret = start_thread_mode(g, fn, arg);
-		if (ret) {
-			guest_abort(g);
-			return ret;
-		}
-		*out = g;
-		return TG_OK;
-	}
-	boot = boot_info_build(g, &len);
-	ret = !boot ? TG_ENOMEM
-		    : boot->lockdown ? tg_watch_prepare(g, &handoff) : TG_OK;
-	if (ret) {
-		free(boot);
-		guest_abort(g);
-		return ret;
-	}
-	fflush(NULL);
-	pthread_rwlock_wrlock(&m->fork_lock);
-	pid = fork();
-	if (pid == 0)
-		child_main(g, boot, parent, fn, arg, handoff);
-	pthread_rwlock_unlock(&m->fork_lock);
-	if (handoff >= 0)
-		close(handoff);
-	free(boot);
-	if (pid < 0) {
-		guest_abort(g);
-		return TG_ENOMEM;
-	}
-	return start_handlers_after_fork(g, pid, out);
-}
-
 static int fd_with_contents(const char *name, const void *data, size_t len)
 {
 	int fd = memfd_create(name, MFD_CLOEXEC);
@@ -460,6 +388,83 @@ static int fd_with_contents(const char *name, const void *data, size_t len)
 		return -1;
 	}
 	return fd;
+}
+
+/*
+ * A process guest is cloned by the machine's zygote (zygote.c), forked
+ * before the machine learnt anything: the guest gets its boot information
+ * and its argument's bytes in a memfd, and nothing else of this process.
+ */
+static int start_process_mode(struct tg_guest *g,
+			      void (*fn)(struct tg_vcpu *, void *),
+			      const void *arg, size_t arg_size,
+			      struct tg_guest **out)
+{
+	struct tg_boot_info *boot;
+	int ret, boot_fd, handoff = -1;
+	pid_t pid = 0;
+	size_t len;
+
+	boot = boot_info_build(g, arg, arg_size, &len);
+	boot_fd = boot ? fd_with_contents("teegate-boot", boot, len) : -1;
+	free(boot);
+	ret = boot_fd < 0      ? TG_ENOMEM
+	      : g->no_lockdown ? TG_OK
+			       : tg_watch_prepare(g, &handoff);
+	if (!ret)
+		ret = tg_zygote_spawn(g->m, fn, boot_fd, g->shared_fd, handoff,
+				      &pid);
+	if (boot_fd >= 0)
+		close(boot_fd);
+	if (handoff >= 0)
+		close(handoff);
+	if (ret) {
+		guest_abort(g);
+		return ret;
+	}
+	return start_handlers_after_fork(g, pid, out);
+}
+
+int tg_guest_start(struct tg_machine *m, const struct tg_guest_config *cfg,
+		   void (*fn)(struct tg_vcpu *vcpu0, void *arg), void *arg,
+		   struct tg_guest **out)
+{
+	size_t arg_size = cfg ? cfg->arg_size : 0;
+	struct tg_guest *g;
+	int ret;
+
+	if (!m || !fn || !out)
+		return TG_EINVAL;
+	/* a process guest has none of our memory: its argument is a copy */
+	if ((!cfg || cfg->mode == TG_GUEST_PROCESS) &&
+	    (!arg != !arg_size || arg_size > TG_HOST_MAX_GUEST_ARG)) {
+		if (arg_size > TG_HOST_MAX_GUEST_ARG)
+			tg_host_log(
+				m, TG_LOG_ERROR,
+				"guest start refused: tg_guest_config.arg_size is %zu, over the %u bytes a process guest's argument may have: pass less (bulk data belongs in guest memory)",
+				arg_size, TG_HOST_MAX_GUEST_ARG);
+		else
+			tg_host_log(
+				m, TG_LOG_ERROR,
+				"guest start refused: arg is %s but tg_guest_config.arg_size is %zu: a process guest gets a copy of arg_size bytes at arg, so set both (arg_size = the argument's size) or neither",
+				arg ? "set" : "NULL", arg_size);
+		return TG_EINVAL;
+	}
+	ret = guest_create(m, cfg, &g);
+	if (ret)
+		return ret;
+	if (g->mode == TG_GUEST_PROCESS)
+		return start_process_mode(g, fn, arg, arg_size, out);
+	/* trap_on_vcpu: the vCPU threads handle their own traps */
+	ret = m->cfg.trap_on_vcpu ? TG_OK : tg_handlers_start(g);
+	if (!ret)
+		ret = start_thread_mode(g, fn, arg);
+	if (ret) {
+		guest_abort(g);
+		return ret;
+	}
+	*out = g;
+	return TG_OK;
 }
 
 /* The caller's environment plus the boot fds, built before fork(): the
@@ -506,7 +511,7 @@ int tg_guest_start_exec(struct tg_machine *m,
 	ret = guest_create(m, &c, &g);
 	if (ret)
 		return ret;
-	boot = boot_info_build(g, &len);
+	boot = boot_info_build(g, NULL, 0, &len);
 	boot_fd = boot ? fd_with_contents("teegate-boot", boot, len) : -1;
 	free(boot);
 	ret = boot_fd < 0 ? TG_ENOMEM

@@ -74,9 +74,10 @@ struct tg_guest_ctl {
 #define TG_SHARED_PAGES(nvcpus) (2u + (nvcpus))
 
 /**
- * struct tg_boot_info - what a guest process needs to build itself: in a
- * memfd for exec'd guests, in memory for forked ones. Written by the
- * hypervisor; an exec'd loader checks it before use.
+ * struct tg_boot_info - what a guest process needs to build itself, in a
+ * memfd: @npages machine addresses follow it, then (forked guests) the
+ * @arg_size bytes of the entry function's argument. Written by the
+ * hypervisor; the guest checks it before use.
  */
 #define TG_BOOT_MAGIC 0x74656567617465ull /* "teegate" */
 struct tg_boot_info {
@@ -88,7 +89,7 @@ struct tg_boot_info {
 	uint64_t ram_base;   /* PA of byte 0 of the memory fd */
 	uint64_t ipa_base;
 	uint32_t lockdown;
-	uint32_t pad;
+	uint32_t arg_size;   /* forked guests: bytes after pa[] */
 	uint64_t instance;   /* unique per guest start, in this process */
 	uint64_t pa[];       /* npages machine addresses */
 };
@@ -371,6 +372,15 @@ int tg_lockdown(int handoff_fd);
 bool tg_lockdown_call_is_conditional(int nr);
 void tg_stack_wipe_on_fork(bool on);
 void tg_scrub_dead_stack(void);
+
+/* zygote.c: the process's template for forked guests */
+int tg_zygote_start(struct tg_machine *m);
+pid_t tg_zygote_pid(void);
+int tg_zygote_spawn(struct tg_machine *m, void (*fn)(struct tg_vcpu *, void *),
+		    int boot_fd, int shared_fd, int handoff, pid_t *pid);
+
+/* guest.c: the fds a guest process keeps */
+int tg_guest_keep_output_fds(int handoff);
 
 /* lockdown_watch.c */
 int tg_watch_prepare(struct tg_guest *g, int *child_end);

@@ -137,16 +137,22 @@ int tg_machine_create(const struct tg_machine_config *cfg,
 		goto fail;
 	}
 	madvise((void *)m->by_client, by_client_len, MADV_WIPEONFORK);
+	/* Not root: a guest would run as our uid; make sure it cannot
+	 * ptrace us, the zygote, or open /proc/<us>/mem (root guests drop
+	 * to nobody). */
+	if (geteuid() != 0)
+		prctl(PR_SET_DUMPABLE, 0);
+	/* before any machine learns anything (the first time): what forked
+	 * guests start from */
+	ret = tg_zygote_start(m);
+	if (ret)
+		goto fail;
 	ret = tg_mem_open(m);
 	if (ret)
 		goto fail;
 	ret = tg_pages_init(m);
 	if (ret)
 		goto fail;
-	/* Not root: a guest would run as our uid; make sure it cannot
-	 * ptrace us or open /proc/<us>/mem (root guests drop to nobody). */
-	if (geteuid() != 0)
-		prctl(PR_SET_DUMPABLE, 0);
 
 	tg_oracle_init(m);
 	tg_port_init(m);

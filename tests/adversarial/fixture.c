@@ -61,17 +61,17 @@ enum tg_guest_mode fx_mode(void)
 #endif
 }
 
+/* The bystander's run time: its argument (a process guest gets a copy). */
 static uint32_t by_seconds;
 
 static void bystander_main(struct tg_vcpu *v, void *arg)
 {
 	struct tg_workload_opts o = {
-		.seconds = by_seconds,
+		.seconds = *(const uint32_t *)arg,
 		.seed = 0xb75,
 		.flags = TG_WL_NO_BIGBUF,
 	};
 
-	(void)arg;
 	tg_workload_mixed(v, &o);
 }
 
@@ -98,14 +98,15 @@ void fx_up(struct fx *f, const struct fx_opts *o)
 	gc.vcpus = 3; /* workload, second workload vCPU, notifications */
 	gc.ram_pages = BY_PAGES;
 	gc.mode = fx_mode();
-	assert_int_equal(tg_guest_start(f->m, &gc, bystander_main, NULL,
-					 &f->by),
-			 TG_OK);
+	gc.arg_size = sizeof(by_seconds);
+	assert_int_equal(
+		tg_guest_start(f->m, &gc, bystander_main, &by_seconds, &f->by),
+		TG_OK);
 }
 
 struct tg_guest *fx_start_guest(struct fx *f, const char *name,
 				void (*fn)(struct tg_vcpu *, void *), void *arg,
-				uint32_t vcpus, uint32_t pages,
+				size_t arg_size, uint32_t vcpus, uint32_t pages,
 				enum tg_guest_mode mode)
 {
 	struct tg_guest_config gc;
@@ -117,15 +118,16 @@ struct tg_guest *fx_start_guest(struct fx *f, const char *name,
 	gc.ram_pages = pages;
 	gc.mode = mode;
 	gc.limits = f->att_limits;
+	gc.arg_size = arg_size;
 	assert_int_equal(tg_guest_start(f->m, &gc, fn, arg, &g), TG_OK);
 	return g;
 }
 
 void fx_start(struct fx *f, void (*fn)(struct tg_vcpu *, void *), void *arg,
-	      uint32_t vcpus, enum tg_guest_mode mode)
+	      size_t arg_size, uint32_t vcpus, enum tg_guest_mode mode)
 {
-	f->att = fx_start_guest(f, "attacker", fn, arg, vcpus, FX_ATT_PAGES,
-				mode);
+	f->att = fx_start_guest(f, "attacker", fn, arg, arg_size, vcpus,
+				FX_ATT_PAGES, mode);
 	f->att_id = tg_guest_client_id(f->att);
 }
 
@@ -190,9 +192,9 @@ void fx_end(struct fx *f, bool kill)
 }
 
 void fx_attack(struct fx *f, void (*fn)(struct tg_vcpu *, void *), void *arg,
-	       uint32_t vcpus)
+	       size_t arg_size, uint32_t vcpus)
 {
-	fx_start(f, fn, arg, vcpus, fx_mode());
+	fx_start(f, fn, arg, arg_size, vcpus, fx_mode());
 	fx_end(f, false);
 }
 

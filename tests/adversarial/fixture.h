@@ -53,14 +53,15 @@ struct fx_opts {
 enum tg_guest_mode fx_mode(void);
 
 void fx_up(struct fx *f, const struct fx_opts *o);
-/* Start a guest of the test (attacker limits apply). */
+/* Start a guest of the test (attacker limits apply). A process guest gets
+ * a copy of the @arg_size bytes at @arg (tg_guest_config.arg_size). */
 struct tg_guest *fx_start_guest(struct fx *f, const char *name,
 				void (*fn)(struct tg_vcpu *, void *), void *arg,
-				uint32_t vcpus, uint32_t pages,
+				size_t arg_size, uint32_t vcpus, uint32_t pages,
 				enum tg_guest_mode mode);
 /* Start the attacker (no wait). */
 void fx_start(struct fx *f, void (*fn)(struct tg_vcpu *, void *), void *arg,
-	      uint32_t vcpus, enum tg_guest_mode mode);
+	      size_t arg_size, uint32_t vcpus, enum tg_guest_mode mode);
 /* Wait for the attacker to end (or kill it first), tear it down and check
  * that it left nothing. */
 void fx_end(struct fx *f, bool kill);
@@ -69,7 +70,7 @@ void fx_end_guest(struct fx *f, struct tg_guest *g, bool kill,
 		  struct tg_guest_stats *out);
 /* fx_start + fx_end. */
 void fx_attack(struct fx *f, void (*fn)(struct tg_vcpu *, void *), void *arg,
-	       uint32_t vcpus);
+	       size_t arg_size, uint32_t vcpus);
 /* Wait until the running attacker reported step @k (or lat_hist[@i] != 0
  * for fx_wait_value), at most @ms. */
 bool fx_wait_step(struct fx *f, unsigned int k, int ms);

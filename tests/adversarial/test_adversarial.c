@@ -45,7 +45,7 @@ struct p {
 
 /* Which attack, and the victim the victim attacks name. */
 struct cat_arg {
-	const char *name;
+	char name[64]; /* the bytes: a process guest gets a copy */
 	uint64_t victim_addr;
 	uint32_t victim_client;
 };
@@ -86,7 +86,7 @@ static uint64_t bystander_page(struct fx *f);
 static void catalogue_test(void **state)
 {
 	const char *name = *state;
-	struct cat_arg ca = { .name = name };
+	struct cat_arg ca = { 0 };
 	const struct tg_attack *t;
 	size_t n = tg_hostile_catalogue(&t), i;
 	struct fx f;
@@ -94,6 +94,8 @@ static void catalogue_test(void **state)
 	for (i = 0; i < n && strcmp(t[i].name, name); i++)
 		;
 	assert_true(i < n);
+	assert_true(strlen(name) < sizeof(ca.name));
+	strcpy(ca.name, name);
 	fx_up(&f, NULL);
 	/* The victim attacks name the bystander: one of its pages (its PA,
 	 * which is no IPA of the attacker's RAM) and its client id. */
@@ -101,7 +103,7 @@ static void catalogue_test(void **state)
 	ca.victim_client = tg_guest_client_id(f.by);
 	/* vCPU 1 is the driver's notification vCPU; the TOCTOU attacks
 	 * scribble from vCPU 2 */
-	fx_attack(&f, catalogue_main, &ca, 4);
+	fx_attack(&f, catalogue_main, &ca, sizeof(ca), 4);
 	assert_int_equal(fx_value(&f, MB_EXTRA + 2), 0); /* not skipped */
 	assert_int_equal(fx_value(&f, MB_EXTRA + 1), 0); /* not passed */
 	assert_int_equal(fx_value(&f, MB_EXTRA), 1);	  /* refused */
@@ -203,7 +205,7 @@ static void run_arg_at(uint64_t (*where)(struct fx *))
 
 	fx_up(&f, NULL);
 	p.pa = where(&f);
-	fx_attack(&f, arg_at_main, &p, 2);
+	fx_attack(&f, arg_at_main, &p, sizeof(p), 2);
 	fx_expect_a0(&f, 0, OPTEE_SMC_RETURN_EBADADDR);
 	fx_expect_a0(&f, 1, OPTEE_SMC_RETURN_EBADADDR);
 	fx_down(&f);
@@ -216,7 +218,7 @@ static void run_list_entry(uint64_t (*where)(struct fx *))
 
 	fx_up(&f, NULL);
 	p.pa = where(&f);
-	fx_attack(&f, list_entry_main, &p, 2);
+	fx_attack(&f, list_entry_main, &p, sizeof(p), 2);
 	fx_expect_msg(&f, 0, TEEC_ERROR_BAD_PARAMETERS, COMMS);
 	fx_expect_msg(&f, 1, TEEC_ERROR_BAD_PARAMETERS, COMMS);
 	fx_down(&f);
@@ -305,7 +307,7 @@ static void addr_rmem_offset_plus_size_wrapping_is_bad_parameters(
 
 	(void)state;
 	fx_up(&f, NULL);
-	fx_attack(&f, rmem_wrap_main, NULL, 2);
+	fx_attack(&f, rmem_wrap_main, NULL, 0, 2);
 	fx_expect_msg(&f, 0, TEEC_SUCCESS, 0);
 	fx_expect_msg(&f, 1, TEEC_ERROR_BAD_PARAMETERS, COMMS);
 	fx_expect_msg(&f, 2, TEEC_SUCCESS, 0);
@@ -341,7 +343,7 @@ static void list_next_pointer_into_another_guests_page_is_bad_parameters(
 	(void)state;
 	fx_up(&f, NULL);
 	p.pa = bystander_page(&f);
-	fx_attack(&f, next_foreign_main, &p, 2);
+	fx_attack(&f, next_foreign_main, &p, sizeof(p), 2);
 	fx_expect_msg(&f, 0, TEEC_ERROR_BAD_PARAMETERS, COMMS);
 	fx_down(&f);
 }
@@ -379,7 +381,7 @@ static void list_size_and_offset_that_disagree_are_bad_parameters(
 
 	(void)state;
 	fx_up(&f, NULL);
-	fx_attack(&f, disagree_main, NULL, 2);
+	fx_attack(&f, disagree_main, NULL, 0, 2);
 	fx_expect_msg(&f, 0, TEEC_ERROR_BAD_PARAMETERS, COMMS);
 	fx_expect_msg(&f, 1, TEEC_ERROR_BAD_PARAMETERS, COMMS);
 	fx_down(&f);
@@ -415,7 +417,7 @@ static void msg_meta_on_a_third_open_session_param_is_bad_parameters(
 
 	(void)state;
 	fx_up(&f, NULL);
-	fx_attack(&f, meta_main, NULL, 2);
+	fx_attack(&f, meta_main, NULL, 0, 2);
 	fx_expect_msg(&f, 0, TEEC_ERROR_BAD_PARAMETERS, COMMS);
 	fx_down(&f);
 }
@@ -476,7 +478,7 @@ static void toctou_argument_rewritten_during_calls_answers_cleanly(
 	(void)state;
 	fx_up(&f, NULL);
 	p.pa = bystander_page(&f);
-	fx_attack(&f, toctou_arg_main, &p, 2);
+	fx_attack(&f, toctou_arg_main, &p, sizeof(p), 2);
 	fx_expect_a0(&f, 0, 0); /* no answer outside OK/EBADADDR/EBADCMD */
 	fx_down(&f);
 }
@@ -523,7 +525,7 @@ static void toctou_page_list_rewritten_during_calls_is_seen_once(
 	(void)state;
 	fx_up(&f, NULL);
 	p.pa = bystander_page(&f);
-	fx_attack(&f, toctou_list_main, &p, 2);
+	fx_attack(&f, toctou_list_main, &p, sizeof(p), 2);
 	fx_expect_a0(&f, 0, 0);
 	fx_down(&f);
 }
@@ -578,7 +580,7 @@ static void toctou_rpc_argument_rewritten_during_rpc_changes_nothing(
 	(void)state;
 	fx_up(&f, NULL);
 	p.pa = bystander_page(&f);
-	fx_attack(&f, toctou_rpc_main, &p, 2);
+	fx_attack(&f, toctou_rpc_main, &p, sizeof(p), 2);
 	fx_expect_a0(&f, 0, 0);		 /* every call ended with OK */
 	assert_true(fx_ret(&f, 0) > 0); /* and went through its RPC */
 	fx_down(&f);
@@ -640,7 +642,7 @@ static void toctou_registered_argument_of_regd_arg_rewritten_answers_cleanly(
 	(void)state;
 	fx_up(&f, NULL);
 	p.pa = bystander_page(&f);
-	fx_attack(&f, toctou_regd_main, &p, 2);
+	fx_attack(&f, toctou_regd_main, &p, sizeof(p), 2);
 	fx_expect_a0(&f, 0, 0);
 	fx_expect_msg(&f, 1, TEEC_SUCCESS, 0); /* no call holds it now */
 	fx_down(&f);
@@ -725,13 +727,13 @@ static void cookie_of_another_guest_is_bad_parameters(void **state)
 
 	(void)state;
 	fx_up(&f, NULL);
-	victim = fx_start_guest(&f, "victim", cookie_victim_main, &p, 2,
-				FX_ATT_PAGES, fx_mode());
+	victim = fx_start_guest(&f, "victim", cookie_victim_main, &p, sizeof(p),
+				2, FX_ATT_PAGES, fx_mode());
 	/* the thief starts once the victim's cookie is registered */
 	f.att = victim;
 	assert_true(fx_wait_step(&f, 0, 20000));
 	f.att = NULL;
-	fx_attack(&f, cookie_thief_main, NULL, 2);
+	fx_attack(&f, cookie_thief_main, NULL, 0, 2);
 	fx_expect_msg(&f, 0, TEEC_ERROR_BAD_PARAMETERS, COMMS);
 	fx_expect_a0(&f, 1, OPTEE_SMC_RETURN_EBADADDR);
 	fx_expect_msg(&f, 2, TEEC_ERROR_BAD_PARAMETERS, COMMS);
@@ -775,7 +777,7 @@ static void cookie_reused_after_unregister_is_bad_parameters(void **state)
 
 	(void)state;
 	fx_up(&f, NULL);
-	fx_attack(&f, reuse_main, NULL, 2);
+	fx_attack(&f, reuse_main, NULL, 0, 2);
 	fx_expect_msg(&f, 0, TEEC_SUCCESS, 0);
 	fx_expect_msg(&f, 1, TEEC_SUCCESS, 0);
 	fx_expect_msg(&f, 2, TEEC_ERROR_BAD_PARAMETERS, COMMS);
@@ -832,13 +834,13 @@ static void thread_return_from_rpc_with_another_guests_handle_is_eresume(
 
 	(void)state;
 	fx_up(&f, NULL);
-	victim = fx_start_guest(&f, "victim", resume_victim_main, &p, 2,
-				FX_ATT_PAGES, fx_mode());
+	victim = fx_start_guest(&f, "victim", resume_victim_main, &p, sizeof(p),
+				2, FX_ATT_PAGES, fx_mode());
 	f.att = victim;
 	assert_true(fx_wait_step(&f, 0, 20000));
 	p.handle = (uint32_t)fx_live_value(&f, MB_EXTRA);
 	f.att = NULL;
-	fx_attack(&f, resume_thief_main, &p, 1);
+	fx_attack(&f, resume_thief_main, &p, sizeof(p), 1);
 	fx_expect_a0(&f, 0, OPTEE_SMC_RETURN_ERESUME);
 	fx_end_guest(&f, victim, false, &vs);
 	/* the victim's call was still waiting for it, and completed */
@@ -875,7 +877,7 @@ static void thread_double_resume_is_eresume(void **state)
 
 	(void)state;
 	fx_up(&f, NULL);
-	fx_attack(&f, double_resume_main, NULL, 2);
+	fx_attack(&f, double_resume_main, NULL, 0, 2);
 	fx_expect_a0(&f, 0, OPTEE_SMC_RETURN_RPC_FOREIGN_INTR);
 	fx_expect_msg(&f, 1, TEEC_SUCCESS, 0);
 	fx_expect_a0(&f, 2, OPTEE_SMC_RETURN_ERESUME);
@@ -912,7 +914,7 @@ static void thread_return_from_rpc_for_a_completed_call_is_eresume(
 
 	(void)state;
 	fx_up(&f, NULL);
-	fx_attack(&f, stale_main, NULL, 2);
+	fx_attack(&f, stale_main, NULL, 0, 2);
 	fx_expect_a0(&f, 0, OPTEE_SMC_RETURN_OK);
 	fx_expect_a0(&f, 1, OPTEE_SMC_RETURN_ERESUME);
 	fx_expect_a0(&f, 2, OPTEE_SMC_RETURN_ERESUME);
@@ -982,7 +984,7 @@ static void thread_resume_after_the_vcpu_was_reset_completes_once(
 
 	(void)state;
 	fx_up(&f, NULL);
-	fx_attack(&f, reset_main, NULL, 3);
+	fx_attack(&f, reset_main, NULL, 0, 3);
 	fx_expect_a0(&f, 0, OPTEE_SMC_RETURN_RPC_FOREIGN_INTR);
 	fx_expect_msg(&f, 1, TEEC_SUCCESS, 0);
 	fx_expect_a0(&f, 2, OPTEE_SMC_RETURN_ERESUME);
@@ -1049,7 +1051,7 @@ static void run_alloc_answer(uint64_t (*where)(struct fx *), uint64_t cookie)
 
 	fx_up(&f, NULL);
 	p.pa = where(&f);
-	fx_attack(&f, alloc_answer_main, &p, 2);
+	fx_attack(&f, alloc_answer_main, &p, sizeof(p), 2);
 	/* the TEE saw "allocation failed": the command fails */
 	fx_expect_msg(&f, 0, TEEC_ERROR_OUT_OF_MEMORY,
 		      TEEC_ORIGIN_TRUSTED_APP);
@@ -1154,7 +1156,7 @@ static void run_shm_alloc(uint32_t loop)
 
 	fx_up(&f, NULL);
 	p.pa = bystander_page(&f);
-	fx_attack(&f, shm_alloc_main, &p, 2);
+	fx_attack(&f, shm_alloc_main, &p, sizeof(p), 2);
 	assert_true(fx_value(&f, MB_EXTRA) >= 1); /* it was asked */
 	fx_expect_msg(&f, 0, TEEC_ERROR_ITEM_NOT_FOUND, TEEC_ORIGIN_TEE);
 	fx_down(&f);
@@ -1210,7 +1212,7 @@ static void id_unknown_functions_in_every_owner_range_are_unknown_function(
 
 	(void)state;
 	fx_up(&f, NULL);
-	fx_attack(&f, ids_main, NULL, 2);
+	fx_attack(&f, ids_main, NULL, 0, 2);
 	if (fx_a0(&f, 0))
 		fail_msg("%u ids answered, first %#llx", fx_a0(&f, 0),
 			 (unsigned long long)fx_value(&f, MB_EXTRA));
@@ -1260,7 +1262,7 @@ static void id_smc64_variant_of_every_optee_call_is_unknown_function(
 
 	(void)state;
 	fx_up(&f, NULL);
-	fx_attack(&f, smc64_main, NULL, 2);
+	fx_attack(&f, smc64_main, NULL, 0, 2);
 	if (fx_a0(&f, 0))
 		fail_msg("%u SMC64 ids answered, first %#llx", fx_a0(&f, 0),
 			 (unsigned long long)fx_value(&f, MB_EXTRA));
@@ -1315,7 +1317,7 @@ static void id_forged_a7_on_a_std_call_acts_as_the_caller(void **state)
 	(void)state;
 	fx_up(&f, NULL);
 	p.other_id = tg_guest_client_id(f.by);
-	fx_attack(&f, a7_std_main, &p, 2);
+	fx_attack(&f, a7_std_main, &p, sizeof(p), 2);
 	fx_expect_msg(&f, 0, TEEC_SUCCESS, 0);
 	fx_expect_msg(&f, 1, TEEC_SUCCESS, 0);
 	assert_int_equal(fx_value(&f, MB_EXTRA), 42);
@@ -1348,7 +1350,7 @@ static void id_forged_a7_on_a_fast_call_answers_for_the_caller(void **state)
 	(void)state;
 	fx_up(&f, NULL);
 	p.other_id = tg_guest_client_id(f.by);
-	fx_attack(&f, a7_fast_main, &p, 2);
+	fx_attack(&f, a7_fast_main, &p, sizeof(p), 2);
 	fx_expect_a0(&f, 0, OPTEE_SMC_RETURN_ENOTAVAIL);
 	fx_expect_a0(&f, 1, UNKNOWN);
 	fx_down(&f);
@@ -1430,7 +1432,7 @@ static void res_one_guest_hogging_tee_threads_leaves_one_to_the_others(
 
 	(void)state;
 	fx_up(&f, &o);
-	fx_start(&f, hog_main, &p, 2, fx_mode());
+	fx_start(&f, hog_main, &p, sizeof(p), 2, fx_mode());
 	assert_true(fx_wait_step(&f, 2, 20000));
 	/* it holds T-1 threads (the T-th call got ETHREAD_LIMIT) */
 	assert_int_equal(fx_live_value(&f, 1), HOG_THREADS - 1);
@@ -1479,7 +1481,7 @@ static void res_exhausting_sessions_is_out_of_memory(void **state)
 
 	(void)state;
 	fx_up(&f, &o);
-	fx_attack(&f, sessions_main, NULL, 2);
+	fx_attack(&f, sessions_main, NULL, 0, 2);
 	fx_expect_msg(&f, 0, TEEC_ERROR_OUT_OF_MEMORY, COMMS);
 	/* atk_init() holds 3 of the 6 */
 	assert_int_equal(fx_value(&f, MB_EXTRA), 3);
@@ -1542,7 +1544,7 @@ static void run_kill_busy(uint32_t vcpus, uint32_t in_flight, uint32_t yields)
 	int ms;
 
 	fx_up(&f, NULL);
-	fx_start(&f, busy_main, &p, vcpus + 1, fx_mode());
+	fx_start(&f, busy_main, &p, sizeof(p), vcpus + 1, fx_mode());
 	assert_true(fx_wait_step(&f, 0, 20000));
 	for (ms = 0; ms < 10000; ms++) {
 		assert_int_equal(tg_guest_stats(f.att, &gs), TG_OK);
@@ -1621,7 +1623,7 @@ static void life_guest_killed_mid_rpc_leaves_nothing(void **state)
 
 	(void)state;
 	fx_up(&f, NULL);
-	fx_start(&f, mid_rpc_main, NULL, 2, fx_mode());
+	fx_start(&f, mid_rpc_main, NULL, 0, 2, fx_mode());
 	assert_true(fx_wait_step(&f, 0, 20000));
 	assert_int_equal(tg_guest_stats(f.att, &gs), TG_OK);
 	assert_int_equal(gs.domain.calls_suspended, 3);
@@ -1701,7 +1703,7 @@ static void life_ballooned_pinned_page_is_not_given_to_another_guest(
 
 	(void)state;
 	fx_up(&f, NULL);
-	fx_start(&f, balloon_main, &p, 2, TG_GUEST_THREAD);
+	fx_start(&f, balloon_main, &p, sizeof(p), 2, TG_GUEST_THREAD);
 	wait_flag(&p.step, 1);
 	for (i = 0; i < BALLOON_PAGES; i++) {
 		pa[i] = tg_guest_ipa_to_pa(f.att, p.ipa + (uint64_t)i * PG);
@@ -1715,8 +1717,8 @@ static void life_ballooned_pinned_page_is_not_given_to_another_guest(
 	/* another guest takes nearly every free page */
 	tg_machine_page_stats(f.m, &ps);
 	gp.n = (uint32_t)ps.free - 4096; /* leave the bystander its shadows */
-	grabber = fx_start_guest(&f, "grabber", grabber_main, &gp, 1, gp.n,
-				 fx_mode());
+	grabber = fx_start_guest(&f, "grabber", grabber_main, &gp, sizeof(gp),
+				 1, gp.n, fx_mode());
 	gid = tg_guest_client_id(grabber);
 	for (i = 0; i < BALLOON_PAGES; i++) {
 		assert_int_equal(tg_machine_owner(f.m, pa[i], &pins), f.att_id);

@@ -236,7 +236,7 @@ static uint64_t run_newcomer(struct fx *f, int wait_ms)
 	struct tg_guest *g;
 	uint64_t us;
 
-	g = fx_start_guest(f, "newcomer", newcomer_main, NULL, 1, 256,
+	g = fx_start_guest(f, "newcomer", newcomer_main, NULL, 0, 1, 256,
 			   fx_mode());
 	if (!guest_step(g, 0, wait_ms)) {
 		tg_guest_kill(g);
@@ -258,7 +258,7 @@ static uint64_t run_newcomer(struct fx *f, int wait_ms)
 static struct tg_guest *start_hog(struct fx *f, const char *name,
 				  struct hog_p *p)
 {
-	struct tg_guest *g = fx_start_guest(f, name, hog_main, p, 2,
+	struct tg_guest *g = fx_start_guest(f, name, hog_main, p, sizeof(*p), 2,
 					    FX_ATT_PAGES, fx_mode());
 
 	if (!guest_step(g, HOG_SIT, 20000))
@@ -407,7 +407,7 @@ static uint64_t hog_second_once(void)
 	uint64_t ms;
 
 	fx_up(&f, &o);
-	early = fx_start_guest(&f, "early", early_main, NULL, 1, 256,
+	early = fx_start_guest(&f, "early", early_main, NULL, 0, 1, 256,
 			       fx_mode());
 	assert_true(guest_step(early, EARLY_STARTED, 20000));
 	hog = start_hog(&f, "hog", &hp);
@@ -608,7 +608,7 @@ static void cancel_at_the_cap_ends_the_call_in_flight(void **state)
 
 	(void)state;
 	fx_up(&f, &o);
-	g = fx_start_guest(&f, "canceller", canceller_main, NULL, 1,
+	g = fx_start_guest(&f, "canceller", canceller_main, NULL, 0, 1,
 			   FX_ATT_PAGES, fx_mode());
 	assert_true(guest_step(g, 3, 20000));
 	assert_int_equal(guest_value(g, 0), RPC_INTR);

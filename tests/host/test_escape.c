@@ -258,6 +258,7 @@ static void fx_up(struct esc_fx *f, bool file_backed)
 	gc.name = "victim";
 	gc.ram_pages = VICTIM_PAGES;
 	gc.vcpus = 1;
+	gc.arg_size = sizeof(f->t); /* the guest gets a copy */
 	assert_int_equal(tg_guest_start(f->m, &gc, victim_main, &f->t,
 					 &f->victim),
 			 TG_OK);
@@ -294,6 +295,7 @@ static struct tg_guest *start_attacker(struct esc_fx *f, const char *name)
 	gc.name = "attacker";
 	gc.ram_pages = ATTACKER_PAGES;
 	gc.vcpus = 2;
+	gc.arg_size = sizeof(f->t);
 	if (exec_attacker()) {
 		char buf[ESC_ARGC][160];
 		char *argv[3 + ESC_ARGC];

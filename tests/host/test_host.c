@@ -59,7 +59,8 @@ static struct tg_machine *machine_new(uint64_t ram_size)
 
 static struct tg_guest *guest_new(struct tg_machine *m, enum tg_guest_mode mode,
 				  uint32_t pages, uint32_t vcpus,
-				  void (*fn)(struct tg_vcpu *, void *), void *arg)
+				  void (*fn)(struct tg_vcpu *, void *),
+				  void *arg, size_t arg_size)
 {
 	struct tg_guest_config gc = { 0 };
 	struct tg_guest *g = NULL;
@@ -67,6 +68,7 @@ static struct tg_guest *guest_new(struct tg_machine *m, enum tg_guest_mode mode,
 	gc.mode = mode;
 	gc.ram_pages = pages;
 	gc.vcpus = vcpus;
+	gc.arg_size = arg_size; /* a process guest gets a copy */
 	assert_int_equal(tg_guest_start(m, &gc, fn, arg, &g), TG_OK);
 	return g;
 }
@@ -107,8 +109,8 @@ static void wait_for_calls(struct tg_guest *g, uint64_t n)
 static void p2m_is_scattered(void **state)
 {
 	struct tg_machine *m = machine_new(256ull << 20);
-	struct tg_guest *g = guest_new(m, TG_GUEST_THREAD, 4096, 1, empty_guest,
-				       NULL);
+	struct tg_guest *g =
+		guest_new(m, TG_GUEST_THREAD, 4096, 1, empty_guest, NULL, 0);
 	uint64_t prev = 0, i;
 
 	(void)state;
@@ -205,7 +207,7 @@ static void ballooned_pinned_page_is_not_reassigned_until_unpinned(void **st)
 
 	(void)st;
 	a = guest_new(m, TG_GUEST_PROCESS, 64, 1, balloon_first_page_guest,
-		      NULL);
+		      NULL, 0);
 	cid = tg_guest_client_id(a);
 	assert_int_equal(port->pin_pages(port->ctx, cid, &ipa, &pa, 1), TG_OK);
 	assert_int_equal(pa, tg_guest_ipa_to_pa(a, ipa));
@@ -224,7 +226,7 @@ static void ballooned_pinned_page_is_not_reassigned_until_unpinned(void **st)
 	/* a guest that takes every free page does not get it */
 	tg_machine_page_stats(m, &ps);
 	b = guest_new(m, TG_GUEST_THREAD, (uint32_t)ps.free - 2, 1, idle_guest,
-		      NULL);
+		      NULL, 0);
 	for (i = 0; i < ps.free - 2; i++)
 		assert_true(tg_guest_ipa_to_pa(b, RAM_BASE + i * 4096) != pa);
 
@@ -259,14 +261,14 @@ static void guest_cannot_reach_foreign_ipa(void **state)
 	int ws;
 
 	(void)state;
-	big = guest_new(m, TG_GUEST_PROCESS, 4096, 1, idle_guest, NULL);
+	big = guest_new(m, TG_GUEST_PROCESS, 4096, 1, idle_guest, NULL, 0);
 	foreign[0] = RAM_BASE + 4000ull * 4096;
 	foreign[1] = tg_guest_ipa_to_pa(big, foreign[0]);
 	/* keep the PA outside the small guest's IPA window */
 	if (foreign[1] < RAM_BASE + 64 * 4096)
 		foreign[1] = tg_guest_ipa_to_pa(big, RAM_BASE + 3000ull * 4096);
 	small = guest_new(m, TG_GUEST_PROCESS, 64, 1, foreign_ipa_guest,
-			  foreign);
+			  foreign, sizeof(foreign));
 	assert_int_equal(tg_guest_wait_timeout(small, 10000, &ws), TG_OK);
 	assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
 	assert_int_equal(counters_of(small).verified, 4);
@@ -299,13 +301,13 @@ static void guest_touching_outside_its_memory_dies_by_sigsegv(void **state)
 	int ws;
 
 	(void)state;
-	victim = guest_new(m, TG_GUEST_PROCESS, 64, 1, idle_guest, NULL);
+	victim = guest_new(m, TG_GUEST_PROCESS, 64, 1, idle_guest, NULL, 0);
 	pa = tg_guest_ipa_to_pa(victim, RAM_BASE);
 	t.hyp_ptr = mem->map(mem->ctx, tg_guest_client_id(victim), pa, 1,
 			     false);
 	assert_non_null((void *)t.hyp_ptr);
 	attacker = guest_new(m, TG_GUEST_PROCESS, 64, 1, touch_foreign_guest,
-			     &t);
+			     &t, sizeof(t));
 	assert_int_equal(tg_guest_wait_timeout(attacker, 10000, &ws), TG_OK);
 	assert_true(WIFSIGNALED(ws));
 	assert_int_equal(WTERMSIG(ws), SIGSEGV);
@@ -325,8 +327,8 @@ static void oracle_counts_foreign_access(void **state)
 	uint32_t ca;
 
 	(void)state;
-	a = guest_new(m, TG_GUEST_THREAD, 16, 1, idle_guest, NULL);
-	b = guest_new(m, TG_GUEST_THREAD, 16, 1, idle_guest, NULL);
+	a = guest_new(m, TG_GUEST_THREAD, 16, 1, idle_guest, NULL, 0);
+	b = guest_new(m, TG_GUEST_THREAD, 16, 1, idle_guest, NULL, 0);
 	ca = tg_guest_client_id(a);
 	pa_a = tg_guest_ipa_to_pa(a, RAM_BASE);
 	pa_b = tg_guest_ipa_to_pa(b, RAM_BASE);
@@ -401,7 +403,7 @@ static void trap_round_trip_8_guests_2_vcpus(void **state)
 	(void)state;
 	for (i = 0; i < 8; i++)
 		g[i] = guest_new(m, TG_GUEST_PROCESS, 256, 2, uid_calls_2vcpus,
-				 &l);
+				 &l, sizeof(l));
 	for (i = 0; i < 8; i++) {
 		struct tg_guest_counters c;
 
@@ -446,7 +448,7 @@ static void trap_null_round_trip_is_measured(void **state)
 	int ws;
 
 	(void)state;
-	g = guest_new(m, TG_GUEST_PROCESS, 64, 1, uid_calls, &l);
+	g = guest_new(m, TG_GUEST_PROCESS, 64, 1, uid_calls, &l, sizeof(l));
 	assert_int_equal(tg_guest_wait_timeout(g, 30000, &ws), TG_OK);
 	dt = now_ns() - t0;
 	c = counters_of(g);
@@ -468,7 +470,8 @@ static void thread_mode_guest_runs(void **state)
 	struct tg_guest *g;
 
 	(void)state;
-	g = guest_new(m, TG_GUEST_THREAD, 64, 2, uid_calls_2vcpus, &l);
+	g = guest_new(m, TG_GUEST_THREAD, 64, 2, uid_calls_2vcpus, &l,
+		      sizeof(l));
 	assert_int_equal(tg_guest_wait_timeout(g, 10000, NULL), TG_OK);
 	c = counters_of(g);
 	assert_int_equal(c.verified, 2 * l.calls);
@@ -494,7 +497,7 @@ static void guest_killed_mid_call_leaves_nothing_pinned(void **state)
 	int ws;
 
 	(void)state;
-	g = guest_new(m, TG_GUEST_PROCESS, 64, 2, endless_calls, NULL);
+	g = guest_new(m, TG_GUEST_PROCESS, 64, 2, endless_calls, NULL, 0);
 	/* let it get going, then kill it at a random point of a call */
 	wait_for_calls(g, 1000);
 	assert_int_equal(tg_guest_kill(g), TG_OK);
@@ -534,7 +537,7 @@ static void guest_killed_mid_workload_leaves_nothing_pinned(void **state)
 	int ws;
 
 	(void)state;
-	g = guest_new(m, TG_GUEST_PROCESS, 8192, 2, mixed_guest, NULL);
+	g = guest_new(m, TG_GUEST_PROCESS, 8192, 2, mixed_guest, NULL, 0);
 	/* kill it while the mediator holds pins for it, if we catch that */
 	while (now_ns() - t0 < 3000000000ull) {
 		assert_int_equal(tg_guest_stats(g, &gs), TG_OK);
@@ -614,7 +617,7 @@ static void balloon_of_a_still_mapped_page_is_refused(void **state)
 
 	(void)state;
 	g = guest_new(m, TG_GUEST_PROCESS, 16, 1, balloon_without_unmap_guest,
-		      NULL);
+		      NULL, 0);
 	pa = tg_guest_ipa_to_pa(g, RAM_BASE);
 	assert_int_equal(tg_guest_wait_timeout(g, 10000, &ws), TG_OK);
 	assert_int_equal(counters_of(g).attacks_refused, 1);
@@ -667,7 +670,7 @@ static void locked_down_guest_cannot_mremap_or_fork(void **state)
 	int ws;
 
 	(void)state;
-	g = guest_new(m, TG_GUEST_PROCESS, 16, 1, escape_guest, NULL);
+	g = guest_new(m, TG_GUEST_PROCESS, 16, 1, escape_guest, NULL, 0);
 	while (counters_of(g).phase != 1)
 		assert_true(now_ns() - t0 < 10000000000ull);
 	/* not root any more (or never was): seen from outside */
@@ -715,7 +718,7 @@ static void locked_down_guest_holds_only_stdout_and_stderr(void **state)
 	DIR *d;
 
 	(void)state;
-	g = guest_new(m, TG_GUEST_PROCESS, 16, 1, waiting_guest, NULL);
+	g = guest_new(m, TG_GUEST_PROCESS, 16, 1, waiting_guest, NULL, 0);
 	wait_for_phase_1(g);
 	snprintf(path, sizeof(path), "/proc/%d/fd", (int)tg_guest_pid(g));
 	d = opendir(path);
@@ -748,7 +751,7 @@ static void locked_down_guest_starts_without_stdin(void **state)
 	(void)state;
 	assert_true(saved >= 0);
 	close(0);
-	g = guest_new(m, TG_GUEST_PROCESS, 16, 1, uid_calls, &l);
+	g = guest_new(m, TG_GUEST_PROCESS, 16, 1, uid_calls, &l, sizeof(l));
 	assert_int_equal(tg_guest_start_exec(m, &gc, TG_EXEC_GUEST_PATH, NULL,
 					     &x),
 			 TG_OK);
@@ -787,7 +790,7 @@ static void non_tee_calls_get_psci_or_not_supported(void **state)
 	struct tg_guest *g;
 
 	(void)state;
-	g = guest_new(m, TG_GUEST_THREAD, 16, 1, arch_calls, NULL);
+	g = guest_new(m, TG_GUEST_THREAD, 16, 1, arch_calls, NULL, 0);
 	assert_int_equal(tg_guest_wait_timeout(g, 10000, NULL), TG_OK);
 	assert_int_equal(counters_of(g).verified, 3);
 	assert_int_equal(tg_machine_destroy(m), TG_OK);
@@ -800,7 +803,7 @@ static void thread_mode_guest_is_killed_at_next_trap(void **state)
 	uint64_t t0;
 
 	(void)state;
-	g = guest_new(m, TG_GUEST_THREAD, 64, 2, endless_calls, NULL);
+	g = guest_new(m, TG_GUEST_THREAD, 64, 2, endless_calls, NULL, 0);
 	wait_for_calls(g, 1000);
 	t0 = now_ns();
 	assert_int_equal(tg_guest_kill(g), TG_OK);
@@ -849,7 +852,8 @@ static void trap_on_vcpu_answers_calls_and_counts_traps(void **state)
 	struct tg_guest *g;
 
 	(void)state;
-	g = guest_new(m, TG_GUEST_THREAD, 64, 2, uid_calls_2vcpus, &l);
+	g = guest_new(m, TG_GUEST_THREAD, 64, 2, uid_calls_2vcpus, &l,
+		      sizeof(l));
 	assert_int_equal(tg_guest_wait_timeout(g, 10000, NULL), TG_OK);
 	c = counters_of(g);
 	assert_int_equal(c.verified, 2 * l.calls);
@@ -866,7 +870,7 @@ static void trap_on_vcpu_serves_hypervisor_calls(void **state)
 	struct tg_guest *g;
 
 	(void)state;
-	g = guest_new(m, TG_GUEST_THREAD, 16, 1, arch_calls, NULL);
+	g = guest_new(m, TG_GUEST_THREAD, 16, 1, arch_calls, NULL, 0);
 	assert_int_equal(tg_guest_wait_timeout(g, 10000, NULL), TG_OK);
 	assert_int_equal(counters_of(g).verified, 3);
 	assert_int_equal(traps_of(g), 3);
@@ -892,7 +896,7 @@ static int threads_added_by_a_guest(struct tg_machine *m)
 	struct tg_guest *g;
 	int before = threads_of_this_process(), added;
 
-	g = guest_new(m, TG_GUEST_THREAD, 16, 2, idle_guest, NULL);
+	g = guest_new(m, TG_GUEST_THREAD, 16, 2, idle_guest, NULL, 0);
 	added = threads_of_this_process() - before;
 	assert_int_equal(tg_guest_kill(g), TG_OK);
 	assert_int_equal(tg_guest_wait_timeout(g, 10000, NULL), TG_OK);
@@ -936,7 +940,7 @@ static void trap_on_vcpu_refuses_process_guests(void **state)
 	tg_machine_page_stats(m, &ps);
 	assert_int_equal(ps.guest, 0);
 	/* the refusal left the machine usable */
-	g = guest_new(m, TG_GUEST_THREAD, 16, 1, uid_calls, &l);
+	g = guest_new(m, TG_GUEST_THREAD, 16, 1, uid_calls, &l, sizeof(l));
 	assert_int_equal(tg_guest_wait_timeout(g, 10000, NULL), TG_OK);
 	assert_int_equal(counters_of(g).verified, l.calls);
 	assert_int_equal(tg_machine_destroy(m), TG_OK);
@@ -956,7 +960,7 @@ trap_on_vcpu_guest_killed_mid_call_is_torn_down_after_it(void **state)
 	uint64_t at_kill;
 
 	(void)state;
-	g = guest_new(m, TG_GUEST_THREAD, 64, 2, endless_calls, NULL);
+	g = guest_new(m, TG_GUEST_THREAD, 64, 2, endless_calls, NULL, 0);
 	wait_for_calls(g, 1000);
 	assert_int_equal(tg_guest_kill(g), TG_OK);
 	at_kill = traps_of(g);
@@ -982,7 +986,7 @@ trap_on_vcpu_guest_killed_mid_workload_leaves_nothing_pinned(void **state)
 	uint64_t t0 = now_ns();
 
 	(void)state;
-	g = guest_new(m, TG_GUEST_THREAD, 8192, 2, mixed_guest, NULL);
+	g = guest_new(m, TG_GUEST_THREAD, 8192, 2, mixed_guest, NULL, 0);
 	while (now_ns() - t0 < 3000000000ull) {
 		assert_int_equal(tg_guest_stats(g, &gs), TG_OK);
 		if (gs.counters.calls > 20 && gs.pages_pinned)
@@ -1029,7 +1033,7 @@ static void file_backing_maps_an_existing_ram_file(void **state)
 	cfg.tee = TG_TEE_NULL;
 	cfg.mediation = TG_MEDIATION_DIRECT;
 	assert_int_equal(tg_machine_create(&cfg, &m), TG_OK);
-	g = guest_new(m, TG_GUEST_PROCESS, 16, 1, uid_calls, &l);
+	g = guest_new(m, TG_GUEST_PROCESS, 16, 1, uid_calls, &l, sizeof(l));
 	assert_int_equal(tg_guest_wait_timeout(g, 10000, &ws), TG_OK);
 	assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
 	assert_int_equal(counters_of(g).verified, 10);
@@ -1069,7 +1073,7 @@ static void direct_mode_reaches_the_backend(void **state)
 #endif
 	assert_int_equal(tg_machine_create(&cfg, &m), TG_OK);
 	assert_null(tg_machine_mediator(m));
-	g = guest_new(m, TG_GUEST_PROCESS, 16, 1, uid_calls, &l);
+	g = guest_new(m, TG_GUEST_PROCESS, 16, 1, uid_calls, &l, sizeof(l));
 	assert_int_equal(tg_guest_wait_timeout(g, 10000, NULL), TG_OK);
 	assert_int_equal(counters_of(g).verified, l.calls);
 	assert_int_equal(tg_machine_violations(m), 0);
@@ -1114,7 +1118,7 @@ static void guest_started_on_a_former_handler_stack_runs(void **state)
 	(void)state;
 	for (i = 0; i < 3; i++) {
 		/* two handler threads come and go: their stacks are cached */
-		g = guest_new(m, TG_GUEST_PROCESS, 64, 2, empty_guest, NULL);
+		g = guest_new(m, TG_GUEST_PROCESS, 64, 2, empty_guest, NULL, 0);
 		assert_int_equal(tg_guest_wait(g, &ws), TG_OK);
 		assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
 		tg_guest_release(g);
