@@ -1133,6 +1133,240 @@ static void guest_started_on_a_former_handler_stack_runs(void **state)
 	assert_int_equal(tg_machine_destroy(m), TG_OK);
 }
 
+/* ---- process guests come from the zygote -------------------------------- */
+
+/* stderr (where tg_host_log() writes) into a temporary file, and back. */
+static int log_capture_begin(int *saved)
+{
+	FILE *f = tmpfile();
+	int fd;
+
+	assert_non_null(f);
+	fd = dup(fileno(f));
+	fclose(f);
+	assert_true(fd >= 0);
+	fflush(stderr);
+	*saved = dup(2);
+	assert_true(*saved >= 0);
+	assert_int_equal(dup2(fd, 2), 2);
+	return fd;
+}
+
+static char *log_capture_end(int fd, int saved)
+{
+	static char buf[8192];
+	ssize_t n;
+
+	fflush(stderr);
+	assert_int_equal(dup2(saved, 2), 2);
+	close(saved);
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	fputs(buf, stderr);
+	return buf;
+}
+
+static uint8_t arg_byte(size_t i)
+{
+	return (uint8_t)(i * 7u + (i >> 12));
+}
+
+/* Checks every byte of its argument: verified 1, or mismatches. */
+static void arg_checking_guest(struct tg_vcpu *v, void *arg)
+{
+	struct tg_guest_counters *c = tg_guest_counters(v);
+	const uint8_t *a = arg;
+	size_t i;
+
+	for (i = 0; i < TG_HOST_MAX_GUEST_ARG; i++)
+		if (a[i] != arg_byte(i)) {
+			c->mismatches++;
+			return;
+		}
+	c->verified = 1;
+}
+
+/*
+ * A process guest gets a copy of tg_guest_config.arg_size bytes of its
+ * argument, never a pointer into the caller's memory: an argument without
+ * its size (or a size without an argument, or one over the limit) is
+ * refused with a log line that says what to do; the largest argument
+ * arrives whole, and the caller may reuse its buffer at once.
+ */
+static void process_guest_argument_is_a_copy_of_arg_size_bytes(void **state)
+{
+	struct tg_machine *m = machine_new(64ull << 20);
+	struct tg_guest_config gc = { 0 };
+	struct tg_guest *g = NULL;
+	uint8_t *buf = malloc(TG_HOST_MAX_GUEST_ARG + 1);
+	int saved, fd, ws = -1;
+	char *log;
+	size_t i;
+
+	(void)state;
+	assert_non_null(buf);
+	for (i = 0; i <= TG_HOST_MAX_GUEST_ARG; i++)
+		buf[i] = arg_byte(i);
+	gc.ram_pages = 64;
+	gc.vcpus = 1;
+	fd = log_capture_begin(&saved);
+	gc.arg_size = 0; /* a pointer, no size */
+	assert_int_equal(tg_guest_start(m, &gc, arg_checking_guest, buf, &g),
+			 TG_EINVAL);
+	gc.arg_size = 16; /* a size, no pointer */
+	assert_int_equal(tg_guest_start(m, &gc, arg_checking_guest, NULL, &g),
+			 TG_EINVAL);
+	gc.arg_size = TG_HOST_MAX_GUEST_ARG + 1;
+	assert_int_equal(tg_guest_start(m, &gc, arg_checking_guest, buf, &g),
+			 TG_EINVAL);
+	log = log_capture_end(fd, saved);
+	assert_non_null(
+		strstr(log, "arg is set but tg_guest_config.arg_size is 0"));
+	assert_non_null(
+		strstr(log, "arg is NULL but tg_guest_config.arg_size is 16"));
+	assert_non_null(
+		strstr(log, "tg_guest_config.arg_size is 1048577, over"));
+	assert_null(g);
+
+	gc.arg_size = TG_HOST_MAX_GUEST_ARG;
+	assert_int_equal(tg_guest_start(m, &gc, arg_checking_guest, buf, &g),
+			 TG_OK);
+	memset(buf, 0, TG_HOST_MAX_GUEST_ARG); /* the guest has its copy */
+	assert_int_equal(tg_guest_wait_timeout(g, 20000, &ws), TG_OK);
+	assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+	assert_int_equal(counters_of(g).mismatches, 0);
+	assert_int_equal(counters_of(g).verified, 1);
+	tg_guest_release(g);
+	free(buf);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
+/* Field 4 (ppid) and field 3 (state) of /proc/@pid/stat; 0: no such pid. */
+static int proc_stat(pid_t pid, pid_t *ppid, char *state)
+{
+	char path[64], line[512], *p;
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	ok = fgets(line, sizeof(line), f) != NULL;
+	fclose(f);
+	p = ok ? strrchr(line, ')') : NULL;
+	if (!p || sscanf(p + 2, "%c %d", state, ppid) != 2)
+		return 0;
+	return 1;
+}
+
+/* Our child named teegate-zygote, or 0. */
+static pid_t find_zygote(void)
+{
+	char path[64], comm[32];
+	struct dirent *d;
+	pid_t found = 0;
+	DIR *dir = opendir("/proc");
+
+	if (!dir)
+		return 0;
+	while (!found && (d = readdir(dir))) {
+		pid_t pid = (pid_t)atoi(d->d_name), ppid;
+		char st;
+		FILE *f;
+
+		if (pid <= 0 || !proc_stat(pid, &ppid, &st) || ppid != getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+		f = fopen(path, "r");
+		if (f && fgets(comm, sizeof(comm), f) &&
+		    !strcmp(comm, "teegate-zygote\n"))
+			found = pid;
+		if (f)
+			fclose(f);
+	}
+	closedir(dir);
+	return found;
+}
+
+/* Gone, or a zombie (dead, not reaped by whoever inherited it). */
+static bool dead(pid_t pid)
+{
+	pid_t ppid;
+	char st;
+
+	return !proc_stat(pid, &ppid, &st) || st == 'Z' || st == 'X';
+}
+
+/*
+ * The zygote and the process guests it clones die with the hypervisor
+ * process (SIGKILL, nothing run at exit): no orphan is left. A guest is
+ * the hypervisor's child, as a fork()ed one was (waitpid, pidfds), not
+ * the zygote's. The hypervisor here is a child of the test, forked after
+ * the test's own machines: it gets a zygote of its own.
+ */
+static void zygote_and_guests_die_with_the_hypervisor(void **state)
+{
+	struct tg_machine *m = machine_new(64ull << 20);
+	pid_t pids[4] = { 0 }, hyp, ppid;
+	int p[2], ws, i;
+	char st;
+
+	(void)state;
+	/* this process's own zygote exists (its first machine made it) */
+	assert_true(find_zygote() > 0);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+	assert_int_equal(pipe(p), 0);
+	hyp = fork();
+	assert_true(hyp >= 0);
+	if (hyp == 0) {
+		struct tg_machine_config mc = { .ram_size = 64ull << 20 };
+		struct tg_guest_config gc = { .ram_pages = 64, .vcpus = 1 };
+		struct tg_machine *cm;
+		struct tg_guest *g, *g2;
+
+		close(p[0]);
+		if (find_zygote() || tg_machine_create(&mc, &cm) ||
+		    tg_guest_start(cm, &gc, idle_guest, NULL, &g))
+			_exit(1);
+		/* and one without the lockdown (which sets the signal again) */
+		gc.no_lockdown = true;
+		if (tg_guest_start(cm, &gc, idle_guest, NULL, &g2))
+			_exit(1);
+		pids[0] = find_zygote();
+		pids[1] = tg_guest_pid(g);
+		pids[2] = tg_guest_pid(g2);
+		/* the guest is this process's child, not the zygote's */
+		if (!proc_stat(pids[1], &ppid, &st) || ppid != getpid())
+			_exit(2);
+		pids[3] = ppid;
+		if (write(p[1], pids, sizeof(pids)) != (ssize_t)sizeof(pids))
+			_exit(3);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	assert_int_equal(read(p[0], pids, sizeof(pids)), (ssize_t)sizeof(pids));
+	close(p[0]);
+	assert_true(pids[0] > 0 && pids[1] > 0 && pids[2] > 0);
+	assert_true(pids[0] != pids[1] && pids[0] != pids[2]);
+	assert_int_equal(pids[3], hyp);
+	assert_false(dead(pids[0]));
+	assert_false(dead(pids[1]));
+	assert_false(dead(pids[2]));
+	assert_int_equal(kill(hyp, SIGKILL), 0);
+	assert_int_equal(waitpid(hyp, &ws, 0), hyp);
+	assert_true(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGKILL);
+	for (i = 0; i < 500 && !(dead(pids[0]) && dead(pids[1]) &&
+				 dead(pids[2]));
+	     i++)
+		usleep(10000);
+	assert_true(dead(pids[0])); /* the zygote */
+	assert_true(dead(pids[1])); /* the guests */
+	assert_true(dead(pids[2]));
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -1170,6 +1404,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(process_guest_page_limit_is_enforced),
 		cmocka_unit_test(direct_mode_reaches_the_backend),
 		cmocka_unit_test(guest_started_on_a_former_handler_stack_runs),
+		cmocka_unit_test(
+			process_guest_argument_is_a_copy_of_arg_size_bytes),
+		cmocka_unit_test(zygote_and_guests_die_with_the_hypervisor),
 	};
 
 	if (argc > 1)
