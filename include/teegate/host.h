@@ -405,8 +405,8 @@ const struct tg_port *tg_machine_port(struct tg_machine *m);
  *                    default), cloned from the process's zygote: a copy
  *                    of the calling program as it was when it created
  *                    its FIRST machine, before any machine, mediator or
- *                    TEE model held anything (docs/isolation.md, "How a
- *                    process guest starts"). It sees none of what the
+ *                    TEE model held anything (docs/architecture.md, "How
+ *                    a guest of the hosted platform starts"). It sees none of what the
  *                    hypervisor did since, for any guest; @fn must be
  *                    code of the program as it was then, and @arg is a
  *                    copy of tg_guest_config.arg_size bytes. It gets no
