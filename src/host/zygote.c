@@ -338,9 +338,32 @@ static void zyg_atfork_child(void)
 	zyg.forked = false;
 }
 
+/*
+ * At exit(): close our end, so that the zygote leaves, and reap it (at
+ * most 1 s), rather than leave a zombie to whoever inherits it. A process
+ * killed outright leaves that to the parent-death signal and to init.
+ */
+static void zyg_atexit(void)
+{
+	pid_t pid;
+	int i;
+
+	if (pthread_mutex_trylock(&zyg.lock))
+		return; /* a thread is starting a guest: leave it be */
+	pid = zyg.owner == getpid() ? zyg.pid : 0;
+	if (pid && zyg.sock >= 0) {
+		close(zyg.sock);
+		zyg.sock = -1;
+		for (i = 0; i < 1000 && waitpid(pid, NULL, WNOHANG) == 0; i++)
+			usleep(1000);
+	}
+	pthread_mutex_unlock(&zyg.lock);
+}
+
 static void zyg_register_atfork(void)
 {
 	pthread_atfork(NULL, NULL, zyg_atfork_child);
+	atexit(zyg_atexit);
 }
 
 /*
