@@ -57,6 +57,9 @@ void *tgc_alloc(size_t size);
 void tgc_free(void *p, size_t size);
 /* The guest-physical address (an IPA in a VM) of @p, when it can tell. */
 bool tgc_phys_of(const void *p, uint64_t *pa);
+/* Asked to stop early (SIGTERM on Linux): a loop that runs for a given
+ * time ends at its next turn and reports as usual. */
+bool tgc_stop_requested(void);
 
 /* ---- the clients: 0 when every check passed ------------------------------ */
 

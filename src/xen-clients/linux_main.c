@@ -7,6 +7,7 @@
  */
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +95,19 @@ void tgc_free(void *p, size_t size)
 		munmap(p, size);
 }
 
+static volatile sig_atomic_t stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+bool tgc_stop_requested(void)
+{
+	return stop;
+}
+
 /* /proc/self/pagemap: bits 0-54 the frame, bit 63 present (root only). */
 bool tgc_phys_of(const void *p, uint64_t *pa)
 {
@@ -126,8 +140,14 @@ int main(int argc, char **argv)
 		{ "fair-time", tgc_fair_time },
 		{ "victim", tgc_victim },
 	};
+	struct sigaction sa;
 	size_t i;
 
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
 	if (argc >= 2)
 		for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 			if (!strcmp(argv[1], cmds[i].name))

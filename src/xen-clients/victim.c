@@ -9,7 +9,8 @@
  * and keeps them registered (shared with the TEE: the pages an attacker
  * would name), then loops: a value call (a + b, checked), a temporary
  * memref the TEE sums (checked), and a check of every canary byte. A
- * changed byte is reported once and put back.
+ * changed byte is reported once and put back. It stops after S seconds,
+ * or earlier when asked (SIGTERM), and reports.
  *
  *   TG-VICTIM-BUFFER va=0x.. pa=0x..|unknown pages=P
  *   TG-VICTIM-CORRUPTED offset=N was=0x.. now=0x..
@@ -85,7 +86,7 @@ int tgc_victim(int argc, char **argv)
 	t0 = tgc_now_ns();
 	deadline = t0 + seconds * 1000000000ull;
 	t_next = t0 + 5000000000ull;
-	while (tgc_now_ns() < deadline) {
+	while (tgc_now_ns() < deadline && !tgc_stop_requested()) {
 		TEEC_Operation op;
 		uint8_t want;
 

@@ -66,6 +66,11 @@ static void vcpu_main(struct tg_vcpu *v, void *p)
 	free(s);
 }
 
+bool tgc_stop_requested(void)
+{
+	return false;
+}
+
 int tgc_spawn(void (*fn)(void *arg), void *arg)
 {
 	struct start *s = malloc(sizeof(*s));
