@@ -12,7 +12,8 @@
 #                  (e.g. an upstream release checkout; it is copied, not changed)
 #   --work DIR     where the source, the build tree and the apt state go
 #                  (default: build-xen/ in the project)
-#   --out DIR      where xen-M and xen-syms-M are written (default: WORK/out)
+#   --out DIR      where xen-M, xen-syms-M and objs-M/ (the mediator's own
+#                  objects, for cost-ranges.py) are written (default: WORK/out)
 #   --cmdline STR  Xen command line built in (CONFIG_CMDLINE; QEMU's -bios boot
 #                  cannot pass one); default: "console=dtuart sync_console
 #                  dom0_mem=768M loglvl=all guest_loglvl=all" (sync_console:
@@ -39,7 +40,7 @@ cmdline="console=dtuart sync_console dom0_mem=768M loglvl=all guest_loglvl=all"
 jobs=$(nproc)
 
 die() { echo "build-xen: $*" >&2; exit 2; }
-usage() { sed -n '3,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '3,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while [[ $# -gt 0 ]]; do
 	case "$1" in
 	--mediator) mediator=${2:-}; shift 2 || die "--mediator needs teegate or optee" ;;
@@ -165,6 +166,20 @@ if [[ $mediator == teegate ]] &&
 fi
 cp "$tree/xen/xen" "$out/xen-$mediator"
 cp "$syms" "$out/xen-syms-$mediator"
+# The mediator's own objects, for counting its instructions per call
+# (src/tee/qemu/oracle-plugin/cost-ranges.py --count-object, next to
+# xen-syms-M): Xen's optee.o, or teegate's port and core objects.
+rm -rf "$out/objs-$mediator"
+mkdir -p "$out/objs-$mediator"
+if [[ $mediator == teegate ]]; then
+	(cd "$tree/xen/arch/arm/tee/teegate" &&
+		find . -name '*.o' ! -name built_in.o ! -name '*.init.o' -print0 |
+		while IFS= read -r -d '' o; do
+			cp "$o" "$out/objs-$mediator/$(echo "${o#./}" | tr / _)"
+		done)
+else
+	cp "$tree/xen/arch/arm/tee/optee.o" "$out/objs-$mediator/optee.o"
+fi
 cp "$tree/xen/.config" "$out/xen-$mediator.config"
 echo "$src_name" >"$out/xen-$mediator.source"
 echo "build-xen: OK: $out/xen-$mediator ($(stat -c %s "$out/xen-$mediator") bytes;" \
