@@ -16,6 +16,13 @@
 #                 (default: build-xen/out)
 #   --out DIR     the image directory (default: build-xen/images)
 #   --work DIR    downloads and staging (default: build-xen/images-work)
+#   --hostile IMG the project's hostile guest image, put into dom0's /boot
+#                 for xl create (default: build/src/guest/image/tg-hostile.Image
+#                 when it exists; 'none' leaves it out)
+#   --clients DIR where src/xen-clients/build-arm64.sh wrote tg-xen-client:
+#                 it goes into every image, with Debian's libteec1 that it
+#                 needs (default: build-xen/clients when it holds one;
+#                 'none' leaves it out)
 #
 # It writes into --out:
 #   vmlinuz             Debian's linux-image-arm64 kernel (dom0 and domUs)
@@ -29,8 +36,12 @@
 #                       libteec1 and tee-supplicant (optee-client 3.19), and
 #                       teec-check (tools/xen/guest/teec-check.c) linked
 #                       against that libteec.so.1
+#   (with --clients, every image has tg-xen-client and libteec.so.1; with
+#   --hostile, dom0 has /boot/tg-hostile.Image)
 #   bl33.bin            the 40-byte BL33 stub that enters Xen (bl33-xen.S)
-#   xen-teegate, xen-optee   the hypervisors, copied from --xen
+#   xen-teegate, xen-optee   the hypervisors, copied from --xen, with
+#                       xen-syms-M and objs-M/ (for run-xen --cost)
+#   tg-hostile.elf      the hostile image's ELF (its call sites, for --cost)
 #   MANIFEST            every package and version that went in
 # Exit: 0 done, 1 failed, 2 bad usage or missing prerequisite.
 set -euo pipefail
@@ -41,6 +52,8 @@ root=$(cd "$here/../.." && pwd)
 source "$here/debian-apt.sh"
 
 xtest=
+hostile=
+clients=
 xen_dir=$root/build-xen/out
 out=$root/build-xen/images
 work=$root/build-xen/images-work
@@ -52,7 +65,9 @@ while [[ $# -gt 0 ]]; do
 	--xen) xen_dir=${2:-}; shift 2 || die "--xen needs a directory" ;;
 	--out) out=${2:-}; shift 2 || die "--out needs a directory" ;;
 	--work) work=${2:-}; shift 2 || die "--work needs a directory" ;;
-	-h|--help) sed -n '3,36p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--hostile) hostile=${2:-}; shift 2 || die "--hostile needs an image file (or none)" ;;
+	--clients) clients=${2:-}; shift 2 || die "--clients needs a directory (or none)" ;;
+	-h|--help) sed -n '3,46p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown option '$1' (see --help)" ;;
 	esac
 done
@@ -62,6 +77,18 @@ for f in usr/bin/xtest usr/bin/tee-supplicant lib/optee_armtz; do
 done
 ls "$xtest"/usr/lib/libteec.so.2* >/dev/null 2>&1 ||
 	die "--xtest $xtest has no usr/lib/libteec.so.2: xtest 4.10 needs optee_client 4.10's libteec"
+if [[ -z $hostile && -f $root/build/src/guest/image/tg-hostile.Image ]]; then
+	hostile=$root/build/src/guest/image/tg-hostile.Image
+fi
+[[ $hostile == none ]] && hostile=
+[[ -z $hostile || -f $hostile ]] ||
+	die "--hostile $hostile: no such file (build it with make: build/src/guest/image/tg-hostile.Image)"
+if [[ -z $clients && -f $root/build-xen/clients/tg-xen-client ]]; then
+	clients=$root/build-xen/clients
+fi
+[[ $clients == none ]] && clients=
+[[ -z $clients || -f $clients/tg-xen-client ]] ||
+	die "--clients $clients has no tg-xen-client: build it with src/xen-clients/build-arm64.sh --out $clients"
 [[ -f $xen_dir/xen-teegate ]] ||
 	die "no $xen_dir/xen-teegate: run tools/xen/build-xen.sh first (or give --xen DIR)"
 for tool in dpkg-deb cpio gzip aarch64-linux-gnu-gcc aarch64-linux-gnu-as \
@@ -168,6 +195,13 @@ guest_root() {
 	echo "$r"
 }
 
+# put_clients ROOT: tg-xen-client and Debian's libteec.so.1 it needs.
+put_clients() {
+	[[ -n $clients ]] || return 0
+	put_pkg "$1" libteec1
+	install -D -m 0755 "$clients/tg-xen-client" "$1/usr/bin/tg-xen-client"
+}
+
 put_xtest() {
 	local r=$1
 	mkdir -p "$r/usr/bin" "$r/usr/lib" "$r/lib/optee_armtz" "$r/var/lib/tee"
@@ -216,17 +250,21 @@ aarch64-linux-gnu-gcc -O2 -Wall -Wextra -Werror -I"$dev/usr/include" \
 r=$(guest_root dom0 tee optee xen-evtchn xen-privcmd xen-gntdev xen-gntalloc xenfs)
 for p in "${xen_pkgs[@]}"; do put_pkg "$r" "$p"; done
 put_xtest "$r"
+put_clients "$r"
 # The domUs' kernel and initramfs images, for xl create (domU-*.cpio.gz
 # are packed first, below, so dom0 is packed last).
 dom0_root=$r
 r=$(guest_root domU tee optee)
 put_xtest "$r"
+put_clients "$r"
 check_needed "$r" usr/bin/xtest usr/bin/tee-supplicant
+[[ -z $clients ]] || check_needed "$r" usr/bin/tg-xen-client
 pack "$r" domU-xtest.cpio.gz
 
 r=$(guest_root domU-deb tee optee)
 for p in libteec1 tee-supplicant; do put_pkg "$r" "$p"; done
 install -D -m 0755 "$work/teec-check" "$r/usr/bin/teec-check"
+[[ -z $clients ]] || install -D -m 0755 "$clients/tg-xen-client" "$r/usr/bin/tg-xen-client"
 mkdir -p "$r/var/lib/optee-client/data/tee"
 check_needed "$r" usr/sbin/tee-supplicant usr/bin/teec-check
 pack "$r" domU-deb.cpio.gz
@@ -235,6 +273,7 @@ r=$dom0_root
 mkdir -p "$r/boot"
 cp "$work/pkg/$kernel_pkg/boot/vmlinuz-$kver" "$r/boot/vmlinuz"
 cp "$out/domU-xtest.cpio.gz" "$out/domU-deb.cpio.gz" "$r/boot/"
+[[ -z $hostile ]] || cp "$hostile" "$r/boot/tg-hostile.Image"
 check_needed "$r" usr/lib/xen-4.17/bin/xl usr/lib/xen-4.17/bin/xenstored \
 	usr/lib/xen-4.17/bin/xenconsoled usr/lib/xen-4.17/bin/xen-init-dom0 \
 	usr/bin/xtest usr/bin/tee-supplicant
@@ -248,9 +287,23 @@ aarch64-linux-gnu-objcopy -O binary "$work/bl33.elf" "$out/bl33.bin"
 for m in teegate optee; do
 	if [[ -f $xen_dir/xen-$m ]]; then
 		cp "$xen_dir/xen-$m" "$out/xen-$m"
+		# For run-xen --cost: the symbols and the mediator's objects.
+		if [[ -f $xen_dir/xen-syms-$m ]]; then
+			cp "$xen_dir/xen-syms-$m" "$out/xen-syms-$m"
+		fi
+		if [[ -d $xen_dir/objs-$m ]]; then
+			rm -rf "$out/objs-$m"
+			cp -r "$xen_dir/objs-$m" "$out/objs-$m"
+		fi
 		echo "xen-$m $(cat "$xen_dir/xen-$m.source" 2>/dev/null || echo '?')" >>"$out/MANIFEST.new"
 	fi
 done
 echo "xtest-dir $xtest" >>"$out/MANIFEST.new"
+if [[ -n $hostile ]]; then
+	echo "tg-hostile.Image $(sha256sum "$hostile" | cut -c1-16) $hostile" >>"$out/MANIFEST.new"
+	# Its ELF, for the per-call counting's call-site marks (cost-ranges.py).
+	[[ -f ${hostile%.Image}.elf ]] && cp "${hostile%.Image}.elf" "$out/tg-hostile.elf"
+fi
+[[ -z $clients ]] || echo "tg-xen-client $(sha256sum "$clients/tg-xen-client" | cut -c1-16) $(head -n 1 "$clients/tg-xen-client.MANIFEST" 2>/dev/null)" >>"$out/MANIFEST.new"
 mv "$out/MANIFEST.new" "$out/MANIFEST"
 echo "make-images: OK: $out (kernel $kver; $((SECONDS - t0))s)"
