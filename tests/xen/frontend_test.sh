@@ -65,6 +65,23 @@ expect "bad --destroy" "--destroy must be domUN:SECONDS with N in 1..2" \
 expect "bad suite" "unknown xtest suite 'gp'" \
 	--images "$img" --firmware "$fw" --suites regression,gp
 expect "bad --domus" "--domus must be 0..4" --images "$img" --firmware "$fw" --domus 9
+# The side-by-side scenarios need the project's pieces in the images.
+expect "hostile scenario without the image" "has no hostile image: build it with make .*make-images.sh --hostile" \
+	--images "$img" --firmware "$fw" --scenario hostile
+expect "client scenario without tg-xen-client" "has no tg-xen-client: build it with src/xen-clients/build-arm64.sh" \
+	--images "$img" --firmware "$fw" --scenario fair
+echo "tg-xen-client 0123 x" >"$img/MANIFEST"
+echo "tg-hostile.Image 0123 x" >>"$img/MANIFEST"
+expect "--cost without the symbols" "has no xen-syms-teegate \\(for --cost\\): rebuild Xen with tools/xen/build-xen.sh" \
+	--images "$img" --firmware "$fw" --scenario cost --cost
+mkdir "$img/objs-teegate"
+echo x >"$img/xen-syms-teegate"
+echo x >"$img/tg-hostile.elf"
+expect "--cost without the plugin" "no plugin /nonexistent/tg-oracle.so: build it with make" \
+	--images "$img" --firmware "$fw" --scenario cost --cost --plugin-so /nonexistent/tg-oracle.so
+expect "bad --bigbuf" "--bigbuf takes tg-xen-client bigbuf's options" \
+	--images "$img" --firmware "$fw" --scenario bigbuf --bigbuf "--sizes 1M;reboot"
+expect "bad scenario" "invalid choice: 'attack'" --images "$img" --firmware "$fw" --scenario attack
 expect "unknown option" "unrecognized arguments: --bogus" --images "$img" --bogus
 
 echo "frontend_test: $fails failed"

@@ -26,16 +26,26 @@ start_supplicant() {
 
 # run_suites: xtest, one suite after the other (TG_suites, comma
 # separated), each framed by TG-SUITE-BEGIN/END on stdout; returns
-# non-zero if any suite failed.
+# non-zero if any suite failed. Per-call counting: dom0 calls
+# $TG_suite_hook begin|end SUITE around each suite; a domU instead waits
+# TG_gap seconds after each of the two lines, so that dom0, which reads
+# them from its console, takes its snapshot while the domU makes no call.
 run_suites() {
 	status=0
+	gap=${TG_gap:-0}
+	[ -n "${TG_suite_hook:-}" ] && gap=0
 	for s in $(echo "$TG_suites" | tr ',' ' '); do
+		[ -n "${TG_suite_hook:-}" ] && "$TG_suite_hook" begin "$s"
 		t0=$(now)
 		echo "TG-SUITE-BEGIN $TG_name $s $t0"
+		[ "$gap" -gt 0 ] && sleep "$gap"
+		t0=$(now)
 		# shellcheck disable=SC2046
 		xtest -t "$s" $(echo "$TG_args" | tr ',' ' ') 2>&1
 		rc=$?
 		echo "TG-SUITE-END $TG_name $s rc=$rc secs=$(($(now) - t0))"
+		[ "$gap" -gt 0 ] && sleep "$gap"
+		[ -n "${TG_suite_hook:-}" ] && "$TG_suite_hook" end "$s"
 		[ $rc -eq 0 ] || status=1
 	done
 	return $status
