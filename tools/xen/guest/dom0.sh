@@ -315,10 +315,11 @@ scenario_hostile() {
 scenario_fair() {
 	s=${TG_fairsecs:-120}
 	th=${TG_hogthreads:-4}
+	kib=${TG_hogkib:-256}
 	domu_create timeAlone domU-xtest.cpio.gz client 256 "tg.cmd=fair-time+--seconds+$s"
 	all_names=timeAlone
 	wait_guests timeAlone
-	domu_create hog domU-xtest.cpio.gz client 256 "tg.cmd=fair-hog+--threads+$th+--seconds+$((4 * s + 600))"
+	domu_create hog domU-xtest.cpio.gz client 256 "tg.cmd=fair-hog+--threads+$th+--kib+$kib+--seconds+$((4 * s + 600))"
 	all_names="$all_names hog"
 	guest_line hog '^TG-CMD-BEGIN ' 300 >/dev/null
 	sleep 15
