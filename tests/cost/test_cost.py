@@ -143,6 +143,32 @@ def main(argv):
               summary["unverified"] > 0 and not snaps,
               f"against another ELF nothing counts: {summary}")
 
+    # A comment line longer than the plugin's line buffer (cost-ranges.py
+    # writes its whole command line as the first comment: with twenty
+    # objects under a long directory it passed 1,024 characters) is
+    # skipped whole; a long data line is an error that says so.
+    longc = os.path.join(work, "prog-longcomment.ranges")
+    with open(ranges) as f, open(longc, "w") as g:
+        g.write("# " + "x" * 3000 + "\n")
+        g.write(f.read())
+    out3 = os.path.join(work, "prog-longcomment.cost")
+    p = qemu_run(qemu, f"{plugin},ranges={longc},out={out3}", prog)
+    check(p.returncode == 0, f"a 3,000-character comment: QEMU exited "
+          f"{p.returncode}: {p.stdout.decode(errors='replace')[-300:]}")
+    kinds, snaps, summary, rng = parse(out3)
+    check(summary is not None and summary["calls"] == 9 and
+          summary["mediator"] == all_med,
+          f"a 3,000-character comment: the same counts: {summary}")
+    longd = os.path.join(work, "prog-longdata.ranges")
+    with open(ranges) as f, open(longd, "w") as g:
+        g.write(f.read())
+        g.write("count x 0x0 0x4 " + "n" * 3000 + "\n")
+    p = qemu_run(qemu, f"{plugin},ranges={longd},out={out3}", prog)
+    text = p.stdout.decode(errors="replace")
+    check(p.returncode != 0 and "is longer than" in text,
+          f"a 3,000-character data line stops QEMU with the plugin's "
+          f"message: {text[-300:]!r}")
+
     p = qemu_run(qemu, f"{plugin},ranges={ranges},out={out},bogus=1", prog)
     text = p.stdout.decode(errors="replace")
     check(p.returncode != 0 and
