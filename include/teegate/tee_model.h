@@ -53,6 +53,14 @@ struct tg_model_config {
 	 * See docs/real-optee.md, section 7.
 	 */
 	bool leak_noncontig_tmem;
+	/*
+	 * Speak FF-A instead of OP-TEE's SMC ABI: OP-TEE 4.10 as the S-EL1
+	 * SPMC behind TF-A's SPMD (CFG_CORE_SEL1_SPMC=y, SPD=spmd), with
+	 * CFG_NS_VIRTUALIZATION unless @no_virtualization. OP-TEE's own SMC
+	 * function ids are then unknown (the SPMD routes FF-A only); see
+	 * src/tee/model/README.md, "FF-A".
+	 */
+	bool ffa;
 };
 
 int tg_model_create(const struct tg_model_config *cfg,
@@ -65,6 +73,10 @@ void tg_model_smc(struct tg_model *m, uint64_t regs[8]);
 /* Threads currently held (running or suspended in an RPC) by a client;
  * client_id == UINT32_MAX counts every client. */
 uint32_t tg_model_threads_held(struct tg_model *m, uint32_t client_id);
+
+/* FF-A shares and lends the SPMC holds for a VM (complete or still
+ * fragmented); vm_id == UINT32_MAX counts every VM. */
+uint32_t tg_model_ffa_shares(struct tg_model *m, uint32_t vm_id);
 
 #ifdef __cplusplus
 }

@@ -42,6 +42,9 @@ static void thread_release(struct model_thread *t)
 	tgm_span_release(&t->work_span);
 	if (t->arg_reg)
 		t->arg_reg->users--;
+	if (t->work_reg)
+		t->work_reg->users--;
+	t->work_reg = NULL;
 	if (t->session && t->session->busy_in == t)
 		t->session->busy_in = NULL;
 	t->arg_reg = NULL;
@@ -351,6 +354,34 @@ enum load_step {
  * (t->work_span describes it), -1 refused without more ado, 1 refused
  * after OP-TEE would have tried to map it (it then sends SHM_FREE).
  */
+/*
+ * FF-A: the answer is an FMEM_OUTPUT naming a share of this guest by its
+ * global id (OP-TEE's thread_rpc_alloc()); OP-TEE holds it until it sends
+ * SHM_FREE. Anything unusable fails without SHM_FREE.
+ */
+static int load_take_ffa_shm(struct model_thread *t)
+{
+	const struct optee_msg_param *p = &t->rpc.params[0];
+	struct optee_msg_param_fmem f;
+	struct reg_shm *r;
+
+	memcpy(&f, &p->u, sizeof(f));
+	if (t->rpc.ret != TEEC_SUCCESS || t->rpc.answer_num_params != 1 ||
+	    p->attr != OPTEE_MSG_ATTR_TYPE_FMEM_OUTPUT)
+		return -1;
+	r = tgm_ffa_share_find(t->guest, f.global_id);
+	if (!r || tgm_ffa_share_use(r, f.internal_offs) != TEEC_SUCCESS)
+		return -1;
+	if (!tgm_span_sub(&r->span, f.internal_offs, MODEL_PAGE_SIZE,
+			  &t->work_span)) {
+		r->users--;
+		return -1;
+	}
+	t->work_reg = r;
+	t->scratch[2] = f.internal_offs;
+	return 0;
+}
+
 static int load_take_shm(struct tg_model *m, struct model_thread *t)
 {
 	const struct optee_msg_param *p = &t->rpc.params[0];
@@ -387,7 +418,8 @@ static void load_fs_open(struct tg_model *m, struct model_thread *t,
 	t->rpc.params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
 	t->rpc.params[0].u.value.a = 0; /* OPTEE_RPC_FS_OPEN */
 	t->rpc.params[1].attr = OPTEE_MSG_ATTR_TYPE_RMEM_INPUT;
-	t->rpc.params[1].u.rmem.offs = 0;
+	/* FF-A: FMEM_INPUT (the same type), internal offset in 63:48. */
+	t->rpc.params[1].u.rmem.offs = m->cfg.ffa ? t->scratch[2] << 48 : 0;
 	t->rpc.params[1].u.rmem.size = len;
 	t->rpc.params[1].u.rmem.shm_ref = t->scratch[0];
 	t->rpc.params[2].attr = OPTEE_MSG_ATTR_TYPE_VALUE_OUTPUT;
@@ -405,8 +437,10 @@ static enum step_result ta_load_step(struct tg_model *m, struct model_thread *t)
 		t->step = LOAD_SHM_ALLOC_ANSWER;
 		return STEP_RPC_CMD;
 	case LOAD_SHM_ALLOC_ANSWER:
+		/* tmem.shm_ref and fmem.global_id share a place. */
 		t->scratch[0] = t->rpc.params[0].u.tmem.shm_ref;
-		switch (load_take_shm(m, t)) {
+		switch (m->cfg.ffa ? load_take_ffa_shm(t)
+				   : load_take_shm(m, t)) {
 		case 0:
 			t->step = LOAD_FS_DIRF;
 			return ta_load_step(m, t);
@@ -434,6 +468,11 @@ static enum step_result ta_load_step(struct tg_model *m, struct model_thread *t)
 		t->rpc.params[0].u.value.b = t->shadow->params[0].u.value.b;
 		/* NULL memref of size 0: ask for the image size. */
 		t->rpc.params[1].attr = OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT;
+		if (m->cfg.ffa) {
+			t->rpc.params[1].attr = OPTEE_MSG_ATTR_TYPE_FMEM_OUTPUT;
+			t->rpc.params[1].u.rmem.shm_ref =
+				OPTEE_MSG_FMEM_INVALID_GLOBAL_ID;
+		}
 		t->step = LOAD_TA_ANSWER;
 		return STEP_RPC_CMD;
 	case LOAD_TA_ANSWER:
@@ -450,6 +489,17 @@ static enum step_result ta_load_step(struct tg_model *m, struct model_thread *t)
 		t->step = LOAD_SHM_FREE;
 		return ta_load_step(m, t);
 	case LOAD_SHM_FREE:
+		/*
+		 * FF-A (OP-TEE's thread_rpc_free()): drop the reference and
+		 * the registration first, so that the normal world can
+		 * reclaim the share once it has the SHM_FREE.
+		 */
+		if (t->work_reg) {
+			tgm_span_release(&t->work_span);
+			t->work_reg->users--;
+			t->work_reg->ffa_registered = false;
+			t->work_reg = NULL;
+		}
 		tgm_rpc_prepare(t, OPTEE_RPC_CMD_SHM_FREE, 1);
 		t->rpc.params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
 		t->rpc.params[0].u.value.a = OPTEE_RPC_SHM_TYPE_APPL;
@@ -596,6 +646,13 @@ static enum step_result msg_dispatch(struct tg_model *m, struct model_thread *t)
 	case OPTEE_MSG_CMD_UNREGISTER_SHM:
 		return tee_done(t, tgm_reg_shm_unregister(t));
 	case OPTEE_MSG_CMD_DO_BOTTOM_HALF:
+		/* FF-A: async values other than the bottom half travel as
+		 * RPC NOTIFICATION SENDs from here. */
+		if (m->cfg.ffa) {
+			t->work = tgm_ffa_bottom_half;
+			t->step = 0;
+			return tgm_ffa_bottom_half(m, t);
+		}
 		return tee_done(t, TEEC_SUCCESS);
 	case OPTEE_MSG_CMD_STOP_ASYNC_NOTIF:
 		t->guest->async_notif_enabled = false;
@@ -731,6 +788,51 @@ void tgm_std_call(struct tg_model *m, struct guest *g, uint64_t regs[8])
 		break;
 	}
 	if (res == OPTEE_SMC_RETURN_OK && !msg_cmd_known(t->shadow->cmd))
+		res = OPTEE_SMC_RETURN_EBADCMD;
+	if (res != OPTEE_SMC_RETURN_OK) {
+		thread_release(t);
+		call_return(regs, res);
+		return;
+	}
+	t->work = msg_dispatch;
+	t->step = 0;
+	thread_run(m, t, regs);
+}
+
+/**
+ * tgm_std_call_ffa() - OPTEE_FFA_YIELDING_CALL_WITH_ARG from VM @client
+ * (guest @g): the argument at @offs of the guest's FF-A share @cookie,
+ * the RPC argument right after it (OP-TEE's yielding_call_with_arg()).
+ * A thread is taken first, so ETHREAD_LIMIT wins, as in OP-TEE. The
+ * answer is in SMC terms in @regs (OK, an RPC, ETHREAD_LIMIT, EBADADDR,
+ * EBADCMD); ffa_spmc.c turns it into a direct response.
+ */
+void tgm_std_call_ffa(struct tg_model *m, struct guest *g, uint16_t client,
+		      uint64_t cookie, uint64_t offs, uint64_t regs[8])
+{
+	struct model_thread *t = thread_alloc(m, g, client);
+	struct reg_shm *r;
+	struct ns_span whole;
+	uint32_t res = OPTEE_SMC_RETURN_EBADADDR;
+
+	if (!t) {
+		call_return(regs, OPTEE_SMC_RETURN_ETHREAD_LIMIT);
+		return;
+	}
+	r = tgm_ffa_share_find(g, cookie);
+	if (r && offs < r->span.size &&
+	    tgm_ffa_share_use(r, 0) == TEEC_SUCCESS) {
+		t->arg_reg = r; /* holds the use */
+		if (tgm_span_sub(&r->span, offs, r->span.size - offs, &whole)) {
+			res = fetch_arg(m, t, &whole, true);
+			tgm_span_release(&whole);
+		}
+	}
+	/* No REGISTER_SHM over FF-A: memory comes with FFA_MEM_SHARE. */
+	if (res == OPTEE_SMC_RETURN_OK &&
+	    (!msg_cmd_known(t->shadow->cmd) ||
+	     t->shadow->cmd == OPTEE_MSG_CMD_REGISTER_SHM ||
+	     t->shadow->cmd == OPTEE_MSG_CMD_UNREGISTER_SHM))
 		res = OPTEE_SMC_RETURN_EBADCMD;
 	if (res != OPTEE_SMC_RETURN_OK) {
 		thread_release(t);

@@ -82,6 +82,22 @@ static void guest_init(struct tg_model *m, struct guest *g, uint16_t id)
 	g->live = true;
 	g->id = id;
 	g->prng_state = m->cfg.seed ^ ((uint64_t)id * 0xD1B54A32D192ED03ull);
+	g->nvb_bottom_half = -1;
+}
+
+/* (Re)create partition @id in slot @g (FF-A's VM_CREATED). */
+void tgm_guest_reset(struct tg_model *m, struct guest *g, uint16_t id)
+{
+	if (g->live)
+		guest_clear(m, g);
+	guest_init(m, g, id);
+}
+
+/* Forget partition @g (FF-A's VM_DESTROYED). */
+void tgm_guest_kill(struct tg_model *m, struct guest *g)
+{
+	guest_clear(m, g);
+	g->live = false;
 }
 
 /*
@@ -134,6 +150,15 @@ void tgm_raise_async_notif(struct tg_model *m, struct guest *g, uint32_t value)
 	if (!g->async_notif_enabled || value > MODEL_MAX_NOTIF_VALUE)
 		return;
 	g->notif_pending[value] = true;
+	/*
+	 * FF-A: OP-TEE's notifications carry the bottom-half bit only; the
+	 * value itself follows from DO_BOTTOM_HALF (tgm_ffa_bottom_half()).
+	 */
+	if (m->cfg.ffa) {
+		if (g->nvb_bottom_half < 0)
+			return;
+		g->nvb_pending |= 1ull << g->nvb_bottom_half;
+	}
 	m->notif_irq_pending = true;
 }
 
@@ -344,7 +369,9 @@ void tg_model_smc(struct tg_model *m, uint64_t regs[8])
 	else
 		g = tgm_find_guest(m, client);
 
-	if (OPTEE_SMC_IS_FAST(fid)) {
+	if (m->cfg.ffa) {
+		tgm_ffa_smc(m, regs);
+	} else if (OPTEE_SMC_IS_FAST(fid)) {
 		if (virt && client != HYP_CLIENT_ID && !g)
 			regs[0] = OPTEE_SMC_RETURN_ENOTAVAIL;
 		else
@@ -397,6 +424,7 @@ static void model_free(struct tg_model *m)
 			guest_clear(m, &m->guests[i]);
 		free(m->guests[i].rpc_cache);
 	}
+	tgm_ffa_free(m);
 	for (uint32_t i = 0; m->threads && i < m->num_threads; i++)
 		free(m->threads[i].shadow);
 	free(m->threads);
@@ -429,6 +457,8 @@ int tg_model_create(const struct tg_model_config *cfg,
 			: cfg->max_guests      ? cfg->max_guests
 					       : MODEL_DEFAULT_GUESTS;
 	m->next_session_id = 1;
+	/* OP-TEE's SPMC starts at 1.0 until the normal world negotiates. */
+	m->ffa.version = FFA_VERSION_1_0;
 
 	m->threads = calloc(m->num_threads, sizeof(*m->threads));
 	m->guests = calloc(m->max_guests, sizeof(*m->guests));

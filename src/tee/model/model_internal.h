@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <teegate/ffa_abi.h>
 #include <teegate/optee_abi.h>
 #include <teegate/tee_model.h>
 
@@ -88,6 +89,17 @@ struct reg_shm {
 	struct ns_span span;
 	uint32_t users;
 	bool leaked;
+	/*
+	 * FF-A (cfg.ffa): a share or lend received with FFA_MEM_SHARE/LEND;
+	 * @cookie is its handle. @ffa_registered: OP-TEE used it by cookie,
+	 * so reclaim is DENIED until OPTEE_FFA_UNREGISTER_SHM (or OP-TEE's
+	 * own SHM_FREE) drops that. @ffa_page_offset: the internal offset
+	 * of its current use (fixed while @users is not zero).
+	 */
+	bool ffa;
+	bool ffa_registered;
+	bool ffa_lend;
+	uint16_t ffa_page_offset;
 };
 
 /* Heap that OP-TEE 4.10 loses per leaked NONCONTIG TMEM of @n pages
@@ -128,6 +140,15 @@ struct guest {
 	bool async_notif_enabled;
 	bool notif_pending[MODEL_MAX_NOTIF_VALUE + 1];
 	uint64_t prng_state;
+	/*
+	 * FF-A: the notification bitmap of this VM (OP-TEE's struct
+	 * notif_vm_bitmap) and the handle indexes in use (64, as OP-TEE's
+	 * SPMC_CORE_SEL1_MAX_SHM_COUNT per guest).
+	 */
+	bool nvb_created;
+	int32_t nvb_bottom_half; /* -1: ENABLE_ASYNC_NOTIF not done */
+	uint64_t nvb_pending, nvb_bound;
+	uint64_t ffa_handle_bits;
 };
 
 /* Where a thread's RPC argument comes from. */
@@ -214,6 +235,7 @@ struct model_thread {
 	uint32_t step;
 	uint64_t scratch[4];
 	struct ns_span work_span; /* a buffer a work step obtained */
+	struct reg_shm *work_reg; /* FF-A: the share behind work_span */
 	struct session *session;
 	uint32_t ta_cmd;
 	struct ta_param params[MODEL_TA_NUM_PARAMS];
@@ -223,6 +245,26 @@ struct model_thread {
 	struct rpc_cmd saved_rpc; /* the work's RPC during an injection */
 	bool rpc_injected;	  /* current CMD is an injected one */
 	bool injected_here;	  /* one injection per step point */
+};
+
+struct ffa_frag;
+
+/*
+ * FF-A state of the SPMC (cfg.ffa): the normal world's RX/TX pair, which
+ * OP-TEE maps once (with virtualization, the hypervisor's), and the
+ * transactions whose fragments are still coming.
+ * @rx_nw_owned: the normal world's RX holds a message it has not
+ *               released (OP-TEE's !tx_is_mine).
+ */
+struct ffa_spmc {
+	uint32_t version; /* negotiated with the normal world */
+	uint64_t nw_tx_pa, nw_rx_pa;
+	uint32_t rxtx_pages;
+	bool rx_nw_owned;
+	struct ffa_frag *frags;
+	/* Handles of destroyed guests, still reclaimable (as OP-TEE). */
+	uint64_t *orphans;
+	uint32_t norphans, orphans_cap;
 };
 
 struct tg_model {
@@ -235,11 +277,14 @@ struct tg_model {
 	struct guest *guests; /* max_guests entries */
 	uint32_t next_session_id;
 	bool notif_irq_pending; /* raise after dropping the lock */
+	struct ffa_spmc ffa;
 };
 
 /* ---- model.c ----------------------------------------------------------- */
 struct guest *tgm_find_guest(struct tg_model *m, uint16_t client_id);
 void tgm_raise_async_notif(struct tg_model *m, struct guest *g, uint32_t value);
+void tgm_guest_reset(struct tg_model *m, struct guest *g, uint16_t id);
+void tgm_guest_kill(struct tg_model *m, struct guest *g);
 uint32_t tgm_prng_pct(struct guest *g);
 
 /* ---- ns_mem.c ---------------------------------------------------------- */
@@ -276,6 +321,34 @@ void tgm_std_return_from_rpc(struct tg_model *m, struct guest *g,
 			     uint64_t regs[8]);
 void tgm_thread_abort(struct tg_model *m, struct model_thread *t);
 void tgm_session_free_all(struct guest *g);
+
+void tgm_std_call_ffa(struct tg_model *m, struct guest *g, uint16_t client,
+		      uint64_t cookie, uint64_t offs, uint64_t regs[8]);
+
+/* ---- ffa_spmc.c, ffa_mem.c (cfg.ffa) ----------------------------------- */
+
+/* OP-TEE 4.10 as the S-EL1 SPMC on QEMU: ids it takes at boot. */
+#define MODEL_FFA_SPMC_ID 0x8000u  /* the SPMC itself (no UUID) */
+#define MODEL_FFA_OPTEE_ID 0x8001u /* OP-TEE's logical partition */
+#define MODEL_FFA_NB_CORE 4u	   /* CFG_TEE_CORE_NB_CORE */
+#define MODEL_FFA_SRI_INTID 8u	   /* schedule receiver interrupt */
+#define MODEL_FFA_MAX_SHARES 64u   /* per guest, SPMC_CORE_SEL1_MAX_SHM_COUNT */
+/* FF-A handle: index | bit 44 | guest id << 16 (OP-TEE's encoding). */
+#define MODEL_FFA_HANDLE_NS_BIT (1ull << 44)
+#define MODEL_FFA_HANDLE_GUEST_SHIFT 16u
+
+void tgm_ffa_smc(struct tg_model *m, uint64_t regs[8]);
+void tgm_ffa_mem_op(struct tg_model *m, uint64_t regs[8]);
+void tgm_ffa_frag_tx(struct tg_model *m, uint64_t regs[8]);
+void tgm_ffa_reclaim(struct tg_model *m, uint64_t regs[8]);
+uint32_t tgm_ffa_unregister(struct tg_model *m, struct guest *g,
+			    uint64_t cookie);
+struct reg_shm *tgm_ffa_share_find(struct guest *g, uint64_t cookie);
+uint32_t tgm_ffa_share_use(struct reg_shm *r, uint32_t internal_offs);
+void tgm_ffa_guest_gone(struct tg_model *m, struct guest *g);
+void tgm_ffa_free(struct tg_model *m);
+enum step_result tgm_ffa_bottom_half(struct tg_model *m,
+				     struct model_thread *t);
 
 /* ---- TAs (pta_*.c, ta_*.c) --------------------------------------------- */
 

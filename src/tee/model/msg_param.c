@@ -83,6 +83,42 @@ static uint32_t rmem_to_span(struct model_thread *t,
 	return TEEC_SUCCESS;
 }
 
+/*
+ * FF-A memory reference (OP-TEE's set_fmem_param()): a window of one of
+ * this guest's shares, named by its global id; the internal offset is
+ * where the buffer starts in the share's first page. The invalid id with
+ * size 0 is a NULL memref. Unknown id BAD_PARAMETERS, window outside
+ * SECURITY.
+ */
+static uint32_t fmem_to_span(struct model_thread *t,
+			     const struct optee_msg_param *mp,
+			     struct ta_param *p)
+{
+	struct optee_msg_param_fmem f;
+	struct reg_shm *r;
+	uint64_t offs;
+	uint32_t res;
+
+	memcpy(&f, &mp->u, sizeof(f));
+	if (f.global_id == OPTEE_MSG_FMEM_INVALID_GLOBAL_ID && !f.size) {
+		p->mem_is_null = true;
+		p->mem.size = 0;
+		return TEEC_SUCCESS;
+	}
+	r = tgm_ffa_share_find(t->guest, f.global_id);
+	if (!r)
+		return TEEC_ERROR_BAD_PARAMETERS;
+	res = tgm_ffa_share_use(r, f.internal_offs);
+	if (res != TEEC_SUCCESS)
+		return res;
+	p->mem_reg = r; /* holds the use */
+	offs = ((uint64_t)f.offs_high << 32) | f.offs_low;
+	if (offs > r->span.size - f.internal_offs ||
+	    !tgm_span_sub(&r->span, f.internal_offs + offs, f.size, &p->mem))
+		return TEEC_ERROR_SECURITY;
+	return TEEC_SUCCESS;
+}
+
 /**
  * tgm_msg_params_to_ta() - translate shadow params [first, first + count) into
  * t->params. The shadow is private, but every memory reference in it is a
@@ -134,11 +170,16 @@ uint32_t tgm_msg_params_to_ta(struct tg_model *m, struct model_thread *t,
 		case OPTEE_MSG_ATTR_TYPE_RMEM_OUTPUT:
 		case OPTEE_MSG_ATTR_TYPE_RMEM_INOUT:
 			p->type = (enum ta_param_type)type;
-			res = rmem_to_span(t, mp, p);
+			/* Over FF-A the same types are FMEM. */
+			res = m->cfg.ffa ? fmem_to_span(t, mp, p)
+					 : rmem_to_span(t, mp, p);
 			break;
 		case OPTEE_MSG_ATTR_TYPE_TMEM_INPUT:
 		case OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT:
 		case OPTEE_MSG_ATTR_TYPE_TMEM_INOUT:
+			/* No physical addresses over FF-A (CFG_CORE_FFA). */
+			if (m->cfg.ffa)
+				return TEEC_ERROR_BAD_PARAMETERS;
 			p->type = (enum ta_param_type)(type - 4);
 			res = tmem_to_span(m, t, mp, p);
 			break;
