@@ -38,6 +38,13 @@ enum tg_optee_call_form {
 	TG_OPTEE_FORM_REGD_ARG, /* CALL_WITH_REGD_ARG, via the arg cache */
 };
 
+/* How the driver reaches OP-TEE. */
+enum tg_optee_transport {
+	TG_OPTEE_TRANSPORT_AUTO = 0, /* the SMC ABI, else FF-A */
+	TG_OPTEE_TRANSPORT_SMC,	     /* OP-TEE's SMC ABI (optee/smc_abi.c) */
+	TG_OPTEE_TRANSPORT_FFA,	     /* FF-A (optee/ffa_abi.c + arm_ffa) */
+};
+
 /**
  * struct tg_optee_config - driver options; all-zero is Linux's behaviour.
  * @call_form:        std call form (falls back to ARG if the TEE lacks
@@ -56,6 +63,16 @@ struct tg_optee_config {
 	bool no_shm_cache;
 	const char *ta_dir;
 	uint32_t notif_poll_ms;
+	/*
+	 * FF-A: @transport; @ffa_rxtx_pages: RX/TX buffer size in pages
+	 * (0 = 1, as Linux); @ffa_max_run_pages: the longest run of
+	 * IPA-contiguous pages one constituent describes (0 = no limit, as
+	 * Linux merges an sg table; 1 describes every page on its own, as
+	 * for scattered memory, and makes big shares fragment).
+	 */
+	enum tg_optee_transport transport;
+	uint32_t ffa_rxtx_pages;
+	uint32_t ffa_max_run_pages;
 };
 
 /* What the probe learnt, and what the driver has done since. */
@@ -68,6 +85,12 @@ struct tg_optee_info {
 	enum tg_optee_call_form call_form; /* the form in use */
 	bool async_notif;		   /* ENABLE_ASYNC_NOTIF succeeded */
 	bool shm_cache;			   /* ENABLE_SHM_CACHE succeeded */
+	/* FF-A only (sec_caps are then OPTEE_FFA_SEC_CAP_*). */
+	bool ffa;
+	uint32_t ffa_version;	 /* negotiated */
+	uint16_t ffa_id;	 /* this VM's endpoint id (FFA_ID_GET) */
+	uint16_t ffa_optee_id;	 /* OP-TEE's partition */
+	uint32_t ffa_notif_id;	 /* bottom-half notification bit */
 };
 
 /* Counters, for tests and the workloads (monotonic). */
@@ -80,6 +103,12 @@ struct tg_optee_stats {
 	uint64_t notif_async;	  /* async notification values received */
 	uint64_t bottom_halves;	  /* DO_BOTTOM_HALF calls made */
 	uint64_t shm_cache_freed; /* cookies freed at DISABLE_SHM_CACHE */
+	/* FF-A */
+	uint64_t ffa_shares;	  /* MEM_SHARE transactions completed */
+	uint64_t ffa_fragments;	  /* FRAG_TX calls made */
+	uint64_t ffa_reclaims;	  /* MEM_RECLAIM succeeded */
+	uint64_t ffa_reclaim_failed;
+	uint64_t ffa_interrupts;  /* yielding calls resumed after INTERRUPT */
 };
 
 /**

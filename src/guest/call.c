@@ -25,6 +25,9 @@ struct arg_buf {
 	uint32_t slot;
 	uint32_t offs;		       /* REGD_ARG: offset in the buffer */
 	struct optee_msg_arg *rpc_arg; /* NULL for ARG */
+	/* FF-A, not from the argument cache: pages shared for this call. */
+	uint64_t ffa_handle;
+	uint32_t ffa_pages;
 };
 
 static uint32_t rpc_arg_size(const struct tg_optee *drv)
@@ -143,6 +146,29 @@ void tgg_arg_cache_free(struct tg_optee *drv)
 	}
 }
 
+/*
+ * FF-A without a slot of the argument cache: the argument and the RPC
+ * argument after it in pages of their own, shared for this call.
+ */
+static int arg_buf_ffa_pages(struct tg_optee *drv, uint32_t size,
+			     struct arg_buf *ab)
+{
+	uint32_t bytes = size + rpc_arg_size(drv);
+	void *va;
+
+	ab->form = TG_OPTEE_FORM_ARG;
+	ab->ffa_pages = (bytes + PAGE_SIZE - 1) / PAGE_SIZE;
+	if (tgg_guest_pages_alloc(drv, ab->ffa_pages, &ab->ipa, &va))
+		return TG_ENOMEM;
+	if (tgg_ffa_temp_share(drv, ab->ipa, bytes, &ab->ffa_handle)) {
+		tgg_guest_pages_free(drv, ab->ipa, ab->ffa_pages);
+		return TG_ENOMEM;
+	}
+	ab->arg = va;
+	ab->rpc_arg = (void *)((uint8_t *)va + size);
+	return TG_OK;
+}
+
 static int arg_buf_get(struct tg_optee *drv, enum tg_optee_call_form form,
 		       uint32_t num_params, struct arg_buf *ab)
 {
@@ -151,6 +177,26 @@ static int arg_buf_get(struct tg_optee *drv, enum tg_optee_call_form form,
 	int tries;
 
 	memset(ab, 0, sizeof(*ab));
+	if (drv->ffa) {
+		/* Over FF-A the RPC argument always follows the call's. */
+		if (drv->info.call_form == TG_OPTEE_FORM_REGD_ARG &&
+		    num_params <= ARG_CACHE_MAX_PARAMS &&
+		    form != TG_OPTEE_FORM_ARG) {
+			ab->form = TG_OPTEE_FORM_REGD_ARG;
+			for (tries = 0; tries < 3; tries++) {
+				if (arg_cache_take(drv, ab)) {
+					memset(ab->arg, 0,
+					       ab->cpage->slot_size);
+					ab->rpc_arg = (void *)((uint8_t *)ab->arg +
+							       size);
+					return TG_OK;
+				}
+				if (arg_cache_grow(drv))
+					break;
+			}
+		}
+		return arg_buf_ffa_pages(drv, size, ab);
+	}
 	if (form == TG_OPTEE_FORM_DEFAULT)
 		form = drv->info.call_form;
 	if (form != TG_OPTEE_FORM_ARG && !drv->info.rpc_param_count)
@@ -186,6 +232,11 @@ static int arg_buf_get(struct tg_optee *drv, enum tg_optee_call_form form,
 
 static void arg_buf_put(struct tg_optee *drv, struct arg_buf *ab)
 {
+	if (ab->ffa_pages) {
+		tgg_ffa_temp_unshare(drv, ab->ffa_handle);
+		tgg_guest_pages_free(drv, ab->ipa, ab->ffa_pages);
+		return;
+	}
 	if (ab->form == TG_OPTEE_FORM_REGD_ARG) {
 		pthread_mutex_lock(&drv->lock);
 		ab->cpage->used &= ~(1u << ab->slot);
@@ -288,13 +339,20 @@ int tgg_std_call(struct tg_optee *drv, enum tg_optee_call_form form,
 		pthread_mutex_lock(&drv->cq_lock);
 		gen = drv->cq_gen;
 		pthread_mutex_unlock(&drv->cq_lock);
-		set_call_regs(&ab, regs);
-		tg_smc(ctx.vcpu, regs);
-		a0 = (uint32_t)regs[0];
-		while (OPTEE_SMC_RETURN_IS_RPC(a0)) {
-			tgg_rpc_handle(&ctx, regs);
+		if (drv->ffa) {
+			a0 = tgg_ffa_call(&ctx,
+					  ab.ffa_pages ? ab.ffa_handle
+						       : ab.cpage->shm->cookie,
+					  ab.ffa_pages ? 0 : ab.offs);
+		} else {
+			set_call_regs(&ab, regs);
 			tg_smc(ctx.vcpu, regs);
 			a0 = (uint32_t)regs[0];
+			while (OPTEE_SMC_RETURN_IS_RPC(a0)) {
+				tgg_rpc_handle(&ctx, regs);
+				tg_smc(ctx.vcpu, regs);
+				a0 = (uint32_t)regs[0];
+			}
 		}
 		if (a0 != OPTEE_SMC_RETURN_ETHREAD_LIMIT)
 			break;
@@ -337,9 +395,9 @@ struct msg_buf {
 	struct optee_msg_param p[MSG_MAX_PARAMS];
 };
 
-/* Temporary page lists built for one message. */
+/* Temporary page lists (or, over FF-A, shares) built for one message. */
 struct tmp_lists {
-	uint64_t ipa[MSG_MAX_PARAMS];
+	uint64_t ipa[MSG_MAX_PARAMS]; /* FF-A: the handle */
 	uint32_t pages[MSG_MAX_PARAMS];
 	uint32_t n;
 };
@@ -348,9 +406,56 @@ static void tmp_lists_free(struct tg_optee *drv, struct tmp_lists *tl)
 {
 	uint32_t i;
 
-	for (i = 0; i < tl->n; i++)
-		tgg_pagelist_free(drv, tl->ipa[i], tl->pages[i]);
+	for (i = 0; i < tl->n; i++) {
+		if (drv->ffa)
+			tgg_ffa_temp_unshare(drv, tl->ipa[i]);
+		else
+			tgg_pagelist_free(drv, tl->ipa[i], tl->pages[i]);
+	}
 	tl->n = 0;
+}
+
+/*
+ * FF-A memref: FMEM with the share's global id; the internal offset is
+ * where the buffer starts in its first shared page. A buffer that is not
+ * registered is shared for this message only. No shm and size 0: NULL.
+ */
+static int param_to_fmem(struct tg_optee *drv, const struct tg_optee_param *p,
+			 uint32_t dir, struct optee_msg_param *mp,
+			 struct tmp_lists *tl)
+{
+	const struct tg_optee_shm *shm = p->u.memref.shm;
+	struct optee_msg_param_fmem f;
+	uint64_t offs = p->u.memref.offs;
+
+	memset(&f, 0, sizeof(f));
+	mp->attr = OPTEE_MSG_ATTR_TYPE_FMEM_INPUT + dir;
+	f.size = p->u.memref.size;
+	if (!shm) {
+		if (p->u.memref.size)
+			return TG_EINVAL;
+		f.global_id = OPTEE_MSG_FMEM_INVALID_GLOBAL_ID;
+	} else if (shm->cookie) {
+		f.global_id = shm->cookie;
+		f.internal_offs = (uint16_t)(shm->ipa & PAGE_MASK_LOW);
+	} else {
+		uint64_t start = shm->ipa + offs;
+
+		if (tl->n >= MSG_MAX_PARAMS || !p->u.memref.size)
+			return TG_EINVAL;
+		if (tgg_ffa_temp_share(drv, start, p->u.memref.size,
+				       &tl->ipa[tl->n]))
+			return TG_ENOMEM;
+		f.global_id = tl->ipa[tl->n++];
+		f.internal_offs = (uint16_t)(start & PAGE_MASK_LOW);
+		offs = 0;
+	}
+	f.offs_low = (uint32_t)offs;
+	f.offs_high = (uint16_t)(offs >> 32);
+	if (((uint64_t)f.offs_high << 32 | f.offs_low) != offs)
+		return TG_EINVAL;
+	memcpy(&mp->u, &f, sizeof(f));
+	return TG_OK;
 }
 
 static int param_to_msg(struct tg_optee *drv, const struct tg_optee_param *p,
@@ -380,6 +485,11 @@ static int param_to_msg(struct tg_optee *drv, const struct tg_optee_param *p,
 	}
 	dir = (uint32_t)p->type - TG_OPTEE_PARAM_MEMREF_INPUT; /* 0, 1, 2 */
 	shm = p->u.memref.shm;
+	if (shm && (p->u.memref.offs > shm->size ||
+		    p->u.memref.size > shm->size - p->u.memref.offs))
+		return TG_EINVAL;
+	if (drv->ffa)
+		return param_to_fmem(drv, p, dir, mp, tl);
 	if (!shm) {
 		/* NULL memref: only with size 0 and the TEE supporting it. */
 		if (p->u.memref.size ||

@@ -228,7 +228,20 @@ int tg_optee_probe(struct tg_vcpu *vcpu, const struct tg_optee_config *cfg,
 	pthread_mutex_init(&drv->notif_lock, NULL);
 	pthread_cond_init(&drv->notif_cond, NULL);
 
-	rc = probe_tee(drv);
+	/* The SMC ABI first (an FF-A-only TEE answers it UNKNOWN), as a
+	 * kernel with both drivers ends up with the one that probes. */
+	rc = TG_ENOTEE;
+	if (drv->cfg.transport != TG_OPTEE_TRANSPORT_FFA)
+		rc = probe_tee(drv);
+	if (rc == TG_ENOTEE &&
+	    drv->cfg.transport != TG_OPTEE_TRANSPORT_SMC) {
+		rc = tgg_ffa_optee_probe(drv);
+		if (rc == TG_OK) {
+			registry_add(drv);
+			*out = drv;
+			return TG_OK;
+		}
+	}
 	if (rc) {
 		drv_free(drv);
 		return rc;
@@ -276,6 +289,7 @@ void tg_optee_remove(struct tg_optee *drv)
 	while (drv->page_pool_len)
 		tgg_guest_pages_free(drv, drv->page_pool[--drv->page_pool_len],
 				     1);
+	tgg_ffa_optee_remove(drv);
 	/* Client shms still alive are the clients' leak; detach them. */
 	while ((s = drv->shms)) {
 		drv->shms = s->next;

@@ -154,6 +154,10 @@ static void notif_drain(struct tg_optee *drv, struct tg_vcpu *vcpu)
 	uint32_t i, value;
 	uint64_t regs[8];
 
+	if (drv->ffa) {
+		tgg_ffa_notif_drain(drv);
+		return;
+	}
 	for (i = 0; i < NOTIF_DRAIN_MAX; i++) {
 		memset(regs, 0, sizeof(regs));
 		regs[0] = OPTEE_SMC_GET_ASYNC_NOTIF_VALUE;

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <teegate/ffa_abi.h>
 #include <teegate/optee_guest.h>
 
 #define PAGE_SIZE 4096u
@@ -56,6 +57,25 @@ struct notif_entry {
 	struct notif_entry *next;
 };
 
+/*
+ * FF-A state of the driver (ffa.c): what Linux's arm_ffa driver keeps.
+ * The RX/TX pair is guest RAM registered with FFA_RXTX_MAP; @rxtx_lock
+ * serializes their use (a descriptor in TX, an answer in RX).
+ */
+struct tgg_ffa {
+	uint32_t version;
+	uint16_t id;	    /* this VM */
+	uint16_t optee_id;  /* OP-TEE's partition */
+	uint64_t tx_ipa, rx_ipa;
+	uint8_t *tx, *rx;
+	uint32_t rxtx_pages;
+	pthread_mutex_t rxtx_lock;
+	bool mem_64;	     /* MEM_SHARE_64 offered */
+	bool bitmap_created; /* NOTIFICATION_BITMAP_CREATE done */
+	bool notif_bound;
+	uint32_t notif_id;   /* the bottom-half notification */
+};
+
 struct tg_optee {
 	struct tg_vcpu *vcpu;	    /* probing vCPU */
 	struct tg_optee_config cfg; /* cfg.ta_dir points to ta_dir */
@@ -85,6 +105,9 @@ struct tg_optee {
 	int notif_vcpu; /* spawned vCPU index, -1 if none */
 
 	struct tg_optee_stats stats; /* updated with atomics */
+
+	/* FF-A transport; NULL with the SMC ABI. */
+	struct tgg_ffa *ffa;
 
 	/* Registry of drivers by guest (tg_optee_get()). */
 	const void *guest_key;
@@ -151,6 +174,35 @@ void tgg_arg_cache_free(struct tg_optee *drv);
 
 /* rpc.c */
 void tgg_rpc_handle(struct call_ctx *ctx, uint64_t regs[8]);
+
+/* ffa.c: the FF-A layer (Linux's drivers/firmware/arm_ffa) */
+int tgg_ffa_init(struct tg_optee *drv);
+void tgg_ffa_fini(struct tg_optee *drv);
+int tgg_ffa_direct(struct tg_optee *drv, uint64_t data[5], int32_t *ffa_err);
+int tgg_ffa_share(struct tg_optee *drv, uint64_t ipa, uint64_t size,
+		  uint64_t *handle);
+int tgg_ffa_reclaim(struct tg_optee *drv, uint64_t handle);
+int tgg_ffa_notif_bind(struct tg_optee *drv, uint32_t id, bool bind);
+int tgg_ffa_notif_get(struct tg_optee *drv, uint64_t *bitmap);
+
+/* ffa_optee.c: OP-TEE over FF-A (Linux's drivers/tee/optee/ffa_abi.c) */
+int tgg_ffa_optee_probe(struct tg_optee *drv);
+void tgg_ffa_optee_remove(struct tg_optee *drv);
+uint32_t tgg_ffa_call(struct call_ctx *ctx, uint64_t handle, uint32_t offs);
+int tgg_ffa_shm_register(struct tg_optee *drv, struct tg_optee_shm *shm,
+			 uint32_t *tee_ret);
+int tgg_ffa_shm_unregister(struct tg_optee *drv, struct tg_optee_shm *shm);
+int tgg_ffa_temp_share(struct tg_optee *drv, uint64_t ipa, uint64_t size,
+		       uint64_t *handle);
+void tgg_ffa_temp_unshare(struct tg_optee *drv, uint64_t handle);
+void tgg_ffa_notif_drain(struct tg_optee *drv);
+
+/* rpc.c */
+void tgg_rpc_cmd(struct call_ctx *ctx);
+
+/* shm.c */
+void tgg_shm_link_as(struct tg_optee *drv, struct tg_optee_shm *shm,
+		     uint64_t cookie);
 
 /* notif.c */
 int tgg_notif_wait(struct tg_optee *drv, uint32_t key, uint32_t timeout_ms);

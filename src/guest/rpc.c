@@ -108,6 +108,23 @@ static void cmd_shm_alloc(struct call_ctx *ctx, struct rpc_snapshot *s)
 		s->hdr.ret = TEEC_ERROR_OUT_OF_MEMORY;
 		return;
 	}
+	if (drv->ffa) {
+		/* FF-A: shared until SHM_FREE; FMEM with its global id. */
+		struct optee_msg_param_fmem f = { 0 };
+
+		if (tgg_ffa_shm_register(drv, shm, NULL)) {
+			tgg_shm_release_pages(drv, shm);
+			s->hdr.ret = TEEC_ERROR_OUT_OF_MEMORY;
+			return;
+		}
+		memset(&s->p[0], 0, sizeof(s->p[0]));
+		s->p[0].attr = OPTEE_MSG_ATTR_TYPE_FMEM_OUTPUT;
+		f.size = shm->size;
+		f.global_id = shm->cookie;
+		memcpy(&s->p[0].u, &f, sizeof(f));
+		s->hdr.ret = TEEC_SUCCESS;
+		return;
+	}
 	/* The list stays until SHM_FREE: the TEE may map it at any time. */
 	if (tgg_pagelist_build(drv, shm->ipa, shm->size, &shm->list_ipa,
 			       &shm->list_pages)) {
@@ -138,6 +155,16 @@ static void cmd_shm_free(struct call_ctx *ctx, struct rpc_snapshot *s)
 				    SHM_KIND_RPC_SHM);
 	if (!shm) {
 		s->hdr.ret = TEEC_ERROR_BAD_PARAMETERS;
+		return;
+	}
+	/*
+	 * FF-A: OP-TEE retired the handle before this RPC; reclaim (no
+	 * UNREGISTER_SHM, as Linux's optee_ffa_shm_unregister_supp()).
+	 * Pages still shared are kept out of reuse.
+	 */
+	if (ctx->drv->ffa && tgg_ffa_reclaim(ctx->drv, shm->cookie)) {
+		tgg_shm_link_as(ctx->drv, shm, shm->cookie);
+		s->hdr.ret = TEEC_ERROR_BAD_STATE;
 		return;
 	}
 	tgg_shm_release_pages(ctx->drv, shm);
@@ -201,13 +228,20 @@ static uint8_t *rpc_tmem_ptr(struct call_ctx *ctx,
 	struct tg_optee_shm *shm;
 	uint64_t offs = 0;
 
+	/* tmem.shm_ref and fmem.global_id share a place. */
 	shm = tgg_shm_find_cookie(ctx->drv, p->u.tmem.shm_ref,
 				  SHM_KIND_RPC_SHM);
 	if (!shm)
 		return NULL;
-	if (p->u.tmem.buf_ptr >= shm->ipa &&
-	    p->u.tmem.buf_ptr - shm->ipa < shm->size)
+	if (ctx->drv->ffa) {
+		struct optee_msg_param_fmem f;
+
+		memcpy(&f, &p->u, sizeof(f));
+		offs = ((uint64_t)f.offs_high << 32) | f.offs_low;
+	} else if (p->u.tmem.buf_ptr >= shm->ipa &&
+		   p->u.tmem.buf_ptr - shm->ipa < shm->size) {
 		offs = p->u.tmem.buf_ptr - shm->ipa;
+	}
 	if (len > shm->size || offs > shm->size - len)
 		return NULL;
 	return (uint8_t *)shm->va + offs;
@@ -227,11 +261,14 @@ static void cmd_load_ta(struct call_ctx *ctx, struct rpc_snapshot *s)
 	uint64_t want;
 	ssize_t got;
 	size_t done;
+	bool is_null;
 	int fd;
 
 	if (s->hdr.num_params != 2 ||
 	    param_type(&s->p[0]) != OPTEE_MSG_ATTR_TYPE_VALUE_INPUT ||
-	    param_type(&s->p[1]) != OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT) {
+	    param_type(&s->p[1]) != (ctx->drv->ffa
+					     ? OPTEE_MSG_ATTR_TYPE_FMEM_OUTPUT
+					     : OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT)) {
 		s->hdr.ret = TEEC_ERROR_BAD_PARAMETERS;
 		return;
 	}
@@ -253,9 +290,12 @@ static void cmd_load_ta(struct call_ctx *ctx, struct rpc_snapshot *s)
 		return;
 	}
 	want = s->p[1].u.tmem.size;
-	if (!s->p[1].u.tmem.buf_ptr || want < (uint64_t)st.st_size) {
-		s->hdr.ret = s->p[1].u.tmem.buf_ptr ? TEEC_ERROR_SHORT_BUFFER
-						    : TEEC_SUCCESS;
+	/* NULL: buf_ptr 0, or over FF-A the invalid global id. */
+	is_null = ctx->drv->ffa ? s->p[1].u.rmem.shm_ref ==
+					  OPTEE_MSG_FMEM_INVALID_GLOBAL_ID
+				: !s->p[1].u.tmem.buf_ptr;
+	if (is_null || want < (uint64_t)st.st_size) {
+		s->hdr.ret = !is_null ? TEEC_ERROR_SHORT_BUFFER : TEEC_SUCCESS;
 		s->p[1].u.tmem.size = (uint64_t)st.st_size;
 		close(fd);
 		return;
@@ -354,6 +394,17 @@ static void rpc_cmd(struct call_ctx *ctx, uint64_t regs[8])
 	shared->ret = s.hdr.ret;
 	shared->ret_origin = s.hdr.ret_origin;
 	memcpy(shared->params, s.p, (size_t)n * OPTEE_MSG_PARAM_SIZE);
+}
+
+/* tgg_rpc_cmd() - serve the RPC CMD in the call's RPC argument (FF-A). */
+void tgg_rpc_cmd(struct call_ctx *ctx)
+{
+	uint64_t regs[8] = { 0 };
+
+	if (ctx->drv->ffa && ctx->rpc_arg)
+		rpc_cmd(ctx, regs);
+	else
+		STAT_INC(ctx->drv, rpc_bad);
 }
 
 /**

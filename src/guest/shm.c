@@ -129,6 +129,17 @@ void tgg_shm_link(struct tg_optee *drv, struct tg_optee_shm *shm)
 	pthread_mutex_unlock(&drv->lock);
 }
 
+/* Put @shm in the table under @cookie (an FF-A handle). */
+void tgg_shm_link_as(struct tg_optee *drv, struct tg_optee_shm *shm,
+		     uint64_t cookie)
+{
+	pthread_mutex_lock(&drv->lock);
+	shm->cookie = cookie;
+	shm->next = drv->shms;
+	drv->shms = shm;
+	pthread_mutex_unlock(&drv->lock);
+}
+
 struct tg_optee_shm *tgg_shm_find_cookie(struct tg_optee *drv, uint64_t cookie,
 					 uint32_t kind)
 {
@@ -205,6 +216,8 @@ int tgg_shm_register(struct tg_optee *drv, struct tg_optee_shm *shm,
 	uint32_t list_pages, smc_ret = 0;
 	int rc;
 
+	if (drv->ffa)
+		return tgg_ffa_shm_register(drv, shm, tee_ret);
 	if (tgg_pagelist_build(drv, shm->ipa, shm->size, &list_ipa,
 			       &list_pages))
 		return TG_ENOMEM;
@@ -246,6 +259,8 @@ static int shm_unregister(struct tg_optee *drv, struct tg_optee_shm *shm)
 	uint32_t smc_ret = 0, tries = 0;
 	int rc;
 
+	if (drv->ffa)
+		return tgg_ffa_shm_unregister(drv, shm);
 	/*
 	 * ENOTAVAIL: the call failed on the way (a mediator that died with
 	 * it), so it may or may not have happened. Ask again: the answer
@@ -445,6 +460,12 @@ void tgg_shm_free_all(struct tg_optee *drv)
 		    s->kind == SHM_KIND_RPC_SHM) {
 			*pp = s->next;
 			pthread_mutex_unlock(&drv->lock);
+			/* FF-A: a page still shared must not be reused. */
+			if (drv->ffa &&
+			    tgg_ffa_shm_unregister(drv, s) != TG_OK) {
+				pthread_mutex_lock(&drv->lock);
+				continue; /* leaked on purpose: still shared */
+			}
 			tgg_shm_release_pages(drv, s);
 			pthread_mutex_lock(&drv->lock);
 		} else if (s->abandoned) {

@@ -46,7 +46,9 @@ TEEC_Result TEEC_InitializeContext(const char *name, TEEC_Context *context)
 		return TEEC_ERROR_ITEM_NOT_FOUND;
 	context->drv = drv;
 	context->reg_mem = true;
-	context->memref_null = (tg_optee_info(drv)->sec_caps &
+	/* Over FF-A a NULL memref is always possible (Linux too). */
+	context->memref_null = tg_optee_info(drv)->ffa ||
+			       (tg_optee_info(drv)->sec_caps &
 				OPTEE_SMC_SEC_CAP_MEMREF_NULL) != 0;
 	return TEEC_SUCCESS;
 }

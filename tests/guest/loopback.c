@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <teegate/ffa_abi.h>
 #include <teegate/optee_abi.h>
 #ifdef TG_HAVE_MEDIATOR
 #include <teegate/mediator.h>
@@ -45,7 +46,15 @@ struct lb_guest {
 	pthread_mutex_t irq_lock;
 	pthread_cond_t irq_cond;
 	bool irq;
+	/* FF-A: the guest's RX/TX (IPAs) and who owns its RX. */
+	uint64_t ffa_tx, ffa_rx;
+	uint32_t ffa_pages;
+	bool ffa_rx_full;
 };
+
+/* FF-A: the pass-through hypervisor's own RX/TX pair, at these PAs. */
+#define LB_HYP_BASE 0x30000000ull
+#define LB_HYP_PAGES 8u
 
 /* Mediated mode: the mediator's shadow memory, at its own PAs. */
 #define LB_SHM_BASE 0x20000000ull
@@ -56,12 +65,16 @@ static struct {
 	pthread_mutex_t lock;
 	struct lb_guest *guests[LB_MAX_GUESTS];
 	uint64_t violations;
+	bool ffa;
+	uint8_t *hyp;		  /* FF-A: TX then RX, LB_HYP_PAGES each */
+	pthread_mutex_t hyp_lock; /* the hypervisor's RX/TX in use */
 #ifdef TG_HAVE_MEDIATOR
 	struct tg_mediator *med;
 	uint8_t *shm;
 	uint8_t shm_used[LB_SHM_PAGES];
 #endif
-} env = { .lock = PTHREAD_MUTEX_INITIALIZER };
+} env = { .lock = PTHREAD_MUTEX_INITIALIZER,
+	    .hyp_lock = PTHREAD_MUTEX_INITIALIZER };
 
 static __thread struct tg_vcpu *self_vcpu;
 
@@ -148,6 +161,18 @@ static void *lb_map(void *ctx, uint32_t client_id, uint64_t pa, uint32_t len,
 
 	(void)ctx;
 	(void)write;
+	/* FF-A: the hypervisor's RX/TX, on its own behalf only. */
+	if (env.ffa && pa >= LB_HYP_BASE &&
+	    pa - LB_HYP_BASE < 2ull * LB_HYP_PAGES * LB_PAGE &&
+	    len <= 2ull * LB_HYP_PAGES * LB_PAGE - (pa - LB_HYP_BASE)) {
+		if (client_id != 0) {
+			pthread_mutex_lock(&env.lock);
+			env.violations++;
+			pthread_mutex_unlock(&env.lock);
+			return NULL;
+		}
+		return env.hyp + (pa - LB_HYP_BASE);
+	}
 #ifdef TG_HAVE_MEDIATOR
 	if (env.med && pa >= LB_SHM_BASE &&
 	    pa - LB_SHM_BASE < (uint64_t)LB_SHM_PAGES * LB_PAGE &&
@@ -209,13 +234,55 @@ static const struct tg_sw_mem lb_mem = {
 	.notif_irq = lb_notif_irq,
 };
 
+static void hyp_ffa(uint64_t regs[8], uint64_t a0, uint64_t a1, uint64_t a2,
+		    uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	memset(regs, 0, 8 * sizeof(regs[0]));
+	regs[0] = a0;
+	regs[1] = a1;
+	regs[2] = a2;
+	regs[3] = a3;
+	regs[4] = a4;
+	regs[5] = a5;
+	tg_model_smc(env.model, regs);
+}
+
+/* FF-A: negotiate and map the hypervisor's RX/TX, once. */
+static int hyp_ffa_init(void)
+{
+	uint64_t r[8];
+
+	env.hyp = aligned_alloc(LB_PAGE, 2ull * LB_HYP_PAGES * LB_PAGE);
+	if (!env.hyp)
+		return -1;
+	memset(env.hyp, 0, 2ull * LB_HYP_PAGES * LB_PAGE);
+	hyp_ffa(r, FFA_VERSION, FFA_VERSION_1_2, 0, 0, 0, 0);
+	hyp_ffa(r, FFA_RXTX_MAP_64, LB_HYP_BASE,
+		LB_HYP_BASE + (uint64_t)LB_HYP_PAGES * LB_PAGE, LB_HYP_PAGES,
+		0, 0);
+	return r[0] == FFA_SUCCESS_32 ? 0 : -1;
+}
+
 int lb_env_init(const struct tg_model_config *cfg)
 {
 	struct tg_model_config def;
+	int rc;
 
 	memset(&def, 0, sizeof(def));
+	if (cfg)
+		def = *cfg;
+#ifdef LB_FFA
+	def.ffa = true;
+#endif
+	env.ffa = def.ffa;
 	env.violations = 0;
-	return tg_model_create(cfg ? cfg : &def, &lb_mem, &env.model);
+	rc = tg_model_create(&def, &lb_mem, &env.model);
+	if (!rc && env.ffa && hyp_ffa_init()) {
+		tg_model_destroy(env.model);
+		env.model = NULL;
+		return -1;
+	}
+	return rc;
 }
 
 void lb_env_fini(void)
@@ -230,6 +297,9 @@ void lb_env_fini(void)
 #endif
 	tg_model_destroy(env.model);
 	env.model = NULL;
+	free(env.hyp);
+	env.hyp = NULL;
+	env.ffa = false;
 }
 
 struct tg_model *lb_model(void)
@@ -295,6 +365,17 @@ struct lb_guest *lb_guest_create(uint32_t client_id, uint32_t ram_mib)
 		return g;
 	}
 #endif
+	if (env.ffa) {
+		/* VM_CREATED to OP-TEE, then the VM's bitmap. */
+		hyp_ffa(regs, FFA_MSG_SEND_DIRECT_REQ_32,
+			FFA_PACK_IDS(0, 0x8001), FFA_MSG_FLAG_FRAMEWORK |
+			FFA_MSG_SEND_VM_CREATED, 0, 0, client_id);
+		if (regs[0] != FFA_MSG_SEND_DIRECT_RESP_32 || regs[3])
+			goto unlink;
+		hyp_ffa(regs, FFA_NOTIFICATION_BITMAP_CREATE, client_id, 1, 0,
+			0, 0);
+		return g;
+	}
 	hyp_smc(OPTEE_SMC_VM_CREATED, client_id, regs);
 	if ((uint32_t)regs[0] != OPTEE_SMC_RETURN_OK &&
 	    (uint32_t)regs[0] != OPTEE_SMC_RETURN_UNKNOWN_FUNCTION)
@@ -330,7 +411,15 @@ void lb_guest_destroy(struct lb_guest *g)
 			;
 	} else
 #endif
+	if (env.ffa) {
+		hyp_ffa(regs, FFA_NOTIFICATION_BITMAP_DESTROY, g->client_id, 0,
+			0, 0, 0);
+		hyp_ffa(regs, FFA_MSG_SEND_DIRECT_REQ_32,
+			FFA_PACK_IDS(0, 0x8001), FFA_MSG_FLAG_FRAMEWORK |
+			FFA_MSG_SEND_VM_DESTROYED, 0, 0, g->client_id);
+	} else {
 		hyp_smc(OPTEE_SMC_VM_DESTROYED, g->client_id, regs);
+	}
 	pthread_mutex_lock(&env.lock);
 	for (i = 0; i < LB_MAX_GUESTS; i++)
 		if (env.guests[i] == g)
@@ -373,6 +462,144 @@ uint32_t lb_guest_pages_used(struct lb_guest *g)
 	n = g->pages_used;
 	pthread_mutex_unlock(&g->lock);
 	return n;
+}
+
+/* ---- FF-A: a pass-through hypervisor --------------------------------------- */
+
+/*
+ * What any hypervisor between FF-A guests and one SPMC must do at least,
+ * and no more (no checks: this is the loopback, IPA == PA): tell each
+ * guest its id, keep each guest's RX/TX to itself and copy messages
+ * through its own pair, stamp the guest's id on what it sends.
+ */
+static void ffa_set(uint64_t regs[8], uint64_t a0, uint64_t a2, uint64_t a3)
+{
+	memset(regs, 0, 8 * sizeof(regs[0]));
+	regs[0] = a0;
+	regs[2] = a2;
+	regs[3] = a3;
+}
+
+static void ffa_err(uint64_t regs[8], int32_t e)
+{
+	ffa_set(regs, FFA_ERROR, (uint32_t)e, 0);
+}
+
+static uint8_t *guest_buf(struct lb_guest *g, uint64_t ipa)
+{
+	return g->ram + (ipa - g->base);
+}
+
+static void ffa_relay(struct lb_guest *g, uint64_t regs[8])
+{
+	uint32_t fid = (uint32_t)regs[0];
+	uint32_t size = g->ffa_pages * LB_PAGE;
+	uint8_t *hyp_tx = env.hyp;
+	uint8_t *hyp_rx = env.hyp + (size_t)LB_HYP_PAGES * LB_PAGE;
+
+	switch (fid) {
+	case FFA_VERSION:
+		ffa_set(regs, FFA_VERSION_1_2, 0, 0);
+		regs[0] = FFA_VERSION_1_2;
+		return;
+	case FFA_ID_GET:
+		ffa_set(regs, FFA_SUCCESS_32, g->client_id, 0);
+		return;
+	case FFA_RXTX_MAP_32:
+	case FFA_RXTX_MAP_64:
+		if (g->ffa_pages) {
+			ffa_err(regs, FFA_RET_DENIED);
+			return;
+		}
+		if (!regs[3] || regs[3] > LB_HYP_PAGES ||
+		    !tg_ipa_ptr(&g->vcpus[0], regs[1]) ||
+		    !tg_ipa_ptr(&g->vcpus[0], regs[2])) {
+			ffa_err(regs, FFA_RET_INVALID_PARAMETERS);
+			return;
+		}
+		g->ffa_tx = regs[1];
+		g->ffa_rx = regs[2];
+		g->ffa_pages = (uint32_t)regs[3];
+		ffa_set(regs, FFA_SUCCESS_32, 0, 0);
+		return;
+	case FFA_RXTX_UNMAP:
+		g->ffa_pages = 0;
+		ffa_set(regs, FFA_SUCCESS_32, 0, 0);
+		return;
+	case FFA_RX_RELEASE:
+		if (!g->ffa_rx_full) {
+			ffa_err(regs, FFA_RET_DENIED);
+			return;
+		}
+		g->ffa_rx_full = false;
+		ffa_set(regs, FFA_SUCCESS_32, 0, 0);
+		return;
+	case FFA_NOTIFICATION_BITMAP_CREATE:
+	case FFA_NOTIFICATION_BITMAP_DESTROY:
+		ffa_err(regs, FFA_RET_NOT_SUPPORTED); /* the hypervisor's */
+		return;
+	case FFA_MSG_SEND_DIRECT_REQ_32:
+	case FFA_MSG_SEND_DIRECT_REQ_64:
+		regs[1] = FFA_PACK_IDS(g->client_id, FFA_RECEIVER(regs[1]));
+		tg_model_smc(env.model, regs);
+		return;
+	case FFA_NOTIFICATION_BIND:
+	case FFA_NOTIFICATION_UNBIND:
+		regs[1] = FFA_PACK_IDS(FFA_SENDER(regs[1]), g->client_id);
+		tg_model_smc(env.model, regs);
+		return;
+	case FFA_NOTIFICATION_GET:
+		regs[1] = FFA_PACK_IDS(FFA_SENDER(regs[1]), g->client_id);
+		tg_model_smc(env.model, regs);
+		return;
+	default:
+		break;
+	}
+	if (fid != FFA_PARTITION_INFO_GET && fid != FFA_MEM_SHARE_32 &&
+	    fid != FFA_MEM_SHARE_64 && fid != FFA_MEM_LEND_32 &&
+	    fid != FFA_MEM_LEND_64 && fid != FFA_MEM_FRAG_TX) {
+		tg_model_smc(env.model, regs);
+		return;
+	}
+	/* Calls that use the RX/TX pairs. */
+	if (!g->ffa_pages) {
+		ffa_err(regs, FFA_RET_DENIED);
+		return;
+	}
+	pthread_mutex_lock(&env.hyp_lock);
+	if (fid == FFA_PARTITION_INFO_GET) {
+		bool count_only = regs[5] & FFA_PARTITION_INFO_GET_COUNT_ONLY;
+
+		if (!count_only && g->ffa_rx_full) {
+			pthread_mutex_unlock(&env.hyp_lock);
+			ffa_err(regs, FFA_RET_BUSY);
+			return;
+		}
+		tg_model_smc(env.model, regs);
+		if (!count_only && regs[0] == FFA_SUCCESS_32) {
+			uint64_t n = regs[2] * (regs[3] ? regs[3] : 8);
+
+			if (n > size)
+				n = size;
+			memcpy(guest_buf(g, g->ffa_rx), hyp_rx, n);
+			g->ffa_rx_full = true;
+			hyp_ffa((uint64_t[8]){ 0 }, FFA_RX_RELEASE, 0, 0, 0, 0,
+				0);
+		}
+		pthread_mutex_unlock(&env.hyp_lock);
+		return;
+	}
+	if ((fid == FFA_MEM_FRAG_TX ? regs[3] : regs[2]) > size) {
+		pthread_mutex_unlock(&env.hyp_lock);
+		ffa_err(regs, FFA_RET_INVALID_PARAMETERS);
+		return;
+	}
+	memcpy(hyp_tx, guest_buf(g, g->ffa_tx),
+	       fid == FFA_MEM_FRAG_TX ? regs[3] : regs[2]);
+	if (fid == FFA_MEM_FRAG_TX)
+		regs[4] = FFA_PACK_IDS(g->client_id, 0);
+	tg_model_smc(env.model, regs);
+	pthread_mutex_unlock(&env.hyp_lock);
 }
 
 /* ---- guest.h ------------------------------------------------------------ */
@@ -426,6 +653,13 @@ void tg_smc(struct tg_vcpu *vcpu, uint64_t regs[8])
 		return;
 	}
 #endif
+	if (env.ffa) {
+		if (FFA_IS_FFA_FID(regs[0]))
+			ffa_relay(vcpu->g, regs);
+		else
+			regs[0] = OPTEE_SMC_RETURN_UNKNOWN_FUNCTION;
+		return;
+	}
 	{
 		uint64_t fn = regs[0];
 

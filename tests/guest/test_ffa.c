@@ -1,0 +1,449 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * The guest driver over FF-A (src/guest/ffa.c, ffa_optee.c), against the
+ * model as OP-TEE's S-EL1 SPMC behind the loopback's pass-through
+ * hypervisor (built with LB_FFA). The same TEEC client code and the same
+ * workloads as over the SMC ABI; here what is particular to FF-A: the
+ * probe, shares and their handles, fragments, yielding calls with their
+ * RPCs and interrupts, notifications, and that nothing stays shared.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <teegate/ffa_abi.h>
+#include <teegate/optee_guest.h>
+#include <teegate/tee_client_api.h>
+#include <teegate/workload.h>
+
+#include "loopback.h"
+#include "model_tas.h"
+
+static const uint8_t invoke_tests[16] = PTA_INVOKE_TESTS_UUID;
+static const uint8_t bigbuf[16] = MODEL_TA_BIGBUF_UUID;
+static const uint8_t notify[16] = MODEL_TA_NOTIFY_UUID;
+static const uint8_t yield[16] = MODEL_TA_YIELD_UUID;
+static const uint8_t absent[16] = { 0x7e, 0x57, 0xda, 0x7a, 0, 0, 0x40, 0,
+				    0x80, 0, 1, 2, 3, 4, 5, 6 };
+
+struct fx {
+	struct lb_guest *g;
+	struct tg_vcpu *vcpu;
+	struct tg_optee *drv;
+	uint32_t pages_before;
+};
+
+static int group_setup(void **state)
+{
+	(void)state;
+	return lb_env_init(NULL);
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	lb_env_fini();
+	return 0;
+}
+
+static int setup_cfg(void **state, const struct tg_optee_config *cfg)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	f->g = lb_guest_create(1, 96);
+	if (!f->g)
+		return -1;
+	f->vcpu = lb_guest_enter(f->g);
+	f->pages_before = lb_guest_pages_used(f->g);
+	if (tg_optee_probe(f->vcpu, cfg, &f->drv) != TG_OK)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_cfg(state, NULL);
+}
+
+static int setup_scattered(void **state)
+{
+	/* Every page its own constituent: big shares fragment. */
+	struct tg_optee_config cfg = { .ffa_max_run_pages = 1 };
+
+	return setup_cfg(state, &cfg);
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	uint32_t pages;
+	int rc = 0;
+
+	tg_optee_remove(f->drv);
+	pages = lb_guest_pages_used(f->g);
+	/* Removed: nothing shared any more, every page back. */
+	if (tg_model_ffa_shares(lb_model(), UINT32_MAX) != 0 ||
+	    pages != f->pages_before || lb_violations() != 0)
+		rc = -1;
+	lb_guest_destroy(f->g);
+	free(f);
+	return rc;
+}
+
+static uint32_t open_ta(struct fx *f, const uint8_t uuid[16],
+			uint32_t *session, uint32_t *origin)
+{
+	struct tg_optee_result res;
+
+	assert_int_equal(tg_optee_open_session(f->drv, uuid,
+					       OPTEE_MSG_LOGIN_PUBLIC, NULL, 1,
+					       NULL, 0, session, &res),
+			 TG_OK);
+	if (origin)
+		*origin = res.origin;
+	return res.ret;
+}
+
+static void close_ta(struct fx *f, uint32_t session)
+{
+	struct tg_optee_result res;
+
+	assert_int_equal(tg_optee_close_session(f->drv, session, &res), TG_OK);
+	assert_int_equal(res.ret, TEEC_SUCCESS);
+}
+
+static uint8_t sum8(const uint8_t *p, size_t n)
+{
+	uint8_t s = 0;
+
+	while (n--)
+		s = (uint8_t)(s + *p++);
+	return s;
+}
+
+static void test_probe_finds_optee_behind_ffa(void **state)
+{
+	struct fx *f = *state;
+	const struct tg_optee_info *i = tg_optee_info(f->drv);
+	struct tg_optee *smc;
+	struct tg_optee_config cfg = { .transport = TG_OPTEE_TRANSPORT_SMC };
+
+	assert_true(i->ffa);
+	assert_int_equal(i->ffa_version, FFA_VERSION_1_2);
+	assert_int_equal(i->ffa_id, 1);
+	assert_int_equal(i->ffa_optee_id, 0x8001);
+	assert_int_equal(i->rev_major, 4);
+	assert_int_equal(i->rev_minor, 10);
+	assert_int_equal(i->rpc_param_count, OPTEE_MSG_RPC_NUM_PARAMS);
+	assert_true(i->sec_caps & OPTEE_FFA_SEC_CAP_ARG_OFFSET);
+	assert_true(i->async_notif);
+	assert_int_equal(i->call_form, TG_OPTEE_FORM_REGD_ARG);
+	/* OP-TEE's SMC ABI is not there behind an SPMD. */
+	assert_int_equal(tg_optee_probe(f->vcpu, &cfg, &smc), TG_ENOTEE);
+}
+
+static void test_values_and_memrefs_registered_or_not(void **state)
+{
+	struct fx *f = *state;
+	struct tg_optee_param p[1];
+	struct tg_optee_result res;
+	struct tg_optee_shm *reg, *tmp;
+	uint32_t session, before;
+	uint8_t *b;
+
+	assert_int_equal(open_ta(f, invoke_tests, &session, NULL),
+			 TEEC_SUCCESS);
+	memset(p, 0, sizeof(p));
+	p[0].type = TG_OPTEE_PARAM_VALUE_INOUT;
+	p[0].u.value.a = 40;
+	p[0].u.value.b = 2;
+	assert_int_equal(tg_optee_invoke(f->drv, session,
+					 PTA_INVOKE_TESTS_CMD_PARAMS, 2, p, 1,
+					 &res),
+			 TG_OK);
+	assert_int_equal(res.ret, TEEC_SUCCESS);
+	assert_int_equal(p[0].u.value.a, 42);
+
+	/* A registered buffer: one share, named by its handle. */
+	before = tg_model_ffa_shares(lb_model(), 1);
+	assert_int_equal(tg_optee_shm_alloc(f->drv, 3 * 4096, true, &reg,
+					    NULL),
+			 TG_OK);
+	assert_int_equal(tg_model_ffa_shares(lb_model(), 1), before + 1);
+	assert_true(reg->cookie & (1ull << 44)); /* an SPMC handle */
+	b = reg->va;
+	for (int i = 0; i < 5000; i++)
+		b[4096 + i] = (uint8_t)(i * 7);
+	memset(p, 0, sizeof(p));
+	p[0].type = TG_OPTEE_PARAM_MEMREF_INOUT;
+	p[0].u.memref.shm = reg;
+	p[0].u.memref.offs = 4096;
+	p[0].u.memref.size = 5000;
+	{
+		uint8_t want = sum8(b + 4096, 5000);
+
+		assert_int_equal(tg_optee_invoke(f->drv, session,
+						 PTA_INVOKE_TESTS_CMD_PARAMS,
+						 3, p, 1, &res),
+				 TG_OK);
+		assert_int_equal(res.ret, TEEC_SUCCESS);
+		assert_int_equal(b[4096], want);
+	}
+	/* Not registered: shared for the call only, at an offset. */
+	assert_int_equal(tg_optee_shm_alloc(f->drv, 8192, false, &tmp, NULL),
+			 TG_OK);
+	b = tmp->va;
+	for (int i = 0; i < 300; i++)
+		b[100 + i] = (uint8_t)(i + 1);
+	p[0].u.memref.shm = tmp;
+	p[0].u.memref.offs = 100;
+	p[0].u.memref.size = 300;
+	{
+		uint8_t want = sum8(b + 100, 300);
+
+		assert_int_equal(tg_optee_invoke(f->drv, session,
+						 PTA_INVOKE_TESTS_CMD_PARAMS,
+						 4, p, 1, &res),
+				 TG_OK);
+		assert_int_equal(res.ret, TEEC_SUCCESS);
+		assert_int_equal(b[100], want);
+	}
+	assert_int_equal(tg_model_ffa_shares(lb_model(), 1), before + 1);
+	/* A NULL memref is an FMEM with the invalid id. */
+	memset(p, 0, sizeof(p));
+	p[0].type = TG_OPTEE_PARAM_MEMREF_INOUT;
+	assert_int_equal(tg_optee_invoke(f->drv, session,
+					 PTA_INVOKE_TESTS_CMD_MEMREF_NULL, 5,
+					 p, 1, &res),
+			 TG_OK);
+	assert_int_equal(res.ret, TEEC_SUCCESS);
+	close_ta(f, session);
+	assert_int_equal(tg_optee_shm_free(reg), TG_OK);
+	assert_int_equal(tg_optee_shm_free(tmp), TG_OK);
+	assert_int_equal(tg_model_ffa_shares(lb_model(), 1), before);
+}
+
+static void test_a_big_scattered_buffer_goes_in_fragments(void **state)
+{
+	struct fx *f = *state;
+	const size_t size = 8u << 20;
+	struct tg_optee_param p[3];
+	struct tg_optee_result res;
+	struct tg_optee_shm *in, *out;
+	struct tg_optee_stats st;
+	uint32_t session, sum = 0;
+	uint8_t *a, *b;
+
+	assert_int_equal(open_ta(f, bigbuf, &session, NULL), TEEC_SUCCESS);
+	assert_int_equal(tg_optee_shm_alloc(f->drv, size, true, &in, NULL),
+			 TG_OK);
+	assert_int_equal(tg_optee_shm_alloc(f->drv, size, true, &out, NULL),
+			 TG_OK);
+	tg_optee_get_stats(f->drv, &st);
+	/* 2048 constituents of 16 bytes: far more than one 4 KiB TX. */
+	assert_true(st.ffa_fragments >= 2 * 8);
+	a = in->va;
+	b = out->va;
+	for (size_t i = 0; i < size; i++) {
+		a[i] = (uint8_t)(i * 31 + (i >> 12));
+		sum += a[i];
+	}
+	memset(p, 0, sizeof(p));
+	p[0].type = TG_OPTEE_PARAM_MEMREF_INPUT;
+	p[0].u.memref.shm = in;
+	p[0].u.memref.size = size;
+	p[1].type = TG_OPTEE_PARAM_MEMREF_OUTPUT;
+	p[1].u.memref.shm = out;
+	p[1].u.memref.size = size;
+	p[2].type = TG_OPTEE_PARAM_VALUE_OUTPUT;
+	assert_int_equal(tg_optee_invoke(f->drv, session,
+					 MODEL_TA_BIGBUF_CMD_XOR, 6, p, 3,
+					 &res),
+			 TG_OK);
+	assert_int_equal(res.ret, TEEC_SUCCESS);
+	assert_int_equal(p[2].u.value.a, sum);
+	assert_int_equal(p[2].u.value.b, (uint32_t)size);
+	for (size_t i = 0; i < size; i += 4093)
+		assert_int_equal(b[i], a[i] ^ MODEL_TA_BIGBUF_XOR_BYTE);
+	close_ta(f, session);
+	assert_int_equal(tg_optee_shm_free(in), TG_OK);
+	assert_int_equal(tg_optee_shm_free(out), TG_OK);
+}
+
+static void test_absent_ta_walks_the_rpcs_and_gives_the_buffer_back(void **state)
+{
+	struct fx *f = *state;
+	struct tg_optee_stats st;
+	uint32_t session, origin = 0, before;
+
+	/* A first call makes the argument cache (a share of its own). */
+	assert_int_equal(open_ta(f, invoke_tests, &session, NULL),
+			 TEEC_SUCCESS);
+	close_ta(f, session);
+	before = tg_model_ffa_shares(lb_model(), 1);
+	assert_int_equal(open_ta(f, absent, &session, &origin),
+			 TEEC_ERROR_ITEM_NOT_FOUND);
+	assert_int_equal(origin, TEEC_ORIGIN_TEE);
+	tg_optee_get_stats(f->drv, &st);
+	assert_int_equal(st.rpc_cmd[OPTEE_RPC_CMD_SHM_ALLOC], 1);
+	assert_int_equal(st.rpc_cmd[OPTEE_RPC_CMD_FS], 2);
+	assert_int_equal(st.rpc_cmd[OPTEE_RPC_CMD_LOAD_TA], 1);
+	assert_int_equal(st.rpc_cmd[OPTEE_RPC_CMD_SHM_FREE], 1);
+	assert_int_equal(st.rpc_bad, 0);
+	/* The SHM_ALLOC share was reclaimed after SHM_FREE. */
+	assert_int_equal(tg_model_ffa_shares(lb_model(), 1), before);
+}
+
+static void test_notifications_by_rpc_and_by_bottom_half(void **state)
+{
+	struct fx *f = *state;
+	struct tg_optee_param p[1];
+	struct tg_optee_result res;
+	struct tg_optee_stats st;
+	uint32_t session;
+
+	assert_int_equal(open_ta(f, notify, &session, NULL), TEEC_SUCCESS);
+	memset(p, 0, sizeof(p));
+	p[0].type = TG_OPTEE_PARAM_VALUE_INPUT;
+	p[0].u.value.a = 9;
+	assert_int_equal(tg_optee_invoke(f->drv, session,
+					 MODEL_TA_NOTIFY_CMD_SEND, 7, p, 1,
+					 &res),
+			 TG_OK);
+	assert_int_equal(res.ret, TEEC_SUCCESS);
+	assert_int_equal(tg_optee_invoke(f->drv, session,
+					 MODEL_TA_NOTIFY_CMD_WAIT, 8, p, 1,
+					 &res),
+			 TG_OK);
+	assert_int_equal(res.ret, TEEC_SUCCESS);
+	/* Async: a notification bit, a bottom half, an RPC SEND. */
+	p[0].u.value.a = 11;
+	assert_int_equal(tg_optee_invoke(f->drv, session,
+					 MODEL_TA_NOTIFY_CMD_ASYNC, 9, p, 1,
+					 &res),
+			 TG_OK);
+	assert_int_equal(res.ret, TEEC_SUCCESS);
+	assert_int_equal(tg_optee_invoke(f->drv, session,
+					 MODEL_TA_NOTIFY_CMD_WAIT, 10, p, 1,
+					 &res),
+			 TG_OK);
+	assert_int_equal(res.ret, TEEC_SUCCESS);
+	tg_optee_get_stats(f->drv, &st);
+	assert_true(st.bottom_halves >= 1);
+	assert_true(st.notif_async >= 1);
+	close_ta(f, session);
+}
+
+static void test_interrupted_calls_resume(void **state)
+{
+	struct fx *f = *state;
+	struct tg_optee_param p[1];
+	struct tg_optee_result res;
+	struct tg_optee_stats st;
+	uint32_t session;
+
+	assert_int_equal(open_ta(f, yield, &session, NULL), TEEC_SUCCESS);
+	memset(p, 0, sizeof(p));
+	p[0].type = TG_OPTEE_PARAM_VALUE_INOUT;
+	p[0].u.value.a = 25;
+	assert_int_equal(tg_optee_invoke(f->drv, session,
+					 MODEL_TA_YIELD_CMD_YIELD, 11, p, 1,
+					 &res),
+			 TG_OK);
+	assert_int_equal(res.ret, TEEC_SUCCESS);
+	assert_int_equal(p[0].u.value.b, 25);
+	tg_optee_get_stats(f->drv, &st);
+	assert_true(st.ffa_interrupts >= 25);
+	close_ta(f, session);
+}
+
+static void test_a_message_too_big_for_the_cache_has_its_own_share(void **state)
+{
+	struct fx *f = *state;
+	struct optee_msg_arg *m;
+	uint32_t smc_ret = 0;
+
+	/* 40 parameters: not a slot of the argument cache. */
+	m = calloc(1, OPTEE_MSG_GET_ARG_SIZE(40));
+	assert_non_null(m);
+	m->cmd = OPTEE_MSG_CMD_INVOKE_COMMAND;
+	m->num_params = 40;
+	m->session = 12345;
+	assert_int_equal(tg_optee_raw_call(f->drv, m, &smc_ret), TG_OK);
+	assert_int_equal(smc_ret, OPTEE_SMC_RETURN_OK);
+	assert_int_equal(m->ret, TEEC_ERROR_BAD_PARAMETERS);
+	/* REGISTER_SHM is no message over FF-A. */
+	memset(m, 0, OPTEE_MSG_GET_ARG_SIZE(1));
+	m->cmd = OPTEE_MSG_CMD_REGISTER_SHM;
+	m->num_params = 1;
+	assert_int_equal(tg_optee_raw_call(f->drv, m, &smc_ret), TG_EPROTO);
+	assert_int_equal(smc_ret, OPTEE_SMC_RETURN_EBADCMD);
+	free(m);
+}
+
+static void test_mixed_workload_over_ffa(void **state)
+{
+	struct fx *f = *state;
+	struct tg_workload_opts o = { .seed = 42,
+				      .bigbuf_mib = 8,
+				      .max_rounds = 2 };
+	struct tg_guest_counters *c = tg_guest_counters(f->vcpu);
+
+	assert_int_equal(tg_workload_mixed(f->vcpu, &o), 0);
+	assert_int_equal(c->mismatches, 0);
+	assert_int_equal(c->errors, 0);
+	assert_true(c->verified >= 2 * 10);
+	assert_int_equal(c->sessions, 0);
+	assert_true(c->notifications >= 1);
+	assert_int_equal(lb_violations(), 0);
+}
+
+static void test_two_guests_side_by_side(void **state)
+{
+	struct fx *f = *state;
+	struct tg_workload_opts o = { .seed = 7,
+				      .max_rounds = 2,
+				      .flags = TG_WL_NO_BIGBUF |
+					       TG_WL_NO_SPAWN };
+	struct lb_guest *g2 = lb_guest_create(2, 32);
+
+	assert_non_null(g2);
+	assert_int_equal(tg_workload_mixed(lb_guest_enter(g2), &o), 0);
+	assert_int_equal(tg_workload_mixed(lb_guest_enter(f->g), &o), 0);
+	assert_int_equal(tg_guest_counters(lb_guest_vcpu0(g2))->mismatches, 0);
+	assert_int_equal(tg_guest_counters(f->vcpu)->mismatches, 0);
+	/* The workload's own driver of guest 2 is gone: nothing shared. */
+	assert_int_equal(tg_model_ffa_shares(lb_model(), 2), 0);
+	lb_guest_destroy(g2);
+	lb_guest_enter(f->g);
+	assert_int_equal(lb_violations(), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_probe_finds_optee_behind_ffa),
+		T(test_values_and_memrefs_registered_or_not),
+		cmocka_unit_test_setup_teardown(
+			test_a_big_scattered_buffer_goes_in_fragments,
+			setup_scattered, teardown),
+		T(test_absent_ta_walks_the_rpcs_and_gives_the_buffer_back),
+		T(test_notifications_by_rpc_and_by_bottom_half),
+		T(test_interrupted_calls_resume),
+		T(test_a_message_too_big_for_the_cache_has_its_own_share),
+		T(test_mixed_workload_over_ffa),
+		T(test_two_guests_side_by_side),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
