@@ -14,6 +14,9 @@
 #ifdef TG_HAVE_MEDIATOR
 #include <teegate/mediator.h>
 #endif
+#ifdef TG_HAVE_FFA_MEDIATOR
+#include "ffa_med.h"
+#endif
 
 #include "loopback.h"
 
@@ -50,6 +53,9 @@ struct lb_guest {
 	uint64_t ffa_tx, ffa_rx;
 	uint32_t ffa_pages;
 	bool ffa_rx_full;
+#ifdef TG_HAVE_FFA_MEDIATOR
+	struct tgf_dom *fdom; /* FF-A mediator's domain */
+#endif
 };
 
 /* FF-A: the pass-through hypervisor's own RX/TX pair, at these PAs. */
@@ -68,6 +74,9 @@ static struct {
 	bool ffa;
 	uint8_t *hyp;		  /* FF-A: TX then RX, LB_HYP_PAGES each */
 	pthread_mutex_t hyp_lock; /* the hypervisor's RX/TX in use */
+#ifdef TG_HAVE_FFA_MEDIATOR
+	struct tgf_med *fm; /* the FF-A mediator, when mediated over FF-A */
+#endif
 #ifdef TG_HAVE_MEDIATOR
 	struct tg_mediator *med;
 	uint8_t *shm;
@@ -174,7 +183,7 @@ static void *lb_map(void *ctx, uint32_t client_id, uint64_t pa, uint32_t len,
 		return env.hyp + (pa - LB_HYP_BASE);
 	}
 #ifdef TG_HAVE_MEDIATOR
-	if (env.med && pa >= LB_SHM_BASE &&
+	if (env.shm && pa >= LB_SHM_BASE &&
 	    pa - LB_SHM_BASE < (uint64_t)LB_SHM_PAGES * LB_PAGE &&
 	    len <= (uint64_t)LB_SHM_PAGES * LB_PAGE - (pa - LB_SHM_BASE))
 		return env.shm + (pa - LB_SHM_BASE);
@@ -208,11 +217,36 @@ static void raise_guest_irq(struct lb_guest *g)
 	pthread_mutex_unlock(&g->irq_lock);
 }
 
+#ifdef TG_HAVE_FFA_MEDIATOR
+static struct lb_guest *guest_of_client(uint32_t client_id);
+
+/* The FF-A mediator found VM @vm_id with notifications pending. */
+static void lb_ffa_pending(void *arg, uint32_t vm_id)
+{
+	struct lb_guest *g;
+
+	(void)arg;
+	pthread_mutex_lock(&env.lock);
+	g = guest_of_client(vm_id);
+	pthread_mutex_unlock(&env.lock);
+	if (g && g->fdom) {
+		tgf_domain_notif_pending(g->fdom);
+		raise_guest_irq(g);
+	}
+}
+#endif
+
 static void lb_notif_irq(void *ctx)
 {
 	uint32_t i;
 
 	(void)ctx;
+#ifdef TG_HAVE_FFA_MEDIATOR
+	if (env.fm) {
+		tgf_notif_irq(env.fm, lb_ffa_pending, NULL);
+		return;
+	}
+#endif
 #ifdef TG_HAVE_MEDIATOR
 	if (env.med) {
 		tg_tee_notif_irq(env.med);
@@ -268,6 +302,12 @@ int lb_env_init(const struct tg_model_config *cfg)
 	struct tg_model_config def;
 	int rc;
 
+#ifdef LB_MEDIATED
+	/* Built for it: every test of this binary goes through a mediator. */
+	if (!env.shm)
+		return lb_env_init_mediated(cfg);
+#endif
+
 	memset(&def, 0, sizeof(def));
 	if (cfg)
 		def = *cfg;
@@ -287,6 +327,14 @@ int lb_env_init(const struct tg_model_config *cfg)
 
 void lb_env_fini(void)
 {
+#ifdef TG_HAVE_FFA_MEDIATOR
+	if (env.fm) {
+		tgf_fini(env.fm);
+		env.fm = NULL;
+		free(env.shm);
+		env.shm = NULL;
+	}
+#endif
 #ifdef TG_HAVE_MEDIATOR
 	if (env.med) {
 		tg_mediator_destroy(env.med);
@@ -358,6 +406,13 @@ struct lb_guest *lb_guest_create(uint32_t client_id, uint32_t ram_mib)
 	pthread_mutex_lock(&env.lock);
 	env.guests[slot] = g;
 	pthread_mutex_unlock(&env.lock);
+#ifdef TG_HAVE_FFA_MEDIATOR
+	if (env.fm) {
+		if (tgf_domain_init(env.fm, client_id, NULL, &g->fdom) != TG_OK)
+			goto unlink;
+		return g;
+	}
+#endif
 #ifdef TG_HAVE_MEDIATOR
 	if (env.med) {
 		if (tg_domain_create(env.med, client_id, NULL) != TG_OK)
@@ -405,6 +460,14 @@ void lb_guest_destroy(struct lb_guest *g)
 	for (i = 1; i < LB_MAX_VCPUS; i++)
 		if (g->vcpus[i].used && g->vcpus[i].joinable)
 			pthread_join(g->vcpus[i].thread, NULL);
+#ifdef TG_HAVE_FFA_MEDIATOR
+	if (env.fm) {
+		while (tgf_domain_destroy_step(env.fm, g->fdom) == TG_AGAIN)
+			;
+		tgf_domain_free(env.fm, g->fdom);
+		g->fdom = NULL;
+	} else
+#endif
 #ifdef TG_HAVE_MEDIATOR
 	if (env.med) {
 		while (tg_domain_destroy(env.med, g->client_id) == TG_AGAIN)
@@ -643,6 +706,14 @@ void tg_smc(struct tg_vcpu *vcpu, uint64_t regs[8])
 {
 	if (refused_here(vcpu, regs))
 		return;
+#ifdef TG_HAVE_FFA_MEDIATOR
+	if (env.fm) {
+		/* The trap: the FF-A mediator, or nobody. */
+		if (!tgf_handle(env.fm, vcpu->g->fdom, vcpu->index, regs))
+			regs[0] = OPTEE_SMC_RETURN_UNKNOWN_FUNCTION;
+		return;
+	}
+#endif
 #ifdef TG_HAVE_MEDIATOR
 	if (env.med) {
 		/* The trap: a7 is whatever the guest left; the mediator
@@ -1043,6 +1114,24 @@ int lb_env_init_mediated(const struct tg_model_config *cfg)
 	if (!env.shm)
 		return -1;
 	memset(env.shm_used, 0, sizeof(env.shm_used));
+#ifdef TG_HAVE_FFA_MEDIATOR
+	{
+		struct tg_model_config def;
+
+		/* The FF-A mediator in front of the model SPMC. */
+		memset(&def, 0, sizeof(def));
+		if (cfg)
+			def = *cfg;
+		def.ffa = true;
+		env.ffa = true;
+		env.violations = 0;
+		rc = tg_model_create(&def, &lb_mem, &env.model);
+		if (rc)
+			return rc;
+		rc = tgf_probe(&lb_port, NULL, &env.fm, NULL);
+		return rc == TG_OK ? 0 : -1;
+	}
+#endif
 	rc = lb_env_init(cfg);
 	if (rc)
 		return rc;
