@@ -91,6 +91,8 @@ struct tg_optee_info {
 	uint16_t ffa_id;	 /* this VM's endpoint id (FFA_ID_GET) */
 	uint16_t ffa_optee_id;	 /* OP-TEE's partition */
 	uint32_t ffa_notif_id;	 /* bottom-half notification bit */
+	uint64_t ffa_tx_ipa, ffa_rx_ipa; /* the RX/TX pair */
+	uint32_t ffa_rxtx_pages;
 };
 
 /* Counters, for tests and the workloads (monotonic). */

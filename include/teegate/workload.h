@@ -75,6 +75,9 @@ enum tg_attack_expect_kind {
 	TG_EXPECT_NOT_BREACHED, /* a clean answer, and the attack saw no
 				 * breach (the victim attacks, whose answer
 				 * depends on where the named page lies) */
+	/* FF-A */
+	TG_EXPECT_FFA_ERROR, /* a0 == FFA_ERROR, w2 == (int32_t)code */
+	TG_EXPECT_FFA_W3,    /* a direct response with w3 == code */
 };
 
 /*
@@ -116,6 +119,8 @@ struct tg_attack {
 
 /* The catalogue; returns its length. */
 size_t tg_hostile_catalogue(const struct tg_attack **table);
+/* The FF-A catalogue, run instead when the guest's driver uses FF-A. */
+size_t tg_hostile_ffa_catalogue(const struct tg_attack **table);
 
 /*
  * Write @e as text ("a0 = UNKNOWN_FUNCTION", "ret = BAD_PARAMETERS, origin
@@ -156,7 +161,8 @@ struct tg_hostile_opts {
 };
 
 /**
- * tg_workload_hostile() - try every attack of the catalogue, counting
+ * tg_workload_hostile() - try every attack of the catalogue (the FF-A one
+ * when the guest reaches OP-TEE over FF-A), counting
  * counters.attacks_refused / attacks_passed. Register-level SMCs are built
  * by hand where the driver would not send them.
  *

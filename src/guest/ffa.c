@@ -222,6 +222,9 @@ int tgg_ffa_init(struct tg_optee *drv)
 	drv->info.ffa_version = f->version;
 	drv->info.ffa_id = f->id;
 	drv->info.ffa_optee_id = f->optee_id;
+	drv->info.ffa_tx_ipa = f->tx_ipa;
+	drv->info.ffa_rx_ipa = f->rx_ipa;
+	drv->info.ffa_rxtx_pages = f->rxtx_pages;
 	return TG_OK;
 }
 

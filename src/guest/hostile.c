@@ -13,6 +13,7 @@
 
 #include "hostile_table.h"
 #include "model_tas.h" /* the model's yield TA, when the TEE has it */
+#include "optee_private.h"
 
 static const char *a0_name(uint32_t a0)
 {
@@ -79,6 +80,13 @@ const char *tg_attack_expect_str(const struct tg_attack_expect *e, char *buf,
 		snprintf(
 			buf, len,
 			"no breach (the TEE works on no page of another guest)");
+		break;
+	case TG_EXPECT_FFA_ERROR:
+		snprintf(buf, len, "FFA_ERROR %s", tgg_ffa_err_name(e->code));
+		break;
+	case TG_EXPECT_FFA_W3:
+		snprintf(buf, len, "direct response, w3 = %s",
+			 ret_name(e->code));
 		break;
 	default:
 		snprintf(buf, len, "a clean answer (no crash, known a0)");
@@ -300,6 +308,8 @@ int tg_workload_hostile(struct tg_vcpu *vcpu,
 
 	if (!vcpu)
 		return -1;
+	if (tgg_guest_uses_ffa(vcpu))
+		return tgg_hostile_ffa(vcpu, opts);
 	c = tg_guest_counters(vcpu);
 	memset(&h, 0, sizeof(h));
 	h.vcpu = vcpu;

@@ -200,6 +200,12 @@ void tgg_ffa_notif_drain(struct tg_optee *drv);
 /* rpc.c */
 void tgg_rpc_cmd(struct call_ctx *ctx);
 
+/* hostile_ffa.c: the FF-A catalogue of tg_workload_hostile() */
+struct tg_hostile_opts;
+bool tgg_guest_uses_ffa(struct tg_vcpu *vcpu);
+int tgg_hostile_ffa(struct tg_vcpu *vcpu, const struct tg_hostile_opts *opts);
+const char *tgg_ffa_err_name(uint32_t code);
+
 /* shm.c */
 void tgg_shm_link_as(struct tg_optee *drv, struct tg_optee_shm *shm,
 		     uint64_t cookie);

@@ -8,6 +8,7 @@
  * RPCs and interrupts, notifications, and that nothing stays shared.
  */
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -435,6 +436,56 @@ static void test_two_guests_side_by_side(void **state)
 	assert_int_equal(lb_violations(), 0);
 }
 
+static void test_hostile_table_over_ffa(void **state)
+{
+	struct fx *f = *state;
+	struct tg_attack_result res[64];
+	struct tg_hostile_opts o = { .results = res };
+	struct tg_guest_counters *c = tg_guest_counters(f->vcpu);
+	const struct tg_attack *t;
+	size_t n = tg_hostile_ffa_catalogue(&t), i;
+	int passed;
+
+	assert_true(n >= 20 && n <= 64);
+	passed = tg_workload_hostile(f->vcpu, &o);
+	for (i = 0; i < n; i++) {
+		char buf[96];
+
+		printf("  %-28s %-10s a0=0x%x code=0x%x (expect %s)\n",
+		       t[i].name,
+		       res[i].refused	? "refused"
+		       : res[i].skipped ? "skipped"
+					: "NOT refused",
+		       res[i].a0, res[i].ret,
+		       tg_attack_expect_str(&t[i].expect, buf, sizeof(buf)));
+		assert_int_equal(res[i].skipped, 0);
+	}
+#ifdef LB_MEDIATED
+	/* The FF-A mediator refuses every one as its table says. */
+	assert_int_equal(passed, 0);
+	assert_int_equal(c->attacks_refused, n);
+#else
+	/*
+	 * The SPMC alone trusts its hypervisor (here one that passes
+	 * everything on): many get through, VM_DESTROYED of itself among
+	 * them, after which the guest has no TEE any more.
+	 */
+	assert_true(passed > 0);
+	assert_int_equal(lb_violations(), 0);
+	return;
+#endif
+	assert_int_equal(c->errors, 0);
+	assert_int_equal(lb_violations(), 0);
+	/* The guest still works afterwards. */
+	{
+		struct tg_workload_opts wo = { .max_rounds = 1,
+					       .flags = TG_WL_NO_BIGBUF |
+							TG_WL_NO_SPAWN };
+
+		assert_int_equal(tg_workload_mixed(f->vcpu, &wo), 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -450,6 +501,7 @@ int main(void)
 		T(test_a_message_too_big_for_the_cache_has_its_own_share),
 		T(test_mixed_workload_over_ffa),
 		T(test_two_guests_side_by_side),
+		T(test_hostile_table_over_ffa),
 #undef T
 	};
 
