@@ -6,7 +6,7 @@
 # usage: fuzz/run.sh [SECONDS] [HARNESS...]
 #
 # SECONDS defaults to 60 per harness (what `make fuzz-smoke` and CI run);
-# HARNESS is smc and/or parsers (both by default). New inputs go to
+# HARNESS is smc, parsers and/or ffa (all by default). New inputs go to
 # build-fuzz/corpus/HARNESS, the committed seeds in fuzz/corpus/HARNESS are
 # only read. A crash leaves crash-* in build-fuzz/ and makes this exit 1.
 # See docs/fuzzing.md for long runs.
@@ -16,7 +16,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 seconds=${1:-60}
 shift || true
 harnesses=("$@")
-[[ ${#harnesses[@]} -gt 0 ]] || harnesses=(smc parsers)
+[[ ${#harnesses[@]} -gt 0 ]] || harnesses=(smc parsers ffa)
 if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [[ "$seconds" -lt 1 ]]; then
 	echo "fuzz: SECONDS must be a positive number, got '$seconds'" >&2
 	exit 2

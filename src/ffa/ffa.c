@@ -65,10 +65,7 @@ void tgf_free(struct tgf_med *fm, void *p, size_t size)
 		fm->port.free(fm->port.ctx, p, size);
 }
 
-void tgf_count(struct tgf_dom *d, enum tg_call_kind k)
-{
-	atomic_fetch_add_explicit(&d->calls[k], 1, memory_order_relaxed);
-}
+
 
 void tgf_refuse(struct tgf_dom *d, enum tg_refusal r)
 {
@@ -96,6 +93,8 @@ void tgf_unpin(struct tgf_dom *d, const uint64_t *pa, uint32_t n)
 
 const struct tgf_sp *tgf_sp_find(const struct tgf_med *fm, uint16_t id)
 {
+	if (id == fm->optee_id && fm->optee_sp)
+		return fm->optee_sp; /* the common case first */
 	for (uint32_t i = 0; i < fm->nsps; i++)
 		if (fm->sps[i].id == id)
 			return &fm->sps[i];
@@ -154,8 +153,10 @@ static int read_partitions(struct tgf_med *fm)
 		sp->exec_ctx = pi.exec_ctx_count;
 		sp->props = pi.properties;
 		memcpy(sp->uuid, pi.uuid, sizeof(sp->uuid));
-		if (!memcmp(sp->uuid, optee_uuid, sizeof(optee_uuid)))
+		if (!memcmp(sp->uuid, optee_uuid, sizeof(optee_uuid))) {
 			fm->optee_id = sp->id;
+			fm->optee_sp = sp;
+		}
 		fm->nsps++;
 	}
 	simple(fm, FFA_RX_RELEASE, 0, 0, 0, 0, 0);
@@ -787,14 +788,14 @@ static void forward_to_sp(struct tgf_dom *d, uint16_t sp, uint64_t regs[8])
 
 	tgf_smc(d->fm, regs);
 	fid = (uint32_t)regs[0];
-	if (!resp_allowed(fid)) {
-		tgf_error(regs, FFA_RET_ABORTED);
+	if (fid == FFA_MSG_SEND_DIRECT_RESP_32 ||
+	    fid == FFA_MSG_SEND_DIRECT_RESP_64 ||
+	    fid == FFA_MSG_SEND_DIRECT_RESP2) {
+		if ((uint32_t)regs[1] != FFA_PACK_IDS(sp, d->id))
+			tgf_error(regs, FFA_RET_ABORTED);
 		return;
 	}
-	if ((fid == FFA_MSG_SEND_DIRECT_RESP_32 ||
-	     fid == FFA_MSG_SEND_DIRECT_RESP_64 ||
-	     fid == FFA_MSG_SEND_DIRECT_RESP2) &&
-	    (FFA_SENDER(regs[1]) != sp || FFA_RECEIVER(regs[1]) != d->id))
+	if (!resp_allowed(fid))
 		tgf_error(regs, FFA_RET_ABORTED);
 }
 
@@ -802,55 +803,58 @@ static void forward_to_sp(struct tgf_dom *d, uint16_t sp, uint64_t regs[8])
  * FFA_MSG_SEND_DIRECT_REQ_32/64 and _REQ2: the sender is the guest (a
  * forged one is refused), the receiver a secure partition the SPMC
  * listed; framework messages (VM availability, PSCI, version) are the
- * hypervisor's and refused.
+ * hypervisor's and refused. The common case (32 bits, to OP-TEE, not a
+ * resume) is tested first: it is the call on every hot path.
  */
-static void direct_req(struct tgf_dom *d, uint64_t regs[8])
+static inline void direct_req(struct tgf_dom *d, uint64_t regs[8])
 {
+	struct tgf_med *fm = d->fm;
 	uint32_t fid = (uint32_t)regs[0];
-	uint16_t src = FFA_SENDER(regs[1]), dst = FFA_RECEIVER(regs[1]);
-	uint64_t req[8];
-	bool optee;
+	uint16_t dst = FFA_RECEIVER(regs[1]);
+	uint32_t req_w3 = (uint32_t)regs[3], req_w7 = (uint32_t)regs[7];
+	bool optee = false;
 
-	if ((fid == FFA_MSG_SEND_DIRECT_REQ_64 &&
-	     !d->fm->feat[TGF_FEAT_DIRECT_REQ_64]) ||
-	    (fid == FFA_MSG_SEND_DIRECT_REQ2 &&
-	     (!d->fm->feat[TGF_FEAT_DIRECT_REQ2] ||
-	      atomic_load(&d->version) < FFA_VERSION_1_2))) {
-		tgf_refuse(d, TG_REFUSE_UNKNOWN_FUNCTION);
-		tgf_error(regs, FFA_RET_NOT_SUPPORTED);
-		return;
+	if (likely((uint32_t)regs[1] == FFA_PACK_IDS(d->id, fm->optee_id) &&
+		   fid != FFA_MSG_SEND_DIRECT_REQ2 && fm->optee_id)) {
+		optee = true;
+	} else {
+		if (FFA_SENDER(regs[1]) != d->id || !FFA_ID_IS_SECURE(dst) ||
+		    !tgf_sp_find(fm, dst)) {
+			tgf_refuse(d, TG_REFUSE_BAD_PARAM);
+			tgf_error(regs, FFA_RET_INVALID_PARAMETERS);
+			return;
+		}
+		if ((fid == FFA_MSG_SEND_DIRECT_REQ_64 &&
+		     !fm->feat[TGF_FEAT_DIRECT_REQ_64]) ||
+		    (fid == FFA_MSG_SEND_DIRECT_REQ2 &&
+		     (!fm->feat[TGF_FEAT_DIRECT_REQ2] ||
+		      atomic_load(&d->version) < FFA_VERSION_1_2))) {
+			tgf_refuse(d, TG_REFUSE_UNKNOWN_FUNCTION);
+			tgf_error(regs, FFA_RET_NOT_SUPPORTED);
+			return;
+		}
 	}
-	if (src != d->id) {
-		tgf_refuse(d, TG_REFUSE_BAD_PARAM);
-		tgf_error(regs, FFA_RET_INVALID_PARAMETERS);
-		return;
-	}
-	if (!FFA_ID_IS_SECURE(dst) || !tgf_sp_find(d->fm, dst)) {
-		tgf_refuse(d, TG_REFUSE_BAD_PARAM);
-		tgf_error(regs, FFA_RET_INVALID_PARAMETERS);
-		return;
-	}
-	if (fid != FFA_MSG_SEND_DIRECT_REQ2 &&
-	    (regs[2] & FFA_MSG_FLAG_FRAMEWORK)) {
-		tgf_refuse(d, TG_REFUSE_HYP_ONLY);
-		tgf_error(regs, FFA_RET_INVALID_PARAMETERS);
-		return;
-	}
-	if (fid != FFA_MSG_SEND_DIRECT_REQ2)
+	if (fid != FFA_MSG_SEND_DIRECT_REQ2) {
+		if (unlikely(regs[2] & FFA_MSG_FLAG_FRAMEWORK)) {
+			tgf_refuse(d, TG_REFUSE_HYP_ONLY);
+			tgf_error(regs, FFA_RET_INVALID_PARAMETERS);
+			return;
+		}
 		regs[2] = 0; /* MBZ for a guest's message */
-	optee = dst == d->fm->optee_id && fid != FFA_MSG_SEND_DIRECT_REQ2;
-	if (optee && !tgf_optee_before(d, regs))
+	}
+	if (fid == FFA_MSG_SEND_DIRECT_REQ_64 && dst == fm->optee_id)
+		optee = true;
+	if (unlikely(optee && req_w3 == OPTEE_FFA_YIELDING_CALL_RESUME) &&
+	    !tgf_optee_before(d, regs))
 		return; /* answered */
-	memcpy(req, regs, sizeof(req));
-	tgf_count(d, (regs[3] & OPTEE_FFA_YIELDING_CALL_BIT) && optee
-			     ? ((uint32_t)regs[3] ==
-						OPTEE_FFA_YIELDING_CALL_RESUME
+	tgf_count(d, optee && (req_w3 & OPTEE_FFA_YIELDING_CALL_BIT)
+			     ? (req_w3 == OPTEE_FFA_YIELDING_CALL_RESUME
 					? TG_KIND_RPC_RETURN
 					: TG_KIND_STD_CALL)
 			     : TG_KIND_FAST_FORWARDED);
 	forward_to_sp(d, dst, regs);
-	if (optee)
-		tgf_optee_after(d, req, regs);
+	if (optee && (req_w3 & OPTEE_FFA_YIELDING_CALL_BIT))
+		tgf_optee_after(d, req_w3, req_w7, regs);
 }
 
 /* FFA_RUN: only a secure partition's execution context. */
@@ -1103,6 +1107,9 @@ void tgf_notif_irq(struct tgf_med *fm,
 
 /* ---- dispatch ----------------------------------------------------------- */
 
+static bool handle_slow(struct tgf_med *fm, struct tgf_dom *d,
+			uint64_t regs[8]);
+
 /**
  * tgf_handle() - one FF-A call of guest @d. Return: false when @regs[0]
  * is no FF-A function (then untouched), true when @regs holds the answer.
@@ -1110,9 +1117,22 @@ void tgf_notif_irq(struct tgf_med *fm,
 bool tgf_handle(struct tgf_med *fm, struct tgf_dom *d, uint32_t vcpu,
 		uint64_t regs[8])
 {
+	(void)vcpu;
+	/* The hot path first: a direct request once a version is fixed. */
+	if (likely((uint32_t)regs[0] == FFA_MSG_SEND_DIRECT_REQ_32 &&
+		   atomic_load_explicit(&d->version, memory_order_acquire))) {
+		direct_req(d, regs);
+		return true;
+	}
+	return handle_slow(fm, d, regs);
+}
+
+static __attribute__((noinline)) bool handle_slow(struct tgf_med *fm,
+						  struct tgf_dom *d,
+						  uint64_t regs[8])
+{
 	uint32_t fid = (uint32_t)regs[0];
 
-	(void)vcpu;
 	if (!FFA_IS_FFA_FID(fid))
 		return false;
 	if (fid == FFA_VERSION) {

@@ -91,6 +91,7 @@ struct tgf_med {
 	uint32_t nsps;
 	struct tgf_sp sps[TGF_MAX_SPS];
 	uint16_t optee_id; /* OP-TEE's partition, 0 if none */
+	const struct tgf_sp *optee_sp;
 	struct tg_limits defaults;
 };
 
@@ -193,6 +194,14 @@ struct tgf_dom {
 	uint32_t destroy_retries;
 };
 
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+static inline void tgf_count(struct tgf_dom *d, enum tg_call_kind k)
+{
+	atomic_fetch_add_explicit(&d->calls[k], 1, memory_order_relaxed);
+}
+
 /* ---- ffa.c ------------------------------------------------------------- */
 int tgf_probe(const struct tg_port *port, const struct tg_limits *defaults,
 	      struct tgf_med **out, struct tg_tee_info *info);
@@ -219,7 +228,6 @@ int32_t tgf_status(const uint64_t regs[8]);
 const struct tgf_sp *tgf_sp_find(const struct tgf_med *fm, uint16_t id);
 void *tgf_zalloc(struct tgf_med *fm, size_t size);
 void tgf_free(struct tgf_med *fm, void *p, size_t size);
-void tgf_count(struct tgf_dom *d, enum tg_call_kind k);
 void tgf_refuse(struct tgf_dom *d, enum tg_refusal r);
 void tgf_lock(struct tgf_dom *d);
 void tgf_unlock(struct tgf_dom *d);
@@ -237,7 +245,7 @@ void tgf_xact_abort(struct tgf_dom *d);
 
 /* ---- ffa_optee.c -------------------------------------------------------- */
 bool tgf_optee_before(struct tgf_dom *d, uint64_t regs[8]);
-void tgf_optee_after(struct tgf_dom *d, const uint64_t req[8],
+void tgf_optee_after(struct tgf_dom *d, uint32_t req_w3, uint32_t req_w7,
 		     const uint64_t resp[8]);
 int tgf_optee_end_thread(struct tgf_dom *d);
 void tgf_optee_unregister(struct tgf_dom *d, uint64_t handle);

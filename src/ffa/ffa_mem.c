@@ -362,18 +362,36 @@ static int32_t xact_flush(struct tgf_dom *d, bool complete)
 			memcpy(fm->tx, x->head, x->head_len);
 			len = x->head_len;
 		}
-		while (sent_pages < upto &&
-		       len + FFA_MEM_CONSTITUENT_SIZE <= cap) {
-			struct ffa_mem_constituent c;
+		{
+			/*
+			 * One constituent per page: two 64-bit stores each
+			 * (address; page count 1 and reserved 0). TX is
+			 * page aligned and len a multiple of 16.
+			 */
+			uint64_t *out = (uint64_t *)(void *)(fm->tx + len);
+			uint32_t room = (cap - len) / FFA_MEM_CONSTITUENT_SIZE;
+			uint32_t n = upto - sent_pages, real;
 
-			c.address = sent_pages < x->pages_done
-					    ? x->pa[sent_pages]
-					    : fm->dummy_pa;
-			c.page_count = 1;
-			c.reserved = 0;
-			memcpy(fm->tx + len, &c, sizeof(c));
-			len += FFA_MEM_CONSTITUENT_SIZE;
-			sent_pages++;
+			if (n > room)
+				n = room;
+			real = sent_pages < x->pages_done
+				       ? x->pages_done - sent_pages
+				       : 0;
+			if (real > n)
+				real = n;
+			const uint64_t *src = x->pa + sent_pages;
+			uint64_t dummy = fm->dummy_pa;
+
+			for (uint32_t i = 0; i < real; i++) {
+				out[2 * i] = src[i];
+				out[2 * i + 1] = 1;
+			}
+			for (uint32_t i = real; i < n; i++) {
+				out[2 * i] = dummy;
+				out[2 * i + 1] = 1;
+			}
+			sent_pages += n;
+			len += n * FFA_MEM_CONSTITUENT_SIZE;
 		}
 		if (!x->have_handle) {
 			uint32_t fid;
@@ -485,8 +503,13 @@ static int32_t xact_take(struct tgf_dom *d, const uint8_t *buf, uint32_t len,
 			tgf_xact_abort(d);
 			return FFA_RET_NO_MEMORY;
 		}
-		for (uint32_t p = 0; p < c.page_count; p++)
-			pa[p] = c.address + (uint64_t)p * TG_PAGE_SIZE;
+		{
+			uint64_t ipa = c.address;
+			uint32_t cnt = c.page_count;
+
+			for (uint32_t p = 0; p < cnt; p++, ipa += TG_PAGE_SIZE)
+				pa[p] = ipa;
+		}
 		/* In place: the IPAs become the pinned PAs. */
 		if (fm->port.pin_pages(fm->port.ctx, d->id, pa, pa,
 				       c.page_count)) {

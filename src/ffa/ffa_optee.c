@@ -73,10 +73,9 @@ bool tgf_optee_before(struct tgf_dom *d, uint64_t regs[8])
 }
 
 /* tgf_optee_after() - OP-TEE's answer: note a thread left suspended. */
-void tgf_optee_after(struct tgf_dom *d, const uint64_t req[8],
+void tgf_optee_after(struct tgf_dom *d, uint32_t w3, uint32_t req_w7,
 		     const uint64_t resp[8])
 {
-	uint32_t w3 = (uint32_t)req[3];
 	bool suspended;
 
 	if (!(w3 & OPTEE_FFA_YIELDING_CALL_BIT))
@@ -91,7 +90,7 @@ void tgf_optee_after(struct tgf_dom *d, const uint64_t req[8],
 		put_thread(d, (uint32_t)resp[7]);
 	else if (w3 == OPTEE_FFA_YIELDING_CALL_RESUME && !is_resp(resp[0]))
 		/* The request did not get there: still suspended. */
-		put_thread(d, (uint32_t)req[7]);
+		put_thread(d, req_w7);
 	tgf_unlock(d);
 	if (suspended)
 		tgf_count(d, TG_KIND_RPC_TO_GUEST);
@@ -115,7 +114,7 @@ int tgf_optee_end_thread(struct tgf_dom *d)
 	tgf_smc(d->fm, r);
 	/* A request that did not get through is not retried for ever. */
 	if (is_resp(r[0]))
-		tgf_optee_after(d, req, r);
+		tgf_optee_after(d, (uint32_t)req[3], (uint32_t)req[7], r);
 	return TG_AGAIN;
 }
 
