@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 #
 # freestanding-check.sh - prove the mediator core can be dropped into a
-# hypervisor: cross-compile every .c of src/core and src/optee for aarch64,
+# hypervisor: cross-compile every .c of src/core, src/optee and src/ffa for
+# aarch64,
 # freestanding, link them into one relocatable object, and require that
 # the only undefined symbols are memcpy, memset and memcmp (any subset).
 #
@@ -48,11 +49,12 @@ done
 cflags=(-std=gnu99 -O2 -ffreestanding -nostdlib -fno-builtin -fno-common
 	-mno-outline-atomics -mgeneral-regs-only
 	-I"$root/include" -I"$root/src" -I"$root/src/core" -I"$root/src/optee"
+	-I"$root/src/ffa"
 	-Wall -Wextra -Werror -Wstrict-prototypes -Wdeclaration-after-statement
 	-Wredundant-decls -Wnested-externs -Wvla)
 allowed=(memcpy memset memcmp)
 
-mapfile -t sources < <(cd "$root" && find src/core src/optee -name '*.c' \
+mapfile -t sources < <(cd "$root" && find src/core src/optee src/ffa -name '*.c' \
 	-not -name '*_test.c' -not -path '*/test/*' -not -path '*/tests/*' \
 	2>/dev/null | LC_ALL=C sort)
 if [[ ${#sources[@]} -eq 0 ]]; then
