@@ -61,6 +61,23 @@ struct tg_model_config {
 	 * src/tee/model/README.md, "FF-A".
 	 */
 	bool ffa;
+	/*
+	 * FF-A: also behave like OP-TEE 4.10.0's S-EL1 SPMC where it is
+	 * wrong (the same at upstream master, 2026-08; docs/real-optee.md):
+	 * - thread_spmc.c passes frag_len and tot_len to
+	 *   spmc_read_mem_transaction() swapped: every fragmented
+	 *   FFA_MEM_SHARE/LEND is refused with INVALID_PARAMETERS;
+	 * - when a guest has no handle left, mobj_ffa_sel1_spmc_new() frees
+	 *   the new object with mobj_ffa_sel1_spmc_delete(), which clears
+	 *   handle index 0 of that guest: index 0 is then handed out twice,
+	 *   and reclaiming a share whose index is clear panics OP-TEE (an
+	 *   assertion), for every guest;
+	 * - a share sent for a VM the SPMC does not know answers SUCCESS
+	 *   with handle 0 (handle_mem_op_rxbuf() loses its DENIED).
+	 * After the panic every call answers FFA_ERROR ABORTED (real OP-TEE
+	 * stops answering) and tg_model_panicked() is true.
+	 */
+	bool ffa_optee_4_10_bugs;
 };
 
 int tg_model_create(const struct tg_model_config *cfg,
@@ -73,6 +90,9 @@ void tg_model_smc(struct tg_model *m, uint64_t regs[8]);
 /* Threads currently held (running or suspended in an RPC) by a client;
  * client_id == UINT32_MAX counts every client. */
 uint32_t tg_model_threads_held(struct tg_model *m, uint32_t client_id);
+
+/* True once the model hit one of OP-TEE's panics (see above). */
+bool tg_model_panicked(struct tg_model *m);
 
 /* FF-A shares and lends the SPMC holds for a VM (complete or still
  * fragmented); vm_id == UINT32_MAX counts every VM. */

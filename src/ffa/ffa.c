@@ -185,6 +185,62 @@ static void read_features(struct tgf_med *fm)
 	fm->feat[TGF_FEAT_MEM_LEND] = true;
 }
 
+/*
+ * Does the SPMC take a share in fragments? Ask with a descriptor of one
+ * page (the dummy) in two fragments, sent for a VM no SPMC knows
+ * (TGF_MAX_VM_ID): OP-TEE 4.10 refuses every fragmented share with
+ * INVALID_PARAMETERS before it looks at the VM (frag_len and tot_len
+ * swapped in its check); an SPMC without that bug turns the unknown VM
+ * away (DENIED) or, should it take it, is given the rest and the share
+ * reclaimed. Nothing stays in the SPMC either way.
+ */
+static bool probe_fragments(struct tgf_med *fm)
+{
+	uint32_t as = fm->spmc_version >= FFA_VERSION_1_2
+			      ? FFA_MEM_ACCESS_1_2_SIZE
+			      : FFA_MEM_ACCESS_1_1_SIZE;
+	struct ffa_mem_trans t = { 0 };
+	struct ffa_mem_access_1_2 a;
+	struct ffa_mem_composite c = { 0 };
+	struct ffa_mem_constituent k = { fm->dummy_pa, 1, 0 };
+	uint32_t head = FFA_MEM_TRANS_SIZE + as + FFA_MEM_COMPOSITE_SIZE;
+	uint64_t r[8];
+	bool ok;
+
+	t.sender_id = TGF_MAX_VM_ID;
+	t.mem_attr = FFA_MEM_ATTR_NORMAL_WB_IS;
+	t.access_size = as;
+	t.access_count = 1;
+	t.access_offset = FFA_MEM_TRANS_SIZE;
+	memset(&a, 0, sizeof(a));
+	a.perm.endpoint_id = fm->optee_id ? fm->optee_id : fm->sps[0].id;
+	a.perm.perm = FFA_MEM_DATA_RW;
+	a.composite_offset = FFA_MEM_TRANS_SIZE + as;
+	c.total_page_count = 1;
+	c.constituent_count = 1;
+	fm->port.lock(fm->port.ctx, fm->txrx_lock);
+	memcpy(fm->tx, &t, sizeof(t));
+	memcpy(fm->tx + FFA_MEM_TRANS_SIZE, &a, as);
+	memcpy(fm->tx + a.composite_offset, &c, sizeof(c));
+	tgf_set(r, FFA_MEM_SHARE_32, head + FFA_MEM_CONSTITUENT_SIZE, head, 0,
+		0, 0);
+	tgf_smc(fm, r);
+	ok = !(r[0] == FFA_ERROR &&
+	       (int32_t)r[2] == FFA_RET_INVALID_PARAMETERS);
+	if (r[0] == FFA_MEM_FRAG_RX) {
+		uint64_t h = FFA_HANDLE_PACK(r[1], r[2]);
+
+		memcpy(fm->tx, &k, sizeof(k));
+		tgf_set(r, FFA_MEM_FRAG_TX, FFA_HANDLE_LO(h), FFA_HANDLE_HI(h),
+			sizeof(k), FFA_PACK_IDS(TGF_MAX_VM_ID, 0), 0);
+		tgf_smc(fm, r);
+		if (!tgf_status(r))
+			simple(fm, FFA_MEM_RECLAIM, r[2], r[3], 0, 0, 0);
+	}
+	fm->port.unlock(fm->port.ctx, fm->txrx_lock);
+	return ok;
+}
+
 /**
  * tgf_probe() - find an FF-A SPMC (version 1.1 or later) and set the
  * mediator up: its own RX/TX pair, the secure partitions, the features.
@@ -245,6 +301,8 @@ int tgf_probe(const struct tg_port *port, const struct tg_limits *defaults,
 	if (rc)
 		goto fail;
 	read_features(fm);
+	fm->spmc_frags_ok = probe_fragments(fm);
+	fm->next_hyp_handle = 1;
 	if (info) {
 		memset(info, 0, sizeof(*info));
 		info->api_rev_major = FFA_VERSION_MAJOR(v);

@@ -45,6 +45,12 @@
 #define TGF_MAX_RECEIVERS 8u		   /* receivers of one share */
 #define TGF_MAX_THREADS 64u /* OP-TEE threads tracked per domain */
 #define TGF_SHARE_BUCKETS 64u
+/*
+ * OP-TEE 4.10's S-EL1 SPMC keeps at most 64 shares per guest, and the
+ * 65th corrupts its handle bitmap so that a later reclaim panics it (for
+ * every guest; docs/real-optee.md). Shares with OP-TEE are capped here.
+ */
+#define TGF_OPTEE_MAX_SHARES 64u
 #define TGF_MAX_VM_ID 0x7FFFu
 /* The guest's schedule-receiver interrupt (FFA_FEATURES answer). */
 #define TGF_GUEST_SRI_INTID 8u
@@ -91,6 +97,8 @@ struct tgf_med {
 	uint32_t nsps;
 	struct tgf_sp sps[TGF_MAX_SPS];
 	uint16_t optee_id; /* OP-TEE's partition, 0 if none */
+	bool spmc_frags_ok; /* the SPMC takes fragmented shares */
+	_Atomic uint64_t next_hyp_handle;
 	const struct tgf_sp *optee_sp;
 	struct tg_limits defaults;
 };
@@ -103,6 +111,7 @@ struct tgf_share {
 	uint64_t *pa;	   /* pinned pages (port memory) */
 	bool lend;
 	bool orphan;	     /* the SPMC refused to give it back */
+	bool to_optee;	     /* OP-TEE is a receiver */
 	bool unregistered;   /* teardown: OP-TEE was told to let go */
 	bool reclaimed;	     /* teardown: back from the SPMC, unpinning */
 };
@@ -121,7 +130,15 @@ struct tgf_range {
 struct tgf_xact {
 	bool active;
 	bool lend;
-	bool have_handle;
+	bool to_optee;
+	bool have_handle;   /* the guest was given @handle */
+	bool spmc_started;  /* the SPMC has seen its first fragment */
+	/*
+	 * An SPMC that refuses fragments (OP-TEE 4.10): the guest's
+	 * fragments are all taken first and the SPMC gets one message, with
+	 * a handle the mediator allocated (bit 63).
+	 */
+	bool hold;
 	uint64_t handle;
 	uint32_t guest_total, guest_received;
 	uint32_t ranges_left;
@@ -172,6 +189,7 @@ struct tgf_dom {
 
 	struct tgf_share *shares[TGF_SHARE_BUCKETS];
 	uint32_t nshares;
+	uint32_t nshares_optee; /* of which with OP-TEE (incl. in flight) */
 	struct tgf_xact xact;
 
 	/* Notifications: bits bound, and the partition each was bound to. */

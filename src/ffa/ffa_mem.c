@@ -58,6 +58,16 @@ static void share_link(struct tgf_dom *d, struct tgf_share *s)
 	d->nshares++;
 }
 
+/* A share (or transaction) with OP-TEE is gone: one more may come. */
+static void optee_slot_put(struct tgf_dom *d, bool to_optee)
+{
+	if (!to_optee)
+		return;
+	tgf_lock(d);
+	d->nshares_optee--;
+	tgf_unlock(d);
+}
+
 void tgf_share_unlink(struct tgf_dom *d, struct tgf_share *s)
 {
 	struct tgf_share **pp = &d->shares[bucket_of(s->handle)];
@@ -74,6 +84,7 @@ void tgf_share_unlink(struct tgf_dom *d, struct tgf_share *s)
 /* Unpin what is still pinned and free the record. */
 void tgf_share_free(struct tgf_dom *d, struct tgf_share *s)
 {
+	optee_slot_put(d, s->to_optee);
 	tgf_unpin(d, s->pa + s->unpinned, s->npages - s->unpinned);
 	tgf_free(d->fm, s->pa, (size_t)s->npages * sizeof(uint64_t));
 	tgf_free(d->fm, s, sizeof(*s));
@@ -325,6 +336,9 @@ static void xact_free(struct tgf_dom *d)
 {
 	struct tgf_xact *x = &d->xact;
 
+	/* Still a transaction (not turned into a share): its slot goes. */
+	if (x->pa)
+		optee_slot_put(d, x->to_optee);
 	tgf_free(d->fm, x->pa, (size_t)x->npages * sizeof(uint64_t));
 	tgf_free(d->fm, x->ranges,
 		 (size_t)x->ranges_cap * sizeof(struct tgf_range));
@@ -351,14 +365,14 @@ static int32_t xact_flush(struct tgf_dom *d, bool complete)
 	uint32_t upto = complete ? x->npages : x->pages_done;
 	int32_t rc = 1;
 
-	if (x->have_handle && sent_pages >= upto)
+	if (x->spmc_started && sent_pages >= upto)
 		return 1; /* nothing new for the SPMC */
 	fm->port.lock(fm->port.ctx, fm->txrx_lock);
 	do {
 		uint32_t len = 0;
 		uint64_t r[8];
 
-		if (!x->have_handle) {
+		if (!x->spmc_started) {
 			memcpy(fm->tx, x->head, x->head_len);
 			len = x->head_len;
 		}
@@ -393,7 +407,7 @@ static int32_t xact_flush(struct tgf_dom *d, bool complete)
 			sent_pages += n;
 			len += n * FFA_MEM_CONSTITUENT_SIZE;
 		}
-		if (!x->have_handle) {
+		if (!x->spmc_started) {
 			uint32_t fid;
 
 			if (x->lend)
@@ -414,30 +428,32 @@ static int32_t xact_flush(struct tgf_dom *d, bool complete)
 		x->spmc_sent += len;
 		if (r[0] == FFA_MEM_FRAG_RX) {
 			uint64_t h = FFA_HANDLE_PACK(r[1], r[2]);
+			bool same = !x->have_handle || h == x->handle;
 
+			x->handle = h;
+			x->have_handle = x->spmc_started = true;
 			/* The SPMC must have taken every byte, same handle. */
-			if ((x->have_handle && h != x->handle) ||
-			    (uint32_t)r[3] != x->spmc_sent ||
+			if (!same || (uint32_t)r[3] != x->spmc_sent ||
 			    x->spmc_sent >= x->spmc_total) {
 				rc = FFA_RET_ABORTED;
-				x->handle = h;
-				x->have_handle = true;
 				break;
 			}
-			x->handle = h;
-			x->have_handle = true;
 			rc = 1;
 		} else if (r[0] == FFA_SUCCESS_32 || r[0] == FFA_SUCCESS_64) {
-			x->handle = FFA_HANDLE_PACK(r[2], r[3]);
-			rc = x->spmc_sent == x->spmc_total ? 0
-							   : FFA_RET_ABORTED;
-			x->have_handle = !rc;
+			uint64_t h = FFA_HANDLE_PACK(r[2], r[3]);
+
+			rc = x->spmc_sent == x->spmc_total &&
+					     (!x->have_handle || h == x->handle)
+				     ? 0
+				     : FFA_RET_ABORTED;
+			x->handle = h;
+			x->have_handle = x->spmc_started = true;
 			break;
 		} else {
 			rc = tgf_status(r);
 			if (!rc)
 				rc = FFA_RET_ABORTED;
-			x->have_handle = false; /* the SPMC dropped it */
+			x->spmc_started = false; /* the SPMC dropped it */
 			break;
 		}
 	} while (sent_pages < upto);
@@ -456,7 +472,7 @@ void tgf_xact_abort(struct tgf_dom *d)
 
 	if (!x->active)
 		return;
-	if (x->have_handle && xact_flush(d, true) == 0)
+	if (x->spmc_started && xact_flush(d, true) == 0)
 		tgf_reclaim_smc(d->fm, x->handle);
 	tgf_unpin(d, x->pa, x->pages_done);
 	xact_free(d);
@@ -525,6 +541,8 @@ static int32_t xact_take(struct tgf_dom *d, const uint8_t *buf, uint32_t len,
 	}
 	x->ranges_left -= n;
 	x->guest_received += len;
+	if (x->ranges_left && x->hold)
+		return 1; /* all of it first, then one message */
 	if (x->ranges_left) {
 		rc = xact_flush(d, false);
 		if (rc < 0) {
@@ -538,6 +556,13 @@ static int32_t xact_take(struct tgf_dom *d, const uint8_t *buf, uint32_t len,
 		tgf_refuse(d, TG_REFUSE_BAD_PARAM);
 		tgf_xact_abort(d);
 		return FFA_RET_INVALID_PARAMETERS;
+	}
+	/* An SPMC without fragments takes it in one message or not. */
+	if (!fm->spmc_frags_ok && !x->spmc_started &&
+	    x->spmc_total > fm->rxtx_pages * TG_PAGE_SIZE) {
+		tgf_refuse(d, TG_REFUSE_LIMIT_PAGES);
+		tgf_xact_abort(d);
+		return FFA_RET_NO_MEMORY;
 	}
 	rc = xact_flush(d, false);
 	if (rc) {
@@ -559,6 +584,7 @@ static int32_t xact_take(struct tgf_dom *d, const uint8_t *buf, uint32_t len,
 	s->npages = x->npages;
 	s->pa = x->pa;
 	s->lend = x->lend;
+	s->to_optee = x->to_optee;
 	x->pa = NULL;
 	x->npages = 0;
 	tgf_lock(d);
@@ -672,6 +698,24 @@ void tgf_mem_share(struct tgf_dom *d, uint64_t regs[8])
 		goto out;
 	}
 	memset(x, 0, sizeof(*x));
+	for (uint32_t i = 0; i < g->naccess; i++)
+		if (fm->optee_id && g->access[i].perm.endpoint_id == fm->optee_id)
+			x->to_optee = true;
+	if (x->to_optee) {
+		bool full;
+
+		tgf_lock(d);
+		full = d->nshares_optee >= TGF_OPTEE_MAX_SHARES;
+		if (!full)
+			d->nshares_optee++;
+		tgf_unlock(d);
+		if (full) {
+			x->to_optee = false;
+			tgf_refuse(d, TG_REFUSE_LIMIT_BUFS);
+			rc = FFA_RET_NO_MEMORY;
+			goto out;
+		}
+	}
 	x->lend = lend;
 	x->npages = g->total_pages;
 	x->ranges_cap = g->nconst;
@@ -679,6 +723,8 @@ void tgf_mem_share(struct tgf_dom *d, uint64_t regs[8])
 	x->ranges = tgf_zalloc(fm, (size_t)x->ranges_cap *
 					   sizeof(struct tgf_range));
 	if (!x->pa || !x->ranges) {
+		if (!x->pa)
+			optee_slot_put(d, x->to_optee);
 		xact_free(d);
 		tgf_refuse(d, TG_REFUSE_NO_MEMORY);
 		rc = FFA_RET_NO_MEMORY;
@@ -691,6 +737,22 @@ void tgf_mem_share(struct tgf_dom *d, uint64_t regs[8])
 	x->guest_received = g->ranges_offs;
 	x->ranges_left = g->nconst;
 	x->active = true;
+	if (frag < total && !fm->spmc_frags_ok) {
+		/*
+		 * The guest fragments, the SPMC would refuse fragments: hold
+		 * them all and name the share ourselves (a hypervisor handle,
+		 * unique: bit 63, the VM, a counter), as FF-A allows.
+		 */
+		uint64_t n = atomic_fetch_add(&fm->next_hyp_handle, 1);
+
+		x->hold = true;
+		x->handle = FFA_HANDLE_HYPERVISOR_BIT |
+			    ((uint64_t)d->id << 32) | (n & 0xFFFFFFFFu);
+		x->have_handle = true;
+		/* The handle field of the header the SPMC gets. */
+		memcpy(x->head + offsetof(struct ffa_mem_trans, handle),
+		       &x->handle, sizeof(x->handle));
+	}
 	rc = xact_take(d, d->txcopy + g->ranges_offs, frag - g->ranges_offs,
 		       &handle);
 out:

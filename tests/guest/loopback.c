@@ -17,6 +17,18 @@
 #ifdef TG_HAVE_FFA_MEDIATOR
 #include "ffa_med.h"
 #endif
+#ifdef LB_QEMU
+#include <stdio.h>
+
+#include "qemu.h"
+
+/* Where the loopback puts things in QEMU's RAM (clear of the reserved
+ * regions: DTB, OP-TEE's static SHM, the relay at 0x60000000). */
+#define LBQ_SHM_PA 0x44000000ull
+#define LBQ_HYP_PA 0x45000000ull
+#define LBQ_GUEST_PA 0x46000000ull
+#define LBQ_GUEST_STRIDE (96ull << 20)
+#endif
 
 #include "loopback.h"
 
@@ -59,11 +71,13 @@ struct lb_guest {
 };
 
 /* FF-A: the pass-through hypervisor's own RX/TX pair, at these PAs. */
-#define LB_HYP_BASE 0x30000000ull
+#define LB_HYP_BASE_MODEL 0x30000000ull
+#define LB_HYP_BASE (env.hyp_pa)
 #define LB_HYP_PAGES 8u
 
 /* Mediated mode: the mediator's shadow memory, at its own PAs. */
-#define LB_SHM_BASE 0x20000000ull
+#define LB_SHM_BASE_MODEL 0x20000000ull
+#define LB_SHM_BASE (env.shm_pa)
 #define LB_SHM_PAGES 4096u
 
 static struct {
@@ -72,6 +86,11 @@ static struct {
 	struct lb_guest *guests[LB_MAX_GUESTS];
 	uint64_t violations;
 	bool ffa;
+	uint64_t hyp_pa, shm_pa;  /* where env.hyp and env.shm are */
+	/* LB_QEMU: real OP-TEE in QEMU; memory is QEMU's RAM */
+	struct tg_qemu *qemu;
+	uint8_t *qram;
+	uint64_t qram_pa;
 	uint8_t *hyp;		  /* FF-A: TX then RX, LB_HYP_PAGES each */
 	pthread_mutex_t hyp_lock; /* the hypervisor's RX/TX in use */
 #ifdef TG_HAVE_FFA_MEDIATOR
@@ -83,7 +102,35 @@ static struct {
 	uint8_t shm_used[LB_SHM_PAGES];
 #endif
 } env = { .lock = PTHREAD_MUTEX_INITIALIZER,
-	    .hyp_lock = PTHREAD_MUTEX_INITIALIZER };
+	    .hyp_lock = PTHREAD_MUTEX_INITIALIZER,
+	    .hyp_pa = LB_HYP_BASE_MODEL,
+	    .shm_pa = LB_SHM_BASE_MODEL };
+
+/* The secure world: the model, or OP-TEE in QEMU (LB_QEMU). */
+static void lb_tee_smc(uint64_t regs[8])
+{
+#ifdef LB_QEMU
+	if (env.qemu) {
+		tg_qemu_smc(env.qemu, TG_QEMU_CPU_ANY, regs);
+		return;
+	}
+#endif
+	tg_model_smc(env.model, regs);
+}
+
+/* Memory for @bytes at @pa: QEMU's RAM, or our own. */
+static void *lb_mem_at(uint64_t pa, size_t bytes)
+{
+	if (env.qram)
+		return env.qram + (pa - env.qram_pa);
+	return aligned_alloc(LB_PAGE, bytes);
+}
+
+static void lb_mem_free(void *p)
+{
+	if (!env.qram)
+		free(p);
+}
 
 static __thread struct tg_vcpu *self_vcpu;
 
@@ -278,7 +325,7 @@ static void hyp_ffa(uint64_t regs[8], uint64_t a0, uint64_t a1, uint64_t a2,
 	regs[3] = a3;
 	regs[4] = a4;
 	regs[5] = a5;
-	tg_model_smc(env.model, regs);
+	lb_tee_smc(regs);
 }
 
 /* FF-A: negotiate and map the hypervisor's RX/TX, once. */
@@ -286,7 +333,7 @@ static int hyp_ffa_init(void)
 {
 	uint64_t r[8];
 
-	env.hyp = aligned_alloc(LB_PAGE, 2ull * LB_HYP_PAGES * LB_PAGE);
+	env.hyp = lb_mem_at(env.hyp_pa, 2ull * LB_HYP_PAGES * LB_PAGE);
 	if (!env.hyp)
 		return -1;
 	memset(env.hyp, 0, 2ull * LB_HYP_PAGES * LB_PAGE);
@@ -295,6 +342,40 @@ static int hyp_ffa_init(void)
 		LB_HYP_BASE + (uint64_t)LB_HYP_PAGES * LB_PAGE, LB_HYP_PAGES,
 		0, 0);
 	return r[0] == FFA_SUCCESS_32 ? 0 : -1;
+}
+
+#ifdef LB_QEMU
+/* OP-TEE in QEMU (TEEGATE_OPTEE_FIRMWARE) instead of the model. */
+static int lb_qemu_start(void)
+{
+	struct tg_qemu_config qc = {
+		.firmware_dir = getenv("TEEGATE_OPTEE_FIRMWARE"),
+		.cpus = 2,
+		.timeout_ms = 120000,
+	};
+	char err[4096];
+	uint64_t size;
+	void *ptr;
+
+	if (!qc.firmware_dir)
+		return -1;
+	if (tg_qemu_start(&qc, &env.qemu, err, sizeof(err))) {
+		fprintf(stderr, "loopback: %s\n", err);
+		return -1;
+	}
+	tg_qemu_ram(env.qemu, &env.qram_pa, &size, &ptr);
+	env.qram = ptr;
+	env.shm_pa = LBQ_SHM_PA;
+	env.hyp_pa = LBQ_HYP_PA;
+	env.ffa = true;
+	env.violations = 0;
+	return 0;
+}
+#endif
+
+bool lb_real_tee(void)
+{
+	return env.qemu != NULL;
 }
 
 int lb_env_init(const struct tg_model_config *cfg)
@@ -316,6 +397,12 @@ int lb_env_init(const struct tg_model_config *cfg)
 #endif
 	env.ffa = def.ffa;
 	env.violations = 0;
+#ifdef LB_QEMU
+	rc = lb_qemu_start();
+	if (!rc && hyp_ffa_init())
+		rc = -1;
+	return rc;
+#endif
 	rc = tg_model_create(&def, &lb_mem, &env.model);
 	if (!rc && env.ffa && hyp_ffa_init()) {
 		tg_model_destroy(env.model);
@@ -331,7 +418,7 @@ void lb_env_fini(void)
 	if (env.fm) {
 		tgf_fini(env.fm);
 		env.fm = NULL;
-		free(env.shm);
+		lb_mem_free(env.shm);
 		env.shm = NULL;
 	}
 #endif
@@ -339,15 +426,23 @@ void lb_env_fini(void)
 	if (env.med) {
 		tg_mediator_destroy(env.med);
 		env.med = NULL;
-		free(env.shm);
+		lb_mem_free(env.shm);
 		env.shm = NULL;
 	}
 #endif
-	tg_model_destroy(env.model);
+	if (env.model)
+		tg_model_destroy(env.model);
 	env.model = NULL;
-	free(env.hyp);
+	if (env.hyp)
+		lb_mem_free(env.hyp);
 	env.hyp = NULL;
 	env.ffa = false;
+#ifdef LB_QEMU
+	if (env.qemu)
+		tg_qemu_stop(env.qemu);
+	env.qemu = NULL;
+	env.qram = NULL;
+#endif
 }
 
 struct tg_model *lb_model(void)
@@ -366,7 +461,7 @@ static void hyp_smc(uint64_t a0, uint64_t a1, uint64_t regs[8])
 	regs[0] = a0;
 	regs[1] = a1;
 	regs[7] = 0; /* the hypervisor */
-	tg_model_smc(env.model, regs);
+	lb_tee_smc(regs);
 }
 
 struct lb_guest *lb_guest_create(uint32_t client_id, uint32_t ram_mib)
@@ -389,8 +484,15 @@ struct lb_guest *lb_guest_create(uint32_t client_id, uint32_t ram_mib)
 	g->client_id = client_id;
 	g->size = (uint64_t)ram_mib << 20;
 	g->base = LB_RAM_BASE + slot * LB_RAM_STRIDE;
+#ifdef LB_QEMU
+	if (env.qram) {
+		g->base = LBQ_GUEST_PA + slot * LBQ_GUEST_STRIDE;
+		if (g->size > LBQ_GUEST_STRIDE)
+			goto fail;
+	}
+#endif
 	g->npages = (uint32_t)(g->size / LB_PAGE);
-	g->ram = aligned_alloc(LB_PAGE, g->size);
+	g->ram = lb_mem_at(g->base, g->size);
 	g->page_used = calloc(g->npages, 1);
 	if (!g->ram || !g->page_used)
 		goto fail;
@@ -442,7 +544,7 @@ unlink:
 	pthread_mutex_unlock(&env.lock);
 fail:
 	if (g) {
-		free(g->ram);
+		lb_mem_free(g->ram);
 		free(g->page_used);
 		free(g->pins);
 		free(g);
@@ -490,7 +592,7 @@ void lb_guest_destroy(struct lb_guest *g)
 	pthread_mutex_unlock(&env.lock);
 	if (self_vcpu && self_vcpu->g == g)
 		self_vcpu = NULL;
-	free(g->ram);
+	lb_mem_free(g->ram);
 	free(g->page_used);
 	free(g->pins);
 	free(g);
@@ -604,16 +706,16 @@ static void ffa_relay(struct lb_guest *g, uint64_t regs[8])
 	case FFA_MSG_SEND_DIRECT_REQ_32:
 	case FFA_MSG_SEND_DIRECT_REQ_64:
 		regs[1] = FFA_PACK_IDS(g->client_id, FFA_RECEIVER(regs[1]));
-		tg_model_smc(env.model, regs);
+		lb_tee_smc(regs);
 		return;
 	case FFA_NOTIFICATION_BIND:
 	case FFA_NOTIFICATION_UNBIND:
 		regs[1] = FFA_PACK_IDS(FFA_SENDER(regs[1]), g->client_id);
-		tg_model_smc(env.model, regs);
+		lb_tee_smc(regs);
 		return;
 	case FFA_NOTIFICATION_GET:
 		regs[1] = FFA_PACK_IDS(FFA_SENDER(regs[1]), g->client_id);
-		tg_model_smc(env.model, regs);
+		lb_tee_smc(regs);
 		return;
 	default:
 		break;
@@ -621,7 +723,7 @@ static void ffa_relay(struct lb_guest *g, uint64_t regs[8])
 	if (fid != FFA_PARTITION_INFO_GET && fid != FFA_MEM_SHARE_32 &&
 	    fid != FFA_MEM_SHARE_64 && fid != FFA_MEM_LEND_32 &&
 	    fid != FFA_MEM_LEND_64 && fid != FFA_MEM_FRAG_TX) {
-		tg_model_smc(env.model, regs);
+		lb_tee_smc(regs);
 		return;
 	}
 	/* Calls that use the RX/TX pairs. */
@@ -638,7 +740,7 @@ static void ffa_relay(struct lb_guest *g, uint64_t regs[8])
 			ffa_err(regs, FFA_RET_BUSY);
 			return;
 		}
-		tg_model_smc(env.model, regs);
+		lb_tee_smc(regs);
 		if (!count_only && regs[0] == FFA_SUCCESS_32) {
 			uint64_t n = regs[2] * (regs[3] ? regs[3] : 8);
 
@@ -661,7 +763,7 @@ static void ffa_relay(struct lb_guest *g, uint64_t regs[8])
 	       fid == FFA_MEM_FRAG_TX ? regs[3] : regs[2]);
 	if (fid == FFA_MEM_FRAG_TX)
 		regs[4] = FFA_PACK_IDS(g->client_id, 0);
-	tg_model_smc(env.model, regs);
+	lb_tee_smc(regs);
 	pthread_mutex_unlock(&env.hyp_lock);
 }
 
@@ -735,7 +837,7 @@ void tg_smc(struct tg_vcpu *vcpu, uint64_t regs[8])
 		uint64_t fn = regs[0];
 
 		regs[7] = vcpu->g->client_id;
-		tg_model_smc(env.model, regs);
+		lb_tee_smc(regs);
 		chaos_apply(fn, regs);
 	}
 }
@@ -1048,7 +1150,7 @@ static void port_shm_free(void *ctx, void *va, uint32_t npages)
 static void port_smc(void *ctx, uint64_t regs[8])
 {
 	(void)ctx;
-	tg_model_smc(env.model, regs);
+	lb_tee_smc(regs);
 }
 
 static struct tg_lock *port_lock_create(void *ctx)
@@ -1110,7 +1212,13 @@ int lb_env_init_mediated(const struct tg_model_config *cfg)
 {
 	int rc;
 
-	env.shm = aligned_alloc(LB_PAGE, (size_t)LB_SHM_PAGES * LB_PAGE);
+#ifdef LB_QEMU
+	/* Everything lives in QEMU's RAM: start it first. */
+	rc = lb_qemu_start();
+	if (rc)
+		return rc;
+#endif
+	env.shm = lb_mem_at(env.shm_pa, (size_t)LB_SHM_PAGES * LB_PAGE);
 	if (!env.shm)
 		return -1;
 	memset(env.shm_used, 0, sizeof(env.shm_used));
@@ -1123,11 +1231,16 @@ int lb_env_init_mediated(const struct tg_model_config *cfg)
 		if (cfg)
 			def = *cfg;
 		def.ffa = true;
+#ifdef LB_OPTEE_410_BUGS
+		def.ffa_optee_4_10_bugs = true;
+#endif
 		env.ffa = true;
 		env.violations = 0;
+#ifndef LB_QEMU
 		rc = tg_model_create(&def, &lb_mem, &env.model);
 		if (rc)
 			return rc;
+#endif
 		rc = tgf_probe(&lb_port, NULL, &env.fm, NULL);
 		return rc == TG_OK ? 0 : -1;
 	}

@@ -12,6 +12,7 @@
 #ifndef TG_TESTS_GUEST_LOOPBACK_H
 #define TG_TESTS_GUEST_LOOPBACK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,8 @@ struct lb_guest;
 int lb_env_init(const struct tg_model_config *cfg);
 void lb_env_fini(void);
 struct tg_model *lb_model(void);
+/* True when the TEE is a real OP-TEE in QEMU (built with LB_QEMU). */
+bool lb_real_tee(void);
 /* Model accesses outside the calling client's RAM so far. */
 uint64_t lb_violations(void);
 

@@ -929,6 +929,51 @@ static void test_shares_of_a_destroyed_vm_stay_reclaimable(void **state)
 	assert_int_equal(reclaim(h), FFA_RET_INVALID_PARAMETERS);
 }
 
+/* OP-TEE 4.10's bugs, when the model is asked to have them. */
+static void test_optee_4_10_bugs(void **state)
+{
+	struct tg_model_config cfg = { .ffa = true,
+				       .ffa_optee_4_10_bugs = true };
+	struct tg_sw_mem sw = { .map = map, .notif_irq = notif_irq };
+	uint64_t h[64], pa;
+	struct share s;
+	uint32_t len;
+	struct r8 r;
+
+	(void)state;
+	tg_model_destroy(m);
+	assert_int_equal(tg_model_create(&cfg, &sw, &m), 0);
+	call(FFA_VERSION, FFA_VERSION_1_1, 0, 0, 0, 0, 0, 0);
+	r = call(FFA_RXTX_MAP_64, tx_pa, rx_pa, 1, 0, 0, 0, 0);
+	assert_int_equal(r.a[0], FFA_SUCCESS_32);
+	assert_int_equal(vm_msg(FFA_MSG_SEND_VM_CREATED, VM1), 0);
+	/* Fragments: refused, whatever they hold. */
+	share_init(&s, VM1, 4);
+	len = desc_write(&s, ptr(tx_pa));
+	r = call(FFA_MEM_SHARE_32, len, len - 32, 0, 0, 0, 0, 0);
+	assert_int_equal(err_of(&r), FFA_RET_INVALID_PARAMETERS);
+	/* A VM it does not know: SUCCESS, handle 0. */
+	share_init(&s, VM2, 1);
+	r = share_send(&s);
+	assert_int_equal(r.a[0], FFA_SUCCESS_32);
+	assert_int_equal(r.a[2] | r.a[3], 0);
+	/* The 65th share of a guest: refused, and index 0 lost... */
+	for (int i = 0; i < 64; i++) {
+		(void)share_buf(VM1, 1, &pa);
+		h[i] = 0;
+	}
+	share_init(&s, VM1, 1);
+	r = share_send(&s);
+	assert_int_equal(err_of(&r), FFA_RET_NO_MEMORY);
+	assert_false(tg_model_panicked(m));
+	/* ...so reclaiming the share of index 0 panics OP-TEE. */
+	h[0] = (1ull << 44) | ((uint64_t)VM1 << 16);
+	(void)reclaim(h[0]); /* OP-TEE never answers this one */
+	assert_true(tg_model_panicked(m));
+	r = direct(VM1, OPTEE, 0, OPTEE_FFA_GET_API_VERSION, 0, 0, 0, 0);
+	assert_int_equal(err_of(&r), FFA_RET_ABORTED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -950,6 +995,7 @@ int main(void)
 		T(test_thread_limit_and_interrupts),
 		T(test_notifications),
 		T(test_shares_of_a_destroyed_vm_stay_reclaimable),
+		T(test_optee_4_10_bugs),
 #undef T
 	};
 

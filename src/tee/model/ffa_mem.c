@@ -101,12 +101,18 @@ static void share_free(struct reg_shm *r)
 	free(r);
 }
 
-static void handle_index_put(struct guest *g, uint64_t handle)
+static void handle_index_put(struct tg_model *m, struct guest *g,
+			     uint64_t handle)
 {
 	uint32_t idx = (uint32_t)(handle & 0xFFFFu);
 
-	if (idx < MODEL_FFA_MAX_SHARES)
-		g->ffa_handle_bits &= ~(1ull << idx);
+	if (idx >= MODEL_FFA_MAX_SHARES)
+		return;
+	/* OP-TEE 4.10: assert(bit_test(shm_bits, i)) in the delete. */
+	if (!(g->ffa_handle_bits & (1ull << idx)) &&
+	    m->cfg.ffa_optee_4_10_bugs)
+		m->panicked = true;
+	g->ffa_handle_bits &= ~(1ull << idx);
 }
 
 /*
@@ -153,7 +159,7 @@ static void frag_unlink(struct tg_model *m, struct ffa_frag *f)
 static void frag_abort(struct tg_model *m, struct ffa_frag *f)
 {
 	frag_unlink(m, f);
-	handle_index_put(f->g, f->r->cookie);
+	handle_index_put(m, f->g, f->r->cookie);
 	share_free(f->r);
 	free(f);
 }
@@ -282,7 +288,7 @@ static int32_t optee_access(const uint8_t *buf, const struct mem_trans *t,
 }
 
 /* A free handle of @g, or 0. */
-static uint64_t handle_alloc(struct guest *g)
+static uint64_t handle_alloc(struct tg_model *m, struct guest *g)
 {
 	for (uint32_t i = 0; i < MODEL_FFA_MAX_SHARES; i++) {
 		if (!(g->ffa_handle_bits & (1ull << i))) {
@@ -291,6 +297,9 @@ static uint64_t handle_alloc(struct guest *g)
 			       ((uint64_t)g->id << MODEL_FFA_HANDLE_GUEST_SHIFT);
 		}
 	}
+	/* OP-TEE 4.10 deletes the new object as if it had index 0. */
+	if (m->cfg.ffa_optee_4_10_bugs)
+		g->ffa_handle_bits &= ~1ull;
 	return 0;
 }
 
@@ -317,8 +326,14 @@ static int64_t mem_op_start(struct tg_model *m, bool share, const uint8_t *buf,
 		return rc;
 	/* virt_set_guest(sender): the sender names the partition. */
 	g = tgm_find_guest(m, t.sender);
-	if (!g || (!m->cfg.no_virtualization && !t.sender))
+	if (!g || (!m->cfg.no_virtualization && !t.sender)) {
+		/* OP-TEE 4.10 loses the DENIED: SUCCESS, handle 0. */
+		if (m->cfg.ffa_optee_4_10_bugs) {
+			*out = 0;
+			return FFA_RET_OK;
+		}
 		return FFA_RET_DENIED;
+	}
 	if (t.mem_attr != (share ? FFA_MEM_ATTR_NORMAL_WB_IS : 0u))
 		return FFA_RET_INVALID_PARAMETERS;
 	if (optee_access(buf, &t, &perm, &composite) ||
@@ -348,11 +363,11 @@ static int64_t mem_op_start(struct tg_model *m, bool share, const uint8_t *buf,
 		return FFA_RET_NO_MEMORY;
 	}
 	r->span.pages = calloc(comp.total_page_count, sizeof(uint64_t));
-	r->cookie = t.handle ? t.handle : handle_alloc(g);
+	r->cookie = t.handle ? t.handle : handle_alloc(m, g);
 	if (!r->span.pages || !r->cookie ||
 	    (t.handle && tgm_ffa_share_find(g, t.handle))) {
 		if (r->cookie && !t.handle)
-			handle_index_put(g, r->cookie);
+			handle_index_put(m, g, r->cookie);
 		free(r->span.pages);
 		free(r);
 		free(f);
@@ -414,6 +429,11 @@ void tgm_ffa_mem_op(struct tg_model *m, uint64_t regs[8])
 	}
 	if (addr || regs[4]) {
 		set_error(regs, FFA_RET_NOT_SUPPORTED);
+		return;
+	}
+	/* OP-TEE 4.10: frag_len and tot_len swapped in the check. */
+	if (m->cfg.ffa_optee_4_10_bugs && frag_len != tot_len) {
+		set_error(regs, FFA_RET_INVALID_PARAMETERS);
 		return;
 	}
 	if (!m->ffa.rxtx_pages ||
@@ -517,7 +537,7 @@ void tgm_ffa_reclaim(struct tg_model *m, uint64_t regs[8])
 		}
 		*pp = r->next;
 		if (!(handle & FFA_HANDLE_HYPERVISOR_BIT))
-			handle_index_put(g, handle);
+			handle_index_put(m, g, handle);
 		share_free(r);
 		rc = FFA_RET_OK;
 		goto out;

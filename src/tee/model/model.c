@@ -369,7 +369,10 @@ void tg_model_smc(struct tg_model *m, uint64_t regs[8])
 	else
 		g = tgm_find_guest(m, client);
 
-	if (m->cfg.ffa) {
+	if (m->panicked) {
+		regs[0] = FFA_ERROR;
+		regs[2] = (uint32_t)FFA_RET_ABORTED;
+	} else if (m->cfg.ffa) {
 		tgm_ffa_smc(m, regs);
 	} else if (OPTEE_SMC_IS_FAST(fid)) {
 		if (virt && client != HYP_CLIENT_ID && !g)
@@ -393,6 +396,16 @@ void tg_model_smc(struct tg_model *m, uint64_t regs[8])
 
 	if (raise_irq && m->mem.notif_irq)
 		m->mem.notif_irq(m->mem.ctx);
+}
+
+bool tg_model_panicked(struct tg_model *m)
+{
+	bool p;
+
+	pthread_mutex_lock(&m->lock);
+	p = m->panicked;
+	pthread_mutex_unlock(&m->lock);
+	return p;
 }
 
 uint32_t tg_model_threads_held(struct tg_model *m, uint32_t client_id)

@@ -277,6 +277,7 @@ struct tg_model {
 	struct guest *guests; /* max_guests entries */
 	uint32_t next_session_id;
 	bool notif_irq_pending; /* raise after dropping the lock */
+	bool panicked;		/* cfg.ffa_optee_4_10_bugs: OP-TEE died */
 	struct ffa_spmc ffa;
 };
 
