@@ -73,6 +73,7 @@ struct tg_optee_config {
 	enum tg_optee_transport transport;
 	uint32_t ffa_rxtx_pages;
 	uint32_t ffa_max_run_pages;
+	uint32_t ffa_version; /* FF-A version asked for; 0 = 1.2 */
 };
 
 /* What the probe learnt, and what the driver has done since. */

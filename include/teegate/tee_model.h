@@ -91,11 +91,16 @@ void tg_model_smc(struct tg_model *m, uint64_t regs[8]);
  * client_id == UINT32_MAX counts every client. */
 uint32_t tg_model_threads_held(struct tg_model *m, uint32_t client_id);
 
+/* FF-A: VM_DESTROYED messages for a VM that still had a thread in a
+ * call or a share (what a careful hypervisor never sends). */
+uint32_t tg_model_ffa_destroyed_busy(struct tg_model *m);
+
 /* True once the model hit one of OP-TEE's panics (see above). */
 bool tg_model_panicked(struct tg_model *m);
 
-/* FF-A shares and lends the SPMC holds for a VM (complete or still
- * fragmented); vm_id == UINT32_MAX counts every VM. */
+/* FF-A shares and lends the SPMC holds for a VM (complete, still
+ * fragmented, or left by a destroyed VM and not reclaimed yet);
+ * vm_id == UINT32_MAX counts every VM. */
 uint32_t tg_model_ffa_shares(struct tg_model *m, uint32_t vm_id);
 
 #ifdef __cplusplus

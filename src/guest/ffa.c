@@ -79,10 +79,14 @@ static int32_t features(struct tg_optee *drv, uint32_t id, uint64_t *w2)
 
 static int version_negotiate(struct tgg_ffa *f, struct tg_optee *drv)
 {
+	uint32_t mine = drv->cfg.ffa_version ? drv->cfg.ffa_version
+					     : FFA_DRIVER_VERSION;
 	uint64_t r[8];
 	uint32_t v;
 
-	set8(r, FFA_VERSION, FFA_DRIVER_VERSION, 0, 0, 0, 0);
+	if (FFA_VERSION_MAJOR(mine) != 1 || mine > FFA_DRIVER_VERSION)
+		return TG_EINVAL;
+	set8(r, FFA_VERSION, mine, 0, 0, 0, 0);
 	ffa_call(drv, r);
 	v = (uint32_t)r[0];
 	if (v & FFA_VERSION_MBZ_BIT) /* NOT_SUPPORTED, or no FF-A at all */
@@ -90,7 +94,7 @@ static int version_negotiate(struct tgg_ffa *f, struct tg_optee *drv)
 	if (FFA_VERSION_MAJOR(v) != 1)
 		return TG_ENOTSUP;
 	/* Theirs if not newer than ours, else ours (the spec's rule). */
-	f->version = v < FFA_DRIVER_VERSION ? v : FFA_DRIVER_VERSION;
+	f->version = v < mine ? v : mine;
 	return TG_OK;
 }
 

@@ -552,6 +552,19 @@ fail:
 	return NULL;
 }
 
+#ifdef TG_HAVE_FFA_MEDIATOR
+/* The hypervisor tears the guest's FF-A domain down, as at its death. */
+void lb_guest_kill_domain(struct lb_guest *g)
+{
+	if (!env.fm || !g->fdom)
+		return;
+	while (tgf_domain_destroy_step(env.fm, g->fdom) == TG_AGAIN)
+		;
+	tgf_domain_free(env.fm, g->fdom);
+	g->fdom = NULL;
+}
+#endif
+
 void lb_guest_destroy(struct lb_guest *g)
 {
 	uint64_t regs[8];
@@ -564,10 +577,7 @@ void lb_guest_destroy(struct lb_guest *g)
 			pthread_join(g->vcpus[i].thread, NULL);
 #ifdef TG_HAVE_FFA_MEDIATOR
 	if (env.fm) {
-		while (tgf_domain_destroy_step(env.fm, g->fdom) == TG_AGAIN)
-			;
-		tgf_domain_free(env.fm, g->fdom);
-		g->fdom = NULL;
+		lb_guest_kill_domain(g);
 	} else
 #endif
 #ifdef TG_HAVE_MEDIATOR
@@ -811,8 +821,14 @@ void tg_smc(struct tg_vcpu *vcpu, uint64_t regs[8])
 #ifdef TG_HAVE_FFA_MEDIATOR
 	if (env.fm) {
 		/* The trap: the FF-A mediator, or nobody. */
-		if (!tgf_handle(env.fm, vcpu->g->fdom, vcpu->index, regs))
+		if (!vcpu->g->fdom) {
+			/* lb_guest_kill_domain(): no TEE any more */
+			regs[0] = FFA_ERROR;
+			regs[2] = (uint32_t)FFA_RET_ABORTED;
+		} else if (!tgf_handle(env.fm, vcpu->g->fdom, vcpu->index,
+				       regs)) {
 			regs[0] = OPTEE_SMC_RETURN_UNKNOWN_FUNCTION;
+		}
 		return;
 	}
 #endif

@@ -82,6 +82,21 @@ static int setup_scattered(void **state)
 	return setup_cfg(state, &cfg);
 }
 
+static __attribute__((unused)) int setup_v1_0(void **state)
+{
+	struct tg_optee_config cfg = { .ffa_version = FFA_VERSION_1_0 };
+
+	return setup_cfg(state, &cfg);
+}
+
+static __attribute__((unused)) int setup_v1_1(void **state)
+{
+	struct tg_optee_config cfg = { .ffa_version = FFA_VERSION_1_1,
+				       .ffa_max_run_pages = 1 };
+
+	return setup_cfg(state, &cfg);
+}
+
 static int teardown(void **state)
 {
 	struct fx *f = *state;
@@ -488,12 +503,98 @@ static void test_hostile_table_over_ffa(void **state)
 	}
 }
 
+#ifdef LB_MEDIATED
+/*
+ * A guest dies with a call suspended in OP-TEE and shares registered:
+ * the mediator resumes the call until OP-TEE ends it, gives every share
+ * back (UNREGISTER_SHM, then reclaim) before VM_DESTROYED, and unpins.
+ */
+static void test_a_dying_guest_leaves_nothing_behind(void **state)
+{
+	static const uint8_t yield_ta[16] = MODEL_TA_YIELD_UUID;
+	struct fx *f = *state;
+	struct lb_guest *g2 = lb_guest_create(2, 32);
+	struct tg_optee_shm *arg, *buf;
+	struct tg_optee_result res;
+	struct tg_optee *d2;
+	struct tg_vcpu *v2;
+	struct optee_msg_arg *m;
+	uint32_t session;
+	uint64_t r[8];
+
+	assert_non_null(g2);
+	v2 = lb_guest_enter(g2);
+	assert_int_equal(tg_optee_probe(v2, NULL, &d2), TG_OK);
+	assert_int_equal(tg_optee_open_session(d2, yield_ta,
+					       OPTEE_MSG_LOGIN_PUBLIC, NULL, 1,
+					       NULL, 0, &session, &res),
+			 TG_OK);
+	assert_int_equal(res.ret, TEEC_SUCCESS);
+	assert_int_equal(tg_optee_shm_alloc(d2, 5 * 4096, true, &buf, NULL),
+			 TG_OK);
+	assert_int_equal(tg_optee_shm_alloc(d2, 4096, true, &arg, NULL),
+			 TG_OK);
+	/* A yield of many rounds, left suspended after the first. */
+	m = arg->va;
+	m->cmd = OPTEE_MSG_CMD_INVOKE_COMMAND;
+	m->func = MODEL_TA_YIELD_CMD_YIELD;
+	m->session = session;
+	m->num_params = 1;
+	m->params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INOUT;
+	m->params[0].u.value.a = 1000;
+	memset(r, 0, sizeof(r));
+	r[0] = FFA_MSG_SEND_DIRECT_REQ_32;
+	r[1] = FFA_PACK_IDS(2, tg_optee_info(d2)->ffa_optee_id);
+	r[3] = OPTEE_FFA_YIELDING_CALL_WITH_ARG;
+	r[4] = FFA_HANDLE_LO(arg->cookie);
+	r[5] = FFA_HANDLE_HI(arg->cookie);
+	tg_smc(v2, r);
+	assert_int_equal(r[0], FFA_MSG_SEND_DIRECT_RESP_32);
+	assert_int_equal(r[4], OPTEE_FFA_YIELDING_CALL_RETURN_INTERRUPT);
+	assert_int_equal(tg_model_threads_held(lb_model(), 2), 1);
+	assert_true(tg_model_ffa_shares(lb_model(), 2) >= 3);
+	assert_true(lb_guest_pins(g2) > 0);
+
+	lb_guest_kill_domain(g2); /* the guest is dead */
+	/* VM_DESTROYED came last: nothing was left to the SPMC. */
+	assert_int_equal(tg_model_ffa_destroyed_busy(lb_model()), 0);
+	assert_int_equal(tg_model_threads_held(lb_model(), 2), 0);
+	assert_int_equal(tg_model_ffa_shares(lb_model(), 2), 0);
+	assert_int_equal(lb_guest_pins(g2), 0);
+	/* OP-TEE forgot the VM: its requests find no partition. */
+	memset(r, 0, sizeof(r));
+	r[0] = FFA_MSG_SEND_DIRECT_REQ_32;
+	r[1] = FFA_PACK_IDS(2, 0x8001);
+	r[3] = OPTEE_FFA_GET_API_VERSION;
+	tg_model_smc(lb_model(), r);
+	assert_int_equal(r[3], TEEC_ERROR_ITEM_NOT_FOUND);
+	/* Its driver goes too (its calls fail now). */
+	tg_optee_remove(d2);
+	lb_guest_destroy(g2);
+	lb_guest_enter(f->g);
+	assert_false(tg_model_panicked(lb_model()));
+}
+#endif
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(test_probe_finds_optee_behind_ffa),
 		T(test_values_and_memrefs_registered_or_not),
+#ifdef LB_MEDIATED
+		/*
+		 * Descriptors and partition info in older versions: the
+		 * mediator translates them (a pass-through hypervisor does
+		 * not, and the SPMC has one version for the whole world).
+		 */
+		cmocka_unit_test_setup_teardown(
+			test_values_and_memrefs_registered_or_not, setup_v1_0,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_values_and_memrefs_registered_or_not, setup_v1_1,
+			teardown),
+#endif
 		cmocka_unit_test_setup_teardown(
 			test_a_big_scattered_buffer_goes_in_fragments,
 			setup_scattered, teardown),
@@ -504,6 +605,9 @@ int main(void)
 		T(test_mixed_workload_over_ffa),
 		T(test_two_guests_side_by_side),
 		T(test_hostile_table_over_ffa),
+#ifdef LB_MEDIATED
+		T(test_a_dying_guest_leaves_nothing_behind),
+#endif
 #undef T
 	};
 

@@ -642,6 +642,12 @@ uint32_t tg_model_ffa_shares(struct tg_model *m, uint32_t vm_id)
 	for (const struct ffa_frag *f = m->ffa.frags; f; f = f->next)
 		if (vm_id == UINT32_MAX || f->sender == vm_id)
 			n++;
+	/* Handles of destroyed guests not reclaimed yet count too. */
+	for (uint32_t i = 0; i < m->ffa.norphans; i++)
+		if (vm_id == UINT32_MAX ||
+		    ((m->ffa.orphans[i] >> MODEL_FFA_HANDLE_GUEST_SHIFT) &
+		     0xFFFFu) == vm_id)
+			n++;
 	pthread_mutex_unlock(&m->lock);
 	return n;
 }

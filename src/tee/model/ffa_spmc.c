@@ -406,6 +406,12 @@ static int32_t vm_destroyed(struct tg_model *m, uint16_t id)
 	if (m->cfg.no_virtualization)
 		return FFA_RET_NOT_SUPPORTED;
 	if (g) {
+		bool busy = g->shms != NULL;
+
+		for (uint32_t i = 0; i < m->num_threads; i++)
+			busy |= m->threads[i].state != THREAD_FREE &&
+				m->threads[i].guest == g;
+		m->ffa.destroyed_busy += busy;
 		tgm_ffa_guest_gone(m, g);
 		tgm_guest_kill(m, g);
 	}
@@ -633,6 +639,16 @@ enum step_result tgm_ffa_bottom_half(struct tg_model *m,
 	t->ret = TEEC_SUCCESS;
 	t->ret_origin = TEEC_ORIGIN_TEE;
 	return STEP_DONE;
+}
+
+uint32_t tg_model_ffa_destroyed_busy(struct tg_model *m)
+{
+	uint32_t n;
+
+	pthread_mutex_lock(&m->lock);
+	n = m->ffa.destroyed_busy;
+	pthread_mutex_unlock(&m->lock);
+	return n;
 }
 
 /* ---- Entry ------------------------------------------------------------- */

@@ -262,6 +262,8 @@ struct ffa_spmc {
 	uint32_t rxtx_pages;
 	bool rx_nw_owned;
 	struct ffa_frag *frags;
+	/* VM_DESTROYED of a VM that still had threads or shares. */
+	uint32_t destroyed_busy;
 	/* Handles of destroyed guests, still reclaimable (as OP-TEE). */
 	uint64_t *orphans;
 	uint32_t norphans, orphans_cap;
