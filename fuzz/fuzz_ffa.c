@@ -22,250 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <teegate/ffa_abi.h>
 #include <teegate/optee_abi.h>
-#include <teegate/tee_model.h>
 
-#include "ffa_med.h"
-
-#define PAGE 4096u
-#define PA_BASE 0x40000000ull
-#define NPAGES 1024u
-#define POOL_PAGES 128u
-#define GUESTS 2u
-#define GUEST_PAGES 256u
-#define OWNER_MEDIATOR 0xFFFFu
-
-static struct {
-	uint8_t *mem;
-	uint16_t owner[NPAGES];
-	uint32_t pins[NPAGES];
-	uint64_t p2m[GUESTS][GUEST_PAGES]; /* IPA page -> PA */
-	bool pool_used[POOL_PAGES];
-	long allocs;
-	struct tg_model *model;
-	struct tgf_med *fm;
-	struct tgf_dom *dom[GUESTS];
-} env;
-
-static void die(const char *what, uint64_t v)
-{
-	fprintf(stderr, "fuzz_ffa invariant broken: %s (%#llx)\n", what,
-		(unsigned long long)v);
-	abort();
-}
-
-#define IPA_BASE 0x40000000ull
-
-static uint32_t pfn(uint64_t pa)
-{
-	return (uint32_t)((pa - PA_BASE) / PAGE);
-}
-
-static bool pa_ok(uint64_t pa)
-{
-	return pa >= PA_BASE && pa < PA_BASE + (uint64_t)NPAGES * PAGE;
-}
-
-/* ---- the secure world's view: the oracle ------------------------------- */
-
-static void *sw_map(void *ctx, uint32_t client, uint64_t pa, uint32_t len,
-		    bool write)
-{
-	uint16_t owner;
-
-	(void)ctx;
-	(void)write;
-	if (!pa_ok(pa) || (pa % PAGE) + len > PAGE)
-		return NULL;
-	owner = env.owner[pfn(pa)];
-	/* The mediator's pages (its RX/TX, its dummy page) are fine. */
-	if (owner == OWNER_MEDIATOR)
-		return env.mem + (pa - PA_BASE);
-	if (owner != client || !client)
-		die("SPMC touched a page not of the VM it acts for", pa);
-	if (!env.pins[pfn(pa)])
-		die("SPMC touched a page nobody pinned", pa);
-	return env.mem + (pa - PA_BASE);
-}
-
-static void sw_irq(void *ctx)
-{
-	(void)ctx;
-}
-
-/* ---- the port ----------------------------------------------------------- */
-
-struct tg_lock {
-	int dummy;
-};
-
-static int p_pin(void *ctx, uint32_t client, const uint64_t *ipa, uint64_t *pa,
-		 uint32_t n)
-{
-	uint32_t g = client - 1;
-
-	(void)ctx;
-	if (!client || g >= GUESTS)
-		die("pin for no guest", client);
-	for (uint32_t i = 0; i < n; i++) {
-		uint64_t page = (ipa[i] - IPA_BASE) / PAGE;
-
-		if ((ipa[i] % PAGE) || ipa[i] < IPA_BASE ||
-		    page >= GUEST_PAGES)
-			return TG_EFAULT;
-	}
-	for (uint32_t i = 0; i < n; i++) {
-		uint64_t p = env.p2m[g][(ipa[i] - IPA_BASE) / PAGE];
-
-		if (env.owner[pfn(p)] != client)
-			die("p2m gives another's page", p);
-		env.pins[pfn(p)]++;
-		pa[i] = p; /* may alias ipa[]: each read before written */
-	}
-	return TG_OK;
-}
-
-static void p_unpin(void *ctx, uint32_t client, const uint64_t *pa,
-		    uint32_t n)
-{
-	(void)ctx;
-	for (uint32_t i = 0; i < n; i++) {
-		if (!pa_ok(pa[i]) || env.owner[pfn(pa[i])] != client ||
-		    !env.pins[pfn(pa[i])])
-			die("unpin of a page not pinned for this guest", pa[i]);
-		env.pins[pfn(pa[i])]--;
-	}
-}
-
-static int guest_bytes(uint32_t client, uint64_t ipa, uint32_t len,
-		       uint8_t **p)
-{
-	uint32_t g = client - 1;
-	uint64_t page, off;
-
-	if (!client || g >= GUESTS || ipa < IPA_BASE)
-		return TG_EFAULT;
-	page = (ipa - IPA_BASE) / PAGE;
-	off = ipa % PAGE;
-	/* The harness maps guest RAM contiguously in PA: one lookup. */
-	if (page >= GUEST_PAGES || len > (GUEST_PAGES - page) * PAGE - off)
-		return TG_EFAULT;
-	*p = env.mem + (env.p2m[g][page] - PA_BASE) + off;
-	return TG_OK;
-}
-
-static int p_from(void *ctx, uint32_t client, void *dst, uint64_t ipa,
-		  uint32_t len)
-{
-	uint8_t *p;
-
-	(void)ctx;
-	if (guest_bytes(client, ipa, len, &p))
-		return TG_EFAULT;
-	memcpy(dst, p, len);
-	return TG_OK;
-}
-
-static int p_to(void *ctx, uint32_t client, uint64_t ipa, const void *src,
-		uint32_t len)
-{
-	uint8_t *p;
-
-	(void)ctx;
-	if (guest_bytes(client, ipa, len, &p))
-		return TG_EFAULT;
-	memcpy(p, src, len);
-	return TG_OK;
-}
-
-static void *p_alloc(void *ctx, size_t size)
-{
-	(void)ctx;
-	env.allocs++;
-	return malloc(size ? size : 1);
-}
-
-static void p_free(void *ctx, void *ptr, size_t size)
-{
-	(void)ctx;
-	(void)size;
-	if (ptr)
-		env.allocs--;
-	free(ptr);
-}
-
-static void *p_shm_alloc(void *ctx, uint32_t npages, uint64_t *pa)
-{
-	uint32_t run = 0;
-
-	(void)ctx;
-	for (uint32_t i = 0; i < POOL_PAGES; i++) {
-		run = env.pool_used[i] ? 0 : run + 1;
-		if (run == npages) {
-			uint32_t first = i + 1 - npages;
-
-			for (uint32_t k = first; k <= i; k++)
-				env.pool_used[k] = true;
-			*pa = PA_BASE + (uint64_t)first * PAGE;
-			return env.mem + (size_t)first * PAGE;
-		}
-	}
-	return NULL;
-}
-
-static void p_shm_free(void *ctx, void *va, uint32_t npages)
-{
-	uint32_t first = (uint32_t)(((uint8_t *)va - env.mem) / PAGE);
-
-	(void)ctx;
-	for (uint32_t k = first; k < first + npages; k++)
-		env.pool_used[k] = false;
-}
-
-static void p_smc(void *ctx, uint64_t regs[8])
-{
-	(void)ctx;
-	tg_model_smc(env.model, regs);
-}
-
-static struct tg_lock the_lock;
-
-static struct tg_lock *p_lock_create(void *ctx)
-{
-	(void)ctx;
-	env.allocs++;
-	return &the_lock;
-}
-
-static void p_lock_destroy(void *ctx, struct tg_lock *l)
-{
-	(void)ctx;
-	(void)l;
-	env.allocs--;
-}
-
-static void p_lock(void *ctx, struct tg_lock *l)
-{
-	(void)ctx;
-	(void)l;
-}
-
-static const struct tg_port port = {
-	.pin_pages = p_pin,
-	.unpin_pages = p_unpin,
-	.copy_from_guest = p_from,
-	.copy_to_guest = p_to,
-	.alloc = p_alloc,
-	.free = p_free,
-	.shm_alloc = p_shm_alloc,
-	.shm_free = p_shm_free,
-	.smc = p_smc,
-	.lock_create = p_lock_create,
-	.lock_destroy = p_lock_destroy,
-	.lock = p_lock,
-	.unlock = p_lock,
-};
+#include "ffa_env.h"
 
 /* ---- one run ------------------------------------------------------------ */
 
@@ -297,60 +56,6 @@ static uint64_t u64(struct in *in)
 static uint32_t u32(struct in *in)
 {
 	return (uint32_t)u64(in);
-}
-
-static void setup(void)
-{
-	struct tg_model_config mc = { .ffa = true, .threads = 2 };
-	struct tg_sw_mem sw = { .map = sw_map, .notif_irq = sw_irq };
-	uint32_t next = POOL_PAGES;
-
-	memset(&env, 0, sizeof(env));
-	env.mem = calloc(NPAGES, PAGE);
-	if (!env.mem)
-		abort();
-	for (uint32_t i = 0; i < POOL_PAGES; i++)
-		env.owner[i] = OWNER_MEDIATOR;
-	for (uint32_t g = 0; g < GUESTS; g++) {
-		for (uint32_t i = 0; i < GUEST_PAGES; i++) {
-			env.owner[next] = (uint16_t)(g + 1);
-			env.p2m[g][i] = PA_BASE + (uint64_t)next * PAGE;
-			next++;
-		}
-	}
-	if (tg_model_create(&mc, &sw, &env.model))
-		abort();
-	if (tgf_probe(&port, NULL, &env.fm, NULL))
-		die("probe failed", 0);
-	for (uint32_t g = 0; g < GUESTS; g++)
-		if (tgf_domain_init(env.fm, g + 1, NULL, &env.dom[g]))
-			die("domain init failed", g);
-}
-
-static void teardown(void)
-{
-	for (uint32_t g = 0; g < GUESTS; g++) {
-		uint32_t steps = 0;
-
-		while (tgf_domain_destroy_step(env.fm, env.dom[g]) == TG_AGAIN)
-			if (++steps > 1000000)
-				die("destruction does not end", g);
-		tgf_domain_free(env.fm, env.dom[g]);
-	}
-	if (tg_model_ffa_shares(env.model, UINT32_MAX))
-		die("SPMC still holds shares",
-		    tg_model_ffa_shares(env.model, UINT32_MAX));
-	for (uint32_t i = 0; i < NPAGES; i++)
-		if (env.pins[i])
-			die("page left pinned", PA_BASE + (uint64_t)i * PAGE);
-	tgf_fini(env.fm);
-	tg_model_destroy(env.model);
-	for (uint32_t i = 0; i < POOL_PAGES; i++)
-		if (env.pool_used[i])
-			die("shm page left", i);
-	if (env.allocs)
-		die("mediator memory left", (uint64_t)env.allocs);
-	free(env.mem);
 }
 
 /* A plausible descriptor in TX, mutated by the fuzzer afterwards. */
@@ -389,7 +94,7 @@ static uint32_t seed_desc(uint8_t *tx, uint16_t sender, struct in *in)
 static void call(uint32_t g, uint64_t r[8])
 {
 	if (!tgf_handle(env.fm, env.dom[g], 0, r) && FFA_IS_FFA_FID(r[0]))
-		die("an FF-A id not handled", r[0]);
+		fe_die("an FF-A id not handled", r[0]);
 }
 
 static void run(struct in *in)
@@ -410,7 +115,7 @@ static void run(struct in *in)
 	for (uint32_t step = 0; step < 64 && in->n; step++) {
 		uint32_t g = u8(in) % GUESTS;
 		uint8_t op = u8(in);
-		uint8_t *tx = env.mem + (env.p2m[g][0] - PA_BASE);
+		uint8_t *tx = fe_guest_page(g, 0);
 
 		memset(r, 0, sizeof(r));
 		switch (op % 8) {
@@ -485,9 +190,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct in in = { data, size };
 
-	setup();
+	fe_setup();
 	run(&in);
-	teardown();
+	fe_teardown();
 	return 0;
 }
 

@@ -276,6 +276,7 @@ void tg_tee_notif_irq(struct tg_mediator *med);
 #define TG_RECOVER_MAX_THREADS 64u
 #define TG_RECOVER_MAX_HANDLES 256u
 #define TG_RECOVER_MAX_DONE 64u
+#define TG_RECOVER_MAX_MEM 64u
 
 /**
  * struct tg_recover_info - what the hypervisor saw of one domain, which
@@ -286,13 +287,16 @@ void tg_tee_notif_irq(struct tg_mediator *med);
  * @handles: resume handles (a3) that guests were given with an RPC and
  *           have not used yet. A suspended call whose handle the guest
  *           never received is ended: its guest saw the call fail.
+ *           FF-A: a thread is OP-TEE's resume information (w7 of a
+ *           direct response RPC_CMD or INTERRUPT, a0..a2 unused), and
+ *           a handle is that w7 as the guest was given it.
  * @done:    calls the TEE completed in a conversation of the domain that
  *           died before its answer reached the guest: a0 = the SMC whose
  *           answer was the completion (CALL_WITH_ARG, CALL_WITH_RPC_ARG or
  *           RETURN_FROM_RPC), a1:a2 = the address of the message the call
  *           started with (a1:a2 of its CALL_WITH_*), a3 = 0. The guest saw
  *           the call fail, so a session it opened or a buffer it
- *           registered is undone.
+ *           registered is undone. OP-TEE's SMC ABI only.
  */
 struct tg_recover_info {
 	uint32_t nthreads;
@@ -305,6 +309,16 @@ struct tg_recover_info {
 	struct {
 		uint32_t a0, a1, a2, a3;
 	} done[TG_RECOVER_MAX_DONE];
+	/*
+	 * @mem: names of guest memory the TEE returned to the mediator in
+	 * the conversations the death cut short (FF-A: the handles of
+	 * FFA_MEM_SHARE/LEND/FRAG_TX answers), which the dead process may
+	 * not have written down. Recovery gives back each one its state
+	 * does not hold. OP-TEE's SMC ABI has none (the guest names its
+	 * buffers).
+	 */
+	uint32_t nmem;
+	uint64_t mem[TG_RECOVER_MAX_MEM];
 };
 
 /**

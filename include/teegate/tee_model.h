@@ -102,6 +102,13 @@ bool tg_model_panicked(struct tg_model *m);
  * fragmented, or left by a destroyed VM and not reclaimed yet);
  * vm_id == UINT32_MAX counts every VM. */
 uint32_t tg_model_ffa_shares(struct tg_model *m, uint32_t vm_id);
+/*
+ * FF-A: call @fn for every page of every complete share or lend the SPMC
+ * holds (tests: each must still be pinned for its VM).
+ */
+void tg_model_ffa_share_pages(struct tg_model *m,
+			      void (*fn)(void *arg, uint32_t vm_id, uint64_t pa),
+			      void *arg);
 
 #ifdef __cplusplus
 }

@@ -67,6 +67,12 @@ void tgf_free(struct tgf_med *fm, void *p, size_t size)
 
 
 
+void tgf_log(struct tgf_dom *d, const char *msg, uint64_t v)
+{
+	if (d->fm->port.log)
+		d->fm->port.log(d->fm->port.ctx, TG_LOG_WARN, d->id, msg, v);
+}
+
 void tgf_refuse(struct tgf_dom *d, enum tg_refusal r)
 {
 	atomic_fetch_add_explicit(&d->refused[r], 1, memory_order_relaxed);
@@ -662,9 +668,11 @@ static void rxtx_unmap(struct tgf_dom *d, uint64_t regs[8])
 	} else if (d->busy || d->xact.active) {
 		err = FFA_RET_BUSY;
 	} else {
-		tgf_unpin(d, d->rxtx_pa, 2 * d->rxtx_pages);
+		uint32_t n = d->rxtx_pages;
+
 		d->rxtx_pages = 0;
 		d->rx_full = false;
+		tgf_unpin(d, d->rxtx_pa, 2 * n);
 	}
 	tgf_unlock(d);
 	if (err)

@@ -114,6 +114,12 @@ struct tgf_share {
 	bool to_optee;	     /* OP-TEE is a receiver */
 	bool unregistered;   /* teardown: OP-TEE was told to let go */
 	bool reclaimed;	     /* teardown: back from the SPMC, unpinning */
+	/*
+	 * A guest's FFA_MEM_RECLAIM is with the SPMC: the share stays in
+	 * the table (a recovery must find it: the SPMC may have it still)
+	 * but no other call may use it.
+	 */
+	bool reclaiming;
 };
 
 /* One guest constituent range, for the overlap check. */
@@ -247,6 +253,7 @@ const struct tgf_sp *tgf_sp_find(const struct tgf_med *fm, uint16_t id);
 void *tgf_zalloc(struct tgf_med *fm, size_t size);
 void tgf_free(struct tgf_med *fm, void *p, size_t size);
 void tgf_refuse(struct tgf_dom *d, enum tg_refusal r);
+void tgf_log(struct tgf_dom *d, const char *msg, uint64_t v);
 void tgf_lock(struct tgf_dom *d);
 void tgf_unlock(struct tgf_dom *d);
 void tgf_unpin(struct tgf_dom *d, const uint64_t *pa, uint32_t n);
@@ -256,10 +263,13 @@ void tgf_mem_share(struct tgf_dom *d, uint64_t regs[8]);
 void tgf_mem_frag_tx(struct tgf_dom *d, uint64_t regs[8]);
 void tgf_mem_reclaim(struct tgf_dom *d, uint64_t regs[8]);
 struct tgf_share *tgf_share_find(struct tgf_dom *d, uint64_t handle);
+void tgf_share_link(struct tgf_dom *d, struct tgf_share *s);
 void tgf_share_unlink(struct tgf_dom *d, struct tgf_share *s);
 void tgf_share_free(struct tgf_dom *d, struct tgf_share *s);
 int32_t tgf_reclaim_smc(struct tgf_med *fm, uint64_t handle);
 void tgf_xact_abort(struct tgf_dom *d);
+void tgf_xact_free(struct tgf_dom *d);
+bool tgf_xact_keep(struct tgf_dom *d, uint64_t h);
 
 /* ---- ffa_optee.c -------------------------------------------------------- */
 bool tgf_optee_before(struct tgf_dom *d, uint64_t regs[8]);
@@ -267,6 +277,13 @@ void tgf_optee_after(struct tgf_dom *d, uint32_t req_w3, uint32_t req_w7,
 		     const uint64_t resp[8]);
 int tgf_optee_end_thread(struct tgf_dom *d);
 void tgf_optee_unregister(struct tgf_dom *d, uint64_t handle);
+
+/* ---- ffa_recover.c ------------------------------------------------------ */
+void tgf_recover(struct tgf_med *fm, const struct tg_port *port,
+		 const struct tg_recover_ops *ops);
+int tgf_domain_recover(struct tgf_dom *d, const struct tg_recover_info *ri,
+		       const struct tg_recover_ops *ops,
+		       struct tg_recover_stats *out);
 
 /* ---- ffa_teardown.c ----------------------------------------------------- */
 int tgf_domain_destroy_step(struct tgf_med *fm, struct tgf_dom *d);

@@ -49,7 +49,7 @@ struct tgf_share *tgf_share_find(struct tgf_dom *d, uint64_t handle)
 	return s;
 }
 
-static void share_link(struct tgf_dom *d, struct tgf_share *s)
+void tgf_share_link(struct tgf_dom *d, struct tgf_share *s)
 {
 	struct tgf_share **head = &d->shares[bucket_of(s->handle)];
 
@@ -81,7 +81,7 @@ void tgf_share_unlink(struct tgf_dom *d, struct tgf_share *s)
 	s->next = NULL;
 }
 
-/* Unpin what is still pinned and free the record. */
+/* Unpin what is still pinned and free the record (unlinked already). */
 void tgf_share_free(struct tgf_dom *d, struct tgf_share *s)
 {
 	optee_slot_put(d, s->to_optee);
@@ -332,7 +332,7 @@ static bool ranges_overlap(struct tgf_range *r, uint32_t n)
 
 /* ---- transactions --------------------------------------------------------- */
 
-static void xact_free(struct tgf_dom *d)
+void tgf_xact_free(struct tgf_dom *d)
 {
 	struct tgf_xact *x = &d->xact;
 
@@ -461,21 +461,73 @@ static int32_t xact_flush(struct tgf_dom *d, bool complete)
 	return rc;
 }
 
+/*
+ * tgf_xact_keep() - the SPMC will not give back the complete share @h of
+ * the domain's transaction: it becomes a share of the guest, pins kept
+ * (teardown retries). Return: false when there is no memory for the
+ * record (the pins then stay for good).
+ */
+bool tgf_xact_keep(struct tgf_dom *d, uint64_t h)
+{
+	struct tgf_xact *x = &d->xact;
+	struct tgf_share *s = tgf_zalloc(d->fm, sizeof(*s));
+
+	if (s) {
+		s->handle = h;
+		s->npages = x->npages;
+		s->pa = x->pa;
+		s->lend = x->lend;
+		s->to_optee = x->to_optee;
+		tgf_lock(d);
+		tgf_share_link(d, s);
+		tgf_unlock(d);
+	} else {
+		tgf_log(d, "FF-A share kept by the SPMC, pages stay pinned", h);
+	}
+	/* The share (or nobody, for good) has the pages now. */
+	x->pa = NULL;
+	x->npages = 0;
+	x->pages_done = 0;
+	tgf_xact_free(d);
+	return s != NULL;
+}
+
 /**
  * tgf_xact_abort() - end the domain's unfinished transaction: if the SPMC
  * has started it, finish it (dummy pages for the rest) and reclaim it;
  * unpin what was pinned. The guest never gets the handle.
+ *
+ * The reclaim is tried whatever the finishing said: after a death of the
+ * mediator's process the record of what the SPMC has may be behind, and
+ * the SPMC may have completed the share with fewer fragments than the
+ * record expects. A handle the SPMC does not know is INVALID_PARAMETERS,
+ * harmless; one it will not give back (OP-TEE took it: a guest can name
+ * a handle it got with FRAG_RX) stays a share of the guest.
  */
 void tgf_xact_abort(struct tgf_dom *d)
 {
 	struct tgf_xact *x = &d->xact;
+	uint32_t n;
 
 	if (!x->active)
 		return;
-	if (x->spmc_started && xact_flush(d, true) == 0)
-		tgf_reclaim_smc(d->fm, x->handle);
-	tgf_unpin(d, x->pa, x->pages_done);
-	xact_free(d);
+	if (x->spmc_started) {
+		xact_flush(d, true);
+		if (x->have_handle) {
+			if (x->to_optee && d->fm->optee_id)
+				tgf_optee_unregister(d, x->handle);
+			if (tgf_reclaim_smc(d->fm, x->handle) ==
+			    FFA_RET_DENIED) {
+				tgf_xact_keep(d, x->handle);
+				return;
+			}
+		}
+	}
+	/* The record lets go of the pins before they go (recovery). */
+	n = x->pages_done;
+	x->pages_done = 0;
+	tgf_unpin(d, x->pa, n);
+	tgf_xact_free(d);
 }
 
 /*
@@ -574,7 +626,7 @@ static int32_t xact_take(struct tgf_dom *d, const uint8_t *buf, uint32_t len,
 		/* The SPMC has it: take it back, then forget it. */
 		if (!tgf_reclaim_smc(fm, x->handle)) {
 			tgf_unpin(d, x->pa, x->pages_done);
-			xact_free(d);
+			tgf_xact_free(d);
 		}
 		tgf_refuse(d, TG_REFUSE_NO_MEMORY);
 		return FFA_RET_NO_MEMORY;
@@ -585,12 +637,18 @@ static int32_t xact_take(struct tgf_dom *d, const uint8_t *buf, uint32_t len,
 	s->pa = x->pa;
 	s->lend = x->lend;
 	s->to_optee = x->to_optee;
+	/*
+	 * Linked before the transaction lets go of the pages: a process
+	 * that dies in between leaves both naming them, never neither
+	 * (tgf_domain_recover() knows the case).
+	 */
+	tgf_lock(d);
+	tgf_share_link(d, s);
+	tgf_unlock(d);
 	x->pa = NULL;
 	x->npages = 0;
-	tgf_lock(d);
-	share_link(d, s);
-	tgf_unlock(d);
-	xact_free(d);
+	x->pages_done = 0;
+	tgf_xact_free(d);
 	return FFA_RET_OK;
 }
 
@@ -725,7 +783,7 @@ void tgf_mem_share(struct tgf_dom *d, uint64_t regs[8])
 	if (!x->pa || !x->ranges) {
 		if (!x->pa)
 			optee_slot_put(d, x->to_optee);
-		xact_free(d);
+		tgf_xact_free(d);
 		tgf_refuse(d, TG_REFUSE_NO_MEMORY);
 		rc = FFA_RET_NO_MEMORY;
 		goto out;
@@ -823,6 +881,7 @@ void tgf_mem_reclaim(struct tgf_dom *d, uint64_t regs[8])
 	struct tgf_share *s;
 	uint64_t r[8];
 	int32_t rc;
+	bool busy;
 
 	tgf_count(d, TG_KIND_STD_CALL);
 	if (flags & ~(uint32_t)(FFA_RECLAIM_FLAG_ZERO |
@@ -834,8 +893,9 @@ void tgf_mem_reclaim(struct tgf_dom *d, uint64_t regs[8])
 	}
 	tgf_lock(d);
 	s = tgf_share_find(d, handle);
+	busy = s && s->reclaiming;
 	if (s)
-		tgf_share_unlink(d, s);
+		s->reclaiming = true;
 	tgf_unlock(d);
 	if (!s) {
 		/* Another guest's handle, a guessed one, a stale one. */
@@ -843,14 +903,23 @@ void tgf_mem_reclaim(struct tgf_dom *d, uint64_t regs[8])
 		tgf_error(regs, FFA_RET_INVALID_PARAMETERS);
 		return;
 	}
+	if (busy) {
+		/* Its other vCPU is reclaiming it right now. */
+		tgf_refuse(d, TG_REFUSE_BUF_BUSY);
+		tgf_error(regs, FFA_RET_BUSY);
+		return;
+	}
 	tgf_set(r, FFA_MEM_RECLAIM, FFA_HANDLE_LO(handle),
 		FFA_HANDLE_HI(handle), s->lend ? flags : 0, 0, 0);
 	tgf_smc(d->fm, r);
 	rc = tgf_status(r);
+	tgf_lock(d);
+	if (rc)
+		s->reclaiming = false;
+	else
+		tgf_share_unlink(d, s);
+	tgf_unlock(d);
 	if (rc) {
-		tgf_lock(d);
-		share_link(d, s);
-		tgf_unlock(d);
 		if (rc == FFA_RET_DENIED)
 			tgf_refuse(d, TG_REFUSE_BUF_BUSY);
 		tgf_error(regs, rc);

@@ -31,12 +31,6 @@ static struct tgf_share *first_share(struct tgf_dom *d, bool orphans)
 	return NULL;
 }
 
-static void log_msg(struct tgf_dom *d, const char *msg, uint64_t v)
-{
-	if (d->fm->port.log)
-		d->fm->port.log(d->fm->port.ctx, TG_LOG_WARN, d->id, msg, v);
-}
-
 /* Unpin a reclaimed share in slices; TG_OK when it is gone. */
 static int unpin_slice(struct tgf_dom *d, struct tgf_share *s)
 {
@@ -44,8 +38,9 @@ static int unpin_slice(struct tgf_dom *d, struct tgf_share *s)
 
 	if (n > TGF_DESTROY_STEP_PAGES)
 		n = TGF_DESTROY_STEP_PAGES;
-	tgf_unpin(d, s->pa + s->unpinned, n);
+	/* The record lets go first: a recovery keeps only what it names. */
 	s->unpinned += n;
+	tgf_unpin(d, s->pa + s->unpinned - n, n);
 	if (s->unpinned < s->npages)
 		return TG_AGAIN;
 	tgf_share_unlink(d, s);
@@ -69,16 +64,20 @@ static int share_step(struct tgf_dom *d, bool orphans)
 		s->unregistered = true;
 		return TG_AGAIN;
 	}
+	/* Marked while the SPMC has the request: a recovery asks again. */
+	s->reclaiming = true;
 	if (!tgf_reclaim_smc(d->fm, s->handle)) {
 		s->reclaimed = true;
+		s->reclaiming = false;
 		return TG_AGAIN;
 	}
+	s->reclaiming = false;
 	if (!orphans) {
 		s->orphan = true; /* after VM_DESTROYED, once more */
 		return TG_AGAIN;
 	}
 	/* The SPMC keeps it: the pages stay pinned, never reused. */
-	log_msg(d, "FF-A share not given back, pages stay pinned",
+	tgf_log(d, "FF-A share not given back, pages stay pinned",
 		s->handle);
 	tgf_share_unlink(d, s);
 	tgf_free(d->fm, s->pa, (size_t)s->npages * sizeof(uint64_t));
@@ -119,13 +118,41 @@ static int notif_step(struct tgf_dom *d)
 		d->bound &= ~bits;
 		return TG_AGAIN;
 	}
-	if (d->bitmap_created) {
-		tgf_set(r, FFA_NOTIFICATION_BITMAP_DESTROY, d->id, 0, 0, 0, 0);
+	if (!d->bitmap_created)
+		return TG_OK;
+	if (d->destroy_cursor == 2) {
+		/* Pending bits block UNBIND: take them again first. */
+		tgf_set(r, FFA_NOTIFICATION_GET, FFA_PACK_IDS(0, d->id),
+			FFA_NOTIF_GET_FLAG_SP, 0, 0, 0);
 		tgf_smc(fm, r);
-		d->bitmap_created = false;
+		d->destroy_cursor++;
 		return TG_AGAIN;
 	}
-	return TG_OK;
+	if (d->destroy_cursor >= 3 && d->destroy_cursor - 3 < fm->nsps) {
+		/* Every bit, for each partition in turn (see below). */
+		tgf_set(r, FFA_NOTIFICATION_UNBIND,
+			FFA_PACK_IDS(fm->sps[d->destroy_cursor - 3].id, d->id),
+			0, 0xFFFFFFFFu, 0xFFFFFFFFu, 0);
+		tgf_smc(fm, r);
+		d->destroy_cursor++;
+		return TG_AGAIN;
+	}
+	tgf_set(r, FFA_NOTIFICATION_BITMAP_DESTROY, d->id, 0, 0, 0, 0);
+	tgf_smc(fm, r);
+	if (tgf_status(r) == FFA_RET_DENIED && d->destroy_cursor == 1) {
+		/*
+		 * Bits still bound that the record does not show: a mediator
+		 * process died between the SPMC's BIND and writing it down.
+		 * Unbind everything, then destroy once more.
+		 */
+		d->destroy_cursor = 2;
+		return TG_AGAIN;
+	}
+	if (tgf_status(r))
+		tgf_log(d, "FF-A notification bitmap not destroyed",
+			(uint64_t)(uint32_t)tgf_status(r));
+	d->bitmap_created = false;
+	return TG_AGAIN;
 }
 
 /* VM: VM_DESTROYED to the next subscribing partition. */
@@ -184,11 +211,13 @@ int tgf_domain_destroy_step(struct tgf_med *fm, struct tgf_dom *d)
 		case TGF_DESTROY_ORPHANS:
 			rc = share_step(d, true);
 			break;
-		case TGF_DESTROY_RXTX:
-			if (d->rxtx_pages)
-				tgf_unpin(d, d->rxtx_pa, 2 * d->rxtx_pages);
+		case TGF_DESTROY_RXTX: {
+			uint32_t n = d->rxtx_pages;
+
 			d->rxtx_pages = 0;
+			tgf_unpin(d, d->rxtx_pa, 2 * n);
 			break;
+		}
 		case TGF_DESTROY_DONE:
 		default:
 			return TG_OK;

@@ -651,3 +651,23 @@ uint32_t tg_model_ffa_shares(struct tg_model *m, uint32_t vm_id)
 	pthread_mutex_unlock(&m->lock);
 	return n;
 }
+
+void tg_model_ffa_share_pages(struct tg_model *m,
+			      void (*fn)(void *arg, uint32_t vm_id, uint64_t pa),
+			      void *arg)
+{
+	pthread_mutex_lock(&m->lock);
+	for (uint32_t i = 0; i < m->max_guests; i++) {
+		const struct guest *g = &m->guests[i];
+
+		if (!g->live)
+			continue;
+		for (const struct reg_shm *r = g->shms; r; r = r->next) {
+			if (!r->ffa)
+				continue;
+			for (uint64_t k = 0; k < r->span.npages; k++)
+				fn(arg, g->id, tgm_span_page(&r->span, k));
+		}
+	}
+	pthread_mutex_unlock(&m->lock);
+}
