@@ -5,11 +5,11 @@
  * cost of the arc smc_measured -> tg_handle_smc, (I(N2) - I(N1)) /
  * (N2 - N1) per measured call.
  *
- * Until the core dispatches by protocol, tg_handle_smc() here is a
- * stand-in for that dispatch (the domain looked up, tgf_handle() called),
- * over bench/fake_port.c with a scripted fake SPMC instead of its fake
- * OP-TEE: the SPMC answers at once, so what is counted is the mediator's
- * own work and the cheapest port any hypervisor could have.
+ * tg_handle_smc() is the library's: the core's entry, its domain
+ * look-up and its dispatch to the FF-A mediator (struct tg_proto), over
+ * bench/fake_port.c with a scripted fake SPMC instead of its fake OP-TEE:
+ * the SPMC answers at once, so what is counted is the mediator's own work
+ * and the cheapest port any hypervisor could have.
  *
  * Budgets (issue 12): a forwarded DIRECT_REQ at most 150 instructions;
  * MEM_SHARE at most 30 instructions per page.
@@ -29,8 +29,7 @@
 #define OPTEE_ID 0x8001u
 #define SPMC_ID 0x8000u
 
-static struct tgf_med *fm;
-static struct tgf_dom *dom;
+static struct tg_mediator *med;
 static void *(*port_shm_alloc)(void *ctx, uint32_t npages, uint64_t *pa);
 static struct {
 	uint64_t pa;
@@ -41,25 +40,14 @@ static uint64_t next_handle = 0x100000001000ull;
 static uint32_t frag_total, frag_got;
 static uint64_t unexpected;
 
-/* ---- the stand-in for the core's dispatch ------------------------------ */
-
-__attribute__((noinline)) bool tg_handle_smc(struct tg_mediator *med,
-					     uint32_t client_id, uint32_t vcpu,
-		   uint64_t regs[8])
-{
-	(void)med;
-	(void)client_id;
-	return tgf_handle(fm, dom, vcpu, regs);
-}
-
 static __attribute__((noinline, noipa)) bool smc_measured(uint64_t regs[8])
 {
-	return tg_handle_smc(NULL, FAKE_CLIENT_ID, 0, regs);
+	return tg_handle_smc(med, FAKE_CLIENT_ID, 0, regs);
 }
 
 static __attribute__((noinline, noipa)) bool smc_other(uint64_t regs[8])
 {
-	return tg_handle_smc(NULL, FAKE_CLIENT_ID, 0, regs);
+	return tg_handle_smc(med, FAKE_CLIENT_ID, 0, regs);
 }
 
 /* ---- a fake SPMC ----------------------------------------------------------- */
@@ -326,27 +314,29 @@ static void list(void)
 static int run(const struct scenario *s, unsigned long iterations)
 {
 	struct tg_port port;
+	struct tg_config cfg = { .protocol = TG_PROTOCOL_FFA };
 	int steps = 0;
 
 	fake_port_init(&port);
 	port_shm_alloc = port.shm_alloc;
 	port.shm_alloc = shm_alloc_rec;
 	port.smc = fake_spmc;
-	if (tgf_probe(&port, NULL, &fm, NULL))
-		die("tgf_probe", 0);
-	if (tgf_domain_init(fm, FAKE_CLIENT_ID, NULL, &dom))
-		die("tgf_domain_init", 0);
+	if (tg_mediator_create(&port, &cfg, &med))
+		die("tg_mediator_create", 0);
+	if (tg_domain_create(med, FAKE_CLIENT_ID, NULL))
+		die("tg_domain_create", 0);
 	s->setup();
 	for (unsigned long i = 0; i < iterations; i++)
 		s->iter();
-	while (tgf_domain_destroy_step(fm, dom) == TG_AGAIN && ++steps < 1000000)
+	while (tg_domain_destroy(med, FAKE_CLIENT_ID) == TG_AGAIN &&
+	       ++steps < 1000000)
 		;
-	tgf_domain_free(fm, dom);
 	if (fake_pinned_pages())
 		fprintf(stderr, "tg_budget_ffa: warning: %" PRIu64
 			" pages still pinned after destroy\n",
 			fake_pinned_pages());
-	tgf_fini(fm);
+	if (tg_mediator_destroy(med))
+		die("tg_mediator_destroy", 0);
 	if (unexpected) {
 		fprintf(stderr, "tg_budget_ffa: the fake SPMC saw %" PRIu64
 			" unexpected requests\n", unexpected);

@@ -305,8 +305,11 @@ void fe_setup_opts(const struct fe_opts *o)
 			next++;
 		}
 	}
+	mc.ffa = !o->smc_abi;
 	if (tg_model_create(&mc, &sw, &env.model))
 		abort();
+	if (o->model_only)
+		return;
 	if (tgf_probe(&fe_port, NULL, &env.fm, NULL))
 		fe_die("probe failed", 0);
 	for (uint32_t g = 0; g < GUESTS; g++)
@@ -316,7 +319,7 @@ void fe_setup_opts(const struct fe_opts *o)
 
 void fe_teardown(void)
 {
-	for (uint32_t g = 0; g < GUESTS; g++) {
+	for (uint32_t g = 0; env.fm && g < GUESTS; g++) {
 		uint32_t steps = 0;
 
 		while (tgf_domain_destroy_step(env.fm, env.dom[g]) == TG_AGAIN)
@@ -330,7 +333,8 @@ void fe_teardown(void)
 	for (uint32_t i = 0; i < NPAGES; i++)
 		if (env.pins[i])
 			fe_die("page left pinned", PA_BASE + (uint64_t)i * PAGE);
-	tgf_fini(env.fm);
+	if (env.fm)
+		tgf_fini(env.fm);
 	tg_model_destroy(env.model);
 	for (uint32_t i = 0; i < POOL_PAGES; i++)
 		if (env.pool_used[i])

@@ -56,6 +56,8 @@ void fe_die(const char *what, uint64_t v);
 struct fe_opts {
 	uint32_t tee_threads;	 /* 0: 2 */
 	bool optee_4_10_bugs;	 /* the SPMC refuses fragments (hold mode) */
+	bool model_only;	 /* no mediator: the test makes its own */
+	bool smc_abi;		 /* the model speaks OP-TEE's SMC ABI */
 };
 
 /* The model, the mediator, GUESTS domains (ids 1..GUESTS). */

@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: BSD-2-Clause
 #
 # freestanding-check.sh - prove the mediator core can be dropped into a
-# hypervisor: cross-compile every .c of src/core, src/optee and src/ffa for
-# aarch64,
-# freestanding, link them into one relocatable object, and require that
-# the only undefined symbols are memcpy, memset and memcmp (any subset).
+# hypervisor: cross-compile every .c of src/core, src/optee and src/ffa
+# (and src/protocols.c, their table) for aarch64, freestanding, link them
+# into one relocatable object, and require that the only undefined
+# symbols are memcpy, memset and memcmp (any subset).
 #
 # usage: tools/freestanding-check.sh [--root DIR] [--keep DIR]
 #   --root DIR   project root holding include/ and src/{core,optee}
@@ -54,7 +54,8 @@ cflags=(-std=gnu99 -O2 -ffreestanding -nostdlib -fno-builtin -fno-common
 	-Wredundant-decls -Wnested-externs -Wvla)
 allowed=(memcpy memset memcmp)
 
-mapfile -t sources < <(cd "$root" && find src/core src/optee src/ffa -name '*.c' \
+mapfile -t sources < <(cd "$root" && find src/core src/optee src/ffa \
+	src/protocols.c -name '*.c' \
 	-not -name '*_test.c' -not -path '*/test/*' -not -path '*/tests/*' \
 	2>/dev/null | LC_ALL=C sort)
 if [[ ${#sources[@]} -eq 0 ]]; then

@@ -11,7 +11,8 @@
  *   tg_mediator_destroy()  when every domain is gone
  *
  * Client ids are OP-TEE's: 1..65535 (OP-TEE truncates a7 to 16 bits; 0 is
- * the hypervisor). Xen uses domain_id + 1.
+ * the hypervisor). Xen uses domain_id + 1. With FF-A a client id is the
+ * guest's endpoint id, 1..0x7FFF (bit 15 marks secure partitions).
  */
 #ifndef TEEGATE_MEDIATOR_H
 #define TEEGATE_MEDIATOR_H
@@ -49,6 +50,19 @@ struct tg_limits {
 #define TG_DEFAULT_MAX_RPC_BUFS 32u
 #define TG_DEFAULT_MAX_SESSIONS 128u
 
+/*
+ * The protocol guests and the TEE speak. OP-TEE speaks its own SMC ABI
+ * behind TF-A's OP-TEE dispatcher, FF-A when it is the S-EL1 SPMC (or a
+ * partition of one). A mediator serves one protocol; the guest speaks
+ * the same one.
+ */
+enum tg_protocol {
+	TG_PROTOCOL_AUTO = 0, /* probe: OP-TEE's SMC ABI, then FF-A */
+	TG_PROTOCOL_OPTEE,    /* OP-TEE's SMC ABI (src/optee) */
+	TG_PROTOCOL_FFA,      /* Arm FF-A v1.1/v1.2 (src/ffa) */
+	TG_PROTOCOL_COUNT
+};
+
 struct tg_config {
 	uint32_t max_domains;	 /* 0 = 64 */
 	struct tg_limits limits; /* defaults for tg_domain_create(.., NULL) */
@@ -77,6 +91,7 @@ struct tg_config {
 	 * taken back or to end (docs/threat-model.md).
 	 */
 	bool no_thread_reserve;
+	enum tg_protocol protocol; /* 0: probe */
 };
 
 /* What the probe learnt about the TEE. */
@@ -146,9 +161,14 @@ struct tg_domain_stats {
  * @port: copied; must stay valid until tg_mediator_destroy().
  * @cfg:  NULL for defaults.
  *
+ * The protocol is @cfg->protocol, or with TG_PROTOCOL_AUTO the first that
+ * answers: OP-TEE's SMC ABI (CALLS_UID), then FF-A (FFA_VERSION).
+ *
  * Return: TG_OK; TG_ENOTEE when no TEE answers or it is not OP-TEE (wrong
- * CALLS_UID or API revision); TG_ENOTSUP when OP-TEE lacks dynamic shared
- * memory; TG_EINVAL for a bad port or config; TG_ENOMEM.
+ * CALLS_UID or API revision; for FF-A: no answer to FFA_VERSION or
+ * FFA_ID_GET); TG_ENOTSUP when OP-TEE lacks dynamic shared memory, or the
+ * SPMC speaks FF-A older than v1.1; TG_EINVAL for a bad port or config;
+ * TG_ENOMEM.
  */
 int tg_mediator_create(const struct tg_port *port, const struct tg_config *cfg,
 		       struct tg_mediator **out);
@@ -157,6 +177,12 @@ int tg_mediator_create(const struct tg_port *port, const struct tg_config *cfg,
 int tg_mediator_destroy(struct tg_mediator *med);
 
 const struct tg_tee_info *tg_mediator_tee_info(const struct tg_mediator *med);
+
+/* The protocol the mediator serves (never TG_PROTOCOL_AUTO). */
+enum tg_protocol tg_mediator_protocol(const struct tg_mediator *med);
+
+/* "auto", "optee", "ffa"; "?" for anything else. */
+const char *tg_protocol_name(enum tg_protocol p);
 
 /**
  * tg_domain_create() - announce a guest to the TEE (VM_CREATED).

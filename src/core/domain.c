@@ -48,7 +48,7 @@ struct tg_domain *domain_get_slow(struct tg_mediator *med, uint32_t client_id)
 {
 	if (client_id == 0 || client_id > TG_MAX_CLIENT_ID)
 		return NULL;
-	return slot_ref(med, client_id, 1u << SLOT_LIVE);
+	return slot_ref(med, client_id, 1u << med->live);
 }
 
 /* Find any slot that holds @client_id (table lock held). */
@@ -105,7 +105,7 @@ static void update_call_caps(struct tg_mediator *med)
 		struct tg_domain *d = &med->slots[i];
 		uint32_t st = atomic_load(&d->state);
 
-		if (st != SLOT_LIVE && st != SLOT_DYING)
+		if (st != med->live && st != SLOT_DYING)
 			continue;
 		cap = d->limits.max_calls < fair ? d->limits.max_calls : fair;
 		atomic_store(&d->fair_cap, cap);
@@ -152,6 +152,14 @@ int tg_domain_create(struct tg_mediator *med, uint32_t client_id,
 	med->port.unlock(med->port.ctx, med->table_lock);
 
 	d->med = med;
+	if (med->proto) {
+		/* The protocol applies its defaults and tells the TEE. */
+		d->limits = limits ? *limits : med->cfg.limits;
+		rc = med->proto->domain_init(d, &d->limits);
+		if (rc)
+			goto err_release;
+		goto live;
+	}
 	d->limits = limits ? *limits : med->cfg.limits;
 	tg_limits_defaults(&d->limits, med->tee.thread_count);
 	if (d->limits.max_calls > TG_MAX_CALLS_PER_DOMAIN)
@@ -174,8 +182,9 @@ int tg_domain_create(struct tg_mediator *med, uint32_t client_id,
 			goto err_free;
 		}
 	}
+live:
 	med->port.lock(med->port.ctx, med->table_lock);
-	atomic_store(&d->state, SLOT_LIVE);
+	atomic_store(&d->state, med->live);
 	update_call_caps(med);
 	med->port.unlock(med->port.ctx, med->table_lock);
 	tg_log(med, TG_LOG_INFO, client_id, "domain created", 0);
@@ -203,7 +212,7 @@ static int destroy_step(struct tg_mediator *med, struct tg_domain *d)
 	bool last;
 	int rc;
 
-	if (st == SLOT_LIVE) {
+	if (st == med->live) {
 		atomic_store(&d->state, SLOT_DYING);
 		st = SLOT_DYING;
 		/* Teardown's own calls need a slot: no hold (fair.c). */
@@ -213,7 +222,8 @@ static int destroy_step(struct tg_mediator *med, struct tg_domain *d)
 		med->port.unlock(med->port.ctx, med->table_lock);
 	}
 	if (st == SLOT_DYING) {
-		rc = optee_domain_destroy_step(d);
+		rc = med->proto ? med->proto->domain_destroy_step(d)
+				: optee_domain_destroy_step(d);
 		if (rc != TG_OK)
 			return rc;
 		atomic_store(&d->state, SLOT_FREEING);
@@ -221,7 +231,10 @@ static int destroy_step(struct tg_mediator *med, struct tg_domain *d)
 	/* Readers that raced with the state change must have left. */
 	if (atomic_load(&d->active))
 		return TG_AGAIN;
-	optee_domain_free(d);
+	if (med->proto)
+		med->proto->domain_free(d);
+	else
+		optee_domain_free(d);
 	med->port.lock(med->port.ctx, med->table_lock);
 	atomic_store(&d->state, SLOT_TOMB);
 	med->live_domains--;
@@ -264,9 +277,14 @@ int tg_domain_stats(struct tg_mediator *med, uint32_t client_id,
 
 	if (!med || !out)
 		return TG_EINVAL;
-	d = slot_ref(med, client_id, (1u << SLOT_LIVE) | (1u << SLOT_DYING));
+	d = slot_ref(med, client_id, (1u << med->live) | (1u << SLOT_DYING));
 	if (!d)
 		return TG_ENOENT;
+	if (med->proto) {
+		med->proto->stats(d, out);
+		domain_put(d);
+		return TG_OK;
+	}
 	memset(out, 0, sizeof(*out));
 	for (i = 0; i < TG_KIND_COUNT; i++)
 		out->calls[i] = atomic_load_explicit(&d->ctr.calls[i],
@@ -304,12 +322,16 @@ void tg_tee_notif_irq(struct tg_mediator *med)
 
 	if (!med || !med->port.raise_notif_irq)
 		return;
+	if (med->proto) {
+		med->proto->notif_irq(med);
+		return;
+	}
 	for (i = 0; i < med->nslots; i++) {
 		struct tg_domain *d = &med->slots[i];
 		uint32_t id = atomic_load(&d->client_id);
 
 		/* A tombstone may still hold the id of a live domain. */
-		if (!id || atomic_load(&d->state) != SLOT_LIVE)
+		if (!id || atomic_load(&d->state) != med->live)
 			continue;
 		d = domain_get(med, id);
 		if (!d)

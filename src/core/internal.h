@@ -16,6 +16,8 @@
 #include <teegate/optee_abi.h>
 #include <teegate/port.h>
 
+#include "proto.h"
+
 #define TG_MAX_CLIENT_ID 0xFFFFu
 #define TG_DEFAULT_MAX_DOMAINS 64u
 #define TG_DEFAULT_DESTROY_STEP_PAGES 1024u
@@ -257,10 +259,16 @@ struct call_side {
 enum slot_state {
 	SLOT_EMPTY = 0, /* never used: ends a probe sequence */
 	SLOT_CREATING,
-	SLOT_LIVE,
+	SLOT_LIVE,	/* served by the built-in protocol's fast path */
 	SLOT_DYING,   /* being destroyed: no new calls */
 	SLOT_FREEING, /* destroyed, waiting for readers to leave */
 	SLOT_TOMB,    /* was used: probe sequences continue past it */
+	/*
+	 * Live, served through struct tg_proto: a state of its own, so that
+	 * tg_handle_smc()'s fast path (state == SLOT_LIVE) misses and goes
+	 * to the ops without a test on the built-in protocol's path.
+	 */
+	SLOT_LIVE_OPS,
 };
 
 enum destroy_phase {
@@ -341,6 +349,8 @@ struct tg_domain {
 	enum destroy_phase destroy_phase;
 	uint32_t destroy_retries;
 	_Atomic uint32_t destroy_busy; /* one destroy step at a time */
+
+	void *pd; /* the domain of a protocol behind struct tg_proto */
 };
 
 /*
@@ -371,6 +381,10 @@ struct tg_mediator {
 	uint32_t live_domains;
 	uint32_t calls_count; /* what CALLS_COUNT answers */
 	struct shadow_pool shadow;
+	enum tg_protocol protocol;
+	const struct tg_proto *proto; /* NULL: the built-in protocol */
+	void *pm;		      /* the protocol's mediator */
+	uint32_t live; /* SLOT_LIVE, or SLOT_LIVE_OPS behind the ops */
 };
 
 /* ---- helpers used across files -------------------------------------------- */
@@ -452,7 +466,7 @@ static inline struct tg_domain *domain_get(struct tg_mediator *med,
 	 * slot wait a little longer.
 	 */
 	atomic_fetch_add(&d->active, 1);
-	if (likely(atomic_load(&d->state) == SLOT_LIVE &&
+	if (likely(atomic_load(&d->state) == med->live &&
 		   atomic_load(&d->client_id) == client_id))
 		return d;
 	atomic_fetch_sub(&d->active, 1);

@@ -62,6 +62,33 @@ void tg_limits_defaults(struct tg_limits *l, uint32_t tee_threads)
 	fill_limit(&l->max_sessions, TG_DEFAULT_MAX_SESSIONS);
 }
 
+/*
+ * Each protocol asked in turn (one asked for: only it): the first that
+ * does not answer TG_ENOTEE is the mediator's.
+ */
+static int probe(struct tg_mediator *med, enum tg_protocol want)
+{
+	int rc = TG_ENOTEE;
+
+	for (uint32_t p = TG_PROTOCOL_AUTO + 1; p < TG_PROTOCOL_COUNT; p++) {
+		const struct tg_proto *ops = tg_protocols[p];
+
+		if ((want != TG_PROTOCOL_AUTO && want != p) || !ops)
+			continue;
+		memset(&med->tee, 0, sizeof(med->tee));
+		med->proto = ops == &tg_proto_builtin ? NULL : ops;
+		rc = med->proto ? med->proto->probe(med) : optee_probe(med);
+		if (rc != TG_ENOTEE) {
+			if (!rc)
+				med->protocol = (enum tg_protocol)p;
+			break;
+		}
+	}
+	if (rc)
+		med->proto = NULL;
+	return rc;
+}
+
 int tg_mediator_create(const struct tg_port *port, const struct tg_config *cfg,
 		       struct tg_mediator **out)
 {
@@ -76,7 +103,8 @@ int tg_mediator_create(const struct tg_port *port, const struct tg_config *cfg,
 		return TG_EINVAL;
 	max_domains = cfg && cfg->max_domains ? cfg->max_domains
 					      : TG_DEFAULT_MAX_DOMAINS;
-	if (max_domains > TG_MAX_CLIENT_ID)
+	if (max_domains > TG_MAX_CLIENT_ID ||
+	    (cfg && (uint32_t)cfg->protocol >= TG_PROTOCOL_COUNT))
 		return TG_EINVAL;
 
 	med = port->alloc(port->ctx, sizeof(*med));
@@ -90,11 +118,15 @@ int tg_mediator_create(const struct tg_port *port, const struct tg_config *cfg,
 	if (!med->cfg.destroy_step_pages)
 		med->cfg.destroy_step_pages = TG_DEFAULT_DESTROY_STEP_PAGES;
 
-	rc = optee_probe(med);
+	rc = probe(med, cfg ? cfg->protocol : TG_PROTOCOL_AUTO);
 	if (rc)
 		goto err_free;
-	shadow_pool_init(med);
-	tg_limits_defaults(&med->cfg.limits, med->tee.thread_count);
+	med->live = med->proto ? SLOT_LIVE_OPS : SLOT_LIVE;
+	/* A protocol behind the ops applies its own defaults. */
+	if (!med->proto) {
+		shadow_pool_init(med);
+		tg_limits_defaults(&med->cfg.limits, med->tee.thread_count);
+	}
 
 	/* Open addressing at most half full keeps probe sequences short. */
 	med->nslots = pow2_at_least(max_domains * 2);
@@ -109,12 +141,14 @@ int tg_mediator_create(const struct tg_port *port, const struct tg_config *cfg,
 		rc = TG_ENOMEM;
 		goto err_slots;
 	}
-	med->calls_count = optee_calls_count();
+	med->calls_count = med->proto ? 0 : optee_calls_count();
 	*out = med;
 	return TG_OK;
 
 err_slots:
 	tg_free(med, med->slots, sizeof(*med->slots) * med->nslots);
+	if (med->proto)
+		med->proto->fini(med);
 err_free:
 	port->free(port->ctx, med, sizeof(*med));
 	return rc;
@@ -129,7 +163,10 @@ int tg_mediator_destroy(struct tg_mediator *med)
 	if (med->live_domains)
 		return TG_EBUSY;
 	port = med->port;
-	shadow_pool_free(med);
+	if (med->proto)
+		med->proto->fini(med);
+	else
+		shadow_pool_free(med);
 	port.lock_destroy(port.ctx, med->table_lock);
 	tg_free(med, med->slots, sizeof(*med->slots) * med->nslots);
 	port.free(port.ctx, med, sizeof(*med));
@@ -139,6 +176,14 @@ int tg_mediator_destroy(struct tg_mediator *med)
 const struct tg_tee_info *tg_mediator_tee_info(const struct tg_mediator *med)
 {
 	return med ? &med->tee : NULL;
+}
+
+/* Marks the built-in protocol in tg_protocols[]. */
+const struct tg_proto tg_proto_builtin;
+
+enum tg_protocol tg_mediator_protocol(const struct tg_mediator *med)
+{
+	return med ? med->protocol : TG_PROTOCOL_AUTO;
 }
 
 const char *tg_strerror(int status)

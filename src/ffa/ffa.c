@@ -45,11 +45,6 @@ int32_t tgf_status(const uint64_t regs[8])
 	return FFA_RET_NOT_SUPPORTED;
 }
 
-void tgf_smc(struct tgf_med *fm, uint64_t regs[8])
-{
-	fm->port.smc(fm->port.ctx, regs);
-}
-
 void *tgf_zalloc(struct tgf_med *fm, size_t size)
 {
 	void *p = fm->port.alloc(fm->port.ctx, size);
@@ -1183,14 +1178,31 @@ static bool handle_slow(struct tgf_med *fm, struct tgf_dom *d,
 bool tgf_handle(struct tgf_med *fm, struct tgf_dom *d, uint32_t vcpu,
 		uint64_t regs[8])
 {
+	_Atomic uint32_t ref = 1;
+
+	(void)fm;
+	return tgf_handle_put(d, vcpu, regs, &ref);
+}
+
+/**
+ * tgf_handle_put() - tgf_handle(), then drop the caller's reference on
+ * the domain (@ref, decremented last, release order), so that the core's
+ * dispatch can end in a tail call here.
+ */
+bool tgf_handle_put(struct tgf_dom *d, uint32_t vcpu, uint64_t regs[8],
+		    _Atomic uint32_t *ref)
+{
+	bool ret = true;
+
 	(void)vcpu;
 	/* The hot path first: a direct request once a version is fixed. */
 	if (likely((uint32_t)regs[0] == FFA_MSG_SEND_DIRECT_REQ_32 &&
-		   atomic_load_explicit(&d->version, memory_order_acquire))) {
+		   atomic_load_explicit(&d->version, memory_order_acquire)))
 		direct_req(d, regs);
-		return true;
-	}
-	return handle_slow(fm, d, regs);
+	else
+		ret = handle_slow(d->fm, d, regs);
+	atomic_fetch_sub_explicit(ref, 1, memory_order_release);
+	return ret;
 }
 
 static __attribute__((noinline)) bool handle_slow(struct tgf_med *fm,

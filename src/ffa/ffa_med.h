@@ -234,6 +234,8 @@ int tgf_domain_init(struct tgf_med *fm, uint32_t client_id,
 		    const struct tg_limits *limits, struct tgf_dom **out);
 bool tgf_handle(struct tgf_med *fm, struct tgf_dom *d, uint32_t vcpu,
 		uint64_t regs[8]);
+bool tgf_handle_put(struct tgf_dom *d, uint32_t vcpu, uint64_t regs[8],
+		    _Atomic uint32_t *ref);
 void tgf_domain_stats(struct tgf_dom *d, struct tg_domain_stats *out);
 void tgf_notif_irq(struct tgf_med *fm,
 		   void (*pending)(void *arg, uint32_t vm_id), void *arg);
@@ -243,7 +245,11 @@ int32_t tgf_vm_announce(struct tgf_med *fm, uint16_t vm, bool created,
 			uint32_t upto);
 
 /* helpers shared by the files of src/ffa */
-void tgf_smc(struct tgf_med *fm, uint64_t regs[8]);
+static inline void tgf_smc(struct tgf_med *fm, uint64_t regs[8])
+{
+	fm->port.smc(fm->port.ctx, regs);
+}
+
 void tgf_set(uint64_t regs[8], uint64_t a0, uint64_t a1, uint64_t a2,
 	     uint64_t a3, uint64_t a4, uint64_t a5);
 void tgf_error(uint64_t regs[8], int32_t err);

@@ -161,16 +161,20 @@ static int vm_step(struct tgf_dom *d)
 	struct tgf_med *fm = d->fm;
 
 	while (d->destroy_cursor < fm->nsps) {
-		const struct tgf_sp *sp = &fm->sps[d->destroy_cursor++];
+		const struct tgf_sp *sp = &fm->sps[d->destroy_cursor];
 		uint64_t r[8];
 
-		if (!(sp->props & FFA_PART_PROP_NOTIF_VM_DESTROYED))
+		if (!(sp->props & FFA_PART_PROP_NOTIF_VM_DESTROYED)) {
+			d->destroy_cursor++;
 			continue;
+		}
 		tgf_set(r, FFA_MSG_SEND_DIRECT_REQ_32,
 			FFA_PACK_IDS(fm->own_id, sp->id),
 			FFA_MSG_FLAG_FRAMEWORK | FFA_MSG_SEND_VM_DESTROYED, 0,
 			0, d->id);
 		tgf_smc(fm, r);
+		/* After the SMC: a recovery sends it again, not never. */
+		d->destroy_cursor++;
 		return TG_AGAIN;
 	}
 	return TG_OK;

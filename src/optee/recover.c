@@ -85,6 +85,8 @@ int tg_mediator_recover(struct tg_mediator *med, const struct tg_port *port,
 	if (!med || !port || !med->slots || !med->nslots ||
 	    (med->nslots & (med->nslots - 1)))
 		return TG_EINVAL;
+	if (med->proto)
+		return tg_proto_mediator_recover(med, port, ops);
 	med->port = *port;
 	for (i = 0; i < med->nslots; i++) {
 		struct tg_domain *d = &med->slots[i];
@@ -609,6 +611,8 @@ int tg_domain_recover(struct tg_mediator *med, uint32_t client_id,
 
 	if (!med || !client_id || client_id > TG_MAX_CLIENT_ID)
 		return TG_EINVAL;
+	if (med->proto)
+		return tg_proto_domain_recover(med, client_id, info, ops, out);
 	if (!info)
 		info = &none;
 	for (i = 0; i < med->nslots; i++) {

@@ -257,6 +257,13 @@ handle_smc_miss(struct tg_mediator *med, struct tg_domain *first,
 	uint32_t fid = (uint32_t)regs[0];
 	struct tg_domain *d;
 
+	/*
+	 * A protocol behind the core's ops: its live domains are never
+	 * SLOT_LIVE, so that its calls all come here (src/core/proto.c) and
+	 * the fast path above costs OP-TEE nothing.
+	 */
+	if (unlikely(med->proto))
+		return tg_proto_handle_miss(med, first, client_id, regs);
 	atomic_fetch_sub(&first->active, 1);
 	if (!fid_is_tee(fid))
 		return false;
@@ -289,6 +296,7 @@ bool tg_handle_smc(struct tg_mediator *med, uint32_t client_id, uint32_t vcpu,
 		return handle_smc_miss(med, d, client_id, regs);
 	return optee_handle_smc_put(d, fid, regs);
 }
+
 
 /* ---- probe ------------------------------------------------------------- */
 

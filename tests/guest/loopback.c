@@ -14,9 +14,6 @@
 #ifdef TG_HAVE_MEDIATOR
 #include <teegate/mediator.h>
 #endif
-#ifdef TG_HAVE_FFA_MEDIATOR
-#include "ffa_med.h"
-#endif
 #ifdef LB_QEMU
 #include <stdio.h>
 
@@ -65,9 +62,7 @@ struct lb_guest {
 	uint64_t ffa_tx, ffa_rx;
 	uint32_t ffa_pages;
 	bool ffa_rx_full;
-#ifdef TG_HAVE_FFA_MEDIATOR
-	struct tgf_dom *fdom; /* FF-A mediator's domain */
-#endif
+	bool killed; /* lb_guest_kill_domain(): its domain is gone */
 };
 
 /* FF-A: the pass-through hypervisor's own RX/TX pair, at these PAs. */
@@ -93,9 +88,6 @@ static struct {
 	uint64_t qram_pa;
 	uint8_t *hyp;		  /* FF-A: TX then RX, LB_HYP_PAGES each */
 	pthread_mutex_t hyp_lock; /* the hypervisor's RX/TX in use */
-#ifdef TG_HAVE_FFA_MEDIATOR
-	struct tgf_med *fm; /* the FF-A mediator, when mediated over FF-A */
-#endif
 #ifdef TG_HAVE_MEDIATOR
 	struct tg_mediator *med;
 	uint8_t *shm;
@@ -264,36 +256,11 @@ static void raise_guest_irq(struct lb_guest *g)
 	pthread_mutex_unlock(&g->irq_lock);
 }
 
-#ifdef TG_HAVE_FFA_MEDIATOR
-static struct lb_guest *guest_of_client(uint32_t client_id);
-
-/* The FF-A mediator found VM @vm_id with notifications pending. */
-static void lb_ffa_pending(void *arg, uint32_t vm_id)
-{
-	struct lb_guest *g;
-
-	(void)arg;
-	pthread_mutex_lock(&env.lock);
-	g = guest_of_client(vm_id);
-	pthread_mutex_unlock(&env.lock);
-	if (g && g->fdom) {
-		tgf_domain_notif_pending(g->fdom);
-		raise_guest_irq(g);
-	}
-}
-#endif
-
 static void lb_notif_irq(void *ctx)
 {
 	uint32_t i;
 
 	(void)ctx;
-#ifdef TG_HAVE_FFA_MEDIATOR
-	if (env.fm) {
-		tgf_notif_irq(env.fm, lb_ffa_pending, NULL);
-		return;
-	}
-#endif
 #ifdef TG_HAVE_MEDIATOR
 	if (env.med) {
 		tg_tee_notif_irq(env.med);
@@ -414,14 +381,6 @@ int lb_env_init(const struct tg_model_config *cfg)
 
 void lb_env_fini(void)
 {
-#ifdef TG_HAVE_FFA_MEDIATOR
-	if (env.fm) {
-		tgf_fini(env.fm);
-		env.fm = NULL;
-		lb_mem_free(env.shm);
-		env.shm = NULL;
-	}
-#endif
 #ifdef TG_HAVE_MEDIATOR
 	if (env.med) {
 		tg_mediator_destroy(env.med);
@@ -508,13 +467,6 @@ struct lb_guest *lb_guest_create(uint32_t client_id, uint32_t ram_mib)
 	pthread_mutex_lock(&env.lock);
 	env.guests[slot] = g;
 	pthread_mutex_unlock(&env.lock);
-#ifdef TG_HAVE_FFA_MEDIATOR
-	if (env.fm) {
-		if (tgf_domain_init(env.fm, client_id, NULL, &g->fdom) != TG_OK)
-			goto unlink;
-		return g;
-	}
-#endif
 #ifdef TG_HAVE_MEDIATOR
 	if (env.med) {
 		if (tg_domain_create(env.med, client_id, NULL) != TG_OK)
@@ -552,16 +504,15 @@ fail:
 	return NULL;
 }
 
-#ifdef TG_HAVE_FFA_MEDIATOR
-/* The hypervisor tears the guest's FF-A domain down, as at its death. */
+#ifdef TG_HAVE_MEDIATOR
+/* The hypervisor tears the guest's domain down, as at its death. */
 void lb_guest_kill_domain(struct lb_guest *g)
 {
-	if (!env.fm || !g->fdom)
+	if (!env.med || g->killed)
 		return;
-	while (tgf_domain_destroy_step(env.fm, g->fdom) == TG_AGAIN)
+	while (tg_domain_destroy(env.med, g->client_id) == TG_AGAIN)
 		;
-	tgf_domain_free(env.fm, g->fdom);
-	g->fdom = NULL;
+	g->killed = true;
 }
 #endif
 
@@ -575,15 +526,9 @@ void lb_guest_destroy(struct lb_guest *g)
 	for (i = 1; i < LB_MAX_VCPUS; i++)
 		if (g->vcpus[i].used && g->vcpus[i].joinable)
 			pthread_join(g->vcpus[i].thread, NULL);
-#ifdef TG_HAVE_FFA_MEDIATOR
-	if (env.fm) {
-		lb_guest_kill_domain(g);
-	} else
-#endif
 #ifdef TG_HAVE_MEDIATOR
 	if (env.med) {
-		while (tg_domain_destroy(env.med, g->client_id) == TG_AGAIN)
-			;
+		lb_guest_kill_domain(g);
 	} else
 #endif
 	if (env.ffa) {
@@ -818,20 +763,6 @@ void tg_smc(struct tg_vcpu *vcpu, uint64_t regs[8])
 {
 	if (refused_here(vcpu, regs))
 		return;
-#ifdef TG_HAVE_FFA_MEDIATOR
-	if (env.fm) {
-		/* The trap: the FF-A mediator, or nobody. */
-		if (!vcpu->g->fdom) {
-			/* lb_guest_kill_domain(): no TEE any more */
-			regs[0] = FFA_ERROR;
-			regs[2] = (uint32_t)FFA_RET_ABORTED;
-		} else if (!tgf_handle(env.fm, vcpu->g->fdom, vcpu->index,
-				       regs)) {
-			regs[0] = OPTEE_SMC_RETURN_UNKNOWN_FUNCTION;
-		}
-		return;
-	}
-#endif
 #ifdef TG_HAVE_MEDIATOR
 	if (env.med) {
 		/* The trap: a7 is whatever the guest left; the mediator
@@ -1241,6 +1172,7 @@ int lb_env_init_mediated(const struct tg_model_config *cfg)
 #ifdef TG_HAVE_FFA_MEDIATOR
 	{
 		struct tg_model_config def;
+		struct tg_config mc = { .protocol = TG_PROTOCOL_FFA };
 
 		/* The FF-A mediator in front of the model SPMC. */
 		memset(&def, 0, sizeof(def));
@@ -1257,7 +1189,7 @@ int lb_env_init_mediated(const struct tg_model_config *cfg)
 		if (rc)
 			return rc;
 #endif
-		rc = tgf_probe(&lb_port, NULL, &env.fm, NULL);
+		rc = tg_mediator_create(&lb_port, &mc, &env.med);
 		return rc == TG_OK ? 0 : -1;
 	}
 #endif

@@ -37,7 +37,7 @@ uint64_t lb_violations(void);
  */
 int lb_env_init_mediated(const struct tg_model_config *cfg);
 struct tg_mediator *lb_mediator(void);
-/* FF-A mediated mode: tear the guest's domain down now (its death, as
+/* Mediated mode: tear the guest's domain down now (its death, as
  * the hypervisor sees it); the guest's calls then fail. */
 void lb_guest_kill_domain(struct lb_guest *g);
 /* Pins the mediator holds on the guest's pages (mediated mode). */

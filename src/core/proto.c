@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * What the core does for a protocol behind struct tg_proto: the SMC entry
+ * (the domain look-up, then the protocol), and the recovery of a dead
+ * process's state (the domain table, then the protocol).
+ */
+#include "internal.h"
+
+static __attribute__((cold, noinline)) bool
+no_domain(const struct tg_proto *p, uint64_t regs[8])
+{
+	if (!p->is_call((uint32_t)regs[0]))
+		return false;
+	p->no_domain(regs);
+	return true;
+}
+
+/*
+ * The entry for a protocol behind the ops: tg_handle_smc()'s fast path
+ * missed (its domains are SLOT_LIVE_OPS), with a reference on @first, the
+ * client id's first slot. The protocol drops the reference: a tail call.
+ */
+bool tg_proto_handle_miss(struct tg_mediator *med, struct tg_domain *first,
+			  uint32_t client_id, uint64_t regs[8])
+{
+	struct tg_domain *d;
+
+	if (likely(atomic_load(&first->state) == SLOT_LIVE_OPS &&
+		   atomic_load(&first->client_id) == client_id))
+		return med->proto->handle_put(first, 0, regs);
+	atomic_fetch_sub(&first->active, 1);
+	d = domain_get_slow(med, client_id);
+	if (!d)
+		return no_domain(med->proto, regs);
+	return med->proto->handle_put(d, 0, regs);
+}
+
+int tg_proto_mediator_recover(struct tg_mediator *med,
+			      const struct tg_port *port,
+			      const struct tg_recover_ops *ops)
+{
+	uint32_t i, live = 0;
+
+	med->port = *port;
+	for (i = 0; i < med->nslots; i++) {
+		struct tg_domain *d = &med->slots[i];
+		uint32_t st = atomic_load(&d->state);
+
+		atomic_store(&d->active, 0);
+		atomic_store(&d->destroy_busy, 0);
+		if (st == SLOT_CREATING) {
+			/*
+			 * Its creator died with the process; the hypervisor
+			 * saw the creation fail and tells the TEE the guest
+			 * is gone. Free what was built.
+			 */
+			d->med = med;
+			if (d->pd)
+				med->proto->domain_free(d);
+			d->pd = NULL;
+			atomic_store(&d->state, SLOT_TOMB);
+			continue;
+		}
+		if (st == SLOT_LIVE_OPS || st == SLOT_DYING ||
+		    st == SLOT_FREEING)
+			live++;
+	}
+	med->live_domains = live;
+	med->proto->recover(med, ops);
+	tg_log(med, TG_LOG_WARN, 0, "mediator state recovered", live);
+	return TG_OK;
+}
+
+int tg_proto_domain_recover(struct tg_mediator *med, uint32_t client_id,
+			    const struct tg_recover_info *info,
+			    const struct tg_recover_ops *ops,
+			    struct tg_recover_stats *out)
+{
+	struct tg_domain *d = NULL;
+	int rc;
+
+	for (uint32_t i = 0; i < med->nslots; i++) {
+		struct tg_domain *s = &med->slots[i];
+		uint32_t ss = atomic_load(&s->state);
+
+		if (atomic_load(&s->client_id) == client_id &&
+		    (ss == SLOT_LIVE_OPS || ss == SLOT_DYING ||
+		     ss == SLOT_FREEING)) {
+			d = s;
+			break;
+		}
+	}
+	if (!d)
+		return TG_ENOENT;
+	if (atomic_load(&d->state) == SLOT_FREEING || !d->pd) {
+		if (out)
+			memset(out, 0, sizeof(*out));
+		return TG_OK; /* only its final free is left */
+	}
+	rc = med->proto->domain_recover(d, info, ops, out);
+	tg_log(med, TG_LOG_WARN, client_id, "domain recovered, calls failed",
+	       out ? out->calls_failed : 0);
+	return rc;
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The core's interface to a protocol mediator. The core owns the
+ * mediator object, the domain table (client id -> domain, lock-free on
+ * the call path), the domain life cycle (create, resumable destroy) and
+ * the recovery of a dead process's state; a protocol owns what a domain
+ * is in that protocol and every SMC.
+ *
+ * The core names no protocol: the library's table tg_protocols[] (built
+ * outside src/core, src/protocols.c) maps enum tg_protocol to these ops.
+ */
+#ifndef TEEGATE_CORE_PROTO_H
+#define TEEGATE_CORE_PROTO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <teegate/mediator.h>
+
+struct tg_domain;
+
+/**
+ * struct tg_proto - one protocol mediator.
+ * @probe:        ask the TEE whether it speaks this protocol; fill
+ *                med->tee and med->pm. TG_ENOTEE: it does not (nothing
+ *                kept); any other error ends tg_mediator_create().
+ * @fini:         undo @probe (every domain is gone).
+ * @is_call:      @fid belongs to the TEE in this protocol (anything else
+ *                is the hypervisor's: PSCI, its own calls); asked only
+ *                for a client id without a domain.
+ * @no_domain:    the answer to a TEE call of an unknown client id.
+ * @domain_init:  a guest appears: its state in d->pd, the TEE told
+ *                (VM_CREATED, notification bitmap). @limits: as given to
+ *                tg_domain_create(), or the mediator's (zero fields:
+ *                the protocol's defaults).
+ * @domain_destroy_step: one bounded step (TG_AGAIN until done); the
+ *                guest's vCPUs are stopped.
+ * @domain_free:  free d->pd (after destroy, or a failed init).
+ * @handle_put:   one guest SMC of a live domain, @regs in and out; drops
+ *                the caller's reference on @d (domain_put()) when done,
+ *                so that the core's dispatch is a tail call. Return: true
+ *                (a TEE call), false (not one: @regs untouched).
+ * @stats:        the domain's counters.
+ * @notif_irq:    the TEE's notification interrupt.
+ * @recover:      adopt the state a dead process left (no SMC); claim the
+ *                shm pages the mediator-wide state references.
+ * @domain_recover: make one domain consistent again (SMCs allowed).
+ */
+struct tg_proto {
+	int (*probe)(struct tg_mediator *med);
+	void (*fini)(struct tg_mediator *med);
+	bool (*is_call)(uint32_t fid);
+	void (*no_domain)(uint64_t regs[8]);
+	int (*domain_init)(struct tg_domain *d, const struct tg_limits *limits);
+	int (*domain_destroy_step)(struct tg_domain *d);
+	void (*domain_free)(struct tg_domain *d);
+	bool (*handle_put)(struct tg_domain *d, uint32_t vcpu,
+			   uint64_t regs[8]);
+	void (*stats)(struct tg_domain *d, struct tg_domain_stats *out);
+	void (*notif_irq)(struct tg_mediator *med);
+	void (*recover)(struct tg_mediator *med,
+			const struct tg_recover_ops *ops);
+	int (*domain_recover)(struct tg_domain *d,
+			      const struct tg_recover_info *ri,
+			      const struct tg_recover_ops *ops,
+			      struct tg_recover_stats *out);
+};
+
+/*
+ * The protocols of this library, by enum tg_protocol: NULL for one it
+ * lacks, &tg_proto_builtin for the one the core still serves itself
+ * (until it moves behind these ops too).
+ */
+extern const struct tg_proto *const tg_protocols[TG_PROTOCOL_COUNT];
+extern const struct tg_proto tg_proto_builtin;
+
+/* src/core/proto.c: what the core does for a protocol behind the ops. */
+bool tg_proto_handle_miss(struct tg_mediator *med, struct tg_domain *first,
+			  uint32_t client_id, uint64_t regs[8]);
+int tg_proto_mediator_recover(struct tg_mediator *med,
+			      const struct tg_port *port,
+			      const struct tg_recover_ops *ops);
+int tg_proto_domain_recover(struct tg_mediator *med, uint32_t client_id,
+			    const struct tg_recover_info *info,
+			    const struct tg_recover_ops *ops,
+			    struct tg_recover_stats *out);
+
+#endif /* TEEGATE_CORE_PROTO_H */
