@@ -176,6 +176,25 @@ struct tg_optee_shm *tgg_shm_unlink_cookie(struct tg_optee *drv,
 	return s;
 }
 
+/* Take @shm itself out of the table; false if it was not in it. */
+static bool shm_unlink(struct tg_optee *drv, struct tg_optee_shm *shm)
+{
+	struct tg_optee_shm **pp;
+	bool found = false;
+
+	pthread_mutex_lock(&drv->lock);
+	for (pp = &drv->shms; *pp; pp = &(*pp)->next) {
+		if (*pp == shm) {
+			*pp = shm->next;
+			shm->next = NULL;
+			found = true;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&drv->lock);
+	return found;
+}
+
 /* Free the pages and page list of an unlinked shm, and the shm. */
 void tgg_shm_release_pages(struct tg_optee *drv, struct tg_optee_shm *shm)
 {
@@ -349,7 +368,21 @@ int tg_optee_shm_free(struct tg_optee_shm *shm)
 	if (!shm)
 		return TG_OK;
 	drv = shm->drv;
-	if (shm->cookie) {
+	if (shm->cookie && drv->ffa) {
+		/*
+		 * Out of the table first, as Linux's optee_ffa_shm_unregister()
+		 * does: once reclaimed the SPMC may give the same handle to
+		 * the next share, which another vCPU then puts in the table.
+		 */
+		bool linked = shm_unlink(drv, shm);
+		int rc = shm_unregister(drv, shm);
+
+		if (rc == TG_EBUSY) {
+			if (linked)
+				tgg_shm_link_as(drv, shm, shm->cookie);
+			return rc;
+		}
+	} else if (shm->cookie) {
 		int rc = shm_unregister(drv, shm);
 
 		/* Not unregistered: the TEE may still read or write the
