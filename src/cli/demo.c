@@ -116,6 +116,9 @@ int tg_cmd_demo(int argc, char **argv)
 	mc.model.threads = DEMO_TEE_THREADS;
 	mc.model.max_guests = o.guests + 1; /* CFG_VIRT_GUEST_COUNT */
 	mc.model.no_virtualization = o.model_no_virt;
+	/* FF-A on the model: it plays OP-TEE as the S-EL1 SPMC. */
+	mc.model.ffa = !o.qemu && o.protocol == TG_PROTOCOL_FFA;
+	mc.mediator.protocol = o.protocol;
 	mc.isolation = o.isolation;
 	mc.per_guest = o.per_guest;
 	if (o.qemu) {
@@ -162,6 +165,14 @@ int tg_cmd_demo(int argc, char **argv)
 	}
 	signal(SIGINT, on_sigint);
 	signal(SIGTERM, on_sigint);
+	{
+		/* Pages the mediator keeps while it lives (FF-A: its RX/TX
+		 * pair with the SPMC): not a guest's leftovers. */
+		struct tg_machine_pages ps;
+
+		tg_machine_page_stats(m, &ps);
+		k.mediator_base = ps.mediator;
+	}
 
 	tmp_flag = demo_register_tmp(&o, m);
 	for (i = 0; i < n; i++) {

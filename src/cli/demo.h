@@ -87,6 +87,7 @@ struct demo_opts {
 	bool per_guest;         /* --per-guest (sandboxed, service) */
 	uint32_t chaos_s;       /* --chaos: kill interval; 0 = no chaos */
 	const char *upgrade_path; /* --upgrade PATH */
+	enum tg_protocol protocol; /* --protocol: 0 = auto */
 };
 
 /* What a guest runs, given to its entry point. */
@@ -247,6 +248,9 @@ struct demo_checks {
 	uint64_t mismatches, errors, attacks_refused, attacks_passed;
 	uint64_t attacks_skipped;
 	uint64_t pinned, guest_pages, quarantined, mediator_pages;
+	/* the mediator's own pages for its whole life (FF-A: its RX/TX
+	 * pair), counted before the first guest */
+	uint64_t mediator_base;
 	uint32_t threads_held;
 	uint64_t violations;
 	bool oracle_on;           /* --backend qemu: the plugin watched */

@@ -16,9 +16,12 @@
 /* What the summary says about the secure world. */
 const char *demo_tee_name(const struct demo_opts *o)
 {
-	if (!o->qemu)
+	if (!o->qemu) {
+		if (o->protocol == TG_PROTOCOL_FFA)
+			return "OP-TEE model as FF-A SPMC";
 		return o->model_no_virt ? "OP-TEE model (no virtualization)"
 					: "OP-TEE model";
+	}
 	return o->no_secure ? "QEMU without a secure world" : "OP-TEE in QEMU";
 }
 
@@ -45,6 +48,7 @@ enum demo_opt {
 	OPT_PER_GUEST,
 	OPT_CHAOS,
 	OPT_UPGRADE,
+	OPT_PROTOCOL,
 	/* test options */
 	OPT_NO_SECURE,
 	OPT_QEMU_TIMEOUT,
@@ -68,6 +72,7 @@ static const struct option demo_options[] = {
 	{ "per-guest", no_argument, NULL, OPT_PER_GUEST },
 	{ "chaos", optional_argument, NULL, OPT_CHAOS },
 	{ "upgrade", required_argument, NULL, OPT_UPGRADE },
+	{ "protocol", required_argument, NULL, OPT_PROTOCOL },
 	{ "no-secure", no_argument, NULL, OPT_NO_SECURE },
 	{ "qemu-timeout", required_argument, NULL, OPT_QEMU_TIMEOUT },
 	{ "model-no-virt", no_argument, NULL, OPT_MODEL_NO_VIRT },
@@ -112,6 +117,17 @@ static int parse_opt(struct demo_opts *o, int opt, const char *val)
 	case OPT_ISOLATION:
 		if (tg_isolation_parse(val, &o->isolation))
 			return tg_cli_usage_error("demo: --isolation: expected inline, sandboxed or service, got '%s'",
+						  val);
+		break;
+	case OPT_PROTOCOL:
+		if (!strcmp(val, "auto"))
+			o->protocol = TG_PROTOCOL_AUTO;
+		else if (!strcmp(val, "optee"))
+			o->protocol = TG_PROTOCOL_OPTEE;
+		else if (!strcmp(val, "ffa"))
+			o->protocol = TG_PROTOCOL_FFA;
+		else
+			return tg_cli_usage_error("demo: --protocol: expected auto, optee or ffa, got '%s'",
 						  val);
 		break;
 	case OPT_GUESTS:
@@ -217,6 +233,8 @@ int demo_parse_opts(int argc, char **argv, struct demo_opts *o)
 		return tg_cli_usage_error("demo: --firmware, --qemu, --qemu-cpus, --log-dir, --no-oracle, --qemu-timeout and --no-secure need --backend qemu");
 	if (o->qemu && o->model_no_virt)
 		return tg_cli_usage_error("demo: --model-no-virt is for --backend model");
+	if (o->model_no_virt && o->protocol == TG_PROTOCOL_FFA)
+		return tg_cli_usage_error("demo: --model-no-virt is for OP-TEE's SMC ABI: the FF-A model always knows its VMs");
 	if (o->per_guest && o->isolation != TG_ISOLATION_SERVICE &&
 	    o->isolation != TG_ISOLATION_SANDBOXED)
 		return tg_cli_usage_error("demo: --per-guest needs --isolation sandboxed or service");
@@ -249,6 +267,7 @@ void tg_help_demo(void)
 "                 [--qemu-cpus N] [--log-dir DIR]\n"
 "                 [--isolation inline|sandboxed|service [--per-guest]]\n"
 "                 [--chaos [SECONDS]] [--upgrade PATH]\n"
+"                 [--protocol auto|optee|ffa]\n"
 "\n"
 "DESCRIPTION\n"
 "    Starts the hosted platform with the OP-TEE model as secure world and the\n"
@@ -314,6 +333,15 @@ void tg_help_demo(void)
 "    API does not report (closing a session), the second counts an\n"
 "    operation once whichever of its calls was hit.\n"
 "\n"
+"    With --protocol ffa the guests reach OP-TEE through Arm's FF-A, as on\n"
+"    platforms where OP-TEE is the S-EL1 SPMC: on the model, the model plays\n"
+"    that SPMC; against QEMU, the firmware must be such a build (see\n"
+"    docs/real-optee.md). The guests' driver finds the protocol itself (the\n"
+"    SMC ABI first, then FF-A, as Linux), the mediator is src/ffa, and the\n"
+"    hostile guest runs the FF-A attack catalogue. With --protocol auto (the\n"
+"    default) the mediator takes whatever the secure world speaks: OP-TEE's\n"
+"    SMC ABI on the model.\n"
+"\n"
 "    With --upgrade PATH, halfway through the run the mediator is replaced\n"
 "    by the program at PATH while the guests run\n"
 "    (tg_machine_upgrade_mediator(): new calls wait, the running ones\n"
@@ -363,6 +391,10 @@ void tg_help_demo(void)
 "                   every SECONDS, 1 to %u (default %u), less than --seconds\n"
 "    --upgrade PATH with --isolation sandboxed or service: replace the\n"
 "                   mediator with the program PATH halfway through the run\n"
+"    --protocol auto|optee|ffa\n"
+"                   what guests, mediator and TEE speak: probed (default),\n"
+"                   OP-TEE's SMC ABI, or FF-A; on the model, ffa makes it\n"
+"                   OP-TEE's S-EL1 SPMC\n"
 "    -h, --help     show this manual\n"
 "\n"
 "TEST OPTIONS\n"
@@ -403,7 +435,9 @@ void tg_help_demo(void)
 "    teegate demo --isolation service --upgrade ./teegate-mediator-new\n"
 "        The mediator daemon is replaced by another build at t = 10 s.\n"
 "    teegate demo --backend qemu --firmware ~/optee-fw --guests 1\n"
-"        One guest and the hostile guest against a real OP-TEE in QEMU.\n",
+"        One guest and the hostile guest against a real OP-TEE in QEMU.\n"
+"    teegate demo --protocol ffa\n"
+"        The guests reach the model through FF-A, OP-TEE as the SPMC.\n",
 	       DEMO_MAX_GUESTS, DEMO_MAX_VCPUS, DEMO_MAX_SECONDS, DEMO_GRACE_S,
 	       DEMO_QEMU_MAX_CPUS, DEMO_CHAOS_MAX_S, DEMO_CHAOS_DEFAULT_S);
 }
