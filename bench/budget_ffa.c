@@ -192,10 +192,11 @@ static void setup_guest(void)
 	set(r, FFA_RXTX_MAP_64, TX_IPA, RX_IPA, 1);
 	smc_other(r);
 	if (r[0] != FFA_SUCCESS_32)
-		die("RXTX_MAP", r[0]);
+		die("RXTX_MAP", r[0] == FFA_ERROR ? r[2] : r[0]);
 }
 
-static void setup_share(uint32_t pages)
+/* The descriptor of a share of @pages pages at DATA_IPA, in TX. */
+static void write_share(uint32_t pages)
 {
 	uint8_t *tx = fake_guest_ptr(TX_IPA);
 	struct ffa_mem_trans t = { 0 };
@@ -204,7 +205,6 @@ static void setup_share(uint32_t pages)
 	struct ffa_mem_constituent k = { DATA_IPA, pages, 0 };
 	uint32_t off = FFA_MEM_TRANS_SIZE;
 
-	setup_guest();
 	t.sender_id = FAKE_CLIENT_ID;
 	t.mem_attr = FFA_MEM_ATTR_NORMAL_WB_IS;
 	t.access_size = FFA_MEM_ACCESS_1_2_SIZE;
@@ -224,6 +224,12 @@ static void setup_share(uint32_t pages)
 	memcpy(tx + off, &k, sizeof(k));
 	share_len = off + (uint32_t)sizeof(k);
 	share_pages = pages;
+}
+
+static void setup_share(uint32_t pages)
+{
+	setup_guest();
+	write_share(pages);
 }
 
 static void setup_none(void)
@@ -345,6 +351,116 @@ static int run(const struct scenario *s, unsigned long iterations)
 	return 0;
 }
 
+/* ---- memory ------------------------------------------------------------- */
+
+#define MEM_DOMAINS 32u
+#define MEM_MAX_DOMAINS 64u
+
+static uint64_t mediator_bytes(void)
+{
+	return fake_alloc_bytes() + fake_shm_pages_in_use() * TG_PAGE_SIZE;
+}
+
+static int mem_row(const char *what, double bytes, const char *detail,
+		   double goal)
+{
+	int over = goal > 0 && bytes > goal;
+	char g[16] = "-";
+
+	if (goal > 0)
+		snprintf(g, sizeof(g), "%.0f", goal);
+	printf("| %-44s | %9.2f | %-42s | %5s | %-6s |\n", what, bytes, detail,
+	       g, goal > 0 ? (over ? "FAIL" : "PASS") : "report");
+	return over;
+}
+
+/* Bytes held while a share of @pages pages is live (guest FAKE_CLIENT_ID). */
+static uint64_t shared_bytes(uint32_t pages)
+{
+	uint64_t before, during, r[8];
+
+	write_share(pages);
+	before = mediator_bytes();
+	set(r, FFA_MEM_SHARE_32, share_len, share_len, 0);
+	smc_other(r);
+	if (r[0] != FFA_SUCCESS_32)
+		die("MEM_SHARE", r[0]);
+	during = mediator_bytes();
+	set(r, FFA_MEM_RECLAIM, r[2], r[3], 0);
+	smc_other(r);
+	if (r[0] != FFA_SUCCESS_32 || mediator_bytes() != before)
+		die("MEM_RECLAIM left memory", mediator_bytes() - before);
+	return during - before;
+}
+
+/*
+ * What the FF-A mediator holds (alloc() as asked, an shm page as 4096),
+ * as tg_budget --memory measures the OP-TEE one: per idle domain, per
+ * guest RX/TX, per page shared.
+ */
+static int memory(void)
+{
+	struct tg_config cfg = { .max_domains = MEM_MAX_DOMAINS,
+				 .protocol = TG_PROTOCOL_FFA };
+	uint64_t table, d0, m1, rx0, rx1, b1, b16k;
+	struct tg_port port;
+	double per_domain, share, per_page;
+	char detail[64];
+	uint64_t r[8];
+	int over = 0;
+
+	fake_port_init(&port);
+	port_shm_alloc = port.shm_alloc;
+	port.shm_alloc = shm_alloc_rec;
+	port.smc = fake_spmc;
+	if (tg_mediator_create(&port, &cfg, &med))
+		die("tg_mediator_create", 0);
+	table = mediator_bytes();
+	if (tg_domain_create(med, FAKE_CLIENT_ID, NULL))
+		die("tg_domain_create", 0);
+	d0 = mediator_bytes();
+	for (uint32_t i = 0; i < MEM_DOMAINS; i++)
+		if (tg_domain_create(med, FAKE_CLIENT_ID + 1 + i, NULL))
+			die("tg_domain_create", i);
+	m1 = mediator_bytes();
+	per_domain = (double)(m1 - d0) / MEM_DOMAINS;
+	share = (double)(table - 33u * TG_PAGE_SIZE) / MEM_MAX_DOMAINS;
+	rx0 = mediator_bytes();
+	setup_guest();
+	rx1 = mediator_bytes();
+	b1 = shared_bytes(1);
+	b16k = shared_bytes(16384);
+	per_page = (double)(b16k - b1) / (16384 - 1);
+
+	printf("# build type: %s\n", TG_BUDGET_BUILD_TYPE);
+	printf("FF-A mediator memory: bytes the fake port allocated for it "
+	       "(alloc() as asked, an\nshm page as 4096), as differences "
+	       "over N; default limits.\n\n");
+	printf("| %-44s | %9s | %-42s | %5s | %-6s |\n", "what", "bytes",
+	       "how measured", "goal", "result");
+	printf("|----------------------------------------------|-----------|"
+	       "--------------------------------------------|-------|"
+	       "--------|\n");
+	snprintf(detail, sizeof(detail), "%.0f created + %.0f table share",
+		 per_domain, share);
+	over |= mem_row("per idle domain", per_domain + share, detail, 4096);
+	over |= mem_row("per guest RX/TX (1 page each)", (double)(rx1 - rx0),
+			"RXTX_MAP: the copy of its TX", 0);
+	over |= mem_row("per page shared", per_page,
+			"(64 MiB share - 1-page share) / 16383", 16);
+	over |= mem_row("per share, besides its pages", (double)b1 - per_page,
+			"1-page share - per page", 0);
+	over |= mem_row("mediator, no domain (max_domains 64)", (double)table,
+			"tg_mediator_create(): 33 shm pages RX/TX", 0);
+	for (uint32_t i = 0; i <= MEM_DOMAINS; i++)
+		while (tg_domain_destroy(med, FAKE_CLIENT_ID + i) == TG_AGAIN)
+			;
+	if (tg_mediator_destroy(med))
+		die("tg_mediator_destroy", 0);
+	(void)r;
+	return over;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long iterations;
@@ -354,8 +470,11 @@ int main(int argc, char **argv)
 		list();
 		return 0;
 	}
+	if (argc == 2 && !strcmp(argv[1], "--memory"))
+		return memory();
 	if (argc != 3) {
-		fprintf(stderr, "usage: tg_budget_ffa --list | SCENARIO N\n");
+		fprintf(stderr,
+			"usage: tg_budget_ffa --list | --memory | SCENARIO N\n");
 		return 2;
 	}
 	iterations = strtoul(argv[2], &end, 10);

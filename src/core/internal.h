@@ -351,7 +351,15 @@ struct tg_domain {
 	_Atomic uint32_t destroy_busy; /* one destroy step at a time */
 
 	void *pd; /* the domain of a protocol behind struct tg_proto */
-};
+} __attribute__((aligned(512)));
+
+/*
+ * A slot's address is slots + hash * sizeof(struct tg_domain) on every
+ * call: a power of two keeps that one shift (tg_handle_smc()'s budget).
+ */
+_Static_assert((sizeof(struct tg_domain) & (sizeof(struct tg_domain) - 1)) ==
+		       0,
+	       "struct tg_domain is a power of two");
 
 /*
  * The shadow pages of calls in flight, shared by every domain: a domain
@@ -385,6 +393,7 @@ struct tg_mediator {
 	const struct tg_proto *proto; /* NULL: the built-in protocol */
 	void *pm;		      /* the protocol's mediator */
 	uint32_t live; /* SLOT_LIVE, or SLOT_LIVE_OPS behind the ops */
+	bool (*handle_put)(void *pd, uint64_t regs[8]); /* proto's, cached */
 };
 
 /* ---- helpers used across files -------------------------------------------- */

@@ -122,6 +122,7 @@ int tg_mediator_create(const struct tg_port *port, const struct tg_config *cfg,
 	if (rc)
 		goto err_free;
 	med->live = med->proto ? SLOT_LIVE_OPS : SLOT_LIVE;
+	med->handle_put = med->proto ? med->proto->handle_put : NULL;
 	/* A protocol behind the ops applies its own defaults. */
 	if (!med->proto) {
 		shadow_pool_init(med);

@@ -20,19 +20,26 @@ no_domain(const struct tg_proto *p, uint64_t regs[8])
  * missed (its domains are SLOT_LIVE_OPS), with a reference on @first, the
  * client id's first slot. The protocol drops the reference: a tail call.
  */
-bool tg_proto_handle_miss(struct tg_mediator *med, struct tg_domain *first,
-			  uint32_t client_id, uint64_t regs[8])
+static __attribute__((cold, noinline)) bool
+proto_miss(struct tg_mediator *med, struct tg_domain *first,
+	   uint32_t client_id, uint64_t regs[8])
 {
 	struct tg_domain *d;
 
-	if (likely(atomic_load(&first->state) == SLOT_LIVE_OPS &&
-		   atomic_load(&first->client_id) == client_id))
-		return med->proto->handle_put(first, 0, regs);
 	atomic_fetch_sub(&first->active, 1);
 	d = domain_get_slow(med, client_id);
 	if (!d)
 		return no_domain(med->proto, regs);
-	return med->proto->handle_put(d, 0, regs);
+	return med->handle_put(d->pd, regs);
+}
+
+bool tg_proto_handle_miss(struct tg_mediator *med, struct tg_domain *first,
+			  uint32_t client_id, uint64_t regs[8])
+{
+	if (likely(atomic_load(&first->state) == SLOT_LIVE_OPS &&
+		   atomic_load(&first->client_id) == client_id))
+		return med->handle_put(first->pd, regs);
+	return proto_miss(med, first, client_id, regs);
 }
 
 int tg_proto_mediator_recover(struct tg_mediator *med,

@@ -36,10 +36,12 @@ struct tg_domain;
  * @domain_destroy_step: one bounded step (TG_AGAIN until done); the
  *                guest's vCPUs are stopped.
  * @domain_free:  free d->pd (after destroy, or a failed init).
- * @handle_put:   one guest SMC of a live domain, @regs in and out; drops
- *                the caller's reference on @d (domain_put()) when done,
- *                so that the core's dispatch is a tail call. Return: true
- *                (a TEE call), false (not one: @regs untouched).
+ * @handle_put:   one guest SMC of a live domain (@pd: its d->pd), @regs
+ *                in and out; drops the caller's reference on the domain
+ *                (its d->active, which @domain_init took the address of)
+ *                when done, so that the core's dispatch is a tail call.
+ *                Return: true (a TEE call), false (not one: @regs
+ *                untouched).
  * @stats:        the domain's counters.
  * @notif_irq:    the TEE's notification interrupt.
  * @recover:      adopt the state a dead process left (no SMC); claim the
@@ -54,8 +56,7 @@ struct tg_proto {
 	int (*domain_init)(struct tg_domain *d, const struct tg_limits *limits);
 	int (*domain_destroy_step)(struct tg_domain *d);
 	void (*domain_free)(struct tg_domain *d);
-	bool (*handle_put)(struct tg_domain *d, uint32_t vcpu,
-			   uint64_t regs[8]);
+	bool (*handle_put)(void *pd, uint64_t regs[8]);
 	void (*stats)(struct tg_domain *d, struct tg_domain_stats *out);
 	void (*notif_irq)(struct tg_mediator *med);
 	void (*recover)(struct tg_mediator *med,

@@ -404,6 +404,7 @@ int tgf_domain_init(struct tgf_med *fm, uint32_t client_id,
 		return TG_ENOMEM;
 	d->fm = fm;
 	d->id = (uint16_t)client_id;
+	d->ref = &d->own_ref;
 	if (limits)
 		l = *limits;
 	d->limits.max_shm_bufs = limit_or(l.max_shm_bufs,
@@ -420,9 +421,7 @@ int tgf_domain_init(struct tgf_med *fm, uint32_t client_id,
 	if (d->limits.max_calls > TGF_MAX_THREADS)
 		d->limits.max_calls = TGF_MAX_THREADS;
 	d->lock = fm->port.lock_create(fm->port.ctx);
-	d->txcopy = tgf_zalloc(fm, (size_t)TGF_MAX_GUEST_RXTX_PAGES *
-					   TG_PAGE_SIZE);
-	if (!d->lock || !d->txcopy) {
+	if (!d->lock) {
 		tgf_domain_free(fm, d);
 		return TG_ENOMEM;
 	}
@@ -627,6 +626,18 @@ static void rxtx_map(struct tgf_dom *d, uint64_t regs[8])
 	for (uint32_t i = 0; i < pages; i++) {
 		ipa[i] = tx + (uint64_t)i * TG_PAGE_SIZE;
 		ipa[pages + i] = rx + (uint64_t)i * TG_PAGE_SIZE;
+	}
+	/* The private copy of its TX, as big as its TX (kept for reuse). */
+	if (d->txcopy_pages != pages) {
+		tgf_free(fm, d->txcopy, (size_t)d->txcopy_pages * TG_PAGE_SIZE);
+		d->txcopy_pages = 0;
+		d->txcopy = tgf_zalloc(fm, (size_t)pages * TG_PAGE_SIZE);
+		if (!d->txcopy) {
+			tgf_refuse(d, TG_REFUSE_NO_MEMORY);
+			err = FFA_RET_NO_MEMORY;
+			goto out;
+		}
+		d->txcopy_pages = (uint32_t)pages;
 	}
 	if (fm->port.pin_pages(fm->port.ctx, d->id, ipa, d->rxtx_pa,
 			       (uint32_t)(2 * pages))) {
@@ -1178,23 +1189,24 @@ static bool handle_slow(struct tgf_med *fm, struct tgf_dom *d,
 bool tgf_handle(struct tgf_med *fm, struct tgf_dom *d, uint32_t vcpu,
 		uint64_t regs[8])
 {
-	_Atomic uint32_t ref = 1;
-
 	(void)fm;
-	return tgf_handle_put(d, vcpu, regs, &ref);
+	(void)vcpu;
+	atomic_fetch_add(d->ref, 1);
+	return tgf_handle_put(d, regs);
 }
 
 /**
- * tgf_handle_put() - tgf_handle(), then drop the caller's reference on
- * the domain (@ref, decremented last, release order), so that the core's
- * dispatch can end in a tail call here.
+ * tgf_handle_put() - tgf_handle() of the domain @pd, then drop the
+ * caller's reference on it (*ref, decremented last, release order), so
+ * that the core's dispatch can end in a tail call here (struct tg_proto's
+ * handle_put).
  */
-bool tgf_handle_put(struct tgf_dom *d, uint32_t vcpu, uint64_t regs[8],
-		    _Atomic uint32_t *ref)
+bool tgf_handle_put(void *pd, uint64_t regs[8])
 {
+	struct tgf_dom *d = pd;
+	_Atomic uint32_t *ref = d->ref;
 	bool ret = true;
 
-	(void)vcpu;
 	/* The hot path first: a direct request once a version is fixed. */
 	if (likely((uint32_t)regs[0] == FFA_MSG_SEND_DIRECT_REQ_32 &&
 		   atomic_load_explicit(&d->version, memory_order_acquire)))

@@ -179,6 +179,13 @@ enum tgf_destroy_phase {
  */
 struct tgf_dom {
 	struct tgf_med *fm;
+	/*
+	 * The reference a caller of tgf_handle_put() holds on the domain,
+	 * dropped when the call is done: the core's slot counter, or
+	 * @own_ref when called through tgf_handle().
+	 */
+	_Atomic uint32_t *ref;
+	_Atomic uint32_t own_ref;
 	uint16_t id;
 	struct tg_lock *lock;
 	struct tg_limits limits;
@@ -190,7 +197,8 @@ struct tgf_dom {
 	uint64_t rxtx_pa[2 * TGF_MAX_GUEST_RXTX_PAGES];
 	uint32_t rxtx_pages;
 	bool rx_full; /* the guest owns a message in its RX */
-	uint8_t *txcopy;
+	uint8_t *txcopy; /* txcopy_pages pages, allocated at RXTX_MAP */
+	uint32_t txcopy_pages;
 	bool busy;
 
 	struct tgf_share *shares[TGF_SHARE_BUCKETS];
@@ -234,8 +242,7 @@ int tgf_domain_init(struct tgf_med *fm, uint32_t client_id,
 		    const struct tg_limits *limits, struct tgf_dom **out);
 bool tgf_handle(struct tgf_med *fm, struct tgf_dom *d, uint32_t vcpu,
 		uint64_t regs[8]);
-bool tgf_handle_put(struct tgf_dom *d, uint32_t vcpu, uint64_t regs[8],
-		    _Atomic uint32_t *ref);
+bool tgf_handle_put(void *pd, uint64_t regs[8]);
 void tgf_domain_stats(struct tgf_dom *d, struct tg_domain_stats *out);
 void tgf_notif_irq(struct tgf_med *fm,
 		   void (*pending)(void *arg, uint32_t vm_id), void *arg);

@@ -50,6 +50,8 @@ static int ffa_domain_init(struct tg_domain *d, const struct tg_limits *l)
 	rc = tgf_domain_init(fm_of(d->med), dom_id(d), l, &fd);
 	if (rc)
 		return rc;
+	/* tgf_handle_put() drops the core's reference itself. */
+	fd->ref = &d->active;
 	d->pd = fd;
 	return TG_OK;
 }
@@ -63,13 +65,6 @@ static void ffa_domain_free(struct tg_domain *d)
 {
 	tgf_domain_free(fm_of(d->med), d->pd);
 	d->pd = NULL;
-}
-
-/* src/ffa drops the reference (domain_put()): a tail call from the core. */
-static bool ffa_handle_put(struct tg_domain *d, uint32_t vcpu,
-			   uint64_t regs[8])
-{
-	return tgf_handle_put(d->pd, vcpu, regs, &d->active);
 }
 
 static void ffa_stats(struct tg_domain *d, struct tg_domain_stats *out)
@@ -117,7 +112,8 @@ const struct tg_proto tg_ffa_proto = {
 	.domain_init = ffa_domain_init,
 	.domain_destroy_step = ffa_destroy_step,
 	.domain_free = ffa_domain_free,
-	.handle_put = ffa_handle_put,
+	/* it drops the core's reference: a tail call from the core */
+	.handle_put = tgf_handle_put,
 	.stats = ffa_stats,
 	.notif_irq = ffa_notif_irq,
 	.recover = ffa_recover,

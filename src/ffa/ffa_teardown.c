@@ -238,8 +238,7 @@ void tgf_domain_free(struct tgf_med *fm, struct tgf_dom *d)
 {
 	if (!d)
 		return;
-	tgf_free(fm, d->txcopy, (size_t)TGF_MAX_GUEST_RXTX_PAGES *
-					TG_PAGE_SIZE);
+	tgf_free(fm, d->txcopy, (size_t)d->txcopy_pages * TG_PAGE_SIZE);
 	if (d->lock)
 		fm->port.lock_destroy(fm->port.ctx, d->lock);
 	tgf_free(fm, d, sizeof(*d));

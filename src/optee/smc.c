@@ -251,19 +251,12 @@ static inline bool optee_handle_smc_put(struct tg_domain *d, uint32_t fid,
 
 /* The client id's slot was not the first probe, or no domain is live. */
 static __attribute__((cold, noinline)) bool
-handle_smc_miss(struct tg_mediator *med, struct tg_domain *first,
-		uint32_t client_id, uint64_t regs[8])
+optee_miss(struct tg_mediator *med, struct tg_domain *first,
+	   uint32_t client_id, uint64_t regs[8])
 {
 	uint32_t fid = (uint32_t)regs[0];
 	struct tg_domain *d;
 
-	/*
-	 * A protocol behind the core's ops: its live domains are never
-	 * SLOT_LIVE, so that its calls all come here (src/core/proto.c) and
-	 * the fast path above costs OP-TEE nothing.
-	 */
-	if (unlikely(med->proto))
-		return tg_proto_handle_miss(med, first, client_id, regs);
 	atomic_fetch_sub(&first->active, 1);
 	if (!fid_is_tee(fid))
 		return false;
@@ -275,6 +268,21 @@ handle_smc_miss(struct tg_mediator *med, struct tg_domain *first,
 		return true;
 	}
 	return optee_handle_smc_put(d, fid, regs);
+}
+
+/*
+ * The fast path missed. A protocol behind the core's ops has its live
+ * domains in SLOT_LIVE_OPS, never SLOT_LIVE: its calls all come here
+ * (src/core/proto.c) and the fast path costs OP-TEE nothing. Both are
+ * tail calls: nothing is saved here.
+ */
+static __attribute__((noinline)) bool
+handle_smc_miss(struct tg_mediator *med, struct tg_domain *first,
+		uint32_t client_id, uint64_t regs[8])
+{
+	if (med->proto)
+		return tg_proto_handle_miss(med, first, client_id, regs);
+	return optee_miss(med, first, client_id, regs);
 }
 
 /*
