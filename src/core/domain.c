@@ -13,8 +13,6 @@
  */
 #include "internal.h"
 
-void tg_limits_defaults(struct tg_limits *l, uint32_t tee_threads);
-
 /* Reference a slot whose state is one of @ok_mask (bit per state). */
 static struct tg_domain *slot_ref(struct tg_mediator *med, uint32_t client_id,
 				  uint32_t ok_mask)
@@ -113,18 +111,10 @@ static void update_call_caps(struct tg_mediator *med)
 	}
 }
 
-static void vm_destroyed(struct tg_mediator *med, uint32_t client_id)
-{
-	uint64_t regs[8] = { OPTEE_SMC_VM_DESTROYED, client_id };
-
-	med->port.smc(med->port.ctx, regs);
-}
-
 int tg_domain_create(struct tg_mediator *med, uint32_t client_id,
 		     const struct tg_limits *limits)
 {
 	struct tg_domain *d, *slot;
-	uint64_t regs[8] = { 0 };
 	int rc;
 
 	if (!med || client_id == 0 || client_id > TG_MAX_CLIENT_ID)
@@ -152,37 +142,11 @@ int tg_domain_create(struct tg_mediator *med, uint32_t client_id,
 	med->port.unlock(med->port.ctx, med->table_lock);
 
 	d->med = med;
-	if (med->proto) {
-		/* The protocol applies its defaults and tells the TEE. */
-		d->limits = limits ? *limits : med->cfg.limits;
-		rc = med->proto->domain_init(d, &d->limits);
-		if (rc)
-			goto err_release;
-		goto live;
-	}
+	/* The protocol applies its defaults and tells the TEE (VM_CREATED). */
 	d->limits = limits ? *limits : med->cfg.limits;
-	tg_limits_defaults(&d->limits, med->tee.thread_count);
-	if (d->limits.max_calls > TG_MAX_CALLS_PER_DOMAIN)
-		d->limits.max_calls = TG_MAX_CALLS_PER_DOMAIN;
-	if (d->limits.max_pages_per_buf > d->limits.max_pinned_pages)
-		d->limits.max_pages_per_buf = d->limits.max_pinned_pages;
-	rc = optee_domain_init(d);
+	rc = med->proto->domain_init(d, &d->limits);
 	if (rc)
 		goto err_release;
-
-	if (med->tee.virtualization) {
-		regs[0] = OPTEE_SMC_VM_CREATED;
-		regs[1] = client_id;
-		regs[7] = 0; /* only the hypervisor may announce a guest */
-		med->port.smc(med->port.ctx, regs);
-		if ((uint32_t)regs[0] != OPTEE_SMC_RETURN_OK) {
-			tg_log(med, TG_LOG_ERROR, client_id,
-			       "TEE refused VM_CREATED", regs[0]);
-			rc = TG_EPROTO;
-			goto err_free;
-		}
-	}
-live:
 	med->port.lock(med->port.ctx, med->table_lock);
 	atomic_store(&d->state, med->live);
 	update_call_caps(med);
@@ -190,8 +154,6 @@ live:
 	tg_log(med, TG_LOG_INFO, client_id, "domain created", 0);
 	return TG_OK;
 
-err_free:
-	optee_domain_free(d);
 err_release:
 	med->port.lock(med->port.ctx, med->table_lock);
 	atomic_store(&d->state, SLOT_TOMB);
@@ -203,8 +165,8 @@ out_unlock:
 }
 
 /*
- * One bounded step of teardown. The OP-TEE part does at most one SMC and a
- * bounded number of unpins per step; see optee_domain_destroy_step().
+ * One bounded step of teardown: the protocol's part does at most one SMC
+ * and a bounded number of unpins per step.
  */
 static int destroy_step(struct tg_mediator *med, struct tg_domain *d)
 {
@@ -222,8 +184,7 @@ static int destroy_step(struct tg_mediator *med, struct tg_domain *d)
 		med->port.unlock(med->port.ctx, med->table_lock);
 	}
 	if (st == SLOT_DYING) {
-		rc = med->proto ? med->proto->domain_destroy_step(d)
-				: optee_domain_destroy_step(d);
+		rc = med->proto->domain_destroy_step(d);
 		if (rc != TG_OK)
 			return rc;
 		atomic_store(&d->state, SLOT_FREEING);
@@ -231,19 +192,16 @@ static int destroy_step(struct tg_mediator *med, struct tg_domain *d)
 	/* Readers that raced with the state change must have left. */
 	if (atomic_load(&d->active))
 		return TG_AGAIN;
-	if (med->proto)
-		med->proto->domain_free(d);
-	else
-		optee_domain_free(d);
+	med->proto->domain_free(d);
 	med->port.lock(med->port.ctx, med->table_lock);
 	atomic_store(&d->state, SLOT_TOMB);
 	med->live_domains--;
 	update_call_caps(med);
 	last = !med->live_domains;
 	med->port.unlock(med->port.ctx, med->table_lock);
-	/* No domain, no call: the shadow pages go back to the port. */
-	if (last)
-		shadow_pool_drain(med);
+	/* No domain: what the protocol keeps for calls can go. */
+	if (last && med->proto->idle)
+		med->proto->idle(med);
 	tg_log(med, TG_LOG_INFO, dom_id(d), "domain destroyed", 0);
 	return TG_OK;
 }
@@ -273,79 +231,20 @@ int tg_domain_stats(struct tg_mediator *med, uint32_t client_id,
 		    struct tg_domain_stats *out)
 {
 	struct tg_domain *d;
-	unsigned int i;
 
 	if (!med || !out)
 		return TG_EINVAL;
 	d = slot_ref(med, client_id, (1u << med->live) | (1u << SLOT_DYING));
 	if (!d)
 		return TG_ENOENT;
-	if (med->proto) {
-		med->proto->stats(d, out);
-		domain_put(d);
-		return TG_OK;
-	}
-	memset(out, 0, sizeof(*out));
-	for (i = 0; i < TG_KIND_COUNT; i++)
-		out->calls[i] = atomic_load_explicit(&d->ctr.calls[i],
-						     memory_order_relaxed);
-	for (i = 0; i < TG_REFUSE_COUNT; i++)
-		out->refused[i] = atomic_load_explicit(&d->ctr.refused[i],
-						       memory_order_relaxed);
-	out->pinned_pages = atomic_load(&d->pinned_pages);
-	out->shadow_pages = atomic_load(&d->shadow_pages);
-	out->calls_in_flight = atomic_load(&d->calls_busy);
+	med->proto->stats(d, out);
 	out->threads_taken = atomic_load(&d->threads_taken);
-	/*
-	 * Counted here rather than on every call: the suspended calls, and
-	 * the shadow page each call in flight holds (from the mediator's
-	 * pool, so not in d->shadow_pages).
-	 */
-	for (i = 0; i < d->limits.max_calls; i++) {
-		uint32_t st = atomic_load(&d->calls[i].state);
-
-		out->calls_suspended += st == CALL_SUSPENDED;
-		out->shadow_pages += st != CALL_FREE && d->calls[i].shadow;
-	}
-	dom_lock(d);
-	out->shm_bufs = d->shm_count;
-	out->rpc_bufs = d->rpc_count;
-	out->sessions = d->session_count;
-	dom_unlock(d);
 	domain_put(d);
 	return TG_OK;
 }
 
 void tg_tee_notif_irq(struct tg_mediator *med)
 {
-	uint32_t i;
-
-	if (!med || !med->port.raise_notif_irq)
-		return;
-	if (med->proto) {
+	if (med && med->port.raise_notif_irq)
 		med->proto->notif_irq(med);
-		return;
-	}
-	for (i = 0; i < med->nslots; i++) {
-		struct tg_domain *d = &med->slots[i];
-		uint32_t id = atomic_load(&d->client_id);
-
-		/* A tombstone may still hold the id of a live domain. */
-		if (!id || atomic_load(&d->state) != med->live)
-			continue;
-		d = domain_get(med, id);
-		if (!d)
-			continue;
-		if (d->async_notif)
-			med->port.raise_notif_irq(med->port.ctx, id);
-		domain_put(d);
-	}
-}
-
-/* Used by the OP-TEE teardown as its last SMC. */
-void tg_domain_vm_destroyed(struct tg_domain *d);
-void tg_domain_vm_destroyed(struct tg_domain *d)
-{
-	if (d->med->tee.virtualization)
-		vm_destroyed(d->med, dom_id(d));
 }

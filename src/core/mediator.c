@@ -51,7 +51,6 @@ static void fill_limit(uint32_t *field, uint32_t dflt)
 }
 
 /* Fill zero limits with the documented defaults. */
-void tg_limits_defaults(struct tg_limits *l, uint32_t tee_threads);
 void tg_limits_defaults(struct tg_limits *l, uint32_t tee_threads)
 {
 	fill_limit(&l->max_calls, tee_threads ? tee_threads : 1);
@@ -76,17 +75,23 @@ static int probe(struct tg_mediator *med, enum tg_protocol want)
 		if ((want != TG_PROTOCOL_AUTO && want != p) || !ops)
 			continue;
 		memset(&med->tee, 0, sizeof(med->tee));
-		med->proto = ops == &tg_proto_builtin ? NULL : ops;
-		rc = med->proto ? med->proto->probe(med) : optee_probe(med);
-		if (rc != TG_ENOTEE) {
-			if (!rc)
-				med->protocol = (enum tg_protocol)p;
+		med->proto = ops;
+		med->protocol = (enum tg_protocol)p;
+		rc = ops->probe(med);
+		if (rc != TG_ENOTEE)
 			break;
-		}
 	}
 	if (rc)
 		med->proto = NULL;
 	return rc;
+}
+
+/* The pointers into this process's program (again after a recovery). */
+void tg_mediator_bind_proto(struct tg_mediator *med)
+{
+	med->proto = tg_protocols[med->protocol];
+	med->live = med->proto->fast ? SLOT_LIVE : SLOT_LIVE_OPS;
+	med->handle_put = med->proto->fast ? NULL : med->proto->handle_put;
 }
 
 int tg_mediator_create(const struct tg_port *port, const struct tg_config *cfg,
@@ -118,16 +123,11 @@ int tg_mediator_create(const struct tg_port *port, const struct tg_config *cfg,
 	if (!med->cfg.destroy_step_pages)
 		med->cfg.destroy_step_pages = TG_DEFAULT_DESTROY_STEP_PAGES;
 
+	/* The protocol applies its own limits' defaults. */
 	rc = probe(med, cfg ? cfg->protocol : TG_PROTOCOL_AUTO);
 	if (rc)
 		goto err_free;
-	med->live = med->proto ? SLOT_LIVE_OPS : SLOT_LIVE;
-	med->handle_put = med->proto ? med->proto->handle_put : NULL;
-	/* A protocol behind the ops applies its own defaults. */
-	if (!med->proto) {
-		shadow_pool_init(med);
-		tg_limits_defaults(&med->cfg.limits, med->tee.thread_count);
-	}
+	tg_mediator_bind_proto(med);
 
 	/* Open addressing at most half full keeps probe sequences short. */
 	med->nslots = pow2_at_least(max_domains * 2);
@@ -142,14 +142,12 @@ int tg_mediator_create(const struct tg_port *port, const struct tg_config *cfg,
 		rc = TG_ENOMEM;
 		goto err_slots;
 	}
-	med->calls_count = med->proto ? 0 : optee_calls_count();
 	*out = med;
 	return TG_OK;
 
 err_slots:
 	tg_free(med, med->slots, sizeof(*med->slots) * med->nslots);
-	if (med->proto)
-		med->proto->fini(med);
+	med->proto->fini(med);
 err_free:
 	port->free(port->ctx, med, sizeof(*med));
 	return rc;
@@ -164,10 +162,7 @@ int tg_mediator_destroy(struct tg_mediator *med)
 	if (med->live_domains)
 		return TG_EBUSY;
 	port = med->port;
-	if (med->proto)
-		med->proto->fini(med);
-	else
-		shadow_pool_free(med);
+	med->proto->fini(med);
 	port.lock_destroy(port.ctx, med->table_lock);
 	tg_free(med, med->slots, sizeof(*med->slots) * med->nslots);
 	port.free(port.ctx, med, sizeof(*med));
@@ -178,9 +173,6 @@ const struct tg_tee_info *tg_mediator_tee_info(const struct tg_mediator *med)
 {
 	return med ? &med->tee : NULL;
 }
-
-/* Marks the built-in protocol in tg_protocols[]. */
-const struct tg_proto tg_proto_builtin;
 
 enum tg_protocol tg_mediator_protocol(const struct tg_mediator *med)
 {
@@ -209,7 +201,7 @@ const char *tg_strerror(int status)
 	case TG_EBUSY:
 		return "resource busy";
 	case TG_ENOTEE:
-		return "no OP-TEE answered";
+		return "no TEE answered (or not one this mediator speaks)";
 	case TG_ELIMIT:
 		return "limit reached";
 	case TG_EPROTO:

@@ -42,13 +42,22 @@ bool tg_proto_handle_miss(struct tg_mediator *med, struct tg_domain *first,
 	return proto_miss(med, first, client_id, regs);
 }
 
-int tg_proto_mediator_recover(struct tg_mediator *med,
-			      const struct tg_port *port,
-			      const struct tg_recover_ops *ops)
+/* ---- recovery of a dead process's state ---------------------------------- */
+
+int tg_mediator_recover(struct tg_mediator *med, const struct tg_port *port,
+			const struct tg_recover_ops *ops)
 {
 	uint32_t i, live = 0;
 
+	if (!med || !port || !med->slots || !med->nslots ||
+	    (med->nslots & (med->nslots - 1)) ||
+	    (uint32_t)med->protocol >= TG_PROTOCOL_COUNT ||
+	    med->protocol == TG_PROTOCOL_AUTO ||
+	    !tg_protocols[med->protocol])
+		return TG_EINVAL;
 	med->port = *port;
+	/* The dead process's pointers into its program mean nothing here. */
+	tg_mediator_bind_proto(med);
 	for (i = 0; i < med->nslots; i++) {
 		struct tg_domain *d = &med->slots[i];
 		uint32_t st = atomic_load(&d->state);
@@ -57,19 +66,18 @@ int tg_proto_mediator_recover(struct tg_mediator *med,
 		atomic_store(&d->destroy_busy, 0);
 		if (st == SLOT_CREATING) {
 			/*
-			 * Its creator died with the process; the hypervisor
-			 * saw the creation fail and tells the TEE the guest
-			 * is gone. Free what was built.
+			 * Its creator died with the process and the
+			 * hypervisor saw the creation fail (it tells the
+			 * TEE the guest is gone). Free what was built; the
+			 * free is detach-first, so this is safe at any
+			 * point of a half-done init.
 			 */
 			d->med = med;
-			if (d->pd)
-				med->proto->domain_free(d);
-			d->pd = NULL;
+			med->proto->domain_free(d);
 			atomic_store(&d->state, SLOT_TOMB);
 			continue;
 		}
-		if (st == SLOT_LIVE_OPS || st == SLOT_DYING ||
-		    st == SLOT_FREEING)
+		if (st == med->live || st == SLOT_DYING || st == SLOT_FREEING)
 			live++;
 	}
 	med->live_domains = live;
@@ -78,20 +86,22 @@ int tg_proto_mediator_recover(struct tg_mediator *med,
 	return TG_OK;
 }
 
-int tg_proto_domain_recover(struct tg_mediator *med, uint32_t client_id,
-			    const struct tg_recover_info *info,
-			    const struct tg_recover_ops *ops,
-			    struct tg_recover_stats *out)
+int tg_domain_recover(struct tg_mediator *med, uint32_t client_id,
+		      const struct tg_recover_info *info,
+		      const struct tg_recover_ops *ops,
+		      struct tg_recover_stats *out)
 {
 	struct tg_domain *d = NULL;
 	int rc;
 
+	if (!med || !client_id || client_id > TG_MAX_CLIENT_ID)
+		return TG_EINVAL;
 	for (uint32_t i = 0; i < med->nslots; i++) {
 		struct tg_domain *s = &med->slots[i];
 		uint32_t ss = atomic_load(&s->state);
 
 		if (atomic_load(&s->client_id) == client_id &&
-		    (ss == SLOT_LIVE_OPS || ss == SLOT_DYING ||
+		    (ss == med->live || ss == SLOT_DYING ||
 		     ss == SLOT_FREEING)) {
 			d = s;
 			break;
@@ -99,13 +109,15 @@ int tg_proto_domain_recover(struct tg_mediator *med, uint32_t client_id,
 	}
 	if (!d)
 		return TG_ENOENT;
-	if (atomic_load(&d->state) == SLOT_FREEING || !d->pd) {
+	if (atomic_load(&d->state) == SLOT_FREEING) {
 		if (out)
 			memset(out, 0, sizeof(*out));
 		return TG_OK; /* only its final free is left */
 	}
 	rc = med->proto->domain_recover(d, info, ops, out);
-	tg_log(med, TG_LOG_WARN, client_id, "domain recovered, calls failed",
-	       out ? out->calls_failed : 0);
+	if (!rc)
+		tg_log(med, TG_LOG_WARN, client_id,
+		       "domain recovered, calls failed",
+		       out ? out->calls_failed : 0);
 	return rc;
 }

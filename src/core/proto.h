@@ -7,7 +7,8 @@
  * is in that protocol and every SMC.
  *
  * The core names no protocol: the library's table tg_protocols[] (built
- * outside src/core, src/protocols.c) maps enum tg_protocol to these ops.
+ * outside src/core, src/protocols.c) maps enum tg_protocol to these ops;
+ * tests/core/test_no_protocol_names.sh proves it.
  */
 #ifndef TEEGATE_CORE_PROTO_H
 #define TEEGATE_CORE_PROTO_H
@@ -35,7 +36,9 @@ struct tg_domain;
  *                the protocol's defaults).
  * @domain_destroy_step: one bounded step (TG_AGAIN until done); the
  *                guest's vCPUs are stopped.
- * @domain_free:  free d->pd (after destroy, or a failed init).
+ * @domain_free:  free the domain's state (after destroy, a failed init,
+ *                or one half built by a process that died: detach
+ *                first, so that a second free frees nothing).
  * @handle_put:   one guest SMC of a live domain (@pd: its d->pd), @regs
  *                in and out; drops the caller's reference on the domain
  *                (its d->active, which @domain_init took the address of)
@@ -44,11 +47,22 @@ struct tg_domain;
  *                untouched).
  * @stats:        the domain's counters.
  * @notif_irq:    the TEE's notification interrupt.
- * @recover:      adopt the state a dead process left (no SMC); claim the
- *                shm pages the mediator-wide state references.
+ * @recover:      adopt the state a dead process left (no SMC): claim the
+ *                shm pages its state references (the slots' state is
+ *                LIVE, SLOT_LIVE_OPS, DYING or FREEING for the domains).
  * @domain_recover: make one domain consistent again (SMCs allowed).
  */
 struct tg_proto {
+	/*
+	 * @fast: the built-in protocol: its live domains are SLOT_LIVE, its
+	 * state inline in the core's structures (src/builtin_proto.h) and
+	 * its entry tg_handle_smc()'s fast path, which defines it (the core
+	 * only lends it domain_get() and the table). @handle_put, @is_call
+	 * and @no_domain are then unused. Any other protocol's live domains
+	 * are SLOT_LIVE_OPS, its calls reach @handle_put through the miss
+	 * path (tg_proto_handle_miss()).
+	 */
+	bool fast;
 	int (*probe)(struct tg_mediator *med);
 	void (*fini)(struct tg_mediator *med);
 	bool (*is_call)(uint32_t fid);
@@ -56,6 +70,7 @@ struct tg_proto {
 	int (*domain_init)(struct tg_domain *d, const struct tg_limits *limits);
 	int (*domain_destroy_step)(struct tg_domain *d);
 	void (*domain_free)(struct tg_domain *d);
+	void (*idle)(struct tg_mediator *med); /* no domain left; optional */
 	bool (*handle_put)(void *pd, uint64_t regs[8]);
 	void (*stats)(struct tg_domain *d, struct tg_domain_stats *out);
 	void (*notif_irq)(struct tg_mediator *med);
@@ -67,23 +82,11 @@ struct tg_proto {
 			      struct tg_recover_stats *out);
 };
 
-/*
- * The protocols of this library, by enum tg_protocol: NULL for one it
- * lacks, &tg_proto_builtin for the one the core still serves itself
- * (until it moves behind these ops too).
- */
+/* The protocols of this library, by enum tg_protocol (NULL: not built). */
 extern const struct tg_proto *const tg_protocols[TG_PROTOCOL_COUNT];
-extern const struct tg_proto tg_proto_builtin;
 
 /* src/core/proto.c: what the core does for a protocol behind the ops. */
 bool tg_proto_handle_miss(struct tg_mediator *med, struct tg_domain *first,
 			  uint32_t client_id, uint64_t regs[8]);
-int tg_proto_mediator_recover(struct tg_mediator *med,
-			      const struct tg_port *port,
-			      const struct tg_recover_ops *ops);
-int tg_proto_domain_recover(struct tg_mediator *med, uint32_t client_id,
-			    const struct tg_recover_info *info,
-			    const struct tg_recover_ops *ops,
-			    struct tg_recover_stats *out);
 
 #endif /* TEEGATE_CORE_PROTO_H */

@@ -16,6 +16,44 @@
 
 #include "../core/internal.h"
 
+static inline void ctr_call(struct tg_domain *d, enum tg_call_kind k)
+{
+	atomic_fetch_add_explicit(&d->ctr.calls[k], 1, memory_order_relaxed);
+}
+
+static inline void ctr_refuse(struct tg_domain *d, enum tg_refusal r)
+{
+	atomic_fetch_add_explicit(&d->ctr.refused[r], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&d->ctr.calls[TG_KIND_REFUSED], 1,
+				  memory_order_relaxed);
+}
+
+static inline uint64_t reg_pair(uint64_t hi, uint64_t lo)
+{
+	return ((hi & 0xFFFFFFFFu) << 32) | (lo & 0xFFFFFFFFu);
+}
+
+static inline void reg_pair_split(uint64_t v, uint64_t *hi, uint64_t *lo)
+{
+	*hi = v >> 32;
+	*lo = v & 0xFFFFFFFFu;
+}
+
+/* smc.c, shadow.c */
+int optee_probe(struct tg_mediator *med);
+int optee_domain_init(struct tg_domain *d);
+void optee_domain_free(struct tg_domain *d);
+int optee_domain_destroy_step(struct tg_domain *d);
+uint32_t optee_calls_count(void);
+void optee_recover(struct tg_mediator *med, const struct tg_recover_ops *ops);
+int optee_domain_recover(struct tg_domain *d, const struct tg_recover_info *info,
+			 const struct tg_recover_ops *ops,
+			 struct tg_recover_stats *out);
+void shadow_pool_init(struct tg_mediator *med);
+void shadow_pool_drain(struct tg_mediator *med);
+void shadow_pool_free(struct tg_mediator *med);
+
+
 /* @a0: an error the message cannot carry (EBADADDR, EBADCMD). */
 static inline int msg_fail_a0(struct msg_err *e, uint16_t a0,
 			      enum tg_refusal why)

@@ -77,45 +77,23 @@ static void claim_domain(struct tg_domain *d, const struct tg_recover_ops *ops)
 	}
 }
 
-int tg_mediator_recover(struct tg_mediator *med, const struct tg_port *port,
-			const struct tg_recover_ops *ops)
+/*
+ * optee_recover() - struct tg_proto's recover: the slots are reset by the
+ * core (src/core/proto.c); claim the shm pages the domains and the
+ * shadow pool reference.
+ */
+void optee_recover(struct tg_mediator *med, const struct tg_recover_ops *ops)
 {
-	uint32_t i, live = 0;
+	uint32_t i;
 
-	if (!med || !port || !med->slots || !med->nslots ||
-	    (med->nslots & (med->nslots - 1)))
-		return TG_EINVAL;
-	if (med->proto)
-		return tg_proto_mediator_recover(med, port, ops);
-	med->port = *port;
 	for (i = 0; i < med->nslots; i++) {
 		struct tg_domain *d = &med->slots[i];
 		uint32_t st = atomic_load(&d->state);
 
-		atomic_store(&d->active, 0);
-		atomic_store(&d->destroy_busy, 0);
-		if (st == SLOT_CREATING) {
-			/*
-			 * Its creator died with the process and the
-			 * hypervisor saw the creation fail (it announces
-			 * VM_DESTROYED for it). Free what was built; the
-			 * free is detach-first, so this is safe at any
-			 * point of a half-done init.
-			 */
-			d->med = med;
-			optee_domain_free(d);
-			atomic_store(&d->state, SLOT_TOMB);
-			continue;
-		}
-		if (st == SLOT_LIVE || st == SLOT_DYING || st == SLOT_FREEING) {
+		if (st == SLOT_LIVE || st == SLOT_DYING || st == SLOT_FREEING)
 			claim_domain(d, ops);
-			live++;
-		}
 	}
-	med->live_domains = live;
 	shadow_pool_recover(med, ops);
-	tg_log(med, TG_LOG_WARN, 0, "mediator state recovered", live);
-	return TG_OK;
 }
 
 /* ---- ending what was in flight ----------------------------------------- */
@@ -596,40 +574,26 @@ static uint64_t keep_pins(struct tg_domain *d,
 	return total;
 }
 
-int tg_domain_recover(struct tg_mediator *med, uint32_t client_id,
-		      const struct tg_recover_info *info,
-		      const struct tg_recover_ops *ops,
-		      struct tg_recover_stats *out)
+/*
+ * optee_domain_recover() - struct tg_proto's domain_recover, for a slot
+ * the core found LIVE or DYING (see tg_domain_recover()).
+ */
+int optee_domain_recover(struct tg_domain *d, const struct tg_recover_info *info,
+			 const struct tg_recover_ops *ops,
+			 struct tg_recover_stats *out)
 {
 	static const struct tg_recover_info none;
+	struct tg_mediator *med = d->med;
 	struct tg_recover_stats st = { 0 };
 	struct undo *u;
 	bool owned[TG_RECOVER_MAX_THREADS] = { false };
-	struct tg_domain *d = NULL;
 	uint32_t i, state, nthreads;
 	int t;
 
-	if (!med || !client_id || client_id > TG_MAX_CLIENT_ID)
-		return TG_EINVAL;
-	if (med->proto)
-		return tg_proto_domain_recover(med, client_id, info, ops, out);
 	if (!info)
 		info = &none;
-	for (i = 0; i < med->nslots; i++) {
-		struct tg_domain *s = &med->slots[i];
-		uint32_t ss = atomic_load(&s->state);
-
-		if (atomic_load(&s->client_id) == client_id &&
-		    (ss == SLOT_LIVE || ss == SLOT_DYING ||
-		     ss == SLOT_FREEING)) {
-			d = s;
-			break;
-		}
-	}
-	if (!d)
-		return TG_ENOENT;
 	state = atomic_load(&d->state);
-	if (state == SLOT_FREEING || !d->calls) {
+	if (!d->calls) {
 		if (out)
 			*out = st;
 		return TG_OK; /* only its final free is left */
@@ -706,7 +670,5 @@ int tg_domain_recover(struct tg_mediator *med, uint32_t client_id,
 	st.pins_kept = keep_pins(d, ops);
 	if (out)
 		*out = st;
-	tg_log(med, TG_LOG_WARN, client_id, "domain recovered, calls failed",
-	       st.calls_failed);
 	return TG_OK;
 }

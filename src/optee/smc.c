@@ -280,7 +280,7 @@ static __attribute__((noinline)) bool
 handle_smc_miss(struct tg_mediator *med, struct tg_domain *first,
 		uint32_t client_id, uint64_t regs[8])
 {
-	if (med->proto)
+	if (med->handle_put)
 		return tg_proto_handle_miss(med, first, client_id, regs);
 	return optee_miss(med, first, client_id, regs);
 }
