@@ -106,6 +106,16 @@ struct tg_tee_info {
 	uint32_t max_notif_value;
 	uint32_t rpc_param_count;
 	bool virtualization;
+	enum tg_protocol protocol; /* what the TEE speaks (never AUTO) */
+	/*
+	 * FF-A: the hypervisor's own endpoint id (FFA_ID_GET), and the
+	 * partitions told of VMs' creation and destruction (0-terminated),
+	 * for a hypervisor that must tell them itself when its mediator is
+	 * gone.
+	 */
+	uint16_t ffa_hyp_id;
+	uint16_t ffa_optee_id; /* OP-TEE's partition, 0 if none */
+	uint16_t ffa_vm_subscribers[8];
 };
 
 /* Kinds of guest calls, for statistics. */
@@ -304,7 +314,7 @@ void tg_tee_notif_irq(struct tg_mediator *med);
 #define TG_RECOVER_MAX_THREADS 64u
 #define TG_RECOVER_MAX_HANDLES 256u
 #define TG_RECOVER_MAX_DONE 64u
-#define TG_RECOVER_MAX_MEM 64u
+#define TG_RECOVER_MAX_MEM 256u
 
 /**
  * struct tg_recover_info - what the hypervisor saw of one domain, which
@@ -338,12 +348,11 @@ struct tg_recover_info {
 		uint32_t a0, a1, a2, a3;
 	} done[TG_RECOVER_MAX_DONE];
 	/*
-	 * @mem: names of guest memory the TEE returned to the mediator in
-	 * the conversations the death cut short (FF-A: the handles of
-	 * FFA_MEM_SHARE/LEND/FRAG_TX answers), which the dead process may
-	 * not have written down. Recovery gives back each one its state
-	 * does not hold. OP-TEE's SMC ABI has none (the guest names its
-	 * buffers).
+	 * @mem: names of the domain's memory the TEE gave (FF-A: handles of
+	 * FFA_MEM_SHARE/LEND/FRAG_TX answers) in the conversations the death
+	 * cut short, not given back since: the guest saw those calls fail.
+	 * Recovery gives each one back, whether its state recorded it or
+	 * not. OP-TEE's SMC ABI has none (the guest names its buffers).
 	 */
 	uint32_t nmem;
 	uint64_t mem[TG_RECOVER_MAX_MEM];

@@ -78,6 +78,7 @@ static int probe(struct tg_mediator *med, enum tg_protocol want)
 		med->proto = ops;
 		med->protocol = (enum tg_protocol)p;
 		rc = ops->probe(med);
+		med->tee.protocol = med->protocol;
 		if (rc != TG_ENOTEE)
 			break;
 	}

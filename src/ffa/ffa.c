@@ -305,10 +305,20 @@ int tgf_probe(const struct tg_port *port, const struct tg_limits *defaults,
 	fm->spmc_frags_ok = probe_fragments(fm);
 	fm->next_hyp_handle = 1;
 	if (info) {
+		uint32_t n = 0;
+
 		memset(info, 0, sizeof(*info));
 		info->api_rev_major = FFA_VERSION_MAJOR(v);
 		info->api_rev_minor = FFA_VERSION_MINOR(v);
 		info->virtualization = true;
+		info->protocol = TG_PROTOCOL_FFA;
+		info->ffa_hyp_id = fm->own_id;
+		info->ffa_optee_id = fm->optee_id;
+		for (uint32_t i = 0; i < fm->nsps; i++)
+			if ((fm->sps[i].props & FFA_PART_PROP_NOTIF_VM_DESTROYED) &&
+			    n + 1 < sizeof(info->ffa_vm_subscribers) /
+						sizeof(info->ffa_vm_subscribers[0]))
+				info->ffa_vm_subscribers[n++] = fm->sps[i].id;
 	}
 	*out = fm;
 	return TG_OK;

@@ -28,7 +28,9 @@
  *    the transaction is dropped, the share keeps them;
  *  - a guest's FFA_MEM_RECLAIM in flight: reclaimed again; a handle the
  *    SPMC does not know any more was reclaimed;
- *  - a handle in @ri->mem that no record holds: given back;
+ *  - a handle in @ri->mem (given in a conversation the death cut: the
+ *    guest saw the call fail): given back, and its share dropped if the
+ *    state had it already;
  *  - OP-TEE threads: one the guest holds (its resume information is in
  *    @ri->handles) and the state records is kept; any other that the
  *    state records or that the hypervisor saw suspended (@ri->threads) is
@@ -213,7 +215,7 @@ static uint64_t recover_xact(struct tgf_dom *d,
 static void recover_shares(struct tgf_dom *d, const struct tg_recover_info *ri,
 			   uint64_t skip, struct tg_recover_stats *st)
 {
-	uint32_t from = 0;
+	uint32_t n;
 	uint64_t h;
 
 	for (uint32_t b = 0; b < TGF_SHARE_BUCKETS; b++) {
@@ -236,13 +238,30 @@ static void recover_shares(struct tgf_dom *d, const struct tg_recover_info *ri,
 			}
 		}
 	}
-	/* Handles the SPMC returned that nothing records. */
-	while ((h = untracked(d, ri, &from)) != 0) {
-		if (h == skip)
+	/*
+	 * Handles the SPMC gave in a conversation the death cut short: the
+	 * guest saw that call fail and will never name them. Recorded or
+	 * not, they go back.
+	 */
+	n = ri->nmem < TG_RECOVER_MAX_MEM ? ri->nmem : TG_RECOVER_MAX_MEM;
+	for (uint32_t i = 0; i < n; i++) {
+		struct tgf_share *s;
+
+		h = ri->mem[i];
+		if (!h || h == skip)
 			continue;
-		if (!give_back(d, h, true))
-			tgf_log(d, "FF-A recovery: an unrecorded share is kept by the SPMC",
+		s = tgf_share_find(d, h);
+		if (s && (s->reclaiming || s->reclaimed))
+			continue; /* done above, or teardown's */
+		if (!give_back(d, h, s ? s->to_optee : true)) {
+			tgf_log(d, "FF-A recovery: a share the guest never got is kept by the SPMC",
 				h);
+			continue;
+		}
+		if (s) {
+			tgf_share_unlink(d, s);
+			tgf_share_free(d, s);
+		}
 		st->bufs_dropped++;
 	}
 }
