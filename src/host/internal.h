@@ -389,4 +389,44 @@ void tg_watch_stop(struct tg_guest *g);
 int tg_scrub_shared_mappings(const void *keep1, size_t len1,
 			     const void *keep2, size_t len2);
 
+
+/* ---- hyp_proto.c: what the hypervisor knows of the protocol ----------- */
+
+/* What a mediator process is doing for the hypervisor on a slot. */
+enum tg_hyp_op {
+	TG_HYP_PROBE,	       /* creating the mediator */
+	TG_HYP_DOMAIN_CREATE,  /* creating domain cid */
+	TG_HYP_DOMAIN_DESTROY, /* destroying domain cid */
+	TG_HYP_DOMAIN_RECOVER, /* recovering domain cid */
+	TG_HYP_GUEST_CALL,     /* a call of guest cid */
+	TG_HYP_NOTIF,	       /* the TEE's notification interrupt */
+	TG_HYP_OTHER,	       /* anything else: no SMC */
+};
+
+/* What one SMC told about TEE threads and memory handles. */
+struct tg_hyp_smc_event {
+	bool resumed, suspended;  /* a TEE thread resumed, one suspended */
+	uint32_t resumed_thread;
+	uint32_t thread, a0, a1, a2; /* the suspended one, and its RPC */
+	bool mem_given, mem_back; /* FF-A: a handle given, or given back */
+	uint64_t mem;
+};
+
+bool tg_hyp_is_tee_call(enum tg_protocol p, uint32_t fid);
+void tg_hyp_tee_gone(enum tg_protocol p, uint64_t regs[8]);
+bool tg_hyp_smc_allowed(enum tg_protocol p, enum tg_hyp_op op, uint32_t cid,
+			const uint64_t r[8]);
+void tg_hyp_smc_refused(enum tg_protocol p, uint64_t r[8]);
+void tg_hyp_smc_seen(enum tg_protocol p, uint32_t cid, const uint64_t in[8],
+		     const uint64_t out[8], struct tg_hyp_smc_event *ev);
+bool tg_hyp_guest_resumes(enum tg_protocol p, const uint64_t regs[8],
+			  uint32_t *h);
+bool tg_hyp_guest_suspended(enum tg_protocol p, const uint64_t regs[8],
+			    uint32_t *h);
+bool tg_hyp_answer_of_smc(enum tg_protocol p, uint32_t cid, uint64_t regs[8],
+			  const uint64_t in[8], const uint64_t out[8]);
+bool tg_hyp_vm_gone(struct tg_machine *m, enum tg_protocol p,
+		    const struct tg_tee_info *t, uint32_t cid,
+		    const uint64_t *handles, uint32_t nhandles);
+
 #endif /* TG_HOST_INTERNAL_H */

@@ -65,6 +65,7 @@
  */
 #define TRACK_THREADS 256u
 #define TRACK_HANDLES 1024u
+#define TRACK_MEM 2048u
 
 struct track {
 	pthread_mutex_t lock;
@@ -80,6 +81,17 @@ struct track {
 	struct {
 		uint32_t cid, a0, a1, a2, a3;
 	} done[TG_CHAN_SLOTS];
+	/*
+	 * FF-A: memory handles the TEE gave for a domain, not given back;
+	 * @delivered once the conversation that got it ended (its answer
+	 * went to the guest), else the slot of that conversation.
+	 */
+	struct {
+		uint32_t cid;
+		uint32_t slot;
+		bool delivered;
+		uint64_t handle;
+	} mem[TRACK_MEM];
 	uint64_t overflows;
 };
 
@@ -227,12 +239,30 @@ int tg_isolation_parse(const char *s, enum tg_isolation *mode)
 	return TG_OK;
 }
 
-static bool is_tee_fid(uint32_t fid)
+/* The protocol the process's mediator speaks (AUTO while it probes). */
+static enum tg_protocol proto_of(const struct medproc *p)
 {
-	uint32_t owner = OPTEE_SMC_OWNER(fid);
+	return p->tee.protocol;
+}
 
-	return owner >= OPTEE_SMC_OWNER_TRUSTED_OS &&
-	       owner <= OPTEE_SMC_OWNER_TRUSTED_OS_END;
+static enum tg_hyp_op hyp_op(uint32_t op)
+{
+	switch (op) {
+	case TG_CALL_MEDIATOR_CREATE:
+		return TG_HYP_PROBE;
+	case TG_CALL_DOMAIN_CREATE:
+		return TG_HYP_DOMAIN_CREATE;
+	case TG_CALL_DOMAIN_DESTROY:
+		return TG_HYP_DOMAIN_DESTROY;
+	case TG_CALL_DOMAIN_RECOVER:
+		return TG_HYP_DOMAIN_RECOVER;
+	case TG_CALL_HANDLE_SMC:
+		return TG_HYP_GUEST_CALL;
+	case TG_CALL_NOTIF_IRQ:
+		return TG_HYP_NOTIF;
+	default:
+		return TG_HYP_OTHER;
+	}
 }
 
 /* ---- serving the mediator's port requests ---------------------------- */
@@ -248,53 +278,102 @@ static void refuse(struct medproc *p, _Atomic uint64_t *counter,
 
 /* ---- what recovery needs to know -------------------------------------- */
 
-/*
- * @shadow gets the address (a1:a2) of the message the call on that TEE
- * thread started with: the SMC's own for a CALL_WITH_*, the one recorded
- * with the thread for a resume (0 when unknown).
- */
-static void track_thread(struct medproc *p, uint32_t cid, const uint64_t in[8],
-			 const uint64_t out[8], uint32_t shadow[2])
+static void track_mem(struct track *t, uint32_t cid, uint64_t handle,
+		      bool given, uint32_t slot)
+{
+	uint32_t i, free_i = TRACK_MEM;
+
+	for (i = 0; i < TRACK_MEM; i++) {
+		if (t->mem[i].cid == cid && t->mem[i].handle == handle) {
+			if (!given)
+				t->mem[i].cid = 0;
+			else if (!t->mem[i].delivered)
+				t->mem[i].slot = slot;
+			return;
+		}
+		if (!t->mem[i].cid && free_i == TRACK_MEM)
+			free_i = i;
+	}
+	if (!given)
+		return;
+	if (free_i < TRACK_MEM) {
+		t->mem[free_i].cid = cid;
+		t->mem[free_i].handle = handle;
+		t->mem[free_i].slot = slot;
+		t->mem[free_i].delivered = false;
+	} else {
+		t->overflows++;
+	}
+}
+
+/* The conversation on @slot for @cid ended: its answer reached the guest. */
+static void track_delivered(struct medproc *p, uint32_t cid, uint32_t slot)
 {
 	struct track *t = &p->track;
-	bool resume = (uint32_t)in[0] == OPTEE_SMC_CALL_RETURN_FROM_RPC;
-	bool start = (uint32_t)in[0] == OPTEE_SMC_CALL_WITH_ARG ||
-		     (uint32_t)in[0] == OPTEE_SMC_CALL_WITH_RPC_ARG;
-	bool rpc = OPTEE_SMC_RETURN_IS_RPC(out[0]);
+	uint32_t i;
+
+	pthread_mutex_lock(&t->lock);
+	for (i = 0; i < TRACK_MEM; i++)
+		if (t->mem[i].cid == cid && t->mem[i].slot == slot)
+			t->mem[i].delivered = true;
+	pthread_mutex_unlock(&t->lock);
+}
+
+/* An SMC issued for the mediator while it served @cid on @slot. */
+/*
+ * @shadow gets the address (a1:a2) of the message the call on that TEE
+ * thread started with (OP-TEE's SMC ABI): the SMC's own for a CALL_WITH_*,
+ * the one recorded with the thread for a resume (0 when unknown, and
+ * always 0 over FF-A, whose messages live in the guest's own memory).
+ */
+static void track_smc(struct medproc *p, uint32_t cid, uint32_t slot,
+		      const uint64_t in[8], const uint64_t out[8],
+		      uint32_t shadow[2])
+{
+	struct track *t = &p->track;
+	struct tg_hyp_smc_event ev;
+	bool start = proto_of(p) == TG_PROTOCOL_OPTEE &&
+		     ((uint32_t)in[0] == OPTEE_SMC_CALL_WITH_ARG ||
+		      (uint32_t)in[0] == OPTEE_SMC_CALL_WITH_RPC_ARG);
 	uint32_t i, sa1 = start ? (uint32_t)in[1] : 0;
 	uint32_t sa2 = start ? (uint32_t)in[2] : 0;
 
-	if (resume || rpc) {
-		pthread_mutex_lock(&t->lock);
-		for (i = 0; i < TRACK_THREADS; i++) {
-			if (t->thr[i].cid != cid)
-				continue;
-			/* resumed (and maybe suspended again, below) */
-			if (resume && t->thr[i].thread == (uint32_t)in[3]) {
-				sa1 = t->thr[i].sa1;
-				sa2 = t->thr[i].sa2;
-				t->thr[i].cid = 0;
-			} else if (rpc && t->thr[i].thread == (uint32_t)out[3]) {
-				t->thr[i].cid = 0;
-			}
+	shadow[0] = sa1;
+	shadow[1] = sa2;
+	tg_hyp_smc_seen(proto_of(p), cid, in, out, &ev);
+	if (!ev.resumed && !ev.suspended && !ev.mem_given && !ev.mem_back)
+		return;
+	pthread_mutex_lock(&t->lock);
+	if (ev.mem_given || ev.mem_back)
+		track_mem(t, cid, ev.mem, ev.mem_given, slot);
+	for (i = 0; (ev.resumed || ev.suspended) && i < TRACK_THREADS; i++) {
+		if (t->thr[i].cid != cid)
+			continue;
+		/* resumed (and maybe suspended again, below) */
+		if (ev.resumed && t->thr[i].thread == ev.resumed_thread) {
+			sa1 = t->thr[i].sa1;
+			sa2 = t->thr[i].sa2;
+			t->thr[i].cid = 0;
+		} else if (ev.suspended && t->thr[i].thread == ev.thread) {
+			t->thr[i].cid = 0;
 		}
-		if (rpc) {
-			for (i = 0; i < TRACK_THREADS && t->thr[i].cid; i++)
-				;
-			if (i < TRACK_THREADS) {
-				t->thr[i].thread = (uint32_t)out[3];
-				t->thr[i].a0 = (uint32_t)out[0];
-				t->thr[i].a1 = (uint32_t)out[1];
-				t->thr[i].a2 = (uint32_t)out[2];
-				t->thr[i].sa1 = sa1;
-				t->thr[i].sa2 = sa2;
-				t->thr[i].cid = cid;
-			} else {
-				t->overflows++;
-			}
-		}
-		pthread_mutex_unlock(&t->lock);
 	}
+	if (ev.suspended) {
+		for (i = 0; i < TRACK_THREADS && t->thr[i].cid; i++)
+			;
+		if (i < TRACK_THREADS) {
+			t->thr[i].thread = ev.thread;
+			t->thr[i].a0 = ev.a0;
+			t->thr[i].a1 = ev.a1;
+			t->thr[i].a2 = ev.a2;
+			t->thr[i].sa1 = sa1;
+			t->thr[i].sa2 = sa2;
+			t->thr[i].cid = cid;
+		} else {
+			t->overflows++;
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
 	shadow[0] = sa1;
 	shadow[1] = sa2;
 }
@@ -365,7 +444,25 @@ static void track_forget(struct medproc *p, uint32_t cid)
 	for (i = 0; i < TG_CHAN_SLOTS; i++)
 		if (t->done[i].cid == cid)
 			t->done[i].cid = 0;
+	for (i = 0; i < TRACK_MEM; i++)
+		if (t->mem[i].cid == cid)
+			t->mem[i].cid = 0;
 	pthread_mutex_unlock(&t->lock);
+}
+
+/* The memory handles the TEE gave for @cid (up to @max). */
+static uint32_t track_mem_of(struct medproc *p, uint32_t cid, uint64_t *out,
+			     uint32_t max)
+{
+	struct track *t = &p->track;
+	uint32_t i, n = 0;
+
+	pthread_mutex_lock(&t->lock);
+	for (i = 0; i < TRACK_MEM && n < max; i++)
+		if (t->mem[i].cid == cid)
+			out[n++] = t->mem[i].handle;
+	pthread_mutex_unlock(&t->lock);
+	return n;
 }
 
 static void track_info(struct medproc *p, uint32_t cid,
@@ -390,6 +487,11 @@ static void track_info(struct medproc *p, uint32_t cid,
 		if (t->hdl[i].cid == cid &&
 		    ri->nhandles < TG_RECOVER_MAX_HANDLES)
 			ri->handles[ri->nhandles++] = t->hdl[i].handle;
+	/* given in a conversation the death cut: the guest never saw it */
+	for (i = 0; i < TRACK_MEM; i++)
+		if (t->mem[i].cid == cid && !t->mem[i].delivered &&
+		    ri->nmem < TG_RECOVER_MAX_MEM)
+			ri->mem[ri->nmem++] = t->mem[i].handle;
 	/* consumed: a later recovery must not undo them again */
 	for (i = 0; i < TG_CHAN_SLOTS; i++) {
 		if (t->done[i].cid != cid)
@@ -496,23 +598,11 @@ static int ledger_unpin(struct medproc *p, const struct call *c, uint64_t *pa,
 	return n == count ? TG_OK : TG_EFAULT;
 }
 
-static bool smc_allowed(const struct call *c, const uint64_t r[8])
+/* The SMC policy for what @c is: hyp_proto.c, by protocol. */
+static bool smc_allowed(const struct medproc *p, const struct call *c,
+			const uint64_t r[8])
 {
-	uint32_t fid = (uint32_t)r[0];
-	bool vm_call = fid == OPTEE_SMC_VM_CREATED ||
-		       fid == OPTEE_SMC_VM_DESTROYED;
-
-	if (r[7] == 0) {
-		if (c->op == TG_CALL_MEDIATOR_CREATE)
-			return !vm_call && (fid & OPTEE_SMC_FAST_CALL);
-		if (c->op == TG_CALL_DOMAIN_CREATE)
-			return fid == OPTEE_SMC_VM_CREATED && r[1] == c->cid;
-		if (c->op == TG_CALL_DOMAIN_DESTROY ||
-		    c->op == TG_CALL_DOMAIN_RECOVER)
-			return fid == OPTEE_SMC_VM_DESTROYED && r[1] == c->cid;
-		return false;
-	}
-	return c->cid && r[7] == c->cid && !vm_call;
+	return tg_hyp_smc_allowed(proto_of(p), hyp_op(c->op), c->cid, r);
 }
 
 /*
@@ -590,11 +680,10 @@ static void serve_port(struct medproc *p, const struct call *c, uint32_t slot,
 		uint32_t resumed = 0, shadow[2] = { 0, 0 };
 
 		memcpy(r, in->regs, sizeof(r));
-		if (!smc_allowed(c, r)) {
+		if (!smc_allowed(p, c, r)) {
 			refuse(p, &p->iso->refused_smc, c,
-			       "SMC with a client id it is not serving", r[7]);
-			memset(r, 0, sizeof(r));
-			r[0] = OPTEE_SMC_RETURN_UNKNOWN_FUNCTION;
+			       "SMC for a client it is not serving", r[0]);
+			tg_hyp_smc_refused(proto_of(p), r);
 		} else {
 			uint64_t req[8];
 
@@ -604,9 +693,10 @@ static void serve_port(struct medproc *p, const struct call *c, uint32_t slot,
 			 * smc_resume_intr(): resume the FOREIGN_INTR answers
 			 * here, with the same client id, rather than one
 			 * round trip each (a dying guest's long TA call).
+			 * OP-TEE's SMC ABI only.
 			 */
-			while (req[7] && resumed < in->arg0 &&
-			       resumed < (1u << 20) &&
+			while (proto_of(p) == TG_PROTOCOL_OPTEE && req[7] &&
+			       resumed < in->arg0 && resumed < (1u << 20) &&
 			       (uint32_t)r[0] ==
 				       OPTEE_SMC_RETURN_RPC_FOREIGN_INTR) {
 				uint64_t thread = r[3];
@@ -618,10 +708,9 @@ static void serve_port(struct medproc *p, const struct call *c, uint32_t slot,
 				m->port.smc(m->port.ctx, r);
 				resumed++;
 			}
-			if (req[7])
-				track_thread(p, (uint32_t)req[7], req, r,
-					     shadow);
-			if (c->op == TG_CALL_HANDLE_SMC && req[7] &&
+			track_smc(p, c->cid, slot, req, r, shadow);
+			if (c->op == TG_CALL_HANDLE_SMC &&
+			    proto_of(p) == TG_PROTOCOL_OPTEE && req[7] &&
 			    !OPTEE_SMC_RETURN_IS_RPC(r[0]) &&
 			    (shadow[0] || shadow[1]))
 				track_done(p, slot, c->cid, (uint32_t)req[0],
@@ -733,27 +822,21 @@ static void watchdog_kill(struct medproc *p)
 #define SERVING_WAIT_MS 10000
 
 /*
- * The mediator died in a guest's GET_ASYNC_NOTIF_VALUE after the TEE
- * answered it. That answer popped a value from the TEE: lost, it would
- * leave the guest waiting for a notification for ever. The mediator
- * forwards this call unchanged, so the hypervisor can give the guest the
- * answer itself when the conversation's only SMC was exactly the guest's
- * call. Every other call just fails (it changes nothing, or recovery
- * undoes it).
+ * The mediator died in a guest's read of its pending notifications after
+ * the TEE answered it (OP-TEE's GET_ASYNC_NOTIF_VALUE, FF-A's
+ * NOTIFICATION_GET). That answer took them from the TEE: lost, it would
+ * leave the guest waiting for a notification for ever. The conversation's
+ * only SMC was exactly the guest's read, so the hypervisor can give the
+ * guest the answer itself (hyp_proto.c). Every other call just fails (it
+ * changes nothing, or recovery undoes it).
  */
 static bool answered_by_its_smc(struct medproc *p, const struct call *c,
 				uint32_t slot, struct tg_chan_msg *msg)
 {
-	const uint64_t *in = p->first_smc_in[slot];
-	const uint64_t *out = p->first_smc_out[slot];
-
 	if (c->op != TG_CALL_HANDLE_SMC || p->smcs[slot] != 1 ||
-	    (uint32_t)msg->regs[0] != OPTEE_SMC_GET_ASYNC_NOTIF_VALUE ||
-	    (uint32_t)in[0] != OPTEE_SMC_GET_ASYNC_NOTIF_VALUE ||
-	    in[7] != c->cid)
+	    !tg_hyp_answer_of_smc(proto_of(p), c->cid, msg->regs,
+				  p->first_smc_in[slot], p->first_smc_out[slot]))
 		return false;
-	memset(msg->regs, 0, sizeof(msg->regs));
-	memcpy(msg->regs, out, 4 * sizeof(out[0]));
 	msg->arg0 = 1; /* handled */
 	msg->status = TG_OK;
 	return true;
@@ -772,6 +855,7 @@ static int proc_call(struct medproc *p, struct tg_chan_msg *msg,
 	struct tg_chan_slot *s;
 	struct tg_chan_msg in;
 	int slot, waited = 0;
+	uint32_t handle;
 
 again:
 	while (!(flags & F_INTERNAL) && !atomic_load(&p->serving)) {
@@ -796,8 +880,8 @@ again:
 	/* The guest gives its resume handle back now that this process
 	 * will see it (a call waiting out a restart has not). */
 	if (c.op == TG_CALL_HANDLE_SMC &&
-	    (uint32_t)msg->regs[0] == OPTEE_SMC_CALL_RETURN_FROM_RPC)
-		track_handle(p, c.cid, (uint32_t)msg->regs[3], false);
+	    tg_hyp_guest_resumes(proto_of(p), msg->regs, &handle))
+		track_handle(p, c.cid, handle, false);
 	s = &p->chan.mem->slots[slot];
 	p->smcs[slot] = 0;
 	/* a guest call's: a recovery's own calls must not drop the record
@@ -832,11 +916,13 @@ again:
 		track_done_clear(p, (uint32_t)slot); /* the answer goes out */
 	if (out_len)
 		memcpy(out, s->data, out_len);
+	if (c.cid)
+		track_delivered(p, c.cid, (uint32_t)slot);
 	/* The guest gets a resume handle: record it while the slot is
 	 * still ours, so that an upgrade waiting for free slots sees it. */
 	if (c.op == TG_CALL_HANDLE_SMC && in.status == TG_OK && in.arg0 &&
-	    OPTEE_SMC_RETURN_IS_RPC(in.regs[0]))
-		track_handle(p, c.cid, (uint32_t)in.regs[3], true);
+	    tg_hyp_guest_suspended(proto_of(p), in.regs, &handle))
+		track_handle(p, c.cid, handle, true);
 	slot_put(p, (uint32_t)slot);
 	return in.status;
 }
@@ -1099,14 +1185,27 @@ static void restart_reset(struct medproc *p)
 
 	pthread_mutex_lock(&iso->lock);
 	for (i = 0; i < TG_HOST_MAX_GUESTS; i++) {
-		uint64_t r[8] = { OPTEE_SMC_VM_DESTROYED };
 		uint32_t cid = iso->doms[i].cid;
+		uint64_t *mem;
+		uint32_t nmem = 0;
+		bool gone;
 
 		if (iso->doms[i].p != p || !cid)
 			continue;
-		r[1] = cid;
-		m->port.smc(m->port.ctx, r);
+		mem = calloc(TG_RECOVER_MAX_MEM, sizeof(*mem));
+		if (mem)
+			nmem = track_mem_of(p, cid, mem, TG_RECOVER_MAX_MEM);
+		gone = tg_hyp_vm_gone(m, proto_of(p), &p->tee, cid, mem, nmem);
+		free(mem);
 		track_forget(p, cid);
+		if (!gone || !mem) {
+			/* FF-A memory the TEE would not give back: the
+			 * guest's pins stay, its pages never reused. */
+			tg_host_log(m, TG_LOG_ERROR,
+				    "client %u: the TEE keeps memory of the guest; its pins stay",
+				    cid);
+			continue;
+		}
 		for (pfn = 0; pfn < m->npages; pfn++) {
 			uint32_t n = atomic_load(&iso->ledger[pfn]);
 			uint64_t pa = m->ram_base + (pfn << TG_PAGE_SHIFT);
@@ -1554,9 +1653,7 @@ int tg_iso_domain_create(struct tg_machine *m, uint32_t cid,
 		/* The process died while creating it: the TEE may have
 		 * heard VM_CREATED; the recovered mediator has no such
 		 * domain. */
-		uint64_t r[8] = { OPTEE_SMC_VM_DESTROYED, cid };
-
-		m->port.smc(m->port.ctx, r);
+		tg_hyp_vm_gone(m, proto_of(p), &p->tee, cid, NULL, 0);
 	}
 	if (ret && iso->per_guest)
 		tg_iso_domain_destroy(m, 0x10000u | cid); /* drop the daemon */
@@ -1631,6 +1728,24 @@ int tg_iso_domain_stats(struct tg_machine *m, uint32_t cid,
 	return proc_call(p, &msg, NULL, 0, out, sizeof(*out), F_WAIT_SLOT);
 }
 
+/* The protocol in force: @p's, or any process's that knows it. */
+static enum tg_protocol iso_protocol(struct tg_iso *iso, struct medproc *p)
+{
+	enum tg_protocol want = iso->m->cfg.mediator.protocol;
+	uint32_t i;
+
+	if (p && proto_of(p))
+		return proto_of(p);
+	if (want != TG_PROTOCOL_AUTO)
+		return want;
+	if (iso->shared && proto_of(iso->shared))
+		return proto_of(iso->shared);
+	for (i = 0; i < MAX_PROCS; i++)
+		if (iso->procs[i].p && proto_of(iso->procs[i].p))
+			return proto_of(iso->procs[i].p);
+	return TG_PROTOCOL_OPTEE;
+}
+
 bool tg_iso_handle_smc(struct tg_machine *m, uint32_t cid, uint32_t vcpu,
 		       uint64_t regs[8], enum tg_thread_want *want)
 {
@@ -1653,11 +1768,11 @@ bool tg_iso_handle_smc(struct tg_machine *m, uint32_t cid, uint32_t vcpu,
 			*want = (enum tg_thread_want)msg.arg1;
 		return true;
 	}
-	if (ret == TG_OK || !is_tee_fid((uint32_t)regs[0]))
+	if (ret == TG_OK ||
+	    !tg_hyp_is_tee_call(iso_protocol(m->iso, p), (uint32_t)regs[0]))
 		return false;
 	/* the mediator is gone: the call fails (guest: COMMUNICATION) */
-	memset(regs, 0, 8 * sizeof(regs[0]));
-	regs[0] = OPTEE_SMC_RETURN_ENOTAVAIL;
+	tg_hyp_tee_gone(iso_protocol(m->iso, p), regs);
 	return true;
 }
 
