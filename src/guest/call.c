@@ -230,20 +230,44 @@ static int arg_buf_get(struct tg_optee *drv, enum tg_optee_call_form form,
 	return TG_OK;
 }
 
-static void arg_buf_put(struct tg_optee *drv, struct arg_buf *ab)
+/*
+ * @lost (FF-A): the call got no answer, OP-TEE may still write its
+ * argument until a recovery of the mediator has ended it. A slot of the
+ * cache is kept out of use until a later call completes (served after
+ * that recovery); pages of its own are given back only if the SPMC gives
+ * them back (the unshare waits for the mediator, so for the recovery).
+ */
+static void arg_buf_put(struct tg_optee *drv, struct arg_buf *ab, bool lost)
 {
 	if (ab->ffa_pages) {
-		tgg_ffa_temp_unshare(drv, ab->ffa_handle);
+		if (tgg_ffa_temp_unshare_rc(drv, ab->ffa_handle) && lost)
+			return; /* OP-TEE keeps it: never reused */
 		tgg_guest_pages_free(drv, ab->ipa, ab->ffa_pages);
 		return;
 	}
 	if (ab->form == TG_OPTEE_FORM_REGD_ARG) {
 		pthread_mutex_lock(&drv->lock);
-		ab->cpage->used &= ~(1u << ab->slot);
+		if (lost)
+			ab->cpage->lost |= 1u << ab->slot;
+		else
+			ab->cpage->used &= ~(1u << ab->slot);
 		pthread_mutex_unlock(&drv->lock);
 	} else {
 		page_put(drv, ab->ipa);
 	}
+}
+
+/* A call completed: the slots of lost calls are safe to reuse now. */
+static void arg_cache_release_lost(struct tg_optee *drv)
+{
+	struct arg_cache_page *cp;
+
+	pthread_mutex_lock(&drv->lock);
+	for (cp = drv->argc; cp; cp = cp->next) {
+		cp->used &= ~cp->lost;
+		cp->lost = 0;
+	}
+	pthread_mutex_unlock(&drv->lock);
 }
 
 /* A std call finished: a TEE thread may be free, wake the call queue. */
@@ -317,7 +341,7 @@ int tgg_std_call(struct tg_optee *drv, enum tg_optee_call_form form,
 	uint32_t n = msg->num_params;
 	uint32_t size = OPTEE_MSG_GET_ARG_SIZE(n);
 	struct arg_buf ab;
-	struct call_ctx ctx;
+	struct call_ctx ctx = { 0 };
 	uint64_t regs[8], gen;
 	uint32_t backoff_ms = 1, a0;
 
@@ -368,7 +392,9 @@ int tgg_std_call(struct tg_optee *drv, enum tg_optee_call_form form,
 		memcpy(msg, ab.arg, size);
 		msg->num_params = n;
 	}
-	arg_buf_put(drv, &ab);
+	arg_buf_put(drv, &ab, ctx.lost);
+	if (drv->ffa && a0 == OPTEE_SMC_RETURN_OK)
+		arg_cache_release_lost(drv);
 	return a0 == OPTEE_SMC_RETURN_OK ? TG_OK : TG_EPROTO;
 }
 
@@ -443,9 +469,13 @@ static int param_to_fmem(struct tg_optee *drv, const struct tg_optee_param *p,
 
 		if (tl->n >= MSG_MAX_PARAMS || !p->u.memref.size)
 			return TG_EINVAL;
-		if (tgg_ffa_temp_share(drv, start, p->u.memref.size,
-				       &tl->ipa[tl->n]))
-			return TG_ENOMEM;
+		int rc = tgg_ffa_temp_share(drv, start, p->u.memref.size,
+					    &tl->ipa[tl->n]);
+
+		/* TG_ENOMEM (NO_MEMORY), or TG_EPROTO: refused, or the
+		 * answer lost on the way (COMMUNICATION, session_msg()). */
+		if (rc)
+			return rc == TG_ENOMEM ? TG_ENOMEM : TG_EPROTO;
 		f.global_id = tl->ipa[tl->n++];
 		f.internal_offs = (uint16_t)(start & PAGE_MASK_LOW);
 		offs = 0;
@@ -557,7 +587,9 @@ static int session_msg(struct tg_optee *drv, struct msg_buf *m, uint32_t meta,
 		if (rc) {
 			tmp_lists_free(drv, &tl);
 			res->ret = rc == TG_ENOMEM ? TEEC_ERROR_OUT_OF_MEMORY
-						   : TEEC_ERROR_BAD_PARAMETERS;
+				   : rc == TG_EPROTO
+					   ? TEEC_ERROR_COMMUNICATION
+					   : TEEC_ERROR_BAD_PARAMETERS;
 			res->origin = TEEC_ORIGIN_COMMS;
 			res->smc_ret = OPTEE_SMC_RETURN_OK;
 			return rc;
@@ -575,6 +607,15 @@ static int session_msg(struct tg_optee *drv, struct msg_buf *m, uint32_t meta,
 	}
 	res->ret = m->hdr.ret;
 	res->origin = m->hdr.ret_origin;
+	/*
+	 * FF-A: an RPC of the call could not be served (its MEM_SHARE met a
+	 * mediator death, the hypervisor answered ABORTED): OP-TEE's error
+	 * is one the communication caused.
+	 */
+	if (drv->ffa && tgg_ffa_aborted(true) && res->ret != TEEC_SUCCESS) {
+		res->ret = TEEC_ERROR_COMMUNICATION;
+		res->origin = TEEC_ORIGIN_COMMS;
+	}
 	for (i = 0; i < num_params; i++)
 		param_from_msg(&params[i], &m->p[meta + i]);
 	return TG_OK;

@@ -24,9 +24,29 @@
 
 #define FFA_DRIVER_VERSION FFA_VERSION_1_2
 
+/*
+ * Set when an FF-A call of this thread was answered ABORTED: the
+ * hypervisor's answer when the mediator died under it (or the mediator
+ * could not finish it). A yielding call whose RPCs met one is reported
+ * as a failed communication, whatever OP-TEE then answered.
+ */
+static __thread bool ffa_aborted;
+
 static void ffa_call(struct tg_optee *drv, uint64_t regs[8])
 {
 	tgg_drv_smc(drv, regs);
+	if (regs[0] == FFA_ERROR && (int32_t)regs[2] == FFA_RET_ABORTED)
+		ffa_aborted = true;
+}
+
+/* Clear (@clear) and read this thread's flag. */
+bool tgg_ffa_aborted(bool clear)
+{
+	bool was = ffa_aborted;
+
+	if (clear)
+		ffa_aborted = false;
+	return was;
 }
 
 static void set8(uint64_t r[8], uint64_t a0, uint64_t a1, uint64_t a2,
@@ -450,6 +470,19 @@ int tgg_ffa_reclaim(struct tg_optee *drv, uint64_t handle)
 {
 	int32_t rc = simple(drv, FFA_MEM_RECLAIM, FFA_HANDLE_LO(handle),
 			    FFA_HANDLE_HI(handle), 0, 0, 0);
+
+	/*
+	 * ABORTED: the answer was lost on the way (the mediator died under
+	 * it, the hypervisor said so): ask again, which waits for the
+	 * mediator to serve; a handle the SPMC no longer knows was given
+	 * back by the lost call.
+	 */
+	for (int tries = 0; rc == FFA_RET_ABORTED && tries < 3; tries++) {
+		rc = simple(drv, FFA_MEM_RECLAIM, FFA_HANDLE_LO(handle),
+			    FFA_HANDLE_HI(handle), 0, 0, 0);
+		if (rc == FFA_RET_INVALID_PARAMETERS)
+			rc = FFA_RET_OK;
+	}
 
 	if (rc) {
 		STAT_INC(drv, ffa_reclaim_failed);

@@ -26,17 +26,28 @@
 /* Linux's OPTEE_DEFAULT_MAX_NOTIF_VALUE, when OP-TEE leaves w6 at 0. */
 #define FFA_DEFAULT_MAX_NOTIF_VALUE 255u
 
+/*
+ * One of OP-TEE's blocking (fast) services. They are idempotent: one
+ * whose answer was lost on the way (ABORTED: the mediator died under it)
+ * is asked again, which waits for the mediator to serve.
+ */
 static int blocking(struct tg_optee *drv, uint32_t service, uint64_t w4,
 		    uint64_t w5, uint64_t data[5])
 {
-	int32_t err;
+	int32_t err = FFA_RET_OK;
+	int rc;
 
-	data[0] = service;
-	data[1] = w4;
-	data[2] = w5;
-	data[3] = 0;
-	data[4] = 0;
-	return tgg_ffa_direct(drv, data, &err);
+	for (int tries = 0; tries < 4; tries++) {
+		data[0] = service;
+		data[1] = w4;
+		data[2] = w5;
+		data[3] = 0;
+		data[4] = 0;
+		rc = tgg_ffa_direct(drv, data, &err);
+		if (!rc || err != FFA_RET_ABORTED)
+			break;
+	}
+	return rc;
 }
 
 static int async_notif_setup(struct tg_optee *drv)
@@ -187,6 +198,11 @@ void tgg_ffa_temp_unshare(struct tg_optee *drv, uint64_t handle)
 	(void)unregister_handle(drv, handle);
 }
 
+int tgg_ffa_temp_unshare_rc(struct tg_optee *drv, uint64_t handle)
+{
+	return unregister_handle(drv, handle);
+}
+
 /* ---- Yielding calls ---------------------------------------------------- */
 
 /* w3 of a yielding call's answer, in OP-TEE SMC terms. */
@@ -224,13 +240,20 @@ uint32_t tgg_ffa_call(struct call_ctx *ctx, uint64_t handle, uint32_t offs)
 	bool resuming = false;
 	int32_t err;
 
+	tgg_ffa_aborted(true);
 	for (;;) {
-		if (tgg_ffa_direct(drv, data, &err))
+		if (tgg_ffa_direct(drv, data, &err)) {
+			/* OP-TEE may have the call, or not: its buffers
+			 * are not ours to reuse yet (see tgg_std_call()). */
+			ctx->lost = true;
 			return OPTEE_SMC_RETURN_ENOTAVAIL;
+		}
 		if (data[0] != TEEC_SUCCESS)
 			return smc_code_of((uint32_t)data[0], resuming);
 		switch (data[1]) {
 		case OPTEE_FFA_YIELDING_CALL_RETURN_DONE:
+			/* tgg_ffa_aborted() tells whether an RPC met an
+			 * ABORTED FF-A call (see session_msg()). */
 			return OPTEE_SMC_RETURN_OK;
 		case OPTEE_FFA_YIELDING_CALL_RETURN_RPC_CMD:
 			STAT_INC(drv, rpc[OPTEE_SMC_RPC_FUNC_CMD]);

@@ -308,7 +308,7 @@ int tg_workload_hostile(struct tg_vcpu *vcpu,
 
 	if (!vcpu)
 		return -1;
-	if (tgg_guest_uses_ffa(vcpu))
+	if (tgg_guest_uses_ffa(vcpu, opts ? opts->flags : 0))
 		return tgg_hostile_ffa(vcpu, opts);
 	c = tg_guest_counters(vcpu);
 	memset(&h, 0, sizeof(h));

@@ -139,13 +139,16 @@ const char *tgg_ffa_err_name(uint32_t code)
 	}
 }
 
-bool tgg_guest_uses_ffa(struct tg_vcpu *vcpu)
+bool tgg_guest_uses_ffa(struct tg_vcpu *vcpu, uint32_t flags)
 {
 	struct tg_optee *drv;
+	uint32_t tries = 0;
 	bool ffa;
 
-	if (tg_optee_get(vcpu, &drv))
-		return false;
+	/* TG_WL_CHAOS: the probe may meet a mediator death: again. */
+	while (tg_optee_get(vcpu, &drv))
+		if (!(flags & TG_WL_CHAOS) || ++tries > 3)
+			return false;
 	ffa = tg_optee_info(drv)->ffa;
 	tg_optee_put(drv);
 	return ffa;
@@ -313,6 +316,28 @@ static void frag_bad_len(struct fctx *h, struct fout *o)
 	}
 }
 
+/*
+ * Give the driver its RX/TX back. An answer lost on the way (ABORTED:
+ * the mediator died, TG_WL_CHAOS) is asked again; DENIED: mapped already
+ * (by the call whose answer was lost).
+ */
+static void restore_rxtx(struct fctx *h)
+{
+	uint64_t x[8];
+
+	for (int tries = 0; tries < 4; tries++) {
+		ffa(h, x, FFA_RXTX_MAP_64, h->info->ffa_tx_ipa,
+		    h->info->ffa_rx_ipa, h->info->ffa_rxtx_pages, 0, 0);
+		if (x[0] == FFA_SUCCESS_32 ||
+		    (x[0] == FFA_ERROR && (int32_t)x[2] == FFA_RET_DENIED))
+			return;
+		if (!(x[0] == FFA_ERROR && (int32_t)x[2] == FFA_RET_ABORTED))
+			break;
+	}
+	__atomic_fetch_add(&tg_guest_counters(h->vcpu)->errors, 1,
+			   __ATOMIC_RELAXED);
+}
+
 static void rxtx_foreign(struct fctx *h, struct fout *o)
 {
 	uint64_t x[8];
@@ -320,18 +345,14 @@ static void rxtx_foreign(struct fctx *h, struct fout *o)
 	ffa(h, x, FFA_RXTX_UNMAP, FFA_PACK_IDS(h->id, 0), 0, 0, 0, 0);
 	if (x[0] != FFA_SUCCESS_32) {
 		o->skipped = true;
+		restore_rxtx(h); /* an UNMAP lost on the way may have done it */
 		return;
 	}
 	ffa(h, o->r, FFA_RXTX_MAP_64, FOREIGN_IPA, h->info->ffa_rx_ipa,
 	    h->info->ffa_rxtx_pages, 0, 0);
 	if (o->r[0] == FFA_SUCCESS_32)
 		ffa(h, x, FFA_RXTX_UNMAP, FFA_PACK_IDS(h->id, 0), 0, 0, 0, 0);
-	/* Give the driver its buffers back. */
-	ffa(h, x, FFA_RXTX_MAP_64, h->info->ffa_tx_ipa, h->info->ffa_rx_ipa,
-	    h->info->ffa_rxtx_pages, 0, 0);
-	if (x[0] != FFA_SUCCESS_32)
-		__atomic_fetch_add(&tg_guest_counters(h->vcpu)->errors, 1,
-				   __ATOMIC_RELAXED);
+	restore_rxtx(h);
 }
 
 static void run_attack(struct fctx *h, enum ffa_attack a, struct fout *o)
@@ -521,6 +542,19 @@ int tgg_hostile_ffa(struct tg_vcpu *vcpu, const struct tg_hostile_opts *opts)
 				continue;
 			}
 			ok = refused(&t->expect, &o);
+			if (!ok && (h.flags & TG_WL_CHAOS) &&
+			    o.r[0] == FFA_ERROR &&
+			    (int32_t)o.r[2] == FFA_RET_ABORTED) {
+				/* The mediator died under the attack (the
+				 * hypervisor's answer): not tried to its end,
+				 * the next round tries it again. */
+				__atomic_fetch_add(&c->interrupted, 1,
+						   __ATOMIC_RELAXED);
+				if (h.flags & TG_WL_VERBOSE)
+					fprintf(stderr, "hostile: %-28s interrupted (mediator killed)\n",
+						t->name);
+				continue;
+			}
 			__atomic_fetch_add(ok ? &c->attacks_refused
 					      : &c->attacks_passed,
 					   1, __ATOMIC_RELAXED);

@@ -38,6 +38,13 @@ struct arg_cache_page {
 	uint32_t slot_size;
 	uint32_t nslots;
 	uint32_t used; /* bitmap of slots in use */
+	/*
+	 * FF-A: slots of calls lost on the way (the mediator died under
+	 * them): still in @used, as OP-TEE may write them until the
+	 * recovery has ended the call; given back after the next call that
+	 * completes (served after that recovery).
+	 */
+	uint32_t lost;
 	struct arg_cache_page *next;
 };
 
@@ -124,6 +131,7 @@ struct call_ctx {
 	/* RPC argument supplied with the call (RPC_ARG / REGD_ARG), or NULL. */
 	struct optee_msg_arg *rpc_arg;
 	uint32_t rpc_arg_params; /* its capacity in parameters */
+	bool lost; /* FF-A: a request of the call got no answer from OP-TEE */
 };
 
 #define STAT_INC(drv, field) \
@@ -178,6 +186,7 @@ void tgg_rpc_handle(struct call_ctx *ctx, uint64_t regs[8]);
 /* ffa.c: the FF-A layer (Linux's drivers/firmware/arm_ffa) */
 int tgg_ffa_init(struct tg_optee *drv);
 void tgg_ffa_fini(struct tg_optee *drv);
+bool tgg_ffa_aborted(bool clear);
 int tgg_ffa_direct(struct tg_optee *drv, uint64_t data[5], int32_t *ffa_err);
 int tgg_ffa_share(struct tg_optee *drv, uint64_t ipa, uint64_t size,
 		  uint64_t *handle);
@@ -195,6 +204,7 @@ int tgg_ffa_shm_unregister(struct tg_optee *drv, struct tg_optee_shm *shm);
 int tgg_ffa_temp_share(struct tg_optee *drv, uint64_t ipa, uint64_t size,
 		       uint64_t *handle);
 void tgg_ffa_temp_unshare(struct tg_optee *drv, uint64_t handle);
+int tgg_ffa_temp_unshare_rc(struct tg_optee *drv, uint64_t handle);
 void tgg_ffa_notif_drain(struct tg_optee *drv);
 
 /* rpc.c */
@@ -202,7 +212,7 @@ void tgg_rpc_cmd(struct call_ctx *ctx);
 
 /* hostile_ffa.c: the FF-A catalogue of tg_workload_hostile() */
 struct tg_hostile_opts;
-bool tgg_guest_uses_ffa(struct tg_vcpu *vcpu);
+bool tgg_guest_uses_ffa(struct tg_vcpu *vcpu, uint32_t flags);
 int tgg_hostile_ffa(struct tg_vcpu *vcpu, const struct tg_hostile_opts *opts);
 const char *tgg_ffa_err_name(uint32_t code);
 

@@ -617,18 +617,41 @@ static void notif_info_get(struct tg_model *m, uint64_t regs[8])
 /*
  * tgm_ffa_bottom_half() - DO_BOTTOM_HALF over FF-A: every async value
  * other than the bottom half itself goes out as RPC NOTIFICATION SEND
- * (OP-TEE's FF-A notifications carry only the bottom-half bit).
+ * (OP-TEE's FF-A notifications carry only the bottom-half bit; OP-TEE
+ * itself raises no other async value over FF-A: this is the model's way
+ * to deliver MODEL_TA_NOTIFY_CMD_ASYNC values there). A SEND the normal
+ * world did not answer leaves its value pending.
  */
 enum step_result tgm_ffa_bottom_half(struct tg_model *m,
 				     struct model_thread *t)
 {
 	struct guest *g = t->guest;
 
-	(void)m;
+	if (t->step > 0 && t->rpc.ret != TEEC_SUCCESS) {
+		/*
+		 * The SEND was not delivered (not answered: its preset GENERIC
+		 * came back, e.g. a mediator ended the call after the guest
+		 * lost it): the value stays pending and the bottom half is
+		 * asked for again, rather than lost.
+		 */
+		uint32_t v = (uint32_t)t->scratch[0];
+
+		if (v && v <= MODEL_MAX_NOTIF_VALUE) {
+			g->notif_pending[v] = true;
+			if (g->nvb_bottom_half >= 0) {
+				g->nvb_pending |= 1ull << g->nvb_bottom_half;
+				m->notif_irq_pending = true;
+			}
+		}
+		t->ret = TEEC_SUCCESS;
+		t->ret_origin = TEEC_ORIGIN_TEE;
+		return STEP_DONE;
+	}
 	for (uint32_t v = 1; v <= MODEL_MAX_NOTIF_VALUE; v++) {
 		if (!g->notif_pending[v])
 			continue;
 		g->notif_pending[v] = false;
+		t->scratch[0] = v;
 		tgm_rpc_prepare(t, OPTEE_RPC_CMD_NOTIFICATION, 1);
 		t->rpc.params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
 		t->rpc.params[0].u.value.a = OPTEE_RPC_NOTIFICATION_SEND;
