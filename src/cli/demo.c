@@ -165,6 +165,8 @@ int tg_cmd_demo(int argc, char **argv)
 	}
 	signal(SIGINT, on_sigint);
 	signal(SIGTERM, on_sigint);
+	o.spoken = tg_machine_tee_info(m) ? tg_machine_tee_info(m)->protocol
+					  : TG_PROTOCOL_OPTEE;
 	{
 		/* Pages the mediator keeps while it lives (FF-A: its RX/TX
 		 * pair with the SPMC): not a guest's leftovers. */

@@ -88,6 +88,7 @@ struct demo_opts {
 	uint32_t chaos_s;       /* --chaos: kill interval; 0 = no chaos */
 	const char *upgrade_path; /* --upgrade PATH */
 	enum tg_protocol protocol; /* --protocol: 0 = auto */
+	enum tg_protocol spoken;   /* what the mediator found (after create) */
 };
 
 /* What a guest runs, given to its entry point. */

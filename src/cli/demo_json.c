@@ -122,7 +122,10 @@ static json_t *checks_json(const struct demo_opts *o,
 	tg_json_set(&c, "pinned_pages", tg_json_uint(k->pinned));
 	tg_json_set(&c, "guest_pages_left", tg_json_uint(k->guest_pages));
 	tg_json_set(&c, "quarantined_pages", tg_json_uint(k->quarantined));
-	tg_json_set(&c, "mediator_pages", tg_json_uint(k->mediator_pages));
+	/* left over: beyond what the mediator keeps for its life */
+	tg_json_set(&c, "mediator_pages",
+		    tg_json_uint(k->mediator_pages - k->mediator_base));
+	tg_json_set(&c, "mediator_own_pages", tg_json_uint(k->mediator_base));
 	tg_json_set(&c, "attacks_skipped", tg_json_uint(k->attacks_skipped));
 	/* real OP-TEE's threads cannot be seen from the normal world */
 	tg_json_set(&c, "model_threads_held",
@@ -162,6 +165,8 @@ int demo_write_json(FILE *f, const struct demo_opts *o, struct demo_row *rows,
 		tg_json_append(&guests, guest_json(o, &rows[i], elapsed));
 	tg_json_set(&root, "tool", json_string("teegate demo"));
 	tg_json_set(&root, "backend", json_string(o->qemu ? "qemu" : "model"));
+	tg_json_set(&root, "protocol",
+		    json_string(tg_protocol_name(o->spoken)));
 	tg_json_set(&root, "guests", tg_json_uint(o->guests));
 	tg_json_set(&root, "vcpus", tg_json_uint(o->vcpus));
 	tg_json_set(&root, "seconds", tg_json_uint(o->seconds));

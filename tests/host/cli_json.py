@@ -71,6 +71,10 @@ def check_demo(d, o, stdout):
     n = 0
     need(d.get("tool") == "teegate demo", "tool is not 'teegate demo'")
     need(d.get("backend") == o.get("backend", "model"), "backend")
+    asked = o.get("protocol", "auto")
+    need(d.get("protocol") in ("optee", "ffa") and
+         (asked == "auto" or d.get("protocol") == asked),
+         "protocol %r, asked %r" % (d.get("protocol"), asked))
     guests = int(o.get("guests", 4))
     hostile = "no-hostile" not in o
     need(d.get("guests") == guests, "guests: %r, asked %d"
