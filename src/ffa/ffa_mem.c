@@ -385,6 +385,8 @@ static int32_t xact_flush(struct tgf_dom *d, bool complete)
 			uint64_t *out = (uint64_t *)(void *)(fm->tx + len);
 			uint32_t room = (cap - len) / FFA_MEM_CONSTITUENT_SIZE;
 			uint32_t n = upto - sent_pages, real;
+			const uint64_t *src = x->pa + sent_pages;
+			uint64_t dummy = fm->dummy_pa;
 
 			if (n > room)
 				n = room;
@@ -393,8 +395,6 @@ static int32_t xact_flush(struct tgf_dom *d, bool complete)
 				       : 0;
 			if (real > n)
 				real = n;
-			const uint64_t *src = x->pa + sent_pages;
-			uint64_t dummy = fm->dummy_pa;
 
 			for (uint32_t i = 0; i < real; i++) {
 				out[2 * i] = src[i];

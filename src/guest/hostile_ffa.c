@@ -15,14 +15,17 @@
 
 #include "optee_private.h"
 
-#define FERR(code)                                  \
-	{                                           \
-		TG_EXPECT_FFA_ERROR, (uint32_t)(code), 0 \
-	}
-#define W3(code)                               \
-	{                                      \
-		TG_EXPECT_FFA_W3, (code), 0 \
-	}
+/*
+ * The expected refusal, then what counts as a breach with any mediator
+ * (or none): a call that must never go through went through; bare: not
+ * classified against an SPMC without a mediator (docs/security.md's
+ * bare-OP-TEE classes are for the SMC ABI).
+ */
+#define FERR(code)                                           \
+	{ TG_EXPECT_FFA_ERROR, (uint32_t)(code), 0 },        \
+		TG_BREACH_IF_ACCEPTED, 0
+#define W3(code)                                             \
+	{ TG_EXPECT_FFA_W3, (code), 0 }, TG_BREACH_IF_ACCEPTED, 0
 #define INVAL FERR(FFA_RET_INVALID_PARAMETERS)
 #define NOTSUP FERR(FFA_RET_NOT_SUPPORTED)
 
