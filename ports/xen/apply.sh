@@ -11,7 +11,7 @@
 #             untouched either way).
 #
 # What it does, all inside XEN_SRC/xen/arch/arm/tee/:
-#   - copies the mediator core (src/core, src/optee), its public headers,
+#   - copies the mediator core (src/core, src/optee, src/ffa), its public headers,
 #     this port (ports/xen/tg_xen.c) and the <std*.h> shims Xen's
 #     -nostdinc build needs into teegate/, with Makefiles for Xen's build;
 #   - writes teegate/tg_xen_config.h: which Xen interfaces this tree has
@@ -78,20 +78,28 @@ if [[ $remove -eq 1 ]]; then
 fi
 
 # ---- the files -------------------------------------------------------------
-mkdir -p "$dest/include/teegate" "$dest/core" "$dest/optee"
+# The core, its two protocols (src/optee, src/ffa), the table that names
+# them (src/protocols.c, built with the core here) and the header that
+# names the core's built-in protocol (src/builtin_proto.h).
+dirs=(core optee ffa)
+mkdir -p "$dest/include/teegate" "$dest/core" "$dest/optee" "$dest/ffa"
 cp "$root"/include/teegate/*.h "$dest/include/teegate/"
 cp "$root"/ports/xen/include/*.h "$dest/include/"
 cp "$root"/ports/xen/tg_xen.c "$dest/"
+cp "$root"/src/builtin_proto.h "$dest/"
 objs() { # DIR: the object list of a core directory (tests excluded)
 	(cd "$root/$1" && ls -1 -- *.c | grep -v '_test\.c$' | LC_ALL=C sort |
 		sed 's/\.c$/.o/')
+	[[ $1 != src/core ]] || echo protocols.o
 }
-for d in core optee; do
+for d in "${dirs[@]}"; do
 	cp "$root"/src/$d/*.h "$dest/$d/"
 	for f in $(objs src/$d); do
+		[[ $f == protocols.o ]] && continue
 		cp "$root/src/$d/${f%.o}.c" "$dest/$d/"
 	done
 done
+cp "$root"/src/protocols.c "$dest/core/"
 
 # ---- which interfaces this Xen has -------------------------------------------
 have() { grep -qE "$2" "$xen/$1" 2>/dev/null; }
@@ -116,16 +124,17 @@ cat >"$dest/Makefile" <<EOF
 $hdr
 obj-y += core/
 obj-y += optee/
+obj-y += ffa/
 obj-y += tg_xen.o
 CFLAGS-y += -I\$(srcdir)/include
 EOF
-for d in core optee; do
+for d in "${dirs[@]}"; do
 	{
 		echo "$hdr"
 		echo "# The mediator core, compiled as it is; the shims in"
 		echo "# ../include stand in for the C library headers."
 		for o in $(objs src/$d); do echo "obj-y += $o"; done
-		echo "CFLAGS-y += -I\$(srcdir)/../include -I\$(srcdir)/../core -I\$(srcdir)/../optee"
+		echo "CFLAGS-y += -I\$(srcdir)/../include -I\$(srcdir)/../core -I\$(srcdir)/../optee -I\$(srcdir)/../ffa"
 		echo "CFLAGS-y += -include \$(srcdir)/../include/tg_xen_prelude.h"
 	} >"$dest/$d/Makefile"
 done

@@ -44,7 +44,9 @@ skeleton() { # DIR 417|new
 	cp "$x/arch/arm/tee/Makefile" "$1/Makefile.orig"
 }
 
-ncore=$(cd "$root/src" && ls core/*.c optee/*.c | grep -vc '_test\.c$')
+# the core, both protocols, and the table of protocols (copied into core/)
+ncore=$(cd "$root/src" && ls core/*.c optee/*.c ffa/*.c protocols.c |
+	grep -vc '_test\.c$')
 
 for shape in 417 new; do
 	t=$tmp/$shape
@@ -56,13 +58,17 @@ for shape in 417 new; do
 		test "$(grep -c '^config TEEGATE' "$tee/Kconfig")" -eq 1
 	check "$shape: one Makefile line after two runs" \
 		test "$(grep -c 'CONFIG_TEEGATE' "$tee/Makefile")" -eq 1
-	check "$shape: every core and OP-TEE source copied ($ncore)" \
-		test "$(find "$tee/teegate/core" "$tee/teegate/optee" -name '*.c' | wc -l)" -eq "$ncore"
+	check "$shape: every core, OP-TEE and FF-A source copied ($ncore)" \
+		test "$(find "$tee/teegate/core" "$tee/teegate/optee" \
+			"$tee/teegate/ffa" -name '*.c' | wc -l)" -eq "$ncore"
+	check "$shape: the built-in protocol's header copied" \
+		test -f "$tee/teegate/builtin_proto.h"
 	check "$shape: the port and the shims copied" \
 		test -f "$tee/teegate/tg_xen.c" -a -f "$tee/teegate/include/stdatomic.h" \
 		-a -f "$tee/teegate/include/teegate/mediator.h"
 	check "$shape: core objects listed for Xen's build" \
-		test "$(grep -c '^obj-y += .*\.o$' "$tee/teegate/core/Makefile" "$tee/teegate/optee/Makefile" |
+		test "$(grep -c '^obj-y += .*\.o$' "$tee/teegate/core/Makefile" "$tee/teegate/optee/Makefile" \
+			"$tee/teegate/ffa/Makefile" |
 			awk -F: '{ s += $2 } END { print s }')" -eq "$ncore"
 	check "$shape: the fragment enables TEEGATE, not OPTEE" \
 		grep -qx 'CONFIG_TEEGATE=y' "$tee/teegate/teegate.config"
