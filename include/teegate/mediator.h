@@ -177,8 +177,9 @@ struct tg_domain_stats {
  * Return: TG_OK; TG_ENOTEE when no TEE answers or it is not OP-TEE (wrong
  * CALLS_UID or API revision; for FF-A: no answer to FFA_VERSION or
  * FFA_ID_GET); TG_ENOTSUP when OP-TEE lacks dynamic shared memory, or the
- * SPMC speaks FF-A older than v1.1; TG_EINVAL for a bad port or config;
- * TG_ENOMEM.
+ * SPMC speaks FF-A older than v1.1; TG_EBUSY when the SPMC has an RX/TX
+ * pair for the hypervisor already (another FF-A mediator holds it);
+ * TG_EINVAL for a bad port or config; TG_ENOMEM.
  */
 int tg_mediator_create(const struct tg_port *port, const struct tg_config *cfg,
 		       struct tg_mediator **out);

@@ -238,6 +238,8 @@ int demo_parse_opts(int argc, char **argv, struct demo_opts *o)
 	if (o->per_guest && o->isolation != TG_ISOLATION_SERVICE &&
 	    o->isolation != TG_ISOLATION_SANDBOXED)
 		return tg_cli_usage_error("demo: --per-guest needs --isolation sandboxed or service");
+	if (o->per_guest && o->protocol == TG_PROTOCOL_FFA)
+		return tg_cli_usage_error("demo: --per-guest: FF-A gives the hypervisor one RX/TX pair with the SPMC, which one mediator process holds: drop --per-guest");
 	/* the inline mediator is the hypervisor: nothing to kill or swap */
 	if ((o->chaos_s || o->upgrade_path) &&
 	    o->isolation != TG_ISOLATION_SANDBOXED &&
@@ -385,7 +387,8 @@ void tg_help_demo(void)
 "                   daemon that maps machine memory, reached through a ring\n"
 "                   and eventfds\n"
 "    --per-guest    with --isolation sandboxed or service: one mediator\n"
-"                   process per guest\n"
+"                   process per guest (not over FF-A: the hypervisor has\n"
+"                   one RX/TX pair with the SPMC)\n"
 "    --chaos [SECONDS]\n"
 "                   with --isolation sandboxed or service: kill the mediator\n"
 "                   every SECONDS, 1 to %u (default %u), less than --seconds\n"

@@ -291,13 +291,20 @@ int tgf_probe(const struct tg_port *port, const struct tg_limits *defaults,
 	fm->dummy = port->shm_alloc(port->ctx, 1, &fm->dummy_pa);
 	if (!fm->txrx_lock || !fm->tx || !fm->rx || !fm->dummy)
 		goto fail;
-	rc = TG_ENOTEE;
-	if (simple(fm, FFA_RXTX_MAP_64, fm->tx_pa, fm->rx_pa, fm->rxtx_pages,
-		   0, 0)) {
-		/* Not mapped: nothing to unmap at fini. */
+	rc = simple(fm, FFA_RXTX_MAP_64, fm->tx_pa, fm->rx_pa, fm->rxtx_pages,
+		    0, 0);
+	if (rc) {
+		/*
+		 * Not mapped: nothing to unmap at fini. DENIED: the SPMC has
+		 * a pair for the hypervisor already (another mediator holds
+		 * it): TG_EBUSY.
+		 */
+		rc = rc == FFA_RET_DENIED || rc == FFA_RET_BUSY ? TG_EBUSY
+								: TG_ENOTEE;
 		fm->rxtx_pages = TGF_RXTX_PAGES;
 		goto fail_unmapped;
 	}
+	rc = TG_ENOTEE;
 	rc = read_partitions(fm);
 	if (rc)
 		goto fail;

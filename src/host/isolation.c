@@ -1459,6 +1459,11 @@ static int proc_start(struct tg_iso *iso, uint32_t owner,
 	}
 	ret = proc_call(p, &msg, &m->cfg.mediator, sizeof(m->cfg.mediator),
 			&p->tee, sizeof(p->tee), F_INTERNAL);
+	if (ret == TG_EBUSY && iso->per_guest) {
+		/* FF-A: the SPMC maps one RX/TX pair for the hypervisor */
+		iso_error(m, "--per-guest: the TEE speaks FF-A, which gives the hypervisor one RX/TX pair with the SPMC, held by the first mediator process; run one mediator process for every guest (drop --per-guest)");
+		goto fail;
+	}
 	if (ret) {
 		iso_error(m, "the mediator process could not probe the TEE: %s",
 			  tg_strerror(ret));
