@@ -106,6 +106,9 @@ uint32_t tg_model_ffa_shares(struct tg_model *m, uint32_t vm_id);
  * FF-A: call @fn for every page of every complete share or lend the SPMC
  * holds (tests: each must still be pinned for its VM).
  */
+/* FF-A: up to @max handles of VM @vm_id's complete shares; how many. */
+uint32_t tg_model_ffa_handles(struct tg_model *m, uint32_t vm_id,
+			      uint64_t *out, uint32_t max);
 void tg_model_ffa_share_pages(struct tg_model *m,
 			      void (*fn)(void *arg, uint32_t vm_id, uint64_t pa),
 			      void *arg);

@@ -87,6 +87,10 @@ void fx_up(struct fx *f, const struct fx_opts *o)
 	mc.model.threads = o && o->tee_threads ? o->tee_threads : 8;
 	mc.model.max_guests = 8;
 	mc.mediator.sit_ms = o ? o->sit_ms : 0;
+	if (o && o->ffa) {
+		mc.model.ffa = true;
+		mc.mediator.protocol = TG_PROTOCOL_FFA;
+	}
 	assert_int_equal(tg_machine_create(&mc, &f->m), TG_OK);
 	tg_machine_page_stats(f->m, &f->base);
 	f->att_limits = o ? o->att_limits : NULL;

@@ -47,6 +47,7 @@ struct fx_opts {
 	uint32_t by_seconds;	       /* 0 = 1 */
 	bool no_bystander;
 	uint32_t sit_ms;	       /* the mediator's sit_ms; 0 = default */
+	bool ffa; /* the model as OP-TEE's S-EL1 SPMC, src/ffa mediates */
 };
 
 /* Mode of guests: process, or thread under ASan (see the README). */

@@ -671,3 +671,23 @@ void tg_model_ffa_share_pages(struct tg_model *m,
 	}
 	pthread_mutex_unlock(&m->lock);
 }
+
+uint32_t tg_model_ffa_handles(struct tg_model *m, uint32_t vm_id,
+			      uint64_t *out, uint32_t max)
+{
+	uint32_t n = 0;
+
+	pthread_mutex_lock(&m->lock);
+	for (uint32_t i = 0; i < m->max_guests; i++) {
+		const struct guest *g = &m->guests[i];
+
+		if (!g->live || g->id != vm_id)
+			continue;
+		for (const struct reg_shm *r = g->shms; r && n < max;
+		     r = r->next)
+			if (r->ffa)
+				out[n++] = r->cookie;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return n;
+}
