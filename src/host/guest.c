@@ -217,8 +217,11 @@ static int guest_create(struct tg_machine *m, const struct tg_guest_config *cfg,
 					 TG_SHARED_CTL_PAGE * TG_PAGE_SIZE);
 
 	atomic_store(&m->by_client[cid], g);
-	if (m->med)
+	if (m->med) {
+		tg_host_serving = cid;
 		ret = tg_domain_create(m->med, cid, cfg->limits);
+		tg_host_serving = 0;
+	}
 	else if (m->iso)
 		ret = tg_iso_domain_create(m, cid, cfg->limits);
 	else
@@ -660,6 +663,7 @@ int tg_guest_wait_timeout(struct tg_guest *g, int timeout_ms, int *wstatus)
 			 * until the caller's timeout, and resume from there
 			 * on the next call (the domain and the pages stay).
 			 */
+			tg_host_serving = g->client_id;
 			while ((r = m->med ? tg_domain_destroy(m->med,
 							      g->client_id)
 					   : tg_iso_domain_destroy(
@@ -672,9 +676,12 @@ int tg_guest_wait_timeout(struct tg_guest *g, int timeout_ms, int *wstatus)
 				sched_yield();
 				if (timeout_ms >= 0 &&
 				    tg_now_ns() - t0 >=
-					    (uint64_t)timeout_ms * 1000000ull)
+					    (uint64_t)timeout_ms * 1000000ull) {
+					tg_host_serving = 0;
 					return TG_AGAIN;
+				}
 			}
+			tg_host_serving = 0;
 			if (r != TG_OK && r != TG_ENOENT) {
 				tg_host_log(m, TG_LOG_ERROR,
 					    "client %u: domain destroy: %s",

@@ -142,8 +142,10 @@ void tg_hyp_dispatch(struct tg_guest *g, uint32_t vcpu, uint32_t conduit,
 		memcpy(call, regs, sizeof(call));
 		for (tries = 0; tries < 2; tries++) {
 			if (m->med) {
+				tg_host_serving = g->client_id;
 				handled = tg_handle_smc(m->med, g->client_id,
 							vcpu, regs);
+				tg_host_serving = 0;
 				if (handled &&
 				    (uint32_t)regs[0] ==
 					    OPTEE_SMC_RETURN_ETHREAD_LIMIT)

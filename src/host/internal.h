@@ -390,6 +390,14 @@ int tg_scrub_shared_mappings(const void *keep1, size_t len1,
 			     const void *keep2, size_t len2);
 
 
+/*
+ * The client whose call (or domain creation or destruction) this thread
+ * is serving, 0 for the hypervisor's own: the TEE backend is told on
+ * whose behalf an FF-A SMC runs (its identities are in the messages, not
+ * in a7), for the oracle (port.c).
+ */
+extern __thread uint32_t tg_host_serving;
+
 /* ---- hyp_proto.c: what the hypervisor knows of the protocol ----------- */
 
 /* What a mediator process is doing for the hypervisor on a slot. */

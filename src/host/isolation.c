@@ -688,6 +688,7 @@ static void serve_port(struct medproc *p, const struct call *c, uint32_t slot,
 			uint64_t req[8];
 
 			memcpy(req, r, sizeof(r));
+			tg_host_serving = c->cid;
 			m->port.smc(m->port.ctx, r);
 			/*
 			 * smc_resume_intr(): resume the FOREIGN_INTR answers
@@ -708,6 +709,7 @@ static void serve_port(struct medproc *p, const struct call *c, uint32_t slot,
 				m->port.smc(m->port.ctx, r);
 				resumed++;
 			}
+			tg_host_serving = 0;
 			track_smc(p, c->cid, slot, req, r, shadow);
 			if (c->op == TG_CALL_HANDLE_SMC &&
 			    proto_of(p) == TG_PROTOCOL_OPTEE && req[7] &&

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <teegate/ffa_abi.h>
+
 #include "internal.h"
 
 struct tg_lock {
@@ -301,11 +303,21 @@ static void port_shm_free(void *ctx, void *va, uint32_t npages)
 	tg_pages_free_contig(m, pa, npages);
 }
 
+__thread uint32_t tg_host_serving;
+
+/*
+ * OP-TEE's SMC ABI names the client in a7; FF-A does not: its SMCs run on
+ * behalf of the client this thread serves (the oracle of a real TEE
+ * attributes what the secure world touches to it).
+ */
 static void port_smc(void *ctx, uint64_t regs[8])
 {
 	struct tg_machine *m = ctx;
 
-	m->backend_smc(m->backend_ctx, regs);
+	if (m->backend_smc_as && FFA_IS_FFA_FID((uint32_t)regs[0]))
+		m->backend_smc_as(m->backend_ctx, tg_host_serving, regs);
+	else
+		m->backend_smc(m->backend_ctx, regs);
 }
 
 static struct tg_lock *port_lock_create(void *ctx)

@@ -141,7 +141,7 @@ struct tg_oracle_table {
 	uint32_t nranges;     /* host, before QEMU starts */
 	uint64_t foreign;     /* plugin */
 	uint64_t unpinned;    /* plugin */
-	uint64_t identity;    /* host: SMCs whose a7 was not the client's */
+	uint64_t identity;    /* host: SMCs naming another client */
 	uint64_t nrec;        /* plugin: violations recorded or not */
 	uint64_t abi_checks;  /* plugin: accesses whose PA it cross-checked */
 	uint64_t ram_host;    /* plugin: where QEMU maps NS RAM (diagnostics) */

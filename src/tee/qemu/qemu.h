@@ -150,8 +150,9 @@ int tg_qemu_smc(struct tg_qemu *q, uint32_t cpu, uint64_t regs[8]);
  * tg_qemu_smc_as() - tg_qemu_smc() on behalf of @client, which may differ
  * from a7 (a guest that sets its own a7, TG_MEDIATION_DIRECT with
  * direct_raw_a7): the oracle checks the secure world's accesses against
- * @client's pages and counts an SMC whose a7 is not @client as an identity
- * violation. tg_qemu_smc() is tg_qemu_smc_as() with @client = a7.
+ * @client's pages and counts an SMC that names another client as an
+ * identity violation (a7; for FF-A a direct request's sender, a framework
+ * message's VM). tg_qemu_smc() is tg_qemu_smc_as() with @client = a7.
  */
 int tg_qemu_smc_as(struct tg_qemu *q, uint32_t cpu, uint32_t client,
 		   uint64_t regs[8]);
@@ -252,8 +253,10 @@ void tg_qemu_port_init(struct tg_port *port, struct tg_qemu *q, bool verbose);
  * @foreign:    accesses to a page that is not the client's (another
  *              client's, free, reserved) nor a mediator page.
  * @unpinned:   accesses to the client's own page while it is not pinned.
- * @identity:   SMCs sent with an a7 that is not the client on whose
- *              behalf they were sent (tg_qemu_smc_as()).
+ * @identity:   SMCs that name another client than the one on whose
+ *              behalf they were sent (tg_qemu_smc_as()): a7 for OP-TEE's
+ *              SMC ABI, a direct request's sender (or a framework
+ *              message's VM) for FF-A.
  * @records:    violations recorded (the first TG_ORACLE_RECORDS are kept:
  *              tg_qemu_oracle_records()).
  */

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include <teegate/ffa_abi.h>
 #include <teegate/optee_abi.h>
 
 #include "internal.h"
@@ -128,6 +129,33 @@ static struct tg_qemu_cpu *take_cpu(struct tg_qemu *q, uint32_t *cpu)
 }
 
 /*
+ * Whether an SMC sent on behalf of @client names @client. OP-TEE's SMC ABI
+ * names the client in a7. FF-A names it in its messages: a direct request
+ * carries the sender in w1[31:16], a framework message (VM_CREATED,
+ * VM_DESTROYED) the VM in w5; other FF-A calls name no client in their
+ * registers (a share's sender is in the descriptor), and the hypervisor's
+ * own calls (@client 0) may name anyone.
+ */
+static bool smc_names_client(uint32_t client, const uint64_t regs[8])
+{
+	uint32_t fid = (uint32_t)regs[0];
+
+	if (!FFA_IS_FFA_FID(fid))
+		return client == (uint32_t)regs[7] && !(regs[7] >> 32);
+	if (!client)
+		return true;
+	if (fid == FFA_MSG_SEND_DIRECT_REQ_32 ||
+	    fid == FFA_MSG_SEND_DIRECT_REQ_64) {
+		if ((uint32_t)regs[2] & FFA_MSG_FLAG_FRAMEWORK)
+			return (uint32_t)regs[5] == client;
+		return ((uint32_t)regs[1] >> 16) == client;
+	}
+	if (fid == FFA_MSG_SEND_DIRECT_REQ2)
+		return ((uint32_t)regs[1] >> 16) == client;
+	return true;
+}
+
+/*
  * The oracle learns on whose behalf a relay CPU is in the secure world:
  * @client is stored before the request is published (the release store
  * of req_seq orders it before the relay's smc) and cleared after the
@@ -155,7 +183,7 @@ static int relay_call(struct tg_qemu *q, uint32_t cpu, uint64_t cmd,
 		s->regs[i] = regs[i];
 	if (q->oracle && cmd == TG_RELAY_CMD_SMC && cpu < TG_ORACLE_MAX_CPUS) {
 		oc = &q->oracle->cpu[cpu];
-		if ((client != (uint32_t)regs[7] || regs[7] >> 32) &&
+		if (!smc_names_client(client, regs) &&
 		    __atomic_load_n(&q->oracle->armed, __ATOMIC_RELAXED))
 			__atomic_fetch_add(&q->oracle->identity, 1,
 					   __ATOMIC_RELAXED);
