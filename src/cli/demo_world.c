@@ -117,6 +117,10 @@ uint32_t demo_register_tmp(const struct demo_opts *o, struct tg_machine *m)
 	if (!o->qemu)
 		return 0;
 	t = tg_machine_tee_info(m);
+	/* FF-A has no NONCONTIG temporary memrefs: nothing leaks there. */
+	if ((t && t->protocol == TG_PROTOCOL_FFA) ||
+	    o->protocol == TG_PROTOCOL_FFA)
+		return 0;
 	if (t && (t->os_rev_major > 4 ||
 		  (t->os_rev_major == 4 && t->os_rev_minor > 10)))
 		return 0;

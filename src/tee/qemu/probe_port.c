@@ -180,7 +180,8 @@ int tg_qemu_check_probe(int rc, const struct tg_tee_info *info, char *msg,
 		snprintf(msg, msglen,
 			 "no OP-TEE answered (CALLS_UID is not OP-TEE's): "
 			 "check that the firmware has OP-TEE as BL32 "
-			 "(TF-A SPD=opteed) and see sw.log");
+			 "(TF-A SPD=opteed; for FF-A, SPD=spmd with OP-TEE "
+			 "as the SPMC) and see sw.log");
 		return TG_QEMU_ENOTEE;
 	}
 	if (rc != TG_OK) {
@@ -197,6 +198,14 @@ int tg_qemu_check_probe(int rc, const struct tg_tee_info *info, char *msg,
 			 "OP-TEE with CFG_NS_VIRTUALIZATION=y for more)",
 			 info->os_rev_major, info->os_rev_minor);
 		return TG_QEMU_ENOVIRT;
+	}
+	if (info->protocol == TG_PROTOCOL_FFA) {
+		snprintf(msg, msglen,
+			 "an FF-A %u.%u SPMC (OP-TEE's partition 0x%x), "
+			 "virtualization assumed: VM_CREATED tells",
+			 info->api_rev_major, info->api_rev_minor,
+			 info->ffa_optee_id);
+		return TG_QEMU_OK;
 	}
 	snprintf(msg, msglen,
 		 "OP-TEE %u.%u (build 0x%x) with virtualization, %u threads, "
