@@ -44,6 +44,7 @@
 #include <teegate/optee_guest.h>
 #include <teegate/tee_client_api.h>
 
+#include "fw_protocol.h"
 #include "qemu.h"
 
 #define SKIP 77
@@ -874,6 +875,9 @@ int main(int argc, char **argv)
 		       "OP-TEE, docs/real-optee.md)\n");
 		return SKIP;
 	}
+	/* the breaches are OP-TEE SMC ABI calls (FF-A: optee.ffa_*) */
+	if (tgt_need_protocol(TG_PROTOCOL_OPTEE))
+		return SKIP;
 	if (!strcmp(argv[1], "early_unpin"))
 		return test_early_unpin();
 	if (!strcmp(argv[1], "foreign_read"))

@@ -27,6 +27,7 @@
 #include <teegate/tee_client_api.h>
 #include <teegate/workload.h>
 
+#include "fw_protocol.h"
 #include "loopback.h"
 
 static const uint8_t invoke_tests[16] = PTA_INVOKE_TESTS_UUID;
@@ -408,5 +409,7 @@ int main(void)
 		printf("TEEGATE_OPTEE_FIRMWARE not set: skipped\n");
 		return 77;
 	}
+	if (tgt_need_protocol(TG_PROTOCOL_FFA))
+		return 77;
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

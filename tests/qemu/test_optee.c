@@ -41,6 +41,7 @@
 #include <teegate/tee_client_api.h>
 #include <teegate/workload.h>
 
+#include "fw_protocol.h"
 #include "qemu.h"
 
 #define SKIP 77
@@ -1132,6 +1133,9 @@ int main(int argc, char **argv)
 		printf("qemu-system-aarch64 not installed: skipped\n");
 		return SKIP;
 	}
+	/* OP-TEE's SMC ABI: an FF-A firmware has optee.ffa_* and demo_ffa */
+	if (tgt_need_protocol(TG_PROTOCOL_OPTEE))
+		return SKIP;
 	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
 		if (strcmp(argv[1], tests[i].name))
 			continue;

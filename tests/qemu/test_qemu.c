@@ -30,6 +30,7 @@
 #include <teegate/mediator.h>
 #include <teegate/optee_abi.h>
 
+#include "fw_protocol.h"
 #include "qemu.h"
 
 #define PSCI_VERSION_0_1_1 0x10001u
@@ -857,6 +858,8 @@ int main(int argc, char **argv)
 			       "skipped\n");
 			return 77;
 		}
+		if (tgt_need_protocol(TG_PROTOCOL_OPTEE))
+			return 77;
 		return cmocka_run_group_tests(real_optee, NULL, NULL);
 	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
