@@ -153,6 +153,10 @@ int demo_check_secure_world(const struct demo_opts *o, int rc,
 
 		if (v == TG_QEMU_OK)
 			return 0;
+		if (v == TG_QEMU_ENOTEE && o->protocol == TG_PROTOCOL_FFA) {
+			fprintf(stderr, "teegate: no FF-A SPMC answered (FFA_VERSION is unknown): --protocol ffa needs TF-A SPD=spmd with OP-TEE as the SPMC (docs/real-optee.md section 8); drop --protocol ffa for OP-TEE's SMC ABI, and see sw.log\n");
+			return TG_EXIT_USAGE;
+		}
 		if (v != TG_QEMU_ENOVIRT) {
 			fprintf(stderr, "teegate: %s\n", msg);
 			return TG_EXIT_USAGE;
