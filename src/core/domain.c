@@ -85,7 +85,7 @@ static struct tg_domain *slot_find_locked(struct tg_mediator *med,
  * may hold more than T-1, even while it is alone: threads already held
  * are not given back when another domain comes, and the last one must
  * stay within the newcomer's reach whatever the order of arrival. Threads
- * sat on by several domains are taken back (src/optee/fair.c). The cap
+ * sat on by several domains are taken back (the protocol's policy). The cap
  * costs a lone guest one thread of parallelism (docs/threat-model.md);
  * cfg.no_thread_reserve keeps it only while two domains or more exist.
  * Called with the table lock held whenever a domain is created or freed;

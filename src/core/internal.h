@@ -59,7 +59,7 @@ struct tg_domain {
 	/*
 	 * TEE threads this domain may hold at once: its limit, and never all
 	 * of the TEE's threads (fair sharing, see domain.c:update_call_caps()
-	 * and src/optee/fair.c). @call_cap is what the protocol checks: 0
+	 * and the protocol's policy). @call_cap is what the protocol checks: 0
 	 * while the domain is held back after a thread was taken from it
 	 * (until @held_until, table lock), @fair_cap otherwise.
 	 */
