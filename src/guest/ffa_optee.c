@@ -280,15 +280,22 @@ uint32_t tgg_ffa_call(struct call_ctx *ctx, uint64_t handle, uint32_t offs)
  * After the schedule-receiver interrupt (or a poll): get our pending
  * notifications; the bottom-half bit makes a DO_BOTTOM_HALF call, any
  * other bit wakes the waiters of that value (Linux's notif_callback()).
+ *
+ * The GET took the bottom-half bit from the SPMC: a DO_BOTTOM_HALF that
+ * does not complete (its answer lost when a mediator dies, no thread)
+ * would leave OP-TEE's pending values undelivered for ever, their waiters
+ * asleep. It is owed, and asked again at the next interrupt or poll (the
+ * notification vCPU polls while a TEE thread waits).
  */
 void tgg_ffa_notif_drain(struct tg_optee *drv)
 {
 	struct optee_msg_arg msg;
 	uint64_t bitmap = 0;
-	uint32_t smc_ret;
+	uint32_t smc_ret = 0;
+	bool bh = drv->ffa->bh_owed;
 
-	if (tgg_ffa_notif_get(drv, &bitmap) || !bitmap)
-		return;
+	if (tgg_ffa_notif_get(drv, &bitmap))
+		bitmap = 0;
 	for (uint32_t id = 0; id < 64; id++) {
 		if (!(bitmap & (1ull << id)))
 			continue;
@@ -296,14 +303,17 @@ void tgg_ffa_notif_drain(struct tg_optee *drv)
 		__atomic_fetch_add(&tg_guest_counters(tgg_drv_vcpu(drv))
 					    ->notifications,
 				   1, __ATOMIC_RELAXED);
-		if (drv->ffa->notif_bound && id == drv->ffa->notif_id) {
-			memset(&msg, 0, sizeof(msg));
-			msg.cmd = OPTEE_MSG_CMD_DO_BOTTOM_HALF;
-			STAT_INC(drv, bottom_halves);
-			tgg_std_call(drv, TG_OPTEE_FORM_DEFAULT, &msg,
-				     &smc_ret);
-		} else {
+		if (drv->ffa->notif_bound && id == drv->ffa->notif_id)
+			bh = true;
+		else
 			tgg_notif_send(drv, id);
-		}
 	}
+	if (!bh)
+		return;
+	memset(&msg, 0, sizeof(msg));
+	msg.cmd = OPTEE_MSG_CMD_DO_BOTTOM_HALF;
+	STAT_INC(drv, bottom_halves);
+	drv->ffa->bh_owed = tgg_std_call(drv, TG_OPTEE_FORM_DEFAULT, &msg,
+					 &smc_ret) != TG_OK ||
+			    msg.ret != TEEC_SUCCESS;
 }

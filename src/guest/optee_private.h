@@ -81,6 +81,8 @@ struct tgg_ffa {
 	bool bitmap_created; /* NOTIFICATION_BITMAP_CREATE done */
 	bool notif_bound;
 	uint32_t notif_id;   /* the bottom-half notification */
+	/* A bottom half whose call did not complete (notification vCPU). */
+	bool bh_owed;
 };
 
 struct tg_optee {

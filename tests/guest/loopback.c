@@ -738,8 +738,24 @@ void lb_refuse_next(uint32_t msg_cmd, uint32_t a0, uint32_t ret)
 	refuse.armed = true;
 }
 
+static bool ffa_abort_armed;
+
+void lb_ffa_abort_next_spawned(void)
+{
+	__atomic_store_n(&ffa_abort_armed, true, __ATOMIC_SEQ_CST);
+}
+
 static bool refused_here(struct tg_vcpu *vcpu, uint64_t regs[8])
 {
+	if (vcpu->index > 0 &&
+	    (uint32_t)regs[0] == FFA_MSG_SEND_DIRECT_REQ_32 &&
+	    (uint32_t)regs[3] == OPTEE_FFA_YIELDING_CALL_WITH_ARG &&
+	    __atomic_exchange_n(&ffa_abort_armed, false, __ATOMIC_SEQ_CST)) {
+		memset(regs, 0, 8 * sizeof(regs[0]));
+		regs[0] = FFA_ERROR;
+		regs[2] = (uint32_t)FFA_RET_ABORTED;
+		return true;
+	}
 	struct optee_msg_arg *m;
 	uint64_t ipa = ((regs[1] & 0xFFFFFFFFu) << 32) | (regs[2] & 0xFFFFFFFFu);
 

@@ -58,6 +58,14 @@ uint64_t lb_chaos_injected(void);
  */
 void lb_refuse_next(uint32_t msg_cmd, uint32_t a0, uint32_t ret);
 
+/*
+ * FF-A: the next yielding call (a direct request, YIELDING_CALL_WITH_ARG)
+ * of a vCPU the guest spawned (index > 0: the driver's notification vCPU)
+ * does not reach the TEE: it is answered FFA_ERROR ABORTED, as when a
+ * mediator dies before forwarding it.
+ */
+void lb_ffa_abort_next_spawned(void);
+
 /* A guest with @ram_mib MiB of RAM, announced with VM_CREATED. */
 struct lb_guest *lb_guest_create(uint32_t client_id, uint32_t ram_mib);
 void lb_guest_destroy(struct lb_guest *g);

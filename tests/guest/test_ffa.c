@@ -368,6 +368,40 @@ static void test_notifications_by_rpc_and_by_bottom_half(void **state)
 	close_ta(f, session);
 }
 
+/*
+ * A bottom half whose call fails on the way (ABORTED: a mediator died
+ * under it) after the GET took its bit from the SPMC: the driver owes it
+ * and asks again at its next poll, so the value still reaches its waiter
+ * (sandboxed.cli.demo_ffa_chaos hung there, two vCPUs waiting for ever).
+ */
+static void test_a_lost_bottom_half_is_asked_again(void **state)
+{
+	struct fx *f = *state;
+	struct tg_optee_param p[1];
+	struct tg_optee_result res;
+	struct tg_optee_stats st;
+	uint32_t session;
+
+	assert_int_equal(open_ta(f, notify, &session, NULL), TEEC_SUCCESS);
+	memset(p, 0, sizeof(p));
+	p[0].type = TG_OPTEE_PARAM_VALUE_INPUT;
+	p[0].u.value.a = 13;
+	lb_ffa_abort_next_spawned();
+	assert_int_equal(tg_optee_invoke(f->drv, session,
+					 MODEL_TA_NOTIFY_CMD_ASYNC, 11, p, 1,
+					 &res),
+			 TG_OK);
+	assert_int_equal(res.ret, TEEC_SUCCESS);
+	assert_int_equal(tg_optee_invoke(f->drv, session,
+					 MODEL_TA_NOTIFY_CMD_WAIT, 12, p, 1,
+					 &res),
+			 TG_OK);
+	assert_int_equal(res.ret, TEEC_SUCCESS);
+	tg_optee_get_stats(f->drv, &st);
+	assert_true(st.bottom_halves >= 2); /* the lost one, then again */
+	close_ta(f, session);
+}
+
 static void test_interrupted_calls_resume(void **state)
 {
 	struct fx *f = *state;
@@ -665,6 +699,7 @@ int main(void)
 #endif
 		T(test_absent_ta_walks_the_rpcs_and_gives_the_buffer_back),
 		T(test_notifications_by_rpc_and_by_bottom_half),
+		T(test_a_lost_bottom_half_is_asked_again),
 		T(test_interrupted_calls_resume),
 		T(test_a_message_too_big_for_the_cache_has_its_own_share),
 		T(test_mixed_workload_over_ffa),
