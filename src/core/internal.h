@@ -49,38 +49,46 @@ enum slot_state {
 	SLOT_LIVE_OPS,
 };
 
-struct tg_domain {
-	_Atomic uint32_t state;
-	_Atomic uint32_t client_id;
-	_Atomic uint32_t active; /* vCPUs inside tg_handle_smc() */
-	struct tg_mediator *med;
-	struct tg_lock *lock; /* the protocol's: protects its state */
-	struct tg_limits limits;
-	/*
-	 * TEE threads this domain may hold at once: its limit, and never all
-	 * of the TEE's threads (fair sharing, see domain.c:update_call_caps()
-	 * and the protocol's policy). @call_cap is what the protocol checks: 0
-	 * while the domain is held back after a thread was taken from it
-	 * (until @held_until, table lock), @fair_cap otherwise.
-	 */
-	_Atomic uint32_t call_cap;
-	_Atomic uint32_t fair_cap;
-	_Atomic uint64_t held_until;
-	_Atomic uint64_t threads_taken;
-	_Atomic uint32_t destroy_busy; /* one destroy step at a time */
-	void *pd; /* the domain of a protocol behind the ops */
-
-	/* The built-in protocol's per-domain state (the core never reads). */
-	TG_BUILTIN_DOMAIN_FIELDS
-} __attribute__((aligned(512)));
-
 /*
  * A slot's address is slots + hash * sizeof(struct tg_domain) on every
  * call: a power of two keeps that one shift (tg_handle_smc()'s budget).
+ * The size comes from padding, not from an alignment attribute: the table
+ * is the port's allocation, aligned for any scalar only.
  */
-_Static_assert((sizeof(struct tg_domain) & (sizeof(struct tg_domain) - 1)) ==
-		       0,
-	       "struct tg_domain is a power of two");
+#define TG_DOMAIN_SIZE 1024u
+
+struct tg_domain {
+	union {
+		struct {
+			_Atomic uint32_t state;
+			_Atomic uint32_t client_id;
+			_Atomic uint32_t active; /* vCPUs inside tg_handle_smc() */
+			struct tg_mediator *med;
+			struct tg_lock *lock; /* the protocol's: protects its state */
+			struct tg_limits limits;
+			/*
+			 * TEE threads this domain may hold at once: its limit, and never all
+			 * of the TEE's threads (fair sharing, see domain.c:update_call_caps()
+			 * and the protocol's policy). @call_cap is what the protocol checks: 0
+			 * while the domain is held back after a thread was taken from it
+			 * (until @held_until, table lock), @fair_cap otherwise.
+			 */
+			_Atomic uint32_t call_cap;
+			_Atomic uint32_t fair_cap;
+			_Atomic uint64_t held_until;
+			_Atomic uint64_t threads_taken;
+			_Atomic uint32_t destroy_busy; /* one destroy step at a time */
+			void *pd; /* the domain of a protocol behind the ops */
+
+			/* The built-in protocol's per-domain state (the core never reads). */
+			TG_BUILTIN_DOMAIN_FIELDS
+		};
+		unsigned char size_[TG_DOMAIN_SIZE];
+	};
+};
+
+_Static_assert(sizeof(struct tg_domain) == TG_DOMAIN_SIZE,
+	       "struct tg_domain is TG_DOMAIN_SIZE, a power of two");
 
 struct tg_mediator {
 	struct tg_port port;
