@@ -602,7 +602,9 @@ static void test_a_dying_guest_leaves_nothing_behind(void **state)
 	r[3] = OPTEE_FFA_GET_API_VERSION;
 	tg_model_smc(lb_model(), r);
 	assert_int_equal(r[3], TEEC_ERROR_ITEM_NOT_FOUND);
-	/* Its driver goes too (its calls fail now). */
+	/* Its buffers and its driver go too (their calls fail now). */
+	tg_optee_shm_free(buf);
+	tg_optee_shm_free(arg);
 	tg_optee_remove(d2);
 	lb_guest_destroy(g2);
 	lb_guest_enter(f->g);
