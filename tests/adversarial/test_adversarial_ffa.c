@@ -75,7 +75,7 @@ static void catalogue_test(void **state)
 		;
 	assert_true(i < n);
 	fx_up(&f, &ffa_opts);
-	fx_attack(&f, catalogue_main, (void *)name, 3);
+	fx_attack(&f, catalogue_main, (void *)name, strlen(name) + 1, 3);
 	assert_int_equal(fx_value(&f, MB_EXTRA + 2), 0); /* not skipped */
 	assert_int_equal(fx_value(&f, MB_EXTRA + 1), 0); /* not passed */
 	assert_int_equal(fx_value(&f, MB_EXTRA), 1);	  /* refused */
@@ -189,7 +189,7 @@ static void test_reclaim_of_another_guests_live_handle_is_refused(void **s)
 	(void)s;
 	fx_up(&f, &ffa_opts);
 	p.handle = bystander_handle(&f);
-	fx_start(&f, reclaim_main, &p, 2, fx_mode());
+	fx_start(&f, reclaim_main, &p, sizeof(p), 2, fx_mode());
 	assert_true(fx_wait_step(&f, 2, 30000));
 	{
 		/* the mediator refused both, it did not ask the SPMC: the
@@ -258,7 +258,7 @@ static void test_call_naming_another_guests_handle_is_bad_parameters(void **s)
 	(void)s;
 	fx_up(&f, &ffa_opts);
 	p.handle = bystander_handle(&f);
-	fx_attack(&f, fmem_main, &p, 2);
+	fx_attack(&f, fmem_main, &p, sizeof(p), 2);
 	/* OP-TEE looks the handle up in the caller's partition only */
 	fx_expect_msg(&f, 0, TEEC_ERROR_BAD_PARAMETERS, TEEC_ORIGIN_TEE);
 	fx_down(&f);
@@ -326,7 +326,7 @@ static void test_another_guests_page_in_a_share_or_rxtx_is_refused(void **s)
 	fx_up(&f, &ffa_opts);
 	p.pa = fx_find_page(&f, tg_guest_client_id(f.by), FX_ATT_PAGES);
 	assert_true(p.pa != 0);
-	fx_attack(&f, page_main, &p, 2);
+	fx_attack(&f, page_main, &p, sizeof(p), 2);
 	assert_int_equal(fx_a0(&f, 0), FFA_ERROR);
 	assert_int_equal(fx_ret(&f, 0), (uint32_t)FFA_RET_INVALID_PARAMETERS);
 	assert_int_equal(fx_a0(&f, 1), FFA_ERROR);
