@@ -77,4 +77,14 @@ uint64_t lb_guest_ram_size(struct lb_guest *g);
 /* Pages currently allocated by the guest (leak checks). */
 uint32_t lb_guest_pages_used(struct lb_guest *g);
 
+/* The byte sum the invoke-tests PTA answers for a buffer (its checksum). */
+static inline uint8_t lb_sum8(const uint8_t *p, size_t n)
+{
+	uint8_t s = 0;
+
+	while (n--)
+		s = (uint8_t)(s + *p++);
+	return s;
+}
+
 #endif

@@ -22,7 +22,7 @@
 #include <teegate/tee_client_api.h>
 #include <teegate/workload.h>
 
-#include "loopback.h"
+#include "drv_fixture.h"
 #include "model_tas.h"
 
 static const uint8_t invoke_tests[16] = PTA_INVOKE_TESTS_UUID;
@@ -32,41 +32,9 @@ static const uint8_t yield[16] = MODEL_TA_YIELD_UUID;
 static const uint8_t absent[16] = { 0x7e, 0x57, 0xda, 0x7a, 0, 0, 0x40, 0,
 				    0x80, 0, 1, 2, 3, 4, 5, 6 };
 
-struct fx {
-	struct lb_guest *g;
-	struct tg_vcpu *vcpu;
-	struct tg_optee *drv;
-	uint32_t pages_before;
-};
-
-static int group_setup(void **state)
-{
-	(void)state;
-	return lb_env_init(NULL);
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	lb_env_fini();
-	return 0;
-}
-
 static int setup_cfg(void **state, const struct tg_optee_config *cfg)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -1;
-	f->g = lb_guest_create(1, 96);
-	if (!f->g)
-		return -1;
-	f->vcpu = lb_guest_enter(f->g);
-	f->pages_before = lb_guest_pages_used(f->g);
-	if (tg_optee_probe(f->vcpu, cfg, &f->drv) != TG_OK)
-		return -1;
-	*state = f;
-	return 0;
+	return fx_setup(state, 96, cfg);
 }
 
 static int setup(void **state)
@@ -143,15 +111,6 @@ static void close_ta(struct fx *f, uint32_t session)
 	assert_int_equal(res.ret, TEEC_SUCCESS);
 }
 
-static uint8_t sum8(const uint8_t *p, size_t n)
-{
-	uint8_t s = 0;
-
-	while (n--)
-		s = (uint8_t)(s + *p++);
-	return s;
-}
-
 static void test_probe_finds_optee_behind_ffa(void **state)
 {
 	struct fx *f = *state;
@@ -214,7 +173,7 @@ static void test_values_and_memrefs_registered_or_not(void **state)
 	p[0].u.memref.offs = 4096;
 	p[0].u.memref.size = 5000;
 	{
-		uint8_t want = sum8(b + 4096, 5000);
+		uint8_t want = lb_sum8(b + 4096, 5000);
 
 		assert_int_equal(tg_optee_invoke(f->drv, session,
 						 PTA_INVOKE_TESTS_CMD_PARAMS,
@@ -233,7 +192,7 @@ static void test_values_and_memrefs_registered_or_not(void **state)
 	p[0].u.memref.offs = 100;
 	p[0].u.memref.size = 300;
 	{
-		uint8_t want = sum8(b + 100, 300);
+		uint8_t want = lb_sum8(b + 100, 300);
 
 		assert_int_equal(tg_optee_invoke(f->drv, session,
 						 PTA_INVOKE_TESTS_CMD_PARAMS,

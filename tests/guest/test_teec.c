@@ -101,15 +101,6 @@ static void open_invoke_tests(struct fx *f)
 			 TEEC_SUCCESS);
 }
 
-static uint8_t sum8(const uint8_t *p, size_t n)
-{
-	uint8_t s = 0;
-
-	while (n--)
-		s = (uint8_t)(s + *p++);
-	return s;
-}
-
 static void test_initialize_context_outside_a_vcpu_fails(void **state)
 {
 	TEEC_Context c;
@@ -198,7 +189,7 @@ static void test_temp_memref_inout_is_copied_both_ways(void **state)
 	op.params[0].tmpref.buffer = buf;
 	op.params[0].tmpref.size = sizeof(buf);
 	{
-		uint8_t want = sum8(buf, sizeof(buf));
+		uint8_t want = lb_sum8(buf, sizeof(buf));
 
 		assert_int_equal(TEEC_InvokeCommand(&f->s, 1, &op, &origin),
 				 TEEC_SUCCESS);
@@ -225,7 +216,7 @@ static void test_temp_memref_registered_when_asked(void **state)
 
 	for (i = 0; i < sizeof(buf); i++)
 		buf[i] = (uint8_t)(i * 7 + 3);
-	want = sum8(buf, sizeof(buf));
+	want = lb_sum8(buf, sizeof(buf));
 	open_invoke_tests(f);
 	f->ctx.register_tmp = true;
 	memset(&op, 0, sizeof(op));
@@ -345,7 +336,7 @@ static void test_allocated_shm_whole_memref(void **state)
 			 TEEC_SUCCESS);
 	assert_non_null(shm.buffer);
 	memset(shm.buffer, 3, shm.size);
-	want = sum8(shm.buffer, shm.size);
+	want = lb_sum8(shm.buffer, shm.size);
 	memset(&op, 0, sizeof(op));
 	op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_WHOLE, TEEC_NONE,
 					 TEEC_NONE, TEEC_NONE);
@@ -374,7 +365,7 @@ static void test_allocated_shm_partial_memref_with_offset(void **state)
 	b = shm.buffer;
 	for (i = 0; i < shm.size; i++)
 		b[i] = (uint8_t)(i * 5);
-	want = sum8(b + 4000, 1000);
+	want = lb_sum8(b + 4000, 1000);
 	memset(&op, 0, sizeof(op));
 	op.paramTypes = TEEC_PARAM_TYPES(TEEC_NONE, TEEC_NONE,
 					 TEEC_MEMREF_PARTIAL_INOUT, TEEC_NONE);
@@ -487,7 +478,7 @@ static void register_and_sum(struct fx *f, uint8_t *buf, size_t len,
 
 	for (i = 0; i < len; i++)
 		buf[i] = (uint8_t)(i * 3 + 1);
-	want = sum8(buf, len);
+	want = lb_sum8(buf, len);
 	open_invoke_tests(f);
 	assert_int_equal(TEEC_RegisterSharedMemory(&f->ctx, &shm),
 			 TEEC_SUCCESS);

@@ -28,47 +28,15 @@
 #include <teegate/workload.h>
 
 #include "fw_protocol.h"
-#include "loopback.h"
+#include "drv_fixture.h"
 
 static const uint8_t invoke_tests[16] = PTA_INVOKE_TESTS_UUID;
 static const uint8_t absent[16] = { 0x7e, 0x57, 0xda, 0x7a, 0, 0, 0x40, 0,
 				    0x80, 0, 1, 2, 3, 4, 5, 6 };
 
-struct fx {
-	struct lb_guest *g;
-	struct tg_vcpu *vcpu;
-	struct tg_optee *drv;
-	uint32_t pages_before;
-};
-
-static int group_setup(void **state)
-{
-	(void)state;
-	return lb_env_init(NULL);
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	lb_env_fini();
-	return 0;
-}
-
 static int setup_cfg(void **state, const struct tg_optee_config *cfg)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -1;
-	f->g = lb_guest_create(1, 64);
-	if (!f->g)
-		return -1;
-	f->vcpu = lb_guest_enter(f->g);
-	f->pages_before = lb_guest_pages_used(f->g);
-	if (tg_optee_probe(f->vcpu, cfg, &f->drv) != TG_OK)
-		return -1;
-	*state = f;
-	return 0;
+	return fx_setup(state, 64, cfg);
 }
 
 static int setup(void **state)
@@ -106,15 +74,6 @@ static int teardown(void **state)
 	lb_guest_destroy(f->g);
 	free(f);
 	return rc;
-}
-
-static uint8_t sum8(const uint8_t *p, size_t n)
-{
-	uint8_t s = 0;
-
-	while (n--)
-		s = (uint8_t)(s + *p++);
-	return s;
 }
 
 static uint32_t open_ta(struct fx *f, const uint8_t uuid[16], uint32_t *s,
@@ -178,7 +137,7 @@ static void test_values_and_memrefs(void **state)
 	b = reg->va;
 	for (int i = 0; i < 5000; i++)
 		b[4096 + i] = (uint8_t)(i * 7);
-	want = sum8(b + 4096, 5000);
+	want = lb_sum8(b + 4096, 5000);
 	memset(p, 0, sizeof(p));
 	p[0].type = TG_OPTEE_PARAM_MEMREF_INOUT;
 	p[0].u.memref.shm = reg;
@@ -196,7 +155,7 @@ static void test_values_and_memrefs(void **state)
 	b = tmp->va;
 	for (int i = 0; i < 300; i++)
 		b[100 + i] = (uint8_t)(i + 1);
-	want = sum8(b + 100, 300);
+	want = lb_sum8(b + 100, 300);
 	p[0].u.memref.shm = tmp;
 	p[0].u.memref.offs = 100;
 	p[0].u.memref.size = 300;
@@ -244,7 +203,7 @@ static void test_a_scattered_4mib_buffer_in_fragments(void **state)
 	b = shm->va;
 	for (size_t i = 0; i < size; i++)
 		b[i] = (uint8_t)(i * 13 + (i >> 12));
-	want = sum8(b, size);
+	want = lb_sum8(b, size);
 	memset(p, 0, sizeof(p));
 	p[0].type = TG_OPTEE_PARAM_MEMREF_INOUT;
 	p[0].u.memref.shm = shm;
@@ -304,7 +263,7 @@ static void test_teec_client_code(void **state)
 	op.params[0].tmpref.buffer = buf;
 	op.params[0].tmpref.size = sizeof(buf);
 	{
-		uint8_t want = sum8(buf, sizeof(buf));
+		uint8_t want = lb_sum8(buf, sizeof(buf));
 
 		assert_int_equal(TEEC_InvokeCommand(&s, 1, &op, &origin),
 				 TEEC_SUCCESS);
