@@ -450,6 +450,24 @@ _Static_assert(sizeof(struct ffa_mem_trans) == FFA_MEM_TRANS_SIZE,
 _Static_assert(sizeof(struct optee_msg_param_fmem) == 24, "fmem");
 #endif
 
+/*
+ * An FF-A call or answer in w0..w5; w6 and w7 zero (the SMCCC registers
+ * every FF-A party here fills the same way).
+ */
+static inline void ffa_set_regs(uint64_t r[8], uint64_t a0, uint64_t a1,
+				uint64_t a2, uint64_t a3, uint64_t a4,
+				uint64_t a5)
+{
+	r[0] = a0;
+	r[1] = a1;
+	r[2] = a2;
+	r[3] = a3;
+	r[4] = a4;
+	r[5] = a5;
+	r[6] = 0;
+	r[7] = 0;
+}
+
 #ifdef __cplusplus
 }
 #endif

@@ -13,27 +13,14 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-void tgf_set(uint64_t regs[8], uint64_t a0, uint64_t a1, uint64_t a2,
-	     uint64_t a3, uint64_t a4, uint64_t a5)
-{
-	regs[0] = a0;
-	regs[1] = a1;
-	regs[2] = a2;
-	regs[3] = a3;
-	regs[4] = a4;
-	regs[5] = a5;
-	regs[6] = 0;
-	regs[7] = 0;
-}
-
 void tgf_error(uint64_t regs[8], int32_t err)
 {
-	tgf_set(regs, FFA_ERROR, 0, (uint32_t)err, 0, 0, 0);
+	ffa_set_regs(regs, FFA_ERROR, 0, (uint32_t)err, 0, 0, 0);
 }
 
 void tgf_success(uint64_t regs[8], uint64_t w2, uint64_t w3)
 {
-	tgf_set(regs, FFA_SUCCESS_32, 0, w2, w3, 0, 0);
+	ffa_set_regs(regs, FFA_SUCCESS_32, 0, w2, w3, 0, 0);
 }
 
 int32_t tgf_status(const uint64_t regs[8])
@@ -107,7 +94,7 @@ static int32_t simple(struct tgf_med *fm, uint64_t a0, uint64_t a1,
 {
 	uint64_t r[8];
 
-	tgf_set(r, a0, a1, a2, a3, a4, a5);
+	ffa_set_regs(r, a0, a1, a2, a3, a4, a5);
 	tgf_smc(fm, r);
 	return tgf_status(r);
 }
@@ -131,7 +118,7 @@ static int read_partitions(struct tgf_med *fm)
 	uint64_t r[8];
 	uint32_t count, size;
 
-	tgf_set(r, FFA_PARTITION_INFO_GET, 0, 0, 0, 0, 0);
+	ffa_set_regs(r, FFA_PARTITION_INFO_GET, 0, 0, 0, 0, 0);
 	tgf_smc(fm, r);
 	if (tgf_status(r))
 		return TG_ENOTEE;
@@ -223,8 +210,8 @@ static bool probe_fragments(struct tgf_med *fm)
 	memcpy(fm->tx, &t, sizeof(t));
 	memcpy(fm->tx + FFA_MEM_TRANS_SIZE, &a, as);
 	memcpy(fm->tx + a.composite_offset, &c, sizeof(c));
-	tgf_set(r, FFA_MEM_SHARE_32, head + FFA_MEM_CONSTITUENT_SIZE, head, 0,
-		0, 0);
+	ffa_set_regs(r, FFA_MEM_SHARE_32, head + FFA_MEM_CONSTITUENT_SIZE, head,
+		     0, 0, 0);
 	tgf_smc(fm, r);
 	ok = !(r[0] == FFA_ERROR &&
 	       (int32_t)r[2] == FFA_RET_INVALID_PARAMETERS);
@@ -232,8 +219,9 @@ static bool probe_fragments(struct tgf_med *fm)
 		uint64_t h = FFA_HANDLE_PACK(r[1], r[2]);
 
 		memcpy(fm->tx, &k, sizeof(k));
-		tgf_set(r, FFA_MEM_FRAG_TX, FFA_HANDLE_LO(h), FFA_HANDLE_HI(h),
-			sizeof(k), FFA_PACK_IDS(TGF_MAX_VM_ID, 0), 0);
+		ffa_set_regs(r, FFA_MEM_FRAG_TX, FFA_HANDLE_LO(h),
+			     FFA_HANDLE_HI(h), sizeof(k),
+			     FFA_PACK_IDS(TGF_MAX_VM_ID, 0), 0);
 		tgf_smc(fm, r);
 		if (!tgf_status(r))
 			simple(fm, FFA_MEM_RECLAIM, r[2], r[3], 0, 0, 0);
@@ -258,7 +246,7 @@ int tgf_probe(const struct tg_port *port, const struct tg_limits *defaults,
 
 	if (!port || !out || !port_complete(port))
 		return TG_EINVAL;
-	tgf_set(r, FFA_VERSION, TGF_VERSION, 0, 0, 0, 0);
+	ffa_set_regs(r, FFA_VERSION, TGF_VERSION, 0, 0, 0, 0);
 	port->smc(port->ctx, r);
 	v = (uint32_t)r[0];
 	if (v & FFA_VERSION_MBZ_BIT)
@@ -274,12 +262,12 @@ int tgf_probe(const struct tg_port *port, const struct tg_limits *defaults,
 	if (defaults)
 		fm->defaults = *defaults;
 	rc = TG_ENOTEE;
-	tgf_set(r, FFA_ID_GET, 0, 0, 0, 0, 0);
+	ffa_set_regs(r, FFA_ID_GET, 0, 0, 0, 0, 0);
 	tgf_smc(fm, r);
 	if (tgf_status(r))
 		goto fail;
 	fm->own_id = (uint16_t)r[2];
-	tgf_set(r, FFA_SPM_ID_GET, 0, 0, 0, 0, 0);
+	ffa_set_regs(r, FFA_SPM_ID_GET, 0, 0, 0, 0, 0);
 	tgf_smc(fm, r);
 	fm->spmc_id = tgf_status(r) ? 0 : (uint16_t)r[2];
 
@@ -369,8 +357,9 @@ static int32_t vm_message(struct tgf_med *fm, uint16_t sp, uint16_t vm,
 {
 	uint64_t r[8];
 
-	tgf_set(r, FFA_MSG_SEND_DIRECT_REQ_32, FFA_PACK_IDS(fm->own_id, sp),
-		FFA_MSG_FLAG_FRAMEWORK | msg, 0, 0, vm);
+	ffa_set_regs(r, FFA_MSG_SEND_DIRECT_REQ_32,
+		     FFA_PACK_IDS(fm->own_id, sp), FFA_MSG_FLAG_FRAMEWORK | msg,
+		     0, 0, vm);
 	tgf_smc(fm, r);
 	if (r[0] != FFA_MSG_SEND_DIRECT_RESP_32 ||
 	    (uint32_t)r[2] != (FFA_MSG_FLAG_FRAMEWORK | (msg + 1)))
@@ -489,7 +478,8 @@ static void guest_version(struct tgf_dom *d, uint64_t regs[8])
 	uint32_t v = (uint32_t)regs[1];
 
 	if (v & FFA_VERSION_MBZ_BIT) {
-		tgf_set(regs, (uint32_t)FFA_RET_NOT_SUPPORTED, 0, 0, 0, 0, 0);
+		ffa_set_regs(regs, (uint32_t)FFA_RET_NOT_SUPPORTED, 0, 0, 0, 0,
+			     0);
 		return;
 	}
 	tgf_lock(d);
@@ -500,7 +490,7 @@ static void guest_version(struct tgf_dom *d, uint64_t regs[8])
 			d->version_asked = v;
 	}
 	tgf_unlock(d);
-	tgf_set(regs, TGF_VERSION, 0, 0, 0, 0, 0);
+	ffa_set_regs(regs, TGF_VERSION, 0, 0, 0, 0, 0);
 }
 
 /* Before anything else, a version must have been asked. */
@@ -957,7 +947,7 @@ static void run(struct tgf_dom *d, uint64_t regs[8])
 		tgf_error(regs, FFA_RET_INVALID_PARAMETERS);
 		return;
 	}
-	tgf_set(regs, FFA_RUN, regs[1], 0, 0, 0, 0);
+	ffa_set_regs(regs, FFA_RUN, regs[1], 0, 0, 0, 0);
 	tgf_count(d, TG_KIND_FAST_FORWARDED);
 	forward_to_sp(d, target, regs);
 }
@@ -1021,7 +1011,7 @@ static void msg_send2(struct tgf_dom *d, uint64_t regs[8])
 	memcpy(d->txcopy, &h, sizeof(h));
 	fm->port.lock(fm->port.ctx, fm->txrx_lock);
 	memcpy(fm->tx, d->txcopy, bytes);
-	tgf_set(regs, FFA_MSG_SEND2, FFA_PACK_IDS(d->id, 0), 0, 0, 0, 0);
+	ffa_set_regs(regs, FFA_MSG_SEND2, FFA_PACK_IDS(d->id, 0), 0, 0, 0, 0);
 	tgf_smc(fm, regs);
 	fm->port.unlock(fm->port.ctx, fm->txrx_lock);
 	err = tgf_status(regs);
@@ -1058,8 +1048,9 @@ static void notif_bind(struct tgf_dom *d, uint64_t regs[8], bool bind)
 		tgf_error(regs, FFA_RET_INVALID_PARAMETERS);
 		return;
 	}
-	tgf_set(regs, bind ? FFA_NOTIFICATION_BIND : FFA_NOTIFICATION_UNBIND,
-		FFA_PACK_IDS(sender, d->id), regs[2], regs[3], regs[4], 0);
+	ffa_set_regs(regs,
+		     bind ? FFA_NOTIFICATION_BIND : FFA_NOTIFICATION_UNBIND,
+		     FFA_PACK_IDS(sender, d->id), regs[2], regs[3], regs[4], 0);
 	tgf_smc(d->fm, regs);
 	tgf_count(d, TG_KIND_FAST_FORWARDED);
 	if (!tgf_status(regs)) {
@@ -1094,17 +1085,17 @@ static void notif_get(struct tgf_dom *d, uint64_t regs[8])
 	}
 	atomic_store(&d->notif_pending, false);
 	/* No VM-to-VM, hypervisor or framework notifications here. */
-	tgf_set(regs, FFA_NOTIFICATION_GET, FFA_PACK_IDS(FFA_SENDER(regs[1]),
-							 d->id),
-		flags & FFA_NOTIF_GET_FLAG_SP, 0, 0, 0);
+	ffa_set_regs(regs, FFA_NOTIFICATION_GET,
+		     FFA_PACK_IDS(FFA_SENDER(regs[1]), d->id),
+		     flags & FFA_NOTIF_GET_FLAG_SP, 0, 0, 0);
 	tgf_smc(d->fm, regs);
 	tgf_count(d, TG_KIND_FAST_FORWARDED);
 	if (tgf_status(regs)) {
 		tgf_error(regs, tgf_status(regs));
 		return;
 	}
-	tgf_set(regs, FFA_SUCCESS_32, 0, (uint32_t)regs[2], (uint32_t)regs[3],
-		0, 0);
+	ffa_set_regs(regs, FFA_SUCCESS_32, 0, (uint32_t)regs[2],
+		     (uint32_t)regs[3], 0, 0);
 }
 
 /* SET (VM -> partition): the sender is the guest, the receiver an SP. */
@@ -1148,8 +1139,8 @@ static void notif_info_get(struct tgf_dom *d, uint64_t regs[8])
 		tgf_error(regs, FFA_RET_NO_DATA);
 		return;
 	}
-	tgf_set(regs, is64 ? FFA_SUCCESS_64 : FFA_SUCCESS_32, 0,
-		1u << FFA_NOTIF_INFO_LIST_COUNT_SHIFT, d->id, 0, 0);
+	ffa_set_regs(regs, is64 ? FFA_SUCCESS_64 : FFA_SUCCESS_32, 0,
+		     1u << FFA_NOTIF_INFO_LIST_COUNT_SHIFT, d->id, 0, 0);
 }
 
 void tgf_domain_notif_pending(struct tgf_dom *d)
@@ -1171,7 +1162,7 @@ void tgf_notif_irq(struct tgf_med *fm,
 	for (uint32_t round = 0; round < 64; round++) {
 		uint32_t lists, pos = 0;
 
-		tgf_set(r, FFA_NOTIFICATION_INFO_GET_64, 0, 0, 0, 0, 0);
+		ffa_set_regs(r, FFA_NOTIFICATION_INFO_GET_64, 0, 0, 0, 0, 0);
 		tgf_smc(fm, r);
 		if (r[0] != FFA_SUCCESS_64 && r[0] != FFA_SUCCESS_32)
 			return;

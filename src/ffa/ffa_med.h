@@ -257,8 +257,6 @@ static inline void tgf_smc(struct tgf_med *fm, uint64_t regs[8])
 	fm->port.smc(fm->port.ctx, regs);
 }
 
-void tgf_set(uint64_t regs[8], uint64_t a0, uint64_t a1, uint64_t a2,
-	     uint64_t a3, uint64_t a4, uint64_t a5);
 void tgf_error(uint64_t regs[8], int32_t err);
 void tgf_success(uint64_t regs[8], uint64_t w2, uint64_t w3);
 int32_t tgf_status(const uint64_t regs[8]);

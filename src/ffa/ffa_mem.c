@@ -94,8 +94,8 @@ int32_t tgf_reclaim_smc(struct tgf_med *fm, uint64_t handle)
 {
 	uint64_t r[8];
 
-	tgf_set(r, FFA_MEM_RECLAIM, FFA_HANDLE_LO(handle),
-		FFA_HANDLE_HI(handle), 0, 0, 0);
+	ffa_set_regs(r, FFA_MEM_RECLAIM, FFA_HANDLE_LO(handle),
+		     FFA_HANDLE_HI(handle), 0, 0, 0);
 	tgf_smc(fm, r);
 	return tgf_status(r);
 }
@@ -418,11 +418,12 @@ static int32_t xact_flush(struct tgf_dom *d, bool complete)
 				fid = fm->feat[TGF_FEAT_MEM_SHARE_64]
 					      ? FFA_MEM_SHARE_64
 					      : FFA_MEM_SHARE_32;
-			tgf_set(r, fid, x->spmc_total, len, 0, 0, 0);
+			ffa_set_regs(r, fid, x->spmc_total, len, 0, 0, 0);
 		} else {
-			tgf_set(r, FFA_MEM_FRAG_TX, FFA_HANDLE_LO(x->handle),
-				FFA_HANDLE_HI(x->handle), len,
-				FFA_PACK_IDS(d->id, 0), 0);
+			ffa_set_regs(r, FFA_MEM_FRAG_TX,
+				     FFA_HANDLE_LO(x->handle),
+				     FFA_HANDLE_HI(x->handle), len,
+				     FFA_PACK_IDS(d->id, 0), 0);
 		}
 		tgf_smc(fm, r);
 		x->spmc_sent += len;
@@ -690,8 +691,8 @@ static void answer(struct tgf_dom *d, uint64_t regs[8], int32_t rc)
 	if (rc < 0) {
 		tgf_error(regs, rc);
 	} else if (rc == 1) {
-		tgf_set(regs, FFA_MEM_FRAG_RX, FFA_HANDLE_LO(x->handle),
-			FFA_HANDLE_HI(x->handle), x->guest_received, 0, 0);
+		ffa_set_regs(regs, FFA_MEM_FRAG_RX, FFA_HANDLE_LO(x->handle),
+			     FFA_HANDLE_HI(x->handle), x->guest_received, 0, 0);
 	} else {
 		tgf_success(regs, 0, 0);
 	}
@@ -909,8 +910,8 @@ void tgf_mem_reclaim(struct tgf_dom *d, uint64_t regs[8])
 		tgf_error(regs, FFA_RET_BUSY);
 		return;
 	}
-	tgf_set(r, FFA_MEM_RECLAIM, FFA_HANDLE_LO(handle),
-		FFA_HANDLE_HI(handle), s->lend ? flags : 0, 0, 0);
+	ffa_set_regs(r, FFA_MEM_RECLAIM, FFA_HANDLE_LO(handle),
+		     FFA_HANDLE_HI(handle), s->lend ? flags : 0, 0, 0);
 	tgf_smc(d->fm, r);
 	rc = tgf_status(r);
 	tgf_lock(d);

@@ -63,12 +63,12 @@ bool tgf_optee_before(struct tgf_dom *d, uint64_t regs[8])
 		return true;
 	tgf_refuse(d, TG_REFUSE_BAD_THREAD);
 	/* What OP-TEE answers a bad resume: BAD_PARAMETERS in w3. */
-	tgf_set(regs,
-		regs[0] == FFA_MSG_SEND_DIRECT_REQ_64
-			? FFA_MSG_SEND_DIRECT_RESP_64
-			: FFA_MSG_SEND_DIRECT_RESP_32,
-		FFA_PACK_IDS(d->fm->optee_id, d->id), 0,
-		TEEC_ERROR_BAD_PARAMETERS, 0, 0);
+	ffa_set_regs(regs,
+		     regs[0] == FFA_MSG_SEND_DIRECT_REQ_64
+			     ? FFA_MSG_SEND_DIRECT_RESP_64
+			     : FFA_MSG_SEND_DIRECT_RESP_32,
+		     FFA_PACK_IDS(d->fm->optee_id, d->id), 0,
+		     TEEC_ERROR_BAD_PARAMETERS, 0, 0);
 	return false;
 }
 
@@ -106,9 +106,9 @@ int tgf_optee_end_thread(struct tgf_dom *d)
 
 	if (!d->nsuspended)
 		return TG_OK;
-	tgf_set(req, FFA_MSG_SEND_DIRECT_REQ_32,
-		FFA_PACK_IDS(d->id, d->fm->optee_id), 0,
-		OPTEE_FFA_YIELDING_CALL_RESUME, 0, 0);
+	ffa_set_regs(req, FFA_MSG_SEND_DIRECT_REQ_32,
+		     FFA_PACK_IDS(d->id, d->fm->optee_id), 0,
+		     OPTEE_FFA_YIELDING_CALL_RESUME, 0, 0);
 	req[7] = d->suspended[--d->nsuspended];
 	memcpy(r, req, sizeof(r));
 	tgf_smc(d->fm, r);
@@ -123,9 +123,9 @@ void tgf_optee_unregister(struct tgf_dom *d, uint64_t handle)
 {
 	uint64_t r[8];
 
-	tgf_set(r, FFA_MSG_SEND_DIRECT_REQ_32,
-		FFA_PACK_IDS(d->id, d->fm->optee_id), 0,
-		OPTEE_FFA_UNREGISTER_SHM, FFA_HANDLE_LO(handle),
-		FFA_HANDLE_HI(handle));
+	ffa_set_regs(r, FFA_MSG_SEND_DIRECT_REQ_32,
+		     FFA_PACK_IDS(d->id, d->fm->optee_id), 0,
+		     OPTEE_FFA_UNREGISTER_SHM, FFA_HANDLE_LO(handle),
+		     FFA_HANDLE_HI(handle));
 	tgf_smc(d->fm, r);
 }

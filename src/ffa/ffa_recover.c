@@ -82,9 +82,9 @@ static bool end_thread(struct tgf_dom *d, uint32_t thread)
 	for (uint32_t n = 0; n < RECOVER_MAX_RESUMES; n++) {
 		uint64_t r[8];
 
-		tgf_set(r, FFA_MSG_SEND_DIRECT_REQ_32,
-			FFA_PACK_IDS(d->id, d->fm->optee_id), 0,
-			OPTEE_FFA_YIELDING_CALL_RESUME, 0, 0);
+		ffa_set_regs(r, FFA_MSG_SEND_DIRECT_REQ_32,
+			     FFA_PACK_IDS(d->id, d->fm->optee_id), 0,
+			     OPTEE_FFA_YIELDING_CALL_RESUME, 0, 0);
 		r[7] = thread;
 		tgf_smc(d->fm, r);
 		if (!is_resp(r[0]) || (uint32_t)r[3])

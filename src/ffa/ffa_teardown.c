@@ -95,8 +95,8 @@ static int notif_step(struct tgf_dom *d)
 		return TG_OK;
 	if (d->destroy_cursor == 0) {
 		d->destroy_cursor = 1;
-		tgf_set(r, FFA_NOTIFICATION_GET, FFA_PACK_IDS(0, d->id),
-			FFA_NOTIF_GET_FLAG_SP, 0, 0, 0);
+		ffa_set_regs(r, FFA_NOTIFICATION_GET, FFA_PACK_IDS(0, d->id),
+			     FFA_NOTIF_GET_FLAG_SP, 0, 0, 0);
 		tgf_smc(fm, r);
 		return TG_AGAIN;
 	}
@@ -112,8 +112,9 @@ static int notif_step(struct tgf_dom *d)
 			if (d->bound_by[b] == sp)
 				bits |= 1ull << b;
 		}
-		tgf_set(r, FFA_NOTIFICATION_UNBIND, FFA_PACK_IDS(sp, d->id), 0,
-			FFA_HANDLE_LO(bits), FFA_HANDLE_HI(bits), 0);
+		ffa_set_regs(r, FFA_NOTIFICATION_UNBIND,
+			     FFA_PACK_IDS(sp, d->id), 0, FFA_HANDLE_LO(bits),
+			     FFA_HANDLE_HI(bits), 0);
 		tgf_smc(fm, r);
 		d->bound &= ~bits;
 		return TG_AGAIN;
@@ -122,22 +123,23 @@ static int notif_step(struct tgf_dom *d)
 		return TG_OK;
 	if (d->destroy_cursor == 2) {
 		/* Pending bits block UNBIND: take them again first. */
-		tgf_set(r, FFA_NOTIFICATION_GET, FFA_PACK_IDS(0, d->id),
-			FFA_NOTIF_GET_FLAG_SP, 0, 0, 0);
+		ffa_set_regs(r, FFA_NOTIFICATION_GET, FFA_PACK_IDS(0, d->id),
+			     FFA_NOTIF_GET_FLAG_SP, 0, 0, 0);
 		tgf_smc(fm, r);
 		d->destroy_cursor++;
 		return TG_AGAIN;
 	}
 	if (d->destroy_cursor >= 3 && d->destroy_cursor - 3 < fm->nsps) {
 		/* Every bit, for each partition in turn (see below). */
-		tgf_set(r, FFA_NOTIFICATION_UNBIND,
+		ffa_set_regs(
+			r, FFA_NOTIFICATION_UNBIND,
 			FFA_PACK_IDS(fm->sps[d->destroy_cursor - 3].id, d->id),
 			0, 0xFFFFFFFFu, 0xFFFFFFFFu, 0);
 		tgf_smc(fm, r);
 		d->destroy_cursor++;
 		return TG_AGAIN;
 	}
-	tgf_set(r, FFA_NOTIFICATION_BITMAP_DESTROY, d->id, 0, 0, 0, 0);
+	ffa_set_regs(r, FFA_NOTIFICATION_BITMAP_DESTROY, d->id, 0, 0, 0, 0);
 	tgf_smc(fm, r);
 	if (tgf_status(r) == FFA_RET_DENIED && d->destroy_cursor == 1) {
 		/*
@@ -168,10 +170,10 @@ static int vm_step(struct tgf_dom *d)
 			d->destroy_cursor++;
 			continue;
 		}
-		tgf_set(r, FFA_MSG_SEND_DIRECT_REQ_32,
-			FFA_PACK_IDS(fm->own_id, sp->id),
-			FFA_MSG_FLAG_FRAMEWORK | FFA_MSG_SEND_VM_DESTROYED, 0,
-			0, d->id);
+		ffa_set_regs(r, FFA_MSG_SEND_DIRECT_REQ_32,
+			     FFA_PACK_IDS(fm->own_id, sp->id),
+			     FFA_MSG_FLAG_FRAMEWORK | FFA_MSG_SEND_VM_DESTROYED,
+			     0, 0, d->id);
 		tgf_smc(fm, r);
 		/* After the SMC: a recovery sends it again, not never. */
 		d->destroy_cursor++;

@@ -49,19 +49,6 @@ bool tgg_ffa_aborted(bool clear)
 	return was;
 }
 
-static void set8(uint64_t r[8], uint64_t a0, uint64_t a1, uint64_t a2,
-		 uint64_t a3, uint64_t a4, uint64_t a5)
-{
-	r[0] = a0;
-	r[1] = a1;
-	r[2] = a2;
-	r[3] = a3;
-	r[4] = a4;
-	r[5] = a5;
-	r[6] = 0;
-	r[7] = 0;
-}
-
 /* 0 for FFA_SUCCESS (32 or 64), the FF-A error otherwise. */
 static int32_t ffa_status(const uint64_t r[8])
 {
@@ -77,7 +64,7 @@ static int32_t simple(struct tg_optee *drv, uint64_t a0, uint64_t a1,
 {
 	uint64_t r[8];
 
-	set8(r, a0, a1, a2, a3, a4, a5);
+	ffa_set_regs(r, a0, a1, a2, a3, a4, a5);
 	ffa_call(drv, r);
 	return ffa_status(r);
 }
@@ -87,7 +74,7 @@ static int32_t features(struct tg_optee *drv, uint32_t id, uint64_t *w2)
 	uint64_t r[8];
 	int32_t rc;
 
-	set8(r, FFA_FEATURES, id, 0, 0, 0, 0);
+	ffa_set_regs(r, FFA_FEATURES, id, 0, 0, 0, 0);
 	ffa_call(drv, r);
 	rc = ffa_status(r);
 	if (!rc && w2)
@@ -106,7 +93,7 @@ static int version_negotiate(struct tgg_ffa *f, struct tg_optee *drv)
 
 	if (FFA_VERSION_MAJOR(mine) != 1 || mine > FFA_DRIVER_VERSION)
 		return TG_EINVAL;
-	set8(r, FFA_VERSION, mine, 0, 0, 0, 0);
+	ffa_set_regs(r, FFA_VERSION, mine, 0, 0, 0, 0);
 	ffa_call(drv, r);
 	v = (uint32_t)r[0];
 	if (v & FFA_VERSION_MBZ_BIT) /* NOT_SUPPORTED, or no FF-A at all */
@@ -122,7 +109,7 @@ static int id_get(struct tgg_ffa *f, struct tg_optee *drv)
 {
 	uint64_t r[8];
 
-	set8(r, FFA_ID_GET, 0, 0, 0, 0, 0);
+	ffa_set_regs(r, FFA_ID_GET, 0, 0, 0, 0, 0);
 	ffa_call(drv, r);
 	if (ffa_status(r))
 		return TG_ENOTSUP;
@@ -167,17 +154,18 @@ static int find_optee(struct tgg_ffa *f, struct tg_optee *drv)
 	uint32_t count, size;
 	int rc = TG_ENOTEE;
 
-	set8(r, FFA_PARTITION_INFO_GET, OPTEE_FFA_UUID_W0, OPTEE_FFA_UUID_W1,
-	     OPTEE_FFA_UUID_W2, OPTEE_FFA_UUID_W3,
-	     f->version > FFA_VERSION_1_0 ? FFA_PARTITION_INFO_GET_COUNT_ONLY
-					  : 0);
+	ffa_set_regs(r, FFA_PARTITION_INFO_GET, OPTEE_FFA_UUID_W0,
+		     OPTEE_FFA_UUID_W1, OPTEE_FFA_UUID_W2, OPTEE_FFA_UUID_W3,
+		     f->version > FFA_VERSION_1_0
+			     ? FFA_PARTITION_INFO_GET_COUNT_ONLY
+			     : 0);
 	if (f->version > FFA_VERSION_1_0) {
 		ffa_call(drv, r);
 		if (ffa_status(r) || !r[2])
 			return TG_ENOTEE;
-		set8(r, FFA_PARTITION_INFO_GET, OPTEE_FFA_UUID_W0,
-		     OPTEE_FFA_UUID_W1, OPTEE_FFA_UUID_W2, OPTEE_FFA_UUID_W3,
-		     0);
+		ffa_set_regs(r, FFA_PARTITION_INFO_GET, OPTEE_FFA_UUID_W0,
+			     OPTEE_FFA_UUID_W1, OPTEE_FFA_UUID_W2,
+			     OPTEE_FFA_UUID_W3, 0);
 	}
 	pthread_mutex_lock(&f->rxtx_lock);
 	ffa_call(drv, r);
@@ -294,7 +282,7 @@ int tgg_ffa_direct(struct tg_optee *drv, uint64_t data[5], int32_t *ffa_err)
 	while (r[0] == FFA_INTERRUPT && rounds++ < 1000000u) {
 		uint64_t t = r[1];
 
-		set8(r, FFA_RUN, t, 0, 0, 0, 0);
+		ffa_set_regs(r, FFA_RUN, t, 0, 0, 0, 0);
 		ffa_call(drv, r);
 	}
 	if (r[0] != FFA_MSG_SEND_DIRECT_RESP_32 ||
@@ -369,11 +357,11 @@ static int32_t send_frag(struct tg_optee *drv, bool first, uint32_t total,
 	uint64_t r[8];
 
 	if (first)
-		set8(r, f->mem_64 ? FFA_MEM_SHARE_64 : FFA_MEM_SHARE_32, total,
-		     frag, 0, 0, 0);
+		ffa_set_regs(r, f->mem_64 ? FFA_MEM_SHARE_64 : FFA_MEM_SHARE_32,
+			     total, frag, 0, 0, 0);
 	else
-		set8(r, FFA_MEM_FRAG_TX, FFA_HANDLE_LO(*handle),
-		     FFA_HANDLE_HI(*handle), frag, 0, 0);
+		ffa_set_regs(r, FFA_MEM_FRAG_TX, FFA_HANDLE_LO(*handle),
+			     FFA_HANDLE_HI(*handle), frag, 0, 0);
 	ffa_call(drv, r);
 	if (r[0] == FFA_MEM_FRAG_RX) {
 		uint64_t h = FFA_HANDLE_PACK(r[1], r[2]);
@@ -517,8 +505,8 @@ int tgg_ffa_notif_get(struct tg_optee *drv, uint64_t *bitmap)
 	struct tgg_ffa *f = drv->ffa;
 	uint64_t r[8];
 
-	set8(r, FFA_NOTIFICATION_GET, FFA_PACK_IDS(0, f->id),
-	     FFA_NOTIF_GET_FLAG_SP, 0, 0, 0);
+	ffa_set_regs(r, FFA_NOTIFICATION_GET, FFA_PACK_IDS(0, f->id),
+		     FFA_NOTIF_GET_FLAG_SP, 0, 0, 0);
 	ffa_call(drv, r);
 	if (ffa_status(r))
 		return TG_EPROTO;

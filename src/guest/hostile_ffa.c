@@ -176,14 +176,7 @@ struct fout {
 static void ffa(struct fctx *h, uint64_t r[8], uint64_t a0, uint64_t a1,
 		uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
 {
-	r[0] = a0;
-	r[1] = a1;
-	r[2] = a2;
-	r[3] = a3;
-	r[4] = a4;
-	r[5] = a5;
-	r[6] = 0;
-	r[7] = 0;
+	ffa_set_regs(r, a0, a1, a2, a3, a4, a5);
 	tg_smc(h->vcpu, r);
 }
 

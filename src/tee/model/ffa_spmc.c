@@ -24,25 +24,12 @@
 
 #include "model_internal.h"
 
-static void set_regs(uint64_t regs[8], uint64_t w0, uint64_t w1, uint64_t w2,
-		     uint64_t w3, uint64_t w4, uint64_t w5)
-{
-	regs[0] = w0;
-	regs[1] = w1;
-	regs[2] = w2;
-	regs[3] = w3;
-	regs[4] = w4;
-	regs[5] = w5;
-	regs[6] = 0;
-	regs[7] = 0;
-}
-
 static void set_status(uint64_t regs[8], int32_t rc)
 {
 	if (rc)
-		set_regs(regs, FFA_ERROR, 0, (uint32_t)rc, 0, 0, 0);
+		ffa_set_regs(regs, FFA_ERROR, 0, (uint32_t)rc, 0, 0, 0);
 	else
-		set_regs(regs, FFA_SUCCESS_32, 0, 0, 0, 0, 0);
+		ffa_set_regs(regs, FFA_SUCCESS_32, 0, 0, 0, 0, 0);
 }
 
 static uint32_t swap_ids(uint64_t w1)
@@ -68,12 +55,13 @@ static void ffa_version(struct tg_model *m, uint64_t regs[8])
 	uint32_t v = (uint32_t)regs[1];
 
 	if (v & FFA_VERSION_MBZ_BIT) {
-		set_regs(regs, (uint32_t)FFA_RET_NOT_SUPPORTED, 0, 0, 0, 0, 0);
+		ffa_set_regs(regs, (uint32_t)FFA_RET_NOT_SUPPORTED, 0, 0, 0, 0,
+			     0);
 		return;
 	}
 	if (FFA_VERSION_MAJOR(v) == 1)
 		m->ffa.version = FFA_VERSION_MINOR(v) > 2 ? FFA_VERSION_1_2 : v;
-	set_regs(regs, FFA_VERSION_1_2, 0, 0, 0, 0, 0);
+	ffa_set_regs(regs, FFA_VERSION_1_2, 0, 0, 0, 0, 0);
 }
 
 static void ffa_features(uint64_t regs[8])
@@ -121,7 +109,7 @@ static void ffa_features(uint64_t regs[8])
 		set_status(regs, FFA_RET_NOT_SUPPORTED);
 		return;
 	}
-	set_regs(regs, FFA_SUCCESS_32, 0, w2, 0, 0, 0);
+	ffa_set_regs(regs, FFA_SUCCESS_32, 0, w2, 0, 0, 0);
 }
 
 /* ---- RX/TX ------------------------------------------------------------- */
@@ -219,7 +207,7 @@ static void partition_info_get(struct tg_model *m, uint64_t regs[8])
 	uint32_t props = optee_properties(m);
 
 	if (count_only) {
-		set_regs(regs, FFA_SUCCESS_32, 0, count, 0, 0, 0);
+		ffa_set_regs(regs, FFA_SUCCESS_32, 0, count, 0, 0, 0);
 		return;
 	}
 	if (!m->ffa.rxtx_pages || m->ffa.rx_nw_owned) {
@@ -243,8 +231,8 @@ static void partition_info_get(struct tg_model *m, uint64_t regs[8])
 	if (count)
 		tgm_span_release(&rx);
 	m->ffa.rx_nw_owned = true;
-	set_regs(regs, FFA_SUCCESS_32, 0, count,
-		 m->ffa.version >= FFA_VERSION_1_1 ? size : 0, 0, 0);
+	ffa_set_regs(regs, FFA_SUCCESS_32, 0, count,
+		     m->ffa.version >= FFA_VERSION_1_1 ? size : 0, 0, 0);
 }
 
 /* ---- Direct requests: OP-TEE's protocol -------------------------------- */
@@ -289,7 +277,7 @@ static void yielding_answer(uint64_t regs[8], uint32_t fid, uint32_t ids)
 			break;
 		}
 	}
-	set_regs(regs, resp_fid(fid), ids, 0, w3, w4, 0);
+	ffa_set_regs(regs, resp_fid(fid), ids, 0, w3, w4, 0);
 	regs[7] = w7;
 }
 
@@ -320,8 +308,8 @@ static void optee_direct_req(struct tg_model *m, uint64_t regs[8])
 	/* virt_set_guest(sender): no partition, no service. */
 	g = tgm_find_guest(m, vm);
 	if (!g || (!m->cfg.no_virtualization && !vm)) {
-		set_regs(regs, resp_fid(fid), ids, 0,
-			 TEEC_ERROR_ITEM_NOT_FOUND, 0, 0);
+		ffa_set_regs(regs, resp_fid(fid), ids, 0,
+			     TEEC_ERROR_ITEM_NOT_FOUND, 0, 0);
 		return;
 	}
 	if (m->cfg.no_virtualization)
@@ -340,8 +328,8 @@ static void optee_direct_req(struct tg_model *m, uint64_t regs[8])
 			tgm_std_call_ffa(m, g, vm, cookie, offs, regs);
 		} else {
 			/* thread_std_smc_entry(): FFA_DENIED in w3. */
-			set_regs(regs, resp_fid(fid), ids, 0,
-				 (uint32_t)FFA_RET_DENIED, 0, 0);
+			ffa_set_regs(regs, resp_fid(fid), ids, 0,
+				     (uint32_t)FFA_RET_DENIED, 0, 0);
 			return;
 		}
 		yielding_answer(regs, fid, ids);
@@ -349,31 +337,33 @@ static void optee_direct_req(struct tg_model *m, uint64_t regs[8])
 	}
 	switch (cmd) {
 	case OPTEE_FFA_GET_API_VERSION:
-		set_regs(regs, resp_fid(fid), ids, 0, OPTEE_FFA_VERSION_MAJOR,
-			 OPTEE_FFA_VERSION_MINOR, 0);
+		ffa_set_regs(regs, resp_fid(fid), ids, 0,
+			     OPTEE_FFA_VERSION_MAJOR, OPTEE_FFA_VERSION_MINOR,
+			     0);
 		break;
 	case OPTEE_FFA_GET_OS_VERSION:
-		set_regs(regs, resp_fid(fid), ids, 0, MODEL_OS_REVISION_MAJOR,
-			 MODEL_OS_REVISION_MINOR, MODEL_OS_BUILD_ID);
+		ffa_set_regs(regs, resp_fid(fid), ids, 0,
+			     MODEL_OS_REVISION_MAJOR, MODEL_OS_REVISION_MINOR,
+			     MODEL_OS_BUILD_ID);
 		break;
 	case OPTEE_FFA_EXCHANGE_CAPABILITIES:
-		set_regs(regs, resp_fid(fid), ids, 0, 0,
-			 OPTEE_MSG_RPC_NUM_PARAMS, exchange_caps());
+		ffa_set_regs(regs, resp_fid(fid), ids, 0, 0,
+			     OPTEE_MSG_RPC_NUM_PARAMS, exchange_caps());
 		/* w6: OP-TEE leaves it 0 (Linux then takes its default). */
 		break;
 	case OPTEE_FFA_UNREGISTER_SHM:
-		set_regs(regs, resp_fid(fid), ids, 0,
-			 tgm_ffa_unregister(m, g,
-					    FFA_HANDLE_PACK(regs[4], regs[5])),
-			 0, 0);
+		ffa_set_regs(regs, resp_fid(fid), ids, 0,
+			     tgm_ffa_unregister(
+				     m, g, FFA_HANDLE_PACK(regs[4], regs[5])),
+			     0, 0);
 		break;
 	case OPTEE_FFA_ENABLE_ASYNC_NOTIF:
-		set_regs(regs, resp_fid(fid), ids, 0,
-			 enable_async_notif(g, regs[4]), 0, 0);
+		ffa_set_regs(regs, resp_fid(fid), ids, 0,
+			     enable_async_notif(g, regs[4]), 0, 0);
 		break;
 	default:
-		set_regs(regs, resp_fid(fid), ids, 0, TEEC_ERROR_BAD_PARAMETERS,
-			 0, 0);
+		ffa_set_regs(regs, resp_fid(fid), ids, 0,
+			     TEEC_ERROR_BAD_PARAMETERS, 0, 0);
 		break;
 	}
 }
@@ -438,17 +428,17 @@ static void framework_req(struct tg_model *m, uint64_t regs[8])
 		rc = type == FFA_MSG_SEND_VM_CREATED
 			     ? vm_created(m, (uint16_t)regs[5])
 			     : vm_destroyed(m, (uint16_t)regs[5]);
-		set_regs(regs, resp_fid(fid), ids,
-			 FFA_MSG_FLAG_FRAMEWORK | (type + 1), (uint32_t)rc, 0,
-			 0);
+		ffa_set_regs(regs, resp_fid(fid), ids,
+			     FFA_MSG_FLAG_FRAMEWORK | (type + 1), (uint32_t)rc,
+			     0, 0);
 		return;
 	case FFA_MSG_VERSION_REQ: {
 		uint64_t v[8] = { FFA_VERSION, regs[3] };
 
 		ffa_version(m, v);
-		set_regs(regs, resp_fid(fid), ids,
-			 FFA_MSG_FLAG_FRAMEWORK | FFA_MSG_VERSION_RESP, v[0], 0,
-			 0);
+		ffa_set_regs(regs, resp_fid(fid), ids,
+			     FFA_MSG_FLAG_FRAMEWORK | FFA_MSG_VERSION_RESP,
+			     v[0], 0, 0);
 		return;
 	}
 	default:
@@ -557,7 +547,7 @@ static void notif_get(struct tg_model *m, uint64_t regs[8])
 		return;
 	}
 	if (!(regs[2] & FFA_NOTIF_GET_FLAG_SP)) {
-		set_regs(regs, FFA_SUCCESS_32, 0, 0, 0, 0, 0);
+		ffa_set_regs(regs, FFA_SUCCESS_32, 0, 0, 0, 0, 0);
 		return;
 	}
 	g = nvb_guest(m, FFA_RECEIVER(regs[1]));
@@ -567,8 +557,8 @@ static void notif_get(struct tg_model *m, uint64_t regs[8])
 	}
 	pending = g->nvb_pending;
 	g->nvb_pending = 0;
-	set_regs(regs, FFA_SUCCESS_32, 0, FFA_HANDLE_LO(pending),
-		 FFA_HANDLE_HI(pending), 0, 0);
+	ffa_set_regs(regs, FFA_SUCCESS_32, 0, FFA_HANDLE_LO(pending),
+		     FFA_HANDLE_HI(pending), 0, 0);
 }
 
 /*
@@ -699,10 +689,11 @@ void tgm_ffa_smc(struct tg_model *m, uint64_t regs[8])
 		break;
 	case FFA_ID_GET:
 		/* The SPMD: the normal world is endpoint 0. */
-		set_regs(regs, FFA_SUCCESS_32, 0, FFA_HYP_ID, 0, 0, 0);
+		ffa_set_regs(regs, FFA_SUCCESS_32, 0, FFA_HYP_ID, 0, 0, 0);
 		break;
 	case FFA_SPM_ID_GET:
-		set_regs(regs, FFA_SUCCESS_32, 0, MODEL_FFA_SPMC_ID, 0, 0, 0);
+		ffa_set_regs(regs, FFA_SUCCESS_32, 0, MODEL_FFA_SPMC_ID, 0, 0,
+			     0);
 		break;
 	case FFA_RXTX_MAP_32:
 	case FFA_RXTX_MAP_64:
@@ -726,7 +717,7 @@ void tgm_ffa_smc(struct tg_model *m, uint64_t regs[8])
 		set_status(regs, FFA_RET_INVALID_PARAMETERS);
 		break;
 	case FFA_INTERRUPT:
-		set_regs(regs, FFA_NORMAL_WORLD_RESUME, 0, 0, 0, 0, 0);
+		ffa_set_regs(regs, FFA_NORMAL_WORLD_RESUME, 0, 0, 0, 0, 0);
 		break;
 	case FFA_MEM_SHARE_32:
 	case FFA_MEM_SHARE_64:
