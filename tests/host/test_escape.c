@@ -53,6 +53,7 @@
 #include <teegate/optee_guest.h>
 
 #include "escape.h"
+#include "log_capture.h"
 
 #define RAM_SIZE (64ull << 20)
 #define VICTIM_PAGES 32u
@@ -364,41 +365,6 @@ static void fx_check_and_down(struct esc_fx *f)
 	free(f->program_marker);
 	if (f->ram_file[0])
 		unlink(f->ram_file);
-}
-
-/* ---- the hypervisor's log, captured ------------------------------------ */
-
-/* stderr (where tg_host_log() writes) goes to a temporary file. */
-static int log_capture_begin(int *saved)
-{
-	FILE *f = tmpfile();
-	int fd;
-
-	assert_non_null(f);
-	fd = dup(fileno(f));
-	fclose(f);
-	assert_true(fd >= 0);
-	fflush(stderr);
-	*saved = dup(2);
-	assert_true(*saved >= 0);
-	assert_int_equal(dup2(fd, 2), 2);
-	return fd;
-}
-
-/* Back to the real stderr; returns what was logged (shown there too). */
-static char *log_capture_end(int fd, int saved)
-{
-	static char buf[16384];
-	ssize_t n;
-
-	fflush(stderr);
-	assert_int_equal(dup2(saved, 2), 2);
-	close(saved);
-	n = pread(fd, buf, sizeof(buf) - 1, 0);
-	close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	fputs(buf, stderr);
-	return buf;
 }
 
 /* ---- one technique ------------------------------------------------------ */

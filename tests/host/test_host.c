@@ -22,6 +22,8 @@
 
 #include <cmocka.h>
 
+#include "log_capture.h"
+
 #include <teegate/host.h>
 #include <teegate/optee_abi.h>
 
@@ -1134,38 +1136,6 @@ static void guest_started_on_a_former_handler_stack_runs(void **state)
 }
 
 /* ---- process guests come from the zygote -------------------------------- */
-
-/* stderr (where tg_host_log() writes) into a temporary file, and back. */
-static int log_capture_begin(int *saved)
-{
-	FILE *f = tmpfile();
-	int fd;
-
-	assert_non_null(f);
-	fd = dup(fileno(f));
-	fclose(f);
-	assert_true(fd >= 0);
-	fflush(stderr);
-	*saved = dup(2);
-	assert_true(*saved >= 0);
-	assert_int_equal(dup2(fd, 2), 2);
-	return fd;
-}
-
-static char *log_capture_end(int fd, int saved)
-{
-	static char buf[8192];
-	ssize_t n;
-
-	fflush(stderr);
-	assert_int_equal(dup2(saved, 2), 2);
-	close(saved);
-	n = pread(fd, buf, sizeof(buf) - 1, 0);
-	close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	fputs(buf, stderr);
-	return buf;
-}
 
 static uint8_t arg_byte(size_t i)
 {
