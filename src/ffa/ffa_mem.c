@@ -463,15 +463,12 @@ static int32_t xact_flush(struct tgf_dom *d, bool complete)
 }
 
 /*
- * tgf_xact_keep() - the SPMC will not give back the complete share @h of
- * the domain's transaction: it becomes a share of the guest, pins kept
- * (teardown retries). Return: false when there is no memory for the
- * record (the pins then stay for good).
+ * The domain's transaction, complete at the SPMC as share @h, becomes the
+ * share @s (NULL: nobody's, the pins then stay for good) and ends.
  */
-bool tgf_xact_keep(struct tgf_dom *d, uint64_t h)
+static void xact_hand_over(struct tgf_dom *d, struct tgf_share *s, uint64_t h)
 {
 	struct tgf_xact *x = &d->xact;
-	struct tgf_share *s = tgf_zalloc(d->fm, sizeof(*s));
 
 	if (s) {
 		s->handle = h;
@@ -479,17 +476,34 @@ bool tgf_xact_keep(struct tgf_dom *d, uint64_t h)
 		s->pa = x->pa;
 		s->lend = x->lend;
 		s->to_optee = x->to_optee;
+		/*
+		 * Linked before the transaction lets go of the pages: a
+		 * process that dies in between leaves both naming them,
+		 * never neither (tgf_domain_recover() knows the case).
+		 */
 		tgf_lock(d);
 		tgf_share_link(d, s);
 		tgf_unlock(d);
-	} else {
-		tgf_log(d, "FF-A share kept by the SPMC, pages stay pinned", h);
 	}
-	/* The share (or nobody, for good) has the pages now. */
 	x->pa = NULL;
 	x->npages = 0;
 	x->pages_done = 0;
 	tgf_xact_free(d);
+}
+
+/*
+ * tgf_xact_keep() - the SPMC will not give back the complete share @h of
+ * the domain's transaction: it becomes a share of the guest, pins kept
+ * (teardown retries). Return: false when there is no memory for the
+ * record (the pins then stay for good).
+ */
+bool tgf_xact_keep(struct tgf_dom *d, uint64_t h)
+{
+	struct tgf_share *s = tgf_zalloc(d->fm, sizeof(*s));
+
+	if (!s)
+		tgf_log(d, "FF-A share kept by the SPMC, pages stay pinned", h);
+	xact_hand_over(d, s, h);
 	return s != NULL;
 }
 
@@ -632,24 +646,8 @@ static int32_t xact_take(struct tgf_dom *d, const uint8_t *buf, uint32_t len,
 		tgf_refuse(d, TG_REFUSE_NO_MEMORY);
 		return FFA_RET_NO_MEMORY;
 	}
-	s->handle = x->handle;
 	*handle = x->handle;
-	s->npages = x->npages;
-	s->pa = x->pa;
-	s->lend = x->lend;
-	s->to_optee = x->to_optee;
-	/*
-	 * Linked before the transaction lets go of the pages: a process
-	 * that dies in between leaves both naming them, never neither
-	 * (tgf_domain_recover() knows the case).
-	 */
-	tgf_lock(d);
-	tgf_share_link(d, s);
-	tgf_unlock(d);
-	x->pa = NULL;
-	x->npages = 0;
-	x->pages_done = 0;
-	tgf_xact_free(d);
+	xact_hand_over(d, s, x->handle);
 	return FFA_RET_OK;
 }
 
