@@ -44,18 +44,15 @@ static void put_thread(struct tgf_dom *d, uint32_t thread)
 }
 
 /**
- * tgf_optee_before() - a guest's request to OP-TEE, before it goes. A
- * RESUME must name a thread this guest holds; it is then running (a
- * second RESUME of it is refused). Return: true to forward; false when
- * @regs holds the answer already.
+ * tgf_optee_before() - a guest's RESUME request to OP-TEE (w3; the caller
+ * tests it, on the hot path), before it goes. It must name a thread this
+ * guest holds; it is then running (a second RESUME of it is refused).
+ * Return: true to forward; false when @regs holds the answer already.
  */
 bool tgf_optee_before(struct tgf_dom *d, uint64_t regs[8])
 {
-	uint32_t w3 = (uint32_t)regs[3];
 	bool ok;
 
-	if (w3 != OPTEE_FFA_YIELDING_CALL_RESUME)
-		return true;
 	tgf_lock(d);
 	ok = take_thread(d, (uint32_t)regs[7]);
 	tgf_unlock(d);
@@ -72,14 +69,16 @@ bool tgf_optee_before(struct tgf_dom *d, uint64_t regs[8])
 	return false;
 }
 
-/* tgf_optee_after() - OP-TEE's answer: note a thread left suspended. */
+/*
+ * tgf_optee_after() - OP-TEE's answer to a yielding call (@w3 has
+ * OPTEE_FFA_YIELDING_CALL_BIT; the caller tests it, on the hot path):
+ * note a thread left suspended.
+ */
 void tgf_optee_after(struct tgf_dom *d, uint32_t w3, uint32_t req_w7,
 		     const uint64_t resp[8])
 {
 	bool suspended;
 
-	if (!(w3 & OPTEE_FFA_YIELDING_CALL_BIT))
-		return;
 	suspended = is_resp(resp[0]) && !(uint32_t)resp[3] &&
 		    ((uint32_t)resp[4] ==
 			     OPTEE_FFA_YIELDING_CALL_RETURN_RPC_CMD ||
