@@ -1001,14 +1001,18 @@ static void msg_send2(struct tgf_dom *d, uint64_t regs[8])
 		goto out;
 	}
 	bytes = h.offset + h.size;
+	/* The header as checked; from the guest only what follows it, so
+	 * that no byte is read twice (h.offset >= sizeof(h) above). */
+	memcpy(d->txcopy, &h, sizeof(h));
 	if (bytes > fm->rxtx_pages * TG_PAGE_SIZE ||
-	    fm->port.copy_from_guest(fm->port.ctx, d->id, d->txcopy,
-				     d->tx_ipa, bytes)) {
+	    (bytes > sizeof(h) &&
+	     fm->port.copy_from_guest(fm->port.ctx, d->id,
+				      d->txcopy + sizeof(h),
+				      d->tx_ipa + sizeof(h),
+				      (uint32_t)(bytes - sizeof(h))))) {
 		err = FFA_RET_NO_MEMORY;
 		goto out;
 	}
-	/* The header as checked, not as the guest may have changed it. */
-	memcpy(d->txcopy, &h, sizeof(h));
 	fm->port.lock(fm->port.ctx, fm->txrx_lock);
 	memcpy(fm->tx, d->txcopy, bytes);
 	ffa_set_regs(regs, FFA_MSG_SEND2, FFA_PACK_IDS(d->id, 0), 0, 0, 0, 0);
