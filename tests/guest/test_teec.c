@@ -546,8 +546,14 @@ static void test_allocate_with_bad_flags_is_bad_parameters(void **state)
 
 struct canceller {
 	TEEC_Operation *op;
+	int done; /* the invoke returned */
 };
 
+/*
+ * Cancel once the command is under way, and again every millisecond until
+ * it returns: a single cancel after a fixed sleep raced the yield TA, which
+ * on an idle machine can end before the sleep does.
+ */
 static void cancel_main(struct tg_vcpu *vcpu, void *arg)
 {
 	struct canceller *c = arg;
@@ -558,8 +564,11 @@ static void cancel_main(struct tg_vcpu *vcpu, void *arg)
 	     i < 2000 && !__atomic_load_n(&c->op->started, __ATOMIC_ACQUIRE);
 	     i++)
 		usleep(1000);
-	usleep(20000);
-	TEEC_RequestCancellation(c->op);
+	for (i = 0; i < 10000 && !__atomic_load_n(&c->done, __ATOMIC_ACQUIRE);
+	     i++) {
+		TEEC_RequestCancellation(c->op);
+		usleep(1000);
+	}
 }
 
 static void test_request_cancellation_cancels_a_running_command(void **state)
@@ -580,9 +589,11 @@ static void test_request_cancellation_cancels_a_running_command(void **state)
 					 TEEC_NONE);
 	op.params[0].value.a = MODEL_TA_YIELD_MAX;
 	c.op = &op;
+	c.done = 0;
 	idx = tg_vcpu_spawn(f->vcpu, cancel_main, &c);
 	assert_true(idx > 0);
 	r = TEEC_InvokeCommand(&f->s, MODEL_TA_YIELD_CMD_YIELD, &op, &origin);
+	__atomic_store_n(&c.done, 1, __ATOMIC_RELEASE);
 	tg_vcpu_join(f->vcpu, idx);
 	assert_int_equal(r, TEEC_ERROR_CANCEL);
 	TEEC_CloseSession(&f->s);
