@@ -81,6 +81,8 @@ static void guest_init(struct tg_model *m, struct guest *g, uint16_t id)
 {
 	g->live = true;
 	g->id = id;
+	atomic_store_explicit(&g->live_id, (uint32_t)id + 1u,
+			      memory_order_release);
 	g->prng_state = m->cfg.seed ^ ((uint64_t)id * 0xD1B54A32D192ED03ull);
 	g->nvb_bottom_half = -1;
 }
@@ -134,6 +136,7 @@ static uint32_t vm_destroyed(struct tg_model *m, uint16_t id)
 	if (g && id != HYP_CLIENT_ID) {
 		guest_clear(m, g);
 		g->live = false;
+		atomic_store_explicit(&g->live_id, 0, memory_order_release);
 	}
 	return OPTEE_SMC_RETURN_OK;
 }
@@ -351,6 +354,39 @@ static void fast_call(struct tg_model *m, struct guest *g, uint16_t client,
 
 /* ---- SMC entry --------------------------------------------------------- */
 
+/*
+ * Fast calls whose answer is a constant: like OP-TEE, which serves them
+ * without taking a lock, they need only know that the caller exists.
+ * Without the model lock, guests on different cores do not serialise on
+ * them (teegate bench --trap-on-vcpu with 2 guests).
+ */
+static bool constant_fast_call(struct tg_model *m, uint16_t client,
+			       uint64_t regs[8])
+{
+	uint32_t fid = (uint32_t)regs[0];
+	bool known = m->cfg.no_virtualization || client == HYP_CLIENT_ID;
+
+	switch (fid) {
+	case OPTEE_SMC_CALLS_COUNT:
+	case OPTEE_SMC_CALLS_UID:
+	case OPTEE_SMC_CALLS_REVISION:
+	case OPTEE_SMC_GET_OS_UUID:
+	case OPTEE_SMC_GET_OS_REVISION:
+		break;
+	default:
+		return false;
+	}
+	for (uint32_t i = 0; !known && i < m->max_guests; i++)
+		known = atomic_load_explicit(&m->guests[i].live_id,
+					     memory_order_acquire) ==
+			(uint32_t)client + 1u;
+	if (!known)
+		regs[0] = OPTEE_SMC_RETURN_ENOTAVAIL;
+	else
+		fast_call(m, NULL, client, regs);
+	return true;
+}
+
 /**
  * tg_model_smc() - one SMC from the normal world. Every register is
  * untrusted; a7 is taken as the client id (the hypervisor vouches for it).
@@ -363,6 +399,8 @@ void tg_model_smc(struct tg_model *m, uint64_t regs[8])
 	struct guest *g;
 	bool raise_irq;
 
+	if (constant_fast_call(m, client, regs))
+		return;
 	pthread_mutex_lock(&m->lock);
 	if (virt && client == HYP_CLIENT_ID)
 		g = NULL;
@@ -491,8 +529,19 @@ int tg_model_create(const struct tg_model_config *cfg,
 	}
 	if (cfg->no_virtualization)
 		guest_init(m, &m->guests[0], 0);
-	if (pthread_mutex_init(&m->lock, NULL))
-		goto nomem;
+	{
+		/* Short sections taken by every SMC: spin before sleeping
+		 * (a futex wake-up across cores costs tens of us). */
+		pthread_mutexattr_t a;
+		int ret;
+
+		pthread_mutexattr_init(&a);
+		pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ADAPTIVE_NP);
+		ret = pthread_mutex_init(&m->lock, &a);
+		pthread_mutexattr_destroy(&a);
+		if (ret)
+			goto nomem;
+	}
 	*out = m;
 	return TG_OK;
 nomem:

@@ -15,6 +15,7 @@
 #define TEEGATE_MODEL_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -130,6 +131,9 @@ struct cached_rpc_arg {
 struct guest {
 	bool live;
 	uint16_t id;
+	/* id + 1 while live, else 0: read without the lock by the fast
+	 * calls that only need to know the caller exists (model.c) */
+	_Atomic uint32_t live_id;
 	struct session *sessions;
 	struct reg_shm *shms;
 	uint32_t num_shms;   /* registered, not counting leaked ones */
