@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "cli.h"
 
 #ifndef TG_HAVE_WORKLOADS
@@ -581,6 +582,8 @@ enum bench_opt {
 	OPT_ONE_GUEST,
 	OPT_ONLY,
 	OPT_TRAP_ON_VCPU,
+	OPT_SCALING,
+	OPT_REPEAT,
 };
 
 static const struct option bench_options[] = {
@@ -590,6 +593,8 @@ static const struct option bench_options[] = {
 	{ "one-guest", no_argument, NULL, OPT_ONE_GUEST },
 	{ "only", required_argument, NULL, OPT_ONLY },
 	{ "trap-on-vcpu", no_argument, NULL, OPT_TRAP_ON_VCPU },
+	{ "scaling", no_argument, NULL, OPT_SCALING },
+	{ "repeat", required_argument, NULL, OPT_REPEAT },
 	TG_CLI_OPT_HELP,
 	{ 0 },
 };
@@ -598,6 +603,7 @@ static const struct tg_cli_needs bench_needs[] = {
 	{ OPT_JSON, "a file name" },
 	{ OPT_PLOT, "a file name" },
 	{ OPT_ONLY, "a configuration" },
+	{ OPT_REPEAT, "a number of runs" },
 	{ 0, NULL },
 };
 
@@ -610,9 +616,9 @@ int tg_cmd_bench(int argc, char **argv)
 	const char *json = NULL, *png = NULL, *only = NULL;
 	char machine[256];
 	unsigned int step = 0, nsteps;
-	uint32_t div = 1, gmax = 4;
+	uint32_t div = 1, gmax = 4, repeat = 0;
 	int i, c, gi, op, ng = 2;
-	bool failed = false;
+	bool failed = false, scaling = false;
 
 	tg_cli_init(&cli, "bench", bench_options, argc, argv);
 	cli.needs = bench_needs;
@@ -624,6 +630,14 @@ int tg_cmd_bench(int argc, char **argv)
 		case OPT_QUICK:
 			div = 20;
 			break;
+		case OPT_SCALING:
+			scaling = true;
+			break;
+		case OPT_REPEAT:
+			if (!tg_cli_parse_u32("bench: --repeat", cli.val, 1,
+					      TG_BENCH_MAX_REPEAT, &repeat))
+				return TG_EXIT_USAGE;
+			break;
 		case OPT_ONE_GUEST:
 			gmax = 1;
 			break;
@@ -633,12 +647,6 @@ int tg_cmd_bench(int argc, char **argv)
 			break;
 		case OPT_ONLY:
 			only = cli.val;
-			for (c = 0; c < NCONFIGS; c++)
-				if (!strcmp(only, configs[c].name))
-					break;
-			if (c == NCONFIGS)
-				return tg_cli_usage_error("bench: --only: no configuration '%s' (direct, inline, sandboxed, service, service-poll, service-per-guest)",
-							  only);
 			break;
 		case OPT_JSON:
 		case OPT_PLOT:
@@ -663,6 +671,24 @@ int tg_cmd_bench(int argc, char **argv)
 						  json, strerror(errno));
 		fclose(f);
 	}
+	for (c = 0; only && !scaling && c < NCONFIGS; c++)
+		if (!strcmp(only, configs[c].name))
+			break;
+	if (only && !scaling && c == NCONFIGS)
+		return tg_cli_usage_error("bench: --only: no configuration '%s' (direct, inline, sandboxed, service, service-poll, service-per-guest)",
+					  only);
+	if (repeat && !scaling)
+		return tg_cli_usage_error("bench: --repeat goes with --scaling: add --scaling or drop --repeat");
+	if (scaling && gmax == 1 && !trap_on_vcpu)
+		return tg_cli_usage_error("bench: --scaling runs 1, 2, 4 and 8 guests: drop --one-guest");
+	if (scaling) {
+		struct tg_bench_scaling_opts so = { only, json, png, div > 1,
+						    trap_on_vcpu, false,
+						    repeat ? repeat : 1 };
+
+		return tg_bench_scaling(&so);
+	}
+
 	if (gmax == 1)
 		ng = 1;
 	for (op = 0; op < NOPS; op++) {
@@ -761,7 +787,29 @@ int tg_cmd_bench(int argc, char **argv)
 		}
 		printf("wrote %s\n", png);
 	}
+	if (trap_on_vcpu) {
+		/* and the mediator's own scaling: 1, 2 and 4 such guests */
+		struct tg_bench_scaling_opts so = { only, NULL, NULL, div > 1,
+						    true, true, 1 };
+
+		printf("\n");
+		fflush(stdout);
+		if (tg_bench_scaling(&so) != TG_EXIT_OK)
+			failed = true;
+	}
 	return failed ? TG_EXIT_FAIL : TG_EXIT_OK;
+}
+
+void tg_bench_machine_line(char *buf, size_t len)
+{
+	machine_line(buf, len);
+}
+
+void tg_bench_progress(unsigned int done, unsigned int total,
+		       const char *what)
+{
+	tty_err = isatty(STDERR_FILENO);
+	progress(done, total, what);
 }
 
 void tg_help_bench(void)
@@ -772,6 +820,8 @@ void tg_help_bench(void)
 "SYNOPSIS\n"
 "    teegate bench [--json FILE] [--plot FILE.png] [--quick] [--one-guest]\n"
 "                  [--only CONFIG] [--trap-on-vcpu]\n"
+"    teegate bench --scaling [--repeat N] [--json FILE] [--plot FILE.png]\n"
+"                  [--quick] [--only CONFIG] [--trap-on-vcpu]\n"
 "\n"
 "DESCRIPTION\n"
 "    Builds one machine per configuration - direct (no mediator, the\n"
@@ -792,14 +842,29 @@ void tg_help_bench(void)
 "    --quick           1/20 of the iterations (a smoke test)\n"
 "    --one-guest       only the 1-guest runs\n"
 "    --only CONFIG     only this configuration (direct, inline, sandboxed,\n"
-"                      service, service-poll, service-per-guest)\n"
+"                      service, service-poll, service-per-guest; with\n"
+"                      --scaling also sandboxed-per-guest, not direct)\n"
 "    --trap-on-vcpu    the 1-guest runs only, with a guest made of threads\n"
 "                      of this process whose traps are handled on the\n"
 "                      vCPU's own thread, as on Arm where the hypervisor\n"
 "                      runs on the core that trapped: no handler thread\n"
 "                      competes for a core. No isolation; a measurement\n"
 "                      mode. REGISTER_SHM of 64 MiB is not run (a thread\n"
-"                      guest cannot map that much contiguously)\n"
+"                      guest cannot map that much contiguously). Then the\n"
+"                      --scaling table with 1, 2 and 4 such guests\n"
+"    --scaling         more guests than cores: machines with 1, 2, 4 and\n"
+"                      8 guests (one vCPU each) per mode (inline,\n"
+"                      sandboxed, sandboxed-per-guest, service,\n"
+"                      service-poll, service-per-guest) where every guest\n"
+"                      calls at the same time for 0.4 s (0.04 s with\n"
+"                      --quick): fast call, INVOKE with 4 values, RPC\n"
+"                      round trip. Prints p50, p99, p99/p50, calls/s of\n"
+"                      all guests and that throughput over 1 guest's\n"
+"                      (x1); --plot draws x1 and p99/p50 against guests\n"
+"    --repeat N        with --scaling: run every cell N times (1 to 50)\n"
+"                      and print the medians of p50, p99 and calls/s,\n"
+"                      and the load average before and after: a shared\n"
+"                      machine is noisy\n"
 "    -h, --help        show this manual\n"
 "\n"
 "EXIT STATUS\n"
@@ -813,6 +878,9 @@ void tg_help_bench(void)
 "    teegate bench --quick --only sandboxed\n"
 "        A smoke test of one configuration.\n"
 "    teegate bench --trap-on-vcpu --only inline\n"
-"        The mediator's own cost, with no handler thread in the way.\n");
+"        The mediator's own cost, with no handler thread in the way.\n"
+"    teegate bench --scaling --repeat 5 --json scaling.json --plot scaling.png\n"
+"        1, 2, 4 and 8 guests per mode, medians of 5 runs: the table of\n"
+"        docs/isolation.md, \"More guests than cores\".\n");
 }
 #endif /* TG_HAVE_WORKLOADS */

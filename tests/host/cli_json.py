@@ -19,11 +19,17 @@ What is checked, beyond being JSON:
   is consistent (restart times, their median and maximum);
 - bench: every configuration and operation the command ran, with the
   samples it asked for, and the same p50, p99 and calls/s as the table.
+- bench --scaling: every mode, guest count (1, 2, 4, 8; thread guests 1,
+  2, 4) and operation of the table, with its numbers; calls/s agrees with
+  the calls made in the run's time, and "x1" is calls/s over the same
+  mode's with 1 guest; with --repeat N, each entry lists N runs' calls/s
+  and its calls/s is their median; the load averages are printed.
 """
 import json
 import math
 import os
 import re
+import statistics
 import subprocess
 import sys
 
@@ -272,6 +278,102 @@ def check_bench(d, o, stdout):
     return n + 4
 
 
+SCALING_CONFIGS = ["inline", "sandboxed", "sandboxed-per-guest", "service",
+                   "service-poll", "service-per-guest"]
+SCALING_OPS = [("fast_call", "fast call"), ("invoke_values", "invoke 4 values"),
+               ("rpc_get_time", "RPC GET_TIME")]
+
+
+def scaling_table(stdout):
+    """{(op, config, guests): (p50, p99, calls/s, x1, errors)}."""
+    rows = {}
+    op = None
+    names = {name: key for key, name in SCALING_OPS}
+    for line in stdout.splitlines():
+        for name in names:
+            if line.startswith(name + " ") and "config" in line:
+                op = names[name]
+        m = re.match(r"^\s+(\S+)\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+[\d.]+"
+                     r"\s+(\d+)\s+([\d.]+)\s+(\d+)$", line)
+        if op and m:
+            rows[(op, m.group(1), int(m.group(2)))] = (
+                float(m.group(3)), float(m.group(4)), float(m.group(5)),
+                float(m.group(6)), int(m.group(7)))
+    return rows
+
+
+def check_scaling(d, o, stdout):
+    n = 0
+    need(isinstance(d.get("machine"), str) and "CPUs" in d["machine"],
+         "machine")
+    need(d.get("unit") == "us", "unit")
+    trap = "trap-on-vcpu" in o
+    run_s = d.get("run_s")
+    need(run_s == (0.04 if "quick" in o else 0.4), "run_s %r" % run_s)
+    need(d.get("guests") == ("threads, traps on the vCPU's thread" if trap
+                             else "processes, 1 vCPU each"), "guests")
+    repeat = int(o.get("repeat", 1))
+    need(d.get("repeat") == repeat, "repeat %r" % d.get("repeat"))
+    for k in ("load_before", "load_after"):
+        need(isinstance(d.get(k), (int, float)) and d[k] >= 0, k)
+    need("%d run%s per cell" % (repeat, "s" if repeat > 1 else "") in stdout
+         and "load average %.2f before, %.2f after"
+         % (d["load_before"], d["load_after"]) in stdout,
+         "the table does not say its runs and load averages")
+    res = d.get("results")
+    need(isinstance(res, list) and res, "no results")
+    configs = [o["only"]] if "only" in o else SCALING_CONFIGS
+    counts = [1, 2, 4] if trap else [1, 2, 4, 8]
+    table = scaling_table(stdout)
+    by_key = {}
+    for e in res:
+        key = (e.get("op"), e.get("config"), e.get("guests"))
+        need(e.get("config") in configs, "config %r" % e.get("config"))
+        need(e.get("guests") in counts, "guests %r" % e.get("guests"))
+        need(e.get("op") in [k for k, _ in SCALING_OPS], "op %r"
+             % e.get("op"))
+        need(is_count(e.get("calls")) and e["calls"] > 0, "calls")
+        need(is_count(e.get("errors")), "errors")
+        need(0 < e["p50_us"] <= e["p99_us"], "%s: p50 %r, p99 %r"
+             % (key, e["p50_us"], e["p99_us"]))
+        # every guest called for run_s at least, the last call a little
+        # longer: the rate is at most calls / run_s
+        need(0 < e["ops_per_s"] <= e["calls"] / run_s + 0.1,
+             "%s: %r calls/s from %r calls in %r s" % (key, e["ops_per_s"],
+                                                      e["calls"], run_s))
+        runs = e.get("runs_ops_per_s")
+        need(isinstance(runs, list) and len(runs) == repeat and
+             all(isinstance(x, (int, float)) and x > 0 for x in runs),
+             "%s: runs_ops_per_s %r for %d runs" % (key, runs, repeat))
+        need(abs(statistics.median(runs) - e["ops_per_s"]) <= 0.11,
+             "%s: calls/s %r is not the median of the runs %r"
+             % (key, e["ops_per_s"], runs))
+        need(key not in by_key, "%s twice" % (key,))
+        by_key[key] = e
+        t = table.get(key)
+        need(t is not None, "%s is not in the table" % (key,))
+        need(abs(e["p50_us"] - t[0]) <= 0.0051 and
+             abs(e["p99_us"] - t[1]) <= 0.0051 and
+             abs(e["ops_per_s"] - t[2]) <= 0.51 and
+             abs(e["x_one_guest"] - t[3]) <= 0.0051 and e["errors"] == t[4],
+             "%s: JSON %r, table %r" % (key, e, t))
+        n += 10
+    for (op, cfg, g), e in by_key.items():
+        one = by_key.get((op, cfg, 1))
+        need(one is not None, "%s %s: no 1-guest run" % (op, cfg))
+        need(abs(e["x_one_guest"] -
+                 e["ops_per_s"] / one["ops_per_s"]) <= 0.002,
+             "%s %s x%d: x1 %r, calls/s %r over %r" % (
+                 op, cfg, g, e["x_one_guest"], e["ops_per_s"],
+                 one["ops_per_s"]))
+        n += 1
+    need(len(by_key) == len(table), "the table has %d rows, the JSON %d"
+         % (len(table), len(by_key)))
+    need(len(by_key) == len(configs) * len(counts) * len(SCALING_OPS),
+         "%d results for %d modes" % (len(by_key), len(configs)))
+    return n + 7
+
+
 def main():
     if len(sys.argv) < 4 or sys.argv[2] != "--":
         print(__doc__.split("\n")[0], file=sys.stderr)
@@ -293,6 +395,8 @@ def main():
         o = opts(cmd[2:])
         if cmd[1] == "demo":
             n = check_demo(d, o, p.stdout)
+        elif cmd[1] == "bench" and "scaling" in o:
+            n = check_scaling(d, o, p.stdout)
         elif cmd[1] == "bench":
             n = check_bench(d, o, p.stdout)
         else:

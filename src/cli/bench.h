@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* teegate bench: what its parts share (bench.c, bench_scaling.c). */
+#ifndef TG_CLI_BENCH_H
+#define TG_CLI_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct tg_bench_scaling_opts {
+	const char *only; /* one configuration, or NULL */
+	const char *json, *png;
+	bool quick;
+	bool trap_on_vcpu;
+	bool quiet_only; /* --only names no configuration here: run none */
+	unsigned int repeat; /* runs per cell, medians reported (>= 1) */
+};
+
+#define TG_BENCH_MAX_REPEAT 50u
+
+/* teegate bench --scaling (bench_scaling.c): an exit status. */
+int tg_bench_scaling(const struct tg_bench_scaling_opts *o);
+
+/* "2 CPUs (model), Linux release, load 0.42" */
+void tg_bench_machine_line(char *buf, size_t len);
+/* A progress bar on a terminal, a line per step otherwise; @what NULL:
+ * done. */
+void tg_bench_progress(unsigned int done, unsigned int total,
+		       const char *what);
+
+#endif /* TG_CLI_BENCH_H */
