@@ -381,18 +381,6 @@ static int sc_run(const struct sc_config *cf, uint32_t nguests,
 		r->ops_per_s[op] = wall ? (double)n * 1e9 / (double)wall : 0;
 	}
 	r->ok = true;
-	if (getenv("TEEGATE_BENCH_VERBOSE")) {
-		struct tg_trap_stats ts;
-
-		if (!tg_machine_trap_stats(m, &ts))
-			fprintf(stderr,
-				"bench: %s, %u guests: gate of %u tokens: %llu turns (%llu ended idle), %llu borrows, %llu overdrafts\n",
-				cf->name, nguests, ts.tokens,
-				(unsigned long long)ts.turns,
-				(unsigned long long)ts.idle_ends,
-				(unsigned long long)ts.borrows,
-				(unsigned long long)ts.overdrafts);
-	}
 out:
 	for (i = 0; i < nguests; i++) {
 		if (!g[i])
