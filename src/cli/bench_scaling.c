@@ -78,6 +78,7 @@ struct sc_guest_res {
 	uint64_t calls[SC_NOPS];
 	uint64_t errors[SC_NOPS];
 	uint64_t wall_ns[SC_NOPS];
+	uint64_t cpu_ns[SC_NOPS]; /* the vCPU thread's CPU time in the run */
 	uint32_t hist[SC_NOPS][SC_BUCKETS];
 };
 
@@ -90,12 +91,25 @@ struct sc_arg {
 struct sc_result {
 	bool ok;
 	double p50_us[SC_NOPS], p99_us[SC_NOPS], ops_per_s[SC_NOPS];
+	/* the guests' vCPU threads' CPU time per call, in us */
+	double vcpu_us[SC_NOPS];
 	uint64_t calls[SC_NOPS], errors[SC_NOPS];
 	/* with --repeat: every run's calls/s (the figures above are the
 	 * medians of the runs; errors their sum) */
 	unsigned int runs;
 	double run_ops[TG_BENCH_MAX_REPEAT][SC_NOPS];
 };
+
+/* CPU time of the calling thread (a guest's vCPU): what it burnt,
+ * spinning included, whoever else had the cores */
+static uint64_t sc_thread_cpu(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 static uint64_t sc_now(void)
 {
@@ -203,7 +217,7 @@ static void sc_guest(struct tg_vcpu *v, void *varg)
 	}
 	c->verified = ipa;
 	for (op = 0; op < SC_NOPS; op++) {
-		uint64_t w0, end, t0, t1;
+		uint64_t w0, end, t0, t1, c0;
 
 		c->phase = SC_READY(op);
 		while (res->go != (uint32_t)op + 1) {
@@ -211,6 +225,7 @@ static void sc_guest(struct tg_vcpu *v, void *varg)
 				return;
 			usleep(100);
 		}
+		c0 = sc_thread_cpu();
 		w0 = sc_now();
 		end = w0 + a->run_ns;
 		t1 = w0;
@@ -226,6 +241,7 @@ static void sc_guest(struct tg_vcpu *v, void *varg)
 				res->errors[op]++;
 		} while (t1 < end);
 		res->wall_ns[op] = t1 - w0;
+		res->cpu_ns[op] = sc_thread_cpu() - c0;
 	}
 	/* a thread guest gives its driver back (see bench.c) */
 	if (a->thread_guest) {
@@ -364,7 +380,7 @@ static int sc_run(const struct sc_config *cf, uint32_t nguests,
 		}
 	}
 	for (op = 0; op < SC_NOPS; op++) {
-		uint64_t wall = 0, n = 0;
+		uint64_t wall = 0, n = 0, cpu = 0;
 		unsigned int b;
 
 		memset(hist, 0, sizeof(hist));
@@ -375,10 +391,12 @@ static int sc_run(const struct sc_config *cf, uint32_t nguests,
 			r->errors[op] += res[i].errors[op];
 			if (res[i].wall_ns[op] > wall)
 				wall = res[i].wall_ns[op];
+			cpu += res[i].cpu_ns[op];
 		}
 		r->calls[op] = n;
 		sc_summarise(hist, n, &r->p50_us[op], &r->p99_us[op]);
 		r->ops_per_s[op] = wall ? (double)n * 1e9 / (double)wall : 0;
+		r->vcpu_us[op] = n ? (double)cpu / 1000.0 / (double)n : 0;
 	}
 	r->ok = true;
 out:
@@ -434,6 +452,9 @@ static void sc_fold(const struct sc_result *run, unsigned int n,
 			out->errors[op] += run[i].errors[op];
 		}
 		out->ops_per_s[op] = sc_median(v, n);
+		for (i = 0; i < n; i++)
+			v[i] = run[i].vcpu_us[op];
+		out->vcpu_us[op] = sc_median(v, n);
 	}
 }
 
@@ -485,6 +506,8 @@ static int sc_json(FILE *f, const char *machine, const struct sc_arg *a,
 					    tg_json_fixed(sc_ratio(r, &res[c][0],
 								   op),
 							  3));
+				tg_json_set(&e, "vcpu_us_per_call",
+					    tg_json_fixed(r->vcpu_us[op], 3));
 				runs = json_array();
 				for (i = 0; i < r->runs; i++)
 					tg_json_append(
@@ -685,14 +708,15 @@ int tg_bench_scaling(const struct tg_bench_scaling_opts *o)
 		       ? "guests are threads with 1 vCPU whose traps run on the vCPU's own thread"
 		       : "guests are processes with 1 vCPU",
 	       (double)arg.run_ns / 1e9);
+	printf("vCPU us = CPU time of the guests' vCPU threads per call (their spinning included; with --trap-on-vcpu also the mediator's and the hypervisor's work): what a call costs whoever else has the cores\n");
 	printf("%u run%s per cell%s; 1-minute load average %.2f before, %.2f after\n\n",
 	       repeat, repeat > 1 ? "s" : "",
 	       repeat > 1 ? ", medians of p50, p99 and calls/s" : "",
 	       load[0], load[1]);
 	for (op = 0; op < SC_NOPS; op++) {
-		printf("%-16s %-20s %6s %9s %9s %8s %11s %6s %6s\n",
+		printf("%-16s %-20s %6s %9s %9s %8s %11s %6s %6s %9s\n",
 		       sc_names[op], "config", "guests", "p50 us", "p99 us",
-		       "p99/p50", "calls/s", "x1", "errors");
+		       "p99/p50", "calls/s", "x1", "errors", "vCPU us");
 		for (c = 0; c < SC_NCONFIGS; c++)
 			for (gi = 0; gi < ng && want[c]; gi++) {
 				const struct sc_result *r = &res[c][gi];
@@ -703,7 +727,7 @@ int tg_bench_scaling(const struct tg_bench_scaling_opts *o)
 					       "failed");
 					continue;
 				}
-				printf("%-16s %-20s %6u %9.2f %9.2f %8.1f %11.0f %6.2f %6llu\n",
+				printf("%-16s %-20s %6u %9.2f %9.2f %8.1f %11.0f %6.2f %6llu %9.2f\n",
 				       "", sc_configs[c].name, guests[gi],
 				       r->p50_us[op], r->p99_us[op],
 				       r->p50_us[op] > 0
@@ -711,7 +735,8 @@ int tg_bench_scaling(const struct tg_bench_scaling_opts *o)
 					       : 0,
 				       r->ops_per_s[op],
 				       sc_ratio(r, &res[c][0], op),
-				       (unsigned long long)r->errors[op]);
+				       (unsigned long long)r->errors[op],
+				       r->vcpu_us[op]);
 			}
 		printf("\n");
 	}
