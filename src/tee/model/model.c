@@ -366,6 +366,10 @@ static bool constant_fast_call(struct tg_model *m, uint16_t client,
 	uint32_t fid = (uint32_t)regs[0];
 	bool known = m->cfg.no_virtualization || client == HYP_CLIENT_ID;
 
+	/* Behind the SPMD the SMC ABI is unknown (and only that model can
+	 * panic: m->panicked is read under the lock). */
+	if (m->cfg.ffa)
+		return false;
 	switch (fid) {
 	case OPTEE_SMC_CALLS_COUNT:
 	case OPTEE_SMC_CALLS_UID:
