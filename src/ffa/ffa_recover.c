@@ -28,6 +28,10 @@
  *    the transaction is dropped, the share keeps them;
  *  - a guest's FFA_MEM_RECLAIM in flight: reclaimed again; a handle the
  *    SPMC does not know any more was reclaimed;
+ *  - two records of one handle (a reclaim went through at the SPMC, and
+ *    another vCPU's share got the handle again before the death): the
+ *    older one is dropped without an SMC: reclaiming it again would take
+ *    the newer share from the SPMC behind its record's back;
  *  - a handle in @ri->mem (given in a conversation the death cut: the
  *    guest saw the call fail): given back, and its share dropped if the
  *    state had it already;
@@ -147,7 +151,11 @@ static bool give_back(struct tgf_dom *d, uint64_t h, bool to_optee)
 	return rc == FFA_RET_OK || rc == FFA_RET_INVALID_PARAMETERS;
 }
 
-/* A handle of @ri->mem that no share of @d holds, or 0. */
+/*
+ * A handle of @ri->mem that no share of @d holds, or 0. A share being
+ * reclaimed does not count: it is an older share of the same handle (the
+ * SPMC gave it out again, so it has that one back already).
+ */
 static uint64_t untracked(struct tgf_dom *d, const struct tg_recover_info *ri,
 			  uint32_t *from)
 {
@@ -156,8 +164,9 @@ static uint64_t untracked(struct tgf_dom *d, const struct tg_recover_info *ri,
 
 	for (; *from < n; (*from)++) {
 		uint64_t h = ri->mem[*from];
+		struct tgf_share *s = h ? tgf_share_find(d, h) : NULL;
 
-		if (h && !tgf_share_find(d, h) &&
+		if (h && (!s || s->reclaiming) &&
 		    !(d->xact.active && d->xact.have_handle &&
 		      d->xact.handle == h)) {
 			(*from)++;
@@ -212,6 +221,18 @@ static uint64_t recover_xact(struct tgf_dom *d,
 	return h;
 }
 
+/*
+ * Is @s an older record of a handle that a newer share holds (the table
+ * links at the head of a bucket, and finds the newest first)? The SPMC
+ * gives a handle out again only once it was given back, so @s's pages
+ * are free of it: a guest's reclaim whose SMC went through, and in the
+ * same process another vCPU's share got the same handle before the death.
+ */
+static bool shadowed(struct tgf_dom *d, const struct tgf_share *s)
+{
+	return tgf_share_find(d, s->handle) != s;
+}
+
 static void recover_shares(struct tgf_dom *d, const struct tg_recover_info *ri,
 			   uint64_t skip, struct tg_recover_stats *st)
 {
@@ -225,6 +246,15 @@ static void recover_shares(struct tgf_dom *d, const struct tg_recover_info *ri,
 			int32_t rc;
 
 			next = s->next;
+			if (shadowed(d, s)) {
+				/* Reclaiming it again would take the newer
+				 * share from the SPMC, and leave its record
+				 * naming a handle the SPMC does not know. */
+				tgf_share_unlink(d, s);
+				tgf_share_free(d, s);
+				st->bufs_dropped++;
+				continue;
+			}
 			if (!s->reclaiming)
 				continue;
 			/* A guest's reclaim the death cut short: again. */

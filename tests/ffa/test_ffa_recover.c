@@ -748,6 +748,100 @@ static void sc_destroy_dying(void)
 	guest_up(0);
 }
 
+/*
+ * A reclaim of guest 0 whose SMC went through, then, in the same dying
+ * process, a share of its other vCPU that the SPMC gives the same handle
+ * (OP-TEE hands out the guest's lowest free index), then the death. The
+ * mediator has two records of one handle; the older one is gone from the
+ * SPMC, the newer one is the guest's (its vCPU got the answer).
+ */
+static bool reuse_armed;
+static uint64_t reuse_h;
+
+static void share_in_between(const uint64_t in[8], const uint64_t out[8])
+{
+	uint8_t *tx = fe_guest_page(0, 0);
+	struct ffa_mem_trans t = { 0 };
+	struct ffa_mem_access_1_2 a;
+	struct ffa_mem_composite c = { 0 };
+	struct ffa_mem_constituent k = { 0 };
+	uint32_t off = FFA_MEM_TRANS_SIZE + FFA_MEM_ACCESS_1_2_SIZE;
+	uint32_t saved = hv.nmem;
+	uint64_t r[8];
+
+	after_smc(in, out);
+	if (!reuse_armed || (uint32_t)in[0] != FFA_MEM_RECLAIM ||
+	    out[0] != FFA_SUCCESS_32)
+		return;
+	reuse_armed = false;
+	/* vCPU 1 of guest 0: a one-page share of IPA page 90. */
+	t.sender_id = 1;
+	t.mem_attr = FFA_MEM_ATTR_NORMAL_WB_IS;
+	t.access_size = FFA_MEM_ACCESS_1_2_SIZE;
+	t.access_count = 1;
+	t.access_offset = FFA_MEM_TRANS_SIZE;
+	memset(&a, 0, sizeof(a));
+	a.perm.endpoint_id = env.fm->optee_id;
+	a.perm.perm = FFA_MEM_DATA_RW;
+	a.composite_offset = off;
+	c.constituent_count = 1;
+	c.total_page_count = 1;
+	k.address = IPA_BASE + 90ull * PAGE;
+	k.page_count = 1;
+	memcpy(tx, &t, sizeof(t));
+	memcpy(tx + FFA_MEM_TRANS_SIZE, &a, sizeof(a));
+	memcpy(tx + off, &c, sizeof(c));
+	memcpy(tx + off + FFA_MEM_COMPOSITE_SIZE, &k, sizeof(k));
+	gset(r, FFA_MEM_SHARE_32,
+	     off + FFA_MEM_COMPOSITE_SIZE + FFA_MEM_CONSTITUENT_SIZE,
+	     off + FFA_MEM_COMPOSITE_SIZE + FFA_MEM_CONSTITUENT_SIZE, 0, 0,
+	     0, 0);
+	tgf_handle(env.fm, env.dom[0], 1, r);
+	/* Its own conversation, answered: nothing the death cut. */
+	hv.nmem = saved;
+	assert_int_equal(r[0], FFA_SUCCESS_32);
+	reuse_h = FFA_HANDLE_PACK(r[2], r[3]);
+	guest[0].shares++;
+	/* The same handle, given out again. */
+	assert_true(reuse_h == FFA_HANDLE_PACK(in[1], in[2]));
+	/* The process dies before the reclaim lets go of its record. */
+	longjmp(crash_env, 1);
+}
+
+static void test_death_after_a_reclaim_whose_handle_came_back(void **state)
+{
+	uint64_t r[8];
+	bool died;
+
+	(void)state;
+	begin(&(const struct fe_opts){ 0 });
+	pre_share();
+	env.after_smc = share_in_between;
+	reuse_armed = true;
+	gset(r, FFA_MEM_RECLAIM, FFA_HANDLE_LO(pre_handle),
+	     FFA_HANDLE_HI(pre_handle), 0, 0, 0, 0);
+	guest[0].reclaiming = 1;
+	died = gcall(0, r); /* recover() checks the state */
+	assert_true(died);
+	assert_false(reuse_armed);
+	/*
+	 * The guest does not ask again (its driver keeps reclaims and
+	 * shares apart, ffa.c): the first share is gone, the second one
+	 * the guest's, whole, in the SPMC as in the mediator.
+	 */
+	guest[0].reclaiming = 0;
+	guest[0].shares--;
+	env.after_smc = after_smc;
+	assert_int_equal(env.dom[0]->nshares, 1);
+	assert_int_equal(tg_model_ffa_shares(env.model, 1), 1);
+	assert_int_equal(reclaim(0, reuse_h, &died), 0);
+	assert_false(died);
+	assert_int_equal(env.dom[0]->nshares, 0);
+	for (uint32_t g = 0; g < GUESTS; g++)
+		still_works(g);
+	fe_teardown(); /* nothing left pinned, nothing in the SPMC */
+}
+
 static const struct fe_opts plain = { 0 };
 static const struct fe_opts hold = { .optee_4_10_bugs = true };
 
@@ -804,6 +898,8 @@ int main(void)
 		cmocka_unit_test(test_death_in_a_call_with_rpcs),
 		cmocka_unit_test(test_a_suspended_call_survives_a_death),
 		cmocka_unit_test(test_death_in_a_destruction),
+		cmocka_unit_test(
+			test_death_after_a_reclaim_whose_handle_came_back),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
