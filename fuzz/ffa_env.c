@@ -158,9 +158,12 @@ static struct block blocks = { &blocks, &blocks };
 
 static void *p_alloc(void *ctx, size_t size)
 {
-	struct block *b = malloc(sizeof(*b) + (size ? size : 1));
+	struct block *b;
 
 	(void)ctx;
+	if (env.fail_alloc_size && size == env.fail_alloc_size)
+		return NULL;
+	b = malloc(sizeof(*b) + (size ? size : 1));
 	if (!b)
 		return NULL;
 	env.allocs++;

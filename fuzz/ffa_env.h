@@ -40,6 +40,8 @@ struct ffa_env {
 	struct tgf_dom *dom[GUESTS];
 	/* Bookkeeping blocks a test lets a simulated death lose. */
 	long allocs_slack;
+	/* Allocations of exactly this size fail (0: none). */
+	size_t fail_alloc_size;
 	/* Called after each port event (tests inject deaths here). */
 	void (*before_smc)(const uint64_t in[8]);
 	void (*after_smc)(const uint64_t in[8], const uint64_t out[8]);

@@ -638,10 +638,25 @@ static int32_t xact_take(struct tgf_dom *d, const uint8_t *buf, uint32_t len,
 	}
 	s = tgf_zalloc(fm, sizeof(*s));
 	if (!s) {
-		/* The SPMC has it: take it back, then forget it. */
-		if (!tgf_reclaim_smc(fm, x->handle)) {
-			tgf_unpin(d, x->pa, x->pages_done);
+		int32_t back;
+
+		/*
+		 * The SPMC has it: take it back, then forget it (the record
+		 * lets go of the pins before they go, as everywhere: a
+		 * recovery must not report pins the hypervisor dropped, nor
+		 * unpin them twice). If the SPMC keeps it, the pins stay for
+		 * good: the transaction must end, or the guest could never
+		 * share again (one transaction at a time).
+		 */
+		back = tgf_reclaim_smc(fm, x->handle);
+		if (back == FFA_RET_OK || back == FFA_RET_INVALID_PARAMETERS) {
+			uint32_t done = x->pages_done;
+
+			x->pages_done = 0;
+			tgf_unpin(d, x->pa, done);
 			tgf_xact_free(d);
+		} else {
+			tgf_xact_keep(d, x->handle);
 		}
 		tgf_refuse(d, TG_REFUSE_NO_MEMORY);
 		return FFA_RET_NO_MEMORY;

@@ -748,6 +748,8 @@ static void sc_destroy_dying(void)
 	guest_up(0);
 }
 
+static const struct fe_opts plain_opts = { 0 };
+
 /*
  * A reclaim of guest 0 whose SMC went through, then, in the same dying
  * process, a share of its other vCPU that the SPMC gives the same handle
@@ -814,7 +816,7 @@ static void test_death_after_a_reclaim_whose_handle_came_back(void **state)
 	bool died;
 
 	(void)state;
-	begin(&(const struct fe_opts){ 0 });
+	begin(&plain_opts);
 	pre_share();
 	env.after_smc = share_in_between;
 	reuse_armed = true;
@@ -840,6 +842,28 @@ static void test_death_after_a_reclaim_whose_handle_came_back(void **state)
 	for (uint32_t g = 0; g < GUESTS; g++)
 		still_works(g);
 	fe_teardown(); /* nothing left pinned, nothing in the SPMC */
+}
+
+/*
+ * A complete share whose record cannot be allocated: the SPMC gives it
+ * back, the pages are unpinned and the transaction ends. A death in
+ * between must find neither a record naming pins already gone (the
+ * recovery would report them kept, and unpin them again) nor the
+ * transaction stuck (the guest could never share again).
+ */
+static void sc_share_without_a_record(void)
+{
+	bool died;
+
+	env.fail_alloc_size = sizeof(struct tgf_share);
+	assert_true(share(0, 10, 3, 0, &died) == 0);
+	env.fail_alloc_size = 0;
+}
+
+static void test_death_in_a_share_refused_for_its_record(void **state)
+{
+	(void)state;
+	every_instant(&plain_opts, NULL, sc_share_without_a_record, EV_ALL);
 }
 
 static const struct fe_opts plain = { 0 };
@@ -900,6 +924,7 @@ int main(void)
 		cmocka_unit_test(test_death_in_a_destruction),
 		cmocka_unit_test(
 			test_death_after_a_reclaim_whose_handle_came_back),
+		cmocka_unit_test(test_death_in_a_share_refused_for_its_record),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
