@@ -456,9 +456,21 @@ int tgg_ffa_share(struct tg_optee *drv, uint64_t ipa, uint64_t size,
 
 int tgg_ffa_reclaim(struct tg_optee *drv, uint64_t handle)
 {
-	int32_t rc = simple(drv, FFA_MEM_RECLAIM, FFA_HANDLE_LO(handle),
-			    FFA_HANDLE_HI(handle), 0, 0, 0);
+	struct tgg_ffa *f = drv->ffa;
+	int32_t rc;
 
+	/*
+	 * Under the lock our shares take (tgg_ffa_share()): while a reclaim
+	 * is asked, and asked again, no share of ours can get a handle. The
+	 * SPMC hands a handle it got back out again (OP-TEE: the lowest free
+	 * index of the guest), so a lost reclaim asked again after a share
+	 * of another vCPU got the same handle would take that share away
+	 * from under its buffer: its calls then fail, or reach whatever
+	 * buffer is shared next under that handle.
+	 */
+	pthread_mutex_lock(&f->rxtx_lock);
+	rc = simple(drv, FFA_MEM_RECLAIM, FFA_HANDLE_LO(handle),
+		    FFA_HANDLE_HI(handle), 0, 0, 0);
 	/*
 	 * ABORTED: the answer was lost on the way (the mediator died under
 	 * it, the hypervisor said so): ask again, which waits for the
@@ -471,6 +483,7 @@ int tgg_ffa_reclaim(struct tg_optee *drv, uint64_t handle)
 		if (rc == FFA_RET_INVALID_PARAMETERS)
 			rc = FFA_RET_OK;
 	}
+	pthread_mutex_unlock(&f->rxtx_lock);
 
 	if (rc) {
 		STAT_INC(drv, ffa_reclaim_failed);

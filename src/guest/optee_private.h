@@ -67,7 +67,8 @@ struct notif_entry {
 /*
  * FF-A state of the driver (ffa.c): what Linux's arm_ffa driver keeps.
  * The RX/TX pair is guest RAM registered with FFA_RXTX_MAP; @rxtx_lock
- * serializes their use (a descriptor in TX, an answer in RX).
+ * serializes their use (a descriptor in TX, an answer in RX), and keeps
+ * reclaims apart from shares (tgg_ffa_reclaim()).
  */
 struct tgg_ffa {
 	uint32_t version;

@@ -775,10 +775,199 @@ static bool refused_here(struct tg_vcpu *vcpu, uint64_t regs[8])
 	return true;
 }
 
+/* ---- FF-A: answers lost when a mediator dies (lb_ffa_lose_next()) -------- */
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	/* lb_ffa_lose_next() */
+	bool armed;
+	struct tg_vcpu *vcpu;
+	uint32_t fid, w3;
+	bool forward;
+	void (*between)(void *);
+	void *between_arg;
+	/* threads the lost calls left suspended; ended before the next
+	 * call, as a recovery does before the mediator serves again */
+	uint32_t threads[8];
+	uint32_t nthreads;
+	uint16_t thread_sp; /* the partition they run in */
+	bool recovery_pending;
+	/* lb_ffa_hold_next_answer() */
+	struct tg_vcpu *hold_vcpu;
+	bool held, released;
+} lose = { .lock = PTHREAD_MUTEX_INITIALIZER,
+	   .cond = PTHREAD_COND_INITIALIZER };
+
+void lb_ffa_lose_next(uint32_t fid, uint32_t w3, bool forward,
+		      void (*between)(void *), void *arg)
+{
+	pthread_mutex_lock(&lose.lock);
+	lose.vcpu = tg_vcpu_self();
+	lose.fid = fid;
+	lose.w3 = w3;
+	lose.forward = forward;
+	lose.between = between;
+	lose.between_arg = arg;
+	lose.armed = true;
+	pthread_mutex_unlock(&lose.lock);
+}
+
+void lb_ffa_hold_next_answer(void)
+{
+	pthread_mutex_lock(&lose.lock);
+	lose.hold_vcpu = tg_vcpu_self();
+	lose.held = lose.released = false;
+	pthread_mutex_unlock(&lose.lock);
+}
+
+bool lb_ffa_wait_held(uint32_t timeout_ms)
+{
+	struct timespec ts;
+	bool held;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_nsec -= 1000000000L;
+		ts.tv_sec++;
+	}
+	pthread_mutex_lock(&lose.lock);
+	while (!lose.held &&
+	       pthread_cond_timedwait(&lose.cond, &lose.lock, &ts) == 0)
+		;
+	held = lose.held;
+	pthread_mutex_unlock(&lose.lock);
+	return held;
+}
+
+void lb_ffa_release_held(void)
+{
+	pthread_mutex_lock(&lose.lock);
+	lose.released = true;
+	pthread_cond_broadcast(&lose.cond);
+	pthread_mutex_unlock(&lose.lock);
+}
+
+static void smc_pass(struct tg_vcpu *vcpu, uint64_t regs[8]);
+
+static bool is_suspended(const uint64_t r[8])
+{
+	return (uint32_t)r[0] == FFA_MSG_SEND_DIRECT_RESP_32 &&
+	       !(uint32_t)r[3] &&
+	       ((uint32_t)r[4] == OPTEE_FFA_YIELDING_CALL_RETURN_RPC_CMD ||
+		(uint32_t)r[4] == OPTEE_FFA_YIELDING_CALL_RETURN_INTERRUPT);
+}
+
+/* The recovery of the death: each lost call's thread resumed to its end. */
+static void lose_recover(struct tg_vcpu *vcpu)
+{
+	uint32_t threads[8], n;
+	uint16_t sp;
+
+	pthread_mutex_lock(&lose.lock);
+	if (!lose.recovery_pending) {
+		pthread_mutex_unlock(&lose.lock);
+		return;
+	}
+	lose.recovery_pending = false;
+	n = lose.nthreads;
+	memcpy(threads, lose.threads, sizeof(threads));
+	lose.nthreads = 0;
+	sp = lose.thread_sp;
+	pthread_mutex_unlock(&lose.lock);
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t r[8];
+
+		for (uint32_t k = 0; k < 100000; k++) {
+			memset(r, 0, sizeof(r));
+			r[0] = FFA_MSG_SEND_DIRECT_REQ_32;
+			r[1] = FFA_PACK_IDS(vcpu->g->client_id, sp);
+			r[3] = OPTEE_FFA_YIELDING_CALL_RESUME;
+			r[7] = threads[i];
+			smc_pass(vcpu, r);
+			if (!is_suspended(r))
+				break;
+			threads[i] = (uint32_t)r[7];
+		}
+	}
+}
+
+/* The call's answer is lost (lb_ffa_lose_next()): true when it was. */
+static bool lose_here(struct tg_vcpu *vcpu, uint64_t regs[8])
+{
+	void (*between)(void *) = NULL;
+	void *arg = NULL;
+	bool forward;
+
+	pthread_mutex_lock(&lose.lock);
+	if (!lose.armed || lose.vcpu != vcpu ||
+	    (uint32_t)regs[0] != lose.fid ||
+	    (lose.w3 && (uint32_t)regs[3] != lose.w3)) {
+		pthread_mutex_unlock(&lose.lock);
+		return false;
+	}
+	lose.armed = false;
+	forward = lose.forward;
+	between = lose.between;
+	arg = lose.between_arg;
+	pthread_mutex_unlock(&lose.lock);
+	if (forward) {
+		uint16_t sp = FFA_RECEIVER(regs[1]);
+
+		smc_pass(vcpu, regs);
+		pthread_mutex_lock(&lose.lock);
+		if (is_suspended(regs) && lose.nthreads < 8) {
+			lose.threads[lose.nthreads++] = (uint32_t)regs[7];
+			lose.thread_sp = sp;
+		}
+		pthread_mutex_unlock(&lose.lock);
+	}
+	if (between)
+		between(arg);
+	/* The death: what follows waits for the recovery. */
+	pthread_mutex_lock(&lose.lock);
+	lose.recovery_pending = true;
+	pthread_mutex_unlock(&lose.lock);
+	memset(regs, 0, 8 * sizeof(regs[0]));
+	regs[0] = FFA_ERROR;
+	regs[2] = (uint32_t)FFA_RET_ABORTED;
+	return true;
+}
+
+/* lb_ffa_hold_next_answer(): this answer waits for the release. */
+static void hold_here(struct tg_vcpu *vcpu, const uint64_t regs[8])
+{
+	pthread_mutex_lock(&lose.lock);
+	if (lose.hold_vcpu == vcpu &&
+	    (uint32_t)regs[0] == FFA_MSG_SEND_DIRECT_RESP_32 &&
+	    (uint32_t)regs[4] == OPTEE_FFA_YIELDING_CALL_RETURN_DONE) {
+		lose.hold_vcpu = NULL;
+		lose.held = true;
+		pthread_cond_broadcast(&lose.cond);
+		while (!lose.released)
+			pthread_cond_wait(&lose.cond, &lose.lock);
+	}
+	pthread_mutex_unlock(&lose.lock);
+}
+
 void tg_smc(struct tg_vcpu *vcpu, uint64_t regs[8])
 {
 	if (refused_here(vcpu, regs))
 		return;
+	if (env.ffa) {
+		lose_recover(vcpu);
+		if (lose_here(vcpu, regs))
+			return;
+	}
+	smc_pass(vcpu, regs);
+	if (env.ffa)
+		hold_here(vcpu, regs);
+}
+
+static void smc_pass(struct tg_vcpu *vcpu, uint64_t regs[8])
+{
 #ifdef TG_HAVE_MEDIATOR
 	if (env.med) {
 		/* The trap: a7 is whatever the guest left; the mediator

@@ -66,6 +66,26 @@ void lb_refuse_next(uint32_t msg_cmd, uint32_t a0, uint32_t ret);
  */
 void lb_ffa_abort_next_spawned(void);
 
+/*
+ * FF-A, a death of the mediator as the guest sees it: the calling vCPU's
+ * next call of function @fid (and, if @w3 is not 0, that w3) is answered
+ * FFA_ERROR ABORTED. @forward false: it never reached the TEE; true: it
+ * was served and the answer lost, and a thread of OP-TEE it left
+ * suspended is resumed to its end (as a recovery does) before the next
+ * call of any vCPU. @between, if set, runs after it was served and
+ * before the answer is lost (what other vCPUs did in the dying process).
+ */
+void lb_ffa_lose_next(uint32_t fid, uint32_t w3, bool forward,
+		      void (*between)(void *), void *arg);
+/*
+ * The calling vCPU's next answer of a yielding call that is DONE waits
+ * (inside tg_smc()) until lb_ffa_release_held(); lb_ffa_wait_held()
+ * waits until it is held (false after @timeout_ms).
+ */
+void lb_ffa_hold_next_answer(void);
+bool lb_ffa_wait_held(uint32_t timeout_ms);
+void lb_ffa_release_held(void);
+
 /* A guest with @ram_mib MiB of RAM, announced with VM_CREATED. */
 struct lb_guest *lb_guest_create(uint32_t client_id, uint32_t ram_mib);
 void lb_guest_destroy(struct lb_guest *g);

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -361,6 +362,67 @@ static void test_a_lost_bottom_half_is_asked_again(void **state)
 	close_ta(f, session);
 }
 
+/* Another vCPU's work while a call of vCPU 0 is lost (see below). */
+struct other {
+	struct fx *f;
+	int idx;
+	bool done;
+	int rc;
+	struct tg_optee_shm *shm;
+	uint32_t session, a;
+	struct tg_optee_result res;
+};
+
+static void share_on_other_vcpu(struct tg_vcpu *v, void *p)
+{
+	struct other *o = p;
+
+	(void)v;
+	o->rc = tg_optee_shm_alloc(o->f->drv, 4096, true, &o->shm, NULL);
+	__atomic_store_n(&o->done, true, __ATOMIC_SEQ_CST);
+}
+
+static void share_in_between(void *p)
+{
+	struct other *o = p;
+
+	o->idx = tg_vcpu_spawn(o->f->vcpu, share_on_other_vcpu, o);
+	/* Its share, if it can be made while the reclaim is out. */
+	for (int i = 0; i < 1000 && !__atomic_load_n(&o->done, __ATOMIC_SEQ_CST);
+	     i++)
+		usleep(1000);
+}
+
+/*
+ * A reclaim done and its answer lost, and meanwhile another vCPU shares
+ * a buffer: the SPMC gives it the handle just given back (OP-TEE: the
+ * lowest free index). The reclaim asked again must not take that share
+ * away (its buffer's calls would fail, or reach the next buffer shared
+ * under the handle): the driver keeps reclaims and shares apart.
+ */
+static void test_a_lost_reclaim_asked_again_spares_a_new_share(void **state)
+{
+	struct fx *f = *state;
+	struct other o = { .f = f };
+	struct tg_optee_shm *first;
+	uint64_t handles[128];
+	uint32_t n;
+	bool found = false;
+
+	assert_int_equal(tg_optee_shm_alloc(f->drv, 4096, true, &first, NULL),
+			 TG_OK);
+	lb_ffa_lose_next(FFA_MEM_RECLAIM, 0, true, share_in_between, &o);
+	assert_int_equal(tg_optee_shm_free(first), TG_OK);
+	assert_true(o.idx > 0);
+	assert_int_equal(tg_vcpu_join(f->vcpu, o.idx), 0);
+	assert_int_equal(o.rc, TG_OK);
+	n = tg_model_ffa_handles(lb_model(), 1, handles, 128);
+	for (uint32_t i = 0; i < n; i++)
+		found |= handles[i] == o.shm->cookie;
+	assert_true(found);
+	assert_int_equal(tg_optee_shm_free(o.shm), TG_OK);
+}
+
 static void test_interrupted_calls_resume(void **state)
 {
 	struct fx *f = *state;
@@ -661,6 +723,7 @@ int main(void)
 		T(test_absent_ta_walks_the_rpcs_and_gives_the_buffer_back),
 		T(test_notifications_by_rpc_and_by_bottom_half),
 		T(test_a_lost_bottom_half_is_asked_again),
+		T(test_a_lost_reclaim_asked_again_spares_a_new_share),
 		T(test_interrupted_calls_resume),
 		T(test_a_message_too_big_for_the_cache_has_its_own_share),
 		T(test_mixed_workload_over_ffa),
