@@ -117,8 +117,55 @@ static int id_get(struct tgg_ffa *f, struct tg_optee *drv)
 	return TG_OK;
 }
 
+/*
+ * FFA_RXTX_UNMAP of our pair, asked again while the answer is lost
+ * (ABORTED: the mediator died under it). True when the pair is not
+ * mapped any more (SUCCESS, or INVALID_PARAMETERS: nothing was mapped).
+ */
+static bool rxtx_unmap(struct tgg_ffa *f, struct tg_optee *drv)
+{
+	int32_t rc = FFA_RET_ABORTED;
+
+	for (int tries = 0; rc == FFA_RET_ABORTED && tries < 4; tries++)
+		rc = simple(drv, FFA_RXTX_UNMAP, FFA_PACK_IDS(f->id, 0), 0, 0,
+			    0, 0);
+	return rc == FFA_RET_OK || rc == FFA_RET_INVALID_PARAMETERS;
+}
+
+/*
+ * FFA_RXTX_MAP of our pair. A lost answer (ABORTED) is asked again;
+ * DENIED then, or at once, means a pair is mapped already: ours by the
+ * call whose answer was lost, or the pair of an earlier driver whose
+ * UNMAP was lost. That one is unmapped and ours mapped again: a pair
+ * left mapped would have the hypervisor write our next answers into
+ * pages we no longer own, and refuse every later MAP.
+ */
+static int32_t rxtx_map_call(struct tgg_ffa *f, struct tg_optee *drv,
+			     uint32_t pages, bool *lost)
+{
+	int32_t rc = FFA_RET_ABORTED;
+	bool unmapped = false;
+
+	*lost = false;
+	for (int tries = 0; tries < 8; tries++) {
+		rc = simple(drv, FFA_RXTX_MAP_64, f->tx_ipa, f->rx_ipa, pages,
+			    0, 0);
+		if (rc == FFA_RET_ABORTED) {
+			*lost = true;
+			continue;
+		}
+		if (rc != FFA_RET_DENIED || unmapped)
+			break;
+		unmapped = true;
+		if (!rxtx_unmap(f, drv))
+			break;
+	}
+	return rc;
+}
+
 static int rxtx_map(struct tgg_ffa *f, struct tg_optee *drv, uint32_t pages)
 {
+	bool lost;
 	void *va;
 
 	if (!pages || pages > FFA_RXTX_MAX_PAGES)
@@ -133,7 +180,13 @@ static int rxtx_map(struct tgg_ffa *f, struct tg_optee *drv, uint32_t pages)
 	}
 	f->rx = va;
 	f->rxtx_pages = pages;
-	if (simple(drv, FFA_RXTX_MAP_64, f->tx_ipa, f->rx_ipa, pages, 0, 0)) {
+	if (rxtx_map_call(f, drv, pages, &lost)) {
+		/* A lost MAP may have mapped them: never reused then. */
+		if (lost && !rxtx_unmap(f, drv)) {
+			f->tx = f->rx = NULL;
+			f->rxtx_pages = 0;
+			return TG_ENOTSUP;
+		}
 		tgg_guest_pages_free(drv, f->tx_ipa, pages);
 		tgg_guest_pages_free(drv, f->rx_ipa, pages);
 		f->tx = f->rx = NULL;
@@ -248,8 +301,8 @@ void tgg_ffa_fini(struct tg_optee *drv)
 		return;
 	if (f->bitmap_created)
 		simple(drv, FFA_NOTIFICATION_BITMAP_DESTROY, f->id, 0, 0, 0, 0);
-	if (f->rxtx_pages) {
-		simple(drv, FFA_RXTX_UNMAP, FFA_PACK_IDS(f->id, 0), 0, 0, 0, 0);
+	/* Pages the hypervisor may still write are never reused. */
+	if (f->rxtx_pages && rxtx_unmap(f, drv)) {
 		tgg_guest_pages_free(drv, f->tx_ipa, f->rxtx_pages);
 		tgg_guest_pages_free(drv, f->rx_ipa, f->rxtx_pages);
 	}

@@ -362,6 +362,31 @@ static void test_a_lost_bottom_half_is_asked_again(void **state)
 	close_ta(f, session);
 }
 
+/*
+ * FFA_RXTX_UNMAP lost before the hypervisor did it, FFA_RXTX_MAP done
+ * and its answer lost (a mediator died under them): the driver asks
+ * again, so that no pair stays mapped on pages it gave back (every later
+ * MAP would be DENIED: the hostile guest of the chaos demo, which probes
+ * its driver again each round, lost its RX/TX for the rest of the run).
+ */
+static void test_lost_rxtx_map_and_unmap_are_asked_again(void **state)
+{
+	struct fx *f = *state;
+	uint32_t session;
+
+	lb_ffa_lose_next(FFA_RXTX_UNMAP, 0, false, NULL, NULL);
+	tg_optee_remove(f->drv);
+	f->drv = NULL;
+	assert_int_equal(tg_optee_probe(f->vcpu, NULL, &f->drv), TG_OK);
+	tg_optee_remove(f->drv);
+	f->drv = NULL;
+	lb_ffa_lose_next(FFA_RXTX_MAP_64, 0, true, NULL, NULL);
+	assert_int_equal(tg_optee_probe(f->vcpu, NULL, &f->drv), TG_OK);
+	assert_int_equal(open_ta(f, invoke_tests, &session, NULL),
+			 TEEC_SUCCESS);
+	close_ta(f, session);
+}
+
 /* Another vCPU's work while a call of vCPU 0 is lost (see below). */
 struct other {
 	struct fx *f;
@@ -723,6 +748,7 @@ int main(void)
 		T(test_absent_ta_walks_the_rpcs_and_gives_the_buffer_back),
 		T(test_notifications_by_rpc_and_by_bottom_half),
 		T(test_a_lost_bottom_half_is_asked_again),
+		T(test_lost_rxtx_map_and_unmap_are_asked_again),
 		T(test_a_lost_reclaim_asked_again_spares_a_new_share),
 		T(test_interrupted_calls_resume),
 		T(test_a_message_too_big_for_the_cache_has_its_own_share),
