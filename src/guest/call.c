@@ -28,6 +28,7 @@ struct arg_buf {
 	/* FF-A, not from the argument cache: pages shared for this call. */
 	uint64_t ffa_handle;
 	uint32_t ffa_pages;
+	uint64_t seq; /* FF-A: tg_optee.call_seq when the call started */
 };
 
 static uint32_t rpc_arg_size(const struct tg_optee *drv)
@@ -247,25 +248,39 @@ static void arg_buf_put(struct tg_optee *drv, struct arg_buf *ab, bool lost)
 	}
 	if (ab->form == TG_OPTEE_FORM_REGD_ARG) {
 		pthread_mutex_lock(&drv->lock);
-		if (lost)
+		if (lost) {
 			ab->cpage->lost |= 1u << ab->slot;
-		else
+			ab->cpage->lost_seq[ab->slot] = drv->call_seq;
+		} else {
 			ab->cpage->used &= ~(1u << ab->slot);
+		}
 		pthread_mutex_unlock(&drv->lock);
 	} else {
 		page_put(drv, ab->ipa);
 	}
 }
 
-/* A call completed: the slots of lost calls are safe to reuse now. */
-static void arg_cache_release_lost(struct tg_optee *drv)
+/*
+ * The call that started as number @seq completed: the slots of calls
+ * lost before it started are safe to reuse now. Its SMCs came after the
+ * loss, which the hypervisor answers only once a restarted mediator has
+ * recovered (and so ended the lost call in OP-TEE). A call that started
+ * earlier proves nothing: its answer may have come before the death.
+ */
+static void arg_cache_release_lost(struct tg_optee *drv, uint64_t seq)
 {
 	struct arg_cache_page *cp;
 
 	pthread_mutex_lock(&drv->lock);
 	for (cp = drv->argc; cp; cp = cp->next) {
-		cp->used &= ~cp->lost;
-		cp->lost = 0;
+		for (uint32_t i = 0; i < cp->nslots; i++) {
+			uint32_t bit = 1u << i;
+
+			if ((cp->lost & bit) && cp->lost_seq[i] < seq) {
+				cp->used &= ~bit;
+				cp->lost &= ~bit;
+			}
+		}
 	}
 	pthread_mutex_unlock(&drv->lock);
 }
@@ -349,6 +364,11 @@ int tgg_std_call(struct tg_optee *drv, enum tg_optee_call_form form,
 		return TG_EINVAL;
 	if (arg_buf_get(drv, form, n, &ab))
 		return TG_ENOMEM;
+	if (drv->ffa) {
+		pthread_mutex_lock(&drv->lock);
+		ab.seq = ++drv->call_seq;
+		pthread_mutex_unlock(&drv->lock);
+	}
 	memcpy(ab.arg, msg, size);
 	if (ab.rpc_arg)
 		ab.rpc_arg->num_params = drv->info.rpc_param_count;
@@ -394,7 +414,7 @@ int tgg_std_call(struct tg_optee *drv, enum tg_optee_call_form form,
 	}
 	arg_buf_put(drv, &ab, ctx.lost);
 	if (drv->ffa && a0 == OPTEE_SMC_RETURN_OK)
-		arg_cache_release_lost(drv);
+		arg_cache_release_lost(drv, ab.seq);
 	return a0 == OPTEE_SMC_RETURN_OK ? TG_OK : TG_EPROTO;
 }
 

@@ -41,10 +41,13 @@ struct arg_cache_page {
 	/*
 	 * FF-A: slots of calls lost on the way (the mediator died under
 	 * them): still in @used, as OP-TEE may write them until the
-	 * recovery has ended the call; given back after the next call that
-	 * completes (served after that recovery).
+	 * recovery has ended the call; given back when a call completes
+	 * that started after the loss (@lost_seq: tg_optee.call_seq then),
+	 * so was served after that recovery. A call that started before
+	 * may have had its answer before the death, the recovery not done.
 	 */
 	uint32_t lost;
+	uint64_t lost_seq[ARG_CACHE_MAX_SLOTS];
 	struct arg_cache_page *next;
 };
 
@@ -98,6 +101,7 @@ struct tg_optee {
 	struct mem_region *regions;
 	uint64_t next_cookie;
 	struct arg_cache_page *argc;
+	uint64_t call_seq; /* std calls started so far (FF-A, @lock) */
 	uint64_t page_pool[16]; /* free single pages for arguments */
 	uint32_t page_pool_len;
 

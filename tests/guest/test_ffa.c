@@ -448,6 +448,85 @@ static void test_a_lost_reclaim_asked_again_spares_a_new_share(void **state)
 	assert_int_equal(tg_optee_shm_free(o.shm), TG_OK);
 }
 
+static void call_on_other_vcpu(struct tg_vcpu *v, void *p)
+{
+	struct other *o = p;
+	struct tg_optee_param q[1];
+
+	(void)v;
+	lb_ffa_hold_next_answer();
+	memset(q, 0, sizeof(q));
+	q[0].type = TG_OPTEE_PARAM_VALUE_INOUT;
+	q[0].u.value.a = 40;
+	q[0].u.value.b = 2;
+	o->rc = tg_optee_invoke(o->f->drv, o->session,
+				PTA_INVOKE_TESTS_CMD_PARAMS, 21, q, 1,
+				&o->res);
+	o->a = (uint32_t)q[0].u.value.a;
+}
+
+static void call_in_between(void *p)
+{
+	struct other *o = p;
+
+	o->idx = tg_vcpu_spawn(o->f->vcpu, call_on_other_vcpu, o);
+	assert_true(o->idx > 0);
+	assert_true(lb_ffa_wait_held(5000));
+}
+
+/*
+ * A yielding call lost with its OP-TEE thread suspended (OP-TEE writes
+ * its argument when the recovery ends it), while another vCPU's call has
+ * its answer already but has not finished: that call completing says
+ * nothing about the recovery, so the lost call's argument slot must stay
+ * out of use. The next call that took it would have its message
+ * overwritten by the lost call's end (a wrong result in the chaos demo).
+ */
+static void test_a_lost_calls_slot_waits_for_a_later_call(void **state)
+{
+	static const uint8_t yield_ta[16] = MODEL_TA_YIELD_UUID;
+	struct fx *f = *state;
+	struct other o = { .f = f };
+	struct tg_optee_param p[1];
+	struct tg_optee_result res;
+	uint32_t sy;
+	int rc;
+
+	assert_int_equal(open_ta(f, yield_ta, &sy, NULL), TEEC_SUCCESS);
+	assert_int_equal(open_ta(f, invoke_tests, &o.session, NULL),
+			 TEEC_SUCCESS);
+	lb_ffa_lose_next(FFA_MSG_SEND_DIRECT_REQ_32,
+			 OPTEE_FFA_YIELDING_CALL_WITH_ARG, true,
+			 call_in_between, &o);
+	memset(p, 0, sizeof(p));
+	p[0].type = TG_OPTEE_PARAM_VALUE_INOUT;
+	p[0].u.value.a = 3;
+	memset(&res, 0, sizeof(res));
+	rc = tg_optee_invoke(f->drv, sy, MODEL_TA_YIELD_CMD_YIELD, 20, p, 1,
+			     &res);
+	assert_true(rc != TG_OK || res.ret != TEEC_SUCCESS); /* lost */
+	lb_ffa_release_held();
+	assert_int_equal(tg_vcpu_join(f->vcpu, o.idx), 0);
+	assert_int_equal(o.rc, TG_OK);
+	assert_int_equal(o.res.ret, TEEC_SUCCESS);
+	assert_int_equal(o.a, 42);
+	/* The next calls: the lost one is ended first (the recovery). */
+	for (uint32_t i = 0; i < 4; i++) {
+		memset(p, 0, sizeof(p));
+		p[0].type = TG_OPTEE_PARAM_VALUE_INOUT;
+		p[0].u.value.a = 1000 + i;
+		p[0].u.value.b = 7;
+		assert_int_equal(tg_optee_invoke(f->drv, o.session,
+						 PTA_INVOKE_TESTS_CMD_PARAMS,
+						 30 + i, p, 1, &res),
+				 TG_OK);
+		assert_int_equal(res.ret, TEEC_SUCCESS);
+		assert_int_equal(p[0].u.value.a, 1007 + i);
+	}
+	close_ta(f, o.session);
+	close_ta(f, sy);
+}
+
 static void test_interrupted_calls_resume(void **state)
 {
 	struct fx *f = *state;
@@ -750,6 +829,7 @@ int main(void)
 		T(test_a_lost_bottom_half_is_asked_again),
 		T(test_lost_rxtx_map_and_unmap_are_asked_again),
 		T(test_a_lost_reclaim_asked_again_spares_a_new_share),
+		T(test_a_lost_calls_slot_waits_for_a_later_call),
 		T(test_interrupted_calls_resume),
 		T(test_a_message_too_big_for_the_cache_has_its_own_share),
 		T(test_mixed_workload_over_ffa),
