@@ -26,6 +26,36 @@ static void on_sigint(int sig)
 	interrupted = 1;
 }
 
+/*
+ * While the mediator probes the TEE (out of process, or on QEMU), its log
+ * goes to /dev/null unless --verbose: the demo says what it found in one
+ * line of its own. Return the saved stderr for quiet_end(), or -1.
+ */
+static int quiet_begin(const struct demo_opts *o)
+{
+	int saved, null_fd;
+
+	if (o->verbose || (!o->qemu && (o->isolation == TG_ISOLATION_DEFAULT ||
+					o->isolation == TG_ISOLATION_INLINE)))
+		return -1;
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	null_fd = open("/dev/null", O_WRONLY);
+	if (null_fd >= 0) {
+		dup2(null_fd, STDERR_FILENO);
+		close(null_fd);
+	}
+	return saved;
+}
+
+static void quiet_end(int saved)
+{
+	if (saved < 0)
+		return;
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+}
+
 /* Start the guest of row @r; on success it runs from now on. */
 static int start_row(struct tg_machine *m, struct tg_guest_config *gc,
 		     struct demo_row *r, struct demo_guest_arg *a,
@@ -117,7 +147,7 @@ int tg_cmd_demo(int argc, char **argv)
 	mc.model.max_guests = o.guests + 1; /* CFG_VIRT_GUEST_COUNT */
 	mc.model.no_virtualization = o.model_no_virt;
 	/* FF-A on the model: it plays OP-TEE as the S-EL1 SPMC. */
-	mc.model.ffa = !o.qemu && o.protocol == TG_PROTOCOL_FFA;
+	mc.model.ffa = !o.qemu && (o.protocol == TG_PROTOCOL_FFA || o.model_ffa);
 	mc.mediator.protocol = o.protocol;
 	mc.isolation = o.isolation;
 	mc.per_guest = o.per_guest;
@@ -129,24 +159,10 @@ int tg_cmd_demo(int argc, char **argv)
 	{
 		/* QEMU: a failed probe is said in one line below, not also
 		 * in the mediator's log */
-		int saved = -1, null_fd;
+		int saved = quiet_begin(&o);
 
-		if ((o.qemu || (o.isolation != TG_ISOLATION_DEFAULT &&
-				o.isolation != TG_ISOLATION_INLINE)) &&
-		    !o.verbose) {
-			fflush(stderr);
-			saved = dup(STDERR_FILENO);
-			null_fd = open("/dev/null", O_WRONLY);
-			if (null_fd >= 0) {
-				dup2(null_fd, STDERR_FILENO);
-				close(null_fd);
-			}
-		}
 		ret = tg_machine_create(&mc, &m);
-		if (saved >= 0) {
-			dup2(saved, STDERR_FILENO);
-			close(saved);
-		}
+		quiet_end(saved);
 	}
 	if (ret && o.isolation != TG_ISOLATION_DEFAULT &&
 	    o.isolation != TG_ISOLATION_INLINE && tg_isolation_last_error()) {
@@ -193,7 +209,21 @@ int tg_cmd_demo(int argc, char **argv)
 		rows[i].waiting = true;
 	}
 	for (i = 0; i < n; i++) {
+		/* --per-guest: the first guest's mediator probes the TEE
+		 * now; what it finds is said in one line below */
+		int saved = i == 0 && o.per_guest ? quiet_begin(&o) : -1;
+
 		ret = start_row(m, &gc, &rows[i], &args[i], &limits);
+		quiet_end(saved);
+		if (!ret && i == 0 && demo_per_guest_meets_ffa(&o, m)) {
+			/* no other guest could start: stop at once */
+			tg_guest_kill(rows[0].g);
+			tg_guest_wait_timeout(rows[0].g, 10000, &rows[0].wstatus);
+			tg_machine_destroy(m);
+			m = NULL;
+			ret = TG_EXIT_USAGE;
+			goto out_early;
+		}
 		if (ret == TG_EPROTO && o.qemu && i == 0) {
 			fprintf(stderr, "teegate: OP-TEE refused the first guest (VM_CREATED): run again with --log-dir DIR and read DIR/sw.log\n");
 			tg_machine_destroy(m);

@@ -83,6 +83,8 @@ struct demo_opts {
 	bool no_secure;         /* test: QEMU without a secure world */
 	bool no_oracle;         /* --no-oracle: without the oracle plugin */
 	bool model_no_virt;     /* test: the model without virtualization */
+	bool model_ffa;         /* test: the model speaks FF-A, whatever
+				 * --protocol says (auto then finds it) */
 	enum tg_isolation isolation; /* --isolation MODE */
 	bool per_guest;         /* --per-guest (sandboxed, service) */
 	uint32_t chaos_s;       /* --chaos: kill interval; 0 = no chaos */
@@ -164,6 +166,8 @@ bool demo_oracle_stats(struct demo_oracle *out);
 uint32_t demo_register_tmp(const struct demo_opts *o, struct tg_machine *m);
 int demo_check_secure_world(const struct demo_opts *o, int rc,
 			    struct tg_machine *m);
+/* --per-guest, and the first guest's mediator found FF-A: one line, true */
+bool demo_per_guest_meets_ffa(const struct demo_opts *o, struct tg_machine *m);
 
 /* ---- the mediator's life (demo_medlife.c) -------------------------------- */
 

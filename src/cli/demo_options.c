@@ -17,7 +17,7 @@
 const char *demo_tee_name(const struct demo_opts *o)
 {
 	if (!o->qemu) {
-		if (o->protocol == TG_PROTOCOL_FFA)
+		if (o->protocol == TG_PROTOCOL_FFA || o->model_ffa)
 			return "OP-TEE model as FF-A SPMC";
 		return o->model_no_virt ? "OP-TEE model (no virtualization)"
 					: "OP-TEE model";
@@ -53,6 +53,7 @@ enum demo_opt {
 	OPT_NO_SECURE,
 	OPT_QEMU_TIMEOUT,
 	OPT_MODEL_NO_VIRT,
+	OPT_MODEL_FFA,
 };
 
 static const struct option demo_options[] = {
@@ -76,6 +77,7 @@ static const struct option demo_options[] = {
 	{ "no-secure", no_argument, NULL, OPT_NO_SECURE },
 	{ "qemu-timeout", required_argument, NULL, OPT_QEMU_TIMEOUT },
 	{ "model-no-virt", no_argument, NULL, OPT_MODEL_NO_VIRT },
+	{ "model-ffa", no_argument, NULL, OPT_MODEL_FFA },
 	TG_CLI_OPT_HELP,
 	{ 0 },
 };
@@ -103,6 +105,9 @@ static int parse_opt(struct demo_opts *o, int opt, const char *val)
 		break;
 	case OPT_MODEL_NO_VIRT:
 		o->model_no_virt = true;
+		break;
+	case OPT_MODEL_FFA:
+		o->model_ffa = true;
 		break;
 	case OPT_PER_GUEST:
 		o->per_guest = true;
@@ -235,6 +240,9 @@ int demo_parse_opts(int argc, char **argv, struct demo_opts *o)
 		return tg_cli_usage_error("demo: --model-no-virt is for --backend model");
 	if (o->model_no_virt && o->protocol == TG_PROTOCOL_FFA)
 		return tg_cli_usage_error("demo: --model-no-virt is for OP-TEE's SMC ABI: the FF-A model always knows its VMs");
+	if (o->model_ffa && (o->qemu || o->model_no_virt ||
+			     o->protocol == TG_PROTOCOL_OPTEE))
+		return tg_cli_usage_error("demo: --model-ffa is for --backend model with --protocol auto or ffa (and without --model-no-virt)");
 	if (o->per_guest && o->isolation != TG_ISOLATION_SERVICE &&
 	    o->isolation != TG_ISOLATION_SANDBOXED)
 		return tg_cli_usage_error("demo: --per-guest needs --isolation sandboxed or service");
@@ -409,6 +417,9 @@ void tg_help_demo(void)
 "    --model-no-virt\n"
 "                   the model behaves like an OP-TEE built without\n"
 "                   virtualization: only one guest may use it\n"
+"    --model-ffa    the model is OP-TEE's S-EL1 SPMC (FF-A) while\n"
+"                   --protocol stays auto: the protocol is found at run\n"
+"                   time, as on real firmware\n"
 "\n"
 "EXIT STATUS\n"
 "    0   every check passed\n"

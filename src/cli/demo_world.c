@@ -133,6 +133,27 @@ uint32_t demo_register_tmp(const struct demo_opts *o, struct tg_machine *m)
 }
 
 /*
+ * --per-guest with the protocol left to the probe: each guest's mediator
+ * process probes the TEE as its guest starts, so FF-A shows only once
+ * the first guest runs. FF-A gives the hypervisor one RX/TX pair with the
+ * SPMC, which that first process now holds: no other guest could start
+ * (its process's probe is refused). Say so in one line, as --protocol
+ * ffa --per-guest does before anything runs; the caller stops there.
+ */
+bool demo_per_guest_meets_ffa(const struct demo_opts *o, struct tg_machine *m)
+{
+	const struct tg_tee_info *t;
+
+	if (!o->per_guest)
+		return false;
+	t = tg_machine_tee_info(m);
+	if (!t || t->protocol != TG_PROTOCOL_FFA)
+		return false;
+	fprintf(stderr, "teegate: demo --per-guest: the TEE speaks FF-A (found by the first guest's mediator process), which gives the hypervisor one RX/TX pair with the SPMC, held by one mediator process: drop --per-guest\n");
+	return true;
+}
+
+/*
  * The mediator's verdict on the secure world, after tg_machine_create():
  * @rc its result. Returns 0 to go on, or an exit status after one line.
  */
