@@ -309,8 +309,9 @@ void tg_tee_notif_irq(struct tg_mediator *med);
 /* Bumped whenever the layout of the mediator's state changes: a state
  * written by another layout version is not recovered. */
 /* 2: the shadow pool, smaller calls and slots; 3: fair share (held back,
- * taken calls); 4: the protocols' ops. */
-#define TG_STATE_VERSION 4u
+ * taken calls); 4: the protocols' ops; 5: struct rpc_buf without its
+ * unused guest_ipa. */
+#define TG_STATE_VERSION 5u
 
 #define TG_RECOVER_MAX_THREADS 64u
 #define TG_RECOVER_MAX_HANDLES 256u

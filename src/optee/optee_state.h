@@ -90,7 +90,6 @@ struct rpc_buf {
 	uint64_t *list; /* SHM: shadow page list, entries = pinned PAs */
 	uint64_t list_pa;
 	uint32_t list_pages;
-	uint64_t *guest_ipa; /* SHM: page IPAs (reverse translation) */
 	uint64_t arg_ipa;    /* ARG: the guest page */
 	uint64_t arg_pa;     /* ARG: its pinned PA */
 	void *shadow;	     /* ARG: mediator page the TEE uses */

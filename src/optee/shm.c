@@ -154,7 +154,6 @@ void rpc_buf_release(struct tg_domain *d, struct rpc_buf *b)
 		port->shm_free(port->ctx, b->shadow, 1);
 		atomic_fetch_sub(&d->shadow_pages, 1);
 	}
-	tg_free(med, b->guest_ipa, sizeof(uint64_t) * b->npages);
 	tg_free(med, b, sizeof(*b));
 }
 
