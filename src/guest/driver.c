@@ -380,10 +380,23 @@ int tg_optee_get(struct tg_vcpu *vcpu, struct tg_optee **out)
 void tg_optee_put(struct tg_optee *drv)
 {
 	struct tg_optee **pp;
-	bool last;
+	volatile bool last; /* across pthread_cleanup_push() */
 
 	if (!drv)
 		return;
+	/*
+	 * Under get_lock, as a probe: the last reference's removal ends
+	 * before the guest's next driver is probed. Overlapping, the old
+	 * driver's STOP_ASYNC_NOTIF would turn the new one's notifications
+	 * off, or its notification vCPU, not stopped yet, would take the
+	 * new one's values: a TEE thread of the new driver then waits for
+	 * a notification for ever (guest_workload hung about one run in
+	 * 25 under load, its second vCPU's driver going as the first one's
+	 * came). A killed vCPU's trap lets go of the lock (see
+	 * tg_optee_get()).
+	 */
+	pthread_mutex_lock(&get_lock);
+	pthread_cleanup_push(unlock_get_lock, NULL);
 	pthread_mutex_lock(&registry_lock);
 	last = --drv->refs == 0;
 	if (last) {
@@ -399,4 +412,5 @@ void tg_optee_put(struct tg_optee *drv)
 	pthread_mutex_unlock(&registry_lock);
 	if (last)
 		tg_optee_remove(drv);
+	pthread_cleanup_pop(1);
 }

@@ -952,8 +952,42 @@ static void hold_here(struct tg_vcpu *vcpu, const uint64_t regs[8])
 	pthread_mutex_unlock(&lose.lock);
 }
 
+/* lb_before_next_smc() */
+static struct {
+	pthread_mutex_t lock;
+	struct tg_vcpu *vcpu;
+	void (*fn)(void *);
+	void *arg;
+} before = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+void lb_before_next_smc(void (*fn)(void *), void *arg)
+{
+	pthread_mutex_lock(&before.lock);
+	before.vcpu = tg_vcpu_self();
+	before.fn = fn;
+	before.arg = arg;
+	pthread_mutex_unlock(&before.lock);
+}
+
+static void before_here(struct tg_vcpu *vcpu)
+{
+	void (*fn)(void *) = NULL;
+	void *arg = NULL;
+
+	pthread_mutex_lock(&before.lock);
+	if (before.fn && before.vcpu == vcpu) {
+		fn = before.fn;
+		arg = before.arg;
+		before.fn = NULL;
+	}
+	pthread_mutex_unlock(&before.lock);
+	if (fn)
+		fn(arg);
+}
+
 void tg_smc(struct tg_vcpu *vcpu, uint64_t regs[8])
 {
+	before_here(vcpu);
 	if (refused_here(vcpu, regs))
 		return;
 	if (env.ffa) {

@@ -86,6 +86,9 @@ void lb_ffa_hold_next_answer(void);
 bool lb_ffa_wait_held(uint32_t timeout_ms);
 void lb_ffa_release_held(void);
 
+/* The calling vCPU's next SMC first runs @fn(@arg) (any protocol). */
+void lb_before_next_smc(void (*fn)(void *), void *arg);
+
 /* A guest with @ram_mib MiB of RAM, announced with VM_CREATED. */
 struct lb_guest *lb_guest_create(uint32_t client_id, uint32_t ram_mib);
 void lb_guest_destroy(struct lb_guest *g);

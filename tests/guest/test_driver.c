@@ -709,6 +709,77 @@ test_async_bottom_half_value_makes_a_do_bottom_half_call(void **state)
 	fixture_free(f);
 }
 
+/* A second vCPU of the guest asks for the driver (tg_optee_get()). */
+struct getter {
+	struct tg_vcpu *vcpu;
+	int idx;
+	struct tg_optee *drv;
+	int rc;
+	bool done;
+};
+
+static void get_main(struct tg_vcpu *v, void *arg)
+{
+	struct getter *gt = arg;
+
+	gt->rc = tg_optee_get(v, &gt->drv);
+	__atomic_store_n(&gt->done, true, __ATOMIC_SEQ_CST);
+}
+
+static bool got_during_removal;
+
+static void get_during_removal(void *arg)
+{
+	struct getter *gt = arg;
+
+	gt->idx = tg_vcpu_spawn(gt->vcpu, get_main, gt);
+	for (int i = 0; i < 300 && !__atomic_load_n(&gt->done, __ATOMIC_SEQ_CST);
+	     i++)
+		usleep(1000);
+	got_during_removal = __atomic_load_n(&gt->done, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * The last reference to a driver goes while another vCPU of the guest
+ * asks for one: the new driver is probed only once the old one is
+ * removed. Overlapping, the old one's STOP_ASYNC_NOTIF turned the new
+ * one's notifications off, or its notification vCPU took the new one's
+ * values (guest_workload hung about one run in 25 under load).
+ */
+static void test_a_driver_is_probed_only_once_the_last_one_is_gone(void **state)
+{
+	struct lb_guest *g = lb_guest_create(1, 64);
+	struct getter gt = { 0 };
+	struct tg_optee *drv;
+	uint32_t sid;
+	struct fixture f;
+
+	(void)state;
+	assert_non_null(g);
+	gt.vcpu = lb_guest_enter(g);
+	assert_int_equal(tg_optee_get(gt.vcpu, &drv), TG_OK);
+	assert_true(tg_optee_info(drv)->async_notif);
+	got_during_removal = true;
+	lb_before_next_smc(get_during_removal, &gt);
+	tg_optee_put(drv); /* its first SMC: STOP_ASYNC_NOTIF */
+	assert_true(gt.idx > 0);
+	assert_int_equal(tg_vcpu_join(gt.vcpu, gt.idx), 0);
+	assert_false(got_during_removal);
+	assert_int_equal(gt.rc, TG_OK);
+	/* The new driver's async notifications work. */
+	f.g = g;
+	f.vcpu = gt.vcpu;
+	f.drv = gt.drv;
+	sid = open_ok(&f, notify_ta);
+	assert_int_equal(notify(&f, sid, MODEL_TA_NOTIFY_CMD_ASYNC, 9),
+			 TEEC_SUCCESS);
+	assert_int_equal(notify(&f, sid, MODEL_TA_NOTIFY_CMD_WAIT, 9),
+			 TEEC_SUCCESS);
+	close_ok(&f, sid);
+	tg_optee_put(gt.drv);
+	lb_guest_destroy(g);
+}
+
 static void test_raw_call_reports_smc_error(void **state)
 {
 	struct fixture *f = fixture_new(NULL);
@@ -803,6 +874,8 @@ int main(void)
 		cmocka_unit_test(
 			test_unregister_of_a_forgotten_cookie_frees_the_pages),
 		cmocka_unit_test(test_foreign_intr_rpcs_are_resumed),
+		cmocka_unit_test(
+			test_a_driver_is_probed_only_once_the_last_one_is_gone),
 		cmocka_unit_test(test_thread_limit_is_waited_out_and_retried),
 		cmocka_unit_test(test_concurrent_callers_share_the_driver),
 		cmocka_unit_test(test_notification_send_before_wait_is_kept),
