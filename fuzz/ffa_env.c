@@ -126,6 +126,8 @@ static int p_from(void *ctx, uint32_t client, void *dst, uint64_t ipa,
 	uint8_t *p;
 
 	(void)ctx;
+	if (env.on_guest_read)
+		env.on_guest_read(client, ipa, len);
 	if (guest_bytes(client, ipa, len, &p))
 		return TG_EFAULT;
 	memcpy(dst, p, len);
@@ -226,7 +228,8 @@ static void p_smc(void *ctx, uint64_t regs[8])
 	memcpy(in, regs, sizeof(in));
 	if (env.before_smc)
 		env.before_smc(in);
-	tg_model_smc(env.model, regs);
+	if (!env.spmc || !env.spmc(regs))
+		tg_model_smc(env.model, regs);
 	if (env.after_smc)
 		env.after_smc(in, regs);
 }
@@ -309,6 +312,7 @@ void fe_setup_opts(const struct fe_opts *o)
 		}
 	}
 	mc.ffa = !o->smc_abi;
+	env.spmc = o->spmc;
 	if (tg_model_create(&mc, &sw, &env.model))
 		abort();
 	if (o->model_only)

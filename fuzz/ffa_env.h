@@ -49,6 +49,10 @@ struct ffa_env {
 	void (*after_unpin)(void);
 	void (*after_copy)(void);
 	void (*after_lock)(void);
+	/* Each copy from a guest's memory, before it is made. */
+	void (*on_guest_read)(uint32_t client, uint64_t ipa, uint32_t len);
+	/* A fake SPMC in front of the model (fe_opts.spmc). */
+	bool (*spmc)(uint64_t regs[8]);
 };
 
 extern struct ffa_env env;
@@ -60,6 +64,9 @@ struct fe_opts {
 	bool optee_4_10_bugs;	 /* the SPMC refuses fragments (hold mode) */
 	bool model_only;	 /* no mediator: the test makes its own */
 	bool smc_abi;		 /* the model speaks OP-TEE's SMC ABI */
+	/* In front of the model from the first call (the probe's): answers
+	 * a call (true) or lets the model answer it (false). */
+	bool (*spmc)(uint64_t regs[8]);
 };
 
 /* The model, the mediator, GUESTS domains (ids 1..GUESTS). */
