@@ -10,6 +10,13 @@
  * The partition message header (FF-A v1.1, Table 7.1 / v1.2 Table 6.1):
  * flags, reserved, offset of the payload from the header, sender (31:16)
  * and receiver (15:0), size of the payload; 20 bytes.
+ *
+ * The fake SPMC reads the message where msg_send2() puts it: the
+ * mediator's TX. Hafnium's SPMC, given FFA_MSG_SEND2 from the hypervisor
+ * with a VM id in w1, reads that VM's own TX instead (the buffer the
+ * hypervisor forwarded with FFA_RXTX_MAP, which teegate does not do), as
+ * does Xen's mediator; these tests check the mediator's checks, not that
+ * a real S-EL2 SPMC takes the message.
  */
 #include <setjmp.h>
 #include <stdarg.h>
