@@ -40,6 +40,8 @@ packages=(
 	flex bison dpkg-dev
 	# Xen guest images from Debian arm64 packages (tools/xen)
 	cpio
+	# run-xen --gdb --stall: a frozen machine's CPUs through QEMU's gdbstub
+	gdb-multiarch
 	# fuzz seed generator, small tools; the CLI tests read --json back
 	python3
 )

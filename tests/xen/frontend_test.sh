@@ -18,7 +18,7 @@ expect() {
 	shift 2
 	set +e
 	err=$(env -u TEEGATE_XEN_IMAGES -u TEEGATE_XEN_FIRMWARE -u TEEGATE_OPTEE_FIRMWARE \
-		"$run" "$@" 2>&1 >/dev/null)
+		${run_path:+PATH=$run_path} "$run" "$@" 2>&1 >/dev/null)
 	rc=$?
 	set -e
 	if [[ $rc -eq 2 && $(printf '%s\n' "$err" | wc -l) -eq 1 ]] &&
@@ -81,6 +81,18 @@ expect "--cost without the plugin" "no plugin /nonexistent/tg-oracle.so: build i
 	--images "$img" --firmware "$fw" --scenario cost --cost --plugin-so /nonexistent/tg-oracle.so
 expect "bad --bigbuf" "--bigbuf takes tg-xen-client bigbuf's options" \
 	--images "$img" --firmware "$fw" --scenario bigbuf --bigbuf "--sizes 1M;reboot"
+expect "bad --gdb port" "--gdb takes a TCP port 1024..65535, not 80" \
+	--images "$img" --firmware "$fw" --gdb 80
+expect "too short --stall" "--stall takes 0 \\(off\\) or at least 60 seconds, not 5" \
+	--images "$img" --firmware "$fw" --stall 5
+# run-xen with python3 alone on its PATH: no gdb-multiarch.
+mkdir "$tmp/bin"
+ln -s "$(python3 -c "import sys; print(sys.executable)")" "$tmp/bin/python3"
+run_path=$tmp/bin
+expect "--stall with --gdb but no gdb-multiarch" \
+	"gdb-multiarch not found.*install it \\(Debian: gdb-multiarch\\)" \
+	--images "$img" --firmware "$fw" --gdb 4321 --stall 600
+run_path=
 expect "bad scenario" "invalid choice: 'attack'" --images "$img" --firmware "$fw" --scenario attack
 expect "unknown option" "unrecognized arguments: --bogus" --images "$img" --bogus
 
