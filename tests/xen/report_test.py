@@ -174,7 +174,9 @@ def main():
 
     # gdb-multiarch's transcript of a frozen 2-CPU machine: CPU 1 in Xen's
     # idle loop (EL2h), CPU 2 in a guest kernel (EL1h).
-    text = """Thread 1 (Thread 1.1 (CPU#0 [halted ])) ...
+    text = """  Id   Target Id                    Frame
+* 1    Thread 1.1 (CPU#0 [halted ]) 0x2a1b40 in idle_loop ()
+  2    Thread 1.2 (CPU#1 [running]) 0xffff80000801a2c4 in ?? ()
 TG-CPU 1
 PC=$1 = 0x2a1b40
 CPSR=$2 = 0x3c9
@@ -195,11 +197,13 @@ VTTBR_EL2=$7 = 0x1000041a3c000
         c0, c1 = cpus
         check(c0["pc"] == 0x2a1b40 and c0["el"] == 2 and
               c0["mode"] == "EL2h" and c0["symbol"] == "idle_loop + 64" and
+              c0["state"] == "halted" and
               c0["esr_el2"] == 0x5a000000 and "scr_el3" not in c0,
-              f"CPU 1: EL2h in Xen's idle_loop ({c0})")
+              f"CPU 1: halted, EL2h in Xen's idle_loop ({c0})")
         check(c1["el"] == 1 and c1["mode"] == "EL1h" and
+              c1["state"] == "running" and
               "symbol" not in c1 and c1["vttbr_el2"] == 0x1000041a3c000,
-              f"CPU 2: EL1h, no Xen symbol for a guest address ({c1})")
+              f"CPU 2: running, EL1h, no Xen symbol for a guest address ({c1})")
     cmds = rx.gdb_commands(rx.parse_args(
         ["--images", "/nonexistent", "--gdb", "4321", "--smp", "2"]))
     check("target remote 127.0.0.1:4321" in cmds and
