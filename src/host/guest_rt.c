@@ -108,12 +108,36 @@ static void vcpu_done(struct tg_vcpu *vcpu)
 				    false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 
+/* A spawned vCPU's last act: its spawner may unwind now. */
+static void vcpu_leave_parent(struct tg_vcpu *vcpu)
+{
+	struct tg_vcpu *p = vcpu->parent;
+
+	if (!p)
+		return;
+	vcpu->parent = NULL;
+	atomic_fetch_sub(&p->live_children, 1);
+	tg_futex_wake(&p->live_children, 1 << 30);
+}
+
+/*
+ * Thread mode: a killed vCPU leaves at its next trap. The vCPUs of a
+ * guest see the kill one by one, so a vCPU first waits for those it
+ * spawned: they may hold pointers into its stack (an argument passed by
+ * address), which its unwinding ends. (In process mode the kill stops
+ * every vCPU at once.)
+ */
 static void vcpu_exit_if_killed(struct tg_vcpu *vcpu)
 {
-	if (vcpu->rt->thread_mode && atomic_load(&vcpu->rt->ctl->killed)) {
-		vcpu_done(vcpu);
-		pthread_exit(NULL);
-	}
+	uint32_t n;
+
+	if (!vcpu->rt->thread_mode || !atomic_load(&vcpu->rt->ctl->killed))
+		return;
+	while ((n = atomic_load(&vcpu->live_children)))
+		tg_futex_wait(&vcpu->live_children, n, 100);
+	vcpu_leave_parent(vcpu);
+	vcpu_done(vcpu);
+	pthread_exit(NULL);
 }
 
 void tg_smc(struct tg_vcpu *vcpu, uint64_t regs[8])
@@ -306,6 +330,7 @@ static void *vcpu_thread(void *arg)
 
 	tls_vcpu = vcpu;
 	vcpu->fn(vcpu, vcpu->arg);
+	vcpu_leave_parent(vcpu);
 	vcpu_done(vcpu);
 	return NULL;
 }
@@ -337,8 +362,12 @@ int tg_vcpu_spawn(struct tg_vcpu *vcpu, void (*fn)(struct tg_vcpu *, void *),
 			continue;
 		nv->fn = fn;
 		nv->arg = arg;
+		nv->parent = rt->thread_mode ? vcpu : NULL;
+		if (nv->parent)
+			atomic_fetch_add(&vcpu->live_children, 1);
 		vcpu_set_state(nv, TG_VCPU_RUNNING);
 		if (pthread_create(&nv->thread, NULL, vcpu_thread, nv)) {
+			vcpu_leave_parent(nv);
 			vcpu_set_state(nv, TG_VCPU_FREE);
 			break;
 		}

@@ -115,6 +115,9 @@ struct tg_vcpu {
 	pthread_t thread;
 	void (*fn)(struct tg_vcpu *, void *);
 	void *arg;
+	/* thread mode: who spawned it, and how many it spawned still run */
+	struct tg_vcpu *parent;
+	_Atomic uint32_t live_children;
 };
 
 /* Guest-local page states (the guest's own allocator). */

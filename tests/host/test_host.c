@@ -9,9 +9,11 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -814,6 +816,84 @@ static void thread_mode_guest_is_killed_at_next_trap(void **state)
 	assert_int_equal(tg_machine_destroy(m), TG_OK);
 }
 
+/*
+ * A thread-mode kill stops each vCPU at its next trap, one by one. A vCPU
+ * that spawned another (and passed it an argument on its stack, as guest
+ * code does) must not unwind before that one has stopped too.
+ */
+struct outlive {
+	_Atomic int parent_left;  /* the spawner's stack is gone */
+	_Atomic int child_saw;    /* what the child saw after the kill */
+	_Atomic int child_ready;
+};
+
+static struct outlive outlive;
+
+static void outlive_child(struct tg_vcpu *v, void *arg)
+{
+	const int *on_parent_stack = arg;
+	uint64_t t0;
+
+	atomic_store(&outlive.child_ready, *on_parent_stack);
+	while (!tg_vcpu_killed(v))
+		sched_yield();
+	/* long enough for the parent to reach its next trap and leave */
+	t0 = now_ns();
+	while (now_ns() - t0 < 50000000ull)
+		sched_yield();
+	atomic_store(&outlive.child_saw, atomic_load(&outlive.parent_left));
+	for (;;) {
+		uint64_t regs[8] = { OPTEE_SMC_CALLS_UID };
+
+		tg_smc(v, regs); /* leaves here */
+	}
+}
+
+static void outlive_parent_left(void *arg)
+{
+	(void)arg;
+	atomic_store(&outlive.parent_left, 1);
+}
+
+static void outlive_parent(struct tg_vcpu *v, void *arg)
+{
+	int on_stack = 1;
+
+	(void)arg;
+	pthread_cleanup_push(outlive_parent_left, NULL);
+	if (tg_vcpu_spawn(v, outlive_child, &on_stack) < 0)
+		tg_guest_counters(v)->errors++;
+	for (;;) {
+		uint64_t regs[8] = { OPTEE_SMC_CALLS_UID };
+
+		tg_smc(v, regs);
+		__atomic_fetch_add(&tg_guest_counters(v)->calls, 1,
+				   __ATOMIC_RELAXED);
+	}
+	pthread_cleanup_pop(0);
+}
+
+static void thread_mode_killed_vcpu_outlives_the_vcpus_it_spawned(void **state)
+{
+	struct tg_machine *m = machine_new(64ull << 20);
+	struct tg_guest *g;
+	uint64_t t0 = now_ns();
+
+	(void)state;
+	memset(&outlive, 0, sizeof(outlive));
+	atomic_store(&outlive.child_saw, -1);
+	g = guest_new(m, TG_GUEST_THREAD, 64, 2, outlive_parent, NULL, 0);
+	while (!atomic_load(&outlive.child_ready))
+		assert_true(now_ns() - t0 < 10000000000ull);
+	wait_for_calls(g, 100);
+	assert_int_equal(tg_guest_kill(g), TG_OK);
+	assert_int_equal(tg_guest_wait_timeout(g, 10000, NULL), TG_OK);
+	assert_int_equal(counters_of(g).errors, 0);
+	assert_int_equal(atomic_load(&outlive.child_saw), 0);
+	assert_int_equal(atomic_load(&outlive.parent_left), 1);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
 /* ---- trap_on_vcpu: the trap handled on the vCPU's own thread ---------- */
 
 static struct tg_machine *machine_trap_on_vcpu(uint64_t ram_size)
@@ -1362,6 +1442,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(locked_down_guest_starts_without_stdin),
 		cmocka_unit_test(non_tee_calls_get_psci_or_not_supported),
 		cmocka_unit_test(thread_mode_guest_is_killed_at_next_trap),
+		cmocka_unit_test(
+			thread_mode_killed_vcpu_outlives_the_vcpus_it_spawned),
 		cmocka_unit_test(trap_on_vcpu_answers_calls_and_counts_traps),
 		cmocka_unit_test(trap_on_vcpu_serves_hypervisor_calls),
 		cmocka_unit_test(trap_on_vcpu_starts_no_handler_thread),
