@@ -133,9 +133,8 @@ static size_t results_size(const uint32_t iters[NOPS])
 	return sizeof(struct guest_results) + n * sizeof(uint32_t);
 }
 
-static bool run_op(struct tg_vcpu *v, int op, TEEC_Session *inv,
-		   TEEC_Session *stats, TEEC_Context *ctx, void *tmem,
-		   void *big)
+bool tg_bench_op(struct tg_vcpu *v, int op, TEEC_Session *inv,
+		 TEEC_Session *stats, TEEC_Context *ctx, void *tmem, void *big)
 {
 	TEEC_Operation o;
 	TEEC_SharedMemory shm;
@@ -146,7 +145,7 @@ static bool run_op(struct tg_vcpu *v, int op, TEEC_Session *inv,
 	switch (op) {
 	case 0:
 		tg_smc(v, r);
-		return r[0] != OPTEE_SMC_RETURN_UNKNOWN_FUNCTION;
+		return r[0] == OPTEE_MSG_UID_0;
 	case 1:
 		o.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT,
 						TEEC_VALUE_INPUT,
@@ -190,7 +189,7 @@ static bool run_op(struct tg_vcpu *v, int op, TEEC_Session *inv,
 	}
 }
 
-static void bench_guest(struct tg_vcpu *v, void *varg)
+bool tg_bench_open(TEEC_Context *ctx, TEEC_Session *inv, TEEC_Session *stats)
 {
 	static const TEEC_UUID inv_uuid = {
 		0xd96a5b40, 0xc3e5, 0x21e3,
@@ -200,6 +199,17 @@ static void bench_guest(struct tg_vcpu *v, void *varg)
 		0xd96a5b40, 0xe2c7, 0xb1af,
 		{ 0x87, 0x94, 0x10, 0x02, 0xa5, 0xd5, 0xc6, 0x1b }
 	};
+	uint32_t origin;
+
+	return TEEC_InitializeContext(NULL, ctx) == TEEC_SUCCESS &&
+	       TEEC_OpenSession(ctx, inv, &inv_uuid, TEEC_LOGIN_PUBLIC, NULL,
+				NULL, &origin) == TEEC_SUCCESS &&
+	       TEEC_OpenSession(ctx, stats, &stats_uuid, TEEC_LOGIN_PUBLIC,
+				NULL, NULL, &origin) == TEEC_SUCCESS;
+}
+
+static void bench_guest(struct tg_vcpu *v, void *varg)
+{
 	const struct guest_arg *a = varg;
 	struct tg_guest_counters *c = tg_guest_counters(v);
 	struct guest_results *res;
@@ -208,7 +218,6 @@ static void bench_guest(struct tg_vcpu *v, void *varg)
 	size_t len = results_size(a->iters);
 	uint32_t npages = (uint32_t)((len + 4095) / 4096), i, off = 0;
 	uint64_t ipa;
-	uint32_t origin;
 	void *tmem, *big;
 	int op;
 
@@ -224,11 +233,7 @@ static void bench_guest(struct tg_vcpu *v, void *varg)
 		tmem = big = NULL;
 		goto run;
 	}
-	if (TEEC_InitializeContext(NULL, &ctx) != TEEC_SUCCESS ||
-	    TEEC_OpenSession(&ctx, &inv, &inv_uuid, TEEC_LOGIN_PUBLIC, NULL,
-			     NULL, &origin) != TEEC_SUCCESS ||
-	    TEEC_OpenSession(&ctx, &stats, &stats_uuid, TEEC_LOGIN_PUBLIC,
-			     NULL, NULL, &origin) != TEEC_SUCCESS) {
+	if (!tg_bench_open(&ctx, &inv, &stats)) {
 		c->phase = 0xBAD2;
 		return;
 	}
@@ -249,7 +254,7 @@ run:
 			uint64_t t0 = now_ns(), dt;
 			bool ok;
 
-			ok = run_op(v, op, &inv, &stats, &ctx, tmem, big);
+			ok = tg_bench_op(v, op, &inv, &stats, &ctx, tmem, big);
 			dt = now_ns() - t0;
 			res->ns[off + i] = dt > UINT32_MAX ? UINT32_MAX
 							   : (uint32_t)dt;

@@ -6,6 +6,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <teegate/guest.h>
+#include <teegate/tee_client_api.h>
+
 struct tg_bench_scaling_opts {
 	const char *only; /* one configuration, or NULL */
 	const char *json, *png;
@@ -16,6 +19,14 @@ struct tg_bench_scaling_opts {
 };
 
 #define TG_BENCH_MAX_REPEAT 50u
+
+/* Open the invoke-tests and stats PTA sessions in a new context. */
+bool tg_bench_open(TEEC_Context *ctx, TEEC_Session *inv, TEEC_Session *stats);
+/* One timed operation of bench.c (0 fast call, 1 INVOKE with 4 values,
+ * 2 INVOKE with a 1 MiB temporary memref, 3 REGISTER+UNREGISTER 64 MiB,
+ * 4 RPC GET_TIME): true when it gave the expected answer. */
+bool tg_bench_op(struct tg_vcpu *v, int op, TEEC_Session *inv,
+		 TEEC_Session *stats, TEEC_Context *ctx, void *tmem, void *big);
 
 /* teegate bench --scaling (bench_scaling.c): an exit status. */
 int tg_bench_scaling(const struct tg_bench_scaling_opts *o);

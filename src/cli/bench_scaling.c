@@ -148,55 +148,17 @@ static double sc_bucket_ns(unsigned int b)
 
 /* ---- the guest ------------------------------------------------------- */
 
-static bool sc_call(struct tg_vcpu *v, int op, TEEC_Session *inv,
-		    TEEC_Session *stats)
-{
-	TEEC_Operation o;
-	uint32_t origin;
-	uint64_t r[8] = { OPTEE_SMC_CALLS_UID };
-
-	memset(&o, 0, sizeof(o));
-	switch (op) {
-	case 0:
-		tg_smc(v, r);
-		return r[0] == OPTEE_MSG_UID_0;
-	case 1:
-		o.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT,
-						TEEC_VALUE_INPUT,
-						TEEC_VALUE_INPUT,
-						TEEC_VALUE_OUTPUT);
-		o.params[0].value.a = 1;
-		o.params[1].value.a = 2;
-		o.params[2].value.a = 3;
-		return TEEC_InvokeCommand(inv, PTA_INVOKE_TESTS_CMD_PARAMS, &o,
-					  &origin) == TEEC_SUCCESS &&
-		       o.params[3].value.a == 6;
-	default:
-		o.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_OUTPUT,
-						TEEC_VALUE_OUTPUT, TEEC_NONE,
-						TEEC_NONE);
-		return TEEC_InvokeCommand(stats, 4, &o, &origin) ==
-		       TEEC_SUCCESS;
-	}
-}
+/* Scaling op @op (fast call, INVOKE, RPC) as bench.c's operation. */
+static const int sc_bench_op[SC_NOPS] = { 0, 1, 4 };
 
 static void sc_guest(struct tg_vcpu *v, void *varg)
 {
-	static const TEEC_UUID inv_uuid = {
-		0xd96a5b40, 0xc3e5, 0x21e3,
-		{ 0x87, 0x94, 0x10, 0x02, 0xa5, 0xd5, 0xc6, 0x1b }
-	};
-	static const TEEC_UUID stats_uuid = {
-		0xd96a5b40, 0xe2c7, 0xb1af,
-		{ 0x87, 0x94, 0x10, 0x02, 0xa5, 0xd5, 0xc6, 0x1b }
-	};
 	const struct sc_arg *a = varg;
 	struct tg_guest_counters *c = tg_guest_counters(v);
 	uint32_t npages = (sizeof(struct sc_guest_res) + 4095) / 4096;
 	struct sc_guest_res *res;
 	TEEC_Context ctx;
 	TEEC_Session inv, stats;
-	uint32_t origin;
 	uint64_t ipa;
 	int op;
 
@@ -207,11 +169,7 @@ static void sc_guest(struct tg_vcpu *v, void *varg)
 	res = tg_ipa_ptr(v, ipa);
 	memset(res, 0, sizeof(*res));
 	res->magic = SC_MAGIC;
-	if (TEEC_InitializeContext(NULL, &ctx) != TEEC_SUCCESS ||
-	    TEEC_OpenSession(&ctx, &inv, &inv_uuid, TEEC_LOGIN_PUBLIC, NULL,
-			     NULL, &origin) != TEEC_SUCCESS ||
-	    TEEC_OpenSession(&ctx, &stats, &stats_uuid, TEEC_LOGIN_PUBLIC,
-			     NULL, NULL, &origin) != TEEC_SUCCESS) {
+	if (!tg_bench_open(&ctx, &inv, &stats)) {
 		c->phase = SC_FAILED;
 		return;
 	}
@@ -233,7 +191,8 @@ static void sc_guest(struct tg_vcpu *v, void *varg)
 			bool ok;
 
 			t0 = t1;
-			ok = sc_call(v, op, &inv, &stats);
+			ok = tg_bench_op(v, sc_bench_op[op], &inv, &stats,
+					 &ctx, NULL, NULL);
 			t1 = sc_now();
 			res->hist[op][sc_bucket(t1 - t0)]++;
 			res->calls[op]++;
