@@ -2,16 +2,21 @@
 /*
  * bigbuf: buffers of each size, registered (TEEC_RegisterSharedMemory over
  * the client's own pages), allocated (TEEC_AllocateSharedMemory) and
- * temporary (TEEC_MEMREF_TEMP_INOUT); the invoke-tests PTA reads every
+ * temporary (TEEC_MEMREF_TEMP_INOUT); the reader (--target) reads every
  * byte and writes their 8-bit sum into byte 0, which must match. Then
  * --held buffers registered at once (Xen's mediator tracks at most 16),
  * each used in an invoke while all are held.
  *
  *   bigbuf [--sizes 516K,520K,1M,4M,16M,64M] [--modes registered,allocated,temp]
- *          [--held 20]
+ *          [--held 20] [--target pta|ta]
+ *
+ * --target pta (default): OP-TEE's invoke-tests pseudo TA, which maps the
+ * buffer into OP-TEE's core (a 32 MiB window in OP-TEE 4.10); ta: the
+ * project's bigbuf TA (ta/), a user TA that maps it into its own space
+ * (tee-supplicant loads it).
  *
  *   TG-BIGBUF mode=M size=BYTES kib=K setup=0xRES invoke=0xRES origin=O
- *       check=ok|bad|- ms=T result=PASS|FAIL
+ *       check=ok|bad|- ms=T target=pta|ta result=PASS|FAIL
  *   TG-BIGBUF-HELD count=N registered=R invoked=I first_failure=K
  *       res=0xRES result=PASS|FAIL
  *   TG-BIGBUF-SUMMARY passed=P failed=F
@@ -21,11 +26,14 @@
 #include <string.h>
 
 #include "clients.h"
+#include "ta/bigbuf_ta.h"
 
 #define DEFAULT_SIZES "516K,520K,1M,4M,16M,64M"
 #define DEFAULT_MODES "registered,allocated,temp"
 
 static const TEEC_UUID invoke_tests = TGC_INVOKE_TESTS_UUID;
+static const TEEC_UUID bigbuf_ta = TG_BIGBUF_TA_UUID;
+static const char *target = "pta";
 
 static void fill(uint8_t *p, size_t n, uint32_t seed)
 {
@@ -40,7 +48,10 @@ static TEEC_Result sum_invoke(TEEC_Session *s, TEEC_Operation *op,
 			      uint32_t *origin)
 {
 	*origin = 0;
-	return TEEC_InvokeCommand(s, TGC_CMD_PARAMS, op, origin);
+	return TEEC_InvokeCommand(s,
+				  strcmp(target, "ta") ? TGC_CMD_PARAMS
+						       : TG_BIGBUF_TA_CMD_SUM,
+				  op, origin);
 }
 
 static bool one(TEEC_Context *ctx, TEEC_Session *s, const char *mode,
@@ -100,11 +111,12 @@ static bool one(TEEC_Context *ctx, TEEC_Session *s, const char *mode,
 	if (buf)
 		tgc_free(buf, size);
 	tgc_printf("TG-BIGBUF mode=%s size=%llu kib=%llu setup=0x%08x "
-		   "invoke=0x%08x origin=%u check=%s ms=%llu result=%s\n",
+		   "invoke=0x%08x origin=%u check=%s ms=%llu target=%s "
+		   "result=%s\n",
 		   mode, (unsigned long long)size,
 		   (unsigned long long)(size >> 10), setup,
 		   setup == TEEC_SUCCESS ? inv : 0, origin, check,
-		   (unsigned long long)((tgc_now_ns() - t0) / 1000000),
+		   (unsigned long long)((tgc_now_ns() - t0) / 1000000), target,
 		   ok ? "PASS" : "FAIL");
 	return ok;
 }
@@ -175,10 +187,11 @@ static bool held(TEEC_Context *ctx, TEEC_Session *s, uint32_t n)
 int tgc_bigbuf(int argc, char **argv)
 {
 	static const char *const keys[] = { "--sizes", "--modes", "--held",
-					    NULL };
+					    "--target", NULL };
 	const char *sizes = tgc_opt(argc, argv, "--sizes");
 	const char *modes = tgc_opt(argc, argv, "--modes");
 	const char *held_s = tgc_opt(argc, argv, "--held");
+	const char *target_s = tgc_opt(argc, argv, "--target");
 	char list[256], mlist[128], *sz, *sp1, *m, *sp2;
 	uint32_t passed = 0, failed = 0, seed = 1, origin = 0;
 	uint64_t nheld = 20;
@@ -188,8 +201,16 @@ int tgc_bigbuf(int argc, char **argv)
 
 	if (!tgc_check_opts(argc, argv, keys,
 			    "bigbuf [--sizes 516K,1M,...] [--modes "
-			    "registered,allocated,temp] [--held N]"))
+			    "registered,allocated,temp] [--held N] "
+			    "[--target pta|ta]"))
 		return 2;
+	if (target_s && strcmp(target_s, "pta") && strcmp(target_s, "ta")) {
+		tgc_printf("TG-USAGE bigbuf: --target is pta (OP-TEE's "
+			   "invoke-tests PTA) or ta (the bigbuf TA), not '%s'\n",
+			   target_s);
+		return 2;
+	}
+	target = target_s ? target_s : "pta";
 	if (held_s && !tgc_parse_size(held_s, &nheld)) {
 		tgc_printf("TG-USAGE bigbuf: --held takes a number, not '%s'\n",
 			   held_s);
@@ -202,12 +223,18 @@ int tgc_bigbuf(int argc, char **argv)
 		tgc_printf("TG-BIGBUF-FAILED initialize context: 0x%08x\n", r);
 		return 1;
 	}
-	r = TEEC_OpenSession(&ctx, &s, &invoke_tests, TEEC_LOGIN_PUBLIC, NULL,
-			     NULL, &origin);
+	r = TEEC_OpenSession(&ctx, &s,
+			     strcmp(target, "ta") ? &invoke_tests : &bigbuf_ta,
+			     TEEC_LOGIN_PUBLIC, NULL, NULL, &origin);
 	if (r != TEEC_SUCCESS) {
-		tgc_printf("TG-BIGBUF-FAILED open the invoke-tests PTA: 0x%08x "
-			   "origin %u\n",
-			   r, origin);
+		tgc_printf("TG-BIGBUF-FAILED open the %s: 0x%08x origin %u%s\n",
+			   strcmp(target, "ta") ? "invoke-tests PTA"
+						: "bigbuf TA",
+			   r, origin,
+			   strcmp(target, "ta") ? ""
+						: " (is tee-supplicant running, "
+						  "with the TA in "
+						  "/lib/optee_armtz?)");
 		TEEC_FinalizeContext(&ctx);
 		return 1;
 	}

@@ -224,11 +224,39 @@ static void bigbuf_reports_every_size_and_mode_and_holds_20_buffers(void **s)
 	lb_guest_destroy(r.g);
 }
 
+/* --target ta: the project's user TA (the model's copy of it) reads the
+ * buffers; its UUID and command must match the model's. */
+static void bigbuf_target_ta_reads_every_buffer(void **s)
+{
+	static const char *const argv[] = { "bigbuf", "--sizes", "4K,1M",
+					    "--held", "3", "--target", "ta",
+					    NULL };
+	struct run r = { .fn = tgc_bigbuf, .argv = argv };
+	pthread_t t;
+
+	(void)s;
+	r.g = lb_guest_create(1, 32);
+	assert_non_null(r.g);
+	start(&r, &t);
+	pthread_join(t, NULL);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(count("check=ok ms="), 6);
+	assert_int_equal(count("target=ta result=PASS"), 6);
+	assert_int_equal(count("TG-BIGBUF-HELD count=3 registered=3 "
+			       "invoked=3 first_failure=0"),
+			 1);
+	assert_int_equal(count("TG-BIGBUF-SUMMARY passed=7 failed=0"), 1);
+	assert_int_equal(lb_violations(), 0);
+	lb_guest_destroy(r.g);
+}
+
 static void bigbuf_bad_option_is_a_usage_line(void **s)
 {
 	static const char *const argv[] = { "bigbuf", "--sizez", "1M", NULL };
 	static const char *const argv2[] = { "bigbuf", "--sizes", "12Q",
 					     "--held", "0",	  NULL };
+	static const char *const argv3[] = { "bigbuf", "--target", "tz",
+					     NULL };
 	struct run r = { .fn = tgc_bigbuf, .argv = argv };
 	pthread_t t;
 
@@ -243,6 +271,15 @@ static void bigbuf_bad_option_is_a_usage_line(void **s)
 	pthread_join(t, NULL);
 	assert_int_equal(r.rc, 1);
 	assert_int_equal(count("TG-USAGE bigbuf: '12Q' is not a size"), 1);
+	r.argv = argv3;
+	start(&r, &t);
+	pthread_join(t, NULL);
+	assert_int_equal(r.rc, 2);
+	assert_int_equal(count("TG-USAGE bigbuf: --target is pta (OP-TEE's "
+			       "invoke-tests PTA) or ta (the bigbuf TA), not "
+			       "'tz'"),
+			 1);
+	assert_int_equal(count("TG-BIGBUF mode="), 0);
 	lb_guest_destroy(r.g);
 }
 
@@ -320,6 +357,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			bigbuf_reports_every_size_and_mode_and_holds_20_buffers,
 			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			bigbuf_target_ta_reads_every_buffer, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			bigbuf_bad_option_is_a_usage_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(

@@ -81,6 +81,8 @@ expect "--cost without the plugin" "no plugin /nonexistent/tg-oracle.so: build i
 	--images "$img" --firmware "$fw" --scenario cost --cost --plugin-so /nonexistent/tg-oracle.so
 expect "bad --bigbuf" "--bigbuf takes tg-xen-client bigbuf's options" \
 	--images "$img" --firmware "$fw" --scenario bigbuf --bigbuf "--sizes 1M;reboot"
+expect "--target ta without the TA" "has no bigbuf TA \\(for --bigbuf '--target ta'\\): build it with src/xen-clients/build-arm64.sh .*--ta-dev-kit" \
+	--images "$img" --firmware "$fw" --scenario bigbuf --bigbuf "--sizes 64M --target ta"
 expect "bad --gdb port" "--gdb takes a TCP port 1024..65535, not 80" \
 	--images "$img" --firmware "$fw" --gdb 80
 expect "too short --stall" "--stall takes 0 \\(off\\) or at least 60 seconds, not 5" \

@@ -22,7 +22,9 @@
 #   --clients DIR where src/xen-clients/build-arm64.sh wrote tg-xen-client:
 #                 it goes into every image, with Debian's libteec1 that it
 #                 needs (default: build-xen/clients when it holds one;
-#                 'none' leaves it out)
+#                 'none' leaves it out); its optee_armtz/*.ta (the bigbuf
+#                 TA, build-arm64.sh --ta-dev-kit) go into the xtest
+#                 images' /lib/optee_armtz
 #
 # It writes into --out:
 #   vmlinuz             Debian's linux-image-arm64 kernel (dom0 and domUs)
@@ -200,6 +202,9 @@ put_clients() {
 	[[ -n $clients ]] || return 0
 	put_pkg "$1" libteec1
 	install -D -m 0755 "$clients/tg-xen-client" "$1/usr/bin/tg-xen-client"
+	if [[ -d $1/lib/optee_armtz ]] && ls "$clients"/optee_armtz/*.ta >/dev/null 2>&1; then
+		cp "$clients"/optee_armtz/*.ta "$1/lib/optee_armtz/"
+	fi
 }
 
 put_xtest() {
@@ -305,5 +310,8 @@ if [[ -n $hostile ]]; then
 	[[ -f ${hostile%.Image}.elf ]] && cp "${hostile%.Image}.elf" "$out/tg-hostile.elf"
 fi
 [[ -z $clients ]] || echo "tg-xen-client $(sha256sum "$clients/tg-xen-client" | cut -c1-16) $(head -n 1 "$clients/tg-xen-client.MANIFEST" 2>/dev/null)" >>"$out/MANIFEST.new"
+for ta in ${clients:+"$clients"/optee_armtz/*.ta}; do
+	[[ -f $ta ]] && echo "bigbuf-ta $(basename "$ta") $(sha256sum "$ta" | cut -c1-16)" >>"$out/MANIFEST.new"
+done
 mv "$out/MANIFEST.new" "$out/MANIFEST"
 echo "make-images: OK: $out (kernel $kver; $((SECONDS - t0))s)"

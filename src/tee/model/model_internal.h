@@ -377,8 +377,11 @@ extern const struct ta_desc tgm_pta_device_enum;
 extern const struct ta_desc tgm_ta_bigbuf;
 extern const struct ta_desc tgm_ta_yield;
 extern const struct ta_desc tgm_ta_notify;
+extern const struct ta_desc tgm_ta_bigbuf_sum;
 
 const struct ta_desc *tgm_ta_find(const uint8_t uuid[16]);
+uint32_t tgm_ta_memref_sum(struct tg_model *m, struct model_thread *t,
+			   struct ta_param *p);
 
 /* Helpers for TAs. */
 static inline uint32_t ta_param_types(const struct model_thread *t)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * TAs that exist only in the model (see model_tas.h): bigbuf for large
- * buffers, yield for preemption, notify for notifications.
+ * buffers, bigbuf-sum (the model's copy of src/xen-clients/ta), yield for
+ * preemption, notify for notifications.
  */
 #include "model_internal.h"
 #include "model_tas.h"
@@ -57,6 +58,25 @@ const struct ta_desc tgm_ta_bigbuf = {
 	.name = "bigbuf",
 	.uuid = MODEL_TA_BIGBUF_UUID,
 	.invoke = bigbuf_invoke,
+};
+
+/* ---- bigbuf-sum -------------------------------------------------------- */
+
+static enum step_result bigbuf_sum_invoke(struct tg_model *m,
+					  struct model_thread *t)
+{
+	if (t->ta_cmd != MODEL_TA_BIGBUF_SUM_CMD)
+		return ta_done(t, TEEC_ERROR_NOT_SUPPORTED);
+	if (ta_param_types(t) !=
+	    TA_PARAM_TYPES(TA_PARAM_MEMREF_INOUT, 0, 0, 0))
+		return ta_done(t, TEEC_ERROR_BAD_PARAMETERS);
+	return ta_done(t, tgm_ta_memref_sum(m, t, &t->params[0]));
+}
+
+const struct ta_desc tgm_ta_bigbuf_sum = {
+	.name = "bigbuf-sum",
+	.uuid = MODEL_TA_BIGBUF_SUM_UUID,
+	.invoke = bigbuf_sum_invoke,
 };
 
 /* ---- yield ------------------------------------------------------------- */

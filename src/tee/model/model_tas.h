@@ -25,6 +25,19 @@
 #define MODEL_TA_BIGBUF_XOR_BYTE 0x5Au
 
 /*
+ * bigbuf-sum de0e5419-9606-43d7-9244-0df41a0b5633: the model's copy of
+ * the project's user TA for real OP-TEE (src/xen-clients/ta/bigbuf_ta.h).
+ * cmd 1 SUM: param 0 MEMREF_INOUT (not empty), the rest NONE; writes the
+ * 8-bit sum of its bytes into byte 0.
+ */
+#define MODEL_TA_BIGBUF_SUM_UUID                                            \
+	{                                                                   \
+		0xde, 0x0e, 0x54, 0x19, 0x96, 0x06, 0x43, 0xd7, 0x92, 0x44, \
+			0x0d, 0xf4, 0x1a, 0x0b, 0x56, 0x33                  \
+	}
+#define MODEL_TA_BIGBUF_SUM_CMD 1u
+
+/*
  * yield 7467626d-0002-4000-8000-746565676174
  * cmd 0 YIELD: param 0 VALUE_INOUT with value.a = N (at most
  * MODEL_TA_YIELD_MAX), the rest NONE. Returns N times with RPC

@@ -37,8 +37,9 @@ static int only_param_of_type(const struct model_thread *t,
 	return found;
 }
 
-static uint32_t memref_byte_sum(struct tg_model *m, struct model_thread *t,
-				struct ta_param *p)
+/* The 8-bit sum of a memref's bytes, written into its byte 0. */
+uint32_t tgm_ta_memref_sum(struct tg_model *m, struct model_thread *t,
+			   struct ta_param *p)
 {
 	uint8_t buf[BOUNCE_SIZE];
 	uint8_t sum = 0;
@@ -75,7 +76,7 @@ static uint32_t cmd_params(struct tg_model *m, struct model_thread *t)
 	}
 	i = only_param_of_type(t, TA_PARAM_MEMREF_INOUT);
 	if (i >= 0)
-		return memref_byte_sum(m, t, &t->params[i]);
+		return tgm_ta_memref_sum(m, t, &t->params[i]);
 
 	for (uint32_t k = 0; k < MODEL_TA_NUM_PARAMS; k++) {
 		if (t->params[k].type == TA_PARAM_VALUE_INPUT) {

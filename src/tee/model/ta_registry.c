@@ -10,6 +10,7 @@
 static const struct ta_desc *const builtin_tas[] = {
 	&tgm_pta_invoke_tests, &tgm_pta_stats, &tgm_pta_device_enum,
 	&tgm_ta_bigbuf,	       &tgm_ta_yield,  &tgm_ta_notify,
+	&tgm_ta_bigbuf_sum,
 };
 
 const struct ta_desc *tgm_ta_find(const uint8_t uuid[16])

@@ -1,12 +1,14 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # A client domU (side-by-side runs, docs/xen.md section 5): the project's
 # tg-xen-client (src/xen-clients) with Debian's libteec.so.1; no
-# tee-supplicant (its commands use OP-TEE's pseudo TAs only). The commands
+# tee-supplicant, except with tg.supplicant=1 (bigbuf --target ta: the
+# bigbuf TA is a user TA, which tee-supplicant loads). The commands
 # come from tg.cmd on the kernel command line: words joined by '+',
 # commands separated by ';' (e.g. fair-time+--seconds+60;fair-time+...),
 # run one after the other; each frames its lines with TG-CMD-BEGIN/END.
 echo "TG-READY $TG_name $(uname -r) $(grep MemTotal /proc/meminfo)"
 optee_probe_report
+[ "${TG_supplicant:-0}" = 1 ] && start_supplicant /usr/bin/tee-supplicant
 rc=0
 IFS=';'
 set -f

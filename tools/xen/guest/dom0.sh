@@ -260,9 +260,9 @@ dom0_run() {
 }
 
 # bigbuf: the buffers in one domU (tg.bigbuf: the arguments, + for
-# spaces).
+# spaces), with tee-supplicant for --target ta's user TA.
 scenario_bigbuf() {
-	domu_create domU1 domU-xtest.cpio.gz client "$DOMU_MEM" "tg.cmd=bigbuf+${TG_bigbuf:-} tg.linger=20"
+	domu_create domU1 domU-xtest.cpio.gz client "$DOMU_MEM" "tg.cmd=bigbuf+${TG_bigbuf:-} tg.linger=20 tg.supplicant=1"
 	all_names=domU1
 	# The mediator's counters for domU1 while it still exists (its
 	# refusals: a buffer the TEE refused is not one of them).

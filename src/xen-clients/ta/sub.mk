@@ -1,0 +1,2 @@
+global-incdirs-y += .
+srcs-y += bigbuf_ta.c
