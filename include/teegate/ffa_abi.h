@@ -103,6 +103,9 @@ extern "C" {
 #define FFA_RX_ACQUIRE FFA_FN_32(0x84)
 #define FFA_SPM_ID_GET FFA_FN_32(0x85)
 #define FFA_MSG_SEND2 FFA_FN_32(0x86)
+/* FFA_MSG_SEND2 w2: bit 1 delays the schedule receiver interrupt (v1.2);
+ * the other bits are MBZ. */
+#define FFA_MSG_SEND2_FLAG_DELAY_SRI (1u << 1)
 #define FFA_SECONDARY_EP_REGISTER_64 FFA_FN_64(0x87)
 #define FFA_MEM_PERM_GET_32 FFA_FN_32(0x88)
 #define FFA_MEM_PERM_SET_32 FFA_FN_32(0x89)

@@ -964,19 +964,27 @@ struct msg_header {
 
 /*
  * FFA_MSG_SEND2: the message in the guest's TX is copied once, checked
- * (sender is the guest, receiver a partition, payload inside the buffer)
- * and put in the mediator's TX for the SPMC, the sender in w1.
+ * (sender is the guest, receiver a partition, payload inside the buffer,
+ * flags and reserved fields zero) and put in the mediator's TX for the
+ * SPMC, the sender in w1 and the guest's one defined flag in w2.
  */
 static void msg_send2(struct tgf_dom *d, uint64_t regs[8])
 {
 	struct tgf_med *fm = d->fm;
 	struct msg_header h;
 	uint32_t size, bytes;
+	/* w2: only the flags; w3..w7 are reserved and ignored */
+	uint32_t flags = (uint32_t)regs[2]; /* SMC32: w2 */
 	int32_t err = FFA_RET_OK;
 
 	if (!fm->feat[TGF_FEAT_MSG_SEND2]) {
 		tgf_refuse(d, TG_REFUSE_UNKNOWN_FUNCTION);
 		tgf_error(regs, FFA_RET_NOT_SUPPORTED);
+		return;
+	}
+	if (flags & ~FFA_MSG_SEND2_FLAG_DELAY_SRI) {
+		tgf_refuse(d, TG_REFUSE_BAD_PARAM);
+		tgf_error(regs, FFA_RET_INVALID_PARAMETERS);
 		return;
 	}
 	tgf_lock(d);
@@ -995,7 +1003,8 @@ static void msg_send2(struct tgf_dom *d, uint64_t regs[8])
 	}
 	if (FFA_SENDER(h.ids) != d->id ||
 	    !tgf_sp_find(fm, FFA_RECEIVER(h.ids)) || h.offset < sizeof(h) ||
-	    h.offset > size || h.size > size - h.offset || h.flags) {
+	    h.offset > size || h.size > size - h.offset || h.flags ||
+	    h.reserved) {
 		tgf_refuse(d, TG_REFUSE_BAD_PARAM);
 		err = FFA_RET_INVALID_PARAMETERS;
 		goto out;
@@ -1015,7 +1024,8 @@ static void msg_send2(struct tgf_dom *d, uint64_t regs[8])
 	}
 	fm->port.lock(fm->port.ctx, fm->txrx_lock);
 	memcpy(fm->tx, d->txcopy, bytes);
-	ffa_set_regs(regs, FFA_MSG_SEND2, FFA_PACK_IDS(d->id, 0), 0, 0, 0, 0);
+	ffa_set_regs(regs, FFA_MSG_SEND2, FFA_PACK_IDS(d->id, 0), flags, 0, 0,
+		     0);
 	tgf_smc(fm, regs);
 	fm->port.unlock(fm->port.ctx, fm->txrx_lock);
 	err = tgf_status(regs);
@@ -1074,7 +1084,7 @@ static void notif_bind(struct tgf_dom *d, uint64_t regs[8], bool bind)
 static void notif_get(struct tgf_dom *d, uint64_t regs[8])
 {
 	uint16_t receiver = FFA_RECEIVER(regs[1]);
-	uint64_t flags = regs[2];
+	uint32_t flags = (uint32_t)regs[2]; /* SMC32: w2 */
 
 	if (!d->fm->feat[TGF_FEAT_NOTIF]) {
 		tgf_refuse(d, TG_REFUSE_UNKNOWN_FUNCTION);

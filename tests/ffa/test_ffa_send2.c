@@ -383,6 +383,54 @@ static void test_send2_outside_the_tx(void **state)
 	assert_int_equal(spmc.sends, 1);
 }
 
+/* The header's reserved word is MBZ; w2 carries one flag (bit 1, delay
+ * the schedule receiver interrupt), which goes to the SPMC, and nothing
+ * else. */
+static void test_send2_reserved_and_w2_flags(void **state)
+{
+	static const uint32_t bad_w2[] = { 1u, 1u << 2, 0x80000000u,
+					   0xFFFFFFFDu, 0xFFFFFFFFu };
+	uint32_t ids = FFA_PACK_IDS(1, OPTEE);
+	uint8_t *tx;
+	uint64_t r[8];
+
+	(void)state;
+	version(1);
+	rxtx_map(1, 1);
+	write_msg(1, 0, HDR, ids, 16, 1);
+	tx = fe_guest_page(0, 0);
+	tx[4] = 1; /* reserved = 1 */
+	check_refused(1, FFA_RET_INVALID_PARAMETERS, 0);
+	tx[4] = 0;
+	tx[7] = 0x80; /* reserved = 0x80000000 */
+	check_refused(1, FFA_RET_INVALID_PARAMETERS, 0);
+	tx[7] = 0;
+	for (size_t i = 0; i < sizeof(bad_w2) / sizeof(bad_w2[0]); i++) {
+		uint32_t n = refused(1, TG_REFUSE_BAD_PARAM);
+
+		set(r, FFA_MSG_SEND2, 0, bad_w2[i], 0);
+		gcall(1, r);
+		assert_int_equal(r[0], FFA_ERROR);
+		assert_int_equal((uint32_t)r[2], (uint32_t)FFA_RET_INVALID_PARAMETERS);
+		assert_int_equal(refused(1, TG_REFUSE_BAD_PARAM), n + 1);
+		assert_int_equal(spmc.sends, 0);
+	}
+	/* The defined flag goes through, in w2; the upper half of x2 of
+	 * this SMC32 call does not count. */
+	set(r, FFA_MSG_SEND2, 0, 0xFFFFFFFF00000000ull | FFA_MSG_SEND2_FLAG_DELAY_SRI,
+	    0);
+	gcall(1, r);
+	assert_int_equal(r[0], FFA_SUCCESS_32);
+	assert_int_equal(spmc.sends, 1);
+	assert_int_equal(spmc.w[1], FFA_PACK_IDS(1, 0));
+	assert_int_equal(spmc.w[2], FFA_MSG_SEND2_FLAG_DELAY_SRI);
+	assert_int_equal(spmc.h.reserved, 0);
+	/* Without it, w2 is 0. */
+	assert_int_equal(send2(1), 0);
+	assert_int_equal(spmc.sends, 2);
+	assert_int_equal(spmc.w[2], 0);
+}
+
 /* No RX/TX mapped (never, or no longer): DENIED, nothing read. */
 static void test_send2_without_rxtx(void **state)
 {
@@ -505,6 +553,7 @@ int main(void)
 		T(test_send2_forged_sender),
 		T(test_send2_receiver_not_a_partition),
 		T(test_send2_outside_the_tx),
+		T(test_send2_reserved_and_w2_flags),
 		T(test_send2_without_rxtx),
 		T(test_send2_tx_held_while_read),
 		T(test_send2_two_guests),
