@@ -63,6 +63,7 @@ struct tg_qemu;
 #define TG_HOST_GUEST_IPA_BASE 0x40000000ull   /* guests see RAM here too */
 #define TG_HOST_MAX_GUESTS 64u
 #define TG_HOST_MAX_VCPUS 32u
+#define TG_HOST_MAX_TRAP_POOL 64u
 #define TG_HOST_MAX_PROCESS_PAGES 60000u
 #define TG_HOST_MAX_THREAD_VIEW_PAGES 16384u
 #define TG_HOST_MAX_RESERVED 16u
@@ -208,6 +209,12 @@ enum tg_isolation {
  *                (TG_GUEST_THREAD): tg_guest_start() of a process guest
  *                fails with TG_EINVAL. No isolation at all: for
  *                benchmarks (teegate bench --trap-on-vcpu).
+ * @trap_pool:    0 = one handler thread per vCPU; N = a pool of N threads
+ *                serves the trap slots of every guest (src/host/
+ *                trap_pool.c): with more guests than cores, a thread that
+ *                finds several calls posted serves them on the core it
+ *                has. Ignored with @trap_on_vcpu. $TEEGATE_TRAP_POOL sets
+ *                it when this is 0.
  * @direct_raw_a7: TG_MEDIATION_DIRECT only: not even a7 is set, the
  *                guest's SMC reaches the TEE exactly as the guest made it
  *                (a guest with SMC access and nothing in between). For the
@@ -238,9 +245,13 @@ struct tg_machine_config {
 	bool service_poll;
 	const char *mediator_path;
 	bool trap_on_vcpu;
+	uint32_t trap_pool;
 	bool direct_raw_a7;
 	bool test_unpin_early;
 };
+
+/** tg_trap_pool_from_env() - $TEEGATE_TRAP_POOL as a number; 0 when unset. */
+uint32_t tg_trap_pool_from_env(void);
 
 /** tg_isolation_parse() - "inline", "sandboxed" or "service"; TG_EINVAL. */
 int tg_isolation_parse(const char *s, enum tg_isolation *mode);

@@ -487,6 +487,9 @@ static int sc_json(FILE *f, const char *machine, const struct sc_arg *a,
 		    json_string(a->thread_guest
 					? "threads, traps on the vCPU's thread"
 					: "processes, 1 vCPU each"));
+	/* 0: one handler thread per vCPU */
+	tg_json_set(&root, "trap_pool",
+		    tg_json_uint(a->thread_guest ? 0 : tg_trap_pool_from_env()));
 	tg_json_set(&root, "results", results);
 	return tg_json_write(root, f);
 }
@@ -667,6 +670,10 @@ int tg_bench_scaling(const struct tg_bench_scaling_opts *o)
 		       ? "guests are threads with 1 vCPU whose traps run on the vCPU's own thread"
 		       : "guests are processes with 1 vCPU",
 	       (double)arg.run_ns / 1e9);
+	if (!o->trap_on_vcpu && tg_trap_pool_from_env())
+		printf("traps served by a pool of %u hypervisor thread%s (TEEGATE_TRAP_POOL), not one handler thread per vCPU\n",
+		       tg_trap_pool_from_env(),
+		       tg_trap_pool_from_env() > 1 ? "s" : "");
 	printf("vCPU us = CPU time of the guests' vCPU threads per call (their spinning included; with --trap-on-vcpu also the mediator's and the hypervisor's work): what a call costs whoever else has the cores\n");
 	printf("%u run%s per cell%s; 1-minute load average %.2f before, %.2f after\n\n",
 	       repeat, repeat > 1 ? "s" : "",

@@ -265,6 +265,7 @@ struct tg_machine {
 	uint32_t spin_ns;
 	enum tg_isolation isolation; /* in force (isolation.c) */
 	struct tg_iso *iso;          /* out-of-process mediator(s) */
+	struct tg_trap_pool *pool;   /* trap_pool: the pool, else NULL */
 	/* The inline mediator's shm carve-out (port.c): contiguous pages
 	 * reserved at start, since guests' scattered pages soon leave no
 	 * long free run in the pool (a 64 MiB page list needs 33). */
@@ -346,6 +347,14 @@ void tg_null_tee_smc(void *ctx, uint64_t regs[8]);
 void tg_trap_guest(struct tg_vcpu *vcpu, uint32_t conduit, uint64_t regs[8]);
 int tg_handlers_start(struct tg_guest *g);
 void tg_handlers_stop(struct tg_guest *g);
+void tg_trap_dispatch(struct tg_guest *g, uint32_t vcpu, uint32_t conduit,
+		      uint64_t regs[8]);
+
+/* trap_pool.c */
+int tg_pool_create(struct tg_machine *m, uint32_t nthreads);
+void tg_pool_destroy(struct tg_machine *m);
+int tg_pool_add(struct tg_guest *g);
+void tg_pool_remove(struct tg_guest *g);
 void tg_futex_wake(_Atomic uint32_t *word, int n);
 int tg_futex_wait(_Atomic uint32_t *word, uint32_t expected, int timeout_ms);
 uint64_t tg_now_ns(void);

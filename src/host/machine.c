@@ -177,12 +177,30 @@ int tg_machine_create(const struct tg_machine_config *cfg,
 		goto fail;
 #endif
 	}
+	if (!m->cfg.trap_on_vcpu) {
+		uint32_t n = m->cfg.trap_pool ? m->cfg.trap_pool
+					      : tg_trap_pool_from_env();
+
+		if (n > TG_HOST_MAX_TRAP_POOL)
+			n = TG_HOST_MAX_TRAP_POOL;
+		m->cfg.trap_pool = n;
+		ret = n ? tg_pool_create(m, n) : TG_OK;
+		if (ret)
+			goto fail;
+	}
 	*out = m;
 	return TG_OK;
 
 fail:
 	tg_machine_destroy(m);
 	return ret;
+}
+
+uint32_t tg_trap_pool_from_env(void)
+{
+	const char *env = getenv("TEEGATE_TRAP_POOL");
+
+	return env && *env ? (uint32_t)strtoul(env, NULL, 10) : 0;
 }
 
 int tg_machine_destroy(struct tg_machine *m)
@@ -203,6 +221,8 @@ int tg_machine_destroy(struct tg_machine *m)
 			ret = TG_EBUSY;
 		tg_guest_release(g);
 	}
+	/* no guest is left: nothing is in the pool */
+	tg_pool_destroy(m);
 #ifdef TG_HAVE_MEDIATOR
 	if (m->med && tg_mediator_destroy(m->med))
 		ret = TG_EBUSY;

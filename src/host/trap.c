@@ -113,8 +113,8 @@ static bool spin_until_changed(_Atomic uint32_t *word, uint32_t old,
  * The hypervisor's half of a trap, as a handler thread runs it: on a
  * private copy of the registers, under the fork lock, counted.
  */
-static void dispatch_one(struct tg_guest *g, uint32_t vcpu, uint32_t conduit,
-			 uint64_t regs[8])
+void tg_trap_dispatch(struct tg_guest *g, uint32_t vcpu, uint32_t conduit,
+		      uint64_t regs[8])
 {
 	pthread_rwlock_rdlock(&g->m->fork_lock);
 	tg_hyp_dispatch(g, vcpu, conduit, regs);
@@ -136,7 +136,7 @@ static void trap_on_own_thread(struct tg_vcpu *vcpu, uint32_t conduit,
 	uint64_t regs[8];
 
 	memcpy(regs, guest_regs, sizeof(regs));
-	dispatch_one(vcpu->rt->hyp, vcpu->index, conduit, regs);
+	tg_trap_dispatch(vcpu->rt->hyp, vcpu->index, conduit, regs);
 	memcpy(guest_regs, regs, sizeof(regs));
 }
 
@@ -220,7 +220,7 @@ static void *handler_main(void *arg)
 		conduit = *(volatile uint32_t *)&s->conduit;
 		memcpy(regs, (const void *)s->regs, sizeof(regs));
 
-		dispatch_one(g, h->vcpu, conduit, regs);
+		tg_trap_dispatch(g, h->vcpu, conduit, regs);
 
 		memcpy(s->regs, regs, sizeof(regs));
 		atomic_store(&s->rsp, guest_seq);
@@ -236,6 +236,8 @@ int tg_handlers_start(struct tg_guest *g)
 	uint32_t v;
 
 	atomic_store(&g->stop, false);
+	if (g->m->pool)
+		return tg_pool_add(g);
 	for (v = 0; v < g->nvcpus; v++) {
 		struct tg_handler *h = &g->handlers[v];
 
@@ -266,6 +268,10 @@ void tg_handlers_stop(struct tg_guest *g)
 	uint32_t v;
 
 	atomic_store(&g->stop, true);
+	if (g->m->pool) {
+		tg_pool_remove(g);
+		return;
+	}
 	for (v = 0; v < g->nvcpus; v++) {
 		struct tg_handler *h = &g->handlers[v];
 		struct tg_trap_slot *s = (struct tg_trap_slot *)(

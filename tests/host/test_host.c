@@ -1095,6 +1095,106 @@ trap_on_vcpu_guest_killed_mid_workload_leaves_nothing_pinned(void **state)
 }
 #endif
 
+/* ---- the trap pool: N threads serve every guest's slots ---------------- */
+
+static struct tg_machine *machine_pool(uint64_t ram_size, uint32_t threads)
+{
+	struct tg_machine_config cfg = { 0 };
+	struct tg_machine *m = NULL;
+
+	cfg.ram_size = ram_size;
+	cfg.seed = 42;
+	cfg.trap_pool = threads;
+#if defined(TG_HAVE_MEDIATOR) && defined(TG_HAVE_MODEL)
+	cfg.tee = TG_TEE_MODEL;
+	cfg.mediation = TG_MEDIATION_INLINE;
+#elif defined(TG_HAVE_MODEL)
+	cfg.tee = TG_TEE_MODEL;
+	cfg.mediation = TG_MEDIATION_DIRECT;
+#else
+	cfg.tee = TG_TEE_NULL;
+	cfg.mediation = TG_MEDIATION_DIRECT;
+#endif
+	assert_int_equal(tg_machine_create(&cfg, &m), TG_OK);
+	return m;
+}
+
+/* Two pool threads answer 8 guests of 2 vCPUs; a guest adds no thread of
+ * the hypervisor's besides its own vCPUs. */
+static void trap_pool_serves_every_guest_with_its_threads(void **state)
+{
+	struct uid_loop l = { .calls = 2000 };
+	struct tg_machine *m;
+	struct tg_guest *g[8];
+	int i, ws, before, added;
+
+	(void)state;
+	before = threads_of_this_process();
+	m = machine_pool(256ull << 20, 2);
+	/* the two pool threads (and whatever the machine starts anyway) */
+	assert_true(threads_of_this_process() - before >= 2);
+	before = threads_of_this_process();
+	g[0] = guest_new(m, TG_GUEST_THREAD, 16, 2, idle_guest, NULL, 0);
+	added = threads_of_this_process() - before;
+	assert_int_equal(tg_guest_kill(g[0]), TG_OK);
+	assert_int_equal(tg_guest_wait_timeout(g[0], 10000, NULL), TG_OK);
+	/* vCPU 0 only: idle_guest spawns none, and no handler threads */
+	assert_int_equal(added, 1);
+	for (i = 0; i < 8; i++)
+		g[i] = guest_new(m, TG_GUEST_PROCESS, 256, 2, uid_calls_2vcpus,
+				 &l, sizeof(l));
+	for (i = 0; i < 8; i++) {
+		struct tg_guest_counters c;
+
+		assert_int_equal(tg_guest_wait_timeout(g[i], 30000, &ws),
+				 TG_OK);
+		assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+		c = counters_of(g[i]);
+		assert_int_equal(c.verified, 2 * l.calls);
+		assert_int_equal(c.mismatches, 0);
+		assert_int_equal(c.errors, 0);
+		assert_int_equal(traps_of(g[i]), 2 * l.calls);
+	}
+	assert_int_equal(tg_machine_violations(m), 0);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
+/*
+ * Guests come and go while the pool serves others: each killed in the
+ * middle of its calls, its slots leave the pool and are reused by the
+ * next guest. The others' calls keep their answers; nothing stays
+ * pinned.
+ */
+static void trap_pool_guests_killed_and_replaced_mid_call(void **state)
+{
+	struct tg_machine *m = machine_pool(256ull << 20, 2);
+	struct uid_loop l = { .calls = 3000 };
+	struct tg_machine_pages ps;
+	struct tg_guest *steady, *g;
+	int round, ws;
+
+	(void)state;
+	steady = guest_new(m, TG_GUEST_PROCESS, 64, 2, uid_calls_2vcpus, &l,
+			   sizeof(l));
+	for (round = 0; round < 12; round++) {
+		g = guest_new(m, round % 2 ? TG_GUEST_THREAD : TG_GUEST_PROCESS,
+			      64, 2, endless_calls, NULL, 0);
+		wait_for_calls(g, 200);
+		assert_int_equal(tg_guest_kill(g), TG_OK);
+		assert_int_equal(tg_guest_wait_timeout(g, 10000, NULL), TG_OK);
+		assert_int_equal(counters_of(g).mismatches, 0);
+		tg_guest_release(g);
+	}
+	assert_int_equal(tg_guest_wait_timeout(steady, 30000, &ws), TG_OK);
+	assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+	assert_int_equal(counters_of(steady).verified, 2 * l.calls);
+	assert_int_equal(counters_of(steady).mismatches, 0);
+	tg_machine_page_stats(m, &ps);
+	assert_int_equal(ps.pinned, 0);
+	assert_int_equal(tg_machine_violations(m), 0);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
 static void file_backing_maps_an_existing_ram_file(void **state)
 {
 	struct tg_machine_config cfg = { 0 };
@@ -1444,6 +1544,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(thread_mode_guest_is_killed_at_next_trap),
 		cmocka_unit_test(
 			thread_mode_killed_vcpu_outlives_the_vcpus_it_spawned),
+		cmocka_unit_test(trap_pool_serves_every_guest_with_its_threads),
+		cmocka_unit_test(trap_pool_guests_killed_and_replaced_mid_call),
 		cmocka_unit_test(trap_on_vcpu_answers_calls_and_counts_traps),
 		cmocka_unit_test(trap_on_vcpu_serves_hypervisor_calls),
 		cmocka_unit_test(trap_on_vcpu_starts_no_handler_thread),
