@@ -1440,6 +1440,21 @@ static pid_t find_zygote(void)
 	return found;
 }
 
+/* The zygote names itself just after its fork, which the machine does
+ * not wait for: give it the time to. */
+static pid_t wait_for_zygote(void)
+{
+	uint64_t t0 = now_ns();
+	pid_t pid;
+
+	while (!(pid = find_zygote()) && now_ns() - t0 < 5000000000ull) {
+		struct timespec ts = { 0, 1000000 };
+
+		nanosleep(&ts, NULL);
+	}
+	return pid;
+}
+
 /* Gone, or a zombie (dead, not reaped by whoever inherited it). */
 static bool dead(pid_t pid)
 {
@@ -1465,7 +1480,7 @@ static void zygote_and_guests_die_with_the_hypervisor(void **state)
 
 	(void)state;
 	/* this process's own zygote exists (its first machine made it) */
-	assert_true(find_zygote() > 0);
+	assert_true(wait_for_zygote() > 0);
 	assert_int_equal(tg_machine_destroy(m), TG_OK);
 	assert_int_equal(pipe(p), 0);
 	hyp = fork();
@@ -1484,7 +1499,7 @@ static void zygote_and_guests_die_with_the_hypervisor(void **state)
 		gc.no_lockdown = true;
 		if (tg_guest_start(cm, &gc, idle_guest, NULL, &g2))
 			_exit(1);
-		pids[0] = find_zygote();
+		pids[0] = wait_for_zygote();
 		pids[1] = tg_guest_pid(g);
 		pids[2] = tg_guest_pid(g2);
 		/* the guest is this process's child, not the zygote's */
