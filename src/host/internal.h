@@ -355,6 +355,16 @@ int tg_pool_create(struct tg_machine *m, uint32_t nthreads);
 void tg_pool_destroy(struct tg_machine *m);
 int tg_pool_add(struct tg_guest *g);
 void tg_pool_remove(struct tg_guest *g);
+/* In a spin loop: let the sibling hardware thread run. */
+static inline void tg_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ volatile("yield" ::: "memory");
+#endif
+}
+
 void tg_futex_wake(_Atomic uint32_t *word, int n);
 int tg_futex_wait(_Atomic uint32_t *word, uint32_t expected, int timeout_ms);
 uint64_t tg_now_ns(void);

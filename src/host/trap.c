@@ -34,15 +34,6 @@
 #define SPIN_SOLO_NS 2000u /* pure spinning before yielding */
 #define HANDLER_SLEEP_MS 200
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ volatile("yield" ::: "memory");
-#endif
-}
-
 uint64_t tg_now_ns(void)
 {
 	struct timespec ts;
@@ -91,7 +82,7 @@ static bool spin_until_changed(_Atomic uint32_t *word, uint32_t old,
 							    : *budget * 2;
 			return true;
 		}
-		cpu_relax();
+		tg_cpu_relax();
 		if (n % SPIN_CHECK_EVERY)
 			continue;
 		if (!start) {

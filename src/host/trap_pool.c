@@ -86,15 +86,6 @@ struct tg_trap_pool {
 	struct tg_pool_entry *e;
 };
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ volatile("yield" ::: "memory");
-#endif
-}
-
 static bool claim(struct tg_pool_entry *e)
 {
 	uint32_t idle = 0;
@@ -193,7 +184,7 @@ static bool spin_for_work(struct tg_trap_pool *p, uint32_t *budget,
 
 	for (;;) {
 		for (k = 0; k < 32; k++)
-			cpu_relax();
+			tg_cpu_relax();
 		if (any_posted(p) || atomic_load(&p->stop)) {
 			*budget = *budget * 2 > max ? max : *budget * 2;
 			return true;

@@ -40,13 +40,18 @@ static uint64_t now_ns(void)
 }
 
 /* The real stack when it is built, else the null TEE without mediator. */
-static struct tg_machine *machine_new(uint64_t ram_size)
+/* A machine with the model and the inline mediator when they are built;
+ * traps on the vCPU's own thread, or served by a pool of @pool threads. */
+static struct tg_machine *machine_with(uint64_t ram_size, bool trap_on_vcpu,
+				       uint32_t pool)
 {
 	struct tg_machine_config cfg = { 0 };
 	struct tg_machine *m = NULL;
 
 	cfg.ram_size = ram_size;
 	cfg.seed = 42;
+	cfg.trap_on_vcpu = trap_on_vcpu;
+	cfg.trap_pool = pool;
 #if defined(TG_HAVE_MEDIATOR) && defined(TG_HAVE_MODEL)
 	cfg.tee = TG_TEE_MODEL;
 	cfg.mediation = TG_MEDIATION_INLINE;
@@ -59,6 +64,11 @@ static struct tg_machine *machine_new(uint64_t ram_size)
 #endif
 	assert_int_equal(tg_machine_create(&cfg, &m), TG_OK);
 	return m;
+}
+
+static struct tg_machine *machine_new(uint64_t ram_size)
+{
+	return machine_with(ram_size, false, 0);
 }
 
 static struct tg_guest *guest_new(struct tg_machine *m, enum tg_guest_mode mode,
@@ -898,24 +908,7 @@ static void thread_mode_killed_vcpu_outlives_the_vcpus_it_spawned(void **state)
 
 static struct tg_machine *machine_trap_on_vcpu(uint64_t ram_size)
 {
-	struct tg_machine_config cfg = { 0 };
-	struct tg_machine *m = NULL;
-
-	cfg.ram_size = ram_size;
-	cfg.seed = 42;
-	cfg.trap_on_vcpu = true;
-#if defined(TG_HAVE_MEDIATOR) && defined(TG_HAVE_MODEL)
-	cfg.tee = TG_TEE_MODEL;
-	cfg.mediation = TG_MEDIATION_INLINE;
-#elif defined(TG_HAVE_MODEL)
-	cfg.tee = TG_TEE_MODEL;
-	cfg.mediation = TG_MEDIATION_DIRECT;
-#else
-	cfg.tee = TG_TEE_NULL;
-	cfg.mediation = TG_MEDIATION_DIRECT;
-#endif
-	assert_int_equal(tg_machine_create(&cfg, &m), TG_OK);
-	return m;
+	return machine_with(ram_size, true, 0);
 }
 
 static uint64_t traps_of(struct tg_guest *g)
@@ -1099,24 +1092,7 @@ trap_on_vcpu_guest_killed_mid_workload_leaves_nothing_pinned(void **state)
 
 static struct tg_machine *machine_pool(uint64_t ram_size, uint32_t threads)
 {
-	struct tg_machine_config cfg = { 0 };
-	struct tg_machine *m = NULL;
-
-	cfg.ram_size = ram_size;
-	cfg.seed = 42;
-	cfg.trap_pool = threads;
-#if defined(TG_HAVE_MEDIATOR) && defined(TG_HAVE_MODEL)
-	cfg.tee = TG_TEE_MODEL;
-	cfg.mediation = TG_MEDIATION_INLINE;
-#elif defined(TG_HAVE_MODEL)
-	cfg.tee = TG_TEE_MODEL;
-	cfg.mediation = TG_MEDIATION_DIRECT;
-#else
-	cfg.tee = TG_TEE_NULL;
-	cfg.mediation = TG_MEDIATION_DIRECT;
-#endif
-	assert_int_equal(tg_machine_create(&cfg, &m), TG_OK);
-	return m;
+	return machine_with(ram_size, false, threads);
 }
 
 /* Two pool threads answer 8 guests of 2 vCPUs; a guest adds no thread of
