@@ -215,6 +215,9 @@ enum tg_isolation {
  *                finds several calls posted serves them on the core it
  *                has. Ignored with @trap_on_vcpu. $TEEGATE_TRAP_POOL sets
  *                it when this is 0.
+ * @placement:    which CPUs the parties of a guest call run on (enum
+ *                tg_placement, src/host/place.c). $TEEGATE_PLACEMENT sets
+ *                it when this is TG_PLACE_AUTO.
  * @direct_raw_a7: TG_MEDIATION_DIRECT only: not even a7 is set, the
  *                guest's SMC reaches the TEE exactly as the guest made it
  *                (a guest with SMC access and nothing in between). For the
@@ -224,6 +227,27 @@ enum tg_isolation {
  *                hypervisor does not), so that the oracle's mutation test
  *                can show it counts a TEE working on unpinned pages.
  */
+/*
+ * Where the parties of a guest call run (src/host/place.c). A process
+ * guest's call involves its vCPU thread, the handler thread that serves
+ * its trap and, out of process, a mediator worker; a hand-over between
+ * two CPUs that finds its peer asleep costs an inter-processor interrupt.
+ *  - SPREAD: the scheduler places every thread; waiting sides spin for
+ *    their peer on another CPU. Fastest while each party can have a CPU.
+ *  - COLOCATE: each vCPU gets a CPU, round robin; its handler and the
+ *    mediator worker serving its call run there too, and a waiting side
+ *    yields its CPU to its peer instead of spinning. A call never waits
+ *    for another CPU, and guests on different CPUs run in parallel.
+ *  - AUTO (default): SPREAD while the process guests have at most one
+ *    vCPU per two CPUs, COLOCATE from there on; guests move when others
+ *    start or end.
+ */
+enum tg_placement {
+	TG_PLACE_AUTO = 0,
+	TG_PLACE_SPREAD,
+	TG_PLACE_COLOCATE,
+};
+
 struct tg_machine_config {
 	uint64_t ram_base;
 	uint64_t ram_size;
@@ -246,9 +270,19 @@ struct tg_machine_config {
 	const char *mediator_path;
 	bool trap_on_vcpu;
 	uint32_t trap_pool;
+	enum tg_placement placement;
 	bool direct_raw_a7;
 	bool test_unpin_early;
 };
+
+/**
+ * tg_placement_parse() - "auto", "spread" or "colocate"; TG_EINVAL.
+ * tg_placement_from_env() - $TEEGATE_PLACEMENT; TG_PLACE_AUTO when unset
+ * or not one of those.
+ */
+int tg_placement_parse(const char *s, enum tg_placement *out);
+const char *tg_placement_name(enum tg_placement p);
+enum tg_placement tg_placement_from_env(void);
 
 /** tg_trap_pool_from_env() - $TEEGATE_TRAP_POOL as a number; 0 when unset. */
 uint32_t tg_trap_pool_from_env(void);

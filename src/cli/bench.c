@@ -105,6 +105,7 @@ struct guest_arg {
  * 64 MiB buffer next to the others: that operation is not run.
  */
 static bool trap_on_vcpu;
+static enum tg_placement placement; /* --placement */
 #define OP_REGISTER_64M 3
 
 struct result {
@@ -357,6 +358,7 @@ static int run_config(const struct config *c, uint32_t nguests,
 	mc.model.max_guests = MAX_GUESTS + 1;
 	mc.oracle_block = false;
 	mc.trap_on_vcpu = trap_on_vcpu;
+	mc.placement = placement;
 	ret = tg_machine_create(&mc, &m);
 	if (ret)
 		return ret;
@@ -589,6 +591,7 @@ enum bench_opt {
 	OPT_TRAP_ON_VCPU,
 	OPT_SCALING,
 	OPT_REPEAT,
+	OPT_PLACEMENT,
 };
 
 static const struct option bench_options[] = {
@@ -600,6 +603,7 @@ static const struct option bench_options[] = {
 	{ "trap-on-vcpu", no_argument, NULL, OPT_TRAP_ON_VCPU },
 	{ "scaling", no_argument, NULL, OPT_SCALING },
 	{ "repeat", required_argument, NULL, OPT_REPEAT },
+	{ "placement", required_argument, NULL, OPT_PLACEMENT },
 	TG_CLI_OPT_HELP,
 	{ 0 },
 };
@@ -609,6 +613,7 @@ static const struct tg_cli_needs bench_needs[] = {
 	{ OPT_PLOT, "a file name" },
 	{ OPT_ONLY, "a configuration" },
 	{ OPT_REPEAT, "a number of runs" },
+	{ OPT_PLACEMENT, "auto, spread or colocate" },
 	{ 0, NULL },
 };
 
@@ -653,6 +658,11 @@ int tg_cmd_bench(int argc, char **argv)
 		case OPT_ONLY:
 			only = cli.val;
 			break;
+		case OPT_PLACEMENT:
+			if (tg_placement_parse(cli.val, &placement))
+				return tg_cli_usage_error("bench: --placement: '%s' is not auto, spread or colocate",
+							  cli.val);
+			break;
 		case OPT_JSON:
 		case OPT_PLOT:
 			if (!*cli.val)
@@ -689,7 +699,8 @@ int tg_cmd_bench(int argc, char **argv)
 	if (scaling) {
 		struct tg_bench_scaling_opts so = { only, json, png, div > 1,
 						    trap_on_vcpu, false,
-						    repeat ? repeat : 1 };
+						    repeat ? repeat : 1,
+						    placement };
 
 		return tg_bench_scaling(&so);
 	}
@@ -795,7 +806,7 @@ int tg_cmd_bench(int argc, char **argv)
 	if (trap_on_vcpu) {
 		/* and the mediator's own scaling: 1, 2 and 4 such guests */
 		struct tg_bench_scaling_opts so = { only, NULL, NULL, div > 1,
-						    true, true, 1 };
+						    true, true, 1, placement };
 
 		printf("\n");
 		fflush(stdout);
@@ -824,9 +835,10 @@ void tg_help_bench(void)
 "\n"
 "SYNOPSIS\n"
 "    teegate bench [--json FILE] [--plot FILE.png] [--quick] [--one-guest]\n"
-"                  [--only CONFIG] [--trap-on-vcpu]\n"
+"                  [--only CONFIG] [--trap-on-vcpu] [--placement P]\n"
 "    teegate bench --scaling [--repeat N] [--json FILE] [--plot FILE.png]\n"
 "                  [--quick] [--only CONFIG] [--trap-on-vcpu]\n"
+"                  [--placement P]\n"
 "\n"
 "DESCRIPTION\n"
 "    Builds one machine per configuration - direct (no mediator, the\n"
@@ -870,6 +882,12 @@ void tg_help_bench(void)
 "                      and print the medians of p50, p99 and calls/s,\n"
 "                      and the load average before and after: a shared\n"
 "                      machine is noisy\n"
+"    --placement P     where a guest call's threads run: auto (the\n"
+"                      default: spread while the guests have at most one\n"
+"                      vCPU per two CPUs, co-located beyond), spread (the\n"
+"                      scheduler decides, waiting sides spin) or colocate\n"
+"                      (each vCPU, its handler and its mediator worker on\n"
+"                      one CPU); $TEEGATE_PLACEMENT when not given\n"
 "    -h, --help        show this manual\n"
 "\n"
 "EXIT STATUS\n"

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include <teegate/guest.h>
+#include <teegate/host.h>
 #include <teegate/tee_client_api.h>
 
 struct tg_bench_scaling_opts {
@@ -16,6 +17,7 @@ struct tg_bench_scaling_opts {
 	bool trap_on_vcpu;
 	bool quiet_only; /* --only names no configuration here: run none */
 	unsigned int repeat; /* runs per cell, medians reported (>= 1) */
+	enum tg_placement placement; /* --placement; AUTO: the environment's */
 };
 
 #define TG_BENCH_MAX_REPEAT 50u

@@ -85,6 +85,7 @@ struct sc_guest_res {
 struct sc_arg {
 	uint64_t run_ns; /* per operation */
 	unsigned int repeat; /* runs per cell (medians) */
+	enum tg_placement placement;
 	bool thread_guest;
 };
 
@@ -288,6 +289,7 @@ static int sc_run(const struct sc_config *cf, uint32_t nguests,
 	mc.model.threads = 2 * SC_MAX_GUESTS;
 	mc.model.max_guests = SC_MAX_GUESTS + 1;
 	mc.trap_on_vcpu = arg->thread_guest;
+	mc.placement = arg->placement;
 	ret = tg_machine_create(&mc, &m);
 	if (ret)
 		return ret;
@@ -427,6 +429,12 @@ static double sc_ratio(const struct sc_result *r, const struct sc_result *one,
 
 /* The results as JSON (--json): one entry per mode, guest count and
  * operation, with the table's numbers. */
+/* What the machines use: --placement, else $TEEGATE_PLACEMENT (host.h). */
+static enum tg_placement placement_of(const struct sc_arg *a)
+{
+	return a->placement ? a->placement : tg_placement_from_env();
+}
+
 static int sc_json(FILE *f, const char *machine, const struct sc_arg *a,
 		   unsigned int repeat, const double *load,
 		   const uint32_t *guests, uint32_t ng,
@@ -490,6 +498,8 @@ static int sc_json(FILE *f, const char *machine, const struct sc_arg *a,
 	/* 0: one handler thread per vCPU */
 	tg_json_set(&root, "trap_pool",
 		    tg_json_uint(a->thread_guest ? 0 : tg_trap_pool_from_env()));
+	tg_json_set(&root, "placement",
+		    json_string(tg_placement_name(placement_of(a))));
 	tg_json_set(&root, "results", results);
 	return tg_json_write(root, f);
 }
@@ -611,7 +621,8 @@ int tg_bench_scaling(const struct tg_bench_scaling_opts *o)
 	uint32_t ng = o->trap_on_vcpu ? 3 : 4, c, gi;
 	struct sc_arg arg = { .run_ns = o->quick ? 40000000ull : 400000000ull,
 			      .thread_guest = o->trap_on_vcpu,
-			      .repeat = o->repeat ? o->repeat : 1 };
+			      .repeat = o->repeat ? o->repeat : 1,
+			      .placement = o->placement };
 	bool want[SC_NCONFIGS], failed = false, any = false;
 	char machine[256];
 	unsigned int step = 0, nsteps = 0;
@@ -670,6 +681,9 @@ int tg_bench_scaling(const struct tg_bench_scaling_opts *o)
 		       ? "guests are threads with 1 vCPU whose traps run on the vCPU's own thread"
 		       : "guests are processes with 1 vCPU",
 	       (double)arg.run_ns / 1e9);
+	if (!o->trap_on_vcpu)
+		printf("placement: %s (--placement)\n",
+		       tg_placement_name(placement_of(&arg)));
 	if (!o->trap_on_vcpu && tg_trap_pool_from_env())
 		printf("traps served by a pool of %u hypervisor thread%s (TEEGATE_TRAP_POOL), not one handler thread per vCPU\n",
 		       tg_trap_pool_from_env(),

@@ -150,6 +150,7 @@ int tg_cmd_demo(int argc, char **argv)
 	mc.model.ffa = !o.qemu && (o.protocol == TG_PROTOCOL_FFA || o.model_ffa);
 	mc.mediator.protocol = o.protocol;
 	mc.isolation = o.isolation;
+	mc.placement = o.placement;
 	mc.per_guest = o.per_guest;
 	if (o.qemu) {
 		ret = demo_start_qemu(&o, &mc, &sw);

@@ -86,6 +86,7 @@ struct demo_opts {
 	bool model_ffa;         /* test: the model speaks FF-A, whatever
 				 * --protocol says (auto then finds it) */
 	enum tg_isolation isolation; /* --isolation MODE */
+	enum tg_placement placement; /* --placement P */
 	bool per_guest;         /* --per-guest (sandboxed, service) */
 	uint32_t chaos_s;       /* --chaos: kill interval; 0 = no chaos */
 	const char *upgrade_path; /* --upgrade PATH */

@@ -54,6 +54,7 @@ enum demo_opt {
 	OPT_QEMU_TIMEOUT,
 	OPT_MODEL_NO_VIRT,
 	OPT_MODEL_FFA,
+	OPT_PLACEMENT,
 };
 
 static const struct option demo_options[] = {
@@ -78,6 +79,7 @@ static const struct option demo_options[] = {
 	{ "qemu-timeout", required_argument, NULL, OPT_QEMU_TIMEOUT },
 	{ "model-no-virt", no_argument, NULL, OPT_MODEL_NO_VIRT },
 	{ "model-ffa", no_argument, NULL, OPT_MODEL_FFA },
+	{ "placement", required_argument, NULL, OPT_PLACEMENT },
 	TG_CLI_OPT_HELP,
 	{ 0 },
 };
@@ -122,6 +124,11 @@ static int parse_opt(struct demo_opts *o, int opt, const char *val)
 	case OPT_ISOLATION:
 		if (tg_isolation_parse(val, &o->isolation))
 			return tg_cli_usage_error("demo: --isolation: expected inline, sandboxed or service, got '%s'",
+						  val);
+		break;
+	case OPT_PLACEMENT:
+		if (tg_placement_parse(val, &o->placement))
+			return tg_cli_usage_error("demo: --placement: expected auto, spread or colocate, got '%s'",
 						  val);
 		break;
 	case OPT_PROTOCOL:
@@ -278,6 +285,7 @@ void tg_help_demo(void)
 "                 [--isolation inline|sandboxed|service [--per-guest]]\n"
 "                 [--chaos [SECONDS]] [--upgrade PATH]\n"
 "                 [--protocol auto|optee|ffa]\n"
+"                 [--placement auto|spread|colocate]\n"
 "\n"
 "DESCRIPTION\n"
 "    Starts the hosted platform with the OP-TEE model as secure world and the\n"
@@ -394,6 +402,13 @@ void tg_help_demo(void)
 "                   seccomp allow-list that maps no guest memory; or in a\n"
 "                   daemon that maps machine memory, reached through a ring\n"
 "                   and eventfds\n"
+"    --placement auto|spread|colocate\n"
+"                   which CPUs a guest call's threads run on: spread (the\n"
+"                   scheduler decides, waiting sides spin), colocate\n"
+"                   (each vCPU, its handler and its mediator worker share\n"
+"                   one CPU, guests round robin) or auto (the default:\n"
+"                   spread while the guests have at most one vCPU per two\n"
+"                   CPUs); $TEEGATE_PLACEMENT when not given\n"
 "    --per-guest    with --isolation sandboxed or service: one mediator\n"
 "                   process per guest (not over FF-A: the hypervisor has\n"
 "                   one RX/TX pair with the SPMC)\n"

@@ -4,7 +4,8 @@
  * differs between the sandboxed and the service isolation modes.
  *
  * Futex: the waiting side spins for up to spin_ns (pure spinning for the
- * first 2 us, then yielding), then sets its "sleeping" flag, re-checks the
+ * first 2 us, then yielding; only yielding when its peer runs on the same
+ * CPU, tg_chan.near), then sets its "sleeping" flag, re-checks the
  * counter and sleeps on it (Dekker pattern, as in trap.c); the handing side
  * stores the counter, then wakes the sleeper if the flag is set.
  *
@@ -51,7 +52,8 @@ size_t tg_chan_mem_size(void)
 	return (sizeof(struct tg_chan_mem) + 4095u) & ~(size_t)4095u;
 }
 
-static bool spin(_Atomic uint32_t *word, uint32_t seq, uint32_t budget)
+static bool spin(_Atomic uint32_t *word, uint32_t seq, uint32_t budget,
+		 bool near)
 {
 	uint64_t start = 0, el;
 	uint32_t n;
@@ -59,9 +61,14 @@ static bool spin(_Atomic uint32_t *word, uint32_t seq, uint32_t budget)
 	for (n = 1;; n++) {
 		if (atomic_load_explicit(word, memory_order_acquire) == seq)
 			return true;
-		relax();
-		if (n % 32u)
-			continue;
+		if (near) {
+			/* the peer is on this CPU: it runs once we yield */
+			sched_yield();
+		} else {
+			relax();
+			if (n % 32u)
+				continue;
+		}
 		if (!start) {
 			start = now_ns();
 			continue;
@@ -69,7 +76,7 @@ static bool spin(_Atomic uint32_t *word, uint32_t seq, uint32_t budget)
 		el = now_ns() - start;
 		if (el > budget)
 			return false;
-		if (el > SOLO_NS)
+		if (!near && el > SOLO_NS)
 			sched_yield();
 	}
 }
@@ -95,13 +102,13 @@ static void kick(struct tg_chan *c, _Atomic uint32_t *word,
  */
 static bool wait_for(struct tg_chan *c, _Atomic uint32_t *word,
 		     _Atomic uint32_t *sleeping, int efd, uint32_t seq,
-		     int timeout_ms)
+		     int timeout_ms, bool near)
 {
 	uint32_t cur;
 	int waited = 0;
 
 	if (c->notify != TG_CHAN_EVENTFD && c->spin_ns &&
-	    spin(word, seq, c->spin_ns))
+	    spin(word, seq, c->spin_ns, near))
 		return true;
 	for (;;) {
 		atomic_store(sleeping, 1);
@@ -158,7 +165,7 @@ bool tg_chan_wait_hyp(struct tg_chan *c, uint32_t slot, uint32_t seq,
 	struct tg_chan_slot *s = &c->mem->slots[slot];
 
 	return wait_for(c, &s->to_hyp, &s->hyp_sleeping, c->efd_hyp[slot], seq,
-			timeout_ms);
+			timeout_ms, c->near[slot]);
 }
 
 bool tg_chan_wait_med(struct tg_chan *c, uint32_t slot, uint32_t seq,
@@ -167,7 +174,7 @@ bool tg_chan_wait_med(struct tg_chan *c, uint32_t slot, uint32_t seq,
 	struct tg_chan_slot *s = &c->mem->slots[slot];
 
 	return wait_for(c, &s->to_med, &s->med_sleeping, c->efd_med[slot], seq,
-			timeout_ms);
+			timeout_ms, c->near[slot]);
 }
 
 void tg_chan_wake_all_hyp(struct tg_chan *c)

@@ -88,7 +88,10 @@ struct tg_chan_msg {
 struct tg_chan_slot {
 	_Atomic uint32_t to_med;       /* hypervisor's turn counter */
 	_Atomic uint32_t med_sleeping;
-	uint32_t pad0[14];
+	/* with a CALL: the CPU the hypervisor serves it on when guests are
+	 * co-located (place.c), -1 when not: the worker moves there */
+	_Atomic int32_t cpu;
+	uint32_t pad0[13];
 	_Atomic uint32_t to_hyp;       /* mediator's turn counter */
 	_Atomic uint32_t hyp_sleeping;
 	uint32_t pad1[14];
@@ -137,6 +140,8 @@ enum tg_chan_notify {
  * @efd_med, @efd_hyp: eventfds (TG_CHAN_EVENTFD*), -1 otherwise.
  * @dead:   hypervisor side: set when the mediator process died; waits
  *          return false. NULL on the mediator side.
+ * @near:   per slot, this side's own note that the conversation's peer
+ *          runs on this CPU (co-located): wait by yielding, not spinning.
  */
 struct tg_chan {
 	struct tg_chan_mem *mem;
@@ -145,6 +150,7 @@ struct tg_chan {
 	int efd_med[TG_CHAN_SLOTS];
 	int efd_hyp[TG_CHAN_SLOTS];
 	_Atomic uint32_t *dead;
+	bool near[TG_CHAN_SLOTS];
 };
 
 /*

@@ -133,6 +133,8 @@ static int guest_create(struct tg_machine *m, const struct tg_guest_config *cfg,
 	g->npages = cfg->ram_pages ? cfg->ram_pages
 				   : TG_HOST_DEFAULT_GUEST_PAGES;
 	g->no_lockdown = cfg->no_lockdown;
+	for (slot = 0; slot < TG_HOST_MAX_VCPUS; slot++)
+		atomic_init(&g->vcpu_cpu[slot], -1); /* not placed */
 	pthread_rwlock_init(&g->p2m_lock, NULL);
 	if (g->mode != TG_GUEST_PROCESS && g->mode != TG_GUEST_THREAD) {
 		free(g);
@@ -542,6 +544,7 @@ int tg_guest_start_exec(struct tg_machine *m,
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(126);
+		sched_setaffinity(0, sizeof(m->home), &m->home);
 		reset_signals();
 		hi[0] = fcntl(m->mem.fd, F_DUPFD_CLOEXEC, 100);
 		hi[1] = fcntl(boot_fd, F_DUPFD_CLOEXEC, 100);

@@ -52,6 +52,8 @@ int tg_rt_init(struct tg_guest_rt *rt, const struct tg_boot_info *boot,
 	rt->nvcpus = boot->nvcpus;
 	rt->npages = boot->npages;
 	rt->spin_ns = boot->spin_ns;
+	if (sched_getaffinity(0, sizeof(rt->home), &rt->home))
+		CPU_ZERO(&rt->home);
 	rt->ipa_base = boot->ipa_base;
 	rt->shared = shared;
 	rt->counters = (struct tg_guest_counters *)((uint8_t *)shared +

@@ -8,6 +8,7 @@
 #ifndef TG_HOST_INTERNAL_H
 #define TG_HOST_INTERNAL_H
 
+#include <sched.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -65,6 +66,11 @@ struct tg_trap_slot {
 struct tg_guest_ctl {
 	_Atomic uint32_t notif_pending; /* futex: 1 = interrupt raised */
 	_Atomic uint32_t killed;        /* thread mode: stop at next trap */
+	/* placement (place.c), written by the hypervisor: the CPU each
+	 * vCPU should run on (-1: any), then the generation bumped; a vCPU
+	 * moves itself at its next trap */
+	_Atomic uint32_t place_gen;
+	_Atomic int32_t vcpu_cpu[TG_HOST_MAX_VCPUS];
 };
 
 /* Layout of the shared pages: counters, ctl, then one slot per vCPU. */
@@ -111,6 +117,8 @@ struct tg_vcpu {
 	struct tg_trap_slot *slot;
 	uint32_t seq;
 	uint32_t spin_ns;       /* adaptive spin budget */
+	uint32_t place_gen;     /* the placement it runs by */
+	bool near;              /* its handler shares its CPU */
 	enum tg_vcpu_state state;
 	pthread_t thread;
 	void (*fn)(struct tg_vcpu *, void *);
@@ -143,6 +151,7 @@ struct tg_guest_rt {
 	uint8_t *page_state;          /* enum tg_rt_page per page */
 	uint32_t alloc_hint;
 	bool thread_mode;
+	cpu_set_t home;               /* the CPUs it may use when not placed */
 	struct tg_guest *hyp;         /* thread mode only */
 	struct tg_vcpu vcpus[TG_HOST_MAX_VCPUS];
 };
@@ -166,6 +175,8 @@ struct tg_handler {
 	bool started;
 	atomic_bool running;   /* the thread reached handler_main() */
 	uint32_t spin_ns;
+	uint32_t place_gen;    /* the placement it runs by */
+	bool near;             /* shares its vCPU's CPU */
 };
 
 /*
@@ -196,6 +207,10 @@ struct tg_guest {
 	bool no_lockdown;
 	pid_t pid;
 	int wstatus;
+	/* placement (place.c), under the machine's lock: counted while its
+	 * handlers serve it; the CPU of each vCPU, -1 = any */
+	bool placed;
+	_Atomic int32_t vcpu_cpu[TG_HOST_MAX_VCPUS];
 	struct tg_watch watch;      /* process guests under lockdown */
 
 	/* p2m: PA of IPA page i, 0 = none. Written under p2m_lock (write),
@@ -266,6 +281,15 @@ struct tg_machine {
 	enum tg_isolation isolation; /* in force (isolation.c) */
 	struct tg_iso *iso;          /* out-of-process mediator(s) */
 	struct tg_trap_pool *pool;   /* trap_pool: the pool, else NULL */
+	/* placement (place.c): the CPUs this process may use (@home), the
+	 * first 64 of them in order (@cpus), whether guests are co-located
+	 * now, and a generation bumped at every change */
+	enum tg_placement placement;
+	cpu_set_t home;
+	uint32_t ncpus;
+	int16_t cpus[64];
+	atomic_bool colocated;
+	_Atomic uint32_t place_gen;
 	/* The inline mediator's shm carve-out (port.c): contiguous pages
 	 * reserved at start, since guests' scattered pages soon leave no
 	 * long free run in the pool (a 64 MiB page list needs 33). */
@@ -352,6 +376,11 @@ void tg_trap_dispatch(struct tg_guest *g, uint32_t vcpu, uint32_t conduit,
 
 /* trap_pool.c */
 int tg_pool_create(struct tg_machine *m, uint32_t nthreads);
+
+/* place.c: which CPUs the parties of a call run on */
+void tg_place_init(struct tg_machine *m);
+void tg_place_guest(struct tg_guest *g, bool placed);
+void tg_place_pin(int cpu, const cpu_set_t *home);
 void tg_pool_destroy(struct tg_machine *m);
 int tg_pool_add(struct tg_guest *g);
 void tg_pool_remove(struct tg_guest *g);

@@ -136,6 +136,8 @@ struct medproc {
 	_Atomic bool upgrading;	  /* a death we caused to swap the binary */
 	uint32_t *keep;		  /* pins a recovery keeps, per page */
 	struct track track;
+	/* the CPU each slot's worker was last sent to (-1: none) */
+	_Atomic int slot_cpu[TG_CHAN_SLOTS];
 };
 
 struct tg_iso {
@@ -779,11 +781,28 @@ static void serve_port(struct medproc *p, const struct call *c, uint32_t slot,
 
 static int slot_get(struct medproc *p, bool wait)
 {
+	uint32_t near = 0, i;
+
+	/* co-located: a slot whose worker already runs on this CPU first */
+	if (atomic_load(&p->iso->m->colocated)) {
+		int cpu = sched_getcpu();
+
+		for (i = 0; i < TG_CHAN_SLOTS; i++)
+			if (atomic_load_explicit(&p->slot_cpu[i],
+						 memory_order_relaxed) == cpu)
+				near |= 1u << i;
+	}
 	for (;;) {
 		uint32_t mask = atomic_load(&p->free_mask);
 
+		while (mask & near) {
+			i = (uint32_t)__builtin_ctz(mask & near);
+			if (atomic_compare_exchange_weak(&p->free_mask, &mask,
+							 mask & ~(1u << i)))
+				return (int)i;
+		}
 		while (mask) {
-			uint32_t i = (uint32_t)__builtin_ctz(mask);
+			i = (uint32_t)__builtin_ctz(mask);
 
 			if (atomic_compare_exchange_weak(&p->free_mask, &mask,
 							 mask & ~(1u << i)))
@@ -858,6 +877,7 @@ static int proc_call(struct medproc *p, struct tg_chan_msg *msg,
 	struct tg_chan_msg in;
 	int slot, waited = 0;
 	uint32_t handle;
+	int cpu;
 
 again:
 	while (!(flags & F_INTERNAL) && !atomic_load(&p->serving)) {
@@ -893,6 +913,11 @@ again:
 	s->msg = *msg;
 	if (data_len)
 		memcpy(s->data, data, data_len);
+	/* co-located (place.c): the worker serves it on this CPU */
+	cpu = atomic_load(&p->iso->m->colocated) ? sched_getcpu() : -1;
+	atomic_store_explicit(&p->slot_cpu[slot], cpu, memory_order_relaxed);
+	p->chan.near[slot] = cpu >= 0;
+	atomic_store(&s->cpu, cpu);
 	for (;;) {
 		tg_chan_to_med(&p->chan, (uint32_t)slot, ++p->seq[slot]);
 		if (!tg_chan_wait_hyp(&p->chan, (uint32_t)slot, p->seq[slot],
@@ -1013,6 +1038,8 @@ static pid_t spawn(struct medproc *p)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(126);
+	/* the machine's CPUs, not those of a placed thread that forked */
+	sched_setaffinity(0, sizeof(p->iso->m->home), &p->iso->m->home);
 	{
 		int hi[3 + 2 * TG_CHAN_SLOTS];
 
@@ -1359,6 +1386,8 @@ static int proc_start(struct tg_iso *iso, uint32_t owner,
 	p->pool_idx = -1;
 	p->chan_fd = p->shadow_fd = p->arena_fd = -1;
 	p->chan.dead = &p->dead;
+	for (i = 0; i < TG_CHAN_SLOTS; i++)
+		atomic_init(&p->slot_cpu[i], -1);
 	p->chan.spin_ns = m->spin_ns;
 	p->chan.notify = iso->mode == TG_ISOLATION_SANDBOXED
 				 ? TG_CHAN_FUTEX

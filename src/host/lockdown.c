@@ -284,6 +284,9 @@ static const struct allow_rule allow_list[] = {
 	/* malloc sizes its arenas by the CPUs this process may use;
 	 * pthread_getattr_np() asks for a thread's (read-only either way) */
 	ALLOW(sched_getaffinity),
+	/* placement: a vCPU moves itself to the CPU its ctl page names
+	 * (place.c); its own thread only */
+	ALLOW_IF(sched_setaffinity, 0, SCMP_CMP_EQ, 0),
 	/* signals within this process (raise, abort, pthread_kill) */
 	ALLOW(rt_sigaction),
 	ALLOW(rt_sigprocmask),

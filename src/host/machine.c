@@ -104,6 +104,7 @@ int tg_machine_create(const struct tg_machine_config *cfg,
 				      : TG_HOST_DEFAULT_RAM_SIZE;
 	m->log_level = m->cfg.log_level ? m->cfg.log_level - 1 : TG_LOG_WARN;
 	m->spin_ns = m->cfg.spin_ns ? m->cfg.spin_ns : DEFAULT_SPIN_NS;
+	tg_place_init(m);
 	m->rng = m->cfg.seed ? m->cfg.seed
 			     : (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 	m->rng |= 1;

@@ -56,9 +56,11 @@ static uint32_t shadow_pages;
 struct worker {
 	uint32_t slot;
 	uint32_t seen; /* to_med value last served */
+	int cpu;       /* where it runs: a CPU, or -1 = the process's CPUs */
 	pthread_t thread;
 };
 static struct worker workers[TG_CHAN_SLOTS];
+static cpu_set_t home; /* the CPUs this process may use */
 static _Atomic uint32_t workers_up;
 static __thread struct worker *self;
 
@@ -749,12 +751,42 @@ static void serve(struct tg_chan_slot *s)
 	tg_chan_to_hyp(&chan, self->slot, self->seen);
 }
 
+/*
+ * Run where the hypervisor serves the call (co-located guests, the
+ * host's place.c), or anywhere. Only a performance hint: a bad value
+ * makes the call slow, not wrong.
+ */
+static void place(struct worker *w, int cpu)
+{
+	cpu_set_t one;
+
+	if (cpu < -1 || cpu >= CPU_SETSIZE)
+		cpu = -1;
+	chan.near[w->slot] = cpu >= 0;
+	if (cpu == w->cpu)
+		return;
+	w->cpu = cpu;
+	if (cpu < 0) {
+		sched_setaffinity(0, sizeof(home), &home);
+		return;
+	}
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct tg_chan_slot *s = &chan.mem->slots[w->slot];
 
 	self = w;
+	{
+		char name[16];
+
+		snprintf(name, sizeof(name), "tg-med-%u", w->slot);
+		prctl(PR_SET_NAME, name);
+	}
 	atomic_fetch_add(&workers_up, 1);
 	for (;;) {
 		if (!tg_chan_wait_med(&chan, w->slot, w->seen + 1,
@@ -764,6 +796,7 @@ static void *worker_main(void *arg)
 			continue;
 		}
 		w->seen++;
+		place(w, atomic_load(&s->cpu));
 		serve(s);
 	}
 	return NULL;
@@ -813,6 +846,7 @@ static const struct med_rule med_rules[] = {
 	M_ALLOW_EQ(madvise, 2, MADV_DONTNEED),
 	M_ALLOW_EQ(madvise, 2, MADV_REMOVE),
 	M_ALLOW_EQ(sched_getaffinity, 0, 0), /* malloc: arena count */
+	M_ALLOW_EQ(sched_setaffinity, 0, 0), /* to the CPU of the call */
 	/* log lines, the end of a worker or of the process */
 	M_ALLOW_EQ(write, 0, 2),
 	M_ALLOW(exit),
@@ -975,8 +1009,10 @@ int main(int argc, char **argv)
 					  ? -1
 					  : 6 + (int)(2 * i) + 1;
 	}
+	sched_getaffinity(0, sizeof(home), &home);
 	for (i = 0; i < TG_CHAN_SLOTS; i++) {
 		workers[i].slot = i;
+		workers[i].cpu = -1;
 		workers[i].seen = atomic_load(&chan.mem->slots[i].to_med);
 	}
 	/* Threads first (clone, stacks), then the filter on all of them;

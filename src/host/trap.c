@@ -8,7 +8,9 @@
  * Each waiting side spins for an adaptive budget (at most the machine's
  * spin_ns, 20 us by default) with a pause instruction, the first 2 us
  * alone and then with sched_yield() between rounds, then sleeps on a
- * futex. The budget halves every time a
+ * futex. Co-located with its peer (place.c), a side yields from the
+ * start: its peer runs on the same CPU, and only once it yields. The
+ * budget halves every time a
  * wait ends up sleeping and grows again when spinning pays, so that with
  * more runnable threads than cores the sides quickly stop burning the CPU
  * the other side needs.
@@ -22,7 +24,9 @@
 #include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -68,7 +72,7 @@ int tg_futex_wait(_Atomic uint32_t *word, uint32_t expected, int timeout_ms)
  * changed. Adapts *budget.
  */
 static bool spin_until_changed(_Atomic uint32_t *word, uint32_t old,
-			       uint32_t *budget, uint32_t max)
+			       uint32_t *budget, uint32_t max, bool near)
 {
 	uint64_t start = 0, elapsed;
 	uint32_t n;
@@ -82,9 +86,14 @@ static bool spin_until_changed(_Atomic uint32_t *word, uint32_t old,
 							    : *budget * 2;
 			return true;
 		}
-		tg_cpu_relax();
-		if (n % SPIN_CHECK_EVERY)
-			continue;
+		if (near) {
+			/* the peer is on this CPU: it runs once we yield */
+			sched_yield();
+		} else {
+			tg_cpu_relax();
+			if (n % SPIN_CHECK_EVERY)
+				continue;
+		}
 		if (!start) {
 			start = tg_now_ns();
 			continue;
@@ -93,7 +102,7 @@ static bool spin_until_changed(_Atomic uint32_t *word, uint32_t old,
 		if (elapsed > *budget)
 			break;
 		/* The other side may need this core: let it run. */
-		if (elapsed > SPIN_SOLO_NS)
+		if (!near && elapsed > SPIN_SOLO_NS)
 			sched_yield();
 	}
 	*budget = *budget / 2 < SPIN_MIN_NS ? SPIN_MIN_NS : *budget / 2;
@@ -131,6 +140,16 @@ static void trap_on_own_thread(struct tg_vcpu *vcpu, uint32_t conduit,
 	memcpy(guest_regs, regs, sizeof(regs));
 }
 
+/* Guest side: run where the hypervisor placed this vCPU (place.c). */
+static void vcpu_place(struct tg_vcpu *vcpu, uint32_t gen)
+{
+	int32_t cpu = atomic_load(&vcpu->rt->ctl->vcpu_cpu[vcpu->index]);
+
+	vcpu->place_gen = gen;
+	vcpu->near = cpu >= 0;
+	tg_place_pin(cpu, &vcpu->rt->home);
+}
+
 /**
  * tg_trap_guest() - guest side: post @regs on the vCPU's slot and wait for
  * the answer (or, trap_on_vcpu, handle the trap right here).
@@ -146,6 +165,10 @@ void tg_trap_guest(struct tg_vcpu *vcpu, uint32_t conduit, uint64_t regs[8])
 		trap_on_own_thread(vcpu, conduit, regs);
 		return;
 	}
+	cur = atomic_load_explicit(&vcpu->rt->ctl->place_gen,
+				   memory_order_acquire);
+	if (cur != vcpu->place_gen && !vcpu->rt->thread_mode)
+		vcpu_place(vcpu, cur);
 	seq = ++vcpu->seq;
 	memcpy(s->regs, regs, sizeof(s->regs));
 	s->conduit = conduit;
@@ -153,7 +176,8 @@ void tg_trap_guest(struct tg_vcpu *vcpu, uint32_t conduit, uint64_t regs[8])
 	if (atomic_load(&s->hyp_sleeping))
 		tg_futex_wake(&s->req, 1);
 
-	if (!spin_until_changed(&s->rsp, seq - 1, &vcpu->spin_ns, max)) {
+	if (!spin_until_changed(&s->rsp, seq - 1, &vcpu->spin_ns, max,
+				vcpu->near)) {
 		for (;;) {
 			atomic_store(&s->guest_sleeping, 1);
 			cur = atomic_load(&s->rsp);
@@ -184,13 +208,30 @@ static void *handler_main(void *arg)
 	uint64_t regs[8];
 
 	h->spin_ns = max;
+	{
+		char name[16]; /* for top -H, and placement's tests */
+
+		snprintf(name, sizeof(name), "tgh-%u.%u", g->client_id,
+			 h->vcpu);
+		prctl(PR_SET_NAME, name);
+	}
 	/* the mediator and the TEE model work here: hidden from forks */
 	tg_stack_wipe_on_fork(true);
 	atomic_store(&h->running, true);
 	for (;;) {
-		uint32_t guest_seq, conduit;
+		uint32_t guest_seq, conduit, gen;
 
-		if (!spin_until_changed(&s->req, last, &h->spin_ns, max)) {
+		gen = atomic_load_explicit(&g->m->place_gen,
+					   memory_order_acquire);
+		if (gen != h->place_gen) {
+			int32_t cpu = atomic_load(&g->vcpu_cpu[h->vcpu]);
+
+			h->place_gen = gen;
+			h->near = cpu >= 0;
+			tg_place_pin(cpu, &g->m->home);
+		}
+		if (!spin_until_changed(&s->req, last, &h->spin_ns, max,
+					h->near)) {
 			while (!atomic_load(&g->stop)) {
 				atomic_store(&s->hyp_sleeping, 1);
 				if (atomic_load(&s->req) != last)
@@ -227,8 +268,13 @@ int tg_handlers_start(struct tg_guest *g)
 	uint32_t v;
 
 	atomic_store(&g->stop, false);
-	if (g->m->pool)
-		return tg_pool_add(g);
+	if (g->m->pool) {
+		int ret = tg_pool_add(g);
+
+		if (!ret)
+			tg_place_guest(g, true);
+		return ret;
+	}
 	for (v = 0; v < g->nvcpus; v++) {
 		struct tg_handler *h = &g->handlers[v];
 
@@ -246,6 +292,7 @@ int tg_handlers_start(struct tg_guest *g)
 	for (v = 0; v < g->nvcpus; v++)
 		while (!atomic_load(&g->handlers[v].running))
 			sched_yield();
+	tg_place_guest(g, true);
 	return TG_OK;
 }
 
@@ -259,6 +306,7 @@ void tg_handlers_stop(struct tg_guest *g)
 	uint32_t v;
 
 	atomic_store(&g->stop, true);
+	tg_place_guest(g, false);
 	if (g->m->pool) {
 		tg_pool_remove(g);
 		return;

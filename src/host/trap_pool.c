@@ -29,6 +29,11 @@
  * 5.16): each slot's hyp_sleeping flag is set first and the slots are
  * scanned again, so the guest's wake-up after posting (trap.c) reaches
  * them. Beyond FUTEX_WAITV_MAX words the sleep is a short timed one.
+ *
+ * Co-located (place.c), with at least one thread per CPU: thread i runs
+ * on the machine's CPU i mod n and serves only the vCPUs placed there
+ * (and any not placed yet); each yields for work instead of spinning,
+ * since the guests it waits for run on its CPU.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -36,7 +41,9 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -68,7 +75,10 @@ struct pool_thread {
 	pthread_t thread;
 	_Atomic uint32_t in_scan; /* reading entries' slots */
 	_Atomic uint32_t gen;     /* scans begun */
-	uint8_t pad[64 - 2 * sizeof(uint32_t)];
+	uint32_t place_gen;       /* the placement it runs by */
+	int cpu;                  /* co-located: its CPU, else -1 */
+	uint32_t index;
+	uint8_t pad[64 - 5 * sizeof(uint32_t)];
 };
 
 struct tg_trap_pool {
@@ -100,9 +110,21 @@ static bool claim(struct tg_pool_entry *e)
 	return true;
 }
 
-static bool posted(const struct tg_pool_entry *e)
+/* Is @e for a thread on @cpu (-1: any)? */
+static bool mine(const struct tg_pool_entry *e, int cpu)
 {
-	return atomic_load(&e->state) == ENTRY_ACTIVE &&
+	int32_t at;
+
+	if (cpu < 0)
+		return true;
+	at = atomic_load_explicit(&e->g->vcpu_cpu[e->vcpu],
+				  memory_order_relaxed);
+	return at < 0 || at == cpu;
+}
+
+static bool posted(const struct tg_pool_entry *e, int cpu)
+{
+	return atomic_load(&e->state) == ENTRY_ACTIVE && mine(e, cpu) &&
 	       atomic_load_explicit(&e->slot->req, memory_order_acquire) !=
 		       atomic_load_explicit(&e->last, memory_order_relaxed);
 }
@@ -154,7 +176,7 @@ static uint32_t serve_pending(struct pool_thread *t)
 	for (i = 0; i < n; i++) {
 		struct tg_pool_entry *e = &p->e[(start + i) % n];
 
-		if (!posted(e) || !claim(e))
+		if (!posted(e, t->cpu) || !claim(e))
 			continue;
 		/* claimed: the entry and its slot stay until busy is 0 */
 		scan_end(t);
@@ -165,34 +187,37 @@ static uint32_t serve_pending(struct pool_thread *t)
 	return served;
 }
 
-static bool any_posted(struct tg_trap_pool *p)
+static bool any_posted(struct tg_trap_pool *p, int cpu)
 {
 	uint32_t n = atomic_load(&p->hint), i;
 
 	for (i = 0; i < n; i++)
-		if (posted(&p->e[i]) && !atomic_load(&p->e[i].busy))
+		if (posted(&p->e[i], cpu) && !atomic_load(&p->e[i].busy))
 			return true;
 	return false;
 }
 
 /* Spin until a request is posted or the budget runs out (adapted). */
 static bool spin_for_work(struct tg_trap_pool *p, uint32_t *budget,
-			  uint32_t max)
+			  uint32_t max, int cpu)
 {
 	uint64_t start = tg_now_ns(), elapsed;
 	uint32_t k;
 
 	for (;;) {
-		for (k = 0; k < 32; k++)
-			tg_cpu_relax();
-		if (any_posted(p) || atomic_load(&p->stop)) {
+		if (cpu >= 0)
+			sched_yield(); /* the guests run on this CPU */
+		else
+			for (k = 0; k < 32; k++)
+				tg_cpu_relax();
+		if (any_posted(p, cpu) || atomic_load(&p->stop)) {
 			*budget = *budget * 2 > max ? max : *budget * 2;
 			return true;
 		}
 		elapsed = tg_now_ns() - start;
 		if (elapsed > *budget)
 			break;
-		if (elapsed > POOL_SOLO_NS)
+		if (cpu < 0 && elapsed > POOL_SOLO_NS)
 			sched_yield();
 	}
 	*budget = *budget / 2 < POOL_SPIN_MIN_NS ? POOL_SPIN_MIN_NS
@@ -231,7 +256,7 @@ static void sleep_for_work(struct pool_thread *t)
 
 	atomic_fetch_add(&p->sleepers, 1);
 	set_sleeping(p, 1);
-	if (any_posted(p) || atomic_load(&p->stop)) {
+	if (any_posted(p, t->cpu) || atomic_load(&p->stop)) {
 		wake_up(p);
 		return;
 	}
@@ -243,7 +268,7 @@ static void sleep_for_work(struct pool_thread *t)
 		struct tg_pool_entry *e = &p->e[i];
 
 		if (atomic_load(&e->state) != ENTRY_ACTIVE ||
-		    atomic_load(&e->busy))
+		    atomic_load(&e->busy) || !mine(e, t->cpu))
 			continue;
 		if (nw == FUTEX_WAITV_MAX) {
 			overflow = true;
@@ -271,6 +296,18 @@ static void sleep_for_work(struct pool_thread *t)
 	wake_up(p);
 }
 
+/* Co-located with a thread per CPU: run on CPU index mod n, else anywhere. */
+static void place(struct pool_thread *t, uint32_t gen)
+{
+	struct tg_machine *m = t->p->m;
+
+	t->place_gen = gen;
+	t->cpu = atomic_load(&m->colocated) && t->p->nthreads >= m->ncpus
+			 ? m->cpus[t->index % m->ncpus]
+			 : -1;
+	tg_place_pin(t->cpu, &m->home);
+}
+
 static void *pool_main(void *arg)
 {
 	struct pool_thread *t = arg;
@@ -279,18 +316,29 @@ static void *pool_main(void *arg)
 
 	/* the mediator and the TEE model work here: hidden from forks */
 	tg_stack_wipe_on_fork(true);
+	{
+		char name[16];
+
+		snprintf(name, sizeof(name), "tg-pool-%u", t->index);
+		prctl(PR_SET_NAME, name);
+	}
 	while (!atomic_load(&p->stop)) {
 		bool work;
+		uint32_t idle = 0, gen;
 
-		uint32_t idle = 0;
-
+		gen = atomic_load_explicit(&p->m->place_gen,
+					   memory_order_acquire);
+		if (gen != t->place_gen)
+			place(t, gen);
 		scan_begin(t);
 		work = serve_pending(t);
 		/* one idle thread spins at a time: more would only take
-		 * the cores from the guests */
-		if (!work && atomic_compare_exchange_strong(&p->spinner, &idle,
-							    1)) {
-			work = spin_for_work(p, &budget, max);
+		 * the cores from the guests; co-located, one per CPU */
+		if (!work && t->cpu >= 0) {
+			work = spin_for_work(p, &budget, max, t->cpu);
+		} else if (!work && atomic_compare_exchange_strong(
+					    &p->spinner, &idle, 1)) {
+			work = spin_for_work(p, &budget, max, -1);
 			atomic_store(&p->spinner, 0);
 		}
 		if (!work)
@@ -322,6 +370,8 @@ int tg_pool_create(struct tg_machine *m, uint32_t nthreads)
 	m->pool = p;
 	for (i = 0; i < nthreads; i++) {
 		p->threads[i].p = p;
+		p->threads[i].index = i;
+		p->threads[i].cpu = -1;
 		if (pthread_create(&p->threads[i].thread, NULL, pool_main,
 				   &p->threads[i])) {
 			tg_pool_destroy(m);

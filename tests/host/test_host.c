@@ -1508,10 +1508,336 @@ static void zygote_and_guests_die_with_the_hypervisor(void **state)
 	assert_true(dead(pids[2]));
 }
 
+/* ---- placement: which CPUs a call's parties run on (place.c) ------------ */
+
+/* The CPUs thread @tid of process @pid may run on, as a mask (CPUs < 64). */
+static uint64_t cpus_allowed(pid_t pid, pid_t tid)
+{
+	char path[64], line[256];
+	uint64_t mask = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid,
+		 (int)tid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line + strlen("Cpus_allowed_list:");
+
+		if (strncmp(line, "Cpus_allowed_list:", 18))
+			continue;
+		while (*p) {
+			long a = strtol(p, &p, 10), b = a;
+
+			if (*p == '-')
+				b = strtol(p + 1, &p, 10);
+			for (; a <= b && a < 64; a++)
+				mask |= 1ull << a;
+			while (*p && *p != ',' && (*p < '0' || *p > '9'))
+				p++;
+			if (*p == ',')
+				p++;
+		}
+	}
+	fclose(f);
+	return mask;
+}
+
+/* This process's thread named @name, or 0. */
+static pid_t thread_named(const char *name)
+{
+	char path[300], comm[32];
+	struct dirent *e;
+	pid_t found = 0;
+	DIR *d = opendir("/proc/self/task");
+	FILE *f;
+
+	assert_non_null(d);
+	while (!found && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm",
+			 e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f)) {
+			comm[strcspn(comm, "\n")] = 0;
+			if (!strcmp(comm, name))
+				found = (pid_t)atoi(e->d_name);
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return found;
+}
+
+/* Out of process: does a worker of mediator @pid run on @cpu alone? */
+static bool mediator_worker_on(pid_t pid, int cpu)
+{
+	char path[300], comm[32];
+	uint64_t t0 = now_ns();
+
+	while (now_ns() - t0 < 5000000000ull) {
+		struct dirent *e;
+		DIR *d;
+
+		snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+		d = opendir(path);
+		assert_non_null(d);
+		while ((e = readdir(d))) {
+			FILE *f;
+			bool worker = false;
+
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%d/task/%s/comm",
+				 (int)pid, e->d_name);
+			f = fopen(path, "r");
+			if (!f)
+				continue;
+			if (fgets(comm, sizeof(comm), f))
+				worker = !strncmp(comm, "tg-med-", 7);
+			fclose(f);
+			if (worker && cpus_allowed(pid, (pid_t)atoi(e->d_name)) ==
+					      1ull << cpu) {
+				closedir(d);
+				return true;
+			}
+		}
+		closedir(d);
+		usleep(2000);
+	}
+	return false;
+}
+
+static uint64_t home_cpus(void)
+{
+	return cpus_allowed(getpid(), getpid());
+}
+
+static int one_cpu(uint64_t mask)
+{
+	return mask && !(mask & (mask - 1)) ? __builtin_ctzll(mask) : -1;
+}
+
+/* Where vCPU 0 of @g and its handler may run: *vcpu, *handler. */
+static void where(struct tg_guest *g, uint64_t *vcpu, uint64_t *handler)
+{
+	char name[16];
+
+	snprintf(name, sizeof(name), "tgh-%u.0", tg_guest_client_id(g));
+	*vcpu = cpus_allowed(tg_guest_pid(g), tg_guest_pid(g));
+	*handler = cpus_allowed(getpid(), thread_named(name));
+}
+
+/* Poll (placement moves a vCPU at its next trap): both on CPU @cpu, or
+ * both on every CPU of this process when @cpu < 0. */
+static bool placed_at(struct tg_guest *g, int cpu)
+{
+	uint64_t want = cpu < 0 ? home_cpus() : 1ull << cpu, v = 0, h = 0;
+	uint64_t t0 = now_ns();
+
+	while (now_ns() - t0 < 5000000000ull) {
+		where(g, &v, &h);
+		if (v == want && h == want)
+			return true;
+		usleep(2000);
+	}
+	print_message("vCPU on %#llx, handler on %#llx, wanted %#llx\n",
+		      (unsigned long long)v, (unsigned long long)h,
+		      (unsigned long long)want);
+	return false;
+}
+
+static void calls_forever(struct tg_vcpu *v, void *arg)
+{
+	struct uid_loop l = { .calls = 1u << 30 };
+
+	(void)arg;
+	uid_calls(v, &l);
+}
+
+static struct tg_machine *machine_placed(enum tg_placement pl)
+{
+	struct tg_machine_config cfg = { 0 };
+	struct tg_machine *m = NULL;
+
+	cfg.ram_size = 64ull << 20;
+	cfg.seed = 42;
+	cfg.placement = pl;
+#if defined(TG_HAVE_MEDIATOR) && defined(TG_HAVE_MODEL)
+	cfg.tee = TG_TEE_MODEL;
+	cfg.mediation = TG_MEDIATION_INLINE;
+#else
+	cfg.tee = TG_TEE_NULL;
+	cfg.mediation = TG_MEDIATION_DIRECT;
+#endif
+	assert_int_equal(tg_machine_create(&cfg, &m), TG_OK);
+	return m;
+}
+
+static void stop_guest(struct tg_guest *g)
+{
+	struct tg_guest_counters c = counters_of(g);
+
+	assert_int_equal(c.mismatches, 0);
+	assert_int_equal(c.errors, 0);
+	assert_int_equal(tg_guest_kill(g), TG_OK);
+	assert_int_equal(tg_guest_wait_timeout(g, 10000, NULL), TG_OK);
+}
+
+/*
+ * Co-located: each 1-vCPU guest's vCPU thread (in its locked-down
+ * process, which moves itself) and its handler thread run on one CPU,
+ * guests round robin over the CPUs; the calls keep their answers.
+ */
+static void placement_colocates_each_vcpu_with_its_handler(void **state)
+{
+	struct tg_machine *m = machine_placed(TG_PLACE_COLOCATE);
+	int ncpus = __builtin_popcountll(home_cpus()), i;
+	uint64_t home = home_cpus(), seen = 0;
+	struct tg_isolation_stats st;
+	struct tg_guest *g[2];
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		g[i] = guest_new(m, TG_GUEST_PROCESS, 64, 1, calls_forever,
+				 NULL, 0);
+		wait_for_calls(g[i], 100);
+	}
+	for (i = 0; i < 2; i++) {
+		uint64_t v, h;
+		int t;
+
+		/* whichever CPU it got, its handler shares it */
+		for (t = 0; t < 2500; t++) {
+			where(g[i], &v, &h);
+			if (one_cpu(v) >= 0 && v == h)
+				break;
+			usleep(2000);
+		}
+		assert_true(one_cpu(v) >= 0);
+		assert_true(v == h);
+		assert_true(v & home);
+		seen |= v;
+	}
+	/* two CPUs or more: the two guests got different ones */
+	assert_int_equal(__builtin_popcountll(seen), ncpus >= 2 ? 2 : 1);
+	/* out of process (TEEGATE_ISOLATION), one mediator: a worker
+	 * serves each guest's calls on that guest's CPU */
+	if (tg_machine_isolation_stats(m, &st) == TG_OK && st.pid > 0 &&
+	    !st.per_guest)
+		for (i = 0; i < 2; i++) {
+			uint64_t v, h;
+
+			where(g[i], &v, &h);
+			assert_true(mediator_worker_on(st.pid, one_cpu(v)));
+		}
+	for (i = 0; i < 2; i++)
+		stop_guest(g[i]);
+	assert_int_equal(tg_machine_violations(m), 0);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
+/* Spread: nothing is pinned, however many guests. */
+static void placement_spread_pins_nothing(void **state)
+{
+	struct tg_machine *m = machine_placed(TG_PLACE_SPREAD);
+	struct tg_guest *g[3];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		g[i] = guest_new(m, TG_GUEST_PROCESS, 64, 1, calls_forever,
+				 NULL, 0);
+		wait_for_calls(g[i], 100);
+	}
+	for (i = 0; i < 3; i++)
+		assert_true(placed_at(g[i], -1));
+	for (i = 0; i < 3; i++)
+		stop_guest(g[i]);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
+/*
+ * Auto: spread while the guests have at most one vCPU per two CPUs,
+ * co-located beyond; a running guest moves when another starts or ends,
+ * and its calls go on meanwhile.
+ */
+static void placement_auto_follows_the_guests(void **state)
+{
+	struct tg_machine *m;
+	int ncpus = __builtin_popcountll(home_cpus()), i, n;
+	struct tg_guest *g[9];
+	uint64_t v, h, before;
+
+	(void)state;
+	if (ncpus > 8)
+		skip(); /* it would take more than 9 guests */
+	m = machine_placed(TG_PLACE_AUTO);
+	/* as many 1-vCPU guests as spread allows: nothing pinned */
+	n = ncpus / 2;
+	for (i = 0; i < n; i++)
+		g[i] = guest_new(m, TG_GUEST_PROCESS, 64, 1, calls_forever,
+				 NULL, 0);
+	for (i = 0; i < n; i++) {
+		wait_for_calls(g[i], 100);
+		assert_true(placed_at(g[i], -1));
+	}
+	/* one more: every guest on one CPU with its handler */
+	g[n] = guest_new(m, TG_GUEST_PROCESS, 64, 1, calls_forever, NULL, 0);
+	wait_for_calls(g[n], 100);
+	for (i = 0; i <= n; i++) {
+		int t;
+
+		for (t = 0; t < 2500; t++) {
+			where(g[i], &v, &h);
+			if (one_cpu(v) >= 0 && v == h)
+				break;
+			usleep(2000);
+		}
+		assert_true(one_cpu(v) >= 0 && v == h);
+	}
+	/* it goes: spread again, and the others' calls go on */
+	stop_guest(g[n]);
+	for (i = 0; i < n; i++) {
+		before = counters_of(g[i]).calls;
+		assert_true(placed_at(g[i], -1));
+		wait_for_calls(g[i], before + 100);
+	}
+	for (i = 0; i < n; i++)
+		stop_guest(g[i]);
+	assert_int_equal(tg_machine_violations(m), 0);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
+static void placement_names_parse(void **state)
+{
+	enum tg_placement p = TG_PLACE_SPREAD;
+
+	(void)state;
+	assert_int_equal(tg_placement_parse("auto", &p), TG_OK);
+	assert_int_equal(p, TG_PLACE_AUTO);
+	assert_int_equal(tg_placement_parse("colocate", &p), TG_OK);
+	assert_int_equal(p, TG_PLACE_COLOCATE);
+	assert_string_equal(tg_placement_name(p), "colocate");
+	assert_int_equal(tg_placement_parse("spread", &p), TG_OK);
+	assert_int_equal(p, TG_PLACE_SPREAD);
+	assert_int_equal(tg_placement_parse("pinned", &p), TG_EINVAL);
+	assert_int_equal(tg_placement_parse(NULL, &p), TG_EINVAL);
+	assert_int_equal(p, TG_PLACE_SPREAD); /* untouched on error */
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(p2m_is_scattered),
+		cmocka_unit_test(placement_colocates_each_vcpu_with_its_handler),
+		cmocka_unit_test(placement_spread_pins_nothing),
+		cmocka_unit_test(placement_auto_follows_the_guests),
+		cmocka_unit_test(placement_names_parse),
 		cmocka_unit_test(reserved_regions_are_never_handed_out),
 		cmocka_unit_test(
 			ballooned_pinned_page_is_not_reassigned_until_unpinned),
