@@ -323,6 +323,9 @@ const char *tg_isolation_last_error(void);
  * @last_upgrade_ns: the same for the last upgrade.
  * @watchdog_kills:  mediator processes killed because they held a call
  *                   for more than TG_ISO_WATCHDOG_MS (hung or looping).
+ * @port_requests:   requests the mediator processes made of the
+ *                   hypervisor (pin, copy, SMC...), each a round trip
+ *                   between two processes.
  */
 struct tg_isolation_stats {
 	enum tg_isolation mode;
@@ -334,6 +337,7 @@ struct tg_isolation_stats {
 	uint64_t recovered, state_lost, upgrades, calls_failed;
 	uint64_t last_upgrade_ns;
 	uint64_t watchdog_kills;
+	uint64_t port_requests;
 };
 
 /* How long an out-of-process mediator may hold a call (not counting the

@@ -158,6 +158,20 @@ struct tg_port {
 	 */
 	uint32_t (*smc_resume_intr)(void *ctx, uint64_t regs[8],
 				    uint32_t max);
+
+	/**
+	 * copy_to_guest_late() - optional: copy_to_guest() of a call's
+	 * results, which the port may do when the call's answer goes back
+	 * to the guest (before the guest can see the answer) instead of
+	 * now. Failures are not reported: the mediator uses it only where
+	 * it would ignore them anyway (a guest that unmapped its message
+	 * loses its own results). An out-of-process mediator carries these
+	 * writes with its answer: one round trip fewer. NULL: the mediator
+	 * calls copy_to_guest().
+	 */
+	void (*copy_to_guest_late)(void *ctx, uint32_t client_id,
+				   uint64_t guest_ipa, const void *src,
+				   uint32_t len);
 };
 
 #ifdef __cplusplus

@@ -33,6 +33,13 @@
 #define TG_CHAN_SLOTS 16u
 #define TG_CHAN_DATA 65536u
 #define TG_CHAN_MAX_SHADOW_PAGES 4096u
+/* TG_CALL_HANDLE_SMC may carry the first bytes the mediator will read
+ * (hyp_proto.c, tg_hyp_prefetch): a message header and 7 parameters */
+#define TG_CHAN_PREFETCH 256u
+/* ... and its DONE the guest's results (copy_to_guest_late), at most this
+ * many bytes of struct tg_chan_late entries, each followed by its bytes
+ * padded to 8 */
+#define TG_CHAN_LATE 4096u
 
 /* Conversation steps (struct tg_chan_msg.op). */
 enum tg_chan_op {
@@ -43,7 +50,11 @@ enum tg_chan_op {
 	TG_CALL_DOMAIN_CREATE,	 /* cid; data: struct tg_limits; arg0: has */
 	TG_CALL_DOMAIN_DESTROY,	 /* cid: one step */
 	TG_CALL_DOMAIN_STATS,	 /* cid -> data: struct tg_domain_stats */
-	TG_CALL_HANDLE_SMC,	 /* cid, vcpu, regs -> regs, arg0 = handled */
+	TG_CALL_HANDLE_SMC,	 /* cid, vcpu, regs -> regs, arg0 = handled;
+				  * len: bytes of guest memory at IPA arg1
+				  * in data, read at the call (0: none);
+				  * DONE: count late writes in data, len
+				  * bytes of them */
 	TG_CALL_NOTIF_IRQ,
 	TG_CALL_EXIT,		 /* worker leaves (graceful stop) */
 	TG_CALL_MEDIATOR_RECOVER, /* adopt the state in the arena -> tee info */
@@ -83,6 +94,13 @@ struct tg_chan_msg {
 	uint32_t len;
 	uint64_t arg0, arg1;
 	uint64_t regs[8];
+};
+
+/* A write the hypervisor does with a guest call's answer (TG_CHAN_LATE). */
+struct tg_chan_late {
+	uint64_t ipa;
+	uint32_t len;
+	uint32_t cid;
 };
 
 struct tg_chan_slot {

@@ -24,6 +24,7 @@
 #include <teegate/ffa_abi.h>
 #include <teegate/optee_abi.h>
 
+#include "channel.h"
 #include "internal.h"
 
 static void smc(struct tg_machine *m, uint64_t r[8]);
@@ -62,6 +63,30 @@ void tg_hyp_tee_gone(enum tg_protocol p, uint64_t regs[8])
 		return;
 	}
 	regs[0] = OPTEE_SMC_RETURN_ENOTAVAIL;
+}
+
+/*
+ * What the mediator reads first when it serves @regs, so that the
+ * hypervisor can send it with the call instead of answering a copy
+ * request for it (one round trip fewer per call). OP-TEE's
+ * CALL_WITH_ARG and CALL_WITH_RPC_ARG: the message at the page-aligned
+ * IPA in a1:a2, its header and first parameters (optee/call.c reads
+ * ARG_PREFETCH_PARAMS of them in one copy). Not CALL_WITH_REGD_ARG: its
+ * message is in a buffer only the mediator knows. Return: the bytes at
+ * *@ipa, 0 for none.
+ */
+uint32_t tg_hyp_prefetch(enum tg_protocol p, const uint64_t regs[8],
+			 uint64_t *ipa)
+{
+	uint32_t fid = (uint32_t)regs[0];
+
+	if (p != TG_PROTOCOL_OPTEE || (fid != OPTEE_SMC_CALL_WITH_ARG &&
+				       fid != OPTEE_SMC_CALL_WITH_RPC_ARG))
+		return 0;
+	*ipa = ((regs[1] & 0xFFFFFFFFu) << 32) | (regs[2] & 0xFFFFFFFFu);
+	if (*ipa & TG_PAGE_MASK)
+		return 0;
+	return TG_CHAN_PREFETCH;
 }
 
 /* ---- the SMCs a mediator process may issue ---------------------------------- */

@@ -480,6 +480,8 @@ void tg_hyp_smc_seen(enum tg_protocol p, uint32_t cid, const uint64_t in[8],
 		     const uint64_t out[8], struct tg_hyp_smc_event *ev);
 bool tg_hyp_guest_resumes(enum tg_protocol p, const uint64_t regs[8],
 			  uint32_t *h);
+uint32_t tg_hyp_prefetch(enum tg_protocol p, const uint64_t regs[8],
+			 uint64_t *ipa);
 bool tg_hyp_guest_suspended(enum tg_protocol p, const uint64_t regs[8],
 			    uint32_t *h);
 bool tg_hyp_answer_of_smc(enum tg_protocol p, uint32_t cid, uint64_t regs[8],

@@ -173,6 +173,7 @@ struct tg_iso {
 	_Atomic uint64_t deaths;
 	_Atomic uint64_t last_restart_ns;
 	_Atomic uint64_t watchdog_kills;
+	_Atomic uint64_t port_requests;
 	_Atomic uint64_t recovered, state_lost, upgrades;
 	_Atomic uint64_t calls_failed, last_upgrade_ns;
 	int watchdog_ms;
@@ -600,6 +601,81 @@ static int ledger_unpin(struct medproc *p, const struct call *c, uint64_t *pa,
 	return n == count ? TG_OK : TG_EFAULT;
 }
 
+/*
+ * A guest call goes out with what the mediator will read first (the
+ * calling guest's own memory, at the call; nothing if that is not its
+ * RAM): the copy request it saves is a round trip between two
+ * processes, several microseconds once guests outnumber CPUs. From our
+ * own copy of the registers, not the slot's, which the mediator can
+ * rewrite; and only what a COPY_FROM for this domain would give it.
+ */
+static void prefetch(struct medproc *p, const struct call *c,
+		     const uint64_t regs[8], struct tg_chan_slot *s)
+{
+	struct tg_machine *m = p->iso->m;
+	uint64_t ipa = 0;
+	uint32_t n = tg_hyp_prefetch(proto_of(p), regs, &ipa);
+
+	s->msg.len = 0;
+	s->msg.arg1 = 0;
+	if (!n || !c->cid ||
+	    m->port.copy_from_guest(m->port.ctx, c->cid, s->data, ipa, n))
+		return;
+	s->msg.arg1 = ipa;
+	s->msg.len = n;
+}
+
+/*
+ * The writes a guest call's answer carries (copy_to_guest_late): copied
+ * once out of the slot, then each checked as a COPY_TO would be - the
+ * served domain's memory only, within what was sent. Before the answer
+ * reaches the guest.
+ */
+static void apply_late(struct medproc *p, const struct call *c,
+		       uint32_t slot, const struct tg_chan_msg *in)
+{
+	struct tg_machine *m = p->iso->m;
+	uint8_t buf[TG_CHAN_LATE] __attribute__((aligned(8)));
+	uint32_t len = in->len, n = in->count, off = 0, i;
+	struct tg_chan_late e;
+
+	if (!n)
+		return;
+	if (len > TG_CHAN_LATE ||
+	    n > len / (uint32_t)sizeof(struct tg_chan_late)) {
+		refuse(p, &p->iso->refused_other, c,
+		       "late writes larger than the channel allows", len);
+		return;
+	}
+	memcpy(buf, p->chan.mem->slots[slot].data, len);
+	for (i = 0; i < n; i++) {
+		if (len - off < sizeof(e)) {
+			refuse(p, &p->iso->refused_other, c,
+			       "late write past the end", off);
+			return;
+		}
+		memcpy(&e, buf + off, sizeof(e));
+		off += (uint32_t)sizeof(e);
+		if (e.cid != c->cid || !c->cid) {
+			refuse(p, &p->iso->refused_foreign, c,
+			       "late write to another domain's memory", e.cid);
+			return;
+		}
+		if (e.len > len - off) {
+			refuse(p, &p->iso->refused_other, c,
+			       "late write past the end", e.len);
+			return;
+		}
+		/* as copy_out() in the mediator: a guest that unmapped its
+		 * message loses its own results */
+		(void)m->port.copy_to_guest(m->port.ctx, c->cid, e.ipa,
+					    buf + off, e.len);
+		off += (e.len + 7u) & ~7u; /* e.len <= len: no overflow */
+		if (off > len)
+			off = len;
+	}
+}
+
 /* The SMC policy for what @c is: hyp_proto.c, by protocol. */
 static bool smc_allowed(const struct medproc *p, const struct call *c,
 			const uint64_t r[8])
@@ -913,6 +989,8 @@ again:
 	s->msg = *msg;
 	if (data_len)
 		memcpy(s->data, data, data_len);
+	if (c.op == TG_CALL_HANDLE_SMC)
+		prefetch(p, &c, msg->regs, s);
 	/* co-located (place.c): the worker serves it on this CPU */
 	cpu = atomic_load(&p->iso->m->colocated) ? sched_getcpu() : -1;
 	atomic_store_explicit(&p->slot_cpu[slot], cpu, memory_order_relaxed);
@@ -936,9 +1014,13 @@ again:
 		in = s->msg; /* snapshot */
 		if (in.op == TG_PORT_DONE)
 			break;
+		atomic_fetch_add_explicit(&p->iso->port_requests, 1,
+					  memory_order_relaxed);
 		serve_port(p, &c, (uint32_t)slot, &in);
 	}
 	*msg = in;
+	if (c.op == TG_CALL_HANDLE_SMC)
+		apply_late(p, &c, (uint32_t)slot, &in);
 	if (c.op == TG_CALL_HANDLE_SMC)
 		track_done_clear(p, (uint32_t)slot); /* the answer goes out */
 	if (out_len)
@@ -1918,6 +2000,7 @@ int tg_machine_isolation_stats(struct tg_machine *m,
 	out->deaths = atomic_load(&iso->deaths);
 	out->last_restart_ns = atomic_load(&iso->last_restart_ns);
 	out->watchdog_kills = atomic_load(&iso->watchdog_kills);
+	out->port_requests = atomic_load(&iso->port_requests);
 	out->recovered = atomic_load(&iso->recovered);
 	out->state_lost = atomic_load(&iso->state_lost);
 	out->upgrades = atomic_load(&iso->upgrades);

@@ -58,6 +58,17 @@ struct worker {
 	uint32_t seen; /* to_med value last served */
 	int cpu;       /* where it runs: a CPU, or -1 = the process's CPUs */
 	pthread_t thread;
+	/* what the hypervisor sent with the guest call it serves: bytes of
+	 * domain pf_cid at pf_ipa, as a copy request would have read them
+	 * (pf_len 0: none, or no longer valid) */
+	uint64_t pf_ipa;
+	uint32_t pf_len, pf_cid;
+	uint8_t pf[TG_CHAN_PREFETCH];
+	/* the guest call's results, written by the hypervisor with the
+	 * answer (late_ok: a guest call is being served) */
+	bool late_ok;
+	uint32_t late_n, late_used;
+	uint8_t late[TG_CHAN_LATE] __attribute__((aligned(8)));
 };
 static struct worker workers[TG_CHAN_SLOTS];
 static cpu_set_t home; /* the CPUs this process may use */
@@ -119,11 +130,18 @@ static void maybe_die(uint32_t op)
 		raise(SIGKILL);
 }
 
+static void flush_late(void);
+
 /* The hypervisor answered (msg/data rewritten); false if it never does. */
 static bool request(void)
 {
 	uint32_t op = my_slot()->msg.op;
 
+	/* From an SMC or a write on, guest memory may differ from what the
+	 * call brought: read it afresh. */
+	if (op != TG_PORT_COPY_FROM && op != TG_PORT_LOG &&
+	    op != TG_PORT_PIN)
+		self->pf_len = 0;
 	tg_chan_to_hyp(&chan, self->slot, self->seen);
 	maybe_die(op);
 	if (op == TG_PORT_SMC && (uint32_t)my_slot()->msg.regs[0] ==
@@ -155,9 +173,11 @@ static int pin_chunk(uint32_t cid, const uint64_t *ipa, uint64_t *pa,
 static void p_unpin(void *ctx, uint32_t cid, const uint64_t *pa,
 		    uint32_t count)
 {
-	struct tg_chan_slot *s = my_slot();
+	struct tg_chan_slot *s;
 
 	(void)ctx;
+	flush_late();
+	s = my_slot();
 	while (count) {
 		uint32_t n = count > PIN_CHUNK ? (uint32_t)PIN_CHUNK : count;
 
@@ -178,6 +198,7 @@ static int p_pin(void *ctx, uint32_t cid, const uint64_t *ipa, uint64_t *pa,
 	uint32_t done = 0;
 	int ret;
 
+	flush_late();
 	while (done < count) {
 		uint32_t n = count - done > PIN_CHUNK ? (uint32_t)PIN_CHUNK
 						      : count - done;
@@ -218,10 +239,67 @@ static int copy(uint32_t op, uint32_t cid, uint8_t *buf, uint64_t ipa,
 	return TG_OK;
 }
 
+/*
+ * Before any other request: the writes held back go out now, in order, so
+ * that no request of ours (a read, an SMC the TEE serves from guest
+ * memory) can see memory without them.
+ */
+static void flush_late(void)
+{
+	struct worker *w = self;
+	uint32_t off = 0, i, n;
+
+	if (!w || !w->late_n)
+		return;
+	n = w->late_n;
+	w->late_n = 0;
+	for (i = 0; i < n; i++) {
+		struct tg_chan_late e;
+
+		memcpy(&e, w->late + off, sizeof(e));
+		off += (uint32_t)sizeof(e);
+		(void)copy(TG_PORT_COPY_TO, e.cid, w->late + off, e.ipa, e.len);
+		off += (e.len + 7u) & ~7u;
+	}
+	w->late_used = 0;
+}
+
+/* The hypervisor does it with the answer (port.h): no round trip now. */
+static void p_copy_to_late(void *ctx, uint32_t cid, uint64_t ipa,
+			   const void *src, uint32_t len)
+{
+	struct worker *w = self;
+	uint32_t need = (uint32_t)sizeof(struct tg_chan_late) +
+			((len + 7u) & ~7u);
+	struct tg_chan_late e = { ipa, len, cid };
+
+	(void)ctx;
+	if (!w || !w->late_ok || len > TG_CHAN_LATE / 2) {
+		flush_late();
+		(void)copy(TG_PORT_COPY_TO, cid, (uint8_t *)src, ipa, len);
+		return;
+	}
+	if (w->late_used + need > TG_CHAN_LATE)
+		flush_late();
+	memcpy(w->late + w->late_used, &e, sizeof(e));
+	memcpy(w->late + w->late_used + sizeof(e), src, len);
+	w->late_used += need;
+	w->late_n++;
+}
+
 static int p_copy_from(void *ctx, uint32_t cid, void *dst, uint64_t ipa,
 		       uint32_t len)
 {
+	struct worker *w = self;
+
 	(void)ctx;
+	flush_late();
+	/* within what came with the call: no round trip */
+	if (w && w->pf_len && cid == w->pf_cid && ipa >= w->pf_ipa &&
+	    len <= w->pf_len && ipa - w->pf_ipa <= w->pf_len - len) {
+		memcpy(dst, w->pf + (ipa - w->pf_ipa), len);
+		return TG_OK;
+	}
 	return copy(TG_PORT_COPY_FROM, cid, dst, ipa, len);
 }
 
@@ -229,14 +307,17 @@ static int p_copy_to(void *ctx, uint32_t cid, uint64_t ipa, const void *src,
 		     uint32_t len)
 {
 	(void)ctx;
+	flush_late();
 	return copy(TG_PORT_COPY_TO, cid, (uint8_t *)src, ipa, len);
 }
 
 static void p_smc(void *ctx, uint64_t regs[8])
 {
-	struct tg_chan_slot *s = my_slot();
+	struct tg_chan_slot *s;
 
 	(void)ctx;
+	flush_late();
+	s = my_slot();
 	s->msg.op = TG_PORT_SMC;
 	s->msg.arg0 = 0;
 	memcpy(s->msg.regs, regs, sizeof(s->msg.regs));
@@ -248,9 +329,11 @@ static void p_smc(void *ctx, uint64_t regs[8])
  * however many interrupts the TEE takes (a dying guest's long TA call). */
 static uint32_t p_smc_resume_intr(void *ctx, uint64_t regs[8], uint32_t max)
 {
-	struct tg_chan_slot *s = my_slot();
+	struct tg_chan_slot *s;
 
 	(void)ctx;
+	flush_late();
+	s = my_slot();
 	s->msg.op = TG_PORT_SMC;
 	s->msg.arg0 = max;
 	memcpy(s->msg.regs, regs, sizeof(s->msg.regs));
@@ -290,9 +373,11 @@ static void p_log(void *ctx, enum tg_log_level level, uint32_t cid,
 
 static void p_notif(void *ctx, uint32_t cid)
 {
-	struct tg_chan_slot *s = my_slot();
+	struct tg_chan_slot *s;
 
 	(void)ctx;
+	flush_late();
+	s = my_slot();
 	s->msg.op = TG_PORT_NOTIF;
 	s->msg.cid = cid;
 	request();
@@ -512,6 +597,7 @@ static const struct tg_port proxy = {
 	.unpin_pages = p_unpin,
 	.copy_from_guest = p_copy_from,
 	.copy_to_guest = p_copy_to,
+	.copy_to_guest_late = p_copy_to_late,
 	.alloc = p_alloc,
 	.free = p_free,
 	.shm_alloc = p_shm_alloc,
@@ -596,6 +682,7 @@ static int recover_mediator(void)
 #ifdef TG_MEDIATORD_EVIL
 #define TG_EVIL_FID 0xC6EE0001u
 #define TG_EVIL_HANG_FID 0xC6EE0002u
+#define TG_EVIL_LATE_FID 0xC6EE0003u /* a1 = which malformed late writes */
 /*
  * The malicious build (tests only): on this call, try what a compromised
  * mediator would: read a page of another guest (a1 = its client id,
@@ -616,6 +703,15 @@ static void evil(struct tg_chan_msg *msg)
 	msg->regs[1] = (uint64_t)(int64_t)copy_ret;
 	msg->regs[2] = r[0];
 	msg->regs[3] = word;
+	/* and a write into the victim's page, to go with the answer */
+	{
+		struct tg_chan_late e = { ipa, sizeof(word), victim };
+		uint64_t bad = 0xbadbadbadbadull;
+		struct tg_chan_slot *s = my_slot();
+
+		memcpy(s->data, &e, sizeof(e));
+		memcpy(s->data + sizeof(e), &bad, sizeof(bad));
+	}
 }
 #endif
 
@@ -709,16 +805,47 @@ static void serve(struct tg_chan_slot *s)
 		if ((uint32_t)in.regs[0] == TG_EVIL_HANG_FID)
 			for (;;)
 				sleep(1); /* a hung mediator */
+		if ((uint32_t)in.regs[0] == TG_EVIL_LATE_FID) {
+			/* late writes that do not fit what they claim */
+			struct tg_chan_late e = { in.arg1, 4000, in.cid };
+
+			memcpy(s->data, &e, sizeof(e));
+			s->msg.count = in.regs[1] == 0 ? 1 : in.regs[1] == 1
+								? 300
+								: 1;
+			s->msg.len = in.regs[1] == 0 ? TG_CHAN_LATE + 8 : 32;
+			s->msg.arg0 = 1;
+			break;
+		}
 		if ((uint32_t)in.regs[0] == TG_EVIL_FID) {
 			evil(&in);
 			memcpy(s->msg.regs, in.regs, sizeof(in.regs));
 			s->msg.arg0 = 1;
+			s->msg.count = 1; /* the late write evil() left */
+			s->msg.len = (uint32_t)sizeof(struct tg_chan_late) + 8;
 			break;
 		}
 #endif
 		fid = (uint32_t)in.regs[0];
+		self->pf_len = 0;
+		if (in.len && in.len <= TG_CHAN_PREFETCH) {
+			memcpy(self->pf, s->data, in.len);
+			self->pf_ipa = in.arg1;
+			self->pf_cid = in.cid;
+			self->pf_len = in.len;
+		}
+		self->late_ok = true;
 		s->msg.arg0 = med && tg_handle_smc(med, in.cid, in.vcpu,
 						   in.regs);
+		self->late_ok = false;
+		self->pf_len = 0;
+		/* the results held back go with the answer */
+		s->msg.count = self->late_n;
+		s->msg.len = self->late_used;
+		if (self->late_n)
+			memcpy(s->data, self->late, self->late_used);
+		self->late_n = 0;
+		self->late_used = 0;
 		if ((fid == OPTEE_SMC_CALL_WITH_ARG ||
 		     fid == OPTEE_SMC_CALL_WITH_RPC_ARG ||
 		     fid == OPTEE_SMC_CALL_WITH_REGD_ARG) &&

@@ -387,22 +387,13 @@ int msg_prepare(struct tg_domain *d, struct optee_call *c, struct msg_err *e)
 	return msg_prepare_params(d, c, 0, e);
 }
 
-static inline void copy_out(struct tg_domain *d, uint64_t guest_ipa,
-			    const void *src, uint32_t len)
-{
-	struct tg_port *port = &d->med->port;
-
-	/* A guest that unmapped its argument loses its own results. */
-	(void)port->copy_to_guest(port->ctx, dom_id(d), guest_ipa, src, len);
-}
-
 void msg_copy_back_ret(struct tg_domain *d, struct optee_call *c, uint32_t ret,
 		       uint32_t origin)
 {
 	uint32_t v[2] = { ret, origin };
 
 	if (c->guest_arg_ipa)
-		copy_out(d, c->guest_arg_ipa + 20, v, sizeof(v));
+		msg_copy_out(d, c->guest_arg_ipa + 20, v, sizeof(v));
 }
 
 /* Copy back the output fields of the params in word @word of the masks. */
@@ -417,10 +408,10 @@ static void copy_back_params(struct tg_domain *d, struct optee_call *c,
 		uint32_t i = (uint32_t)__builtin_ctzll(mask) + 64 * word;
 
 		if (values & (mask & -mask))
-			copy_out(d, base + 32u * i + 8, &s->params[i].u.value,
+			msg_copy_out(d, base + 32u * i + 8, &s->params[i].u.value,
 				 24);
 		else
-			copy_out(d, base + 32u * i + 16,
+			msg_copy_out(d, base + 32u * i + 16,
 				 &s->params[i].u.tmem.size, 8);
 		mask &= mask - 1;
 	}
@@ -434,7 +425,7 @@ static void copy_back_params(struct tg_domain *d, struct optee_call *c,
 void msg_copy_back_rest(struct tg_domain *d, struct optee_call *c)
 {
 	if (c->cmd == OPTEE_MSG_CMD_OPEN_SESSION)
-		copy_out(d, c->guest_arg_ipa + 8, &c->shadow->session, 4);
+		msg_copy_out(d, c->guest_arg_ipa + 8, &c->shadow->session, 4);
 	copy_back_params(d, c, 0);
 	copy_back_params(d, c, 1);
 }
@@ -512,7 +503,7 @@ void msg_complete_slow(struct tg_domain *d, struct optee_call *c, uint32_t a0)
 			msg_commit(d, c);
 		/* every guest call located its argument before the SMC */
 		if (c->entry != ENTRY_INTERNAL) {
-			copy_out(d, c->guest_arg_ipa + 20, &c->shadow->ret, 8);
+			msg_copy_out(d, c->guest_arg_ipa + 20, &c->shadow->ret, 8);
 			/* the masks are this call's only with CALL_OUTPUTS */
 			if (c->slow & CALL_OUTPUTS)
 				msg_copy_back_rest(d, c);

@@ -248,6 +248,24 @@ static inline bool msg_prepare_fast(struct tg_domain *d, struct optee_call *c,
 }
 
 /*
+ * msg_copy_out() - copy a call's results to the guest. A guest that
+ * unmapped its argument loses its own results: the failure is not
+ * looked at, so the port may do it with the answer (copy_to_guest_late).
+ */
+static inline void msg_copy_out(struct tg_domain *d, uint64_t guest_ipa,
+				const void *src, uint32_t len)
+{
+	struct tg_port *port = &d->med->port;
+
+	if (port->copy_to_guest_late)
+		port->copy_to_guest_late(port->ctx, dom_id(d), guest_ipa, src,
+					 len);
+	else
+		(void)port->copy_to_guest(port->ctx, dom_id(d), guest_ipa, src,
+					  len);
+}
+
+/*
  * msg_complete_fast() - msg_complete() of a call msg_prepare_fast() took
  * (@c->slow at most CALL_OUTPUTS) that the TEE completed with OK: nothing
  * to commit or drop, copy back ret and ret_origin and the output values if
@@ -255,10 +273,7 @@ static inline bool msg_prepare_fast(struct tg_domain *d, struct optee_call *c,
  */
 static inline void msg_complete_fast(struct tg_domain *d, struct optee_call *c)
 {
-	struct tg_port *port = &d->med->port;
-
-	(void)port->copy_to_guest(port->ctx, dom_id(d), c->guest_arg_ipa + 20,
-				  &c->shadow->ret, 8);
+	msg_copy_out(d, c->guest_arg_ipa + 20, &c->shadow->ret, 8);
 	if (unlikely(c->slow))
 		msg_copy_back_rest(d, c);
 }

@@ -58,6 +58,7 @@ static struct tg_machine *machine_new(enum tg_isolation mode,
 
 static _Atomic int victim_stop;
 static _Atomic int victim_ready;
+static _Atomic int victim_intact;
 
 /* The victim: a secret in its first page, alive until told to stop. */
 static void victim_main(struct tg_vcpu *v, void *arg)
@@ -69,6 +70,7 @@ static void victim_main(struct tg_vcpu *v, void *arg)
 	atomic_store(&victim_ready, 1);
 	while (!atomic_load(&victim_stop))
 		usleep(1000);
+	atomic_store(&victim_intact, *p == SECRET);
 }
 
 struct attack {
@@ -129,13 +131,52 @@ static void test_malicious_mediator_is_refused(void **state)
 	assert_int_equal(a.regs[3], 0);
 	assert_int_equal(tg_machine_isolation_stats(m, &st), TG_OK);
 	assert_int_equal(st.mode, TG_ISOLATION_SANDBOXED);
-	assert_true(st.refused_foreign >= 1);
+	/* the read and the write that came with the answer */
+	assert_true(st.refused_foreign >= 2);
 	assert_true(st.refused_smc >= 1);
 	print_message("# refused: %llu foreign-domain requests, %llu SMCs\n",
 		      (unsigned long long)st.refused_foreign,
 		      (unsigned long long)st.refused_smc);
 	atomic_store(&victim_stop, 1);
 	assert_int_equal(tg_guest_wait(victim, NULL), TG_OK);
+	assert_true(atomic_load(&victim_intact));
+	assert_int_equal(tg_machine_violations(m), 0);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
+/* Three answers whose late writes do not fit what they claim. */
+static void late_main(struct tg_vcpu *v, void *arg)
+{
+	uint64_t *answered = arg, i;
+
+	for (i = 0; i < 3; i++) {
+		uint64_t regs[8] = { 0xC6EE0003u, i }; /* TG_EVIL_LATE_FID */
+
+		tg_smc(v, regs);
+		*answered += regs[0] == 0xC6EE0003u;
+	}
+}
+
+/*
+ * A mediator's answer may carry writes into the served guest's memory:
+ * more bytes than the channel holds, more entries than the bytes, an
+ * entry past the end - each refused, and the guest still answered.
+ */
+static void test_malformed_late_writes_are_refused(void **state)
+{
+	struct tg_machine *m = machine_new(TG_ISOLATION_SANDBOXED,
+					   TG_EVIL_MEDIATOR_PATH);
+	struct tg_isolation_stats st;
+	uint64_t answered = 0;
+	struct tg_guest *g;
+
+	(void)state;
+	g = thread_guest(m, late_main, &answered);
+	assert_int_equal(tg_guest_wait(g, NULL), TG_OK);
+	assert_int_equal(answered, 3);
+	assert_int_equal(tg_machine_isolation_stats(m, &st), TG_OK);
+	assert_int_equal(st.refused_other, 3);
+	assert_int_equal(st.refused_foreign, 0);
 	assert_int_equal(tg_machine_violations(m), 0);
 	assert_int_equal(tg_machine_destroy(m), TG_OK);
 }
@@ -669,6 +710,121 @@ static struct tg_guest *keeper_guest(struct tg_machine *m,
 	return g;
 }
 
+/* ---- what a call costs in round trips --------------------------------- */
+
+#define COUNTED_INVOKES 100
+static _Atomic int count_step;
+
+/* An INVOKE of 3 input values and 1 output value in call form @form. */
+static bool invoke_values(TEEC_Session *s, enum tg_optee_call_form form,
+			  uint32_t i)
+{
+	uint64_t buf[OPTEE_MSG_GET_ARG_SIZE(4) / 8] = { 0 };
+	struct optee_msg_arg *a = (struct optee_msg_arg *)buf;
+	uint32_t smc_ret = 0, k;
+
+	a->cmd = OPTEE_MSG_CMD_INVOKE_COMMAND;
+	a->func = PTA_INVOKE_TESTS_CMD_PARAMS;
+	a->session = s->session_id;
+	a->num_params = 4;
+	for (k = 0; k < 3; k++) {
+		a->params[k].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
+		a->params[k].u.value.a = k < 2 ? k + 1 : i;
+	}
+	a->params[3].attr = OPTEE_MSG_ATTR_TYPE_VALUE_OUTPUT;
+	return !tg_optee_raw_call_form(s->ctx->drv, form, a, &smc_ret) &&
+	       a->ret == TEEC_SUCCESS && a->params[3].u.value.a == 3 + i;
+}
+
+struct invoker {
+	enum tg_optee_call_form form;
+	int ok;
+};
+
+/* One INVOKE to warm up, then COUNTED_INVOKES while the test counts. */
+static void invoker_main(struct tg_vcpu *v, void *arg)
+{
+	struct invoker *iv = arg;
+	TEEC_Context ctx;
+	TEEC_Session s;
+	uint32_t origin;
+	int i;
+
+	(void)v;
+	iv->ok = 0;
+	if (TEEC_InitializeContext(NULL, &ctx) != TEEC_SUCCESS ||
+	    TEEC_OpenSession(&ctx, &s, &invoke_tests_uuid, TEEC_LOGIN_PUBLIC,
+			     NULL, NULL, &origin) != TEEC_SUCCESS)
+		goto out;
+	for (i = 0; i <= COUNTED_INVOKES; i++) {
+		if (i == 1) {
+			atomic_store(&count_step, 1);
+			while (atomic_load(&count_step) != 2)
+				usleep(1000);
+		}
+		if (!invoke_values(&s, iv->form, (uint32_t)i))
+			goto out;
+	}
+	iv->ok = 1;
+	atomic_store(&count_step, 3); /* counted up to here */
+	while (atomic_load(&count_step) != 4)
+		usleep(1000);
+	TEEC_CloseSession(&s);
+	TEEC_FinalizeContext(&ctx);
+out:
+	atomic_store(&count_step, 3);
+}
+
+/* Port requests of COUNTED_INVOKES INVOKEs of values in @form. */
+static uint64_t port_requests_of_invokes(enum tg_optee_call_form form)
+{
+	struct tg_machine *m = machine_new(TG_ISOLATION_SANDBOXED, NULL);
+	struct invoker iv = { form, -1 };
+	struct tg_isolation_stats a, b;
+	struct tg_guest *g;
+
+	atomic_store(&count_step, 0);
+	g = keeper_guest(m, invoker_main, &iv, 1);
+	while (atomic_load(&count_step) == 0)
+		usleep(1000);
+	assert_int_equal(atomic_load(&count_step), 1);
+	assert_int_equal(tg_machine_isolation_stats(m, &a), TG_OK);
+	atomic_store(&count_step, 2);
+	while (atomic_load(&count_step) != 3)
+		usleep(1000);
+	assert_int_equal(tg_machine_isolation_stats(m, &b), TG_OK);
+	atomic_store(&count_step, 4);
+	assert_int_equal(iv.ok, 1);
+	assert_int_equal(tg_guest_wait_timeout(g, 10000, NULL), TG_OK);
+	tg_guest_release(g);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+	print_message("# form %d: %llu port requests for %d INVOKEs\n",
+		      (int)form,
+		      (unsigned long long)(b.port_requests - a.port_requests),
+		      COUNTED_INVOKES);
+	return b.port_requests - a.port_requests;
+}
+
+/*
+ * An INVOKE of values through a sandboxed mediator. Its results go with
+ * the answer (copy_to_guest_late), and for CALL_WITH_ARG and
+ * CALL_WITH_RPC_ARG its message comes with the call (the hypervisor
+ * sends what the mediator reads first): the mediator asks the hypervisor
+ * once, for the SMC. CALL_WITH_REGD_ARG's message is in a registered
+ * buffer only the mediator knows: one request more. Before, each asked
+ * four times: the message, the SMC, the return code, the output value.
+ */
+static void test_invoke_of_values_costs_one_port_request(void **state)
+{
+	(void)state;
+	assert_int_equal(port_requests_of_invokes(TG_OPTEE_FORM_ARG),
+			 COUNTED_INVOKES);
+	assert_int_equal(port_requests_of_invokes(TG_OPTEE_FORM_RPC_ARG),
+			 COUNTED_INVOKES);
+	assert_int_equal(port_requests_of_invokes(TG_OPTEE_FORM_REGD_ARG),
+			 2 * COUNTED_INVOKES);
+}
+
 static void wait_restarts(struct tg_machine *m, uint64_t n)
 {
 	struct tg_isolation_stats st;
@@ -995,6 +1151,8 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_malicious_mediator_is_refused),
+		cmocka_unit_test(test_invoke_of_values_costs_one_port_request),
+		cmocka_unit_test(test_malformed_late_writes_are_refused),
 		cmocka_unit_test(test_hung_mediator_is_killed_and_restarted),
 		cmocka_unit_test(test_sandbox_maps_no_machine_memory),
 		cmocka_unit_test(test_service_daemon_maps_machine_memory),
