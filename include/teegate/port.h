@@ -163,15 +163,15 @@ struct tg_port {
 	 * copy_to_guest_late() - optional: copy_to_guest() of a call's
 	 * results, which the port may do when the call's answer goes back
 	 * to the guest (before the guest can see the answer) instead of
-	 * now. Failures are not reported: the mediator uses it only where
-	 * it would ignore them anyway (a guest that unmapped its message
-	 * loses its own results). An out-of-process mediator carries these
-	 * writes with its answer: one round trip fewer. NULL: the mediator
-	 * calls copy_to_guest().
+	 * now. The mediator uses it only where it ignores the result anyway
+	 * (a guest that unmapped its message loses its own results), so a
+	 * port that defers may return TG_OK. An out-of-process mediator
+	 * carries these writes with its answer: one round trip fewer.
+	 * NULL: the mediator uses copy_to_guest() there.
 	 */
-	void (*copy_to_guest_late)(void *ctx, uint32_t client_id,
-				   uint64_t guest_ipa, const void *src,
-				   uint32_t len);
+	int (*copy_to_guest_late)(void *ctx, uint32_t client_id,
+				  uint64_t guest_ipa, const void *src,
+				  uint32_t len);
 };
 
 #ifdef __cplusplus

@@ -90,6 +90,9 @@ static int probe(struct tg_mediator *med, enum tg_protocol want)
 /* The pointers into this process's program (again after a recovery). */
 void tg_mediator_bind_proto(struct tg_mediator *med)
 {
+	/* one indirect call on the call path whether the port has it or not */
+	if (!med->port.copy_to_guest_late)
+		med->port.copy_to_guest_late = med->port.copy_to_guest;
 	med->proto = tg_protocols[med->protocol];
 	med->live = med->proto->fast ? SLOT_LIVE : SLOT_LIVE_OPS;
 	med->handle_put = med->proto->fast ? NULL : med->proto->handle_put;

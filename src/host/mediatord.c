@@ -265,8 +265,8 @@ static void flush_late(void)
 }
 
 /* The hypervisor does it with the answer (port.h): no round trip now. */
-static void p_copy_to_late(void *ctx, uint32_t cid, uint64_t ipa,
-			   const void *src, uint32_t len)
+static int p_copy_to_late(void *ctx, uint32_t cid, uint64_t ipa,
+			  const void *src, uint32_t len)
 {
 	struct worker *w = self;
 	uint32_t need = (uint32_t)sizeof(struct tg_chan_late) +
@@ -276,8 +276,7 @@ static void p_copy_to_late(void *ctx, uint32_t cid, uint64_t ipa,
 	(void)ctx;
 	if (!w || !w->late_ok || len > TG_CHAN_LATE / 2) {
 		flush_late();
-		(void)copy(TG_PORT_COPY_TO, cid, (uint8_t *)src, ipa, len);
-		return;
+		return copy(TG_PORT_COPY_TO, cid, (uint8_t *)src, ipa, len);
 	}
 	if (w->late_used + need > TG_CHAN_LATE)
 		flush_late();
@@ -285,6 +284,7 @@ static void p_copy_to_late(void *ctx, uint32_t cid, uint64_t ipa,
 	memcpy(w->late + w->late_used + sizeof(e), src, len);
 	w->late_used += need;
 	w->late_n++;
+	return TG_OK;
 }
 
 static int p_copy_from(void *ctx, uint32_t cid, void *dst, uint64_t ipa,

@@ -250,19 +250,17 @@ static inline bool msg_prepare_fast(struct tg_domain *d, struct optee_call *c,
 /*
  * msg_copy_out() - copy a call's results to the guest. A guest that
  * unmapped its argument loses its own results: the failure is not
- * looked at, so the port may do it with the answer (copy_to_guest_late).
+ * looked at, so the port may do it with the answer (copy_to_guest_late,
+ * which tg_mediator_bind_proto() made copy_to_guest when the port has
+ * none: no test on the call path).
  */
 static inline void msg_copy_out(struct tg_domain *d, uint64_t guest_ipa,
 				const void *src, uint32_t len)
 {
 	struct tg_port *port = &d->med->port;
 
-	if (port->copy_to_guest_late)
-		port->copy_to_guest_late(port->ctx, dom_id(d), guest_ipa, src,
-					 len);
-	else
-		(void)port->copy_to_guest(port->ctx, dom_id(d), guest_ipa, src,
-					  len);
+	(void)port->copy_to_guest_late(port->ctx, dom_id(d), guest_ipa, src,
+				       len);
 }
 
 /*
