@@ -115,7 +115,7 @@ static int guest_create(struct tg_machine *m, const struct tg_guest_config *cfg,
 {
 	struct tg_guest_config def = { 0 };
 	struct tg_guest *g;
-	uint32_t slot, cid;
+	uint32_t slot, cid, v;
 	int ret;
 
 	if (!cfg)
@@ -133,8 +133,8 @@ static int guest_create(struct tg_machine *m, const struct tg_guest_config *cfg,
 	g->npages = cfg->ram_pages ? cfg->ram_pages
 				   : TG_HOST_DEFAULT_GUEST_PAGES;
 	g->no_lockdown = cfg->no_lockdown;
-	for (slot = 0; slot < TG_HOST_MAX_VCPUS; slot++)
-		atomic_init(&g->vcpu_cpu[slot], -1); /* not placed */
+	for (v = 0; v < TG_HOST_MAX_VCPUS; v++)
+		atomic_init(&g->vcpu_cpu[v], -1); /* not placed */
 	pthread_rwlock_init(&g->p2m_lock, NULL);
 	if (g->mode != TG_GUEST_PROCESS && g->mode != TG_GUEST_THREAD) {
 		free(g);

@@ -380,7 +380,6 @@ int tg_pool_create(struct tg_machine *m, uint32_t nthreads);
 /* place.c: which CPUs the parties of a call run on */
 void tg_place_init(struct tg_machine *m);
 void tg_place_guest(struct tg_guest *g, bool placed);
-void tg_place_pin(int cpu, const cpu_set_t *home);
 void tg_pool_destroy(struct tg_machine *m);
 int tg_pool_add(struct tg_guest *g);
 void tg_pool_remove(struct tg_guest *g);

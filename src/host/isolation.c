@@ -1019,10 +1019,10 @@ again:
 		serve_port(p, &c, (uint32_t)slot, &in);
 	}
 	*msg = in;
-	if (c.op == TG_CALL_HANDLE_SMC)
+	if (c.op == TG_CALL_HANDLE_SMC) {
 		apply_late(p, &c, (uint32_t)slot, &in);
-	if (c.op == TG_CALL_HANDLE_SMC)
 		track_done_clear(p, (uint32_t)slot); /* the answer goes out */
+	}
 	if (out_len)
 		memcpy(out, s->data, out_len);
 	if (c.cid)

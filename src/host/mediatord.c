@@ -43,6 +43,7 @@
 #include <teegate/optee_abi.h>
 
 #include "channel.h"
+#include "pin.h"
 
 #define PIN_CHUNK (TG_CHAN_DATA / sizeof(uint64_t) / 2)
 #define IDLE_WAIT_MS 1000
@@ -885,21 +886,13 @@ static void serve(struct tg_chan_slot *s)
  */
 static void place(struct worker *w, int cpu)
 {
-	cpu_set_t one;
-
 	if (cpu < -1 || cpu >= CPU_SETSIZE)
 		cpu = -1;
 	chan.near[w->slot] = cpu >= 0;
 	if (cpu == w->cpu)
 		return;
 	w->cpu = cpu;
-	if (cpu < 0) {
-		sched_setaffinity(0, sizeof(home), &home);
-		return;
-	}
-	CPU_ZERO(&one);
-	CPU_SET(cpu, &one);
-	sched_setaffinity(0, sizeof(one), &one);
+	tg_place_pin(cpu, &home);
 }
 
 static void *worker_main(void *arg)

@@ -86,20 +86,6 @@ void tg_place_init(struct tg_machine *m)
 			m->cpus[m->ncpus++] = (int16_t)c;
 }
 
-/* Pin the calling thread to @cpu, or back to @home when @cpu < 0. */
-void tg_place_pin(int cpu, const cpu_set_t *home)
-{
-	cpu_set_t one;
-
-	if (cpu < 0) {
-		sched_setaffinity(0, sizeof(*home), home);
-		return;
-	}
-	CPU_ZERO(&one);
-	CPU_SET(cpu, &one);
-	sched_setaffinity(0, sizeof(one), &one);
-}
-
 static bool want_colocated(const struct tg_machine *m, uint32_t vcpus)
 {
 	if (!m->ncpus || m->placement == TG_PLACE_SPREAD)

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "pin.h"
 
 #define SPIN_MIN_NS 10000u
 #define SPIN_CHECK_EVERY 32u

@@ -49,6 +49,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "pin.h"
 
 #ifndef SYS_futex_waitv
 #define SYS_futex_waitv 449

@@ -39,11 +39,11 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* The real stack when it is built, else the null TEE without mediator. */
-/* A machine with the model and the inline mediator when they are built;
- * traps on the vCPU's own thread, or served by a pool of @pool threads. */
+/* A machine with the model and the inline mediator when they are built
+ * (else the null TEE without mediator); traps on the vCPU's own thread, or
+ * served by a pool of @pool threads; guests placed as @pl says. */
 static struct tg_machine *machine_with(uint64_t ram_size, bool trap_on_vcpu,
-				       uint32_t pool)
+				       uint32_t pool, enum tg_placement pl)
 {
 	struct tg_machine_config cfg = { 0 };
 	struct tg_machine *m = NULL;
@@ -52,6 +52,7 @@ static struct tg_machine *machine_with(uint64_t ram_size, bool trap_on_vcpu,
 	cfg.seed = 42;
 	cfg.trap_on_vcpu = trap_on_vcpu;
 	cfg.trap_pool = pool;
+	cfg.placement = pl;
 #if defined(TG_HAVE_MEDIATOR) && defined(TG_HAVE_MODEL)
 	cfg.tee = TG_TEE_MODEL;
 	cfg.mediation = TG_MEDIATION_INLINE;
@@ -68,7 +69,7 @@ static struct tg_machine *machine_with(uint64_t ram_size, bool trap_on_vcpu,
 
 static struct tg_machine *machine_new(uint64_t ram_size)
 {
-	return machine_with(ram_size, false, 0);
+	return machine_with(ram_size, false, 0, TG_PLACE_AUTO);
 }
 
 static struct tg_guest *guest_new(struct tg_machine *m, enum tg_guest_mode mode,
@@ -908,7 +909,7 @@ static void thread_mode_killed_vcpu_outlives_the_vcpus_it_spawned(void **state)
 
 static struct tg_machine *machine_trap_on_vcpu(uint64_t ram_size)
 {
-	return machine_with(ram_size, true, 0);
+	return machine_with(ram_size, true, 0, TG_PLACE_AUTO);
 }
 
 static uint64_t traps_of(struct tg_guest *g)
@@ -1092,7 +1093,7 @@ trap_on_vcpu_guest_killed_mid_workload_leaves_nothing_pinned(void **state)
 
 static struct tg_machine *machine_pool(uint64_t ram_size, uint32_t threads)
 {
-	return machine_with(ram_size, false, threads);
+	return machine_with(ram_size, false, threads, TG_PLACE_AUTO);
 }
 
 /* Two pool threads answer 8 guests of 2 vCPUs; a guest adds no thread of
@@ -1661,21 +1662,7 @@ static void calls_forever(struct tg_vcpu *v, void *arg)
 
 static struct tg_machine *machine_placed(enum tg_placement pl)
 {
-	struct tg_machine_config cfg = { 0 };
-	struct tg_machine *m = NULL;
-
-	cfg.ram_size = 64ull << 20;
-	cfg.seed = 42;
-	cfg.placement = pl;
-#if defined(TG_HAVE_MEDIATOR) && defined(TG_HAVE_MODEL)
-	cfg.tee = TG_TEE_MODEL;
-	cfg.mediation = TG_MEDIATION_INLINE;
-#else
-	cfg.tee = TG_TEE_NULL;
-	cfg.mediation = TG_MEDIATION_DIRECT;
-#endif
-	assert_int_equal(tg_machine_create(&cfg, &m), TG_OK);
-	return m;
+	return machine_with(64ull << 20, false, 0, pl);
 }
 
 static void stop_guest(struct tg_guest *g)

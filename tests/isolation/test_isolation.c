@@ -617,6 +617,16 @@ static const TEEC_UUID invoke_tests_uuid = {
 	{ 0x87, 0x94, 0x10, 0x02, 0xa5, 0xd5, 0xc6, 0x1b }
 };
 
+/* A context and a session with the invoke-tests PTA. */
+static bool open_invoke_tests(TEEC_Context *ctx, TEEC_Session *s)
+{
+	uint32_t origin;
+
+	return TEEC_InitializeContext(NULL, ctx) == TEEC_SUCCESS &&
+	       TEEC_OpenSession(ctx, s, &invoke_tests_uuid, TEEC_LOGIN_PUBLIC,
+				NULL, NULL, &origin) == TEEC_SUCCESS;
+}
+
 static _Atomic int keeper_step;
 
 struct keeper {
@@ -665,14 +675,11 @@ static void keeper_main(struct tg_vcpu *v, void *arg)
 	TEEC_SharedMemory shm;
 	TEEC_Context ctx;
 	TEEC_Session s;
-	uint32_t origin;
 	size_t len = 3 * 4096 + 100;
 	uint8_t *buf;
 
 	(void)v;
-	if (TEEC_InitializeContext(NULL, &ctx) != TEEC_SUCCESS ||
-	    TEEC_OpenSession(&ctx, &s, &invoke_tests_uuid, TEEC_LOGIN_PUBLIC,
-			     NULL, NULL, &origin) != TEEC_SUCCESS)
+	if (!open_invoke_tests(&ctx, &s))
 		goto out;
 	buf = tg_optee_mem_alloc(ctx.drv, len);
 	memset(&shm, 0, sizeof(shm));
@@ -747,14 +754,11 @@ static void invoker_main(struct tg_vcpu *v, void *arg)
 	struct invoker *iv = arg;
 	TEEC_Context ctx;
 	TEEC_Session s;
-	uint32_t origin;
 	int i;
 
 	(void)v;
 	iv->ok = 0;
-	if (TEEC_InitializeContext(NULL, &ctx) != TEEC_SUCCESS ||
-	    TEEC_OpenSession(&ctx, &s, &invoke_tests_uuid, TEEC_LOGIN_PUBLIC,
-			     NULL, NULL, &origin) != TEEC_SUCCESS)
+	if (!open_invoke_tests(&ctx, &s))
 		goto out;
 	for (i = 0; i <= COUNTED_INVOKES; i++) {
 		if (i == 1) {
