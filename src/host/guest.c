@@ -536,7 +536,7 @@ int tg_guest_start_exec(struct tg_machine *m,
 		return TG_ENOMEM;
 	}
 	fflush(NULL);
-	pthread_rwlock_wrlock(&m->fork_lock);
+	tg_fork_gate_close(&m->fork_gate);
 	pid = fork();
 	if (pid == 0) {
 		int hi[4], i, n = handoff >= 0 ? 4 : 3;
@@ -558,7 +558,7 @@ int tg_guest_start_exec(struct tg_machine *m,
 		execve(path, argv ? argv : def_argv, envp);
 		_exit(127);
 	}
-	pthread_rwlock_unlock(&m->fork_lock);
+	tg_fork_gate_open(&m->fork_gate);
 	free(envp);
 	close(boot_fd);
 	if (handoff >= 0)

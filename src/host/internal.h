@@ -21,6 +21,8 @@
 #include <teegate/port.h>
 #include <teegate/tee_model.h>
 
+#include "fork_gate.h"
+
 /*
  * Until the mediator library links (TG_HAVE_MEDIATOR), the platform builds
  * without it: only TG_MEDIATION_DIRECT works and m->med stays NULL.
@@ -250,11 +252,11 @@ struct tg_machine {
 	uint8_t *ram;               /* MAP_SHARED mapping of all of RAM */
 
 	pthread_mutex_t lock;       /* page metadata, free pool, guests */
-	/* Held for reading while a handler dispatches a trap, for writing
-	 * around fork(): the child must not inherit a lock (libc's, the
-	 * sanitizers' allocator's, the mediator's) that a handler thread held
-	 * at that instant. */
-	pthread_rwlock_t fork_lock;
+	/* Entered while a thread dispatches a trap, closed around fork():
+	 * the child must not inherit a lock (libc's, the sanitizers'
+	 * allocator's, the mediator's) that a handler thread held at that
+	 * instant (fork_gate.h). */
+	struct tg_fork_gate fork_gate;
 	/* The page metadata; with real OP-TEE and its oracle, the entries
 	 * of the oracle table shared with QEMU (pages_shared). */
 	struct tg_page_meta *pages;

@@ -148,7 +148,7 @@ static void on_refused_call(struct tg_guest *g, const struct seccomp_notif *n)
 		return;
 	atomic_store(&g->watch.killed_arch, d->arch);
 	/* out of any fork(): the name lookup allocates */
-	pthread_rwlock_rdlock(&m->fork_lock);
+	tg_fork_gate_enter(&m->fork_gate, tg_fork_stripe(g->client_id, 0));
 	describe_call(d, what, sizeof(what));
 	if (native && tg_lockdown_call_is_conditional(d->nr))
 		tg_host_log(m, TG_LOG_ERROR,
@@ -162,7 +162,7 @@ static void on_refused_call(struct tg_guest *g, const struct seccomp_notif *n)
 		tg_host_log(m, TG_LOG_ERROR,
 			    "guest '%s' (client %u, pid %d) killed: system call %s is not on its allow-list",
 			    g->name, g->client_id, (int)g->pid, what);
-	pthread_rwlock_unlock(&m->fork_lock);
+	tg_fork_gate_leave(&m->fork_gate, tg_fork_stripe(g->client_id, 0));
 	syscall(SYS_pidfd_send_signal, g->watch.pidfd, SIGKILL, NULL, 0);
 }
 
@@ -190,11 +190,13 @@ static void *watch_main(void *arg)
 			if (p[1].revents & POLLIN)
 				g->watch.listener = receive_listener(p[1].fd);
 			if (g->watch.listener < 0) {
-				pthread_rwlock_rdlock(&g->m->fork_lock);
+				tg_fork_gate_enter(&g->m->fork_gate,
+						   tg_fork_stripe(g->client_id, 0));
 				tg_host_log(g->m, TG_LOG_INFO,
 					    "guest '%s' (client %u): no seccomp listener handed over",
 					    g->name, g->client_id);
-				pthread_rwlock_unlock(&g->m->fork_lock);
+				tg_fork_gate_leave(&g->m->fork_gate,
+						   tg_fork_stripe(g->client_id, 0));
 			}
 			close(g->watch.sock);
 			g->watch.sock = -1;

@@ -109,17 +109,7 @@ int tg_machine_create(const struct tg_machine_config *cfg,
 			     : (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 	m->rng |= 1;
 	pthread_mutex_init(&m->lock, NULL);
-	{
-		pthread_rwlockattr_t a;
-
-		/* writer preference: a fork must not wait behind a stream of
-		 * traps */
-		pthread_rwlockattr_init(&a);
-		pthread_rwlockattr_setkind_np(
-			&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-		pthread_rwlock_init(&m->fork_lock, &a);
-		pthread_rwlockattr_destroy(&a);
-	}
+	tg_fork_gate_init(&m->fork_gate);
 	if ((m->ram_base & TG_PAGE_MASK) || (m->ram_size & TG_PAGE_MASK) ||
 	    m->ram_size < (1u << 20) || m->ram_size > (1ull << 42) ||
 	    m->cfg.mediation > TG_MEDIATION_DIRECT) {
@@ -246,7 +236,7 @@ int tg_machine_destroy(struct tg_machine *m)
 	if (m->by_client)
 		munmap((void *)m->by_client, 0x10000u * sizeof(*m->by_client));
 	pthread_mutex_destroy(&m->lock);
-	pthread_rwlock_destroy(&m->fork_lock);
+	tg_fork_gate_destroy(&m->fork_gate);
 	free(m);
 	return ret;
 }

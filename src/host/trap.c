@@ -117,10 +117,47 @@ static bool spin_until_changed(_Atomic uint32_t *word, uint32_t old,
 void tg_trap_dispatch(struct tg_guest *g, uint32_t vcpu, uint32_t conduit,
 		      uint64_t regs[8])
 {
-	pthread_rwlock_rdlock(&g->m->fork_lock);
+	uint32_t stripe = tg_fork_stripe(g->client_id, vcpu);
+
+	tg_fork_gate_enter(&g->m->fork_gate, stripe);
 	tg_hyp_dispatch(g, vcpu, conduit, regs);
-	pthread_rwlock_unlock(&g->m->fork_lock);
+	tg_fork_gate_leave(&g->m->fork_gate, stripe);
 	atomic_fetch_add_explicit(&g->traps, 1, memory_order_relaxed);
+}
+
+/* ---- the fork gate (fork_gate.h) ----------------------------------------- */
+
+void tg_fork_gate_init(struct tg_fork_gate *f)
+{
+	memset(f, 0, sizeof(*f));
+	pthread_mutex_init(&f->forkers, NULL);
+}
+
+void tg_fork_gate_destroy(struct tg_fork_gate *f)
+{
+	pthread_mutex_destroy(&f->forkers);
+}
+
+void tg_fork_gate_close(struct tg_fork_gate *f)
+{
+	pthread_mutex_lock(&f->forkers);
+	atomic_store(&f->closed, 1);
+	for (uint32_t i = 0; i < TG_FORK_STRIPES; i++)
+		while (atomic_load(&f->stripe[i].inside))
+			sched_yield();
+}
+
+void tg_fork_gate_open(struct tg_fork_gate *f)
+{
+	atomic_store(&f->closed, 0);
+	tg_futex_wake(&f->closed, INT32_MAX);
+	pthread_mutex_unlock(&f->forkers);
+}
+
+void tg_fork_gate_wait(struct tg_fork_gate *f)
+{
+	while (atomic_load(&f->closed))
+		tg_futex_wait(&f->closed, 1, 10);
 }
 
 /*

@@ -29,6 +29,9 @@
 #include <teegate/host.h>
 #include <teegate/optee_abi.h>
 
+/* The fork gate is the platform's own (src/host), tested as a unit. */
+#include "../../src/host/fork_gate.h"
+
 #define RAM_BASE 0x40000000ull
 
 static uint64_t now_ns(void)
@@ -1800,6 +1803,72 @@ static void placement_auto_follows_the_guests(void **state)
 	assert_int_equal(tg_machine_destroy(m), TG_OK);
 }
 
+/* ---- the fork gate (src/host/fork_gate.h) ------------------------------ */
+
+struct gate_test {
+	struct tg_fork_gate gate;
+	int closed, may_open, entered;
+};
+
+static bool flag_within(int *flag, int ms)
+{
+	for (int i = 0; i < ms; i++) {
+		if (__atomic_load_n(flag, __ATOMIC_ACQUIRE))
+			return true;
+		usleep(1000);
+	}
+	return __atomic_load_n(flag, __ATOMIC_ACQUIRE) != 0;
+}
+
+static void *gate_forker(void *arg)
+{
+	struct gate_test *t = arg;
+
+	tg_fork_gate_close(&t->gate);
+	__atomic_store_n(&t->closed, 1, __ATOMIC_RELEASE);
+	flag_within(&t->may_open, 10000);
+	tg_fork_gate_open(&t->gate);
+	return NULL;
+}
+
+static void *gate_trap(void *arg)
+{
+	struct gate_test *t = arg;
+
+	tg_fork_gate_enter(&t->gate, 7);
+	__atomic_store_n(&t->entered, 1, __ATOMIC_RELEASE);
+	tg_fork_gate_leave(&t->gate, 7);
+	return NULL;
+}
+
+/*
+ * A fork waits for the thread inside a trap, and a trap that comes while
+ * the fork runs waits for it: what kept a child from inheriting a lock a
+ * handler held, with a read-write lock, before the gate.
+ */
+static void fork_gate_keeps_forks_and_traps_apart(void **state)
+{
+	static struct gate_test t;
+	pthread_t forker, trap;
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	tg_fork_gate_init(&t.gate);
+	tg_fork_gate_enter(&t.gate, 3); /* this thread is in a trap */
+	assert_int_equal(pthread_create(&forker, NULL, gate_forker, &t), 0);
+	assert_false(flag_within(&t.closed, 50));
+	tg_fork_gate_leave(&t.gate, 3);
+	assert_true(flag_within(&t.closed, 5000));
+
+	assert_int_equal(pthread_create(&trap, NULL, gate_trap, &t), 0);
+	assert_false(flag_within(&t.entered, 50));
+	__atomic_store_n(&t.may_open, 1, __ATOMIC_RELEASE);
+	assert_true(flag_within(&t.entered, 5000));
+	pthread_join(forker, NULL);
+	pthread_join(trap, NULL);
+	tg_fork_gate_destroy(&t.gate);
+}
+
 static void placement_names_parse(void **state)
 {
 	enum tg_placement p = TG_PLACE_SPREAD;
@@ -1825,6 +1894,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(placement_spread_pins_nothing),
 		cmocka_unit_test(placement_auto_follows_the_guests),
 		cmocka_unit_test(placement_names_parse),
+		cmocka_unit_test(fork_gate_keeps_forks_and_traps_apart),
 		cmocka_unit_test(reserved_regions_are_never_handed_out),
 		cmocka_unit_test(
 			ballooned_pinned_page_is_not_reassigned_until_unpinned),
