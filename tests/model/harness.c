@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +32,12 @@ static void *fake_map(void *ctx, uint32_t client_id, uint64_t pa, uint32_t len,
 	if (r->fenced_pa && (pa & ~(PAGE - 1)) == r->fenced_pa &&
 	    client_id != r->fenced_owner)
 		return NULL;
+	if (r->stall_client == client_id &&
+	    __atomic_exchange_n(&r->stall_armed, 0, __ATOMIC_ACQ_REL)) {
+		__atomic_store_n(&r->stalled, 1, __ATOMIC_RELEASE);
+		while (!__atomic_load_n(&r->stall_release, __ATOMIC_ACQUIRE))
+			sched_yield();
+	}
 	__atomic_fetch_add(&r->maps, 1, __ATOMIC_RELAXED);
 	if (write)
 		__atomic_fetch_add(&r->writes, 1, __ATOMIC_RELAXED);
@@ -59,6 +66,10 @@ void ram_reset(void)
 	ram.notif_irqs = 0;
 	ram.fenced_pa = 0;
 	ram.fenced_owner = 0;
+	ram.stall_client = 0;
+	ram.stall_armed = 0;
+	ram.stalled = 0;
+	ram.stall_release = 0;
 }
 
 uint64_t page_alloc(void)

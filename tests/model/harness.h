@@ -31,6 +31,13 @@ struct fake_ram {
 	/* Pages map() refuses for every client except owner (0 = any). */
 	uint64_t fenced_pa;
 	uint32_t fenced_owner;
+	/*
+	 * Stall: the next map() on behalf of @stall_client (while
+	 * @stall_armed) sets @stalled and waits, inside the model, until
+	 * @stall_release.
+	 */
+	uint32_t stall_client;
+	int stall_armed, stalled, stall_release;
 };
 
 extern struct fake_ram ram;

@@ -114,18 +114,18 @@ static uint32_t vm_created(struct tg_model *m, uint16_t id)
 
 	if (id == HYP_CLIENT_ID)
 		return OPTEE_SMC_RETURN_ENOTAVAIL;
-	if (g) {
+	for (uint32_t i = 0; !g && i < m->max_guests; i++)
+		if (!m->guests[i].live)
+			g = &m->guests[i];
+	if (!g)
+		return OPTEE_SMC_RETURN_ENOTAVAIL;
+	/* The model lock is held: the partition's comes second. */
+	pthread_mutex_lock(&g->lock);
+	if (g->live)
 		guest_clear(m, g);
-		guest_init(m, g, id);
-		return OPTEE_SMC_RETURN_OK;
-	}
-	for (uint32_t i = 0; i < m->max_guests; i++) {
-		if (!m->guests[i].live) {
-			guest_init(m, &m->guests[i], id);
-			return OPTEE_SMC_RETURN_OK;
-		}
-	}
-	return OPTEE_SMC_RETURN_ENOTAVAIL;
+	guest_init(m, g, id);
+	pthread_mutex_unlock(&g->lock);
+	return OPTEE_SMC_RETURN_OK;
 }
 
 /* VM_DESTROYED: an unknown id is only logged by OP-TEE: OK. */
@@ -134,9 +134,11 @@ static uint32_t vm_destroyed(struct tg_model *m, uint16_t id)
 	struct guest *g = tgm_find_guest(m, id);
 
 	if (g && id != HYP_CLIENT_ID) {
+		pthread_mutex_lock(&g->lock);
 		guest_clear(m, g);
 		g->live = false;
 		atomic_store_explicit(&g->live_id, 0, memory_order_release);
+		pthread_mutex_unlock(&g->lock);
 	}
 	return OPTEE_SMC_RETURN_OK;
 }
@@ -391,32 +393,18 @@ static bool constant_fast_call(struct tg_model *m, uint16_t client,
 	return true;
 }
 
-/**
- * tg_model_smc() - one SMC from the normal world. Every register is
- * untrusted; a7 is taken as the client id (the hypervisor vouches for it).
+/*
+ * An SMC of the SMC ABI from @client, whose partition is @g (NULL: the
+ * hypervisor, or a client the model does not know). The caller holds
+ * @g's lock, or the model lock for the hypervisor.
  */
-void tg_model_smc(struct tg_model *m, uint64_t regs[8])
+static void smc_abi(struct tg_model *m, struct guest *g, uint16_t client,
+		    uint64_t regs[8])
 {
 	uint32_t fid = (uint32_t)regs[0];
-	uint16_t client = (uint16_t)regs[7];
 	bool virt = !m->cfg.no_virtualization;
-	struct guest *g;
-	bool raise_irq;
 
-	if (constant_fast_call(m, client, regs))
-		return;
-	pthread_mutex_lock(&m->lock);
-	if (virt && client == HYP_CLIENT_ID)
-		g = NULL;
-	else
-		g = tgm_find_guest(m, client);
-
-	if (m->panicked) {
-		regs[0] = FFA_ERROR;
-		regs[2] = (uint32_t)FFA_RET_ABORTED;
-	} else if (m->cfg.ffa) {
-		tgm_ffa_smc(m, regs);
-	} else if (OPTEE_SMC_IS_FAST(fid)) {
+	if (OPTEE_SMC_IS_FAST(fid)) {
 		if (virt && client != HYP_CLIENT_ID && !g)
 			regs[0] = OPTEE_SMC_RETURN_ENOTAVAIL;
 		else
@@ -432,11 +420,67 @@ void tg_model_smc(struct tg_model *m, uint64_t regs[8])
 	} else {
 		tgm_std_call(m, g, regs);
 	}
-	raise_irq = m->notif_irq_pending;
-	m->notif_irq_pending = false;
-	pthread_mutex_unlock(&m->lock);
+}
 
-	if (raise_irq && m->mem.notif_irq)
+/*
+ * The partition of guest @client, locked; NULL (nothing locked) if it
+ * has none. The look-up reads live_id without a lock; the check under
+ * the partition's lock is the one that counts (VM_DESTROYED clears
+ * live_id under it).
+ */
+static struct guest *guest_lock(struct tg_model *m, uint16_t client)
+{
+	if (m->cfg.no_virtualization) {
+		pthread_mutex_lock(&m->guests[0].lock);
+		return &m->guests[0];
+	}
+	for (uint32_t i = 0; i < m->max_guests; i++) {
+		struct guest *g = &m->guests[i];
+
+		if (atomic_load_explicit(&g->live_id, memory_order_acquire) !=
+		    (uint32_t)client + 1u)
+			continue;
+		pthread_mutex_lock(&g->lock);
+		if (atomic_load_explicit(&g->live_id, memory_order_relaxed) ==
+		    (uint32_t)client + 1u)
+			return g;
+		pthread_mutex_unlock(&g->lock);
+	}
+	return NULL;
+}
+
+/**
+ * tg_model_smc() - one SMC from the normal world. Every register is
+ * untrusted; a7 is taken as the client id (the hypervisor vouches for it).
+ */
+void tg_model_smc(struct tg_model *m, uint64_t regs[8])
+{
+	uint16_t client = (uint16_t)regs[7];
+	struct guest *g;
+
+	if (constant_fast_call(m, client, regs))
+		return;
+	if (m->cfg.ffa) {
+		pthread_mutex_lock(&m->lock);
+		if (m->panicked) {
+			regs[0] = FFA_ERROR;
+			regs[2] = (uint32_t)FFA_RET_ABORTED;
+		} else {
+			tgm_ffa_smc(m, regs);
+		}
+		pthread_mutex_unlock(&m->lock);
+	} else if (!m->cfg.no_virtualization && client == HYP_CLIENT_ID) {
+		pthread_mutex_lock(&m->lock);
+		smc_abi(m, NULL, client, regs);
+		pthread_mutex_unlock(&m->lock);
+	} else {
+		g = guest_lock(m, client);
+		smc_abi(m, g, client, regs);
+		if (g)
+			pthread_mutex_unlock(&g->lock);
+	}
+	if (atomic_load_explicit(&m->notif_irq_pending, memory_order_relaxed) &&
+	    atomic_exchange(&m->notif_irq_pending, false) && m->mem.notif_irq)
 		m->mem.notif_irq(m->mem.ctx);
 }
 
@@ -469,6 +513,31 @@ uint32_t tg_model_threads_held(struct tg_model *m, uint32_t client_id)
 
 /* ---- Life cycle -------------------------------------------------------- */
 
+/* Short sections taken by every SMC: spin before sleeping (a futex
+ * wake-up across cores costs tens of us). */
+static int lock_init(pthread_mutex_t *lock)
+{
+	pthread_mutexattr_t a;
+	int ret;
+
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ADAPTIVE_NP);
+	ret = pthread_mutex_init(lock, &a);
+	pthread_mutexattr_destroy(&a);
+	return ret;
+}
+
+/* @n zeroed entries of @size, a multiple of the 64-byte cache line,
+ * aligned to it: the partitions and threads share no line. */
+static void *calloc_lines(size_t n, size_t size)
+{
+	void *p = aligned_alloc(64, n * size);
+
+	if (p)
+		memset(p, 0, n * size);
+	return p;
+}
+
 static void model_free(struct tg_model *m)
 {
 	/* Threads first: they hold references into the guests' buffers. */
@@ -478,6 +547,8 @@ static void model_free(struct tg_model *m)
 		if (m->threads)
 			guest_clear(m, &m->guests[i]);
 		free(m->guests[i].rpc_cache);
+		if (i < m->guest_locks)
+			pthread_mutex_destroy(&m->guests[i].lock);
 	}
 	tgm_ffa_free(m);
 	for (uint32_t i = 0; m->threads && i < m->num_threads; i++)
@@ -515,10 +586,13 @@ int tg_model_create(const struct tg_model_config *cfg,
 	/* OP-TEE's SPMC starts at 1.0 until the normal world negotiates. */
 	m->ffa.version = FFA_VERSION_1_0;
 
-	m->threads = calloc(m->num_threads, sizeof(*m->threads));
-	m->guests = calloc(m->max_guests, sizeof(*m->guests));
+	m->threads = calloc_lines(m->num_threads, sizeof(*m->threads));
+	m->guests = calloc_lines(m->max_guests, sizeof(*m->guests));
 	if (!m->threads || !m->guests)
 		goto nomem;
+	for (; m->guest_locks < m->max_guests; m->guest_locks++)
+		if (lock_init(&m->guests[m->guest_locks].lock))
+			goto nomem;
 	for (uint32_t i = 0; i < m->num_threads; i++) {
 		m->threads[i].index = i;
 		m->threads[i].shadow = calloc(1, MODEL_PAGE_SIZE);
@@ -533,19 +607,8 @@ int tg_model_create(const struct tg_model_config *cfg,
 	}
 	if (cfg->no_virtualization)
 		guest_init(m, &m->guests[0], 0);
-	{
-		/* Short sections taken by every SMC: spin before sleeping
-		 * (a futex wake-up across cores costs tens of us). */
-		pthread_mutexattr_t a;
-		int ret;
-
-		pthread_mutexattr_init(&a);
-		pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ADAPTIVE_NP);
-		ret = pthread_mutex_init(&m->lock, &a);
-		pthread_mutexattr_destroy(&a);
-		if (ret)
-			goto nomem;
-	}
+	if (lock_init(&m->lock))
+		goto nomem;
 	*out = m;
 	return TG_OK;
 nomem:

@@ -2,10 +2,25 @@
 /*
  * Internal state of the OP-TEE model.
  *
- * One lock (struct tg_model.lock) protects everything below: tg_model_smc()
- * takes it for the whole SMC. Nothing outside the model is called with the
- * lock held except tg_sw_mem.map() and tg_sw_mem.notif_irq(), which are
- * short and never call back into the model.
+ * Locks. With the SMC ABI, as in OP-TEE, the partitions of different
+ * guests are served in parallel:
+ * - a guest's SMC holds its partition's lock (struct guest.lock) for the
+ *   whole SMC, and no other: it touches its partition and the threads it
+ *   holds;
+ * - the hypervisor's SMC (VM_CREATED, VM_DESTROYED, ...) holds the model
+ *   lock (struct tg_model.lock), then the lock of the partition it
+ *   changes. The model lock orders partition creation and destruction;
+ * - the thread table is shared: a thread is taken by a compare-and-swap
+ *   of its @state from THREAD_FREE, and given back by the store of
+ *   THREAD_FREE, its last. In between only the holder's partition writes
+ *   it; @state, @guest and @client_id are atomic, so that other
+ *   partitions may look (ETHREAD_LIMIT, ERESUME, EBUSY);
+ * - session ids and the pending interrupt are atomic.
+ * Behind the SPMD (cfg.ffa) every SMC holds the model lock, and no
+ * partition lock is taken: the FF-A model is serialised as before.
+ * Nothing outside the model is called with a lock held except
+ * tg_sw_mem.map(), which is short, safe from any thread, and never calls
+ * back into the model.
  *
  * Every symbol the model's objects export besides the tg_model_* API
  * starts with tgm_, so that the model links with the mediator (which has
@@ -129,11 +144,15 @@ struct cached_rpc_arg {
  * CFG_NS_VIRTUALIZATION. Without virtualization there is exactly one.
  */
 struct guest {
+	/*
+	 * id + 1 while live, else 0: read without a lock by every look-up
+	 * (model.c), so it has a cache line that calls do not write. The
+	 * partitions share no line.
+	 */
+	_Alignas(64) _Atomic uint32_t live_id;
 	bool live;
 	uint16_t id;
-	/* id + 1 while live, else 0: read without the lock by the fast
-	 * calls that only need to know the caller exists (model.c) */
-	_Atomic uint32_t live_id;
+	_Alignas(64) pthread_mutex_t lock;
 	struct session *sessions;
 	struct reg_shm *shms;
 	uint32_t num_shms;   /* registered, not counting leaked ones */
@@ -169,6 +188,7 @@ enum rpc_arg_source {
  */
 enum thread_state {
 	THREAD_FREE = 0,
+	THREAD_RUNNING,		  /* taken, running inside the current SMC */
 	THREAD_WAIT_ALLOC,	  /* RPC ALLOC of the RPC argument */
 	THREAD_WAIT_CMD,	  /* RPC CMD */
 	THREAD_WAIT_FOREIGN_INTR, /* RPC FOREIGN_INTR */
@@ -215,10 +235,10 @@ typedef enum step_result (*work_step_fn)(struct tg_model *m,
  * once at entry and written back at exit.
  */
 struct model_thread {
-	uint32_t index;
-	enum thread_state state;
-	uint16_t client_id;
-	struct guest *guest;
+	_Alignas(64) uint32_t index;
+	_Atomic(enum thread_state) state;
+	_Atomic(uint16_t) client_id;
+	_Atomic(struct guest *) guest;
 
 	/* The call's argument and its location in NS memory. */
 	struct optee_msg_arg *shadow; /* OPTEE_MSG_MAX_NUM_PARAMS params */
@@ -281,8 +301,9 @@ struct tg_model {
 	uint32_t max_guests;
 	struct model_thread *threads;
 	struct guest *guests; /* max_guests entries */
-	uint32_t next_session_id;
-	bool notif_irq_pending; /* raise after dropping the lock */
+	uint32_t guest_locks; /* guests[i].lock initialised for i below */
+	_Atomic uint32_t next_session_id;
+	_Atomic bool notif_irq_pending; /* raise after dropping the lock */
 	bool panicked;		/* cfg.ffa_optee_4_10_bugs: OP-TEE died */
 	struct ffa_spmc ffa;
 };
