@@ -66,9 +66,11 @@ struct tg_xen_domain {
 	uint64_t pins_at_destroy; /* mediator's count when teardown began */
 };
 
+/* A cache line each: the domains' locks are taken on every
+ * CALL_WITH_REGD_ARG, and guests on different cores must not share one. */
 struct tg_lock {
 	spinlock_t lock;
-};
+} __cacheline_aligned;
 
 static struct tg_mediator *tg_med;
 static DEFINE_PER_CPU(struct domain *, tg_acting);
