@@ -656,6 +656,16 @@ struct tg_guest_stats {
 };
 int tg_guest_stats(struct tg_guest *g, struct tg_guest_stats *out);
 
+/**
+ * tg_guest_poll() - the guest's state and its counters page, as
+ * tg_guest_stats() reports them (@state, @out), without its walk of the
+ * machine's page table, which holds the machine lock and takes a time
+ * that grows with the machine's RAM: for whoever polls while guests work
+ * (teegate bench).
+ */
+int tg_guest_poll(struct tg_guest *g, enum tg_guest_state *state,
+		  struct tg_guest_counters *out);
+
 /** tg_guest_client_id() - the guest's client id (OP-TEE's a7). */
 uint32_t tg_guest_client_id(const struct tg_guest *g);
 

@@ -377,18 +377,21 @@ static int run_config(const struct config *c, uint32_t nguests,
 	while (done < nguests && now_ns() < deadline) {
 		usleep(20000);
 		for (i = 0, done = 0; i < nguests; i++) {
-			struct tg_guest_stats st;
+			struct tg_guest_counters gc_now;
+			enum tg_guest_state state = TG_GUEST_EXITED;
 
-			if (tg_guest_stats(g[i], &st) == TG_OK &&
-			    st.counters.phase == DONE_PHASE &&
-			    st.state == TG_GUEST_RUNNING) {
+			/* Not tg_guest_stats(): its walk of the machine's
+			 * pages would take a core from the guests. */
+			if (tg_guest_poll(g[i], &state, &gc_now) == TG_OK &&
+			    gc_now.phase == DONE_PHASE &&
+			    state == TG_GUEST_RUNNING) {
 				if (!res[i]) {
 					res[i] = calloc(1, len);
 					if (!res[i] ||
 					    tg_machine_port(m)->copy_from_guest(
 						    tg_machine_port(m)->ctx,
 						    tg_guest_client_id(g[i]),
-						    res[i], st.counters.verified,
+						    res[i], gc_now.verified,
 						    (uint32_t)len) ||
 					    res[i]->magic != DONE_PHASE) {
 						ret = TG_EPROTO;
@@ -396,7 +399,7 @@ static int run_config(const struct config *c, uint32_t nguests,
 					}
 				}
 				done++;
-			} else if (st.state != TG_GUEST_RUNNING) {
+			} else if (state != TG_GUEST_RUNNING) {
 				ret = TG_EPROTO; /* ended without results */
 				goto out;
 			}

@@ -225,13 +225,15 @@ static int sc_wait_phase(struct tg_guest **g, uint32_t n, uint32_t phase,
 		uint32_t i, ready = 0;
 
 		for (i = 0; i < n; i++) {
-			struct tg_guest_stats st;
+			struct tg_guest_counters c;
+			enum tg_guest_state state;
 
-			if (tg_guest_stats(g[i], &st) != TG_OK ||
-			    st.state != TG_GUEST_RUNNING ||
-			    st.counters.phase == SC_FAILED)
+			/* Not tg_guest_stats(): its walk of the machine's
+			 * pages would take a core from the guests. */
+			if (tg_guest_poll(g[i], &state, &c) != TG_OK ||
+			    state != TG_GUEST_RUNNING || c.phase == SC_FAILED)
 				return TG_EPROTO;
-			if (st.counters.phase == phase)
+			if (c.phase == phase)
 				ready++;
 		}
 		if (ready == n)
@@ -313,11 +315,12 @@ static int sc_run(const struct sc_config *cf, uint32_t nguests,
 		if (ret)
 			goto out;
 		for (i = 0; i < nguests; i++) {
-			struct tg_guest_stats st;
+			struct tg_guest_counters c;
+			enum tg_guest_state state;
 
 			if (!op) {
-				tg_guest_stats(g[i], &st);
-				gipa[i] = st.counters.verified;
+				tg_guest_poll(g[i], &state, &c);
+				gipa[i] = c.verified;
 			}
 			ret = port->copy_to_guest(
 				port->ctx, tg_guest_client_id(g[i]),

@@ -763,6 +763,16 @@ static void copy_guest_counters(struct tg_guest_counters *dst,
 		d[i] = __atomic_load_n(&s[i], __ATOMIC_RELAXED);
 }
 
+int tg_guest_poll(struct tg_guest *g, enum tg_guest_state *state,
+		  struct tg_guest_counters *out)
+{
+	if (!g || !state || !out)
+		return TG_EINVAL;
+	*state = g->state;
+	copy_guest_counters(out, g->counters);
+	return TG_OK;
+}
+
 int tg_guest_stats(struct tg_guest *g, struct tg_guest_stats *out)
 {
 	struct tg_machine *m;
