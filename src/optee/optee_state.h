@@ -271,8 +271,18 @@ struct tg_counters {
 #define TG_SHADOW_POOL_MAX 64u
 
 struct shadow_pool {
+	/*
+	 * @free takes two atomic writes per std call, from whichever core
+	 * runs it, and the fields around it are read on every call (the
+	 * domain table, the protocol, va[], pa[]). 56 bytes on each side
+	 * keep them off its cache line whatever the alignment of the
+	 * mediator (the port's allocation; @free is 8-byte aligned, so a
+	 * line holding it starts at most 56 bytes before it).
+	 */
+	uint64_t line_before_[7];
 	_Atomic uint64_t free;
 	_Atomic uint64_t used;
+	uint64_t line_after_[7];
 	uint32_t cap;
 	void *va[TG_SHADOW_POOL_MAX]; /* NULL: not allocated (yet) */
 	uint64_t pa[TG_SHADOW_POOL_MAX];
