@@ -919,19 +919,25 @@ void tgm_std_return_from_rpc(struct tg_model *m, struct guest *g,
 {
 	uint64_t tid = regs[3] & 0xFFFFFFFFu;
 	struct model_thread *t;
+	enum thread_state state;
 
 	if (tid >= m->num_threads) {
 		call_return(regs, OPTEE_SMC_RETURN_ERESUME);
 		return;
 	}
 	t = &m->threads[tid];
-	/* Without virtualization there is one guest and a7 is ignored. */
-	if (t->state == THREAD_FREE || t->guest != g) {
+	/*
+	 * Without virtualization there is one guest and a7 is ignored. A
+	 * thread this partition holds changes state only under its lock,
+	 * which the caller holds: one read is the state.
+	 */
+	state = atomic_load(&t->state);
+	if (state == THREAD_FREE || t->guest != g) {
 		call_return(regs, OPTEE_SMC_RETURN_ERESUME);
 		return;
 	}
 
-	switch (t->state) {
+	switch (state) {
 	case THREAD_WAIT_ALLOC:
 		resume_alloc(m, t, regs);
 		return;
