@@ -449,7 +449,12 @@ static uint32_t size_class(size_t size)
 static void arena_init(void)
 {
 	madvise(arena, TG_ARENA_SIZE, MADV_REMOVE);
-	memset(arena, 0, sizeof(*arena));
+	/*
+	 * Not the locks: 256 KiB, a cache line each, of which a mediator
+	 * uses one per domain. p_lock_create() zeroes the one it hands out,
+	 * so the others stay untouched, and not resident.
+	 */
+	memset(arena, 0, offsetof(struct arena_hdr, locks));
 	arena->state_version = TG_STATE_VERSION;
 	arena->top = (sizeof(*arena) + 4095u) & ~(uint64_t)4095u;
 	arena->magic = ARENA_MAGIC;
@@ -673,7 +678,8 @@ static int recover_mediator(void)
 	/* Nobody holds a lock: their holders died with the process. */
 	atomic_store(&arena->lock, 0);
 	for (i = 0; i < ARENA_LOCKS; i++)
-		atomic_store(&arena->locks[i].word, 0);
+		if (arena->lock_used[i])
+			atomic_store(&arena->locks[i].word, 0);
 	/* Rebuilt from what the state references (tg_mediator_recover). */
 	atomic_store(&chan.mem->hdr.shadow_lock, 0);
 	memset(chan.mem->hdr.shadow_map, 0, sizeof(chan.mem->hdr.shadow_map));
