@@ -31,6 +31,7 @@
 
 /* The fork gate is the platform's own (src/host), tested as a unit. */
 #include "../../src/host/fork_gate.h"
+#include "../flag_within.h"
 
 #define RAM_BASE 0x40000000ull
 
@@ -1809,16 +1810,6 @@ struct gate_test {
 	struct tg_fork_gate gate;
 	int closed, may_open, entered;
 };
-
-static bool flag_within(int *flag, int ms)
-{
-	for (int i = 0; i < ms; i++) {
-		if (__atomic_load_n(flag, __ATOMIC_ACQUIRE))
-			return true;
-		usleep(1000);
-	}
-	return __atomic_load_n(flag, __ATOMIC_ACQUIRE) != 0;
-}
 
 static void *gate_forker(void *arg)
 {

@@ -10,10 +10,10 @@
 #include <pthread.h>
 #include <sched.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "../flag_within.h"
 #include "harness.h"
 #include "model_tas.h"
 
@@ -64,10 +64,26 @@ static uint32_t open_retrying(struct nw *nw, const uint8_t *uuid)
 	return a->session;
 }
 
+static const uint8_t stats_uuid[16] = PTA_STATS_UUID;
+
+/* The stats PTA's GET_TIME: a call that goes out to the normal world
+ * (an RPC) and comes back with the time it was given. */
+static void get_time_checked(struct nw *nw, uint32_t session)
+{
+	uint64_t pa;
+	struct optee_msg_arg *a =
+		invoke_arg(session, PTA_STATS_CMD_GET_TIME, 2, &pa);
+
+	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_OUTPUT;
+	a->params[1].attr = OPTEE_MSG_ATTR_TYPE_VALUE_OUTPUT;
+	run_retrying(nw, a, pa);
+	if (a->ret != TEEC_SUCCESS || a->params[0].u.value.a != 1234)
+		fail_once();
+}
+
 static void *worker(void *arg)
 {
 	static const uint8_t yield_uuid[16] = MODEL_TA_YIELD_UUID;
-	static const uint8_t stats_uuid[16] = PTA_STATS_UUID;
 	struct nw nw;
 	uint32_t ys, ss;
 
@@ -85,12 +101,7 @@ static void *worker(void *arg)
 		    a->params[0].u.value.b != (uint64_t)(i % 3))
 			fail_once();
 
-		a = invoke_arg(ss, PTA_STATS_CMD_GET_TIME, 2, &pa);
-		a->params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_OUTPUT;
-		a->params[1].attr = OPTEE_MSG_ATTR_TYPE_VALUE_OUTPUT;
-		run_retrying(&nw, a, pa);
-		if (a->ret != TEEC_SUCCESS || a->params[0].u.value.a != 1234)
-			fail_once();
+		get_time_checked(&nw, ss);
 		/* Global and per-guest fast calls in between. */
 		fast(m, nw.client, OPTEE_SMC_GET_THREAD_COUNT, 0);
 		fast(m, nw.client, OPTEE_SMC_GET_ASYNC_NOTIF_VALUE, 0);
@@ -141,18 +152,7 @@ static void guests_calling_concurrently_all_complete(void **state)
 #define OTHER 21u
 #define THIRD 22u
 
-static const uint8_t stats_uuid[16] = PTA_STATS_UUID;
 static int other_done, hyp_done;
-
-static bool flag_within(int *flag, int ms)
-{
-	for (int i = 0; i < ms; i++) {
-		if (__atomic_load_n(flag, __ATOMIC_ACQUIRE))
-			return true;
-		usleep(1000);
-	}
-	return __atomic_load_n(flag, __ATOMIC_ACQUIRE) != 0;
-}
 
 static void *stalled_guest(void *arg)
 {
@@ -168,19 +168,10 @@ static void *stalled_guest(void *arg)
 static void *other_guest(void *arg)
 {
 	struct nw nw;
-	uint64_t pa;
-	struct optee_msg_arg *a;
-	uint32_t s;
 
 	(void)arg;
 	nw_init(&nw, OTHER);
-	s = open_retrying(&nw, stats_uuid);
-	a = invoke_arg(s, PTA_STATS_CMD_GET_TIME, 2, &pa);
-	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_OUTPUT;
-	a->params[1].attr = OPTEE_MSG_ATTR_TYPE_VALUE_OUTPUT;
-	run_retrying(&nw, a, pa);
-	if (a->ret != TEEC_SUCCESS || a->params[0].u.value.a != 1234)
-		fail_once();
+	get_time_checked(&nw, open_retrying(&nw, stats_uuid));
 	__atomic_store_n(&other_done, 1, __ATOMIC_RELEASE);
 	return NULL;
 }

@@ -53,12 +53,19 @@ void tgm_tee_time(uint64_t *seconds, uint64_t *millis)
 
 /* ---- Guests ------------------------------------------------------------ */
 
+/*
+ * The partition of @client_id, by live_id: without a lock (a guest's
+ * SMC checks again under the partition's lock, guest_lock()), or under
+ * the model lock, which orders creation and destruction.
+ */
 struct guest *tgm_find_guest(struct tg_model *m, uint16_t client_id)
 {
 	if (m->cfg.no_virtualization)
 		return &m->guests[0];
 	for (uint32_t i = 0; i < m->max_guests; i++)
-		if (m->guests[i].live && m->guests[i].id == client_id)
+		if (atomic_load_explicit(&m->guests[i].live_id,
+					 memory_order_acquire) ==
+		    (uint32_t)client_id + 1u)
 			return &m->guests[i];
 	return NULL;
 }
@@ -100,6 +107,7 @@ void tgm_guest_kill(struct tg_model *m, struct guest *g)
 {
 	guest_clear(m, g);
 	g->live = false;
+	atomic_store_explicit(&g->live_id, 0, memory_order_release);
 }
 
 /*
@@ -366,7 +374,6 @@ static bool constant_fast_call(struct tg_model *m, uint16_t client,
 			       uint64_t regs[8])
 {
 	uint32_t fid = (uint32_t)regs[0];
-	bool known = m->cfg.no_virtualization || client == HYP_CLIENT_ID;
 
 	/* Behind the SPMD the SMC ABI is unknown (and only that model can
 	 * panic: m->panicked is read under the lock). */
@@ -382,11 +389,7 @@ static bool constant_fast_call(struct tg_model *m, uint16_t client,
 	default:
 		return false;
 	}
-	for (uint32_t i = 0; !known && i < m->max_guests; i++)
-		known = atomic_load_explicit(&m->guests[i].live_id,
-					     memory_order_acquire) ==
-			(uint32_t)client + 1u;
-	if (!known)
+	if (client != HYP_CLIENT_ID && !tgm_find_guest(m, client))
 		regs[0] = OPTEE_SMC_RETURN_ENOTAVAIL;
 	else
 		fast_call(m, NULL, client, regs);
@@ -424,28 +427,22 @@ static void smc_abi(struct tg_model *m, struct guest *g, uint16_t client,
 
 /*
  * The partition of guest @client, locked; NULL (nothing locked) if it
- * has none. The look-up reads live_id without a lock; the check under
- * the partition's lock is the one that counts (VM_DESTROYED clears
- * live_id under it).
+ * has none. The check under the partition's lock is the one that counts
+ * (VM_DESTROYED clears live_id under it): a partition destroyed between
+ * the look-up and the lock is no partition, as if the call came after.
  */
 static struct guest *guest_lock(struct tg_model *m, uint16_t client)
 {
-	if (m->cfg.no_virtualization) {
-		pthread_mutex_lock(&m->guests[0].lock);
-		return &m->guests[0];
-	}
-	for (uint32_t i = 0; i < m->max_guests; i++) {
-		struct guest *g = &m->guests[i];
+	struct guest *g = tgm_find_guest(m, client);
 
-		if (atomic_load_explicit(&g->live_id, memory_order_acquire) !=
+	if (!g)
+		return NULL;
+	pthread_mutex_lock(&g->lock);
+	if (m->cfg.no_virtualization ||
+	    atomic_load_explicit(&g->live_id, memory_order_relaxed) ==
 		    (uint32_t)client + 1u)
-			continue;
-		pthread_mutex_lock(&g->lock);
-		if (atomic_load_explicit(&g->live_id, memory_order_relaxed) ==
-		    (uint32_t)client + 1u)
-			return g;
-		pthread_mutex_unlock(&g->lock);
-	}
+		return g;
+	pthread_mutex_unlock(&g->lock);
 	return NULL;
 }
 
