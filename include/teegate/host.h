@@ -238,14 +238,24 @@ enum tg_isolation {
  *    mediator worker serving its call run there too, and a waiting side
  *    yields its CPU to its peer instead of spinning. A call never waits
  *    for another CPU, and guests on different CPUs run in parallel.
+ *  - SPLIT: the hypervisor's threads get CPUs of their own. The vCPUs
+ *    run round robin on the first half of the CPUs (rounded up), the
+ *    handlers on the others; a vCPU spins for its answer without
+ *    yielding, since its peer never needs its CPU. An inline call then
+ *    costs no context switch at all, however many guests there are,
+ *    but while it is in force the guests' own work has only those
+ *    CPUs. With one CPU, it is COLOCATE.
  *  - AUTO (default): SPREAD while the process guests have at most one
- *    vCPU per two CPUs, COLOCATE from there on; guests move when others
- *    start or end.
+ *    vCPU per two CPUs; beyond, SPLIT when the mediator runs inline
+ *    (the handler alone serves the call) and COLOCATE when it runs out
+ *    of process or a trap pool serves the slots. Guests move when
+ *    others start or end.
  */
 enum tg_placement {
 	TG_PLACE_AUTO = 0,
 	TG_PLACE_SPREAD,
 	TG_PLACE_COLOCATE,
+	TG_PLACE_SPLIT,
 };
 
 struct tg_machine_config {
@@ -276,13 +286,21 @@ struct tg_machine_config {
 };
 
 /**
- * tg_placement_parse() - "auto", "spread" or "colocate"; TG_EINVAL.
+ * tg_placement_parse() - "auto", "spread", "colocate" or "split";
+ * TG_EINVAL.
  * tg_placement_from_env() - $TEEGATE_PLACEMENT; TG_PLACE_AUTO when unset
  * or not one of those.
  */
 int tg_placement_parse(const char *s, enum tg_placement *out);
 const char *tg_placement_name(enum tg_placement p);
 enum tg_placement tg_placement_from_env(void);
+
+/**
+ * tg_machine_placement() - the placement in force now: TG_PLACE_SPREAD,
+ * TG_PLACE_COLOCATE or TG_PLACE_SPLIT (what AUTO chose, for the guests
+ * running now).
+ */
+enum tg_placement tg_machine_placement(struct tg_machine *m);
 
 /** tg_trap_pool_from_env() - $TEEGATE_TRAP_POOL as a number; 0 when unset. */
 uint32_t tg_trap_pool_from_env(void);

@@ -616,7 +616,7 @@ static const struct tg_cli_needs bench_needs[] = {
 	{ OPT_PLOT, "a file name" },
 	{ OPT_ONLY, "a configuration" },
 	{ OPT_REPEAT, "a number of runs" },
-	{ OPT_PLACEMENT, "auto, spread or colocate" },
+	{ OPT_PLACEMENT, "auto, spread, colocate or split" },
 	{ 0, NULL },
 };
 
@@ -663,7 +663,7 @@ int tg_cmd_bench(int argc, char **argv)
 			break;
 		case OPT_PLACEMENT:
 			if (tg_placement_parse(cli.val, &placement))
-				return tg_cli_usage_error("bench: --placement: '%s' is not auto, spread or colocate",
+				return tg_cli_usage_error("bench: --placement: '%s' is not auto, spread, colocate or split",
 							  cli.val);
 			break;
 		case OPT_JSON:
@@ -887,10 +887,13 @@ void tg_help_bench(void)
 "                      machine is noisy\n"
 "    --placement P     where a guest call's threads run: auto (the\n"
 "                      default: spread while the guests have at most one\n"
-"                      vCPU per two CPUs, co-located beyond), spread (the\n"
-"                      scheduler decides, waiting sides spin) or colocate\n"
-"                      (each vCPU, its handler and its mediator worker on\n"
-"                      one CPU); $TEEGATE_PLACEMENT when not given\n"
+"                      vCPU per two CPUs; beyond, split inline and\n"
+"                      colocate out of process), spread (the scheduler\n"
+"                      decides, waiting sides spin), colocate (each vCPU,\n"
+"                      its handler and its mediator worker on one CPU) or\n"
+"                      split (the vCPUs on half the CPUs, the handlers on\n"
+"                      the others); $TEEGATE_PLACEMENT when not given;\n"
+"                      the table's last column says what was in force\n"
 "    -h, --help        show this manual\n"
 "\n"
 "EXIT STATUS\n"

@@ -95,6 +95,9 @@ struct sc_result {
 	/* the guests' vCPU threads' CPU time per call, in us */
 	double vcpu_us[SC_NOPS];
 	uint64_t calls[SC_NOPS], errors[SC_NOPS];
+	/* the placement in force with every guest running (what auto
+	 * chose); of the first run with --repeat */
+	enum tg_placement placed;
 	/* with --repeat: every run's calls/s (the figures above are the
 	 * medians of the runs; errors their sum) */
 	unsigned int runs;
@@ -307,6 +310,7 @@ static int sc_run(const struct sc_config *cf, uint32_t nguests,
 		if (ret)
 			goto out;
 	}
+	r->placed = tg_machine_placement(m);
 	for (op = 0; op < SC_NOPS; op++) {
 		uint32_t go = (uint32_t)op + 1;
 
@@ -400,6 +404,7 @@ static void sc_fold(const struct sc_result *run, unsigned int n,
 	memset(out, 0, sizeof(*out));
 	out->ok = true;
 	out->runs = n;
+	out->placed = run[0].placed;
 	for (op = 0; op < SC_NOPS; op++) {
 		for (i = 0; i < n; i++)
 			v[i] = run[i].p50_us[op];
@@ -461,6 +466,9 @@ static int sc_json(FILE *f, const char *machine, const struct sc_arg *a,
 					    json_string(sc_configs[c].name));
 				tg_json_set(&e, "guests",
 					    tg_json_uint(guests[gi]));
+				tg_json_set(&e, "placed",
+					    json_string(tg_placement_name(
+						    r->placed)));
 				tg_json_set(&e, "op", json_string(sc_keys[op]));
 				tg_json_set(&e, "calls",
 					    tg_json_uint(r->calls[op]));
@@ -697,9 +705,10 @@ int tg_bench_scaling(const struct tg_bench_scaling_opts *o)
 	       repeat > 1 ? ", medians of p50, p99 and calls/s" : "",
 	       load[0], load[1]);
 	for (op = 0; op < SC_NOPS; op++) {
-		printf("%-16s %-20s %6s %9s %9s %8s %11s %6s %6s %9s\n",
+		printf("%-16s %-20s %6s %9s %9s %8s %11s %6s %6s %9s  %s\n",
 		       sc_names[op], "config", "guests", "p50 us", "p99 us",
-		       "p99/p50", "calls/s", "x1", "errors", "vCPU us");
+		       "p99/p50", "calls/s", "x1", "errors", "vCPU us",
+		       "placed");
 		for (c = 0; c < SC_NCONFIGS; c++)
 			for (gi = 0; gi < ng && want[c]; gi++) {
 				const struct sc_result *r = &res[c][gi];
@@ -710,7 +719,7 @@ int tg_bench_scaling(const struct tg_bench_scaling_opts *o)
 					       "failed");
 					continue;
 				}
-				printf("%-16s %-20s %6u %9.2f %9.2f %8.1f %11.0f %6.2f %6llu %9.2f\n",
+				printf("%-16s %-20s %6u %9.2f %9.2f %8.1f %11.0f %6.2f %6llu %9.2f  %s\n",
 				       "", sc_configs[c].name, guests[gi],
 				       r->p50_us[op], r->p99_us[op],
 				       r->p50_us[op] > 0
@@ -719,7 +728,8 @@ int tg_bench_scaling(const struct tg_bench_scaling_opts *o)
 				       r->ops_per_s[op],
 				       sc_ratio(r, &res[c][0], op),
 				       (unsigned long long)r->errors[op],
-				       r->vcpu_us[op]);
+				       r->vcpu_us[op],
+				       tg_placement_name(r->placed));
 			}
 		printf("\n");
 	}

@@ -128,7 +128,7 @@ static int parse_opt(struct demo_opts *o, int opt, const char *val)
 		break;
 	case OPT_PLACEMENT:
 		if (tg_placement_parse(val, &o->placement))
-			return tg_cli_usage_error("demo: --placement: expected auto, spread or colocate, got '%s'",
+			return tg_cli_usage_error("demo: --placement: expected auto, spread, colocate or split, got '%s'",
 						  val);
 		break;
 	case OPT_PROTOCOL:
@@ -285,7 +285,7 @@ void tg_help_demo(void)
 "                 [--isolation inline|sandboxed|service [--per-guest]]\n"
 "                 [--chaos [SECONDS]] [--upgrade PATH]\n"
 "                 [--protocol auto|optee|ffa]\n"
-"                 [--placement auto|spread|colocate]\n"
+"                 [--placement auto|spread|colocate|split]\n"
 "\n"
 "DESCRIPTION\n"
 "    Starts the hosted platform with the OP-TEE model as secure world and the\n"
@@ -402,13 +402,16 @@ void tg_help_demo(void)
 "                   seccomp allow-list that maps no guest memory; or in a\n"
 "                   daemon that maps machine memory, reached through a ring\n"
 "                   and eventfds\n"
-"    --placement auto|spread|colocate\n"
+"    --placement auto|spread|colocate|split\n"
 "                   which CPUs a guest call's threads run on: spread (the\n"
 "                   scheduler decides, waiting sides spin), colocate\n"
 "                   (each vCPU, its handler and its mediator worker share\n"
-"                   one CPU, guests round robin) or auto (the default:\n"
-"                   spread while the guests have at most one vCPU per two\n"
-"                   CPUs); $TEEGATE_PLACEMENT when not given\n"
+"                   one CPU, guests round robin), split (the vCPUs on half\n"
+"                   the CPUs, the hypervisor's handlers on the others) or\n"
+"                   auto (the default: spread while the guests have at\n"
+"                   most one vCPU per two CPUs; beyond, split inline and\n"
+"                   colocate out of process); $TEEGATE_PLACEMENT when not\n"
+"                   given\n"
 "    --per-guest    with --isolation sandboxed or service: one mediator\n"
 "                   process per guest (not over FF-A: the hypervisor has\n"
 "                   one RX/TX pair with the SPMC)\n"

@@ -133,8 +133,10 @@ static int guest_create(struct tg_machine *m, const struct tg_guest_config *cfg,
 	g->npages = cfg->ram_pages ? cfg->ram_pages
 				   : TG_HOST_DEFAULT_GUEST_PAGES;
 	g->no_lockdown = cfg->no_lockdown;
-	for (v = 0; v < TG_HOST_MAX_VCPUS; v++)
-		atomic_init(&g->vcpu_cpu[v], -1); /* not placed */
+	for (v = 0; v < TG_HOST_MAX_VCPUS; v++) { /* not placed */
+		atomic_init(&g->vcpu_cpu[v], -1);
+		atomic_init(&g->handler_cpu[v], -1);
+	}
 	pthread_rwlock_init(&g->p2m_lock, NULL);
 	if (g->mode != TG_GUEST_PROCESS && g->mode != TG_GUEST_THREAD) {
 		free(g);

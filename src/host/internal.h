@@ -73,6 +73,23 @@ struct tg_guest_ctl {
 	 * moves itself at its next trap */
 	_Atomic uint32_t place_gen;
 	_Atomic int32_t vcpu_cpu[TG_HOST_MAX_VCPUS];
+	/* split: the handlers have CPUs of their own, spin without
+	 * yielding (enum tg_wait) */
+	_Atomic uint32_t wait_alone;
+};
+
+/*
+ * How a side of a trap waits for the other (trap.c), by placement:
+ * FAR (spread) spins, yielding between rounds after 2 us; NEAR (the peer
+ * shares this CPU) yields from the start; ALONE (split: the peer has a
+ * CPU of its own, and yielding would only hand this one to another
+ * guest) spins without yielding. Each ends in a futex sleep when its
+ * budget runs out.
+ */
+enum tg_wait {
+	TG_WAIT_FAR = 0,
+	TG_WAIT_NEAR,
+	TG_WAIT_ALONE,
 };
 
 /* Layout of the shared pages: counters, ctl, then one slot per vCPU. */
@@ -120,7 +137,7 @@ struct tg_vcpu {
 	uint32_t seq;
 	uint32_t spin_ns;       /* adaptive spin budget */
 	uint32_t place_gen;     /* the placement it runs by */
-	bool near;              /* its handler shares its CPU */
+	enum tg_wait wait;      /* how it waits for its handler */
 	enum tg_vcpu_state state;
 	pthread_t thread;
 	void (*fn)(struct tg_vcpu *, void *);
@@ -178,7 +195,7 @@ struct tg_handler {
 	atomic_bool running;   /* the thread reached handler_main() */
 	uint32_t spin_ns;
 	uint32_t place_gen;    /* the placement it runs by */
-	bool near;             /* shares its vCPU's CPU */
+	enum tg_wait wait;     /* how it waits for its vCPU */
 };
 
 /*
@@ -210,9 +227,11 @@ struct tg_guest {
 	pid_t pid;
 	int wstatus;
 	/* placement (place.c), under the machine's lock: counted while its
-	 * handlers serve it; the CPU of each vCPU, -1 = any */
+	 * handlers serve it; the CPU of each vCPU and of its handler,
+	 * -1 = any */
 	bool placed;
 	_Atomic int32_t vcpu_cpu[TG_HOST_MAX_VCPUS];
+	_Atomic int32_t handler_cpu[TG_HOST_MAX_VCPUS];
 	struct tg_watch watch;      /* process guests under lockdown */
 
 	/* p2m: PA of IPA page i, 0 = none. Written under p2m_lock (write),
@@ -284,12 +303,14 @@ struct tg_machine {
 	struct tg_iso *iso;          /* out-of-process mediator(s) */
 	struct tg_trap_pool *pool;   /* trap_pool: the pool, else NULL */
 	/* placement (place.c): the CPUs this process may use (@home), the
-	 * first 64 of them in order (@cpus), whether guests are co-located
-	 * now, and a generation bumped at every change */
+	 * first 64 of them in order (@cpus), the placement in force (never
+	 * AUTO), whether guests are co-located now, and a generation bumped
+	 * at every change */
 	enum tg_placement placement;
 	cpu_set_t home;
 	uint32_t ncpus;
 	int16_t cpus[64];
+	_Atomic uint32_t in_force;
 	atomic_bool colocated;
 	_Atomic uint32_t place_gen;
 	/* The inline mediator's shm carve-out (port.c): contiguous pages

@@ -20,6 +20,17 @@
  * where its peer runs. Calls of guests on different CPUs run in
  * parallel, and none waits for another CPU.
  *
+ * Split, the hypervisor's handlers get CPUs of their own: vCPU i runs on
+ * guest CPU i mod g (the first g = ceil(n/2) CPUs), its handler on
+ * hypervisor CPU i mod (n - g). The vCPU spins for its answer without
+ * yielding, the handlers spin with yields (several share a CPU). An
+ * inline call then costs no context switch: the guests take turns on
+ * their CPUs by the scheduler's time slices, and whichever runs finds
+ * its handler spinning on the other side, as one guest alone does. Out
+ * of process, a call would still switch between the handler and the
+ * mediator worker on the hypervisor's CPUs, with the guests' CPUs
+ * idle meanwhile, which is why AUTO co-locates there.
+ *
  * Who moves whom: the hypervisor decides here, under the machine's lock,
  * when a process guest's handlers start or stop. It writes each vCPU's
  * CPU in the guest's private record and in the guest's ctl page, then
@@ -40,6 +51,7 @@ static const char *const names[] = {
 	[TG_PLACE_AUTO] = "auto",
 	[TG_PLACE_SPREAD] = "spread",
 	[TG_PLACE_COLOCATE] = "colocate",
+	[TG_PLACE_SPLIT] = "split",
 };
 
 int tg_placement_parse(const char *s, enum tg_placement *out)
@@ -76,6 +88,7 @@ void tg_place_init(struct tg_machine *m)
 	m->placement = m->cfg.placement ? m->cfg.placement
 					: tg_placement_from_env();
 	m->ncpus = 0;
+	atomic_store(&m->in_force, (uint32_t)TG_PLACE_SPREAD);
 	if (sched_getaffinity(0, sizeof(m->home), &m->home)) {
 		/* nowhere known to move to: leave it to the scheduler */
 		m->placement = TG_PLACE_SPREAD;
@@ -86,38 +99,64 @@ void tg_place_init(struct tg_machine *m)
 			m->cpus[m->ncpus++] = (int16_t)c;
 }
 
-static bool want_colocated(const struct tg_machine *m, uint32_t vcpus)
+/* The placement for @vcpus process vCPUs: SPREAD, COLOCATE or SPLIT. */
+static enum tg_placement choose(const struct tg_machine *m, uint32_t vcpus)
 {
 	if (!m->ncpus || m->placement == TG_PLACE_SPREAD)
-		return false;
-	return m->placement == TG_PLACE_COLOCATE || vcpus > m->ncpus / 2;
+		return TG_PLACE_SPREAD;
+	if (m->placement == TG_PLACE_SPLIT)
+		return m->ncpus >= 2 ? TG_PLACE_SPLIT : TG_PLACE_COLOCATE;
+	if (m->placement == TG_PLACE_COLOCATE)
+		return TG_PLACE_COLOCATE;
+	if (vcpus <= m->ncpus / 2)
+		return TG_PLACE_SPREAD;
+	/* in process (inline or direct), the handler alone serves a call */
+	return !m->iso && !m->pool
+		       ? TG_PLACE_SPLIT
+		       : TG_PLACE_COLOCATE;
 }
 
 /* Re-place every process guest whose handlers run. Under m->lock. */
 static void update_locked(struct tg_machine *m)
 {
 	uint32_t i, v, vcpus = 0, next = 0;
-	bool col;
+	uint32_t nguest = (m->ncpus + 1) / 2, nhyp = m->ncpus - nguest;
+	enum tg_placement p;
 
 	for (i = 0; i < TG_HOST_MAX_GUESTS; i++)
 		if (m->guests[i] && m->guests[i]->placed)
 			vcpus += m->guests[i]->nvcpus;
-	col = want_colocated(m, vcpus);
+	p = choose(m, vcpus);
 	for (i = 0; i < TG_HOST_MAX_GUESTS; i++) {
 		struct tg_guest *g = m->guests[i];
 
 		if (!g || !g->placed)
 			continue;
-		for (v = 0; v < g->nvcpus; v++) {
-			int32_t cpu = col ? m->cpus[next++ % m->ncpus] : -1;
+		for (v = 0; v < g->nvcpus; v++, next++) {
+			int32_t cpu = -1, hcpu = -1;
 
+			if (p == TG_PLACE_COLOCATE) {
+				cpu = m->cpus[next % m->ncpus];
+				hcpu = cpu;
+			} else if (p == TG_PLACE_SPLIT) {
+				cpu = m->cpus[next % nguest];
+				hcpu = m->cpus[nguest + next % nhyp];
+			}
 			atomic_store(&g->vcpu_cpu[v], cpu);
+			atomic_store(&g->handler_cpu[v], hcpu);
 			atomic_store(&g->ctl->vcpu_cpu[v], cpu);
 		}
+		atomic_store(&g->ctl->wait_alone, p == TG_PLACE_SPLIT);
 		atomic_fetch_add(&g->ctl->place_gen, 1);
 	}
-	atomic_store(&m->colocated, col);
+	atomic_store(&m->in_force, (uint32_t)p);
+	atomic_store(&m->colocated, p == TG_PLACE_COLOCATE);
 	atomic_fetch_add(&m->place_gen, 1);
+}
+
+enum tg_placement tg_machine_placement(struct tg_machine *m)
+{
+	return (enum tg_placement)atomic_load(&m->in_force);
 }
 
 /*

@@ -9,8 +9,10 @@
  * spin_ns, 20 us by default) with a pause instruction, the first 2 us
  * alone and then with sched_yield() between rounds, then sleeps on a
  * futex. Co-located with its peer (place.c), a side yields from the
- * start: its peer runs on the same CPU, and only once it yields. The
- * budget halves every time a
+ * start: its peer runs on the same CPU, and only once it yields. Split
+ * (place.c), a vCPU never yields: its handler has a CPU of its own, and
+ * a yield would only hand the vCPU's CPU to another guest while its
+ * answer comes. The budget halves every time a
  * wait ends up sleeping and grows again when spinning pays, so that with
  * more runnable threads than cores the sides quickly stop burning the CPU
  * the other side needs.
@@ -73,7 +75,8 @@ int tg_futex_wait(_Atomic uint32_t *word, uint32_t expected, int timeout_ms)
  * changed. Adapts *budget.
  */
 static bool spin_until_changed(_Atomic uint32_t *word, uint32_t old,
-			       uint32_t *budget, uint32_t max, bool near)
+			       uint32_t *budget, uint32_t max,
+			       enum tg_wait how)
 {
 	uint64_t start = 0, elapsed;
 	uint32_t n;
@@ -87,7 +90,7 @@ static bool spin_until_changed(_Atomic uint32_t *word, uint32_t old,
 							    : *budget * 2;
 			return true;
 		}
-		if (near) {
+		if (how == TG_WAIT_NEAR) {
 			/* the peer is on this CPU: it runs once we yield */
 			sched_yield();
 		} else {
@@ -103,7 +106,7 @@ static bool spin_until_changed(_Atomic uint32_t *word, uint32_t old,
 		if (elapsed > *budget)
 			break;
 		/* The other side may need this core: let it run. */
-		if (!near && elapsed > SPIN_SOLO_NS)
+		if (how == TG_WAIT_FAR && elapsed > SPIN_SOLO_NS)
 			sched_yield();
 	}
 	*budget = *budget / 2 < SPIN_MIN_NS ? SPIN_MIN_NS : *budget / 2;
@@ -184,7 +187,9 @@ static void vcpu_place(struct tg_vcpu *vcpu, uint32_t gen)
 	int32_t cpu = atomic_load(&vcpu->rt->ctl->vcpu_cpu[vcpu->index]);
 
 	vcpu->place_gen = gen;
-	vcpu->near = cpu >= 0;
+	vcpu->wait = cpu < 0 ? TG_WAIT_FAR
+		     : atomic_load(&vcpu->rt->ctl->wait_alone) ? TG_WAIT_ALONE
+							       : TG_WAIT_NEAR;
 	tg_place_pin(cpu, &vcpu->rt->home);
 }
 
@@ -215,7 +220,7 @@ void tg_trap_guest(struct tg_vcpu *vcpu, uint32_t conduit, uint64_t regs[8])
 		tg_futex_wake(&s->req, 1);
 
 	if (!spin_until_changed(&s->rsp, seq - 1, &vcpu->spin_ns, max,
-				vcpu->near)) {
+				vcpu->wait)) {
 		for (;;) {
 			atomic_store(&s->guest_sleeping, 1);
 			cur = atomic_load(&s->rsp);
@@ -262,14 +267,18 @@ static void *handler_main(void *arg)
 		gen = atomic_load_explicit(&g->m->place_gen,
 					   memory_order_acquire);
 		if (gen != h->place_gen) {
-			int32_t cpu = atomic_load(&g->vcpu_cpu[h->vcpu]);
+			int32_t cpu = atomic_load(&g->handler_cpu[h->vcpu]);
+			int32_t its_vcpu = atomic_load(&g->vcpu_cpu[h->vcpu]);
 
 			h->place_gen = gen;
-			h->near = cpu >= 0;
+			/* split: the handlers share the hypervisor's CPUs,
+			 * and spin for their vCPUs as when spread */
+			h->wait = cpu >= 0 && cpu == its_vcpu ? TG_WAIT_NEAR
+							      : TG_WAIT_FAR;
 			tg_place_pin(cpu, &g->m->home);
 		}
 		if (!spin_until_changed(&s->req, last, &h->spin_ns, max,
-					h->near)) {
+					h->wait)) {
 			while (!atomic_load(&g->stop)) {
 				atomic_store(&s->hyp_sleeping, 1);
 				if (atomic_load(&s->req) != last)

@@ -285,7 +285,8 @@ SCALING_OPS = [("fast_call", "fast call"), ("invoke_values", "invoke 4 values"),
 
 
 def scaling_table(stdout):
-    """{(op, config, guests): (p50, p99, calls/s, x1, errors, vCPU us)}."""
+    """{(op, config, guests): (p50, p99, calls/s, x1, errors, vCPU us,
+    placed)}."""
     rows = {}
     op = None
     names = {name: key for key, name in SCALING_OPS}
@@ -294,11 +295,13 @@ def scaling_table(stdout):
             if line.startswith(name + " ") and "config" in line:
                 op = names[name]
         m = re.match(r"^\s+(\S+)\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+[\d.]+"
-                     r"\s+(\d+)\s+([\d.]+)\s+(\d+)\s+([\d.]+)$", line)
+                     r"\s+(\d+)\s+([\d.]+)\s+(\d+)\s+([\d.]+)\s+(\S+)$",
+                     line)
         if op and m:
             rows[(op, m.group(1), int(m.group(2)))] = (
                 float(m.group(3)), float(m.group(4)), float(m.group(5)),
-                float(m.group(6)), int(m.group(7)), float(m.group(8)))
+                float(m.group(6)), int(m.group(7)), float(m.group(8)),
+                m.group(9))
     return rows
 
 
@@ -362,9 +365,20 @@ def check_scaling(d, o, stdout):
              abs(e["p99_us"] - t[1]) <= 0.0051 and
              abs(e["ops_per_s"] - t[2]) <= 0.51 and
              abs(e["x_one_guest"] - t[3]) <= 0.0051 and e["errors"] == t[4]
-             and abs(e["vcpu_us_per_call"] - t[5]) <= 0.0051,
+             and abs(e["vcpu_us_per_call"] - t[5]) <= 0.0051
+             and e.get("placed") == t[6],
              "%s: JSON %r, table %r" % (key, e, t))
-        n += 10
+        # what was in force, never "auto"; thread guests are not placed
+        need(e["placed"] in (["spread"] if trap
+                             else ["spread", "colocate", "split"]),
+             "%s: placed %r" % (key, e["placed"]))
+        # auto splits only where the handler alone serves a call (inline,
+        # no trap pool), and co-locates only where it does not
+        if d.get("placement") == "auto" and not trap:
+            alone = e["config"] == "inline" and d.get("trap_pool") == 0
+            need(e["placed"] != ("colocate" if alone else "split"),
+                 "%s: auto chose %r" % (key, e["placed"]))
+        n += 11
     for (op, cfg, g), e in by_key.items():
         one = by_key.get((op, cfg, 1))
         need(one is not None, "%s %s: no 1-guest run" % (op, cfg))

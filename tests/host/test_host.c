@@ -1753,21 +1753,86 @@ static void placement_spread_pins_nothing(void **state)
 }
 
 /*
- * Auto: spread while the guests have at most one vCPU per two CPUs,
- * co-located beyond; a running guest moves when another starts or ends,
- * and its calls go on meanwhile.
+ * Split, vCPU 0 of @g on one of the first ceil(n/2) CPUs of this
+ * process and its handler on one of the others (poll: a vCPU moves at
+ * its next trap). With one CPU, split is co-located: both on it.
+ */
+static bool split_placed(struct tg_guest *g)
+{
+	uint64_t home = home_cpus(), guest_half = 0, v = 0, h = 0, m;
+	int ncpus = __builtin_popcountll(home), c, t;
+
+	for (m = home, c = 0; c < (ncpus + 1) / 2; c++, m &= m - 1)
+		guest_half |= m & -m; /* the lowest CPUs, in order */
+	for (t = 0; t < 2500; t++) {
+		where(g, &v, &h);
+		if (ncpus < 2 ? one_cpu(v) >= 0 && v == h
+			      : one_cpu(v) >= 0 && one_cpu(h) >= 0 &&
+					(v & guest_half) &&
+					(h & home & ~guest_half))
+			return true;
+		usleep(2000);
+	}
+	print_message("vCPU on %#llx, handler on %#llx, guest CPUs %#llx\n",
+		      (unsigned long long)v, (unsigned long long)h,
+		      (unsigned long long)guest_half);
+	return false;
+}
+
+/*
+ * Split: the hypervisor's handlers get CPUs of their own, the vCPUs run
+ * on the others, and the calls keep their answers. In every isolation
+ * mode (tests/isolation): out of process it is allowed, not chosen.
+ */
+static void placement_split_gives_handlers_cpus_of_their_own(void **state)
+{
+	struct tg_machine *m = machine_placed(TG_PLACE_SPLIT);
+	int ncpus = __builtin_popcountll(home_cpus()), i;
+	struct tg_guest *g[3];
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		g[i] = guest_new(m, TG_GUEST_PROCESS, 64, 1, calls_forever,
+				 NULL, 0);
+		wait_for_calls(g[i], 100);
+	}
+	assert_int_equal(tg_machine_placement(m),
+			 ncpus >= 2 ? TG_PLACE_SPLIT : TG_PLACE_COLOCATE);
+	for (i = 0; i < 3; i++) {
+		uint64_t before = counters_of(g[i]).calls;
+
+		assert_true(split_placed(g[i]));
+		wait_for_calls(g[i], before + 100);
+	}
+	for (i = 0; i < 3; i++)
+		stop_guest(g[i]);
+	assert_int_equal(tg_machine_violations(m), 0);
+	assert_int_equal(tg_machine_destroy(m), TG_OK);
+}
+
+/*
+ * Auto: spread while the guests have at most one vCPU per two CPUs;
+ * beyond, split when the mediator runs in the hypervisor process (the
+ * handler alone serves a call) and co-located when it runs out of
+ * process. A running guest moves when another starts or ends, and its
+ * calls go on meanwhile.
  */
 static void placement_auto_follows_the_guests(void **state)
 {
 	struct tg_machine *m;
 	int ncpus = __builtin_popcountll(home_cpus()), i, n;
 	struct tg_guest *g[9];
+	struct tg_isolation_stats st;
 	uint64_t v, h, before;
+	bool out_of_process;
 
 	(void)state;
 	if (ncpus > 8)
 		skip(); /* it would take more than 9 guests */
 	m = machine_placed(TG_PLACE_AUTO);
+	assert_int_equal(tg_machine_isolation_stats(m, &st), TG_OK);
+	out_of_process = st.mode == TG_ISOLATION_SANDBOXED ||
+			 st.mode == TG_ISOLATION_SERVICE;
 	/* as many 1-vCPU guests as spread allows: nothing pinned */
 	n = ncpus / 2;
 	for (i = 0; i < n; i++)
@@ -1777,12 +1842,21 @@ static void placement_auto_follows_the_guests(void **state)
 		wait_for_calls(g[i], 100);
 		assert_true(placed_at(g[i], -1));
 	}
-	/* one more: every guest on one CPU with its handler */
+	assert_int_equal(tg_machine_placement(m), TG_PLACE_SPREAD);
+	/* one more: out of process every guest on one CPU with its
+	 * handler, inline the handlers on CPUs of their own */
 	g[n] = guest_new(m, TG_GUEST_PROCESS, 64, 1, calls_forever, NULL, 0);
 	wait_for_calls(g[n], 100);
+	assert_int_equal(tg_machine_placement(m),
+			 out_of_process || ncpus < 2 ? TG_PLACE_COLOCATE
+						     : TG_PLACE_SPLIT);
 	for (i = 0; i <= n; i++) {
 		int t;
 
+		if (!out_of_process) {
+			assert_true(split_placed(g[i]));
+			continue;
+		}
 		for (t = 0; t < 2500; t++) {
 			where(g[i], &v, &h);
 			if (one_cpu(v) >= 0 && v == h)
@@ -1793,6 +1867,7 @@ static void placement_auto_follows_the_guests(void **state)
 	}
 	/* it goes: spread again, and the others' calls go on */
 	stop_guest(g[n]);
+	assert_int_equal(tg_machine_placement(m), TG_PLACE_SPREAD);
 	for (i = 0; i < n; i++) {
 		before = counters_of(g[i]).calls;
 		assert_true(placed_at(g[i], -1));
@@ -1870,6 +1945,9 @@ static void placement_names_parse(void **state)
 	assert_int_equal(tg_placement_parse("colocate", &p), TG_OK);
 	assert_int_equal(p, TG_PLACE_COLOCATE);
 	assert_string_equal(tg_placement_name(p), "colocate");
+	assert_int_equal(tg_placement_parse("split", &p), TG_OK);
+	assert_int_equal(p, TG_PLACE_SPLIT);
+	assert_string_equal(tg_placement_name(p), "split");
 	assert_int_equal(tg_placement_parse("spread", &p), TG_OK);
 	assert_int_equal(p, TG_PLACE_SPREAD);
 	assert_int_equal(tg_placement_parse("pinned", &p), TG_EINVAL);
@@ -1883,6 +1961,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(p2m_is_scattered),
 		cmocka_unit_test(placement_colocates_each_vcpu_with_its_handler),
 		cmocka_unit_test(placement_spread_pins_nothing),
+		cmocka_unit_test(placement_split_gives_handlers_cpus_of_their_own),
 		cmocka_unit_test(placement_auto_follows_the_guests),
 		cmocka_unit_test(placement_names_parse),
 		cmocka_unit_test(fork_gate_keeps_forks_and_traps_apart),
