@@ -100,6 +100,9 @@ typedef struct {
 	 * leak every NONCONTIG TMEM object (docs/real-optee.md).
 	 */
 	bool register_tmp;
+	/* the next operation's cancel id, never 0: per context, so that
+	 * guests sharing a process (thread guests) share no counter */
+	uint32_t next_cancel_id;
 } TEEC_Context;
 
 typedef struct {

@@ -15,7 +15,6 @@
 #include <teegate/optee_guest.h>
 #include <teegate/tee_client_api.h>
 
-static uint32_t next_cancel_id = 1;
 static int next_shm_id = 1;
 
 static void uuid_to_octets(uint8_t out[16], const TEEC_UUID *u)
@@ -231,12 +230,14 @@ static void op_finish(TEEC_Operation *op, struct op_state *st)
 	}
 }
 
-static uint32_t new_cancel_id(void)
+static uint32_t new_cancel_id(TEEC_Context *ctx)
 {
-	uint32_t id = __atomic_fetch_add(&next_cancel_id, 1, __ATOMIC_RELAXED);
+	uint32_t id = __atomic_add_fetch(&ctx->next_cancel_id, 1,
+					 __ATOMIC_RELAXED);
 
 	return id ? id
-		  : __atomic_fetch_add(&next_cancel_id, 1, __ATOMIC_RELAXED);
+		  : __atomic_add_fetch(&ctx->next_cancel_id, 1,
+				       __ATOMIC_RELAXED);
 }
 
 TEEC_Result TEEC_OpenSession(TEEC_Context *context, TEEC_Session *session,
@@ -278,7 +279,7 @@ TEEC_Result TEEC_OpenSession(TEEC_Context *context, TEEC_Session *session,
 		return r;
 	}
 	if (operation) {
-		cancel_id = operation->cancel_id = new_cancel_id();
+		cancel_id = operation->cancel_id = new_cancel_id(context);
 		operation->session = session;
 		/* A cancel during the open names session 0. */
 		session->ctx = context;
@@ -330,7 +331,7 @@ TEEC_Result TEEC_InvokeCommand(TEEC_Session *session, uint32_t commandID,
 		return r;
 	}
 	if (operation) {
-		cancel_id = operation->cancel_id = new_cancel_id();
+		cancel_id = operation->cancel_id = new_cancel_id(ctx);
 		operation->session = session;
 		__atomic_store_n(&operation->started, 1, __ATOMIC_RELEASE);
 	}
