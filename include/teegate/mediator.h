@@ -311,8 +311,9 @@ void tg_tee_notif_irq(struct tg_mediator *med);
 /* 2: the shadow pool, smaller calls and slots; 3: fair share (held back,
  * taken calls); 4: the protocols' ops; 5: struct rpc_buf without its
  * unused guest_ipa; 6: the sandboxed mediator's locks a cache line
- * apart, the shadow pool's bitmaps on a line of their own. */
-#define TG_STATE_VERSION 6u
+ * apart, the shadow pool's bitmaps on a line of their own; 7: the shadow
+ * pool's free map in stripes. */
+#define TG_STATE_VERSION 7u
 
 #define TG_RECOVER_MAX_THREADS 64u
 #define TG_RECOVER_MAX_HANDLES 256u

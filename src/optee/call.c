@@ -91,7 +91,7 @@ struct optee_call *call_alloc_past_cap(struct tg_domain *d)
 inline void call_free(struct tg_domain *d, struct optee_call *c)
 {
 	if (c->shadow)
-		shadow_give(d->med, c);
+		shadow_give(d, c);
 	call_transition(d, c, CALL_RUNNING, CALL_FREE);
 	atomic_fetch_sub(&d->calls_busy, 1);
 }
@@ -99,7 +99,7 @@ inline void call_free(struct tg_domain *d, struct optee_call *c)
 /* call_free() of a call known to hold its shadow page. */
 static inline void call_free_shadowed(struct tg_domain *d, struct optee_call *c)
 {
-	shadow_give(d->med, c);
+	shadow_give(d, c);
 	call_transition(d, c, CALL_RUNNING, CALL_FREE);
 	atomic_fetch_sub(&d->calls_busy, 1);
 }
@@ -343,7 +343,7 @@ std_call_run(struct tg_domain *d, struct optee_call *c, uint64_t regs[8],
 {
 	uint64_t tee[8], shadow_pa;
 
-	if (unlikely(!shadow_take(d->med, c, &shadow_pa))) {
+	if (unlikely(!shadow_take(d, c, &shadow_pa))) {
 		/* What OP-TEE answers when it cannot map an argument. */
 		call_free(d, c);
 		ctr_refuse(d, TG_REFUSE_NO_MEMORY);

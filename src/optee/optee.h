@@ -294,19 +294,28 @@ static inline void msg_complete(struct tg_domain *d, struct optee_call *c,
 void shadow_pool_recover(struct tg_mediator *med,
 			 const struct tg_recover_ops *ops);
 uint64_t shadow_pool_bit_of(const struct tg_mediator *med, const void *va);
-bool shadow_take_slow(struct tg_mediator *med, struct optee_call *c,
+bool shadow_take_slow(struct tg_domain *d, struct optee_call *c,
 		      uint64_t *shadow_pa);
 void shadow_give_unpooled(struct tg_mediator *med, void *va);
+uint64_t shadow_pool_free_bits(const struct shadow_pool *p);
+void shadow_stripe_set(struct tg_domain *d);
+
+/* The free map @d takes from first and gives back to. */
+static inline _Atomic uint64_t *shadow_free_of(struct tg_domain *d)
+{
+	return d->shadow_free;
+}
 
 /*
  * Give @c a shadow page; its machine address in @shadow_pa (for the SMC,
  * the one place that needs it). Return: false when no memory is left.
  */
-static inline bool shadow_take(struct tg_mediator *med, struct optee_call *c,
+static inline bool shadow_take(struct tg_domain *d, struct optee_call *c,
 			       uint64_t *shadow_pa)
 {
-	struct shadow_pool *p = &med->shadow;
-	uint64_t f = atomic_load_explicit(&p->free, memory_order_acquire);
+	struct shadow_pool *p = &d->med->shadow;
+	_Atomic uint64_t *free = shadow_free_of(d);
+	uint64_t f = atomic_load_explicit(free, memory_order_acquire);
 
 	while (likely(f)) {
 		size_t i = (size_t)__builtin_ctzll(f);
@@ -314,7 +323,7 @@ static inline bool shadow_take(struct tg_mediator *med, struct optee_call *c,
 		uint64_t rest = f & (f - 1); /* @f without its lowest bit, i */
 
 		if (atomic_compare_exchange_weak_explicit(
-			    &p->free, &f, rest, memory_order_acquire,
+			    free, &f, rest, memory_order_acquire,
 			    memory_order_acquire)) {
 			c->shadow_bit = f ^ rest;
 			c->shadow = p->va[i];
@@ -322,23 +331,26 @@ static inline bool shadow_take(struct tg_mediator *med, struct optee_call *c,
 			return true;
 		}
 	}
-	return shadow_take_slow(med, c, shadow_pa);
+	return shadow_take_slow(d, c, shadow_pa);
 }
 
-/* Take back @c's shadow page: the reference goes first (see shadow.c). */
-static inline void shadow_give(struct tg_mediator *med, struct optee_call *c)
+/*
+ * Take back @c's shadow page, into @d's stripe wherever it came from: the
+ * reference goes first (see shadow.c).
+ */
+static inline void shadow_give(struct tg_domain *d, struct optee_call *c)
 {
 	uint64_t bit = c->shadow_bit;
 	void *va;
 
 	if (likely(bit)) {
 		c->shadow = NULL;
-		atomic_fetch_or_explicit(&med->shadow.free, bit,
+		atomic_fetch_or_explicit(shadow_free_of(d), bit,
 					 memory_order_release);
 	} else {
 		va = c->shadow;
 		c->shadow = NULL;
-		shadow_give_unpooled(med, va);
+		shadow_give_unpooled(d->med, va);
 	}
 }
 

@@ -264,25 +264,32 @@ struct tg_counters {
 /*
  * The shadow pages of calls in flight, shared by every domain: a domain
  * holds none while it has no call in flight. Bit i of @used: va[i], pa[i] is
- * allocated (or being allocated); of @free: va[i], pa[i] is allocated and no
- * call holds it. Pages are added up to @cap and freed only with the
- * mediator; beyond @cap a call gets a page of its own (shadow.c).
+ * allocated (or being allocated); of a stripe's @free: va[i], pa[i] is
+ * allocated and no call holds it. A free bit is in one stripe at most.
+ * Pages are added up to @cap and freed only with the mediator; beyond
+ * @cap a call gets a page of its own (shadow.c).
  */
 #define TG_SHADOW_POOL_MAX 64u
+#define TG_SHADOW_STRIPES 4u /* a power of two */
 
 struct shadow_pool {
 	/*
-	 * @free takes two atomic writes per std call, from whichever core
-	 * runs it, and the fields around it are read on every call (the
-	 * domain table, the protocol, va[], pa[]). 56 bytes on each side
-	 * keep them off its cache line whatever the alignment of the
-	 * mediator (the port's allocation; @free is 8-byte aligned, so a
-	 * line holding it starts at most 56 bytes before it).
+	 * A std call writes its stripe's @free twice (take, give back), and
+	 * the fields around the pool are read on every call (the domain
+	 * table, the protocol, va[], pa[]). A domain takes from and gives
+	 * back to the stripe of its client id, so guests on different cores
+	 * write different lines, and a page goes back to the domain, and
+	 * the core, that used it last. Each stripe is a line of its own:
+	 * 56 bytes before the first and after each keep every @free alone
+	 * on its line whatever the alignment of the mediator (the port's
+	 * allocation; 8-byte aligned at least).
 	 */
 	uint64_t line_before_[7];
-	_Atomic uint64_t free;
-	_Atomic uint64_t used;
-	uint64_t line_after_[7];
+	struct {
+		_Atomic uint64_t free;
+		uint64_t line_after_[7];
+	} stripe[TG_SHADOW_STRIPES];
+	_Atomic uint64_t used; /* written when the pool grows only */
 	uint32_t cap;
 	void *va[TG_SHADOW_POOL_MAX]; /* NULL: not allocated (yet) */
 	uint64_t pa[TG_SHADOW_POOL_MAX];
@@ -303,6 +310,8 @@ struct shadow_pool {
 	_Atomic uint32_t refused_at;                                          \
 	struct optee_call *calls; /* limits.max_calls slots */                \
 	_Atomic uint32_t calls_busy;                                          \
+	/* the shadow pool's stripe it takes from (shadow.c) */                \
+	_Atomic uint64_t *shadow_free;                                        \
 	struct call_side *sides; /* limits.max_calls entries */               \
 	/* Calls taken back and completed: the result a guest collects with  \
 	 * its resume handle (fair.c; under the lock, oldest overwritten). */ \

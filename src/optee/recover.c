@@ -265,7 +265,7 @@ static void undo_lost_answer(struct tg_domain *d, uint64_t shadow_pa,
 {
 	const struct shadow_pool *p = &d->med->shadow;
 	const struct optee_msg_arg *s = NULL;
-	uint64_t ref, busy = ~atomic_load(&p->free);
+	uint64_t ref, busy = ~shadow_pool_free_bits(p);
 	struct shm_buf *b;
 	uint32_t i, k;
 
@@ -352,7 +352,7 @@ static void drop_call(struct tg_domain *d, struct optee_call *c,
 	c->regd_buf = NULL;
 	c->opening = false;
 	if (c->shadow)
-		shadow_give(d->med, c);
+		shadow_give(d, c);
 	atomic_store(&c->state, CALL_FREE);
 	st->calls_failed++;
 }

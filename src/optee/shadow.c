@@ -16,7 +16,12 @@
  * refused because the pool is small.
  *
  * Taking and giving back are one compare-and-swap and one atomic OR on a
- * bitmap (optee.h). The page keeps the previous call's bytes: only the
+ * bitmap (optee.h): the free map of the domain's stripe, one of
+ * TG_SHADOW_STRIPES by client id, a cache line each, so that guests on
+ * different cores do not write one line on every call. A call whose
+ * stripe is empty takes from the others before the pool grows, and gives
+ * the page back to its own: pages drift to the domains that call most,
+ * and stay with the core that used them last. The page keeps the previous call's bytes: only the
  * TEE reads it beyond what the new call writes, and what a guest is ever
  * shown from it (copy_back(), the RPC argument) is what the TEE wrote for
  * that guest's call.
@@ -37,6 +42,14 @@ static uint64_t cap_mask(const struct shadow_pool *p)
 	return p->cap >= 64 ? ~0ull : (1ull << p->cap) - 1;
 }
 
+/* Every map empty. */
+static void shadow_pool_init_maps(struct shadow_pool *p)
+{
+	for (uint32_t s = 0; s < TG_SHADOW_STRIPES; s++)
+		atomic_store(&p->stripe[s].free, 0);
+	atomic_store(&p->used, 0);
+}
+
 void shadow_pool_init(struct tg_mediator *med)
 {
 	uint32_t cap = 2 * med->tee.thread_count;
@@ -44,19 +57,71 @@ void shadow_pool_init(struct tg_mediator *med)
 	med->shadow.cap = cap < TG_SHADOW_POOL_MAX ? cap : TG_SHADOW_POOL_MAX;
 	if (!med->shadow.cap)
 		med->shadow.cap = 1;
-	atomic_store(&med->shadow.free, 0);
-	atomic_store(&med->shadow.used, 0);
+	shadow_pool_init_maps(&med->shadow);
 }
 
-/* The pool had no free page: grow it, or give the call a page of its own. */
-bool shadow_take_slow(struct tg_mediator *med, struct optee_call *c,
+/* Every free bit, whichever stripe holds it (for recovery and tests). */
+uint64_t shadow_pool_free_bits(const struct shadow_pool *p)
+{
+	uint64_t f = 0;
+
+	for (uint32_t s = 0; s < TG_SHADOW_STRIPES; s++)
+		f |= atomic_load(&p->stripe[s].free);
+	return f;
+}
+
+/*
+ * Give @d its stripe, by client id: before its first call, and again at
+ * recovery (a domain that died half-built may have none yet).
+ */
+void shadow_stripe_set(struct tg_domain *d)
+{
+	d->shadow_free = &d->med->shadow
+				  .stripe[dom_id(d) & (TG_SHADOW_STRIPES - 1)]
+				  .free;
+}
+
+/* Take a free page from any stripe but @own. */
+static bool steal(struct shadow_pool *p, _Atomic uint64_t *own,
+		  struct optee_call *c, uint64_t *shadow_pa)
+{
+	for (uint32_t s = 0; s < TG_SHADOW_STRIPES; s++) {
+		_Atomic uint64_t *free = &p->stripe[s].free;
+		uint64_t f = atomic_load_explicit(free, memory_order_acquire);
+
+		while (free != own && f) {
+			uint64_t rest = f & (f - 1);
+
+			if (atomic_compare_exchange_weak_explicit(
+				    free, &f, rest, memory_order_acquire,
+				    memory_order_acquire)) {
+				size_t i = (size_t)__builtin_ctzll(f);
+
+				c->shadow_bit = f ^ rest;
+				c->shadow = p->va[i];
+				*shadow_pa = p->pa[i];
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/*
+ * @d's stripe had no free page: take one from another stripe, else grow
+ * the pool, else give the call a page of its own.
+ */
+bool shadow_take_slow(struct tg_domain *d, struct optee_call *c,
 		      uint64_t *shadow_pa)
 {
+	struct tg_mediator *med = d->med;
 	struct shadow_pool *p = &med->shadow;
 	struct tg_port *port = &med->port;
 	uint64_t used = atomic_load(&p->used), pa;
 	void *va;
 
+	if (steal(p, shadow_free_of(d), c, shadow_pa))
+		return true;
 	for (;;) {
 		uint64_t room = ~used & cap_mask(p);
 		uint32_t i;
@@ -104,8 +169,10 @@ void shadow_give_unpooled(struct tg_mediator *med, void *va)
 void shadow_pool_drain(struct tg_mediator *med)
 {
 	struct shadow_pool *p = &med->shadow;
-	uint64_t f = atomic_exchange(&p->free, 0);
+	uint64_t f = 0;
 
+	for (uint32_t s = 0; s < TG_SHADOW_STRIPES; s++)
+		f |= atomic_exchange(&p->stripe[s].free, 0);
 	while (f) {
 		uint32_t i = (uint32_t)__builtin_ctzll(f);
 		void *va = p->va[i];
@@ -131,8 +198,7 @@ void shadow_pool_free(struct tg_mediator *med)
 		p->va[i] = NULL;
 		med->port.shm_free(med->port.ctx, va, 1);
 	}
-	atomic_store(&p->free, 0);
-	atomic_store(&p->used, 0);
+	shadow_pool_init_maps(p);
 }
 
 /**
@@ -199,9 +265,16 @@ void shadow_pool_recover(struct tg_mediator *med,
 		struct tg_domain *d = &med->slots[i];
 		uint32_t st = atomic_load(&d->state);
 
-		if (st == SLOT_LIVE || st == SLOT_DYING || st == SLOT_FREEING)
+		if (st == SLOT_LIVE || st == SLOT_DYING || st == SLOT_FREEING) {
+			shadow_stripe_set(d);
 			held |= held_by(d);
+		}
 	}
+	/* free pages go back round robin: any stripe will do */
+	shadow_pool_init_maps(p);
 	atomic_store(&p->used, used);
-	atomic_store(&p->free, used & ~held);
+	for (i = 0; i < TG_SHADOW_POOL_MAX; i++)
+		if ((used & ~held) >> i & 1)
+			atomic_fetch_or(&p->stripe[i % TG_SHADOW_STRIPES].free,
+					1ull << i);
 }

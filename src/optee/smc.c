@@ -397,6 +397,7 @@ int optee_domain_init(struct tg_domain *d)
 	struct tg_port *port = &med->port;
 	uint32_t i;
 
+	shadow_stripe_set(d); /* first: optee_domain_free() may give pages */
 	d->lock = port->lock_create(port->ctx);
 	d->calls = tg_zalloc(med, sizeof(*d->calls) * d->limits.max_calls);
 	d->sessions =
@@ -434,7 +435,7 @@ void optee_domain_free(struct tg_domain *d)
 		/* Only a half-built domain's (recovery) call may hold one. */
 		for (i = 0; i < d->limits.max_calls; i++)
 			if (calls[i].shadow)
-				shadow_give(med, &calls[i]);
+				shadow_give(d, &calls[i]);
 		tg_free(med, calls, sizeof(*calls) * d->limits.max_calls);
 	}
 	tg_free(med, sessions, sizeof(*sessions) * d->limits.max_sessions);

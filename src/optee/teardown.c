@@ -40,7 +40,7 @@ struct optee_call *internal_call_issue(struct tg_domain *d, uint32_t cmd,
 
 	if (!c)
 		return NULL;
-	if (!shadow_take(d->med, c, &shadow_pa)) {
+	if (!shadow_take(d, c, &shadow_pa)) {
 		call_free(d, c);
 		return NULL;
 	}

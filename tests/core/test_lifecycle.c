@@ -4,6 +4,7 @@
  * and destruction edge cases.
  */
 #include "common.h"
+#include "optee.h" /* the shadow pool's stripes */
 
 static int create_with(struct fake *f, const struct tg_config *cfg,
 		       struct tg_mediator **med)
@@ -283,6 +284,82 @@ static void shadow_pool_lends_beyond_its_cap_and_empties(void **state)
 	env_destroy_checked(e, 0);
 }
 
+/* Inside G1's SMC, G2 makes one call: two calls in flight. */
+static void nest_one_call(struct fake *f, uint64_t regs[8])
+{
+	struct env *e = f->test_ctx;
+
+	(void)regs;
+	f->during_smc = NULL;
+	nested_a0[2] = invoke_none(e, 2, nested_session[2]);
+}
+
+static uint64_t stripe_free(struct env *e, uint32_t client)
+{
+	return atomic_load(
+		&e->med->shadow.stripe[client % TG_SHADOW_STRIPES].free);
+}
+
+/*
+ * A page goes back to the stripe of the domain that used it last, and a
+ * domain takes from its own stripe first: two guests calling on two
+ * cores write different lines, and reuse their own pages. A domain whose
+ * stripe is empty takes another's free page before the pool grows.
+ */
+static void shadow_pool_stripes_keep_a_page_with_its_domain(void **state)
+{
+	struct env *e = calloc(1, sizeof(*e));
+	uint64_t one, two;
+	uint32_t id, i;
+
+	(void)state;
+	e->f = fake_create();
+	e->f->threads = 2;
+	for (id = 1; id <= 2; id++)
+		fake_add_guest(e->f, id, 64);
+	assert_int_equal(tg_mediator_create(&e->f->port, NULL, &e->med),
+			 TG_OK);
+	for (id = 1; id <= 2; id++) {
+		assert_int_equal(tg_domain_create(e->med, id, NULL), TG_OK);
+		nested_session[id] = open_session(e, id);
+	}
+	/* the pool is down to one page, which G2 used last */
+	assert_int_equal(e->f->shm_pages_live, 1);
+	assert_int_equal(stripe_free(e, 1), 0);
+	assert_int_equal(__builtin_popcountll(stripe_free(e, 2)), 1);
+	/* G1 takes it over: its stripe was empty and the pool can lend */
+	assert_int_equal(invoke_none(e, 1, nested_session[1]),
+			 OPTEE_SMC_RETURN_OK);
+	assert_int_equal(e->f->shm_pages_live, 1);
+	assert_int_equal(stripe_free(e, 2), 0);
+	assert_int_equal(__builtin_popcountll(stripe_free(e, 1)), 1);
+	/* both in flight at once: a second page, each back to its domain */
+	e->f->test_ctx = e;
+	e->f->during_smc = nest_one_call;
+	assert_int_equal(invoke_none(e, 1, nested_session[1]),
+			 OPTEE_SMC_RETURN_OK);
+	assert_int_equal(nested_a0[2], OPTEE_SMC_RETURN_OK);
+	assert_int_equal(e->f->shm_pages_live, 2);
+	one = stripe_free(e, 1);
+	two = stripe_free(e, 2);
+	assert_int_equal(__builtin_popcountll(one), 1);
+	assert_int_equal(__builtin_popcountll(two), 1);
+	/* from now on each calls on its own page; the other's stays put */
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(invoke_none(e, 1, nested_session[1]),
+				 OPTEE_SMC_RETURN_OK);
+		assert_int_equal(invoke_none(e, 2, nested_session[2]),
+				 OPTEE_SMC_RETURN_OK);
+		assert_int_equal(stripe_free(e, 1), one);
+		assert_int_equal(stripe_free(e, 2), two);
+	}
+	assert_int_equal(e->f->shm_pages_live, 2);
+	for (id = 1; id <= 2; id++)
+		assert_true(fake_destroy_domain(e->med, id) >= 0);
+	assert_int_equal(e->f->shm_pages_live, 0);
+	env_destroy_checked(e, 0);
+}
+
 /* A call whose shadow page cannot be had: OP-TEE's ENOMEM, nothing kept. */
 static void no_memory_for_a_shadow_page_is_enomem(void **state)
 {
@@ -418,6 +495,7 @@ int main(void)
 		T(stats_of_unknown_domain_is_enoent),
 		T(stats_count_calls_and_refusals),
 		cmocka_unit_test(shadow_pool_lends_beyond_its_cap_and_empties),
+		cmocka_unit_test(shadow_pool_stripes_keep_a_page_with_its_domain),
 		T(no_memory_for_a_shadow_page_is_enomem),
 		T(suspended_call_holds_one_shadow_page),
 		T(limits_take_defaults_and_are_clamped),

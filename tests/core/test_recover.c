@@ -585,8 +585,8 @@ static void call_caught_between_pool_bit_and_page_is_recovered(void **state)
 	set_regs(r2, OPTEE_SMC_CALL_RETURN_FROM_RPC, 0, 0, r2[3]);
 	assert_true(guest_smc(e, G2, r2));
 	assert_int_equal(r2[0], OPTEE_SMC_RETURN_OK);
-	held = atomic_load(&p->used) & ~atomic_load(&p->free);
-	spare = atomic_load(&p->free);
+	held = atomic_load(&p->used) & ~shadow_pool_free_bits(p);
+	spare = shadow_pool_free_bits(p);
 	assert_int_equal(__builtin_popcountll(held), 1); /* G1's call's */
 	assert_true(spare != 0);
 	spare &= -spare;
@@ -601,7 +601,8 @@ static void call_caught_between_pool_bit_and_page_is_recovered(void **state)
 	assert_non_null(c);
 	atomic_store(&c->state, CALL_RUNNING);
 	atomic_fetch_add(&d2->calls_busy, 1);
-	atomic_fetch_and(&p->free, ~spare);
+	for (i = 0; i < TG_SHADOW_STRIPES; i++)
+		atomic_fetch_and(&p->stripe[i].free, ~spare);
 	c->shadow = p->va[__builtin_ctzll(spare)];
 	c->shadow_bit = held; /* stale: the slot's previous record */
 
