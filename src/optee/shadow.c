@@ -21,10 +21,10 @@
  * different cores do not write one line on every call. A call whose
  * stripe is empty takes from the others before the pool grows, and gives
  * the page back to its own: pages drift to the domains that call most,
- * and stay with the core that used them last. The page keeps the previous call's bytes: only the
- * TEE reads it beyond what the new call writes, and what a guest is ever
- * shown from it (copy_back(), the RPC argument) is what the TEE wrote for
- * that guest's call.
+ * and stay with the core that used them last. The page keeps the
+ * previous call's bytes: only the TEE reads it beyond what the new call
+ * writes, and what a guest is ever shown from it (copy_back(), the RPC
+ * argument) is what the TEE wrote for that guest's call.
  *
  * Crash recovery (docs/isolation.md): a page is referenced by the pool
  * (va[i], pa[i]) for the mediator's whole life, so recovery claims every pool

@@ -432,7 +432,9 @@ void optee_domain_free(struct tg_domain *d)
 	d->sides = NULL;
 	d->lock = NULL;
 	if (calls) {
-		/* Only a half-built domain's (recovery) call may hold one. */
+		/* Only a half-built domain's (recovery) call may hold one,
+		 * and a domain that died in its init may have no stripe. */
+		shadow_stripe_set(d);
 		for (i = 0; i < d->limits.max_calls; i++)
 			if (calls[i].shadow)
 				shadow_give(d, &calls[i]);
