@@ -159,7 +159,7 @@ static void check_message(struct fz_env *e, uint32_t g, struct fz_in *in,
 
 	if (!c)
 		return;
-	if (!shadow_take(d->med, c, &shadow_pa)) {
+	if (!shadow_take(d, c, &shadow_pa)) {
 		call_free(d, c);
 		return;
 	}
