@@ -304,14 +304,13 @@ struct tg_machine {
 	struct tg_trap_pool *pool;   /* trap_pool: the pool, else NULL */
 	/* placement (place.c): the CPUs this process may use (@home), the
 	 * first 64 of them in order (@cpus), the placement in force (never
-	 * AUTO), whether guests are co-located now, and a generation bumped
-	 * at every change */
+	 * AUTO; tg_machine_placement()), and a generation bumped at every
+	 * change */
 	enum tg_placement placement;
 	cpu_set_t home;
 	uint32_t ncpus;
 	int16_t cpus[64];
 	_Atomic uint32_t in_force;
-	atomic_bool colocated;
 	_Atomic uint32_t place_gen;
 	/* The inline mediator's shm carve-out (port.c): contiguous pages
 	 * reserved at start, since guests' scattered pages soon leave no

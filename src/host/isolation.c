@@ -860,7 +860,7 @@ static int slot_get(struct medproc *p, bool wait)
 	uint32_t near = 0, i;
 
 	/* co-located: a slot whose worker already runs on this CPU first */
-	if (atomic_load(&p->iso->m->colocated)) {
+	if (tg_machine_placement(p->iso->m) == TG_PLACE_COLOCATE) {
 		int cpu = sched_getcpu();
 
 		for (i = 0; i < TG_CHAN_SLOTS; i++)
@@ -992,7 +992,9 @@ again:
 	if (c.op == TG_CALL_HANDLE_SMC)
 		prefetch(p, &c, msg->regs, s);
 	/* co-located (place.c): the worker serves it on this CPU */
-	cpu = atomic_load(&p->iso->m->colocated) ? sched_getcpu() : -1;
+	cpu = tg_machine_placement(p->iso->m) == TG_PLACE_COLOCATE
+		      ? sched_getcpu()
+		      : -1;
 	atomic_store_explicit(&p->slot_cpu[slot], cpu, memory_order_relaxed);
 	p->chan.near[slot] = cpu >= 0;
 	atomic_store(&s->cpu, cpu);

@@ -150,7 +150,6 @@ static void update_locked(struct tg_machine *m)
 		atomic_fetch_add(&g->ctl->place_gen, 1);
 	}
 	atomic_store(&m->in_force, (uint32_t)p);
-	atomic_store(&m->colocated, p == TG_PLACE_COLOCATE);
 	atomic_fetch_add(&m->place_gen, 1);
 }
 

@@ -303,7 +303,8 @@ static void place(struct pool_thread *t, uint32_t gen)
 	struct tg_machine *m = t->p->m;
 
 	t->place_gen = gen;
-	t->cpu = atomic_load(&m->colocated) && t->p->nthreads >= m->ncpus
+	t->cpu = tg_machine_placement(m) == TG_PLACE_COLOCATE &&
+			 t->p->nthreads >= m->ncpus
 			 ? m->cpus[t->index % m->ncpus]
 			 : -1;
 	tg_place_pin(t->cpu, &m->home);

@@ -306,15 +306,11 @@ static inline _Atomic uint64_t *shadow_free_of(struct tg_domain *d)
 	return d->shadow_free;
 }
 
-/*
- * Give @c a shadow page; its machine address in @shadow_pa (for the SMC,
- * the one place that needs it). Return: false when no memory is left.
- */
-static inline bool shadow_take(struct tg_domain *d, struct optee_call *c,
-			       uint64_t *shadow_pa)
+/* Give @c the lowest free page of map @free of pool @p, if it has one. */
+static inline bool shadow_take_from(struct shadow_pool *p,
+				    _Atomic uint64_t *free,
+				    struct optee_call *c, uint64_t *shadow_pa)
 {
-	struct shadow_pool *p = &d->med->shadow;
-	_Atomic uint64_t *free = shadow_free_of(d);
 	uint64_t f = atomic_load_explicit(free, memory_order_acquire);
 
 	while (likely(f)) {
@@ -331,6 +327,19 @@ static inline bool shadow_take(struct tg_domain *d, struct optee_call *c,
 			return true;
 		}
 	}
+	return false;
+}
+
+/*
+ * Give @c a shadow page; its machine address in @shadow_pa (for the SMC,
+ * the one place that needs it). Return: false when no memory is left.
+ */
+static inline bool shadow_take(struct tg_domain *d, struct optee_call *c,
+			       uint64_t *shadow_pa)
+{
+	if (likely(shadow_take_from(&d->med->shadow, shadow_free_of(d), c,
+				    shadow_pa)))
+		return true;
 	return shadow_take_slow(d, c, shadow_pa);
 }
 

@@ -85,25 +85,10 @@ void shadow_stripe_set(struct tg_domain *d)
 static bool steal(struct shadow_pool *p, _Atomic uint64_t *own,
 		  struct optee_call *c, uint64_t *shadow_pa)
 {
-	for (uint32_t s = 0; s < TG_SHADOW_STRIPES; s++) {
-		_Atomic uint64_t *free = &p->stripe[s].free;
-		uint64_t f = atomic_load_explicit(free, memory_order_acquire);
-
-		while (free != own && f) {
-			uint64_t rest = f & (f - 1);
-
-			if (atomic_compare_exchange_weak_explicit(
-				    free, &f, rest, memory_order_acquire,
-				    memory_order_acquire)) {
-				size_t i = (size_t)__builtin_ctzll(f);
-
-				c->shadow_bit = f ^ rest;
-				c->shadow = p->va[i];
-				*shadow_pa = p->pa[i];
-				return true;
-			}
-		}
-	}
+	for (uint32_t s = 0; s < TG_SHADOW_STRIPES; s++)
+		if (&p->stripe[s].free != own &&
+		    shadow_take_from(p, &p->stripe[s].free, c, shadow_pa))
+			return true;
 	return false;
 }
 

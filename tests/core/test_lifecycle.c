@@ -225,6 +225,27 @@ static uint32_t nested_session[4];
 static uint32_t nested_a0[4];
 static uint64_t nested_pages_in_flight;
 
+/* A mediator over a TEE of @threads, guests 1 to @guests with a session
+ * each (nested_session[]). */
+static struct env *pool_env(uint32_t threads, uint32_t guests)
+{
+	struct env *e = calloc(1, sizeof(*e));
+	uint32_t id;
+
+	assert_non_null(e);
+	e->f = fake_create();
+	e->f->threads = threads;
+	for (id = 1; id <= guests; id++)
+		fake_add_guest(e->f, id, 64);
+	assert_int_equal(tg_mediator_create(&e->f->port, NULL, &e->med),
+			 TG_OK);
+	for (id = 1; id <= guests; id++) {
+		assert_int_equal(tg_domain_create(e->med, id, NULL), TG_OK);
+		nested_session[id] = open_session(e, id);
+	}
+	return e;
+}
+
 /* Inside G1's SMC, G2 calls; inside G2's, G3: three calls in flight. */
 static void nest_next_call(struct fake *f, uint64_t regs[8])
 {
@@ -249,21 +270,12 @@ static void nest_next_call(struct fake *f, uint64_t regs[8])
  */
 static void shadow_pool_lends_beyond_its_cap_and_empties(void **state)
 {
-	struct env *e = calloc(1, sizeof(*e));
+	struct env *e = pool_env(1, 3);
 	uint32_t id;
 
 	(void)state;
-	e->f = fake_create();
-	e->f->threads = 1;
 	for (id = 1; id <= 3; id++)
-		fake_add_guest(e->f, id, 64);
-	assert_int_equal(tg_mediator_create(&e->f->port, NULL, &e->med),
-			 TG_OK);
-	for (id = 1; id <= 3; id++) {
-		assert_int_equal(tg_domain_create(e->med, id, NULL), TG_OK);
-		nested_session[id] = open_session(e, id);
 		assert_int_equal(stats(e, id).shadow_pages, 0);
-	}
 	/* one call at a time: one page, kept by the pool */
 	assert_int_equal(e->f->shm_pages_live, 1);
 	e->f->test_ctx = e;
@@ -308,21 +320,11 @@ static uint64_t stripe_free(struct env *e, uint32_t client)
  */
 static void shadow_pool_stripes_keep_a_page_with_its_domain(void **state)
 {
-	struct env *e = calloc(1, sizeof(*e));
+	struct env *e = pool_env(2, 2);
 	uint64_t one, two;
 	uint32_t id, i;
 
 	(void)state;
-	e->f = fake_create();
-	e->f->threads = 2;
-	for (id = 1; id <= 2; id++)
-		fake_add_guest(e->f, id, 64);
-	assert_int_equal(tg_mediator_create(&e->f->port, NULL, &e->med),
-			 TG_OK);
-	for (id = 1; id <= 2; id++) {
-		assert_int_equal(tg_domain_create(e->med, id, NULL), TG_OK);
-		nested_session[id] = open_session(e, id);
-	}
 	/* the pool is down to one page, which G2 used last */
 	assert_int_equal(e->f->shm_pages_live, 1);
 	assert_int_equal(stripe_free(e, 1), 0);

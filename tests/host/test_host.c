@@ -1637,23 +1637,54 @@ static void where(struct tg_guest *g, uint64_t *vcpu, uint64_t *handler)
 	*handler = cpus_allowed(getpid(), thread_named(name));
 }
 
-/* Poll (placement moves a vCPU at its next trap): both on CPU @cpu, or
- * both on every CPU of this process when @cpu < 0. */
-static bool placed_at(struct tg_guest *g, int cpu)
+/*
+ * Poll for 5 s (placement moves a vCPU at its next trap) until where @g's
+ * vCPU 0 and its handler may run (*v, *h) satisfies @ok(v, h, @arg).
+ */
+static bool poll_where(struct tg_guest *g,
+		       bool (*ok)(uint64_t v, uint64_t h, uint64_t arg),
+		       uint64_t arg, uint64_t *v, uint64_t *h)
 {
-	uint64_t want = cpu < 0 ? home_cpus() : 1ull << cpu, v = 0, h = 0;
 	uint64_t t0 = now_ns();
 
 	while (now_ns() - t0 < 5000000000ull) {
-		where(g, &v, &h);
-		if (v == want && h == want)
+		where(g, v, h);
+		if (ok(*v, *h, arg))
 			return true;
 		usleep(2000);
 	}
-	print_message("vCPU on %#llx, handler on %#llx, wanted %#llx\n",
-		      (unsigned long long)v, (unsigned long long)h,
-		      (unsigned long long)want);
+	print_message("vCPU on %#llx, handler on %#llx (%#llx)\n",
+		      (unsigned long long)*v, (unsigned long long)*h,
+		      (unsigned long long)arg);
 	return false;
+}
+
+static bool both_on(uint64_t v, uint64_t h, uint64_t want)
+{
+	return v == want && h == want;
+}
+
+/* Both on CPU @cpu, or both on every CPU of this process when @cpu < 0. */
+static bool placed_at(struct tg_guest *g, int cpu)
+{
+	uint64_t v, h;
+
+	return poll_where(g, both_on, cpu < 0 ? home_cpus() : 1ull << cpu,
+			  &v, &h);
+}
+
+static bool on_one_cpu_together(uint64_t v, uint64_t h, uint64_t unused)
+{
+	(void)unused;
+	return one_cpu(v) >= 0 && v == h;
+}
+
+/* Co-located: vCPU 0 and its handler on one CPU, whichever; it in *cpus. */
+static bool colocated(struct tg_guest *g, uint64_t *cpus)
+{
+	uint64_t h;
+
+	return poll_where(g, on_one_cpu_together, 0, cpus, &h);
 }
 
 static void calls_forever(struct tg_vcpu *v, void *arg)
@@ -1699,18 +1730,10 @@ static void placement_colocates_each_vcpu_with_its_handler(void **state)
 		wait_for_calls(g[i], 100);
 	}
 	for (i = 0; i < 2; i++) {
-		uint64_t v, h;
-		int t;
+		uint64_t v;
 
 		/* whichever CPU it got, its handler shares it */
-		for (t = 0; t < 2500; t++) {
-			where(g[i], &v, &h);
-			if (one_cpu(v) >= 0 && v == h)
-				break;
-			usleep(2000);
-		}
-		assert_true(one_cpu(v) >= 0);
-		assert_true(v == h);
+		assert_true(colocated(g[i], &v));
 		assert_true(v & home);
 		seen |= v;
 	}
@@ -1757,26 +1780,22 @@ static void placement_spread_pins_nothing(void **state)
  * process and its handler on one of the others (poll: a vCPU moves at
  * its next trap). With one CPU, split is co-located: both on it.
  */
+static bool split_at(uint64_t v, uint64_t h, uint64_t guest_half)
+{
+	return one_cpu(v) >= 0 && one_cpu(h) >= 0 && (v & guest_half) &&
+	       (h & home_cpus() & ~guest_half);
+}
+
 static bool split_placed(struct tg_guest *g)
 {
-	uint64_t home = home_cpus(), guest_half = 0, v = 0, h = 0, m;
-	int ncpus = __builtin_popcountll(home), c, t;
+	uint64_t home = home_cpus(), guest_half = 0, v, h, m;
+	int ncpus = __builtin_popcountll(home), c;
 
+	if (ncpus < 2)
+		return colocated(g, &v);
 	for (m = home, c = 0; c < (ncpus + 1) / 2; c++, m &= m - 1)
 		guest_half |= m & -m; /* the lowest CPUs, in order */
-	for (t = 0; t < 2500; t++) {
-		where(g, &v, &h);
-		if (ncpus < 2 ? one_cpu(v) >= 0 && v == h
-			      : one_cpu(v) >= 0 && one_cpu(h) >= 0 &&
-					(v & guest_half) &&
-					(h & home & ~guest_half))
-			return true;
-		usleep(2000);
-	}
-	print_message("vCPU on %#llx, handler on %#llx, guest CPUs %#llx\n",
-		      (unsigned long long)v, (unsigned long long)h,
-		      (unsigned long long)guest_half);
-	return false;
+	return poll_where(g, split_at, guest_half, &v, &h);
 }
 
 /*
@@ -1823,7 +1842,7 @@ static void placement_auto_follows_the_guests(void **state)
 	int ncpus = __builtin_popcountll(home_cpus()), i, n;
 	struct tg_guest *g[9];
 	struct tg_isolation_stats st;
-	uint64_t v, h, before;
+	uint64_t v, before;
 	bool out_of_process;
 
 	(void)state;
@@ -1850,21 +1869,9 @@ static void placement_auto_follows_the_guests(void **state)
 	assert_int_equal(tg_machine_placement(m),
 			 out_of_process || ncpus < 2 ? TG_PLACE_COLOCATE
 						     : TG_PLACE_SPLIT);
-	for (i = 0; i <= n; i++) {
-		int t;
-
-		if (!out_of_process) {
-			assert_true(split_placed(g[i]));
-			continue;
-		}
-		for (t = 0; t < 2500; t++) {
-			where(g[i], &v, &h);
-			if (one_cpu(v) >= 0 && v == h)
-				break;
-			usleep(2000);
-		}
-		assert_true(one_cpu(v) >= 0 && v == h);
-	}
+	for (i = 0; i <= n; i++)
+		assert_true(out_of_process ? colocated(g[i], &v)
+					   : split_placed(g[i]));
 	/* it goes: spread again, and the others' calls go on */
 	stop_guest(g[n]);
 	assert_int_equal(tg_machine_placement(m), TG_PLACE_SPREAD);
